@@ -1,0 +1,30 @@
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+//! Procura: an embedded rules engine for responsible procurement.
+//!
+//! Pipeline: source → [`syntax`] (pest) → [`ast`] with spans → [`check`] (names, types) →
+//! [`lower`] (constant folding, evaluation order) → [`program`] → [`eval`] → [`report`].
+//! Hosts (CLI, WebAssembly bindings, server) use the small API of [`policy`] and nothing deeper.
+
+pub mod ast;
+pub mod check;
+pub mod date;
+pub mod diagnostic;
+pub mod eval;
+pub mod examples;
+pub mod input;
+pub mod lower;
+pub mod policy;
+pub mod program;
+pub mod report;
+pub mod span;
+pub mod syntax;
+pub mod types;
+
+pub use date::Date;
+pub use diagnostic::{Diagnostic, Severity};
+pub use input::{InputError, InputErrors};
+pub use policy::{Policy, ReferenceData, check, compile};
+pub use report::Report;

@@ -1,0 +1,2 @@
+//! STUB (owned by the CLI work).
+fn main() {}

@@ -1,0 +1,100 @@
+//! The narrow API every host uses: compile a source once, evaluate many records.
+
+use std::sync::Arc;
+
+use crate::date::Date;
+use crate::diagnostic::{self, Diagnostic};
+use crate::examples::{self, ExampleResult};
+use crate::input::{self, InputErrors};
+use crate::program::{Program, TableEntries, Value};
+use crate::report::Report;
+use crate::{check as checker, eval, lower, syntax};
+
+/// All diagnostics (errors and warnings) of a source, sorted by position.
+pub fn check(source: &str) -> Vec<Diagnostic> {
+    match compile(source) {
+        Ok(policy) => policy.warnings,
+        Err(diagnostics) => diagnostics,
+    }
+}
+
+/// Compiles a policy; on failure returns every diagnostic found (errors and warnings).
+pub fn compile(source: &str) -> Result<Policy, Vec<Diagnostic>> {
+    let (file, mut diagnostics) = syntax::parse(source);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostic::sort(&mut diagnostics);
+        return Err(diagnostics);
+    }
+    let (program, check_diagnostics) = checker::check(&file, source);
+    diagnostics.extend(check_diagnostics);
+    diagnostic::sort(&mut diagnostics);
+    match program {
+        Some(program) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
+            program: Arc::new(lower::lower(program)),
+            warnings: diagnostics,
+        }),
+        _ => Err(diagnostics),
+    }
+}
+
+/// A compiled policy. Cheap to clone; evaluation never mutates it.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    program: Arc<Program>,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Validated reference data: one entry per table of the program (`None` where the table has a
+/// body, which needs no data).
+#[derive(Debug, Clone, Default)]
+pub struct ReferenceData {
+    pub tables: Vec<Option<Arc<TableEntries>>>,
+}
+
+impl Policy {
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// Validates and converts an input record.
+    pub fn input(&self, json: &serde_json::Value) -> Result<Value, InputErrors> {
+        input::validate_input(&self.program, json)
+    }
+
+    /// Validates reference data (`{"table": {key: value}}`); `None` when none was supplied.
+    pub fn reference_data(
+        &self,
+        json: Option<&serde_json::Value>,
+    ) -> Result<ReferenceData, InputErrors> {
+        input::validate_data(&self.program, json)
+    }
+
+    /// Evaluates an already validated record.
+    pub fn evaluate(&self, input: &Value, data: &ReferenceData, today: Date) -> Report {
+        eval::evaluate(&self.program, input, data, today)
+    }
+
+    /// Validates input and reference data together, reporting all their errors at once, then
+    /// evaluates.
+    pub fn evaluate_json(
+        &self,
+        input: &serde_json::Value,
+        data: Option<&serde_json::Value>,
+        today: Date,
+    ) -> Result<Report, InputErrors> {
+        match (self.input(input), self.reference_data(data)) {
+            (Ok(input), Ok(data)) => Ok(self.evaluate(&input, &data, today)),
+            (Err(a), Err(b)) => Err(a.merge(b)),
+            (Err(errors), _) | (_, Err(errors)) => Err(errors),
+        }
+    }
+
+    /// Runs every `example` block; `today` is used by examples without `as_of`.
+    pub fn run_examples(&self, today: Date) -> Vec<ExampleResult> {
+        examples::run(self, today)
+    }
+}

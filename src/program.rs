@@ -1,0 +1,353 @@
+//! The compiled program: what `check` produces (and `lower` folds) and `eval` runs.
+//!
+//! Architecture invariant: nothing in here is looked up by string at evaluation time. Names
+//! are resolved to indices (`Slot`, `Local`, field positions, `TableId`), operators are chosen
+//! for their operand types, constants are values. Names survive only for reports and paths.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::ast::{Decision, Outcome, Verdict};
+use crate::date::{Date, Duration};
+use crate::types::{RecordType, Type};
+
+/// A runtime value. Records hold their fields in the declared order of their record type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// An unknown value and why it is unknown (an index into the evaluator's cause arena;
+    /// `MissingCause::NONE` when no input path explains it).
+    Missing(MissingCause),
+    Bool(bool),
+    Number(f64),
+    Text(Arc<str>),
+    Date(Date),
+    Duration(Duration),
+    List(Arc<[Value]>),
+    Record(Arc<[Value]>),
+}
+
+/// Why a value is missing, as an index into the current evaluation's cause arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MissingCause(pub u32);
+
+impl MissingCause {
+    /// Missing for a reason no input can fix (division by zero, an empty `min`): no path.
+    pub const NONE: MissingCause = MissingCause(0);
+}
+
+impl Value {
+    pub const MISSING: Value = Value::Missing(MissingCause::NONE);
+
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Value::Missing(_))
+    }
+}
+
+/// A table key: the hashable values (`text`, literal unions, `number`, `date`, `bool`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    Text(Arc<str>),
+    /// The bits of a finite f64 with `-0.0` normalised to `0.0`.
+    Number(u64),
+    Date(Date),
+    Bool(bool),
+}
+
+impl Key {
+    /// `None` for values that cannot be keys (missing, lists, records, NaN).
+    pub fn from_value(value: &Value) -> Option<Key> {
+        match value {
+            Value::Text(t) => Some(Key::Text(t.clone())),
+            Value::Number(n) if n.is_finite() => Some(Key::Number((n + 0.0).to_bits())),
+            Value::Date(d) => Some(Key::Date(*d)),
+            Value::Bool(b) => Some(Key::Bool(*b)),
+            _ => None,
+        }
+    }
+}
+
+pub type TableEntries = HashMap<Key, Value>;
+
+/// Index of a table in `Program::tables`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TableId(pub u32);
+
+/// Index of a `let` or `score` value in the evaluation's slot array: lets take slots
+/// `0..lets.len()` in declaration order, scores follow in declaration order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Slot(pub u32);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub title: Option<String>,
+    pub version: Option<String>,
+    pub input: InputDef,
+    pub tables: Vec<TableDef>,
+    /// In declaration order (the order of `values` in a report).
+    pub lets: Vec<LetDef>,
+    /// In declaration order (the order of `scores` in a report).
+    pub scores: Vec<ScoreDef>,
+    /// Every let and score slot, ordered so that each is computed after what it reads.
+    pub eval_order: Vec<Slot>,
+    /// In declaration order (the order of `rules` in a report).
+    pub rules: Vec<RuleDef>,
+    pub examples: Vec<ExampleDef>,
+    /// The deepest nesting of quantifiers and comprehensions: the size of the locals stack.
+    pub max_locals: u32,
+}
+
+impl Program {
+    pub fn slot_count(&self) -> usize {
+        self.lets.len() + self.scores.len()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputDef {
+    /// The name paths start with (`supplier`).
+    pub name: String,
+    pub record: Arc<RecordType>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDef {
+    pub name: String,
+    pub key_type: Type,
+    pub value_type: Type,
+    /// `None` for reference data supplied at evaluation.
+    pub entries: Option<TableEntries>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LetDef {
+    pub name: String,
+    pub ty: Type,
+    pub expr: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreDef {
+    pub name: String,
+    pub title: Option<String>,
+    pub components: Vec<ComponentDef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentDef {
+    pub name: String,
+    /// The weight as a fraction (`25%` is 0.25).
+    pub weight: f64,
+    pub expr: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleDef {
+    pub name: String,
+    pub title: Option<String>,
+    /// 1-based line of the `rule` keyword, reported with every outcome.
+    pub line: u32,
+    pub when: Option<Expr>,
+    /// `forbid C` is compiled as `require not C`, so the evaluator sees one form.
+    pub condition: Expr,
+    pub verdict: Verdict,
+    pub message: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleDef {
+    pub title: String,
+    pub line: u32,
+    pub given: serde_json::Value,
+    pub data: Option<serde_json::Value>,
+    pub as_of: Option<Date>,
+    pub expectations: Vec<ExpectDef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectDef {
+    pub line: u32,
+    pub kind: ExpectKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpectKind {
+    Decision(Decision),
+    /// Index into `Program::rules`.
+    Rule(usize, Outcome),
+    /// Index into `Program::scores`.
+    Score(usize, serde_json::Value),
+    /// Index into `Program::lets`.
+    Value(usize, serde_json::Value),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplatePart {
+    Text(Arc<str>),
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Const(Value),
+    /// The input record.
+    Input,
+    /// A computed `let` or `score`.
+    Slot(Slot),
+    /// A variable bound by a quantifier or comprehension: its depth in the locals stack.
+    Local(u32),
+    Today,
+    /// `base.name`, the field at `index` of the base's record type.
+    Field {
+        base: Box<Expr>,
+        index: u32,
+        name: Arc<str>,
+    },
+    /// `table[key]`.
+    Lookup {
+        table: TableId,
+        key: Box<Expr>,
+    },
+    List(Vec<Expr>),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `x is missing`
+    IsMissing(Box<Expr>),
+    /// `x is present`
+    IsPresent(Box<Expr>),
+    /// `x ?? y`
+    Coalesce(Box<Expr>, Box<Expr>),
+    /// `if`/`match`: the value of the first arm whose condition is true, else `otherwise`.
+    Choose {
+        arms: Vec<(Expr, Expr)>,
+        otherwise: Box<Expr>,
+    },
+    /// The bound variable is `Local(depth)` inside `body`.
+    Quantifier {
+        kind: QuantifierKind,
+        depth: u32,
+        list: Box<Expr>,
+        body: Box<Expr>,
+    },
+    /// `[element for x in list if filter]`; the variable is `Local(depth)`.
+    Comprehension {
+        depth: u32,
+        list: Box<Expr>,
+        element: Box<Expr>,
+        filter: Option<Box<Expr>>,
+    },
+    Call(Builtin, Vec<Expr>),
+    /// An interpolated string.
+    Template(Vec<TemplatePart>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QuantifierKind {
+    All,
+    Any,
+    None,
+}
+
+/// Operators after type checking. Comparison operators work on two numbers, two dates or two
+/// texts (the checker guarantees one of these); `Eq`/`Ne` are structural on any type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    And,
+    Or,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// `x in list`
+    In,
+    /// `x not in list`
+    NotIn,
+    /// `list contains x`
+    ListContains,
+    /// `text contains substring`
+    TextContains,
+    /// `list contains_any list`
+    ListContainsAny,
+    /// `list contains_all list`
+    ListContainsAll,
+    /// `text contains_any [substrings]`
+    TextContainsAny,
+    /// `text contains_all [substrings]`
+    TextContainsAll,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    /// `text + text`
+    Concat,
+    /// `date + duration`
+    DatePlus,
+    /// `date - duration`
+    DateMinus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    Count,
+    Sum,
+    Min,
+    Max,
+    Avg,
+    Len,
+    Lower,
+    Upper,
+    Trim,
+    StartsWith,
+    EndsWith,
+    Round,
+    Abs,
+    DaysBetween,
+    Year,
+}
+
+impl Builtin {
+    pub const ALL: [Builtin; 15] = [
+        Builtin::Count,
+        Builtin::Sum,
+        Builtin::Min,
+        Builtin::Max,
+        Builtin::Avg,
+        Builtin::Len,
+        Builtin::Lower,
+        Builtin::Upper,
+        Builtin::Trim,
+        Builtin::StartsWith,
+        Builtin::EndsWith,
+        Builtin::Round,
+        Builtin::Abs,
+        Builtin::DaysBetween,
+        Builtin::Year,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Count => "count",
+            Builtin::Sum => "sum",
+            Builtin::Min => "min",
+            Builtin::Max => "max",
+            Builtin::Avg => "avg",
+            Builtin::Len => "len",
+            Builtin::Lower => "lower",
+            Builtin::Upper => "upper",
+            Builtin::Trim => "trim",
+            Builtin::StartsWith => "starts_with",
+            Builtin::EndsWith => "ends_with",
+            Builtin::Round => "round",
+            Builtin::Abs => "abs",
+            Builtin::DaysBetween => "days_between",
+            Builtin::Year => "year",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Builtin::ALL.into_iter().find(|b| b.name() == name)
+    }
+}

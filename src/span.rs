@@ -1,0 +1,105 @@
+//! Source positions: byte spans inside one policy source, and their translation into the
+//! 1-based line/column pairs (counted in Unicode characters) that users read.
+
+/// A half-open byte range `start..end` into the policy source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: clamp_u32(start),
+            end: clamp_u32(end.max(start)),
+        }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+fn clamp_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A 1-based line and column; the column counts Unicode scalar values, not bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineCol {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// Maps byte offsets to line/column positions. Built once per source.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// Byte offset at which each line starts.
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(source: &str) -> LineIndex {
+        let mut line_starts = vec![0];
+        line_starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { line_starts }
+    }
+
+    /// Position of a byte offset; offsets past the end or inside a character are clamped.
+    pub fn line_col(&self, source: &str, offset: usize) -> LineCol {
+        let mut offset = offset.min(source.len());
+        while !source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self
+            .line_starts
+            .partition_point(|&start| start <= offset)
+            .max(1);
+        let line_start = self.line_starts[line - 1];
+        let column = source[line_start..offset].chars().count() + 1;
+        LineCol {
+            line: to_u32(line),
+            column: to_u32(column),
+        }
+    }
+
+    /// The 1-based line on which a byte offset lies.
+    pub fn line(&self, offset: usize) -> u32 {
+        to_u32(
+            self.line_starts
+                .partition_point(|&start| start <= offset)
+                .max(1),
+        )
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let src = "ab\nçé x\n";
+        let index = LineIndex::new(src);
+        assert_eq!(index.line_col(src, 0), LineCol { line: 1, column: 1 });
+        let x = src.find('x').unwrap();
+        assert_eq!(index.line_col(src, x), LineCol { line: 2, column: 4 });
+        assert_eq!(
+            index.line_col(src, src.len()),
+            LineCol { line: 3, column: 1 }
+        );
+    }
+}
