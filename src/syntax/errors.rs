@@ -36,6 +36,8 @@ fn expected(rule: Rule) -> Expected {
         | Rule::word_char
         | Rule::reserved
         | Rule::item
+        | Rule::item_entry
+        | Rule::item_keyword
         | Rule::type_atom
         | Rule::prefix
         | Rule::prefix_l2
@@ -44,6 +46,7 @@ fn expected(rule: Rule) -> Expected {
         | Rule::postfix
         | Rule::primary
         | Rule::integer
+        | Rule::unit
         | Rule::str_text
         | Rule::str_escape
         | Rule::str_stray
@@ -154,7 +157,6 @@ fn expected(rule: Rule) -> Expected {
         }
         Rule::kw_present => Words("`missing` or `present`"),
         Rule::kw_in => Words("`in`"),
-        Rule::kw_not => Words("`not`"),
         Rule::kw_then | Rule::if_then => Words("`then`"),
         Rule::if_else => Words("`else`"),
         Rule::kw_for | Rule::comprehension => Words("`for`"),
@@ -167,7 +169,6 @@ fn expected(rule: Rule) -> Expected {
         Rule::fat_arrow => Words("`=>`"),
         Rule::block_open | Rule::table_body => Words("`{`"),
         Rule::weight => Words("a weight such as `25%`"),
-        Rule::unit => Words("a unit (`days`, `weeks`, `months` or `years`)"),
         Rule::match_else => Words("`else`"),
         Rule::input_close => Close("`}`", b'{', "the `input` block"),
         Rule::table_close => Close("`}`", b'{', "the `table` block"),
@@ -186,6 +187,14 @@ fn expected(rule: Rule) -> Expected {
     }
 }
 
+/// Where a pest error lies in the text handed to pest.
+pub(super) fn position(error: &Error<Rule>) -> usize {
+    match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((start, _)) => start,
+    }
+}
+
 /// The diagnostic for a pest error on the text that starts at `offset` in `source`.
 pub(super) fn diagnostic(
     source: &str,
@@ -193,11 +202,7 @@ pub(super) fn diagnostic(
     offset: usize,
     error: &Error<Rule>,
 ) -> Diagnostic {
-    let position = offset
-        + match error.location {
-            InputLocation::Pos(p) => p,
-            InputLocation::Span((start, _)) => start,
-        };
+    let position = offset + position(error);
     let found = Found::at(source, position);
     let positives = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
@@ -243,6 +248,14 @@ pub(super) fn diagnostic(
             ),
         );
     }
+    if has(Expected::Name) && found.reserved {
+        return Diagnostic::error(
+            "E0004",
+            found.span,
+            format!("{} is a reserved word", found.text),
+        )
+        .with_help("reserved words cannot name anything; choose another name");
+    }
     if let Some(Expected::Close(token, opener, what)) = wanted
         .iter()
         .copied()
@@ -258,14 +271,6 @@ pub(super) fn diagnostic(
             Some(at) => diagnostic.with_label(Span::new(at, at + 1), "opened here"),
             None => diagnostic,
         };
-    }
-    if has(Expected::Name) && found.reserved {
-        return Diagnostic::error(
-            "E0004",
-            found.span,
-            format!("{} is a reserved word", found.text),
-        )
-        .with_help("reserved words cannot name anything; choose another name");
     }
     let message = format!("expected {}, found {}", describe(&wanted), found.text);
     let diagnostic = Diagnostic::error("E0001", found.span, message);

@@ -82,13 +82,24 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
                 Ok(mut pairs) => {
                     let Some(pair) = pairs.next() else { break };
                     let end = pair.as_span().end();
+                    let items_before = file.items.len();
                     if let Ok(item) = builder.item(pair, position) {
                         file.items.push(item);
                     }
-                    if end == 0 {
+                    let next = skip_trivia(source, position + end, region.end);
+                    if next < region.end && !starts_item(source, next) {
+                        // Something follows that is no item: most likely the item was cut
+                        // short (`let a = 1 +`). Parsing it again with what may follow an
+                        // item finds the furthest point that went wrong.
+                        if let Err(error) = PolicyParser::parse(Rule::item_entry, text) {
+                            if position + errors::position(&error) > next {
+                                file.items.truncate(items_before);
+                            }
+                            diagnostics.push(errors::diagnostic(source, &lines, position, &error));
+                        }
                         break;
                     }
-                    position += end;
+                    position = next;
                 }
                 Err(error) => {
                     diagnostics.push(errors::diagnostic(source, &lines, position, &error));
@@ -100,6 +111,13 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
     diagnostics.extend(builder.into_diagnostics());
     diagnostic::sort(&mut diagnostics);
     (file, diagnostics)
+}
+
+/// Whether the word at `at` is an item keyword.
+fn starts_item(source: &str, at: usize) -> bool {
+    let bytes = source.as_bytes();
+    let word = bytes.get(at..scan::word_end(bytes, at)).unwrap_or_default();
+    scan::ITEM_KEYWORDS.iter().any(|k| k.as_bytes() == word)
 }
 
 /// Skips whitespace and comments in `source[at..end]`.
