@@ -515,6 +515,32 @@ fn nesting_at_the_limit_parses_on_a_small_stack() {
         parse_ok(&types);
         let ops = format!("let x = 1{}", " + 1".repeat(MAX_EXPR_DEPTH - 1));
         parse_ok(&ops);
+        // The costliest shapes per level of nesting must fit the stack too.
+        let d = depth;
+        for source in [
+            format!("let x = {}a{}", "[all x in ".repeat(d), ": a]".repeat(d)),
+            format!("let x = {}a{}", "[a for x in ".repeat(d), "]".repeat(d)),
+            format!("let x = {}a{}", "a[- ".repeat(d), "]".repeat(d)),
+            format!("let x = {}a{}", "match {a => ".repeat(d), "}".repeat(d)),
+            format!("let x = {}a{}", "if a then ".repeat(d), " else c".repeat(d)),
+            format!(
+                "let x = {}a{}",
+                "\"{if ".repeat(d / 2),
+                " then b else c}\"".repeat(d / 2)
+            ),
+            format!(
+                "type T = {}number{}",
+                "{a: [".repeat(d / 2),
+                "]}".repeat(d / 2)
+            ),
+        ] {
+            // Within the nesting limit; the tree may still be too high (two nodes a level).
+            let (_, diagnostics) = parse(&source);
+            assert!(
+                diagnostics.iter().all(|d| d.code == "E0012"),
+                "{diagnostics:?}"
+            );
+        }
     });
 }
 

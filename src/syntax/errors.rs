@@ -22,6 +22,8 @@ enum Expected {
     Words(&'static str),
     /// A closing bracket: the token, the opening bracket and what it closes.
     Close(&'static str, u8, &'static str),
+    /// A string: a title, a message, a literal-union member.
+    Str,
     ElseClause,
     Verdict,
     StringEnd,
@@ -86,7 +88,6 @@ fn expected(rule: Rule) -> Expected {
         | Rule::date
         | Rule::duration
         | Rule::number
-        | Rule::string
         | Rule::kw_true
         | Rule::kw_false
         | Rule::kw_today
@@ -148,14 +149,10 @@ fn expected(rule: Rule) -> Expected {
         | Rule::kw_value => Words(
             "a decision (`approve`, `review`, `reject`, `incomplete`), `rule`, `score` or `value`",
         ),
-        Rule::outcome
-        | Rule::kw_passed
-        | Rule::kw_failed
-        | Rule::kw_missing
-        | Rule::kw_not_applicable => {
+        Rule::outcome | Rule::kw_passed | Rule::kw_failed | Rule::kw_not_applicable => {
             Words("an outcome (`passed`, `failed`, `missing` or `not_applicable`)")
         }
-        Rule::kw_present => Words("`missing` or `present`"),
+        Rule::kw_missing | Rule::kw_present => Words("`missing` or `present`"),
         Rule::kw_in => Words("`in`"),
         Rule::kw_then | Rule::if_then => Words("`then`"),
         Rule::if_else => Words("`else`"),
@@ -182,7 +179,9 @@ fn expected(rule: Rule) -> Expected {
         Rule::list_close => Close("`]`", b'[', "the list"),
         Rule::index_close => Close("`]`", b'[', "the index"),
         Rule::paren_close => Close("`)`", b'(', "the parenthesis"),
-        Rule::interpolation | Rule::interpolation_close => Close("`}`", b'{', "the interpolation"),
+        // Its `{` is inside a string, which the search for openers skips.
+        Rule::interpolation | Rule::interpolation_close => Close("`}`", 0, "the interpolation"),
+        Rule::string => Str,
         Rule::string_close => StringEnd,
     }
 }
@@ -200,10 +199,13 @@ pub(super) fn diagnostic(
     source: &str,
     lines: &LineIndex,
     offset: usize,
+    end: usize,
     error: &Error<Rule>,
 ) -> Diagnostic {
     let position = offset + position(error);
-    let found = Found::at(source, position);
+    let mut found = Found::at(source, position);
+    // At the end of the text handed to pest stands the next item, not a misused word.
+    found.reserved &= position < end;
     let positives = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
         // pest's own guards ("stack limit reached"): the pre-scan should have caught this.
@@ -262,7 +264,9 @@ pub(super) fn diagnostic(
         .find(|e| matches!(e, Expected::Close(..)))
     {
         let mut message = format!("expected {token} to close {what}");
-        let opened = unclosed_opener(source, offset, position, opener);
+        let opened = (opener != 0)
+            .then(|| unclosed_opener(source, offset, position, opener))
+            .flatten();
         if let Some(at) = opened {
             message.push_str(&format!(" opened on line {}", lines.line(at)));
         }
@@ -283,9 +287,6 @@ pub(super) fn diagnostic(
         };
         return diagnostic.with_help(help);
     }
-    if found.reserved && has(Expected::Expression) {
-        return diagnostic.with_help(format!("{} is a reserved word", found.text));
-    }
     diagnostic
 }
 
@@ -299,6 +300,9 @@ fn describe(wanted: &[Expected]) -> String {
             Expected::Expression => "an expression",
             Expected::Type => "a type",
             Expected::Json => "a JSON value",
+            // Where an expression would do, a string is one.
+            Expected::Str if wanted.contains(&Expected::Expression) => "",
+            Expected::Str => "a string",
             Expected::Words(words) => words,
             _ => "",
         })

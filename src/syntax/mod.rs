@@ -95,14 +95,18 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
                             if position + errors::position(&error) > next {
                                 file.items.truncate(items_before);
                             }
-                            diagnostics.push(errors::diagnostic(source, &lines, position, &error));
+                            diagnostics.push(errors::diagnostic(
+                                source, &lines, position, region.end, &error,
+                            ));
                         }
                         break;
                     }
                     position = next;
                 }
                 Err(error) => {
-                    diagnostics.push(errors::diagnostic(source, &lines, position, &error));
+                    diagnostics.push(errors::diagnostic(
+                        source, &lines, position, region.end, &error,
+                    ));
                     break;
                 }
             }
