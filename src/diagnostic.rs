@@ -71,6 +71,12 @@ impl Diagnostic {
         self
     }
 
+    /// Adds a secondary location in place (for diagnostics already pushed to a list).
+    pub fn label(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
+        self.labels.push(Label { span, message: message.into() });
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
