@@ -105,7 +105,10 @@ pub fn validate_data(
                     None | Some(serde_json::Value::Null) => {
                         format!("no reference data for table `{}`", table.name)
                     }
-                    Some(_) => format!("reference data for table `{}` must be an object", table.name),
+                    Some(_) => format!(
+                        "reference data for table `{}` must be an object",
+                        table.name
+                    ),
                 };
                 errors.push(InputError {
                     path,
@@ -140,12 +143,7 @@ pub fn validate_data(
 }
 
 /// A table key from a JSON object key, converted to the table's key type.
-fn convert_key(
-    ty: &Type,
-    key: &str,
-    path: &str,
-    errors: &mut Vec<InputError>,
-) -> Option<Value> {
+fn convert_key(ty: &Type, key: &str, path: &str, errors: &mut Vec<InputError>) -> Option<Value> {
     let json = match ty.required() {
         Type::Number => match key.parse::<f64>() {
             Ok(n) if n.is_finite() => return Some(Value::Number(n)),
@@ -299,7 +297,10 @@ fn summary(json: &serde_json::Value) -> String {
     match json {
         serde_json::Value::Bool(b) => format!("bool {b}"),
         serde_json::Value::Number(n) => {
-            format!("number {}", n.as_f64().map_or_else(|| n.to_string(), format_number))
+            format!(
+                "number {}",
+                n.as_f64().map_or_else(|| n.to_string(), format_number)
+            )
         }
         serde_json::Value::String(s) => {
             let mut out = "string ".to_owned();

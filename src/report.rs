@@ -129,8 +129,14 @@ pub fn format_number(n: f64) -> String {
         return "0".to_owned();
     }
     if !n.is_finite() {
-        return if n.is_nan() { "NaN" } else if n > 0.0 { "Infinity" } else { "-Infinity" }
-            .to_owned();
+        return if n.is_nan() {
+            "NaN"
+        } else if n > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }
+        .to_owned();
     }
     // Rust's `{:e}` gives the shortest round-trip digits; only their placement differs from JS.
     let scientific = format!("{:e}", n.abs());

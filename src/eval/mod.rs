@@ -16,8 +16,8 @@ use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::Date;
 use crate::policy::ReferenceData;
 use crate::program::{
-    BinOp, Builtin, Expr, Key, LetDef, MissingCause, Program, QuantifierKind, ScoreDef,
-    TableDef, TableEntries, TemplatePart, Value,
+    BinOp, Builtin, Expr, Key, LetDef, MissingCause, Program, QuantifierKind, ScoreDef, TableDef,
+    TableEntries, TemplatePart, Value,
 };
 use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
 use crate::types::{RecordType, Type};
@@ -375,6 +375,34 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Like `eval`, but absent elements of an input list get their paths (`supplier.scores[1]`)
+    /// for operators that read the elements without binding them to a variable.
+    fn eval_list_elements(&mut self, expr: &'a Expr) -> Value {
+        let value = self.eval(expr);
+        let Value::List(items) = &value else {
+            return value;
+        };
+        if !items.contains(&Value::MISSING) {
+            return value;
+        }
+        let mut place = String::new();
+        if !self.write_place(expr, &mut place) {
+            return value;
+        }
+        let items: Vec<Value> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::Missing(MissingCause::NONE) => {
+                    let path = format!("{place}[{i}]");
+                    Value::Missing(self.cause(Cause::Path(path.into())))
+                }
+                item => item.clone(),
+            })
+            .collect();
+        Value::List(items.into())
+    }
+
     /// Missing, caused by the absence of the place `expr` names (`Value::MISSING` when it names
     /// no input place).
     fn place_cause(&mut self, expr: &'a Expr) -> Value {
@@ -538,8 +566,8 @@ impl<'a> Evaluator<'a> {
                 }
             }
             _ => {
-                let left = self.eval(left);
-                let right = self.eval(right);
+                let left = self.eval_list_elements(left);
+                let right = self.eval_list_elements(right);
                 self.strict(op, &left, &right)
             }
         }
@@ -628,7 +656,11 @@ impl<'a> Evaluator<'a> {
         Value::Missing(cause)
     }
 
-    fn texts<'v>(&mut self, t: &'v Value, s: &'v Value) -> Result<(&'v str, &'v str), MissingCause> {
+    fn texts<'v>(
+        &mut self,
+        t: &'v Value,
+        s: &'v Value,
+    ) -> Result<(&'v str, &'v str), MissingCause> {
         match (t, s) {
             (Value::Text(t), Value::Text(s)) => Ok((t, s)),
             _ => Err(self.union(cause_of(t), cause_of(s))),
@@ -782,7 +814,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn call(&mut self, builtin: Builtin, args: &'a [Expr]) -> Value {
-        let mut values = args.iter().map(|arg| self.eval(arg));
+        let mut values = args.iter().map(|arg| self.eval_list_elements(arg));
         let first = values.next().unwrap_or(Value::MISSING);
         let second = values.next();
         drop(values);
@@ -900,9 +932,10 @@ impl<'a> Evaluator<'a> {
                 Type::Record(record) => record.fields.get(*index as usize).map(|f| f.ty.clone()),
                 _ => None,
             },
-            Expr::Lookup { table, .. } => {
-                self.tables.get(table.0 as usize).map(|t| t.value_type.clone())
-            }
+            Expr::Lookup { table, .. } => self
+                .tables
+                .get(table.0 as usize)
+                .map(|t| t.value_type.clone()),
             Expr::Coalesce(left, _) => self.type_of(left),
             _ => None,
         }
