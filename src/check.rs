@@ -47,12 +47,30 @@ pub mod codes {
     pub const BAD_EXAMPLE_JSON: &str = "E0308";
     pub const RECURSIVE_TYPE: &str = "E0309";
     pub const SCORE_IN_VALUE_EXPECTATION: &str = "E0310";
+    pub const TOO_DEEP: &str = "E0311";
+    pub const TOO_MANY_ERRORS: &str = "E0312";
 }
+
+/// How deeply definitions may depend on each other (`let a = b`, `let b = c`, ...). Checking
+/// recurses along such chains, and WebAssembly has a small stack.
+pub const MAX_DEPENDENCY_DEPTH: usize = 200;
+
+/// At most this many diagnostics are reported; past it, checking stops suggesting names, which
+/// costs time proportional to the number of names.
+pub const MAX_DIAGNOSTICS: usize = 200;
 
 /// Checks a parsed file. Returns the program when no error was found, and every diagnostic.
 pub fn check(file: &ast::PolicyFile, source: &str) -> (Option<p::Program>, Vec<Diagnostic>) {
     let mut checker = Checker::new(file, source);
     let program = checker.run();
+    if checker.diagnostics.len() > MAX_DIAGNOSTICS {
+        checker.diagnostics.truncate(MAX_DIAGNOSTICS);
+        checker.diagnostics.push(Diagnostic::error(
+            codes::TOO_MANY_ERRORS,
+            Span::new(0, 0),
+            format!("too many errors: only the first {MAX_DIAGNOSTICS} are shown"),
+        ));
+    }
     let has_errors = checker.diagnostics.iter().any(Diagnostic::is_error);
     (program.filter(|_| !has_errors), checker.diagnostics)
 }
@@ -113,7 +131,10 @@ struct Typed {
 
 impl Typed {
     fn error() -> Typed {
-        Typed { ty: Type::Error, expr: Expr::Const(Value::MISSING) }
+        Typed {
+            ty: Type::Error,
+            expr: Expr::Const(Value::MISSING),
+        }
     }
 
     fn constant(&self) -> Option<&Value> {
@@ -159,7 +180,10 @@ impl<'a> Checker<'a> {
             diagnostics: Vec::new(),
             names: HashMap::new(),
             input: None,
-            input_record: Arc::new(RecordType { name: None, fields: Vec::new() }),
+            input_record: Arc::new(RecordType {
+                name: None,
+                fields: Vec::new(),
+            }),
             type_decls: Vec::new(),
             type_state: Vec::new(),
             const_decls: Vec::new(),
@@ -178,10 +202,29 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn error(&mut self, code: &'static str, span: Span, message: impl Into<String>) -> &mut Diagnostic {
-        self.diagnostics.push(Diagnostic::error(code, span, message));
+    fn error(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diagnostics
+            .push(Diagnostic::error(code, span, message));
         let last = self.diagnostics.len() - 1;
         &mut self.diagnostics[last]
+    }
+
+    /// A "did you mean" candidate, unless so many errors were found that suggesting would only
+    /// cost time.
+    fn suggest<'n>(
+        &self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'n str>,
+    ) -> Option<String> {
+        if self.diagnostics.len() >= MAX_DIAGNOSTICS {
+            return None;
+        }
+        did_you_mean(name, candidates).map(str::to_string)
     }
 
     fn text(&self, span: Span) -> &'a str {
@@ -198,17 +241,30 @@ impl<'a> Checker<'a> {
             self.named_type(index, self.type_decls[index].name.span);
         }
         let input_record = match self.input {
-            Some(input) => Arc::new(RecordType { name: None, fields: self.fields(&input.fields) }),
+            Some(input) => Arc::new(RecordType {
+                name: None,
+                fields: self.fields(&input.fields),
+            }),
             None => {
-                self.error(codes::NO_INPUT, Span::new(0, 0), "the policy has no `input` declaration")
-                    .help = Some(
-                    "declare the record that is evaluated, e.g. `input supplier { name: text }`".into(),
+                self.error(
+                    codes::NO_INPUT,
+                    Span::new(0, 0),
+                    "the policy has no `input` declaration",
+                )
+                .help = Some(
+                    "declare the record that is evaluated, e.g. `input supplier { name: text }`"
+                        .into(),
                 );
-                Arc::new(RecordType { name: None, fields: Vec::new() })
+                Arc::new(RecordType {
+                    name: None,
+                    fields: Vec::new(),
+                })
             }
         };
         self.input_record = input_record;
-        self.table_types = (0..self.table_decls.len()).map(|i| self.table_signature(i)).collect();
+        self.table_types = (0..self.table_decls.len())
+            .map(|i| self.table_signature(i))
+            .collect();
         for index in 0..self.const_decls.len() {
             self.constant(index, self.const_decls[index].name.span);
         }
@@ -219,7 +275,12 @@ impl<'a> Checker<'a> {
         for index in 0..self.score_decls.len() {
             self.score(index, self.score_decls[index].name.span);
         }
-        let rules: Vec<p::RuleDef> = self.rule_decls.clone().into_iter().map(|r| self.rule(r)).collect();
+        let rules: Vec<p::RuleDef> = self
+            .rule_decls
+            .clone()
+            .into_iter()
+            .map(|r| self.rule(r))
+            .collect();
         let examples = self.examples(&rules);
 
         let lets = self
@@ -227,8 +288,13 @@ impl<'a> Checker<'a> {
             .iter()
             .zip(std::mem::take(&mut self.let_state))
             .map(|(decl, state)| {
-                let (ty, expr) = done_or_error(state, || (Type::Error, Expr::Const(Value::MISSING)));
-                p::LetDef { name: decl.name.name.clone(), ty, expr }
+                let (ty, expr) =
+                    done_or_error(state, || (Type::Error, Expr::Const(Value::MISSING)));
+                p::LetDef {
+                    name: decl.name.name.clone(),
+                    ty,
+                    expr,
+                }
             })
             .collect();
         let scores = self
@@ -243,7 +309,9 @@ impl<'a> Checker<'a> {
             .collect();
         Some(p::Program {
             title: meta.map(|m| m.title.value.clone()),
-            version: meta.and_then(|m| m.version.as_ref()).map(|v| v.value.clone()),
+            version: meta
+                .and_then(|m| m.version.as_ref())
+                .map(|v| v.value.clone()),
             input: p::InputDef {
                 name: self.input.map(|i| i.name.name.clone()).unwrap_or_default(),
                 record: self.input_record.clone(),
@@ -266,8 +334,12 @@ impl<'a> Checker<'a> {
             let (global, name) = match item {
                 Item::Policy(m) => {
                     if let Some(first) = meta {
-                        self.error(codes::DUPLICATE_ITEM, m.span, "a policy has at most one `policy` line")
-                            .label(first.span, "first `policy` line here");
+                        self.error(
+                            codes::DUPLICATE_ITEM,
+                            m.span,
+                            "a policy has at most one `policy` line",
+                        )
+                        .label(first.span, "first `policy` line here");
                     } else {
                         meta = Some(m);
                     }
@@ -275,8 +347,12 @@ impl<'a> Checker<'a> {
                 }
                 Item::Input(input) => {
                     if let Some(first) = self.input {
-                        self.error(codes::DUPLICATE_ITEM, input.span, "a policy has exactly one `input` declaration")
-                            .label(first.name.span, "first `input` declared here");
+                        self.error(
+                            codes::DUPLICATE_ITEM,
+                            input.span,
+                            "a policy has exactly one `input` declaration",
+                        )
+                        .label(first.name.span, "first `input` declared here");
                         continue;
                     }
                     self.input = Some(input);
@@ -287,7 +363,10 @@ impl<'a> Checker<'a> {
                         self.error(
                             codes::BUILTIN_TYPE_REDEFINED,
                             decl.name.span,
-                            format!("`{}` is a built-in type and cannot be redefined", decl.name.name),
+                            format!(
+                                "`{}` is a built-in type and cannot be redefined",
+                                decl.name.name
+                            ),
                         );
                         continue;
                     }
@@ -321,9 +400,21 @@ impl<'a> Checker<'a> {
                 Item::Example(_) => continue,
             };
             if let Some((previous, first_span)) = self.names.get(name.name.as_str()).copied() {
-                self.error(codes::DUPLICATE_NAME, name.span, format!("`{}` is defined more than once", name.name))
-                    .label(first_span, format!("`{}` is first defined here as {}", name.name, previous.describe()))
-                    .help = Some("every item name must be unique in the policy: rename one of them".into());
+                self.error(
+                    codes::DUPLICATE_NAME,
+                    name.span,
+                    format!("`{}` is defined more than once", name.name),
+                )
+                .label(
+                    first_span,
+                    format!(
+                        "`{}` is first defined here as {}",
+                        name.name,
+                        previous.describe()
+                    ),
+                )
+                .help =
+                    Some("every item name must be unique in the policy: rename one of them".into());
             } else {
                 self.names.insert(&name.name, (global, name.span));
             }
@@ -338,20 +429,36 @@ impl<'a> Checker<'a> {
             State::Done(ty) => return ty.clone(),
             State::InProgress => {
                 let name = self.type_decls[index].name.name.clone();
-                self.error(codes::RECURSIVE_TYPE, use_span, format!("type `{name}` contains itself"))
-                    .help = Some("a record cannot contain itself; use a list of ids or a separate type".into());
+                self.error(
+                    codes::RECURSIVE_TYPE,
+                    use_span,
+                    format!("type `{name}` contains itself"),
+                )
+                .help = Some(
+                    "a record cannot contain itself; use a list of ids or a separate type".into(),
+                );
                 return Type::Error;
             }
             State::Todo => {}
         }
-        self.type_state[index] = State::InProgress;
         let decl = self.type_decls[index];
+        if self.stack.len() >= MAX_DEPENDENCY_DEPTH {
+            self.error(codes::TOO_DEEP, use_span, format!("type `{}` is at the end of a chain of more than {MAX_DEPENDENCY_DEPTH} type definitions", decl.name.name));
+            return Type::Error;
+        }
+        self.stack.push(Frame {
+            global: Global::Type(index),
+            name: decl.name.name.clone(),
+        });
+        self.type_state[index] = State::InProgress;
         let ty = match self.resolve_type(&decl.ty) {
-            Type::Record(record) => {
-                Type::Record(Arc::new(RecordType { name: Some(decl.name.name.clone()), ..(*record).clone() }))
-            }
+            Type::Record(record) => Type::Record(Arc::new(RecordType {
+                name: Some(decl.name.name.clone()),
+                ..(*record).clone()
+            })),
             other => other,
         };
+        self.stack.pop();
         self.type_state[index] = State::Done(ty.clone());
         ty
     }
@@ -377,8 +484,12 @@ impl<'a> Checker<'a> {
                         let candidates = ["number", "text", "bool", "date"]
                             .into_iter()
                             .chain(self.type_decls.iter().map(|d| d.name.name.as_str()));
-                        let suggestion = did_you_mean(other, candidates);
-                        let diagnostic = self.error(codes::UNKNOWN_TYPE, name.span, format!("unknown type `{other}`"));
+                        let suggestion = self.suggest(other, candidates);
+                        let diagnostic = self.error(
+                            codes::UNKNOWN_TYPE,
+                            name.span,
+                            format!("unknown type `{other}`"),
+                        );
                         diagnostic.help = Some(match suggestion {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => "the built-in types are `number`, `text`, `bool` and `date`; declare others with `type Name = ...`".into(),
@@ -388,9 +499,10 @@ impl<'a> Checker<'a> {
                 },
             },
             ast::TypeExprKind::List(element) => Type::List(Box::new(self.resolve_type(element))),
-            ast::TypeExprKind::Record(fields) => {
-                Type::Record(Arc::new(RecordType { name: None, fields: self.fields(fields) }))
-            }
+            ast::TypeExprKind::Record(fields) => Type::Record(Arc::new(RecordType {
+                name: None,
+                fields: self.fields(fields),
+            })),
             ast::TypeExprKind::Optional(inner) => self.resolve_type(inner).optional(),
             ast::TypeExprKind::Union(members) => {
                 let mut values: Vec<Arc<str>> = Vec::new();
@@ -415,12 +527,19 @@ impl<'a> Checker<'a> {
         let mut result = Vec::with_capacity(fields.len());
         for field in fields {
             if let Some(first) = seen.insert(&field.name.name, field.name.span) {
-                self.error(codes::DUPLICATE_NAME, field.name.span, format!("field `{}` is declared twice", field.name.name))
-                    .label(first, "first declared here");
+                self.error(
+                    codes::DUPLICATE_NAME,
+                    field.name.span,
+                    format!("field `{}` is declared twice", field.name.name),
+                )
+                .label(first, "first declared here");
                 continue;
             }
             let ty = self.resolve_type(&field.ty);
-            result.push(FieldType { name: field.name.name.as_str().into(), ty });
+            result.push(FieldType {
+                name: field.name.name.as_str().into(),
+                ty,
+            });
         }
         result
     }
@@ -429,12 +548,30 @@ impl<'a> Checker<'a> {
 
     /// Enters an item on the dependency stack; `false` (and a cycle error) if it is already on it.
     fn enter(&mut self, global: Global, name: &str, use_span: Span) -> bool {
-        let frame = Frame { global, name: name.to_string() };
+        let frame = Frame {
+            global,
+            name: name.to_string(),
+        };
         if let Some(position) = self.stack.iter().position(|f| *f == frame) {
-            let mut chain: Vec<String> = self.stack[position..].iter().map(|f| format!("`{}`", f.name)).collect();
+            let mut chain: Vec<String> = self.stack[position..]
+                .iter()
+                .map(|f| format!("`{}`", f.name))
+                .collect();
             chain.push(format!("`{name}`"));
-            self.error(codes::CYCLE, use_span, format!("`{name}` depends on itself: {}", chain.join(" → ")))
-                .help = Some("definitions of `let`, `score` and `const` must not refer to each other in a cycle".into());
+            self.error(
+                codes::CYCLE,
+                use_span,
+                format!("`{name}` depends on itself: {}", chain.join(" → ")),
+            )
+            .help = Some(
+                "definitions of `let`, `score` and `const` must not refer to each other in a cycle"
+                    .into(),
+            );
+            return false;
+        }
+        if self.stack.len() >= MAX_DEPENDENCY_DEPTH {
+            self.error(codes::TOO_DEEP, use_span, format!("`{name}` is at the end of a chain of more than {MAX_DEPENDENCY_DEPTH} definitions that depend on each other"))
+                .help = Some("split the chain: compute intermediate values from the input directly".into());
             return false;
         }
         self.stack.push(frame);
@@ -452,11 +589,18 @@ impl<'a> Checker<'a> {
             State::Todo => {}
         }
         let decl = self.const_decls[index];
+        // Too deep: left unchecked here; the top-level pass checks it again from a short stack.
+        if !self.enter(Global::Const(index), &decl.name.name, use_span) {
+            return (Type::Error, Value::MISSING);
+        }
         self.const_state[index] = State::InProgress;
-        self.enter(Global::Const(index), &decl.name.name, use_span);
         let typed = self.expr(&decl.value, Context::Constant);
         self.stack.pop();
-        let value = if typed.ty.is_error() { Value::MISSING } else { self.fold_constant(&typed.expr, decl.value.span, &decl.name.name) };
+        let value = if typed.ty.is_error() {
+            Value::MISSING
+        } else {
+            self.fold_constant(&typed.expr, decl.value.span, &decl.name.name)
+        };
         self.const_state[index] = State::Done((typed.ty.clone(), value.clone()));
         (typed.ty, value)
     }
@@ -465,9 +609,16 @@ impl<'a> Checker<'a> {
     fn fold_constant(&mut self, expr: &Expr, span: Span, what: &str) -> Value {
         let (value, notes) = eval::eval_const(expr);
         if value.is_missing() {
-            let reason = notes.first().cloned().unwrap_or_else(|| "it has no value".into());
-            self.error(codes::CONSTANT_HAS_NO_VALUE, span, format!("`{what}` has no value at compile time"))
-                .help = Some(reason);
+            let reason = notes
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "it has no value".into());
+            self.error(
+                codes::CONSTANT_HAS_NO_VALUE,
+                span,
+                format!("`{what}` has no value at compile time"),
+            )
+            .help = Some(reason);
         }
         value
     }
@@ -475,9 +626,16 @@ impl<'a> Checker<'a> {
     fn table_signature(&mut self, index: usize) -> (Type, Type) {
         let decl = self.table_decls[index];
         let key = self.resolve_type(&decl.key_ty);
-        if !matches!(key, Type::Text | Type::Union(_) | Type::Number | Type::Date | Type::Bool | Type::Error) {
-            self.error(codes::BAD_KEY_TYPE, decl.key_ty.span, format!("a table key cannot be of type `{key}`"))
-                .help = Some("keys are `text`, a literal union, `number`, `date` or `bool`".into());
+        if !matches!(
+            key,
+            Type::Text | Type::Union(_) | Type::Number | Type::Date | Type::Bool | Type::Error
+        ) {
+            self.error(
+                codes::BAD_KEY_TYPE,
+                decl.key_ty.span,
+                format!("a table key cannot be of type `{key}`"),
+            )
+            .help = Some("keys are `text`, a literal union, `number`, `date` or `bool`".into());
         }
         let value = self.resolve_type(&decl.value_ty);
         (key, value)
@@ -499,10 +657,20 @@ impl<'a> Checker<'a> {
                 }
                 let key_value = self.fold_constant(&key.expr, row.key.span, "this key");
                 let value_value = self.fold_constant(&value.expr, row.value.span, "this value");
-                let Some(key_value) = Key::from_value(&key_value) else { continue };
+                let Some(key_value) = Key::from_value(&key_value) else {
+                    continue;
+                };
                 if let Some(first) = first_spans.get(&key_value).copied() {
-                    self.error(codes::DUPLICATE_KEY, row.key.span, format!("key `{}` appears twice in table `{}`", self.text(row.key.span), decl.name.name))
-                        .label(first, "first entry here");
+                    self.error(
+                        codes::DUPLICATE_KEY,
+                        row.key.span,
+                        format!(
+                            "key `{}` appears twice in table `{}`",
+                            self.text(row.key.span),
+                            decl.name.name
+                        ),
+                    )
+                    .label(first, "first entry here");
                     continue;
                 }
                 first_spans.insert(key_value.clone(), row.key.span);
@@ -510,7 +678,12 @@ impl<'a> Checker<'a> {
             }
             entries
         });
-        p::TableDef { name: decl.name.name.clone(), key_type, value_type, entries }
+        p::TableDef {
+            name: decl.name.name.clone(),
+            key_type,
+            value_type,
+            entries,
+        }
     }
 
     fn let_value(&mut self, index: usize, use_span: Span) -> Type {
@@ -524,8 +697,11 @@ impl<'a> Checker<'a> {
             State::Todo => {}
         }
         let decl = self.let_decls[index];
+        // Too deep: left unchecked here; the top-level pass checks it again from a short stack.
+        if !self.enter(Global::Let(index), &decl.name.name, use_span) {
+            return Type::Error;
+        }
         self.let_state[index] = State::InProgress;
-        self.enter(Global::Let(index), &decl.name.name, use_span);
         let typed = self.expr(&decl.value, Context::Evaluation);
         self.stack.pop();
         self.let_state[index] = State::Done((typed.ty.clone(), typed.expr));
@@ -544,21 +720,38 @@ impl<'a> Checker<'a> {
             State::Todo => {}
         }
         let decl = self.score_decls[index];
+        // Too deep: left unchecked here; the top-level pass checks it again from a short stack.
+        if !self.enter(Global::Score(index), &decl.name.name, use_span) {
+            return Type::Error;
+        }
         self.score_state[index] = State::InProgress;
-        self.enter(Global::Score(index), &decl.name.name, use_span);
         let mut components = Vec::with_capacity(decl.components.len());
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut optional = false;
         let mut total: u64 = 0;
         for component in &decl.components {
             if let Some(first) = seen.insert(&component.name.name, component.name.span) {
-                self.error(codes::DUPLICATE_NAME, component.name.span, format!("component `{}` appears twice in score `{}`", component.name.name, decl.name.name))
-                    .label(first, "first defined here");
+                self.error(
+                    codes::DUPLICATE_NAME,
+                    component.name.span,
+                    format!(
+                        "component `{}` appears twice in score `{}`",
+                        component.name.name, decl.name.name
+                    ),
+                )
+                .label(first, "first defined here");
             }
             total = total.saturating_add(component.weight_hundredths);
             let typed = self.expr(&component.value, Context::Evaluation);
             if !matches!(typed.ty.required(), Type::Number | Type::Error) {
-                self.error(codes::TYPE_MISMATCH, component.value.span, format!("a score component must be a number, but this is `{}`", typed.ty));
+                self.error(
+                    codes::TYPE_MISMATCH,
+                    component.value.span,
+                    format!(
+                        "a score component must be a number, but this is `{}`",
+                        typed.ty
+                    ),
+                );
             }
             optional |= typed.ty.is_optional();
             components.push(ComponentDef {
@@ -568,14 +761,34 @@ impl<'a> Checker<'a> {
             });
         }
         if total != 10_000 {
-            let listed: Vec<String> = decl.components.iter().map(|c| format!("{} {}", c.name.name, percent(c.weight_hundredths))).collect();
-            self.error(codes::WEIGHTS_NOT_100, decl.name.span, format!("the weights of score `{}` total {}, not 100%", decl.name.name, percent(total)))
-                .help = Some(format!("adjust the weights so they add up to exactly 100%: {}", listed.join(", ")));
+            let listed: Vec<String> = decl
+                .components
+                .iter()
+                .map(|c| format!("{} {}", c.name.name, percent(c.weight_hundredths)))
+                .collect();
+            self.error(
+                codes::WEIGHTS_NOT_100,
+                decl.name.span,
+                format!(
+                    "the weights of score `{}` total {}, not 100%",
+                    decl.name.name,
+                    percent(total)
+                ),
+            )
+            .help = Some(format!(
+                "adjust the weights so they add up to exactly 100%: {}",
+                listed.join(", ")
+            ));
         }
         self.stack.pop();
-        let ty = if optional { Type::Number.optional() } else { Type::Number };
+        let ty = if optional {
+            Type::Number.optional()
+        } else {
+            Type::Number
+        };
         self.score_state[index] = State::Done((ty.clone(), components));
-        self.eval_order.push(Slot(to_u32(self.let_decls.len() + index)));
+        self.eval_order
+            .push(Slot(to_u32(self.let_decls.len() + index)));
         ty
     }
 
@@ -611,12 +824,18 @@ impl<'a> Checker<'a> {
     fn expect_bool(&mut self, ty: &Type, span: Span, what: &str) {
         if !matches!(ty.required(), Type::Bool | Type::Error) {
             let help = match ty.required() {
-                Type::List(_) => "a list is not a condition: use `count(L) > 0`, `any x in L: ...` or `contains`",
+                Type::List(_) => {
+                    "a list is not a condition: use `count(L) > 0`, `any x in L: ...` or `contains`"
+                }
                 Type::Number => "compare the number, e.g. `x > 0`",
                 _ => "a condition is a `bool`: compare the value with `==`, `<`, `in`, ...",
             };
-            self.error(codes::CONDITION_NOT_BOOL, span, format!("{what} needs a `bool` condition, but this is `{ty}`"))
-                .help = Some(help.into());
+            self.error(
+                codes::CONDITION_NOT_BOOL,
+                span,
+                format!("{what} needs a `bool` condition, but this is `{ty}`"),
+            )
+            .help = Some(help.into());
         }
     }
 
@@ -626,7 +845,9 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|part| match part {
                 ast::TemplatePart::Text(text) => p::TemplatePart::Text(text.as_str().into()),
-                ast::TemplatePart::Expr(expr) => p::TemplatePart::Expr(self.expr(expr, Context::Evaluation).expr),
+                ast::TemplatePart::Expr(expr) => {
+                    p::TemplatePart::Expr(self.expr(expr, Context::Evaluation).expr)
+                }
             })
             .collect()
     }
@@ -645,22 +866,37 @@ impl<'a> Checker<'a> {
     fn example(&mut self, example: &ast::ExampleDecl, rules: &[p::RuleDef]) -> p::ExampleDef {
         let given = self.json(&example.given, true);
         let data = example.data.as_ref().map(|d| self.json(d, true));
-        let as_of = example.as_of.and_then(|(date, _)| Date::from_ymd(date.year, date.month, date.day));
+        let as_of = example
+            .as_of
+            .and_then(|(date, _)| Date::from_ymd(date.year, date.month, date.day));
         let mut expectations = Vec::new();
         for expectation in &example.expectations {
             let kind = match &expectation.kind {
-                ast::ExpectationKind::Decision(decision) => Some(p::ExpectKind::Decision(*decision)),
+                ast::ExpectationKind::Decision(decision) => {
+                    Some(p::ExpectKind::Decision(*decision))
+                }
                 ast::ExpectationKind::Rule(name, outcome) => {
                     let index = rules.iter().position(|r| r.name == name.name);
                     if index.is_none() {
-                        self.unknown_expectation_target(name, "rule", rules.iter().map(|r| r.name.as_str()));
+                        self.unknown_expectation_target(
+                            name,
+                            "rule",
+                            rules.iter().map(|r| r.name.as_str()),
+                        );
                     }
                     index.map(|i| p::ExpectKind::Rule(i, *outcome))
                 }
                 ast::ExpectationKind::Score(name, json) => {
-                    let index = self.score_decls.iter().position(|s| s.name.name == name.name);
+                    let index = self
+                        .score_decls
+                        .iter()
+                        .position(|s| s.name.name == name.name);
                     if index.is_none() {
-                        let names: Vec<&str> = self.score_decls.iter().map(|s| s.name.name.as_str()).collect();
+                        let names: Vec<&str> = self
+                            .score_decls
+                            .iter()
+                            .map(|s| s.name.name.as_str())
+                            .collect();
                         self.unknown_expectation_target(name, "score", names);
                     }
                     let value = self.json(json, false);
@@ -670,10 +906,18 @@ impl<'a> Checker<'a> {
                     let index = self.let_decls.iter().position(|l| l.name.name == name.name);
                     if index.is_none() {
                         if self.score_decls.iter().any(|s| s.name.name == name.name) {
-                            self.error(codes::SCORE_IN_VALUE_EXPECTATION, name.span, format!("`{}` is a score, not a `let` value", name.name))
-                                .help = Some(format!("write `expect score {} = ...`", name.name));
+                            self.error(
+                                codes::SCORE_IN_VALUE_EXPECTATION,
+                                name.span,
+                                format!("`{}` is a score, not a `let` value", name.name),
+                            )
+                            .help = Some(format!("write `expect score {} = ...`", name.name));
                         } else {
-                            let names: Vec<&str> = self.let_decls.iter().map(|l| l.name.name.as_str()).collect();
+                            let names: Vec<&str> = self
+                                .let_decls
+                                .iter()
+                                .map(|l| l.name.name.as_str())
+                                .collect();
                             self.unknown_expectation_target(name, "`let` value", names);
                         }
                     }
@@ -682,7 +926,10 @@ impl<'a> Checker<'a> {
                 }
             };
             if let Some(kind) = kind {
-                expectations.push(p::ExpectDef { line: self.line(expectation.span), kind });
+                expectations.push(p::ExpectDef {
+                    line: self.line(expectation.span),
+                    kind,
+                });
             }
         }
         p::ExampleDef {
@@ -695,9 +942,18 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn unknown_expectation_target<'n>(&mut self, name: &Ident, what: &str, candidates: impl IntoIterator<Item = &'n str>) {
-        let suggestion = did_you_mean(&name.name, candidates);
-        let diagnostic = self.error(codes::UNKNOWN_NAME, name.span, format!("unknown {what} `{}`", name.name));
+    fn unknown_expectation_target<'n>(
+        &mut self,
+        name: &Ident,
+        what: &str,
+        candidates: impl IntoIterator<Item = &'n str>,
+    ) {
+        let suggestion = self.suggest(&name.name, candidates);
+        let diagnostic = self.error(
+            codes::UNKNOWN_NAME,
+            name.span,
+            format!("unknown {what} `{}`", name.name),
+        );
         if let Some(s) = suggestion {
             diagnostic.help = Some(format!("did you mean `{s}`?"));
         }
@@ -707,7 +963,11 @@ impl<'a> Checker<'a> {
     fn json(&mut self, json: &ast::JsonText, object: bool) -> serde_json::Value {
         match serde_json::from_str::<serde_json::Value>(&json.text) {
             Ok(value) if object && !value.is_object() => {
-                self.error(codes::BAD_EXAMPLE_JSON, json.span, "expected a JSON object `{ ... }`");
+                self.error(
+                    codes::BAD_EXAMPLE_JSON,
+                    json.span,
+                    "expected a JSON object `{ ... }`",
+                );
                 value
             }
             Ok(value) => value,
@@ -715,8 +975,16 @@ impl<'a> Checker<'a> {
                 let offset = byte_offset(&json.text, error.line(), error.column());
                 let at = json.span.start as usize + offset;
                 let message = error.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-                self.error(codes::BAD_EXAMPLE_JSON, Span::new(at, at + 1), format!("invalid JSON: {message}"));
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_string();
+                self.error(
+                    codes::BAD_EXAMPLE_JSON,
+                    Span::new(at, at + 1),
+                    format!("invalid JSON: {message}"),
+                );
                 serde_json::Value::Null
             }
         }
@@ -726,10 +994,19 @@ impl<'a> Checker<'a> {
 
     fn expr(&mut self, expr: &ast::Expr, cx: Context) -> Typed {
         match &expr.kind {
-            ExprKind::Number(n) => Typed { ty: Type::Number, expr: Expr::Const(Value::Number(*n)) },
-            ExprKind::Bool(b) => Typed { ty: Type::Bool, expr: Expr::Const(Value::Bool(*b)) },
+            ExprKind::Number(n) => Typed {
+                ty: Type::Number,
+                expr: Expr::Const(Value::Number(*n)),
+            },
+            ExprKind::Bool(b) => Typed {
+                ty: Type::Bool,
+                expr: Expr::Const(Value::Bool(*b)),
+            },
             ExprKind::Date(d) => match Date::from_ymd(d.year, d.month, d.day) {
-                Some(date) => Typed { ty: Type::Date, expr: Expr::Const(Value::Date(date)) },
+                Some(date) => Typed {
+                    ty: Type::Date,
+                    expr: Expr::Const(Value::Date(date)),
+                },
                 None => Typed::error(),
             },
             ExprKind::Duration(amount, unit) => {
@@ -739,7 +1016,10 @@ impl<'a> Checker<'a> {
                     ast::DurationUnit::Month => Duration::Months(*amount),
                     ast::DurationUnit::Year => Duration::Months(amount.saturating_mul(12)),
                 };
-                Typed { ty: Type::Duration, expr: Expr::Const(Value::Duration(duration)) }
+                Typed {
+                    ty: Type::Duration,
+                    expr: Expr::Const(Value::Duration(duration)),
+                }
             }
             ExprKind::Str(template) => self.string(template, cx),
             ExprKind::Today => {
@@ -747,7 +1027,10 @@ impl<'a> Checker<'a> {
                     self.not_constant(expr.span, "`today`");
                     return Typed::error();
                 }
-                Typed { ty: Type::Date, expr: Expr::Today }
+                Typed {
+                    ty: Type::Date,
+                    expr: Expr::Today,
+                }
             }
             ExprKind::Name(ident) => self.name(ident, cx),
             ExprKind::List(elements) => self.list(elements, cx),
@@ -757,33 +1040,63 @@ impl<'a> Checker<'a> {
             ExprKind::Unary(ast::UnaryOp::Neg, operand) => {
                 let typed = self.expr(operand, cx);
                 let ty = self.expect_operand(&typed.ty, &Type::Number, operand.span, "`-`");
-                Typed { ty, expr: Expr::Neg(Box::new(typed.expr)) }
+                Typed {
+                    ty,
+                    expr: Expr::Neg(Box::new(typed.expr)),
+                }
             }
             ExprKind::Unary(ast::UnaryOp::Not, operand) => {
                 let typed = self.expr(operand, cx);
                 self.expect_bool(&typed.ty, operand.span, "`not`");
-                Typed { ty: keep_optional(Type::Bool, &typed.ty), expr: Expr::Not(Box::new(typed.expr)) }
+                Typed {
+                    ty: keep_optional(Type::Bool, &typed.ty),
+                    expr: Expr::Not(Box::new(typed.expr)),
+                }
             }
             ExprKind::Binary(op, lhs, rhs) => self.binary(*op, lhs, rhs, expr.span, cx),
             ExprKind::IsMissing { operand, negated } => {
                 let typed = self.expr(operand, cx);
                 let operand = Box::new(typed.expr);
-                let expr = if *negated { Expr::IsPresent(operand) } else { Expr::IsMissing(operand) };
-                Typed { ty: Type::Bool, expr }
+                let expr = if *negated {
+                    Expr::IsPresent(operand)
+                } else {
+                    Expr::IsMissing(operand)
+                };
+                Typed {
+                    ty: Type::Bool,
+                    expr,
+                }
             }
-            ExprKind::If { condition, then, otherwise } => {
+            ExprKind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
                 let arms = [(condition.as_ref(), then.as_ref())];
                 self.choose(&arms, Some(otherwise), "if", cx)
             }
             ExprKind::Match { arms, otherwise } => {
-                let arms: Vec<(&ast::Expr, &ast::Expr)> = arms.iter().map(|a| (&a.condition, &a.value)).collect();
+                let arms: Vec<(&ast::Expr, &ast::Expr)> =
+                    arms.iter().map(|a| (&a.condition, &a.value)).collect();
                 if otherwise.is_none() {
-                    self.error(codes::MATCH_WITHOUT_ELSE, expr.span, "this `match` has no `else` arm")
-                        .help = Some("add `else => VALUE` as the last arm so that every supplier gets a value".into());
+                    self.error(
+                        codes::MATCH_WITHOUT_ELSE,
+                        expr.span,
+                        "this `match` has no `else` arm",
+                    )
+                    .help = Some(
+                        "add `else => VALUE` as the last arm so that every supplier gets a value"
+                            .into(),
+                    );
                 }
                 self.choose(&arms, otherwise.as_deref(), "match", cx)
             }
-            ExprKind::Quantifier { kind, var, list, body } => {
+            ExprKind::Quantifier {
+                kind,
+                var,
+                list,
+                body,
+            } => {
                 let kind = match kind {
                     ast::Quantifier::All => QuantifierKind::All,
                     ast::Quantifier::Any => QuantifierKind::Any,
@@ -796,9 +1109,22 @@ impl<'a> Checker<'a> {
                 self.locals.pop();
                 self.expect_bool(&typed_body.ty, body.span, "a quantifier");
                 let ty = keep_optional(Type::Bool, &list.ty);
-                Typed { ty, expr: Expr::Quantifier { kind, depth, list: Box::new(list.expr), body: Box::new(typed_body.expr) } }
+                Typed {
+                    ty,
+                    expr: Expr::Quantifier {
+                        kind,
+                        depth,
+                        list: Box::new(list.expr),
+                        body: Box::new(typed_body.expr),
+                    },
+                }
             }
-            ExprKind::Comprehension { element, var, list, filter } => {
+            ExprKind::Comprehension {
+                element,
+                var,
+                list,
+                filter,
+            } => {
                 let list = self.expr(list, cx);
                 let element_type = self.element_type(&list.ty, expr.span);
                 let depth = self.push_local(var, element_type);
@@ -810,7 +1136,15 @@ impl<'a> Checker<'a> {
                 let element = self.expr(element, cx);
                 self.locals.pop();
                 let ty = keep_optional(Type::List(Box::new(element.ty)), &list.ty);
-                Typed { ty, expr: Expr::Comprehension { depth, list: Box::new(list.expr), element: Box::new(element.expr), filter } }
+                Typed {
+                    ty,
+                    expr: Expr::Comprehension {
+                        depth,
+                        list: Box::new(list.expr),
+                        element: Box::new(element.expr),
+                        filter,
+                    },
+                }
             }
         }
     }
@@ -827,7 +1161,11 @@ impl<'a> Checker<'a> {
             Type::List(element) => (**element).clone(),
             Type::Error => Type::Error,
             other => {
-                self.error(codes::TYPE_MISMATCH, span, format!("expected a list to iterate over, but found `{other}`"));
+                self.error(
+                    codes::TYPE_MISMATCH,
+                    span,
+                    format!("expected a list to iterate over, but found `{other}`"),
+                );
                 Type::Error
             }
         }
@@ -839,7 +1177,10 @@ impl<'a> Checker<'a> {
     }
 
     fn string(&mut self, template: &ast::Template, cx: Context) -> Typed {
-        let has_expressions = template.parts.iter().any(|p| matches!(p, ast::TemplatePart::Expr(_)));
+        let has_expressions = template
+            .parts
+            .iter()
+            .any(|p| matches!(p, ast::TemplatePart::Expr(_)));
         if !has_expressions {
             let text: String = template
                 .parts
@@ -852,7 +1193,10 @@ impl<'a> Checker<'a> {
             let text: Arc<str> = text.into();
             // A string literal has the singleton literal-union type, so it fits both `text`
             // and any union that lists it.
-            return Typed { ty: Type::Union(Arc::new([text.clone()]) as Arc<[Arc<str>]>), expr: Expr::Const(Value::Text(text)) };
+            return Typed {
+                ty: Type::Union(Arc::new([text.clone()]) as Arc<[Arc<str>]>),
+                expr: Expr::Const(Value::Text(text)),
+            };
         }
         let parts = template
             .parts
@@ -862,23 +1206,38 @@ impl<'a> Checker<'a> {
                 ast::TemplatePart::Expr(expr) => p::TemplatePart::Expr(self.expr(expr, cx).expr),
             })
             .collect();
-        Typed { ty: Type::Text, expr: Expr::Template(parts) }
+        Typed {
+            ty: Type::Text,
+            expr: Expr::Template(parts),
+        }
     }
 
     fn name(&mut self, ident: &Ident, cx: Context) -> Typed {
-        if let Some(position) = self.locals.iter().rposition(|(name, _)| *name == ident.name) {
-            return Typed { ty: self.locals[position].1.clone(), expr: Expr::Local(to_u32(position)) };
+        if let Some(position) = self
+            .locals
+            .iter()
+            .rposition(|(name, _)| *name == ident.name)
+        {
+            return Typed {
+                ty: self.locals[position].1.clone(),
+                expr: Expr::Local(to_u32(position)),
+            };
         }
         let Some((global, _)) = self.names.get(ident.name.as_str()).copied() else {
-            let suggestion = did_you_mean(
+            let suggestion = self.suggest(
                 &ident.name,
-                self.locals
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .chain(self.names.iter().filter(|(_, (g, _))| is_value(*g)).map(|(n, _)| *n)),
-            )
-            .map(str::to_string);
-            let diagnostic = self.error(codes::UNKNOWN_NAME, ident.span, format!("unknown name `{}`", ident.name));
+                self.locals.iter().map(|(n, _)| n.as_str()).chain(
+                    self.names
+                        .iter()
+                        .filter(|(_, (g, _))| is_value(*g))
+                        .map(|(n, _)| *n),
+                ),
+            );
+            let diagnostic = self.error(
+                codes::UNKNOWN_NAME,
+                ident.span,
+                format!("unknown name `{}`", ident.name),
+            );
             if let Some(s) = suggestion {
                 diagnostic.help = Some(format!("did you mean `{s}`?"));
             }
@@ -886,30 +1245,53 @@ impl<'a> Checker<'a> {
         };
         let readable_in_constants = matches!(global, Global::Const(_));
         if cx == Context::Constant && !readable_in_constants && is_value(global) {
-            self.not_constant(ident.span, &format!("{} `{}`", global.describe(), ident.name));
+            self.not_constant(
+                ident.span,
+                &format!("{} `{}`", global.describe(), ident.name),
+            );
             return Typed::error();
         }
         match global {
-            Global::Input => Typed { ty: Type::Record(self.input_record.clone()), expr: Expr::Input },
+            Global::Input => Typed {
+                ty: Type::Record(self.input_record.clone()),
+                expr: Expr::Input,
+            },
             Global::Const(index) => {
                 let (ty, value) = self.constant(index, ident.span);
-                Typed { ty, expr: Expr::Const(value) }
+                Typed {
+                    ty,
+                    expr: Expr::Const(value),
+                }
             }
             Global::Let(index) => {
                 let ty = self.let_value(index, ident.span);
-                Typed { ty, expr: Expr::Slot(Slot(to_u32(index))) }
+                Typed {
+                    ty,
+                    expr: Expr::Slot(Slot(to_u32(index))),
+                }
             }
             Global::Score(index) => {
                 let ty = self.score(index, ident.span);
-                Typed { ty, expr: Expr::Slot(Slot(to_u32(self.let_decls.len() + index))) }
+                Typed {
+                    ty,
+                    expr: Expr::Slot(Slot(to_u32(self.let_decls.len() + index))),
+                }
             }
             Global::Table(_) => {
-                self.error(codes::WRONG_KIND_OF_NAME, ident.span, format!("table `{}` must be looked up with a key", ident.name))
-                    .help = Some(format!("write `{}[key]`", ident.name));
+                self.error(
+                    codes::WRONG_KIND_OF_NAME,
+                    ident.span,
+                    format!("table `{}` must be looked up with a key", ident.name),
+                )
+                .help = Some(format!("write `{}[key]`", ident.name));
                 Typed::error()
             }
             Global::Type(_) | Global::Rule(_) => {
-                self.error(codes::WRONG_KIND_OF_NAME, ident.span, format!("`{}` is {}, not a value", ident.name, global.describe()));
+                self.error(
+                    codes::WRONG_KIND_OF_NAME,
+                    ident.span,
+                    format!("`{}` is {}, not a value", ident.name, global.describe()),
+                );
                 Typed::error()
             }
         }
@@ -930,13 +1312,22 @@ impl<'a> Checker<'a> {
             exprs.push(typed.expr);
         }
         let ty = Type::List(Box::new(element_type));
-        let constants: Option<Vec<Value>> = exprs.iter().map(|e| match e {
-            Expr::Const(v) => Some(v.clone()),
-            _ => None,
-        }).collect();
+        let constants: Option<Vec<Value>> = exprs
+            .iter()
+            .map(|e| match e {
+                Expr::Const(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect();
         match constants {
-            Some(values) => Typed { ty, expr: Expr::Const(Value::List(values.into())) },
-            None => Typed { ty, expr: Expr::List(exprs) },
+            Some(values) => Typed {
+                ty,
+                expr: Expr::Const(Value::List(values.into())),
+            },
+            None => Typed {
+                ty,
+                expr: Expr::List(exprs),
+            },
         }
     }
 
@@ -946,16 +1337,29 @@ impl<'a> Checker<'a> {
             Type::Record(record) => match record.field(&field.name) {
                 Some((index, field_type)) => Typed {
                     ty: keep_optional(field_type.ty.clone(), &typed.ty),
-                    expr: Expr::Field { base: Box::new(typed.expr), index: to_u32(index), name: field_type.name.clone() },
+                    expr: Expr::Field {
+                        base: Box::new(typed.expr),
+                        index: to_u32(index),
+                        name: field_type.name.clone(),
+                    },
                 },
                 None => {
-                    let suggestion = did_you_mean(&field.name, record.fields.iter().map(|f| &*f.name));
+                    let suggestion =
+                        self.suggest(&field.name, record.fields.iter().map(|f| &*f.name));
                     let owner = match &record.name {
                         Some(name) => format!("`{name}`"),
                         None => format!("`{}`", self.text(base.span)),
                     };
-                    let fields: Vec<String> = record.fields.iter().map(|f| format!("`{}`", f.name)).collect();
-                    let diagnostic = self.error(codes::UNKNOWN_FIELD, field.span, format!("{owner} has no field `{}`", field.name));
+                    let fields: Vec<String> = record
+                        .fields
+                        .iter()
+                        .map(|f| format!("`{}`", f.name))
+                        .collect();
+                    let diagnostic = self.error(
+                        codes::UNKNOWN_FIELD,
+                        field.span,
+                        format!("{owner} has no field `{}`", field.name),
+                    );
                     diagnostic.help = Some(match suggestion {
                         Some(s) => format!("did you mean `{s}`?"),
                         None if fields.is_empty() => "it has no fields".into(),
@@ -967,12 +1371,26 @@ impl<'a> Checker<'a> {
             Type::Error => Typed::error(),
             Type::List(element) if matches!(element.required(), Type::Record(_)) => {
                 let base_text = self.text(base.span);
-                self.error(codes::NOT_A_RECORD, field.span, format!("`{base_text}` is a list; it has no field `{}`", field.name))
-                    .help = Some(format!("read the field of each element: `[x.{} for x in {base_text}]`, or use `all x in {base_text}: ...`", field.name));
+                self.error(
+                    codes::NOT_A_RECORD,
+                    field.span,
+                    format!("`{base_text}` is a list; it has no field `{}`", field.name),
+                )
+                .help = Some(format!(
+                    "read the field of each element: `[x.{} for x in {base_text}]`, or use `all x in {base_text}: ...`",
+                    field.name
+                ));
                 Typed::error()
             }
             other => {
-                self.error(codes::NOT_A_RECORD, field.span, format!("cannot read field `{}` of a value of type `{other}`", field.name));
+                self.error(
+                    codes::NOT_A_RECORD,
+                    field.span,
+                    format!(
+                        "cannot read field `{}` of a value of type `{other}`",
+                        field.name
+                    ),
+                );
                 Typed::error()
             }
         }
@@ -981,7 +1399,11 @@ impl<'a> Checker<'a> {
     fn index(&mut self, base: &ast::Expr, key: &ast::Expr, cx: Context) -> Typed {
         let table = match &base.kind {
             ExprKind::Name(ident) => match self.names.get(ident.name.as_str()).copied() {
-                Some((Global::Table(index), _)) if !self.locals.iter().any(|(n, _)| *n == ident.name) => Some(index),
+                Some((Global::Table(index), _))
+                    if !self.locals.iter().any(|(n, _)| *n == ident.name) =>
+                {
+                    Some(index)
+                }
                 _ => None,
             },
             _ => None,
@@ -989,13 +1411,27 @@ impl<'a> Checker<'a> {
         let Some(index) = table else {
             let typed = self.expr(base, cx);
             if !typed.ty.is_error() {
-                self.error(codes::WRONG_KIND_OF_NAME, base.span, format!("only tables can be looked up with `[key]`, but `{}` is `{}`", self.text(base.span), typed.ty))
-                    .help = Some("declare a `table NAME: KeyType -> ValueType { ... }` to look values up by key".into());
+                self.error(
+                    codes::WRONG_KIND_OF_NAME,
+                    base.span,
+                    format!(
+                        "only tables can be looked up with `[key]`, but `{}` is `{}`",
+                        self.text(base.span),
+                        typed.ty
+                    ),
+                )
+                .help = Some(
+                    "declare a `table NAME: KeyType -> ValueType { ... }` to look values up by key"
+                        .into(),
+                );
             }
             return Typed::error();
         };
         if cx == Context::Constant {
-            self.not_constant(base.span, &format!("table `{}`", self.table_decls[index].name.name));
+            self.not_constant(
+                base.span,
+                &format!("table `{}`", self.table_decls[index].name.name),
+            );
             return Typed::error();
         }
         let (key_type, value_type) = self.table_types[index].clone();
@@ -1003,7 +1439,10 @@ impl<'a> Checker<'a> {
         self.check_operands(&typed_key, key, &key_type, "the key of this table");
         Typed {
             ty: value_type.optional(),
-            expr: Expr::Lookup { table: TableId(to_u32(index)), key: Box::new(typed_key.expr) },
+            expr: Expr::Lookup {
+                table: TableId(to_u32(index)),
+                key: Box::new(typed_key.expr),
+            },
         }
     }
 
@@ -1012,11 +1451,17 @@ impl<'a> Checker<'a> {
         if typed.ty.fits(expected) {
             return;
         }
-        if let (Type::Union(members), Some(Value::Text(text))) = (expected.required(), typed.constant()) {
+        if let (Type::Union(members), Some(Value::Text(text))) =
+            (expected.required(), typed.constant())
+        {
             self.not_a_member(text, members, ast.span, &format!("`{expected}`"));
             return;
         }
-        self.error(codes::TYPE_MISMATCH, ast.span, format!("{what} should be `{expected}`, but it is `{}`", typed.ty));
+        self.error(
+            codes::TYPE_MISMATCH,
+            ast.span,
+            format!("{what} should be `{expected}`, but it is `{}`", typed.ty),
+        );
     }
 
     /// A key or compared value against the type it must be comparable with: a constant text
@@ -1026,7 +1471,11 @@ impl<'a> Checker<'a> {
             self.check_literals(typed, ast, members, what);
         }
         if against.required().join(typed.ty.required()).is_none() {
-            self.error(codes::TYPE_MISMATCH, ast.span, format!("{what} is `{against}`, but this is `{}`", typed.ty));
+            self.error(
+                codes::TYPE_MISMATCH,
+                ast.span,
+                format!("{what} is `{against}`, but this is `{}`", typed.ty),
+            );
         }
     }
 
@@ -1061,17 +1510,30 @@ impl<'a> Checker<'a> {
     }
 
     fn not_a_member(&mut self, text: &str, members: &[Arc<str>], span: Span, what: &str) {
-        let suggestion = did_you_mean(text, members.iter().map(|m| &**m));
+        let suggestion = self.suggest(text, members.iter().map(|m| &**m));
         let listed: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
-        let diagnostic = self.error(codes::NOT_IN_UNION, span, format!("`\"{text}\"` is not a possible value of {what}"));
+        let diagnostic = self.error(
+            codes::NOT_IN_UNION,
+            span,
+            format!("`\"{text}\"` is not a possible value of {what}"),
+        );
         diagnostic.help = Some(match suggestion {
-            Some(s) => format!("did you mean `\"{s}\"`? the possible values are {}", listed.join(", ")),
+            Some(s) => format!(
+                "did you mean `\"{s}\"`? the possible values are {}",
+                listed.join(", ")
+            ),
             None => format!("the possible values are {}", listed.join(", ")),
         });
     }
 
     /// `if`/`match`: bool conditions, branch values of one type.
-    fn choose(&mut self, arms: &[(&ast::Expr, &ast::Expr)], otherwise: Option<&ast::Expr>, what: &str, cx: Context) -> Typed {
+    fn choose(
+        &mut self,
+        arms: &[(&ast::Expr, &ast::Expr)],
+        otherwise: Option<&ast::Expr>,
+        what: &str,
+        cx: Context,
+    ) -> Typed {
         let mut ty = Type::Nothing;
         let mut optional = false;
         let mut typed_arms = Vec::with_capacity(arms.len());
@@ -1094,10 +1556,23 @@ impl<'a> Checker<'a> {
             None => Expr::Const(Value::MISSING),
         };
         let ty = if optional { ty.optional() } else { ty };
-        Typed { ty, expr: Expr::Choose { arms: typed_arms, otherwise: Box::new(otherwise) } }
+        Typed {
+            ty,
+            expr: Expr::Choose {
+                arms: typed_arms,
+                otherwise: Box::new(otherwise),
+            },
+        }
     }
 
-    fn join_branch(&mut self, so_far: &Type, next: &Type, value: &ast::Expr, before: &[&ast::Expr], what: &str) -> Type {
+    fn join_branch(
+        &mut self,
+        so_far: &Type,
+        next: &Type,
+        value: &ast::Expr,
+        before: &[&ast::Expr],
+        what: &str,
+    ) -> Type {
         match so_far.join(next) {
             Some(joined) => joined,
             None => {
@@ -1114,8 +1589,12 @@ impl<'a> Checker<'a> {
     fn call(&mut self, function: &Ident, args: &[ast::Expr], span: Span, cx: Context) -> Typed {
         let typed: Vec<Typed> = args.iter().map(|a| self.expr(a, cx)).collect();
         let Some(builtin) = Builtin::from_name(&function.name) else {
-            let suggestion = did_you_mean(&function.name, Builtin::ALL.iter().map(|b| b.name()));
-            let diagnostic = self.error(codes::UNKNOWN_FUNCTION, function.span, format!("unknown function `{}`", function.name));
+            let suggestion = self.suggest(&function.name, Builtin::ALL.iter().map(|b| b.name()));
+            let diagnostic = self.error(
+                codes::UNKNOWN_FUNCTION,
+                function.span,
+                format!("unknown function `{}`", function.name),
+            );
             diagnostic.help = Some(match suggestion {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => "the functions are count, sum, min, max, avg, len, lower, upper, trim, starts_with, ends_with, round, abs, days_between and year".into(),
@@ -1130,15 +1609,33 @@ impl<'a> Checker<'a> {
             B::Avg => (&[Param::NumberList], Type::Number.optional()),
             B::Len => (&[Param::Exactly(Type::Text)], Type::Number),
             B::Lower | B::Upper | B::Trim => (&[Param::Exactly(Type::Text)], Type::Text),
-            B::StartsWith | B::EndsWith => (&[Param::Exactly(Type::Text), Param::Exactly(Type::Text)], Type::Bool),
-            B::Round => (&[Param::Exactly(Type::Number), Param::Exactly(Type::Number)], Type::Number),
+            B::StartsWith | B::EndsWith => (
+                &[Param::Exactly(Type::Text), Param::Exactly(Type::Text)],
+                Type::Bool,
+            ),
+            B::Round => (
+                &[Param::Exactly(Type::Number), Param::Exactly(Type::Number)],
+                Type::Number,
+            ),
             B::Abs => (&[Param::Exactly(Type::Number)], Type::Number),
-            B::DaysBetween => (&[Param::Exactly(Type::Date), Param::Exactly(Type::Date)], Type::Number),
+            B::DaysBetween => (
+                &[Param::Exactly(Type::Date), Param::Exactly(Type::Date)],
+                Type::Number,
+            ),
             B::Year => (&[Param::Exactly(Type::Date)], Type::Number),
         };
         if parameters.len() != args.len() {
             let plural = if parameters.len() == 1 { "" } else { "s" };
-            self.error(codes::WRONG_ARGUMENT_COUNT, span, format!("`{}` takes {} argument{plural}, but {} were given", function.name, parameters.len(), args.len()));
+            self.error(
+                codes::WRONG_ARGUMENT_COUNT,
+                span,
+                format!(
+                    "`{}` takes {} argument{plural}, but {} were given",
+                    function.name,
+                    parameters.len(),
+                    args.len()
+                ),
+            );
             return Typed::error();
         }
         let mut optional = false;
@@ -1150,14 +1647,20 @@ impl<'a> Checker<'a> {
                 Param::Exactly(expected) => ty.fits(expected),
                 Param::AnyList => matches!(ty, Type::List(_) | Type::Error),
                 Param::NumberList => match ty {
-                    Type::List(element) => matches!(element.required(), Type::Number | Type::Nothing | Type::Error),
+                    Type::List(element) => matches!(
+                        element.required(),
+                        Type::Number | Type::Nothing | Type::Error
+                    ),
                     _ => ty.is_error(),
                 },
                 Param::OrderedList => match ty {
                     Type::List(element) => {
                         // min/max give their element type, missing for an empty list.
                         result = element.required().clone().optional();
-                        matches!(element.required(), Type::Number | Type::Date | Type::Nothing | Type::Error)
+                        matches!(
+                            element.required(),
+                            Type::Number | Type::Date | Type::Nothing | Type::Error
+                        )
                     }
                     _ => ty.is_error(),
                 },
@@ -1170,71 +1673,128 @@ impl<'a> Checker<'a> {
                     Param::OrderedList => "a list of numbers or dates".into(),
                 };
                 let help = match (builtin, ty) {
-                    (B::Len, Type::List(_)) => Some("`len` measures text; use `count` for the number of elements in a list"),
-                    (B::Count, Type::Text | Type::Union(_)) => Some("`count` counts list elements; use `len` for the length of a text"),
+                    (B::Len, Type::List(_)) => Some(
+                        "`len` measures text; use `count` for the number of elements in a list",
+                    ),
+                    (B::Count, Type::Text | Type::Union(_)) => {
+                        Some("`count` counts list elements; use `len` for the length of a text")
+                    }
                     _ => None,
                 };
-                let diagnostic = self.error(codes::TYPE_MISMATCH, arg.span, format!("`{}` expects {expected}, but this is `{}`", function.name, typed.ty));
+                let diagnostic = self.error(
+                    codes::TYPE_MISMATCH,
+                    arg.span,
+                    format!(
+                        "`{}` expects {expected}, but this is `{}`",
+                        function.name, typed.ty
+                    ),
+                );
                 diagnostic.help = help.map(String::from);
             }
         }
-        let result = if matches!(result, Type::Nothing) { Type::Error } else { result };
+        let result = if matches!(result, Type::Nothing) {
+            Type::Error
+        } else {
+            result
+        };
         let ty = if optional { result.optional() } else { result };
-        Typed { ty, expr: Expr::Call(builtin, typed.into_iter().map(|t| t.expr).collect()) }
+        Typed {
+            ty,
+            expr: Expr::Call(builtin, typed.into_iter().map(|t| t.expr).collect()),
+        }
     }
 
     fn expect_operand(&mut self, ty: &Type, expected: &Type, span: Span, op: &str) -> Type {
         if ty.required().fits(expected) {
             keep_optional(expected.clone(), ty)
         } else {
-            self.error(codes::BAD_OPERANDS, span, format!("{op} expects `{expected}`, but this is `{ty}`"));
+            self.error(
+                codes::BAD_OPERANDS,
+                span,
+                format!("{op} expects `{expected}`, but this is `{ty}`"),
+            );
             Type::Error
         }
     }
 
-    fn binary(&mut self, op: ast::BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span, cx: Context) -> Typed {
+    fn binary(
+        &mut self,
+        op: ast::BinaryOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+        cx: Context,
+    ) -> Typed {
         use ast::BinaryOp as A;
         let left = self.expr(lhs, cx);
         let right = self.expr(rhs, cx);
         let optional = left.ty.is_optional() || right.ty.is_optional();
         let (l, r) = (left.ty.required().clone(), right.ty.required().clone());
         let either_error = l.is_error() || r.is_error();
-        let build = |op: BinOp, left: Typed, right: Typed| Expr::Binary(op, Box::new(left.expr), Box::new(right.expr));
+        let build = |op: BinOp, left: Typed, right: Typed| {
+            Expr::Binary(op, Box::new(left.expr), Box::new(right.expr))
+        };
         let with_optional = |ty: Type| if optional { ty.optional() } else { ty };
         match op {
             A::Coalesce => {
                 let ty = match left.ty.required().join(&right.ty) {
                     Some(joined) => {
-                        if right.ty.is_optional() { joined.optional() } else { joined.required().clone() }
+                        if right.ty.is_optional() {
+                            joined.optional()
+                        } else {
+                            joined.required().clone()
+                        }
                     }
                     None => {
                         self.error(codes::BAD_OPERANDS, span, format!("both sides of `??` must have the same type, but they are `{}` and `{}`", left.ty, right.ty));
                         Type::Error
                     }
                 };
-                Typed { ty, expr: Expr::Coalesce(Box::new(left.expr), Box::new(right.expr)) }
+                Typed {
+                    ty,
+                    expr: Expr::Coalesce(Box::new(left.expr), Box::new(right.expr)),
+                }
             }
             A::And | A::Or => {
                 self.expect_bool(&left.ty, lhs.span, &format!("`{}`", op.symbol()));
                 self.expect_bool(&right.ty, rhs.span, &format!("`{}`", op.symbol()));
                 let op = if op == A::And { BinOp::And } else { BinOp::Or };
-                Typed { ty: with_optional(Type::Bool), expr: build(op, left, right) }
+                Typed {
+                    ty: with_optional(Type::Bool),
+                    expr: build(op, left, right),
+                }
             }
             A::Eq | A::Ne => {
                 self.comparable(&left, lhs, &right, rhs, op);
                 let op = if op == A::Eq { BinOp::Eq } else { BinOp::Ne };
-                Typed { ty: with_optional(Type::Bool), expr: build(op, left, right) }
+                Typed {
+                    ty: with_optional(Type::Bool),
+                    expr: build(op, left, right),
+                }
             }
             A::Lt | A::Le | A::Gt | A::Ge => {
-                let ordered = matches!((&l, &r), (Type::Number, Type::Number) | (Type::Date, Type::Date))
-                    || (l.is_textual() && r.is_textual());
+                let ordered = matches!(
+                    (&l, &r),
+                    (Type::Number, Type::Number) | (Type::Date, Type::Date)
+                ) || (l.is_textual() && r.is_textual());
                 if !ordered && !either_error {
                     let help = match (&l, &r) {
-                        (Type::Date, Type::Number) | (Type::Number, Type::Date) => "compare a date with a date, e.g. `supplier.cmrt_date >= today - 12 months`",
+                        (Type::Date, Type::Number) | (Type::Number, Type::Date) => {
+                            "compare a date with a date, e.g. `supplier.cmrt_date >= today - 12 months`"
+                        }
                         _ => "`<`, `<=`, `>` and `>=` compare two numbers, two dates or two texts",
                     };
-                    self.error(codes::BAD_OPERANDS, span, format!("cannot compare `{}` with `{}` using `{}`", left.ty, right.ty, op.symbol()))
-                        .help = Some(help.into());
+                    self.error(
+                        codes::BAD_OPERANDS,
+                        span,
+                        format!(
+                            "cannot compare `{}` with `{}` using `{}`",
+                            left.ty,
+                            right.ty,
+                            op.symbol()
+                        ),
+                    )
+                    .help = Some(help.into());
                 }
                 if !either_error {
                     self.literal_against_union(&left, lhs, &right, rhs);
@@ -1245,20 +1805,40 @@ impl<'a> Checker<'a> {
                     A::Gt => BinOp::Gt,
                     _ => BinOp::Ge,
                 };
-                Typed { ty: with_optional(Type::Bool), expr: build(op, left, right) }
+                Typed {
+                    ty: with_optional(Type::Bool),
+                    expr: build(op, left, right),
+                }
             }
             A::In | A::NotIn => {
                 match &r {
-                    Type::List(element) => self.member_comparable(&left, lhs, element, &right, rhs, op),
+                    Type::List(element) => {
+                        self.member_comparable(&left, lhs, element, &right, rhs, op)
+                    }
                     Type::Error => {}
                     other => {
-                        let help = if other.is_textual() { "to look for a substring, write `TEXT contains PART`" } else { "the right side of `in` is a list, e.g. `x in [\"a\", \"b\"]`" };
-                        self.error(codes::BAD_OPERANDS, rhs.span, format!("`{}` needs a list on its right, but this is `{}`", op.symbol(), right.ty))
-                            .help = Some(help.into());
+                        let help = if other.is_textual() {
+                            "to look for a substring, write `TEXT contains PART`"
+                        } else {
+                            "the right side of `in` is a list, e.g. `x in [\"a\", \"b\"]`"
+                        };
+                        self.error(
+                            codes::BAD_OPERANDS,
+                            rhs.span,
+                            format!(
+                                "`{}` needs a list on its right, but this is `{}`",
+                                op.symbol(),
+                                right.ty
+                            ),
+                        )
+                        .help = Some(help.into());
                     }
                 }
                 let op = if op == A::In { BinOp::In } else { BinOp::NotIn };
-                Typed { ty: with_optional(Type::Bool), expr: build(op, left, right) }
+                Typed {
+                    ty: with_optional(Type::Bool),
+                    expr: build(op, left, right),
+                }
             }
             A::Contains | A::ContainsAny | A::ContainsAll => {
                 let list_op = match op {
@@ -1276,7 +1856,9 @@ impl<'a> Checker<'a> {
                     Type::List(element) => {
                         if needs_list {
                             match &r {
-                                Type::List(wanted) => self.list_elements_comparable(element, &right, rhs, wanted, op),
+                                Type::List(wanted) => {
+                                    self.list_elements_comparable(element, &right, rhs, wanted, op)
+                                }
                                 Type::Error => {}
                                 other => self.needs_list_on_right(op, rhs.span, other),
                             }
@@ -1287,22 +1869,38 @@ impl<'a> Checker<'a> {
                     }
                     t if t.is_textual() => {
                         let fits = if needs_list {
-                            matches!(&r, Type::List(e) if e.is_textual() || matches!(**e, Type::Nothing)) || r.is_error()
+                            matches!(&r, Type::List(e) if e.is_textual() || matches!(**e, Type::Nothing))
+                                || r.is_error()
                         } else {
                             r.is_textual()
                         };
                         if !fits {
-                            let expected = if needs_list { "a list of texts" } else { "a text" };
+                            let expected = if needs_list {
+                                "a list of texts"
+                            } else {
+                                "a text"
+                            };
                             self.error(codes::BAD_OPERANDS, rhs.span, format!("`{}` on a text needs {expected} on its right, but this is `{}`", op.symbol(), right.ty));
                         }
                         text_op
                     }
                     _ => {
-                        self.error(codes::BAD_OPERANDS, lhs.span, format!("`{}` needs a list or a text on its left, but this is `{}`", op.symbol(), left.ty));
+                        self.error(
+                            codes::BAD_OPERANDS,
+                            lhs.span,
+                            format!(
+                                "`{}` needs a list or a text on its left, but this is `{}`",
+                                op.symbol(),
+                                left.ty
+                            ),
+                        );
                         list_op
                     }
                 };
-                Typed { ty: with_optional(Type::Bool), expr: build(chosen, left, right) }
+                Typed {
+                    ty: with_optional(Type::Bool),
+                    expr: build(chosen, left, right),
+                }
             }
             A::Add | A::Sub => {
                 let (chosen, ty) = match (&l, &r, op) {
@@ -1310,46 +1908,106 @@ impl<'a> Checker<'a> {
                     (Type::Number, Type::Number, _) => (BinOp::Sub, Type::Number),
                     (Type::Date, Type::Duration, A::Add) => (BinOp::DatePlus, Type::Date),
                     (Type::Date, Type::Duration, _) => (BinOp::DateMinus, Type::Date),
-                    (a, b, A::Add) if a.is_textual() && b.is_textual() => (BinOp::Concat, Type::Text),
+                    (a, b, A::Add) if a.is_textual() && b.is_textual() => {
+                        (BinOp::Concat, Type::Text)
+                    }
                     _ if either_error => (BinOp::Add, Type::Error),
                     _ => {
                         let help = match (&l, &r) {
-                            (Type::Date, Type::Date) => "the days between two dates are `days_between(first, second)`",
-                            (Type::Date, Type::Number) => "add a duration with a unit: `d + 30 days`",
+                            (Type::Date, Type::Date) => {
+                                "the days between two dates are `days_between(first, second)`"
+                            }
+                            (Type::Date, Type::Number) => {
+                                "add a duration with a unit: `d + 30 days`"
+                            }
                             (Type::Duration, Type::Date) => "write the date first: `d + 12 months`",
-                            _ => "`+` adds numbers, joins texts and moves a date by a duration; `-` subtracts numbers or a duration from a date",
+                            _ => {
+                                "`+` adds numbers, joins texts and moves a date by a duration; `-` subtracts numbers or a duration from a date"
+                            }
                         };
-                        self.error(codes::BAD_OPERANDS, span, format!("cannot apply `{}` to `{}` and `{}`", op.symbol(), left.ty, right.ty))
-                            .help = Some(help.into());
+                        self.error(
+                            codes::BAD_OPERANDS,
+                            span,
+                            format!(
+                                "cannot apply `{}` to `{}` and `{}`",
+                                op.symbol(),
+                                left.ty,
+                                right.ty
+                            ),
+                        )
+                        .help = Some(help.into());
                         (BinOp::Add, Type::Error)
                     }
                 };
-                Typed { ty: with_optional(ty), expr: build(chosen, left, right) }
+                Typed {
+                    ty: with_optional(ty),
+                    expr: build(chosen, left, right),
+                }
             }
             A::Mul | A::Div | A::Rem => {
-                let ty_left = self.expect_operand(&left.ty, &Type::Number, lhs.span, &format!("`{}`", op.symbol()));
-                let ty_right = self.expect_operand(&right.ty, &Type::Number, rhs.span, &format!("`{}`", op.symbol()));
-                let ty = if ty_left.is_error() || ty_right.is_error() { Type::Error } else { with_optional(Type::Number) };
+                let ty_left = self.expect_operand(
+                    &left.ty,
+                    &Type::Number,
+                    lhs.span,
+                    &format!("`{}`", op.symbol()),
+                );
+                let ty_right = self.expect_operand(
+                    &right.ty,
+                    &Type::Number,
+                    rhs.span,
+                    &format!("`{}`", op.symbol()),
+                );
+                let ty = if ty_left.is_error() || ty_right.is_error() {
+                    Type::Error
+                } else {
+                    with_optional(Type::Number)
+                };
                 let op = match op {
                     A::Mul => BinOp::Mul,
                     A::Div => BinOp::Div,
                     _ => BinOp::Rem,
                 };
-                Typed { ty, expr: build(op, left, right) }
+                Typed {
+                    ty,
+                    expr: build(op, left, right),
+                }
             }
         }
     }
 
     fn needs_list_on_right(&mut self, op: ast::BinaryOp, span: Span, found: &Type) {
-        self.error(codes::BAD_OPERANDS, span, format!("`{}` needs a list on its right, but this is `{found}`", op.symbol()))
-            .help = Some(format!("write `L {} [\"a\", \"b\"]`", op.symbol()));
+        self.error(
+            codes::BAD_OPERANDS,
+            span,
+            format!(
+                "`{}` needs a list on its right, but this is `{found}`",
+                op.symbol()
+            ),
+        )
+        .help = Some(format!("write `L {} [\"a\", \"b\"]`", op.symbol()));
     }
 
     /// `==`/`!=`: the sides must have a common type; a literal outside a union is a typo.
-    fn comparable(&mut self, left: &Typed, lhs: &ast::Expr, right: &Typed, rhs: &ast::Expr, op: ast::BinaryOp) {
+    fn comparable(
+        &mut self,
+        left: &Typed,
+        lhs: &ast::Expr,
+        right: &Typed,
+        rhs: &ast::Expr,
+        op: ast::BinaryOp,
+    ) {
         if left.ty.required().join(right.ty.required()).is_none() {
-            self.error(codes::BAD_OPERANDS, lhs.span.to(rhs.span), format!("cannot compare `{}` with `{}` using `{}`", left.ty, right.ty, op.symbol()))
-                .help = Some("both sides of a comparison must have the same type".into());
+            self.error(
+                codes::BAD_OPERANDS,
+                lhs.span.to(rhs.span),
+                format!(
+                    "cannot compare `{}` with `{}` using `{}`",
+                    left.ty,
+                    right.ty,
+                    op.symbol()
+                ),
+            )
+            .help = Some("both sides of a comparison must have the same type".into());
             return;
         }
         self.literal_against_union(left, lhs, right, rhs);
@@ -1357,8 +2015,16 @@ impl<'a> Checker<'a> {
 
     /// If one side is a declared literal union and the other a constant, the constant must be
     /// one of its values.
-    fn literal_against_union(&mut self, left: &Typed, lhs: &ast::Expr, right: &Typed, rhs: &ast::Expr) {
-        for (declared, declared_ast, literal, literal_ast) in [(left, lhs, right, rhs), (right, rhs, left, lhs)] {
+    fn literal_against_union(
+        &mut self,
+        left: &Typed,
+        lhs: &ast::Expr,
+        right: &Typed,
+        rhs: &ast::Expr,
+    ) {
+        for (declared, declared_ast, literal, literal_ast) in
+            [(left, lhs, right, rhs), (right, rhs, left, lhs)]
+        {
             if declared.constant().is_some() || literal.constant().is_none() {
                 continue;
             }
@@ -1370,10 +2036,27 @@ impl<'a> Checker<'a> {
     }
 
     /// `x in L` / `L contains x`: `x` must be comparable with the elements of `L`.
-    fn member_comparable(&mut self, item: &Typed, item_ast: &ast::Expr, element: &Type, list: &Typed, list_ast: &ast::Expr, op: ast::BinaryOp) {
+    fn member_comparable(
+        &mut self,
+        item: &Typed,
+        item_ast: &ast::Expr,
+        element: &Type,
+        list: &Typed,
+        list_ast: &ast::Expr,
+        op: ast::BinaryOp,
+    ) {
         if element.required().join(item.ty.required()).is_none() {
-            self.error(codes::BAD_OPERANDS, item_ast.span.to(list_ast.span), format!("`{}` compares `{}` with the elements of a `{}`", op.symbol(), item.ty, list.ty))
-                .help = Some("the value and the list elements must have the same type".into());
+            self.error(
+                codes::BAD_OPERANDS,
+                item_ast.span.to(list_ast.span),
+                format!(
+                    "`{}` compares `{}` with the elements of a `{}`",
+                    op.symbol(),
+                    item.ty,
+                    list.ty
+                ),
+            )
+            .help = Some("the value and the list elements must have the same type".into());
             return;
         }
         if item.constant().is_none() && list.constant().is_some() {
@@ -1390,14 +2073,33 @@ impl<'a> Checker<'a> {
     }
 
     /// `L contains_any M` / `contains_all`: element types comparable; literal typos in `M`.
-    fn list_elements_comparable(&mut self, element: &Type, wanted_list: &Typed, wanted_ast: &ast::Expr, wanted: &Type, op: ast::BinaryOp) {
+    fn list_elements_comparable(
+        &mut self,
+        element: &Type,
+        wanted_list: &Typed,
+        wanted_ast: &ast::Expr,
+        wanted: &Type,
+        op: ast::BinaryOp,
+    ) {
         if element.required().join(wanted.required()).is_none() {
-            self.error(codes::BAD_OPERANDS, wanted_ast.span, format!("`{}` compares elements of type `{element}` with elements of type `{wanted}`", op.symbol()));
+            self.error(
+                codes::BAD_OPERANDS,
+                wanted_ast.span,
+                format!(
+                    "`{}` compares elements of type `{element}` with elements of type `{wanted}`",
+                    op.symbol()
+                ),
+            );
             return;
         }
         if wanted_list.constant().is_some() {
             if let Type::Union(members) = element.required() {
-                self.check_literals(wanted_list, wanted_ast, members, &format!("the elements of this `[{element}]`"));
+                self.check_literals(
+                    wanted_list,
+                    wanted_ast,
+                    members,
+                    &format!("the elements of this `[{element}]`"),
+                );
             }
         }
     }
@@ -1416,12 +2118,19 @@ fn is_builtin_type(name: &str) -> bool {
 }
 
 fn is_value(global: Global) -> bool {
-    matches!(global, Global::Input | Global::Const(_) | Global::Table(_) | Global::Let(_) | Global::Score(_))
+    matches!(
+        global,
+        Global::Input | Global::Const(_) | Global::Table(_) | Global::Let(_) | Global::Score(_)
+    )
 }
 
 /// The type `ty`, made optional when `source` is optional (reading through a missing value).
 fn keep_optional(ty: Type, source: &Type) -> Type {
-    if source.is_optional() { ty.optional() } else { ty }
+    if source.is_optional() {
+        ty.optional()
+    } else {
+        ty
+    }
 }
 
 fn done_or_error<T>(state: State<T>, error: impl FnOnce() -> T) -> T {
@@ -1434,7 +2143,11 @@ fn done_or_error<T>(state: State<T>, error: impl FnOnce() -> T) -> T {
 fn percent(hundredths: u64) -> String {
     let fraction = format!("{:02}", hundredths % 100);
     let fraction = fraction.trim_end_matches('0');
-    if fraction.is_empty() { format!("{}%", hundredths / 100) } else { format!("{}.{fraction}%", hundredths / 100) }
+    if fraction.is_empty() {
+        format!("{}%", hundredths / 100)
+    } else {
+        format!("{}.{fraction}%", hundredths / 100)
+    }
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -1443,7 +2156,10 @@ fn to_u32(n: usize) -> u32 {
 
 /// Byte offset of serde_json's 1-based line/column inside `text`.
 fn byte_offset(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     (line_start + column.saturating_sub(1)).min(text.len())
 }
-

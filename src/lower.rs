@@ -44,9 +44,10 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
         // A variable bound outside `expr` makes it depend on that binding.
         Expr::Local(depth) => return *depth >= bound,
         Expr::Field { base, .. } => fold(base, bound),
-        Expr::Neg(operand) | Expr::Not(operand) | Expr::IsMissing(operand) | Expr::IsPresent(operand) => {
-            fold(operand, bound)
-        }
+        Expr::Neg(operand)
+        | Expr::Not(operand)
+        | Expr::IsMissing(operand)
+        | Expr::IsPresent(operand) => fold(operand, bound),
         Expr::Binary(_, lhs, rhs) | Expr::Coalesce(lhs, rhs) => fold(lhs, bound) & fold(rhs, bound),
         Expr::List(elements) | Expr::Call(_, elements) => fold_all(elements, bound),
         Expr::Choose { arms, otherwise } => {
@@ -56,8 +57,15 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
             }
             closed
         }
-        Expr::Quantifier { depth, list, body, .. } => fold(list, bound) & fold(body, *depth + 1),
-        Expr::Comprehension { depth, list, element, filter } => {
+        Expr::Quantifier {
+            depth, list, body, ..
+        } => fold(list, bound) & fold(body, *depth + 1),
+        Expr::Comprehension {
+            depth,
+            list,
+            element,
+            filter,
+        } => {
             let mut closed = fold(list, bound) & fold(element, *depth + 1);
             if let Some(filter) = filter {
                 closed &= fold(filter, *depth + 1);
@@ -85,5 +93,7 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
 }
 
 fn fold_all(exprs: &mut [Expr], bound: u32) -> bool {
-    exprs.iter_mut().fold(true, |closed, e| fold(e, bound) & closed)
+    exprs
+        .iter_mut()
+        .fold(true, |closed, e| fold(e, bound) & closed)
 }
