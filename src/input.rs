@@ -171,12 +171,13 @@ fn convert(
 ) -> Value {
     use serde_json::Value as Json;
     let mismatch = |errors: &mut Vec<InputError>, path: &String| {
-        errors.push(error(
-            path.clone(),
-            ty.to_string(),
-            json,
-            format!("expected {ty}, found {}", kind(json)),
-        ));
+        // An anonymous record type (the input's own) would print all its fields.
+        let expected = match ty {
+            Type::Record(record) if record.name.is_none() => "object".to_owned(),
+            _ => ty.to_string(),
+        };
+        let message = format!("expected {expected}, found {}", kind(json));
+        errors.push(error(path.clone(), expected, json, message));
         Value::MISSING
     };
     match (ty, json) {

@@ -1,5 +1,6 @@
 //! Evaluator, input validation and report tests on hand-built programs (the IR is the contract
-//! between the checker and the evaluator), plus golden reports of whole policies.
+//! between the checker and the evaluator), plus golden reports of whole policies under
+//! `tests/eval/`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -1420,4 +1421,83 @@ fn reference_data_keys_take_the_key_type() {
         entries.get(&Key::Number(1.5f64.to_bits())),
         Some(&Value::Text("a".into()))
     );
+}
+
+// ---------------------------------------------------------------- golden reports
+
+// Golden reports: every `tests/eval/<policy>.policy` is compiled, and every case
+// `tests/eval/<policy>.<case>.input.json` is evaluated against it, with optional reference data
+// `<policy>.<case>.data.json` and options `<policy>.<case>.options.json` (`{"as_of": ...}`;
+// the evaluation date defaults to 2025-06-01). The report, or the input errors, must equal
+// `<policy>.<case>.report.json` byte for byte (plus a final newline).
+// `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the expectations: review every change.
+
+const DEFAULT_AS_OF: &str = "2025-06-01";
+
+fn read_json_file(path: &std::path::Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+fn golden_cases(dir: &std::path::Path, policy: &str) -> Vec<String> {
+    let prefix = format!("{policy}.");
+    let mut cases: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let case = name.strip_prefix(&prefix)?.strip_suffix(".input.json")?;
+            Some(case.to_owned())
+        })
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn golden_reports() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut policies: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "policy"))
+        .collect();
+    policies.sort();
+    assert!(!policies.is_empty());
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for path in policies {
+        let source = std::fs::read_to_string(&path).unwrap();
+        let policy = procura::compile(&source)
+            .unwrap_or_else(|d| panic!("{} does not compile: {d:#?}", path.display()));
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        for case in golden_cases(&dir, stem) {
+            let file = |kind: &str| dir.join(format!("{stem}.{case}.{kind}.json"));
+            let input = read_json_file(&file("input")).unwrap();
+            let data = read_json_file(&file("data"));
+            let as_of = read_json_file(&file("options"))
+                .and_then(|o| o["as_of"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| DEFAULT_AS_OF.to_owned());
+            let today = Date::parse(&as_of).unwrap();
+            let actual = match policy.evaluate_json(&input, data.as_ref(), today) {
+                Ok(report) => report.to_json(),
+                Err(errors) => errors.to_json().to_string(),
+            } + "\n";
+            let expected_path = file("report");
+            if update {
+                std::fs::write(&expected_path, &actual).unwrap();
+            } else {
+                let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+                if expected != actual {
+                    failures.push(format!(
+                        "{}:\nexpected {expected}\nactual   {actual}",
+                        expected_path.display()
+                    ));
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

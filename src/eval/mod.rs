@@ -887,7 +887,7 @@ impl<'a> Evaluator<'a> {
             }
             (Builtin::Round, Value::Number(n), Some(Value::Number(digits))) => {
                 if digits.fract() != 0.0 || digits.abs() > 15.0 {
-                    self.note("`round` needs a whole number of digits from -15 to 15");
+                    self.note("invalid `round` digits (not a whole number from -15 to 15)");
                     return Value::MISSING;
                 }
                 let rounded = ops::round(*n, *digits as i32);
