@@ -118,24 +118,29 @@ impl<W: Write> Batch<'_, W> {
         }
         let mut row = csv::StringRecord::new();
         loop {
-            let record = match reader.read_record(&mut row) {
+            let (start, record) = match reader.read_record(&mut row) {
                 Ok(false) => return Ok(()),
-                Ok(true) => Ok(columns.record(&row)),
+                Ok(true) => (row.position().cloned(), Ok(columns.record(&row))),
                 Err(error) if matches!(error.kind(), csv::ErrorKind::Io(_)) => {
                     return Err(csv_error(path, &error));
                 }
-                Err(error) => Err(InputErrors {
-                    errors: vec![InputError {
-                        path: "$".to_owned(),
-                        expected: "a CSV row matching the header".to_owned(),
-                        found: "a malformed row".to_owned(),
-                        message: format!("malformed CSV row: {error}"),
-                    }],
-                }),
+                Err(error) => (
+                    error.position().cloned(),
+                    Err(InputErrors {
+                        errors: vec![InputError {
+                            path: "$".to_owned(),
+                            expected: "a CSV row matching the header".to_owned(),
+                            found: "a malformed row".to_owned(),
+                            message: format!("malformed CSV row: {error}"),
+                        }],
+                    }),
+                ),
             };
-            let position = reader.position();
-            self.row(position.line(), record)?;
-            self.progress.update(position.byte(), self.tally.rows);
+            // The line where the row starts; a quoted cell may span several lines.
+            let line = start.map_or_else(|| reader.position().line(), |start| start.line());
+            self.row(line, record)?;
+            self.progress
+                .update(reader.position().byte(), self.tally.rows);
         }
     }
 
