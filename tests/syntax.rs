@@ -427,7 +427,11 @@ fn lexical_errors() {
     let d = error(source);
     assert_eq!(d.code, "E0002");
     assert_eq!(d.message, "unterminated string");
-    assert_eq!(d.span.start, 12);
+    assert_eq!(d.span, procura::span::Span::new(8, 9));
+    // An interpolation left open runs into the next line before pest gives up.
+    let source = "rule r \"R {\n  require true\n  else warn \"x\"\n}";
+    let d = error(source);
+    assert_eq!((d.code, d.span.start), ("E0002", 7));
 
     let d = error(r#"let s = "a\qb""#);
     assert_eq!(

@@ -223,10 +223,14 @@ pub(super) fn diagnostic(
     }
     let has = |e: Expected| wanted.contains(&e);
 
-    if has(Expected::StringEnd) {
-        return Diagnostic::error("E0002", found.span, "unterminated string").with_help(
-            "end the string with `\"`; a string cannot span lines (write `\\n` for a line break)",
-        );
+    // A string left open swallows what follows; pest then fails further on, on a later line.
+    let unterminated = match lex(source, offset, position).unterminated_string {
+        Some(at) => Some(at),
+        None => has(Expected::StringEnd).then(|| string_start(source, position)),
+    };
+    if let Some(at) = unterminated {
+        return Diagnostic::error("E0002", Span::new(at, at + 1), "unterminated string")
+            .with_help("end the string with `\"` on the same line (write `\\n` for a line break)");
     }
     if has(Expected::ElseClause) {
         return Diagnostic::error(
@@ -361,33 +365,67 @@ impl Found {
     }
 }
 
-/// The innermost bracket still open at `end` in `source[start..end]`, skipping strings and
-/// comments, if it is `opener`.
-fn unclosed_opener(source: &str, start: usize, end: usize, opener: u8) -> Option<usize> {
-    let bytes = source.as_bytes().get(start..end)?;
-    let mut stack: Vec<(u8, usize)> = Vec::new();
+/// What a plain lexer finds in `source[start..end]`: the brackets still open, and the first
+/// string that runs into the end of its line.
+struct Lexed {
+    open: Vec<(u8, usize)>,
+    unterminated_string: Option<usize>,
+    /// The string still open at the end.
+    open_string: Option<usize>,
+}
+
+/// Skips strings (a line break ends one) and comments; interpolations count as string text.
+fn lex(source: &str, start: usize, end: usize) -> Lexed {
+    let mut lexed = Lexed {
+        open: Vec::new(),
+        unterminated_string: None,
+        open_string: None,
+    };
+    let bytes = source.as_bytes().get(start..end).unwrap_or_default();
+    let mut string_start = None;
     let mut i = 0;
-    let mut in_string = false;
     while let Some(&b) = bytes.get(i) {
-        match (in_string, b) {
-            (true, b'\\') => i += 1,
-            (true, b'"') | (true, b'\n') => in_string = false,
-            (true, _) => {}
-            (false, b'"') => in_string = true,
-            (false, b'#') => {
+        match (string_start, b) {
+            (Some(_), b'\\') => i += 1,
+            (Some(_), b'"') => string_start = None,
+            (Some(at), b'\n') => {
+                lexed.unterminated_string = Some(at);
+                return lexed;
+            }
+            (Some(_), _) => {}
+            (None, b'"') => string_start = Some(start + i),
+            (None, b'#') => {
                 while bytes.get(i + 1).is_some_and(|&c| c != b'\n') {
                     i += 1;
                 }
             }
-            (false, b'(' | b'[' | b'{') => stack.push((b, start + i)),
-            (false, b')' | b']' | b'}') => {
-                stack.pop();
+            (None, b'(' | b'[' | b'{') => lexed.open.push((b, start + i)),
+            (None, b')' | b']' | b'}') => {
+                lexed.open.pop();
             }
             _ => {}
         }
         i += 1;
     }
-    stack
+    lexed.open_string = string_start;
+    lexed
+}
+
+/// The opening quote of the string that is open at `position`, on the same line.
+fn string_start(source: &str, position: usize) -> usize {
+    let line_start = source
+        .get(..position)
+        .and_then(|before| before.rfind('\n'))
+        .map_or(0, |n| n + 1);
+    lex(source, line_start, position)
+        .open_string
+        .unwrap_or(position)
+}
+
+/// The innermost bracket still open at `end` that is an `opener`.
+fn unclosed_opener(source: &str, start: usize, end: usize, opener: u8) -> Option<usize> {
+    lex(source, start, end)
+        .open
         .iter()
         .rev()
         .find(|(b, _)| *b == opener)
