@@ -85,6 +85,14 @@ fn section1_parses_without_diagnostics() {
 }
 
 #[test]
+fn windows_line_endings_and_byte_order_mark() {
+    let crlf = format!("\u{feff}{}", SECTION1.replace('\n', "\r\n"));
+    // Only the exact JSON text of the example keeps its `\r`.
+    let crlf = erase_spans(&parse_ok(&crlf)).replace("\\r\\n", "\\n");
+    assert!(crlf == erase_spans(&parse_ok(SECTION1)));
+}
+
+#[test]
 fn section1_round_trips_through_the_printer() {
     assert_round_trip(SECTION1);
 }
@@ -480,6 +488,7 @@ fn binary_junk_and_control_characters() {
         .collect();
     errors(&junk);
     errors("\u{feff}rule");
+    errors("let a = \u{feff}1");
 }
 
 #[test]

@@ -124,12 +124,14 @@ fn starts_item(source: &str, at: usize) -> bool {
     scan::ITEM_KEYWORDS.iter().any(|k| k.as_bytes() == word)
 }
 
-/// Skips whitespace and comments in `source[at..end]`.
+/// Skips whitespace, comments and a byte order mark in `source[at..end]`.
 fn skip_trivia(source: &str, mut at: usize, end: usize) -> usize {
     let bytes = source.as_bytes();
     while at < end {
         match bytes.get(at) {
             Some(b' ' | b'\t' | b'\r' | b'\n') => at += 1,
+            // Some Windows editors start files with a byte order mark.
+            Some(0xEF) if at == 0 && source.starts_with('\u{feff}') => at += '\u{feff}'.len_utf8(),
             Some(b'#') => {
                 while at < end && bytes.get(at) != Some(&b'\n') {
                     at += 1;
