@@ -477,6 +477,23 @@ fn lexical_errors() {
 }
 
 #[test]
+fn characters_from_word_processors() {
+    for (source, help) in [
+        ("let x = “text”", "write `\"` instead of `“`"),
+        ("let x = a ≥ b", "write `>=` instead of `≥`"),
+        (
+            "let größe = 1",
+            "names are made of ASCII letters, digits and `_`",
+        ),
+    ] {
+        let d = error(source);
+        assert_eq!(d.code, "E0001");
+        assert_eq!(d.help.as_deref(), Some(help), "{source}");
+        assert_eq!(underlined(source, &d).chars().count(), 1);
+    }
+}
+
+#[test]
 fn binary_junk_and_control_characters() {
     let d = error("let a = 1\0");
     assert_eq!(d.code, "E0001");
@@ -759,4 +776,30 @@ mod roundtrip {
             prop_assert_eq!(erase_spans(&e), erase_spans(&reparsed), "printed: {}", printed);
         }
     }
+}
+
+/// Every policy in the repository that parses cleanly round-trips through the printer.
+#[test]
+fn repository_policies_round_trip() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pending = vec![root.join("rules"), root.join("tests")];
+    let mut checked = 0;
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "policy") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                if parse(&source).1.is_empty() {
+                    assert_round_trip(&source);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} policies found");
 }

@@ -282,16 +282,37 @@ pub(super) fn diagnostic(
     }
     let message = format!("expected {}, found {}", describe(&wanted), found.text);
     let diagnostic = Diagnostic::error("E0001", found.span, message);
-    if has(Expected::Item) {
-        let help = match did_you_mean(&found.word, ITEM_KEYWORDS) {
-            Some(keyword) => format!("did you mean `{keyword}`?"),
-            None => "a policy is made of `policy`, `input`, `type`, `const`, `table`, `let`, \
-                     `score`, `rule` and `example` items"
+    let suggestion = match did_you_mean(&found.word, ITEM_KEYWORDS) {
+        Some(keyword) if has(Expected::Item) => Some(format!("did you mean `{keyword}`?")),
+        _ if wanted == [Expected::Item] => Some(
+            "a policy is made of `policy`, `input`, `type`, `const`, `table`, `let`, `score`, \
+             `rule` and `example` items"
                 .to_string(),
-        };
-        return diagnostic.with_help(help);
+        ),
+        _ => found.character.and_then(character_help),
+    };
+    match suggestion {
+        Some(help) => diagnostic.with_help(help),
+        None => diagnostic,
     }
-    diagnostic
+}
+
+/// Help for characters that documents pasted from word processors bring along.
+fn character_help(c: char) -> Option<String> {
+    let ascii = match c {
+        '“' | '”' | '„' | '«' | '»' => "\"",
+        '≥' => ">=",
+        '≤' => "<=",
+        '≠' => "!=",
+        '–' | '—' | '−' => "-",
+        '×' => "*",
+        '÷' => "/",
+        c if c.is_alphabetic() => {
+            return Some("names are made of ASCII letters, digits and `_`".to_string());
+        }
+        _ => return None,
+    };
+    Some(format!("write `{ascii}` instead of `{c}`"))
 }
 
 fn describe(wanted: &[Expected]) -> String {
@@ -326,6 +347,8 @@ fn describe(wanted: &[Expected]) -> String {
 struct Found {
     text: String,
     word: String,
+    /// The character found, when it is not part of a word.
+    character: Option<char>,
     reserved: bool,
     span: Span,
 }
@@ -337,6 +360,7 @@ impl Found {
             return Found {
                 text: "the end of the file".to_string(),
                 word: String::new(),
+                character: None,
                 reserved: false,
                 span: Span::new(source.len(), source.len()),
             };
@@ -348,6 +372,7 @@ impl Found {
                 text: format!("`{word}`"),
                 reserved: super::is_reserved(&word),
                 word,
+                character: None,
                 span: Span::new(position, end),
             };
         }
@@ -359,6 +384,7 @@ impl Found {
         Found {
             text,
             word: String::new(),
+            character: Some(c),
             reserved: false,
             span: Span::new(position, position + c.len_utf8()),
         }
