@@ -468,7 +468,7 @@ fn lexical_errors() {
     assert_eq!(d.code, "E0010");
 
     let d = error("input s { a: text?? }");
-    assert_eq!(d.code, "E0018");
+    assert_eq!(d.code, "E0017");
 
     let d = error("let x = 1 < match { a => 1 } + 2");
     assert_eq!(d.code, "E0015");
@@ -602,7 +602,7 @@ fn pathological_inputs_give_diagnostics_on_a_small_stack() {
             (format!("let x = {}a", "all x in y: ".repeat(n)), "E0012"),
             (format!("let x = {}a", "if ".repeat(n)), "E0011"),
             (format!("let x = {}", "match { a => ".repeat(n)), "E0011"),
-            (format!("input s {{ a: text{} }}", "?".repeat(n)), "E0018"),
+            (format!("input s {{ a: text{} }}", "?".repeat(n)), "E0017"),
         ];
         for (source, code) in cases {
             let diagnostics = errors(&source);

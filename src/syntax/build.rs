@@ -461,7 +461,7 @@ impl Builder {
         let questions: Vec<Pair<'_, Rule>> = inner.collect();
         if let Some(second) = questions.get(1) {
             return Err(self.report(
-                Diagnostic::error("E0018", self.span(second.as_span()), "`?` is repeated")
+                Diagnostic::error("E0017", self.span(second.as_span()), "`?` is repeated")
                     .with_help("a type is optional or not: write a single `?`"),
             ));
         }
