@@ -593,6 +593,10 @@ impl Builder {
     /// An `expr` or `expr_l2`: a flat sequence of operands and operators.
     fn expr_built(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
         let sequence: Vec<Pair<'_, Rule>> = pair.clone().into_inner().collect();
+        if !well_formed(&sequence) {
+            // pest's Pratt parser panics on a sequence the grammar should never produce.
+            return Err(self.internal(pair));
+        }
         let operators = sequence.iter().filter(|p| !is_operand(p.as_rule())).count();
         if operators > MAX_EXPR_DEPTH {
             return Err(self.too_deep(self.span(pair.as_span())));
@@ -1023,6 +1027,32 @@ impl Builder {
             .with_help("write `(match { ... })`"),
         )
     }
+}
+
+/// Whether a flat sequence reads `prefix* operand postfix* (infix prefix* operand postfix*)*`.
+fn well_formed(sequence: &[Pair<'_, Rule>]) -> bool {
+    let mut after_operand = false;
+    for pair in sequence {
+        let rule = pair.as_rule();
+        after_operand = match (after_operand, rule) {
+            (false, rule) if is_prefix(rule) => false,
+            (false, rule) if is_operand(rule) => true,
+            (
+                true,
+                Rule::op_is_missing | Rule::op_is_present | Rule::field_access | Rule::index_access,
+            ) => true,
+            (true, rule) if binary_op(rule).is_some() => false,
+            _ => return false,
+        };
+    }
+    after_operand
+}
+
+fn is_prefix(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::if_prefix | Rule::quantifier_prefix | Rule::op_not | Rule::op_neg
+    )
 }
 
 /// Operators whose content `Builder::part` builds ahead of the Pratt pass.
