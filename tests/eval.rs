@@ -1501,3 +1501,40 @@ fn golden_reports() {
     assert!(checked > 0);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+// ---------------------------------------------------------------- robustness
+
+#[test]
+fn out_of_range_indices_read_as_missing_instead_of_panicking() {
+    let bogus = [
+        Expr::Slot(Slot(99)),
+        Expr::Local(99),
+        field(Expr::Input, 99, "nope"),
+        Expr::Lookup {
+            table: TableId(99),
+            key: Box::new(text("k")),
+        },
+        call(Builtin::Round, vec![]),
+        Expr::Quantifier {
+            kind: QuantifierKind::All,
+            depth: 1000,
+            list: Box::new(sup(FLAGS)),
+            body: Box::new(Expr::Local(1000)),
+        },
+    ];
+    for expr in bogus {
+        let p = probe(expr.clone());
+        assert!(p.value == "null" || p.value == "true", "{expr:?}: {p:?}");
+    }
+}
+
+#[test]
+fn long_strings_are_cut_in_input_errors() {
+    let program = program(vec![], vec![], vec![]);
+    let long = "x".repeat(100);
+    let errors = input::validate_input(&program, &input_with(json!({"spend": long}))).unwrap_err();
+    assert_eq!(
+        errors.errors[0].found,
+        format!("string \"{}…\"", "x".repeat(40))
+    );
+}
