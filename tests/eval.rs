@@ -1538,3 +1538,27 @@ fn long_strings_are_cut_in_input_errors() {
         format!("string \"{}…\"", "x".repeat(40))
     );
 }
+
+// ---------------------------------------------------------------- properties
+
+proptest::proptest! {
+    #[test]
+    fn printed_numbers_read_back_exactly(bits in proptest::prelude::any::<u64>()) {
+        let n = f64::from_bits(bits);
+        proptest::prop_assume!(n.is_finite());
+        let text = format_number(n);
+        proptest::prop_assert_eq!(text.parse::<f64>().unwrap(), n + 0.0, "{}", text);
+        let exponent = text.contains('e');
+        let magnitude = n.abs();
+        proptest::prop_assert_eq!(exponent, magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude), "{}", text);
+        proptest::prop_assert!(!text.ends_with(".0") && !text.starts_with('+'), "{}", text);
+    }
+
+    #[test]
+    fn rounding_is_idempotent_and_close(n in -1e9f64..1e9, digits in -3i32..6) {
+        let once = eval::round(n, digits);
+        proptest::prop_assert_eq!(eval::round(once, digits), once);
+        let step = 10f64.powi(-digits);
+        proptest::prop_assert!((once - n).abs() <= step / 2.0 * (1.0 + 1e-9), "{} {} {}", n, digits, once);
+    }
+}
