@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use procura::Date;
 use procura::ast::Verdict;
-use procura::report::Report;
+use procura::report::{Report, format_number, write_value};
 
 use super::diagnostics::write_stdout;
 use super::{CliError, CliResult, Exit, Format, batch, compile, print_input_errors, read_json};
@@ -104,20 +104,16 @@ fn text(report: &Report) -> String {
             );
         }
     });
-    let json: serde_json::Value =
-        serde_json::from_str(&report.to_json()).unwrap_or(serde_json::Value::Null);
-    section(
-        &mut out,
-        "values",
-        report.values.iter(),
-        |out, (name, _)| {
-            let value = match &json["values"][name] {
-                serde_json::Value::Null => "missing".to_owned(),
-                value => value.to_string(),
-            };
-            let _ = writeln!(out, "  {name} = {value}");
-        },
-    );
+    let values = report.values.iter().zip(&report.value_types);
+    section(&mut out, "values", values, |out, ((name, value), ty)| {
+        let _ = write!(out, "  {name} = ");
+        if value.is_missing() {
+            out.push_str("missing");
+        } else {
+            write_value(out, value, Some(ty));
+        }
+        out.push('\n');
+    });
     section(&mut out, "notes", report.notes.iter(), |out, note| {
         let _ = writeln!(out, "  {note}");
     });
@@ -139,5 +135,5 @@ fn section<T>(
 }
 
 fn number(value: Option<f64>) -> String {
-    value.map_or_else(|| "missing".to_owned(), |n| n.to_string())
+    value.map_or_else(|| "missing".to_owned(), format_number)
 }
