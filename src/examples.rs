@@ -155,4 +155,61 @@ mod tests {
         assert!(!json_matches(&json!("1"), &json!(1)));
         assert!(!json_matches(&json!(null), &json!(0)));
     }
+
+    const POLICY: &str = r#"
+input supplier {
+  name: text
+  annual_spend: number
+}
+let third = supplier.annual_spend / 3
+rule spend "Spend is recorded" {
+  require supplier.annual_spend > 0
+  else review "no spend recorded for {supplier.name}"
+}
+example "invalid given" {
+  given {"name": 1, "annual_spend": 5}
+  expect approve
+}
+example "values within tolerance" {
+  given {"name": "x", "annual_spend": 1}
+  expect value third = 0.3333333333333
+  expect value third = 0.3334
+}
+example "an expected failure passes" {
+  given {"name": "x", "annual_spend": 0}
+  expect rule spend failed
+}
+"#;
+
+    #[test]
+    fn runs_examples_and_reports_each_failed_expectation() {
+        let policy = crate::compile(POLICY).unwrap();
+        let results = run(&policy, Date::from_unix_seconds(0));
+        let summary: Vec<(u32, Vec<(u32, &str, &str, &str)>)> = results
+            .iter()
+            .map(|r| {
+                let failures = r.failures.iter().map(|f| {
+                    (
+                        f.line,
+                        f.subject.as_str(),
+                        f.expected.as_str(),
+                        f.actual.as_str(),
+                    )
+                });
+                (r.line, failures.collect())
+            })
+            .collect();
+        assert_eq!(
+            summary[1],
+            (
+                15,
+                vec![(18, "value third", "0.3334", "0.3333333333333333")]
+            )
+        );
+        assert_eq!(summary[2], (20, vec![]));
+        let (line, input) = &summary[0];
+        assert_eq!((*line, input.len()), (11, 1));
+        assert_eq!(input[0].1, "input");
+        assert!(input[0].3.contains(r#""path":"$.name""#), "{}", input[0].3);
+    }
 }
