@@ -37,9 +37,11 @@ pub fn run(options: &Options) -> CliResult {
     if let Some(kind) = batch {
         return batch::run(&policy, &options.input, kind, data, options.today);
     }
-    let input = read_json(&options.input, "$")?;
+    // Validated apart so that a malformed file does not hide the other file's errors.
+    let input = read_json(&options.input, "$")?.and_then(|json| policy.input(&json));
+    let data = data.and_then(|json| policy.reference_data(json.as_ref()));
     let result = match (input, data) {
-        (Ok(input), Ok(data)) => policy.evaluate_json(&input, data.as_ref(), options.today),
+        (Ok(input), Ok(data)) => Ok(policy.evaluate(&input, &data, options.today)),
         (Err(a), Err(b)) => Err(a.merge(b)),
         (Err(errors), _) | (_, Err(errors)) => Err(errors),
     };
