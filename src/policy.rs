@@ -74,7 +74,7 @@ impl Policy {
     }
 
     /// Evaluates an already validated record.
-    pub fn evaluate(&self, input: &Value, data: &ReferenceData, today: Date) -> Report {
+    pub fn evaluate(&self, input: &Value, data: &ReferenceData, today: Date) -> Report<'_> {
         eval::evaluate(&self.program, input, data, today)
     }
 
@@ -85,7 +85,7 @@ impl Policy {
         input: &serde_json::Value,
         data: Option<&serde_json::Value>,
         today: Date,
-    ) -> Result<Report, InputErrors> {
+    ) -> Result<Report<'_>, InputErrors> {
         match (self.input(input), self.reference_data(data)) {
             (Ok(input), Ok(data)) => Ok(self.evaluate(&input, &data, today)),
             (Err(a), Err(b)) => Err(a.merge(b)),

@@ -7,22 +7,21 @@
 use std::fmt::Write as _;
 
 use crate::ast::{Decision, Outcome, Verdict};
-use crate::program::Value;
+use crate::program::{Program, Value};
 use crate::types::Type;
 
+/// The outcome of one evaluation. Names, titles, weights and types stay in the program and are
+/// rendered by [`Report::to_json`]: a decision copies no text it does not compute.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Report {
-    pub title: Option<String>,
-    pub version: Option<String>,
+pub struct Report<'p> {
+    pub(crate) program: &'p Program,
     pub decision: Decision,
-    /// In declaration order.
+    /// In declaration order, one per `Program::rules`.
     pub rules: Vec<RuleReport>,
-    /// In declaration order.
+    /// In declaration order, one per `Program::scores`.
     pub scores: Vec<ScoreReport>,
-    /// Every `let`, in declaration order; missing values are `Value::MISSING`.
-    pub values: Vec<(String, Value)>,
-    /// The declared type of each of `values` (it names the fields of records).
-    pub value_types: Vec<Type>,
+    /// The value of every `let`, in declaration order; missing values are `Value::Missing`.
+    pub values: Vec<Value>,
     /// Sorted, deduplicated union of the rules' missing paths.
     pub missing: Vec<String>,
     pub notes: Vec<String>,
@@ -30,8 +29,6 @@ pub struct Report {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleReport {
-    pub name: String,
-    pub title: Option<String>,
     pub outcome: Outcome,
     /// Set when the outcome is `failed`.
     pub verdict: Option<Verdict>,
@@ -39,41 +36,44 @@ pub struct RuleReport {
     pub message: Option<String>,
     /// Sorted, deduplicated input paths, set when the outcome is `missing`.
     pub missing: Vec<String>,
-    pub line: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreReport {
-    pub name: String,
     pub value: Option<f64>,
+    /// One per component of the score's definition.
     pub components: Vec<ComponentReport>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComponentReport {
-    pub name: String,
-    pub weight: f64,
     pub value: Option<f64>,
     pub contribution: Option<f64>,
 }
 
-impl Report {
+impl<'p> Report<'p> {
+    /// The program that was evaluated: the names, titles and types of what the report lists.
+    pub fn program(&self) -> &'p Program {
+        self.program
+    }
+
     /// The report as compact, deterministic JSON text (keys in the order of LANGUAGE.md §8).
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(256);
+        let program = self.program;
+        let mut out = String::with_capacity(1024);
         out.push_str("{\"policy\":{\"title\":");
-        write_opt_str(&mut out, self.title.as_deref());
+        write_opt_str(&mut out, program.title.as_deref());
         out.push_str(",\"version\":");
-        write_opt_str(&mut out, self.version.as_deref());
+        write_opt_str(&mut out, program.version.as_deref());
         out.push_str("},\"decision\":");
         write_str(&mut out, self.decision.as_str());
         out.push_str(",\"rules\":[");
-        for (i, rule) in self.rules.iter().enumerate() {
+        for (i, (def, rule)) in program.rules.iter().zip(&self.rules).enumerate() {
             comma(&mut out, i);
             out.push_str("{\"name\":");
-            write_str(&mut out, &rule.name);
+            write_str(&mut out, &def.name);
             out.push_str(",\"title\":");
-            write_opt_str(&mut out, rule.title.as_deref());
+            write_opt_str(&mut out, def.title.as_deref());
             out.push_str(",\"outcome\":");
             write_str(&mut out, rule.outcome.as_str());
             out.push_str(",\"verdict\":");
@@ -82,21 +82,22 @@ impl Report {
             write_opt_str(&mut out, rule.message.as_deref());
             out.push_str(",\"missing\":");
             write_str_list(&mut out, &rule.missing);
-            let _ = write!(out, ",\"line\":{}}}", rule.line);
+            let _ = write!(out, ",\"line\":{}}}", def.line);
         }
         out.push_str("],\"scores\":{");
-        for (i, score) in self.scores.iter().enumerate() {
+        for (i, (def, score)) in program.scores.iter().zip(&self.scores).enumerate() {
             comma(&mut out, i);
-            write_str(&mut out, &score.name);
+            write_str(&mut out, &def.name);
             out.push_str(":{\"value\":");
             write_opt_number(&mut out, score.value);
             out.push_str(",\"components\":[");
-            for (j, component) in score.components.iter().enumerate() {
+            let components = def.components.iter().zip(&score.components);
+            for (j, (def, component)) in components.enumerate() {
                 comma(&mut out, j);
                 out.push_str("{\"name\":");
-                write_str(&mut out, &component.name);
+                write_str(&mut out, &def.name);
                 out.push_str(",\"weight\":");
-                write_opt_number(&mut out, Some(component.weight));
+                write_opt_number(&mut out, Some(def.weight));
                 out.push_str(",\"value\":");
                 write_opt_number(&mut out, component.value);
                 out.push_str(",\"contribution\":");
@@ -106,11 +107,11 @@ impl Report {
             out.push_str("]}");
         }
         out.push_str("},\"values\":{");
-        for (i, (name, value)) in self.values.iter().enumerate() {
+        for (i, (def, value)) in program.lets.iter().zip(&self.values).enumerate() {
             comma(&mut out, i);
-            write_str(&mut out, name);
+            write_str(&mut out, &def.name);
             out.push(':');
-            write_value(&mut out, value, self.value_types.get(i));
+            write_value(&mut out, value, Some(&def.ty));
         }
         out.push_str("},\"missing\":");
         write_str_list(&mut out, &self.missing);

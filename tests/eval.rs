@@ -250,7 +250,11 @@ fn today() -> Date {
     Date::parse("2025-06-01").unwrap()
 }
 
-fn run(program: &Program, input: &serde_json::Value, data: serde_json::Value) -> procura::Report {
+fn run<'p>(
+    program: &'p Program,
+    input: &serde_json::Value,
+    data: serde_json::Value,
+) -> procura::Report<'p> {
     let value = input::validate_input(program, input).unwrap();
     let data = input::validate_data(program, Some(&data)).unwrap();
     eval::evaluate(program, &value, &data, today())

@@ -62,57 +62,68 @@ pub fn run(options: &Options) -> CliResult {
 
 /// A summary for people: the decision and what led to it.
 fn text(report: &Report) -> String {
+    let program = report.program();
     let mut out = String::new();
-    if let Some(title) = &report.title {
-        let version = report.version.as_deref().map(|v| format!(" (version {v})"));
+    if let Some(title) = &program.title {
+        let version = program
+            .version
+            .as_deref()
+            .map(|v| format!(" (version {v})"));
         let _ = writeln!(out, "policy: {title}{}", version.unwrap_or_default());
     }
     let _ = writeln!(out, "decision: {}", report.decision.as_str());
+    let rules = || program.rules.iter().zip(&report.rules);
     let failed = |warnings: bool| {
-        report.rules.iter().filter(move |rule| {
+        rules().filter(move |(_, rule)| {
             rule.verdict
                 .is_some_and(|verdict| (verdict == Verdict::Warn) == warnings)
         })
     };
-    section(&mut out, "failed rules", failed(false), |out, rule| {
-        let verdict = rule.verdict.map_or("", Verdict::as_str);
-        let _ = writeln!(out, "  {} (line {}): {verdict}", rule.name, rule.line);
-        let _ = writeln!(out, "    {}", rule.message.as_deref().unwrap_or_default());
-    });
-    let missing = report.rules.iter().filter(|rule| !rule.missing.is_empty());
-    section(&mut out, "missing data", missing, |out, rule| {
+    section(
+        &mut out,
+        "failed rules",
+        failed(false),
+        |out, (def, rule)| {
+            let verdict = rule.verdict.map_or("", Verdict::as_str);
+            let _ = writeln!(out, "  {} (line {}): {verdict}", def.name, def.line);
+            let _ = writeln!(out, "    {}", rule.message.as_deref().unwrap_or_default());
+        },
+    );
+    let missing = rules().filter(|(_, rule)| !rule.missing.is_empty());
+    section(&mut out, "missing data", missing, |out, (def, rule)| {
         let _ = writeln!(
             out,
             "  {} (line {}): {}",
-            rule.name,
-            rule.line,
+            def.name,
+            def.line,
             rule.missing.join(", ")
         );
     });
-    section(&mut out, "warnings", failed(true), |out, rule| {
+    section(&mut out, "warnings", failed(true), |out, (def, rule)| {
         let message = rule.message.as_deref().unwrap_or_default();
-        let _ = writeln!(out, "  {} (line {}): {message}", rule.name, rule.line);
+        let _ = writeln!(out, "  {} (line {}): {message}", def.name, def.line);
     });
-    section(&mut out, "scores", report.scores.iter(), |out, score| {
-        let _ = writeln!(out, "  {} = {}", score.name, number(score.value));
-        for component in &score.components {
-            let percent = (component.weight * 10_000.0).round() / 100.0;
+    let scores = program.scores.iter().zip(&report.scores);
+    section(&mut out, "scores", scores, |out, (def, score)| {
+        let _ = writeln!(out, "  {} = {}", def.name, number(score.value));
+        for (def, component) in def.components.iter().zip(&score.components) {
+            let percent = (def.weight * 10_000.0).round() / 100.0;
             let _ = writeln!(
                 out,
                 "    {} {percent}% of {} = {}",
-                component.name,
+                def.name,
                 number(component.value),
                 number(component.contribution)
             );
         }
     });
-    let values = report.values.iter().zip(&report.value_types);
-    section(&mut out, "values", values, |out, ((name, value), ty)| {
-        let _ = write!(out, "  {name} = ");
+    let values = program.lets.iter().zip(&report.values);
+    section(&mut out, "values", values, |out, (def, value)| {
+        let _ = write!(out, "  {} = ", def.name);
         if value.is_missing() {
             out.push_str("missing");
         } else {
-            write_value(out, value, Some(ty));
+            write_value(out, value, Some(&def.ty));
         }
         out.push('\n');
     });

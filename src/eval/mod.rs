@@ -25,7 +25,12 @@ use crate::types::{RecordType, Type};
 pub use ops::round;
 
 /// Evaluates one validated input record.
-pub fn evaluate(program: &Program, input: &Value, data: &ReferenceData, today: Date) -> Report {
+pub fn evaluate<'p>(
+    program: &'p Program,
+    input: &Value,
+    data: &ReferenceData,
+    today: Date,
+) -> Report<'p> {
     let mut evaluator = Evaluator {
         input_name: &program.input.name,
         input_type: Some(&program.input.record),
@@ -36,7 +41,7 @@ pub fn evaluate(program: &Program, input: &Value, data: &ReferenceData, today: D
         today: Some(today),
         slots: vec![Value::MISSING; program.slot_count()],
         locals: Vec::with_capacity(program.max_locals as usize),
-        causes: vec![Cause::None],
+        causes: Vec::new(),
         notes: Vec::new(),
         context: Context::Const,
     };
@@ -57,7 +62,7 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
         today: None,
         slots: Vec::new(),
         locals: Vec::new(),
-        causes: vec![Cause::None],
+        causes: Vec::new(),
         notes: Vec::new(),
         context: Context::Const,
     };
@@ -81,8 +86,9 @@ enum Context<'a> {
     Rule(&'a str),
 }
 
+/// An entry of the cause arena; `MissingCause(i)` is entry `i - 1` (0 is `NONE`), so an
+/// evaluation where nothing is missing allocates no arena.
 enum Cause {
-    None,
     /// A rendered input path or table entry (`supplier.ecovadis`, `cpi["XX"]`).
     Path(Box<str>),
     Union(MissingCause, MissingCause),
@@ -115,7 +121,7 @@ struct Evaluator<'a> {
 }
 
 impl<'a> Evaluator<'a> {
-    fn run(&mut self, program: &'a Program) -> Report {
+    fn run<'p: 'a>(&mut self, program: &'p Program) -> Report<'p> {
         let mut components: Vec<Vec<ComponentReport>> = vec![Vec::new(); program.scores.len()];
         for slot in &program.eval_order {
             let index = slot.0 as usize;
@@ -140,6 +146,7 @@ impl<'a> Evaluator<'a> {
         }
 
         let mut rules = Vec::with_capacity(program.rules.len());
+        let mut missing: Vec<String> = Vec::new();
         for rule in &program.rules {
             self.context = Context::Rule(&rule.name);
             let truth = match &rule.when {
@@ -151,13 +158,10 @@ impl<'a> Evaluator<'a> {
                 other => other.map(|_| false),
             };
             let mut report = RuleReport {
-                name: rule.name.clone(),
-                title: rule.title.clone(),
                 outcome: Outcome::Passed,
                 verdict: None,
                 message: None,
                 missing: Vec::new(),
-                line: rule.line,
             };
             match (truth, outcome) {
                 (Ok(false), _) => report.outcome = Outcome::NotApplicable,
@@ -170,6 +174,7 @@ impl<'a> Evaluator<'a> {
                 (_, Err(cause)) => {
                     report.outcome = Outcome::Missing;
                     report.missing = self.paths(cause);
+                    missing.extend(report.missing.iter().cloned());
                 }
             }
             rules.push(report);
@@ -189,38 +194,29 @@ impl<'a> Evaluator<'a> {
         } else {
             Decision::Approve
         };
-        let mut missing: Vec<String> = rules.iter().flat_map(|r| r.missing.clone()).collect();
         missing.sort();
         missing.dedup();
 
-        let scores = program
-            .scores
-            .iter()
-            .zip(components)
+        let mut values = std::mem::take(&mut self.slots);
+        let scores = components
+            .into_iter()
             .enumerate()
-            .map(|(i, (score, components))| ScoreReport {
-                name: score.name.clone(),
-                value: match self.slots.get(program.lets.len() + i) {
+            .map(|(i, components)| ScoreReport {
+                value: match values.get(program.lets.len() + i) {
                     Some(Value::Number(n)) => Some(*n),
                     _ => None,
                 },
                 components,
             })
             .collect();
-        let values = program
-            .lets
-            .iter()
-            .zip(&self.slots)
-            .map(|(def, value)| (def.name.clone(), value.clone()))
-            .collect();
+        // Score slots follow the lets: what remains are the values of the lets.
+        values.truncate(program.lets.len());
         Report {
-            title: program.title.clone(),
-            version: program.version.clone(),
+            program,
             decision,
             rules,
             scores,
             values,
-            value_types: program.lets.iter().map(|def| def.ty.clone()).collect(),
             missing,
             notes: std::mem::take(&mut self.notes),
         }
@@ -247,8 +243,6 @@ impl<'a> Evaluator<'a> {
                 *sum += c;
             }
             reports.push(ComponentReport {
-                name: component.name.clone(),
-                weight: component.weight,
                 value: number,
                 contribution,
             });
@@ -450,7 +444,7 @@ impl<'a> Evaluator<'a> {
 
     fn cause(&mut self, cause: Cause) -> MissingCause {
         self.causes.push(cause);
-        MissingCause(u32::try_from(self.causes.len() - 1).unwrap_or(0))
+        MissingCause(u32::try_from(self.causes.len()).unwrap_or(0))
     }
 
     fn union(&mut self, a: MissingCause, b: MissingCause) -> MissingCause {
@@ -469,10 +463,11 @@ impl<'a> Evaluator<'a> {
         // Unions can be as deep as a list is long: walk them without recursion.
         let mut stack = vec![cause];
         while let Some(cause) = stack.pop() {
-            match self.causes.get(cause.0 as usize) {
+            let entry = (cause.0 as usize).checked_sub(1);
+            match entry.and_then(|i| self.causes.get(i)) {
                 Some(Cause::Path(path)) => paths.push(path.to_string()),
                 Some(Cause::Union(a, b)) => stack.extend([*b, *a]),
-                Some(Cause::None) | None => {}
+                None => {}
             }
         }
         paths.sort();
