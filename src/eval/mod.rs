@@ -10,6 +10,7 @@
 
 mod ops;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::ast::{Decision, Outcome, Verdict};
@@ -350,7 +351,7 @@ impl<'a> Evaluator<'a> {
             Expr::Slot(slot) => Some(Ok(self.slots.get(slot.0 as usize)?)),
             Expr::Local(depth) => {
                 let value = &self.locals.get(*depth as usize)?.value;
-                Some(if value == &Value::MISSING {
+                Some(if is_absent(value) {
                     Err(expr)
                 } else {
                     Ok(value)
@@ -376,7 +377,7 @@ impl<'a> Evaluator<'a> {
         let Value::List(items) = &value else {
             return value;
         };
-        if !items.contains(&Value::MISSING) {
+        if !items.iter().any(is_absent) {
             return value;
         }
         let mut place = String::new();
@@ -395,6 +396,15 @@ impl<'a> Evaluator<'a> {
             })
             .collect();
         Value::List(items.into())
+    }
+
+    /// An operand of a strict operator: constants (`x in CONFLICT_METALS`) are borrowed, not
+    /// cloned; they hold no absent element.
+    fn operand(&mut self, expr: &'a Expr) -> Cow<'a, Value> {
+        match expr {
+            Expr::Const(value) => Cow::Borrowed(value),
+            _ => Cow::Owned(self.eval_list_elements(expr)),
+        }
     }
 
     /// Missing, caused by the absence of the place `expr` names (`Value::MISSING` when it names
@@ -553,8 +563,8 @@ impl<'a> Evaluator<'a> {
                 }
             }
             _ => {
-                let left = self.eval_list_elements(left);
-                let right = self.eval_list_elements(right);
+                let left = self.operand(left);
+                let right = self.operand(right);
                 self.strict(op, &left, &right)
             }
         }
@@ -651,6 +661,9 @@ impl<'a> Evaluator<'a> {
 
     /// Structural equality; a missing part anywhere in either side makes it unknown.
     fn equal(&mut self, left: &Value, right: &Value) -> Truth {
+        if is_scalar(left) && is_scalar(right) {
+            return Ok(ops::equal(left, right));
+        }
         let mut cause = None;
         self.collect_missing(left, &mut cause);
         self.collect_missing(right, &mut cause);
@@ -938,6 +951,16 @@ fn cause_of(value: &Value) -> MissingCause {
         Value::Missing(cause) => *cause,
         _ => MissingCause::NONE,
     }
+}
+
+/// An absent part of the input (missing with no cause yet): its path is attached when read.
+fn is_absent(value: &Value) -> bool {
+    matches!(value, Value::Missing(MissingCause::NONE))
+}
+
+/// A present value with no parts, which cannot hide a missing one.
+fn is_scalar(value: &Value) -> bool {
+    !matches!(value, Value::Missing(_) | Value::List(_) | Value::Record(_))
 }
 
 fn number(value: &Value) -> Option<f64> {
