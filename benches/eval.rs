@@ -4,7 +4,13 @@
 //! - `decide_validated`: one decision on an input already validated and converted;
 //! - `decide_from_json_text`: parse the JSON text, validate, evaluate and write the report;
 //! - `screen_csv`: the `procura eval --input suppliers.csv` command on the bundled
-//!   `rules/data/suppliers.csv` (1,200 suppliers), end to end, output discarded.
+//!   `rules/data/suppliers.csv` (1,200 suppliers), end to end, output discarded;
+//! - `screen_100k`: the same command on 100,000 generated suppliers (`workloads::suppliers`,
+//!   about 5 smelters each) as JSON Lines and as CSV, written once to the target directory;
+//!   divan reports suppliers per second.
+
+#[path = "workloads.rs"]
+mod workloads;
 
 use procura::{Date, Policy};
 
@@ -55,13 +61,46 @@ fn decide_from_json_text(bencher: divan::Bencher) {
 
 #[divan::bench(sample_count = 20)]
 fn screen_csv() {
+    screen("rules/data/suppliers.csv");
+}
+
+const BATCH: usize = 100_000;
+
+#[divan::bench(args = ["jsonl", "csv"], sample_count = 5)]
+fn screen_100k(bencher: divan::Bencher, format: &str) {
+    let path = batch_file(format);
+    bencher
+        .counter(divan::counter::ItemsCount::new(BATCH))
+        .bench(|| screen(&path));
+}
+
+/// The generated suppliers in `format`, written once under the target directory.
+fn batch_file(format: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    let path = dir.join(format!("bench-suppliers-{BATCH}.{format}"));
+    if !path.exists() {
+        let suppliers = workloads::suppliers(BATCH, 2025);
+        let mut text = String::new();
+        if format == "csv" {
+            text.push_str(workloads::CSV_HEADER);
+            text.push('\n');
+        }
+        for supplier in &suppliers {
+            match format {
+                "csv" => text.push_str(&workloads::csv_row(supplier)),
+                _ => text.push_str(&supplier.to_string()),
+            }
+            text.push('\n');
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    path.to_string_lossy().into_owned()
+}
+
+fn screen(input: &str) {
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
-        .args([
-            "eval",
-            "rules/onboarding.policy",
-            "--input",
-            "rules/data/suppliers.csv",
-        ])
+        .args(["eval", "rules/onboarding.policy", "--input", input])
         .args([
             "--data",
             "rules/data/reference.json",

@@ -7,6 +7,9 @@
 
 use std::sync::Arc;
 
+use serde::Deserialize as _;
+use serde::de::Visitor as _;
+
 use crate::date::Date;
 use crate::diagnostic::did_you_mean;
 use crate::policy::ReferenceData;
@@ -314,5 +317,235 @@ fn summary(json: &serde_json::Value) -> String {
             out
         }
         other => kind(other).to_owned(),
+    }
+}
+
+/// Converts input JSON text straight to a value, without building a `serde_json::Value`: the
+/// fast path of a valid record. `None` when the text is not JSON or does not fit the input type;
+/// [`validate_input`] on the parsed JSON then reports every error, so errors stay exactly those
+/// of the slow path.
+pub fn input_from_str(program: &Program, json: &str) -> Option<Value> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let root = Type::Record(program.input.record.clone());
+    let seed = Seed {
+        ty: &root,
+        null_is_missing: false,
+    };
+    let value = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    Some(value)
+}
+
+/// The value of a JSON text of type `ty`, accepting exactly what `convert` accepts without an
+/// error. Any mismatch fails the whole conversion: the slow path then explains it.
+#[derive(Clone, Copy)]
+struct Seed<'t> {
+    ty: &'t Type,
+    /// Record fields read `null` as missing whatever their type; list elements do not.
+    null_is_missing: bool,
+}
+
+type Visited<E> = Result<Value, E>;
+
+fn mismatch<E: serde::de::Error>() -> E {
+    E::custom("input mismatch")
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Visited<D::Error> {
+        // An erroneous type takes any JSON but a null list element, as in `convert`.
+        if matches!(self.ty.required(), Type::Error | Type::Nothing) {
+            let json = serde_json::Value::deserialize(deserializer)?;
+            return match json {
+                serde_json::Value::Null => self.visit_unit(),
+                _ => Ok(Value::MISSING),
+            };
+        }
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(formatter, "{}", self.ty)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Visited<E> {
+        if self.null_is_missing || self.ty.is_optional() {
+            Ok(Value::MISSING)
+        } else {
+            Err(mismatch())
+        }
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Visited<E> {
+        match self.ty.required() {
+            Type::Bool => Ok(Value::Bool(b)),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Visited<E> {
+        match self.ty.required() {
+            Type::Number if n.is_finite() => Ok(Value::Number(n)),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Visited<E> {
+        self.visit_f64(n as f64)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Visited<E> {
+        self.visit_f64(n as f64)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Visited<E> {
+        match self.ty.required() {
+            Type::Text => Ok(Value::Text(s.into())),
+            // The union's own member: equal texts share one allocation, and no text is copied.
+            Type::Union(members) => members
+                .iter()
+                .find(|m| ***m == *s)
+                .map(|m| Value::Text(m.clone()))
+                .ok_or_else(mismatch),
+            Type::Date => Date::parse(s).map(Value::Date).ok_or_else(mismatch),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Visited<A::Error> {
+        let Type::List(element) = self.ty.required() else {
+            return Err(mismatch());
+        };
+        let seed = Seed {
+            ty: element,
+            null_is_missing: false,
+        };
+        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(value) = seq.next_element_seed(seed)? {
+            values.push(value);
+        }
+        Ok(Value::List(values.into()))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Visited<A::Error> {
+        let Type::Record(record) = self.ty.required() else {
+            return Err(mismatch());
+        };
+        let mut fields = vec![Value::MISSING; record.fields.len()];
+        while let Some(key) = map.next_key_seed(FieldIndex(&record.fields))? {
+            match key.and_then(|i| Some((record.fields.get(i)?, fields.get_mut(i)?))) {
+                // A repeated key keeps its last value, as `serde_json::Value` does.
+                Some((field, slot)) => {
+                    *slot = map.next_value_seed(Seed {
+                        ty: field.ty.required(),
+                        null_is_missing: true,
+                    })?;
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Value::Record(fields.into()))
+    }
+}
+
+/// The position of an object key among a record's fields; `None` for keys it ignores.
+struct FieldIndex<'t>(&'t [crate::types::FieldType]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for FieldIndex<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FieldIndex<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a field name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().position(|field| &*field.name == key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path converts exactly the texts the slow path accepts, to the same values.
+    fn agrees(program: &Program, text: &str) {
+        let slow = serde_json::from_str(text)
+            .ok()
+            .and_then(|json| validate_input(program, &json).ok());
+        let fast = input_from_str(program, text);
+        assert_eq!(fast, slow, "{text}");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_validation() {
+        let policy = crate::compile(include_str!("../rules/onboarding.policy")).unwrap();
+        let program = policy.program();
+        let suppliers = include_str!("../rules/data/suppliers.jsonl");
+        for line in suppliers.lines().take(200) {
+            agrees(program, line);
+        }
+        let valid = r#"{"name": "A", "country": "DK", "category": "services", "annual_spend": 1,
+            "certifications": [], "flags": [], "guidelines_confirmed": true, "smelters": []}"#;
+        agrees(program, valid);
+        let edits = [
+            ("\"services\"", "\"service\""),
+            ("\"services\"", "null"),
+            ("1,", "-0,"),
+            ("1,", "1e400,"),
+            ("1,", "\"1\","),
+            ("[],", "[null],"),
+            ("[],", "[\"x\", 2],"),
+            (
+                "\"smelters\": []",
+                "\"smelters\": [{\"id\": \"C\", \"metal\": \"tin\", \"rmap_status\": \"active\"}]",
+            ),
+            (
+                "\"smelters\": []",
+                "\"smelters\": [{\"id\": \"C\", \"metal\": \"tin\", \"rmap_status\": \"gone\"}]",
+            ),
+            (
+                "\"smelters\": []",
+                "\"smelters\": [], \"cmrt_date\": \"2025-02-30\"",
+            ),
+            (
+                "\"smelters\": []",
+                "\"smelters\": [], \"cmrt_date\": \"2025-02-28\"",
+            ),
+            (
+                "\"smelters\": []",
+                "\"smelters\": [], \"ecovadis\": null, \"extra\": {\"a\": [1]}",
+            ),
+            ("\"smelters\": []", "\"smelters\": [], \"name\": 3"),
+            ("\"smelters\": []", "\"smelters\": [], \"name\": \"B\""),
+            ("\"name\": \"A\"", "\"name\": \"A\\u00e9\\n\""),
+            ("\"name\": \"A\"", "\"na\\u006de\": \"A\""),
+            ("{", "["),
+            ("}", "} x"),
+            ("true", "1"),
+        ];
+        for (from, to) in edits {
+            agrees(program, &valid.replacen(from, to, 1));
+        }
+        agrees(program, "null");
+        agrees(program, "");
     }
 }

@@ -65,6 +65,13 @@ impl Policy {
         input::validate_input(&self.program, json)
     }
 
+    /// Converts input JSON text directly, the fast path for valid records (no intermediate
+    /// `serde_json::Value`). `None` when the text is not valid JSON or not a valid input: parse
+    /// it and call [`Policy::input`] for the errors.
+    pub fn input_from_str(&self, json: &str) -> Option<Value> {
+        input::input_from_str(&self.program, json)
+    }
+
     /// Validates reference data (`{"table": {key: value}}`); `None` when none was supplied.
     pub fn reference_data(
         &self,

@@ -56,6 +56,7 @@ pub fn run(
         out: BufWriter::new(std::io::stdout().lock()),
         progress: Progress::new(size),
         tally: Tally::new(policy.program().rules.len()),
+        json: String::new(),
     };
     let reader = BufReader::new(file);
     match kind {
@@ -82,6 +83,8 @@ struct Batch<'a, W: Write> {
     out: W,
     progress: Progress,
     tally: Tally,
+    /// The report of the current row, reused from row to row.
+    json: String,
 }
 
 impl<W: Write> Batch<'_, W> {
@@ -103,8 +106,16 @@ impl<W: Write> Batch<'_, W> {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let record = serde_json::from_slice(&line).map_err(|error| malformed("$", &error));
-            self.row(number, record)?;
+            // Valid records skip the intermediate JSON tree; the others are parsed again by
+            // the validating path, which explains every error.
+            let text = std::str::from_utf8(&line).ok();
+            let input = match text.and_then(|text| self.policy.input_from_str(text)) {
+                Some(input) => Ok(input),
+                None => serde_json::from_slice(&line)
+                    .map_err(|error| malformed("$", &error))
+                    .and_then(|record| self.policy.input(&record)),
+            };
+            self.row(number, input)?;
             self.progress.update(consumed, self.tally.rows);
         }
     }
@@ -120,7 +131,10 @@ impl<W: Write> Batch<'_, W> {
         loop {
             let (start, record) = match reader.read_record(&mut row) {
                 Ok(false) => return Ok(()),
-                Ok(true) => (row.position().cloned(), Ok(columns.record(&row))),
+                Ok(true) => (
+                    row.position().cloned(),
+                    self.policy.input(&columns.record(&row)),
+                ),
                 Err(error) if matches!(error.kind(), csv::ErrorKind::Io(_)) => {
                     return Err(csv_error(path, &error));
                 }
@@ -147,15 +161,16 @@ impl<W: Write> Batch<'_, W> {
     fn row(
         &mut self,
         line: u64,
-        record: Result<serde_json::Value, InputErrors>,
+        input: Result<procura::program::Value, InputErrors>,
     ) -> Result<(), CliError> {
-        let result = record
-            .and_then(|record| self.policy.input(&record))
-            .map(|input| self.policy.evaluate(&input, &self.reference, self.today));
+        let result = input.map(|input| self.policy.evaluate(&input, &self.reference, self.today));
         let written = match result {
             Ok(report) => {
                 self.tally.report(&report);
-                writeln!(self.out, "{}", report.to_json())
+                self.json.clear();
+                report.write_json(&mut self.json);
+                self.json.push('\n');
+                self.out.write_all(self.json.as_bytes())
             }
             Err(errors) => {
                 self.tally.rows += 1;
