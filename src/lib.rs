@@ -17,6 +17,7 @@ pub mod examples;
 pub mod input;
 pub mod lower;
 pub mod policy;
+pub mod print;
 pub mod program;
 pub mod report;
 pub mod span;
