@@ -1,6 +1,7 @@
 // Differential test: the WebAssembly build must print the same bytes as the native CLI
 // (`procura eval --format json`) for every example of rules/*.policy, every sample supplier of
-// rules/data/ and every golden case of tests/golden/eval/.
+// rules/data/, every golden case of tests/golden/eval/ and every reviewed golden report of
+// tests/eval/.
 //
 // The native binary is `$PROCURA_BIN`, by default target/release/procura.
 "use strict";
@@ -62,12 +63,14 @@ function write(name, text) {
   return file;
 }
 
+/** Compares both builds on files; returns what they printed. */
 function compare(policyFile, inputFile, dataFile, asOf) {
   const expected = native(policyFile, inputFile, dataFile, asOf);
   const dataText = dataFile ? fs.readFileSync(dataFile, "utf8") : undefined;
   const actual = wasm(fs.readFileSync(policyFile, "utf8"), fs.readFileSync(inputFile, "utf8"), dataText, asOf);
   assert.equal(actual.stdout, expected.stdout);
   assert.equal(actual.status, expected.status);
+  return actual.stdout;
 }
 
 /** `--as-of DATE` from a golden case's `.args`; any other argument is a mistake in the case. */
@@ -118,6 +121,22 @@ for (const file of list("tests/golden/eval", ".policy")) {
     const data = `${base}.data.json`;
     compare(`${base}.policy`, `${base}.input.json`, fs.existsSync(data) ? data : undefined, goldenAsOf(`${base}.args`));
   });
+}
+
+// Reviewed reports (tests/eval.rs): `<policy>.<case>.input.json` [+ `.data.json`] [+ `.options.json`
+// with `as_of`, default 2025-06-01] must give `<policy>.<case>.report.json`.
+for (const file of list("tests/eval", ".policy")) {
+  const stem = file.slice(0, -".policy".length);
+  for (const input of list("tests/eval", ".input.json").filter((name) => name.startsWith(`${stem}.`))) {
+    const base = path.join(root, input.slice(0, -".input.json".length));
+    test(`${input}: the reviewed report, as natively`, () => {
+      const data = `${base}.data.json`;
+      const options = `${base}.options.json`;
+      const asOf = fs.existsSync(options) ? JSON.parse(fs.readFileSync(options, "utf8")).as_of : DEFAULT_AS_OF;
+      const printed = compare(path.join(root, file), `${base}.input.json`, fs.existsSync(data) ? data : undefined, asOf);
+      assert.equal(printed, fs.readFileSync(`${base}.report.json`, "utf8"));
+    });
+  }
 }
 
 // JSON Lines batches: one native output line per record, reports byte for byte, input errors
