@@ -76,6 +76,9 @@ cat >pkg-node/package.json <<EOF
 }
 EOF
 
+# The browser build is an ES module; this lets Node and bundlers load it without guessing.
+printf '{ "type": "module" }\n' >www/pkg/package.json
+
 say "sizes"
 size_line "$module" >&2
 size_line www/pkg/procura_bg.wasm >&2
