@@ -96,6 +96,10 @@ function label(path) {
   return path;
 }
 
+/** The questions in the order of the form, to list what is missing in the order it is asked. */
+const ORDER = [...document.querySelectorAll("[data-feedback]")].map((slot) => slot.dataset.feedback);
+const inFormOrder = (paths) => [...paths].sort((a, b) => ORDER.indexOf(groupOf(a)) - ORDER.indexOf(groupOf(b)));
+
 const VERDICT_TEXT = { reject: "not eligible", review: "needs review", warn: "note" };
 
 function showFeedback(report) {
@@ -107,7 +111,7 @@ function showFeedback(report) {
     if (rule.outcome === "passed") add(group, "ok", "✓");
   }
   const needed = {};
-  for (const path of report.missing) (needed[groupOf(path)] ??= []).push(label(path));
+  for (const path of inFormOrder(report.missing)) (needed[groupOf(path)] ??= []).push(label(path));
   for (const [group, labels] of Object.entries(needed)) add(group, "missing", `to decide we still need: ${labels.join(", ")}`);
 
   for (const slot of document.querySelectorAll("[data-feedback]")) {
@@ -124,7 +128,7 @@ function showFeedback(report) {
     approve: "eligible",
     review: `needs review: ${failed("review").join("; ")}`,
     reject: `not eligible: ${failed("reject").join("; ")}`,
-    incomplete: `to decide we still need: ${[...new Set(report.missing.map(label))].join(", ")}`,
+    incomplete: `to decide we still need: ${[...new Set(inFormOrder(report.missing).map(label))].join(", ")}`,
   }[report.decision];
 }
 

@@ -38,11 +38,12 @@ const editor = new EditorView({
     basicSetup,
     policyLanguage,
     syntaxHighlighting(policyHighlight),
+    EditorView.lineWrapping,
     lintGutter(),
     EditorView.updateListener.of((update) => {
       if (!update.docChanged) return;
       clearTimeout(pending);
-      pending = setTimeout(() => refresh({ recompile: true }), DEBOUNCE_MS);
+      pending = setTimeout(() => refresh({ recompile: true, keystroke: true }), DEBOUNCE_MS);
     }),
   ],
 });
@@ -176,7 +177,7 @@ function status(text, kind = "") {
   $("status").dataset.kind = kind;
 }
 
-function refresh({ recompile }) {
+function refresh({ recompile, keystroke = false }) {
   const source = editor.state.doc.toString();
   const started = performance.now();
   let compileMs = 0;
@@ -226,7 +227,7 @@ function refresh({ recompile }) {
   // Rendering is left out: the budget is for the evaluator, the part this page cannot tune.
   const total = compileMs + evaluateMs;
   if (report) renderReport($("result"), report, { onMissing: focusMissing, onLine: goToLine });
-  if (recompile) {
+  if (keystroke) {
     state.timings = [...state.timings.slice(-19), total];
     document.body.dataset.lastKeystrokeMs = total.toFixed(3);
   }
@@ -285,9 +286,11 @@ function load({ policy, source, input, data, asOf }) {
   $("input-json").value = JSON.stringify(input, null, 2);
   editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: source } });
   clearTimeout(pending);
-  refresh({ recompile: true });
-  // Loading is not a keystroke (and the first compile warms the module up).
   state.timings = [];
+  refresh({ recompile: true });
+  // Open at the policy itself rather than at its header comment.
+  const first = source.split("\n").findIndex((line) => line.trim() !== "" && !line.trimStart().startsWith("#"));
+  if (first > 0) editor.dispatch({ effects: EditorView.scrollIntoView(editor.state.doc.line(first + 1).from, { y: "start", yMargin: 4 }) });
 }
 
 function loadPolicy(key) {

@@ -72,13 +72,18 @@ export const VIEWPORTS = [
   { name: "phone", width: 390, height: 844 },
 ];
 
-/** Screenshots of the page at desktop and phone width, as `test-results/<name>-<viewport>.png`. */
+/**
+ * Screenshots of the page at desktop and phone size, as `test-results/<name>-desktop.png`,
+ * `<name>-phone.png` and `<name>-phone-full.png` (the whole page).
+ */
 export async function snap(page, name) {
   mkdirSync(artifacts, { recursive: true });
   for (const { name: size, width, height } of VIEWPORTS) {
     await page.setViewportSize({ width, height });
     await page.evaluate(() => new Promise(requestAnimationFrame));
-    await page.screenshot({ path: path.join(artifacts, `${name}-${size}.png`), fullPage: size === "phone" });
+    await page.screenshot({ path: path.join(artifacts, `${name}-${size}.png`) });
+    // On a phone the panes stack: the whole page shows how they follow each other.
+    if (size === "phone") await page.screenshot({ path: path.join(artifacts, `${name}-${size}-full.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 800 });
 }
