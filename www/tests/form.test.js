@@ -1,24 +1,15 @@
 // The supplier registration form in Chromium: feedback after every answer.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serve, launch, open, snap } from "./support.js";
+import { useBrowser, open, snap } from "./support.js";
 
-let server;
-let browser;
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const context = useBrowser();
 
 const verdict = (page) => page.textContent("#verdict");
 const feedback = (page, group) => page.textContent(`[data-feedback="${group}"]`);
 
 test("the supplier form gives feedback on every answer, next to the answer", async () => {
-  const page = await open(browser, server.url + "form.html");
+  const page = await open(context.browser, context.server.url + "form.html");
 
   // Nothing answered: every question the policy needs is listed.
   assert.equal(

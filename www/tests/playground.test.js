@@ -1,23 +1,14 @@
 // The playground in Chromium, against the production build.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { serve, launch, open, snap } from "./support.js";
+import { useBrowser, open, snap } from "./support.js";
 
 const rules = path.resolve(import.meta.dirname, "..", "..", "rules");
 const ONBOARDING = readFileSync(path.join(rules, "onboarding.policy"), "utf8");
 
-let server;
-let browser;
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const context = useBrowser();
 
 /** Replaces the whole editor text, as a paste would. */
 async function setSource(page, text) {
@@ -30,7 +21,7 @@ const decision = (page) => page.getAttribute("#decision", "data-decision");
 const editorText = (page) => page.evaluate(() => window.procuraSource());
 
 test("loads the onboarding baseline with its decision, rules and scores", async () => {
-  const page = await open(browser, server.url);
+  const page = await open(context.browser, context.server.url);
   assert.equal(await page.inputValue("#policy-menu"), "onboarding");
   assert.equal(await editorText(page), ONBOARDING);
   const ruleCount = ONBOARDING.match(/^rule /gm).length;
@@ -48,7 +39,7 @@ test("loads the onboarding baseline with its decision, rules and scores", async 
 });
 
 test("a typo is underlined on its line with a suggestion; fixing it brings the decision", async () => {
-  const page = await open(browser, server.url);
+  const page = await open(context.browser, context.server.url);
   const policy = [
     'policy "Typing test"',
     "",
@@ -95,7 +86,7 @@ test("a typo is underlined on its line with a suggestion; fixing it brings the d
 });
 
 test("editing a form field changes the decision and the missing list; a missing link focuses its field", async () => {
-  const page = await open(browser, server.url);
+  const page = await open(context.browser, context.server.url);
   const ethics = page.locator('[data-path="supplier.ecovadis.ethics"]');
   assert.equal(await ethics.inputValue(), "51");
   await ethics.fill("");
@@ -132,7 +123,7 @@ test("editing a form field changes the decision and the missing list; a missing 
 });
 
 test("the examples panel runs the policy's examples and shows expected against actual", async () => {
-  const page = await open(browser, server.url);
+  const page = await open(context.browser, context.server.url);
   await page.click('[data-tab="examples"]');
   const count = ONBOARDING.match(/^example "/gm).length;
   await page.waitForSelector("#examples-summary");
@@ -154,7 +145,7 @@ test("the examples panel runs the policy's examples and shows expected against a
 });
 
 test("the URL reproduces the policy, the input and the date", async () => {
-  const page = await open(browser, server.url);
+  const page = await open(context.browser, context.server.url);
   await page.selectOption("#policy-menu", "green-procurement");
   await page.waitForFunction(() => document.querySelector("#policy-title").textContent.includes("Green"));
   await page.fill("#as-of", "2025-06-01");
@@ -173,7 +164,7 @@ test("the URL reproduces the policy, the input and the date", async () => {
   assert.equal(before.input.name, "Link Test GmbH");
   await page.close();
 
-  const again = await open(browser, url);
+  const again = await open(context.browser, url);
   assert.equal(await again.inputValue("#policy-menu"), "green-procurement");
   assert.equal(await again.inputValue("#as-of"), "2025-06-01");
   assert.equal(await again.locator('[data-path="supplier.name"]').inputValue(), "Link Test GmbH");
@@ -192,7 +183,7 @@ test("the URL reproduces the policy, the input and the date", async () => {
 });
 
 test("each policy of rules/ loads with its sample supplier and compiles cleanly", async () => {
-  const page = await open(browser, server.url);
+  const page = await open(context.browser, context.server.url);
   const keys = await page.locator("#policy-menu option").evaluateAll((options) => options.map((o) => o.value));
   assert.deepEqual(keys.sort(), ["conflict-minerals", "green-procurement", "onboarding", "strategic-supplier"]);
   for (const key of keys) {
@@ -209,7 +200,7 @@ test("each policy of rules/ loads with its sample supplier and compiles cleanly"
 });
 
 test("compile + evaluate of the onboarding baseline per keystroke stays under 5 ms", async () => {
-  const page = await open(browser, server.url);
+  const page = await open(context.browser, context.server.url);
   // Real keystrokes first: the status bar reports each one's compile + evaluate time.
   await page.click(".cm-content");
   await page.keyboard.press("Control+End");

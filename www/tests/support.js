@@ -4,6 +4,7 @@ import { createServer } from "node:http";
 import { existsSync, mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 const www = path.resolve(import.meta.dirname, "..");
@@ -86,4 +87,18 @@ export async function snap(page, name) {
     if (size === "phone") await page.screenshot({ path: path.join(artifacts, `${name}-${size}-full.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/** Starts the server and the browser before the tests of a file and stops them after. */
+export function useBrowser() {
+  const context = {};
+  before(async () => {
+    context.server = await serve();
+    context.browser = await launch();
+  });
+  after(async () => {
+    await context.browser?.close();
+    await context.server?.close();
+  });
+  return context;
 }
