@@ -27,15 +27,25 @@ fn today() -> Date {
 #[divan::bench]
 fn decide_validated(bencher: divan::Bencher) {
     let policy = policy();
-    let input = policy.input(&serde_json::from_str(SUPPLIER).unwrap()).unwrap();
-    let data = policy.reference_data(Some(&serde_json::from_str(REFERENCE).unwrap())).unwrap();
-    bencher.bench(|| policy.evaluate(divan::black_box(&input), &data, today()).decision);
+    let input = policy
+        .input(&serde_json::from_str(SUPPLIER).unwrap())
+        .unwrap();
+    let data = policy
+        .reference_data(Some(&serde_json::from_str(REFERENCE).unwrap()))
+        .unwrap();
+    bencher.bench(|| {
+        policy
+            .evaluate(divan::black_box(&input), &data, today())
+            .decision
+    });
 }
 
 #[divan::bench]
 fn decide_from_json_text(bencher: divan::Bencher) {
     let policy = policy();
-    let data = policy.reference_data(Some(&serde_json::from_str(REFERENCE).unwrap())).unwrap();
+    let data = policy
+        .reference_data(Some(&serde_json::from_str(REFERENCE).unwrap()))
+        .unwrap();
     bencher.bench(|| {
         let json: serde_json::Value = serde_json::from_str(divan::black_box(SUPPLIER)).unwrap();
         let input = policy.input(&json).unwrap();
@@ -46,8 +56,18 @@ fn decide_from_json_text(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 20)]
 fn screen_csv() {
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
-        .args(["eval", "rules/onboarding.policy", "--input", "rules/data/suppliers.csv"])
-        .args(["--data", "rules/data/reference.json", "--as-of", "2025-06-01"])
+        .args([
+            "eval",
+            "rules/onboarding.policy",
+            "--input",
+            "rules/data/suppliers.csv",
+        ])
+        .args([
+            "--data",
+            "rules/data/reference.json",
+            "--as-of",
+            "2025-06-01",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
