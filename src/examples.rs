@@ -155,4 +155,54 @@ mod tests {
         assert!(!json_matches(&json!("1"), &json!(1)));
         assert!(!json_matches(&json!(null), &json!(0)));
     }
+
+    const POLICY: &str = r#"
+input supplier {
+  name: text
+  annual_spend: number
+}
+let third = supplier.annual_spend / 3
+rule spend "Spend is recorded" {
+  require supplier.annual_spend > 0
+  else review "no spend recorded for {supplier.name}"
+}
+example "invalid given" {
+  given {"name": 1, "annual_spend": 5}
+  expect approve
+}
+example "values within tolerance" {
+  given {"name": "x", "annual_spend": 1}
+  expect value third = 0.3333333333333
+  expect value third = 0.3334
+}
+example "an expected failure passes" {
+  given {"name": "x", "annual_spend": 0}
+  expect rule spend failed
+}
+"#;
+
+    #[test]
+    fn runs_examples_and_reports_each_failed_expectation() {
+        let policy = crate::compile(POLICY).unwrap();
+        let results = run(&policy, Date::from_unix_seconds(0));
+        let lines: Vec<u32> = results.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [11, 15, 20]);
+        let [input] = results[0].failures.as_slice() else {
+            panic!("one failure expected: {:?}", results[0].failures);
+        };
+        assert_eq!((input.line, input.subject.as_str()), (11, "input"));
+        assert!(
+            input.actual.contains(r#""path":"$.name""#),
+            "{}",
+            input.actual
+        );
+        let tolerance = ExpectationFailure {
+            line: 18,
+            subject: "value third".to_owned(),
+            expected: "0.3334".to_owned(),
+            actual: "0.3333333333333333".to_owned(),
+        };
+        assert_eq!(results[1].failures, [tolerance]);
+        assert!(results[2].passed());
+    }
 }

@@ -8,6 +8,9 @@
 //! [`lower`] (constant folding, evaluation order) → [`program`] → [`eval`] → [`report`].
 //! Hosts (CLI, WebAssembly bindings, server) use the small API of [`policy`] and nothing deeper.
 
+// pest_derive without `std` (see Cargo.toml) refers to `alloc` by name.
+extern crate alloc;
+
 pub mod ast;
 pub mod check;
 pub mod date;

@@ -125,56 +125,50 @@ impl Report {
 /// fraction, the shortest decimal that reads back as the same f64, and exponent form only below
 /// 1e-6 or from 1e21 in magnitude (`1e+21`, `1.5e-7`). `-0` prints `0`.
 pub fn format_number(n: f64) -> String {
+    let mut out = String::new();
+    write_number(&mut out, n);
+    out
+}
+
+/// [`format_number`] into a buffer.
+pub fn write_number(out: &mut String, n: f64) {
     if n == 0.0 {
-        return "0".to_owned();
+        out.push('0');
+        return;
     }
     if !n.is_finite() {
-        return if n.is_nan() {
+        out.push_str(if n.is_nan() {
             "NaN"
         } else if n > 0.0 {
             "Infinity"
         } else {
             "-Infinity"
-        }
-        .to_owned();
+        });
+        return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits; only their placement differs from JS.
+    // In this range Rust's `{}` already prints the shortest round-trip digits without an
+    // exponent, exactly as JavaScript does.
+    if (1e-6..1e21).contains(&n.abs()) {
+        let _ = write!(out, "{n}");
+        return;
+    }
     let scientific = format!("{:e}", n.abs());
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let k = digits.len() as i32;
-    // The decimal point sits after `point` digits (JavaScript's `n`).
-    let point = exponent + 1;
-    let mut out = String::with_capacity(digits.len() + 8);
+    let (first, rest) = mantissa.split_at(1.min(mantissa.len()));
     if n < 0.0 {
         out.push('-');
     }
-    if k <= point && point <= 21 {
-        out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', (point - k) as usize));
-    } else if 0 < point && point <= 21 {
-        let (whole, fraction) = digits.split_at(point as usize);
-        let _ = write!(out, "{whole}.{fraction}");
-    } else if -6 < point && point <= 0 {
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', (-point) as usize));
-        out.push_str(&digits);
-    } else {
-        let (first, rest) = digits.split_at(1);
-        out.push_str(first);
-        if !rest.is_empty() {
-            out.push('.');
-            out.push_str(rest);
-        }
-        let _ = write!(
-            out,
-            "e{}{}",
-            if exponent < 0 { '-' } else { '+' },
-            exponent.abs()
-        );
+    out.push_str(first);
+    let rest = rest.trim_start_matches('.');
+    if !rest.is_empty() {
+        out.push('.');
+        out.push_str(rest);
     }
-    out
+    out.push('e');
+    if !exponent.starts_with('-') {
+        out.push('+');
+    }
+    out.push_str(exponent);
 }
 
 /// Renders a value into a rule message: texts unquoted, lists as `a, b, c`, records as
@@ -183,7 +177,7 @@ pub fn render_text(out: &mut String, value: &Value, ty: Option<&Type>) {
     match value {
         Value::Missing(_) => out.push_str("missing"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&format_number(*n)),
+        Value::Number(n) => write_number(out, *n),
         Value::Text(t) => out.push_str(t),
         Value::Date(d) => {
             let _ = write!(out, "{d}");
@@ -280,7 +274,7 @@ fn comma(out: &mut String, index: usize) {
 
 fn write_opt_number(out: &mut String, n: Option<f64>) {
     match n {
-        Some(n) if n.is_finite() => out.push_str(&format_number(n)),
+        Some(n) if n.is_finite() => write_number(out, n),
         _ => out.push_str("null"),
     }
 }
@@ -303,21 +297,30 @@ fn write_str_list(out: &mut String, items: &[String]) {
 
 /// A JSON string literal, escaped exactly as serde_json escapes it.
 pub fn write_str(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c < ' ' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let mut plain = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..0x20 => "",
+            _ => continue,
+        };
+        // Escaped bytes are ASCII, so these slices fall on character boundaries.
+        out.push_str(text.get(plain..i).unwrap_or_default());
+        plain = i + 1;
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escape);
         }
     }
+    out.push_str(text.get(plain..).unwrap_or_default());
     out.push('"');
 }

@@ -315,20 +315,23 @@ fn unreadable_input_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("`absent.json`"));
 }
 
+/// `procura eval` of the batch fixture policy with its reference data.
+fn eval_fixture(input: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "eval",
+        "supplier.policy",
+        "--input",
+        input,
+        "--data",
+        "data.json",
+    ];
+    args.extend(extra);
+    procura(&tests_dir("batch"), &args)
+}
+
 #[test]
 fn malformed_json_input_is_an_input_error() {
-    let dir = tests_dir("batch");
-    let output = procura(
-        &dir,
-        &[
-            "eval",
-            "supplier.policy",
-            "--input",
-            "malformed.json",
-            "--data",
-            "data.json",
-        ],
-    );
+    let output = eval_fixture("malformed.json", &[]);
     assert_eq!(code(&output), 2);
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["error"], "input");
@@ -339,18 +342,7 @@ fn malformed_json_input_is_an_input_error() {
 
 /// Runs a batch and returns its output lines, which must answer the input rows one to one.
 fn batch(input: &str, rows: usize) -> (Vec<serde_json::Value>, String, i32) {
-    let dir = tests_dir("batch");
-    let args = [
-        "eval",
-        "supplier.policy",
-        "--input",
-        input,
-        "--data",
-        "data.json",
-        "--as-of",
-        "2025-06-01",
-    ];
-    let output = procura(&dir, &args);
+    let output = eval_fixture(input, &["--as-of", "2025-06-01"]);
     let lines: Vec<serde_json::Value> = stdout(&output)
         .lines()
         .map(|line| serde_json::from_str(line).expect("each output line is JSON"))
@@ -413,5 +405,74 @@ fn csv_batch_types_cells_by_the_input_declaration() {
     assert!(
         stderr.contains("warning: column `comment` is not a field of the input"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn test_command_reports_each_example_and_a_total() {
+    let dir = tests_dir("batch");
+    let output = procura(&dir, &["test", "examples.policy"]);
+    assert_eq!(
+        stdout(&output),
+        "PASS examples.policy:14 Recorded spend is approved\n\
+         FAIL examples.policy:21 Zero spend is wrongly expected to pass\n\
+         \x20   line 23: decision: expected \"approve\", actual \"review\"\n\
+         \x20   line 24: rule spend: expected \"passed\", actual \"failed\"\n\
+         \x20   line 26: value tier: expected \"strategic\", actual \"tail\"\n\
+         1 passed, 1 failed\n"
+    );
+    assert_eq!(code(&output), 1);
+    let output = procura(&dir, &["test", "supplier.policy", "absent.policy"]);
+    assert_eq!(stdout(&output), "0 passed, 0 failed\n");
+    assert_eq!(code(&output), 2);
+}
+
+#[test]
+fn check_of_several_files_names_each_file_in_json() {
+    let dir = tests_dir("golden/check");
+    let output = procura(
+        &dir,
+        &[
+            "check",
+            "clean.policy",
+            "duplicate-names.policy",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&output), 1);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json[0],
+        serde_json::json!({"file": "clean.policy", "diagnostics": []})
+    );
+    assert_eq!(json[1]["file"], "duplicate-names.policy");
+    assert_eq!(json[1]["diagnostics"][0]["code"], "E0100");
+    assert_eq!(json.as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn eval_text_summarises_the_report() {
+    let output = eval_fixture(
+        "review.json",
+        &["--as-of", "2025-06-01", "--format", "text"],
+    );
+    assert_eq!(code(&output), 0);
+    assert_eq!(
+        stdout(&output),
+        "policy: Batch fixture (version 1)\n\
+         decision: incomplete\n\
+         \n\
+         failed rules:\n\
+         \x20 cpi_floor (line 38): review\n\
+         \x20   CPI of XY is below 40\n\
+         \n\
+         missing data:\n\
+         \x20 sustainability_minimum (line 43): supplier.ecovadis.ethics\n\
+         \n\
+         scores:\n\
+         \x20 sustainability = missing\n\
+         \x20   environment 50% of 70 = 35\n\
+         \x20   ethics 50% of missing = missing\n"
     );
 }

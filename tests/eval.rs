@@ -1501,3 +1501,64 @@ fn golden_reports() {
     assert!(checked > 0);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+// ---------------------------------------------------------------- robustness
+
+#[test]
+fn out_of_range_indices_read_as_missing_instead_of_panicking() {
+    let bogus = [
+        Expr::Slot(Slot(99)),
+        Expr::Local(99),
+        field(Expr::Input, 99, "nope"),
+        Expr::Lookup {
+            table: TableId(99),
+            key: Box::new(text("k")),
+        },
+        call(Builtin::Round, vec![]),
+        Expr::Quantifier {
+            kind: QuantifierKind::All,
+            depth: 1000,
+            list: Box::new(sup(FLAGS)),
+            body: Box::new(Expr::Local(1000)),
+        },
+    ];
+    for expr in bogus {
+        let p = probe(expr.clone());
+        assert!(p.value == "null" || p.value == "true", "{expr:?}: {p:?}");
+    }
+}
+
+#[test]
+fn long_strings_are_cut_in_input_errors() {
+    let program = program(vec![], vec![], vec![]);
+    let long = "x".repeat(100);
+    let errors = input::validate_input(&program, &input_with(json!({"spend": long}))).unwrap_err();
+    assert_eq!(
+        errors.errors[0].found,
+        format!("string \"{}…\"", "x".repeat(40))
+    );
+}
+
+// ---------------------------------------------------------------- properties
+
+proptest::proptest! {
+    #[test]
+    fn printed_numbers_read_back_exactly(bits in proptest::prelude::any::<u64>()) {
+        let n = f64::from_bits(bits);
+        proptest::prop_assume!(n.is_finite());
+        let text = format_number(n);
+        proptest::prop_assert_eq!(text.parse::<f64>().unwrap(), n + 0.0, "{}", text);
+        let exponent = text.contains('e');
+        let magnitude = n.abs();
+        proptest::prop_assert_eq!(exponent, magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude), "{}", text);
+        proptest::prop_assert!(!text.ends_with(".0") && !text.starts_with('+'), "{}", text);
+    }
+
+    #[test]
+    fn rounding_is_idempotent_and_close(n in -1e9f64..1e9, digits in -3i32..6) {
+        let once = eval::round(n, digits);
+        proptest::prop_assert_eq!(eval::round(once, digits), once);
+        let step = 10f64.powi(-digits);
+        proptest::prop_assert!((once - n).abs() <= step / 2.0 * (1.0 + 1e-9), "{} {} {}", n, digits, once);
+    }
+}

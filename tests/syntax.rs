@@ -85,6 +85,14 @@ fn section1_parses_without_diagnostics() {
 }
 
 #[test]
+fn windows_line_endings_and_byte_order_mark() {
+    let crlf = format!("\u{feff}{}", SECTION1.replace('\n', "\r\n"));
+    // Only the exact JSON text of the example keeps its `\r`.
+    let crlf = erase_spans(&parse_ok(&crlf)).replace("\\r\\n", "\\n");
+    assert!(crlf == erase_spans(&parse_ok(SECTION1)));
+}
+
+#[test]
 fn section1_round_trips_through_the_printer() {
     assert_round_trip(SECTION1);
 }
@@ -427,7 +435,11 @@ fn lexical_errors() {
     let d = error(source);
     assert_eq!(d.code, "E0002");
     assert_eq!(d.message, "unterminated string");
-    assert_eq!(d.span.start, 12);
+    assert_eq!(d.span, procura::span::Span::new(8, 9));
+    // An interpolation left open runs into the next line before pest gives up.
+    let source = "rule r \"R {\n  require true\n  else warn \"x\"\n}";
+    let d = error(source);
+    assert_eq!((d.code, d.span.start), ("E0002", 7));
 
     let d = error(r#"let s = "a\qb""#);
     assert_eq!(
@@ -456,12 +468,29 @@ fn lexical_errors() {
     assert_eq!(d.code, "E0010");
 
     let d = error("input s { a: text?? }");
-    assert_eq!(d.code, "E0018");
+    assert_eq!(d.code, "E0017");
 
     let d = error("let x = 1 < match { a => 1 } + 2");
     assert_eq!(d.code, "E0015");
     let d = error("let x = all y in match { a => xs }: y");
     assert_eq!(d.code, "E0015");
+}
+
+#[test]
+fn characters_from_word_processors() {
+    for (source, help) in [
+        ("let x = “text”", "write `\"` instead of `“`"),
+        ("let x = a ≥ b", "write `>=` instead of `≥`"),
+        (
+            "let größe = 1",
+            "names are made of ASCII letters, digits and `_`",
+        ),
+    ] {
+        let d = error(source);
+        assert_eq!(d.code, "E0001");
+        assert_eq!(d.help.as_deref(), Some(help), "{source}");
+        assert_eq!(underlined(source, &d).chars().count(), 1);
+    }
 }
 
 #[test]
@@ -476,6 +505,7 @@ fn binary_junk_and_control_characters() {
         .collect();
     errors(&junk);
     errors("\u{feff}rule");
+    errors("let a = \u{feff}1");
 }
 
 #[test]
@@ -515,6 +545,32 @@ fn nesting_at_the_limit_parses_on_a_small_stack() {
         parse_ok(&types);
         let ops = format!("let x = 1{}", " + 1".repeat(MAX_EXPR_DEPTH - 1));
         parse_ok(&ops);
+        // The costliest shapes per level of nesting must fit the stack too.
+        let d = depth;
+        for source in [
+            format!("let x = {}a{}", "[all x in ".repeat(d), ": a]".repeat(d)),
+            format!("let x = {}a{}", "[a for x in ".repeat(d), "]".repeat(d)),
+            format!("let x = {}a{}", "a[- ".repeat(d), "]".repeat(d)),
+            format!("let x = {}a{}", "match {a => ".repeat(d), "}".repeat(d)),
+            format!("let x = {}a{}", "if a then ".repeat(d), " else c".repeat(d)),
+            format!(
+                "let x = {}a{}",
+                "\"{if ".repeat(d / 2),
+                " then b else c}\"".repeat(d / 2)
+            ),
+            format!(
+                "type T = {}number{}",
+                "{a: [".repeat(d / 2),
+                "]}".repeat(d / 2)
+            ),
+        ] {
+            // Within the nesting limit; the tree may still be too high (two nodes a level).
+            let (_, diagnostics) = parse(&source);
+            assert!(
+                diagnostics.iter().all(|d| d.code == "E0012"),
+                "{diagnostics:?}"
+            );
+        }
     });
 }
 
@@ -546,7 +602,7 @@ fn pathological_inputs_give_diagnostics_on_a_small_stack() {
             (format!("let x = {}a", "all x in y: ".repeat(n)), "E0012"),
             (format!("let x = {}a", "if ".repeat(n)), "E0011"),
             (format!("let x = {}", "match { a => ".repeat(n)), "E0011"),
-            (format!("input s {{ a: text{} }}", "?".repeat(n)), "E0018"),
+            (format!("input s {{ a: text{} }}", "?".repeat(n)), "E0017"),
         ];
         for (source, code) in cases {
             let diagnostics = errors(&source);
@@ -720,4 +776,94 @@ mod roundtrip {
             prop_assert_eq!(erase_spans(&e), erase_spans(&reparsed), "printed: {}", printed);
         }
     }
+}
+
+/// Every policy in the repository that parses cleanly round-trips through the printer.
+#[test]
+fn repository_policies_round_trip() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pending = vec![root.join("rules"), root.join("tests")];
+    let mut checked = 0;
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "policy") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                if parse(&source).1.is_empty() {
+                    assert_round_trip(&source);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} policies found");
+}
+
+/// Mutated versions of the complete example never crash the parser, never hit an internal
+/// error, and those that still parse cleanly round-trip through the printer.
+#[test]
+fn mutated_sources_are_handled() {
+    const TOKENS: [&str; 24] = [
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "\"",
+        "\\",
+        "#",
+        "\n",
+        "if ",
+        "else ",
+        "not ",
+        "-",
+        "<",
+        "match ",
+        "=>",
+        ",",
+        "all x in ",
+        "?",
+        "2025-02-30",
+        "is missing",
+        "rule ",
+        "\u{0}",
+    ];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut random = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut clean = 0;
+    for _ in 0..300 {
+        let mut source: Vec<char> = SECTION1.chars().collect();
+        for _ in 0..=random(3) {
+            let at = random(source.len() + 1);
+            if random(2) == 0 {
+                let token = TOKENS[random(TOKENS.len())];
+                source.splice(at..at, token.chars());
+            } else {
+                let end = (at + random(10)).min(source.len());
+                source.drain(at..end);
+            }
+        }
+        let source: String = source.into_iter().collect();
+        let (_, diagnostics) = parse(&source);
+        assert!(
+            diagnostics.iter().all(|d| d.code != "E0099"),
+            "{diagnostics:?}\n{source}"
+        );
+        if diagnostics.is_empty() {
+            assert_round_trip(&source);
+            clean += 1;
+        }
+    }
+    assert!(clean > 0);
 }

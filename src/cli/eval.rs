@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use procura::Date;
 use procura::ast::Verdict;
-use procura::report::Report;
+use procura::report::{Report, format_number, write_value};
 
 use super::diagnostics::write_stdout;
 use super::{CliError, CliResult, Exit, Format, batch, compile, print_input_errors, read_json};
@@ -37,9 +37,11 @@ pub fn run(options: &Options) -> CliResult {
     if let Some(kind) = batch {
         return batch::run(&policy, &options.input, kind, data, options.today);
     }
-    let input = read_json(&options.input, "$")?;
+    // Validated apart so that a malformed file does not hide the other file's errors.
+    let input = read_json(&options.input, "$")?.and_then(|json| policy.input(&json));
+    let data = data.and_then(|json| policy.reference_data(json.as_ref()));
     let result = match (input, data) {
-        (Ok(input), Ok(data)) => policy.evaluate_json(&input, data.as_ref(), options.today),
+        (Ok(input), Ok(data)) => Ok(policy.evaluate(&input, &data, options.today)),
         (Err(a), Err(b)) => Err(a.merge(b)),
         (Err(errors), _) | (_, Err(errors)) => Err(errors),
     };
@@ -104,20 +106,16 @@ fn text(report: &Report) -> String {
             );
         }
     });
-    let json: serde_json::Value =
-        serde_json::from_str(&report.to_json()).unwrap_or(serde_json::Value::Null);
-    section(
-        &mut out,
-        "values",
-        report.values.iter(),
-        |out, (name, _)| {
-            let value = match &json["values"][name] {
-                serde_json::Value::Null => "missing".to_owned(),
-                value => value.to_string(),
-            };
-            let _ = writeln!(out, "  {name} = {value}");
-        },
-    );
+    let values = report.values.iter().zip(&report.value_types);
+    section(&mut out, "values", values, |out, ((name, value), ty)| {
+        let _ = write!(out, "  {name} = ");
+        if value.is_missing() {
+            out.push_str("missing");
+        } else {
+            write_value(out, value, Some(ty));
+        }
+        out.push('\n');
+    });
     section(&mut out, "notes", report.notes.iter(), |out, note| {
         let _ = writeln!(out, "  {note}");
     });
@@ -139,5 +137,5 @@ fn section<T>(
 }
 
 fn number(value: Option<f64>) -> String {
-    value.map_or_else(|| "missing".to_owned(), |n| n.to_string())
+    value.map_or_else(|| "missing".to_owned(), format_number)
 }

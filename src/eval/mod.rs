@@ -290,7 +290,7 @@ impl<'a> Evaluator<'a> {
             }
             Expr::Neg(operand) => match self.eval(operand) {
                 Value::Number(n) => Value::Number(-n),
-                other => self.absent(&other),
+                other => Value::Missing(cause_of(&other)),
             },
             Expr::Not(operand) => truth_value(self.truth(operand).map(|b| !b)),
             Expr::Binary(op, left, right) => self.binary(*op, left, right),
@@ -480,14 +480,6 @@ impl<'a> Evaluator<'a> {
         paths
     }
 
-    /// The value a missing (or, impossibly, ill-typed) operand turns an operation into.
-    fn absent(&self, operand: &Value) -> Value {
-        match operand {
-            Value::Missing(cause) => Value::Missing(*cause),
-            _ => Value::MISSING,
-        }
-    }
-
     fn note(&mut self, problem: &str) {
         let note = match self.context {
             Context::Const => problem.to_owned(),
@@ -593,7 +585,7 @@ impl<'a> Evaluator<'a> {
             }
             _ => {
                 if left.is_missing() || right.is_missing() {
-                    return self.missing2(left, right);
+                    return Value::Missing(self.union(cause_of(left), cause_of(right)));
                 }
                 self.present(op, left, right)
             }
@@ -649,11 +641,6 @@ impl<'a> Evaluator<'a> {
             }
             _ => Value::MISSING,
         }
-    }
-
-    fn missing2(&mut self, a: &Value, b: &Value) -> Value {
-        let cause = self.union(cause_of(a), cause_of(b));
-        Value::Missing(cause)
     }
 
     fn texts<'v>(
@@ -786,7 +773,7 @@ impl<'a> Evaluator<'a> {
     ) -> Value {
         let items = match self.eval(list) {
             Value::List(items) => items,
-            other => return self.absent(&other),
+            other => return Value::Missing(cause_of(&other)),
         };
         let mut out = Vec::new();
         let mut cause = None;
@@ -949,6 +936,8 @@ fn truth_value(truth: Truth) -> Value {
     }
 }
 
+/// The cause of a missing value; `NONE` (no path) for an ill-typed operand, which the checker
+/// rules out.
 fn cause_of(value: &Value) -> MissingCause {
     match value {
         Value::Missing(cause) => *cause,

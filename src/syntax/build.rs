@@ -461,7 +461,7 @@ impl Builder {
         let questions: Vec<Pair<'_, Rule>> = inner.collect();
         if let Some(second) = questions.get(1) {
             return Err(self.report(
-                Diagnostic::error("E0018", self.span(second.as_span()), "`?` is repeated")
+                Diagnostic::error("E0017", self.span(second.as_span()), "`?` is repeated")
                     .with_help("a type is optional or not: write a single `?`"),
             ));
         }
@@ -593,6 +593,10 @@ impl Builder {
     /// An `expr` or `expr_l2`: a flat sequence of operands and operators.
     fn expr_built(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
         let sequence: Vec<Pair<'_, Rule>> = pair.clone().into_inner().collect();
+        if !well_formed(&sequence) {
+            // pest's Pratt parser panics on a sequence the grammar should never produce.
+            return Err(self.internal(pair));
+        }
         let operators = sequence.iter().filter(|p| !is_operand(p.as_rule())).count();
         if operators > MAX_EXPR_DEPTH {
             return Err(self.too_deep(self.span(pair.as_span())));
@@ -632,37 +636,42 @@ impl Builder {
     /// The pre-built content of one element of a flat sequence, `None` for plain operators.
     fn part(&self, pair: &Pair<'_, Rule>) -> Option<Build<Part>> {
         Some(match pair.as_rule() {
-            Rule::if_prefix => {
-                let exprs: Vec<Build<Built>> = self
-                    .children(pair, Rule::expr)
-                    .iter()
-                    .map(|e| self.expr_built(e))
-                    .collect();
-                let mut exprs = exprs.into_iter();
-                match (exprs.next(), exprs.next()) {
-                    (Some(condition), Some(then)) => condition.and_then(|c| Ok(Part::If(c, then?))),
-                    _ => Err(self.internal(pair)),
-                }
-            }
-            Rule::quantifier_prefix => {
-                let kind = match pair.clone().into_inner().next().map(|p| p.as_rule()) {
-                    Some(Rule::kw_all) => Quantifier::All,
-                    Some(Rule::kw_any) => Quantifier::Any,
-                    Some(Rule::kw_none) => Quantifier::None,
-                    _ => return Some(Err(self.internal(pair))),
-                };
-                let var = self.name(pair);
-                let list = self.list_operand(pair);
-                var.and_then(|var| Ok(Part::Quantifier(kind, var, list?)))
-            }
-            Rule::index_access => self
-                .child(pair, Rule::expr)
-                .and_then(|e| self.expr_built(&e))
-                .map(Part::Index),
+            Rule::if_prefix => self.if_part(pair),
+            Rule::quantifier_prefix => self.quantifier_part(pair),
+            Rule::index_access => self.index_part(pair),
             Rule::field_access => self.name(pair).map(Part::Field),
             rule if is_operand(rule) => self.operand(pair).map(Part::Operand),
             _ => return None,
         })
+    }
+
+    fn if_part(&self, pair: &Pair<'_, Rule>) -> Build<Part> {
+        let mut exprs = self.children(pair, Rule::expr).into_iter();
+        match (exprs.next(), exprs.next()) {
+            (Some(condition), Some(then)) => {
+                let condition = self.expr_built(&condition);
+                let then = self.expr_built(&then);
+                Ok(Part::If(condition?, then?))
+            }
+            _ => Err(self.internal(pair)),
+        }
+    }
+
+    fn quantifier_part(&self, pair: &Pair<'_, Rule>) -> Build<Part> {
+        let kind = match pair.clone().into_inner().next().map(|p| p.as_rule()) {
+            Some(Rule::kw_all) => Quantifier::All,
+            Some(Rule::kw_any) => Quantifier::Any,
+            Some(Rule::kw_none) => Quantifier::None,
+            _ => return Err(self.internal(pair)),
+        };
+        let var = self.name(pair);
+        let list = self.list_operand(pair);
+        Ok(Part::Quantifier(kind, var?, list?))
+    }
+
+    fn index_part(&self, pair: &Pair<'_, Rule>) -> Build<Part> {
+        let key = self.expr_built(&self.child(pair, Rule::expr)?)?;
+        Ok(Part::Index(key))
     }
 
     /// The list of a quantifier or comprehension.
@@ -674,104 +683,117 @@ impl Builder {
         Ok(list)
     }
 
+    /// Each kind of operand has a function of its own: this one is on the recursion path of
+    /// nested expressions, and a small frame here is what lets deep nesting fit the stack.
     fn operand(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
-        let span = self.span(pair.as_span());
-        let leaf = |kind| {
-            Ok(Built {
-                expr: Expr { kind, span },
-                depth: 1,
-                shape: Shape::Plain,
-                outer: span,
-            })
-        };
         match pair.as_rule() {
-            Rule::paren => {
-                let inner = self.expr_built(&self.child(pair, Rule::expr)?)?;
-                Ok(Built {
-                    shape: Shape::Plain,
-                    outer: span,
-                    ..inner
-                })
-            }
-            Rule::kw_true => leaf(ExprKind::Bool(true)),
-            Rule::kw_false => leaf(ExprKind::Bool(false)),
-            Rule::kw_today => leaf(ExprKind::Today),
-            Rule::ident => leaf(ExprKind::Name(self.ident(pair))),
-            Rule::number => {
-                let text = pair.as_str().replace('_', "");
-                match text.parse::<f64>() {
-                    Ok(n) if n.is_finite() => leaf(ExprKind::Number(n)),
-                    _ => Err(self.too_large(span, pair.as_str())),
-                }
-            }
-            Rule::duration => {
-                let amount = self.child(pair, Rule::integer)?;
-                let unit = self.child(pair, Rule::unit)?;
-                let unit = match unit.as_str().trim_end_matches('s') {
-                    "day" => DurationUnit::Day,
-                    "week" => DurationUnit::Week,
-                    "month" => DurationUnit::Month,
-                    "year" => DurationUnit::Year,
-                    _ => return Err(self.internal(&unit)),
-                };
-                match amount.as_str().replace('_', "").parse::<i64>() {
-                    Ok(n) => leaf(ExprKind::Duration(n, unit)),
-                    Err(_) => Err(self.too_large(span, amount.as_str())),
-                }
-            }
-            Rule::date => leaf(ExprKind::Date(self.date(pair)?)),
-            Rule::string => {
-                let (template, depth) = self.template(pair)?;
-                self.node(ExprKind::Str(template), span, depth)
-            }
-            Rule::call => {
-                let name = self.child(pair, Rule::ident).map(|i| self.ident(&i));
-                let args = self.exprs(pair);
-                let (args, depth) = args?;
-                self.node(ExprKind::Call(name?, args), span, depth)
-            }
-            Rule::list => self.list(pair, span),
-            Rule::match_expr => {
-                let arms = all(self
-                    .children(pair, Rule::match_arm)
-                    .iter()
-                    .map(|arm| {
-                        let (exprs, depth) = self.exprs(arm)?;
-                        let mut exprs = exprs.into_iter();
-                        match (exprs.next(), exprs.next()) {
-                            (Some(condition), Some(value)) => {
-                                Ok((MatchArm { condition, value }, depth))
-                            }
-                            _ => Err(self.internal(arm)),
-                        }
-                    })
-                    .collect());
-                let otherwise = self
-                    .optional(pair, Rule::match_else)
-                    .map(|e| self.expr_built(&self.child(&e, Rule::expr)?));
-                let arms = arms?;
-                let otherwise = otherwise.transpose()?;
-                let depth = arms
-                    .iter()
-                    .map(|(_, d)| *d)
-                    .chain(otherwise.iter().map(|b| b.depth))
-                    .max()
-                    .unwrap_or(0);
-                let kind = ExprKind::Match {
-                    arms: arms.into_iter().map(|(arm, _)| arm).collect(),
-                    otherwise: otherwise.map(|b| Box::new(b.expr)),
-                };
-                Ok(Built {
-                    shape: Shape::Match,
-                    ..self.node(kind, span, depth)?
-                })
-            }
-            _ => Err(self.internal(pair)),
+            Rule::paren => self.paren(pair),
+            Rule::string => self.string(pair),
+            Rule::call => self.call(pair),
+            Rule::list => self.list(pair),
+            Rule::match_expr => self.match_expr(pair),
+            _ => self.leaf(pair),
         }
     }
 
+    fn leaf(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let span = self.span(pair.as_span());
+        let kind = match pair.as_rule() {
+            Rule::kw_true => ExprKind::Bool(true),
+            Rule::kw_false => ExprKind::Bool(false),
+            Rule::kw_today => ExprKind::Today,
+            Rule::ident => ExprKind::Name(self.ident(pair)),
+            Rule::number => match pair.as_str().replace('_', "").parse::<f64>() {
+                Ok(n) if n.is_finite() => ExprKind::Number(n),
+                _ => return Err(self.too_large(span, pair.as_str())),
+            },
+            Rule::duration => self.duration(pair)?,
+            Rule::date => ExprKind::Date(self.date(pair)?),
+            _ => return Err(self.internal(pair)),
+        };
+        self.node(kind, span, 0)
+    }
+
+    fn duration(&self, pair: &Pair<'_, Rule>) -> Build<ExprKind> {
+        let amount = self.child(pair, Rule::integer)?;
+        let unit = self.child(pair, Rule::unit)?;
+        let unit = match unit.as_str().trim_end_matches('s') {
+            "day" => DurationUnit::Day,
+            "week" => DurationUnit::Week,
+            "month" => DurationUnit::Month,
+            "year" => DurationUnit::Year,
+            _ => return Err(self.internal(&unit)),
+        };
+        match amount.as_str().replace('_', "").parse::<i64>() {
+            Ok(n) => Ok(ExprKind::Duration(n, unit)),
+            Err(_) => Err(self.too_large(self.span(pair.as_span()), amount.as_str())),
+        }
+    }
+
+    fn paren(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let inner = self.expr_built(&self.child(pair, Rule::expr)?)?;
+        Ok(Built {
+            shape: Shape::Plain,
+            outer: self.span(pair.as_span()),
+            ..inner
+        })
+    }
+
+    fn string(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let (template, depth) = self.template(pair)?;
+        self.node(ExprKind::Str(template), self.span(pair.as_span()), depth)
+    }
+
+    fn call(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let name = self.child(pair, Rule::ident).map(|i| self.ident(&i));
+        let (args, depth) = self.exprs(pair)?;
+        self.node(
+            ExprKind::Call(name?, args),
+            self.span(pair.as_span()),
+            depth,
+        )
+    }
+
+    fn match_expr(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let mut arms = Vec::new();
+        let mut failed = false;
+        let mut depth = 0;
+        for arm in self.children(pair, Rule::match_arm) {
+            match self.exprs(&arm) {
+                Ok((exprs, d)) => {
+                    let mut exprs = exprs.into_iter();
+                    match (exprs.next(), exprs.next()) {
+                        (Some(condition), Some(value)) => {
+                            arms.push(MatchArm { condition, value });
+                            depth = depth.max(d);
+                        }
+                        _ => return Err(self.internal(&arm)),
+                    }
+                }
+                Err(Reported) => failed = true,
+            }
+        }
+        let otherwise = match self.optional(pair, Rule::match_else) {
+            Some(e) => Some(self.expr_built(&self.child(&e, Rule::expr)?)?),
+            None => None,
+        };
+        if failed {
+            return Err(Reported);
+        }
+        let depth = depth.max(otherwise.as_ref().map_or(0, |b| b.depth));
+        let kind = ExprKind::Match {
+            arms,
+            otherwise: otherwise.map(|b| Box::new(b.expr)),
+        };
+        Ok(Built {
+            shape: Shape::Match,
+            ..self.node(kind, self.span(pair.as_span()), depth)?
+        })
+    }
+
     /// `[a, b]` or `[E for x in L if C]`.
-    fn list(&self, pair: &Pair<'_, Rule>, span: Span) -> Build<Built> {
+    fn list(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let span = self.span(pair.as_span());
         let Some(comprehension) = self.optional(pair, Rule::comprehension) else {
             let (elements, depth) = self.exprs(pair)?;
             return self.node(ExprKind::List(elements), span, depth);
@@ -800,13 +822,25 @@ impl Builder {
 
     /// The `expr` children of a pair and their greatest depth.
     fn exprs(&self, pair: &Pair<'_, Rule>) -> Build<(Vec<Expr>, usize)> {
-        let built = all(self
-            .children(pair, Rule::expr)
-            .iter()
-            .map(|e| self.expr_built(e))
-            .collect())?;
-        let depth = built.iter().map(|b| b.depth).max().unwrap_or(0);
-        Ok((built.into_iter().map(|b| b.expr).collect(), depth))
+        let mut exprs = Vec::new();
+        let mut depth = 0;
+        let mut failed = false;
+        for e in pair.clone().into_inner() {
+            if e.as_rule() != Rule::expr {
+                continue;
+            }
+            match self.expr_built(&e) {
+                Ok(built) => {
+                    depth = depth.max(built.depth);
+                    exprs.push(built.expr);
+                }
+                Err(Reported) => failed = true,
+            }
+        }
+        if failed {
+            return Err(Reported);
+        }
+        Ok((exprs, depth))
     }
 
     /// A node one level above children of depth `depth`.
@@ -993,6 +1027,32 @@ impl Builder {
             .with_help("write `(match { ... })`"),
         )
     }
+}
+
+/// Whether a flat sequence reads `prefix* operand postfix* (infix prefix* operand postfix*)*`.
+fn well_formed(sequence: &[Pair<'_, Rule>]) -> bool {
+    let mut after_operand = false;
+    for pair in sequence {
+        let rule = pair.as_rule();
+        after_operand = match (after_operand, rule) {
+            (false, rule) if is_prefix(rule) => false,
+            (false, rule) if is_operand(rule) => true,
+            (
+                true,
+                Rule::op_is_missing | Rule::op_is_present | Rule::field_access | Rule::index_access,
+            ) => true,
+            (true, rule) if binary_op(rule).is_some() => false,
+            _ => return false,
+        };
+    }
+    after_operand
+}
+
+fn is_prefix(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::if_prefix | Rule::quantifier_prefix | Rule::op_not | Rule::op_neg
+    )
 }
 
 /// Operators whose content `Builder::part` builds ahead of the Pratt pass.

@@ -22,6 +22,8 @@ enum Expected {
     Words(&'static str),
     /// A closing bracket: the token, the opening bracket and what it closes.
     Close(&'static str, u8, &'static str),
+    /// A string: a title, a message, a literal-union member.
+    Str,
     ElseClause,
     Verdict,
     StringEnd,
@@ -86,7 +88,6 @@ fn expected(rule: Rule) -> Expected {
         | Rule::date
         | Rule::duration
         | Rule::number
-        | Rule::string
         | Rule::kw_true
         | Rule::kw_false
         | Rule::kw_today
@@ -148,14 +149,10 @@ fn expected(rule: Rule) -> Expected {
         | Rule::kw_value => Words(
             "a decision (`approve`, `review`, `reject`, `incomplete`), `rule`, `score` or `value`",
         ),
-        Rule::outcome
-        | Rule::kw_passed
-        | Rule::kw_failed
-        | Rule::kw_missing
-        | Rule::kw_not_applicable => {
+        Rule::outcome | Rule::kw_passed | Rule::kw_failed | Rule::kw_not_applicable => {
             Words("an outcome (`passed`, `failed`, `missing` or `not_applicable`)")
         }
-        Rule::kw_present => Words("`missing` or `present`"),
+        Rule::kw_missing | Rule::kw_present => Words("`missing` or `present`"),
         Rule::kw_in => Words("`in`"),
         Rule::kw_then | Rule::if_then => Words("`then`"),
         Rule::if_else => Words("`else`"),
@@ -182,7 +179,9 @@ fn expected(rule: Rule) -> Expected {
         Rule::list_close => Close("`]`", b'[', "the list"),
         Rule::index_close => Close("`]`", b'[', "the index"),
         Rule::paren_close => Close("`)`", b'(', "the parenthesis"),
-        Rule::interpolation | Rule::interpolation_close => Close("`}`", b'{', "the interpolation"),
+        // Its `{` is inside a string, which the search for openers skips.
+        Rule::interpolation | Rule::interpolation_close => Close("`}`", 0, "the interpolation"),
+        Rule::string => Str,
         Rule::string_close => StringEnd,
     }
 }
@@ -200,10 +199,13 @@ pub(super) fn diagnostic(
     source: &str,
     lines: &LineIndex,
     offset: usize,
+    end: usize,
     error: &Error<Rule>,
 ) -> Diagnostic {
     let position = offset + position(error);
-    let found = Found::at(source, position);
+    let mut found = Found::at(source, position);
+    // At the end of the text handed to pest stands the next item, not a misused word.
+    found.reserved &= position < end;
     let positives = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
         // pest's own guards ("stack limit reached"): the pre-scan should have caught this.
@@ -221,10 +223,14 @@ pub(super) fn diagnostic(
     }
     let has = |e: Expected| wanted.contains(&e);
 
-    if has(Expected::StringEnd) {
-        return Diagnostic::error("E0002", found.span, "unterminated string").with_help(
-            "end the string with `\"`; a string cannot span lines (write `\\n` for a line break)",
-        );
+    // A string left open swallows what follows; pest then fails further on, on a later line.
+    let unterminated = match lex(source, offset, position).unterminated_string {
+        Some(at) => Some(at),
+        None => has(Expected::StringEnd).then(|| string_start(source, position)),
+    };
+    if let Some(at) = unterminated {
+        return Diagnostic::error("E0002", Span::new(at, at + 1), "unterminated string")
+            .with_help("end the string with `\"` on the same line (write `\\n` for a line break)");
     }
     if has(Expected::ElseClause) {
         return Diagnostic::error(
@@ -262,7 +268,9 @@ pub(super) fn diagnostic(
         .find(|e| matches!(e, Expected::Close(..)))
     {
         let mut message = format!("expected {token} to close {what}");
-        let opened = unclosed_opener(source, offset, position, opener);
+        let opened = (opener != 0)
+            .then(|| unclosed_opener(source, offset, position, opener))
+            .flatten();
         if let Some(at) = opened {
             message.push_str(&format!(" opened on line {}", lines.line(at)));
         }
@@ -274,19 +282,37 @@ pub(super) fn diagnostic(
     }
     let message = format!("expected {}, found {}", describe(&wanted), found.text);
     let diagnostic = Diagnostic::error("E0001", found.span, message);
-    if has(Expected::Item) {
-        let help = match did_you_mean(&found.word, ITEM_KEYWORDS) {
-            Some(keyword) => format!("did you mean `{keyword}`?"),
-            None => "a policy is made of `policy`, `input`, `type`, `const`, `table`, `let`, \
-                     `score`, `rule` and `example` items"
+    let suggestion = match did_you_mean(&found.word, ITEM_KEYWORDS) {
+        Some(keyword) if has(Expected::Item) => Some(format!("did you mean `{keyword}`?")),
+        _ if wanted == [Expected::Item] => Some(
+            "a policy is made of `policy`, `input`, `type`, `const`, `table`, `let`, `score`, \
+             `rule` and `example` items"
                 .to_string(),
-        };
-        return diagnostic.with_help(help);
+        ),
+        _ => found.character.and_then(character_help),
+    };
+    match suggestion {
+        Some(help) => diagnostic.with_help(help),
+        None => diagnostic,
     }
-    if found.reserved && has(Expected::Expression) {
-        return diagnostic.with_help(format!("{} is a reserved word", found.text));
-    }
-    diagnostic
+}
+
+/// Help for characters that documents pasted from word processors bring along.
+fn character_help(c: char) -> Option<String> {
+    let ascii = match c {
+        '“' | '”' | '„' | '«' | '»' => "\"",
+        '≥' => ">=",
+        '≤' => "<=",
+        '≠' => "!=",
+        '–' | '—' | '−' => "-",
+        '×' => "*",
+        '÷' => "/",
+        c if c.is_alphabetic() => {
+            return Some("names are made of ASCII letters, digits and `_`".to_string());
+        }
+        _ => return None,
+    };
+    Some(format!("write `{ascii}` instead of `{c}`"))
 }
 
 fn describe(wanted: &[Expected]) -> String {
@@ -299,6 +325,9 @@ fn describe(wanted: &[Expected]) -> String {
             Expected::Expression => "an expression",
             Expected::Type => "a type",
             Expected::Json => "a JSON value",
+            // Where an expression would do, a string is one.
+            Expected::Str if wanted.contains(&Expected::Expression) => "",
+            Expected::Str => "a string",
             Expected::Words(words) => words,
             _ => "",
         })
@@ -318,6 +347,8 @@ fn describe(wanted: &[Expected]) -> String {
 struct Found {
     text: String,
     word: String,
+    /// The character found, when it is not part of a word.
+    character: Option<char>,
     reserved: bool,
     span: Span,
 }
@@ -329,6 +360,7 @@ impl Found {
             return Found {
                 text: "the end of the file".to_string(),
                 word: String::new(),
+                character: None,
                 reserved: false,
                 span: Span::new(source.len(), source.len()),
             };
@@ -340,6 +372,7 @@ impl Found {
                 text: format!("`{word}`"),
                 reserved: super::is_reserved(&word),
                 word,
+                character: None,
                 span: Span::new(position, end),
             };
         }
@@ -351,39 +384,74 @@ impl Found {
         Found {
             text,
             word: String::new(),
+            character: Some(c),
             reserved: false,
             span: Span::new(position, position + c.len_utf8()),
         }
     }
 }
 
-/// The innermost bracket still open at `end` in `source[start..end]`, skipping strings and
-/// comments, if it is `opener`.
-fn unclosed_opener(source: &str, start: usize, end: usize, opener: u8) -> Option<usize> {
-    let bytes = source.as_bytes().get(start..end)?;
-    let mut stack: Vec<(u8, usize)> = Vec::new();
+/// What a plain lexer finds in `source[start..end]`: the brackets still open, and the first
+/// string that runs into the end of its line.
+struct Lexed {
+    open: Vec<(u8, usize)>,
+    unterminated_string: Option<usize>,
+    /// The string still open at the end.
+    open_string: Option<usize>,
+}
+
+/// Skips strings (a line break ends one) and comments; interpolations count as string text.
+fn lex(source: &str, start: usize, end: usize) -> Lexed {
+    let mut lexed = Lexed {
+        open: Vec::new(),
+        unterminated_string: None,
+        open_string: None,
+    };
+    let bytes = source.as_bytes().get(start..end).unwrap_or_default();
+    let mut string_start = None;
     let mut i = 0;
-    let mut in_string = false;
     while let Some(&b) = bytes.get(i) {
-        match (in_string, b) {
-            (true, b'\\') => i += 1,
-            (true, b'"') | (true, b'\n') => in_string = false,
-            (true, _) => {}
-            (false, b'"') => in_string = true,
-            (false, b'#') => {
+        match (string_start, b) {
+            (Some(_), b'\\') => i += 1,
+            (Some(_), b'"') => string_start = None,
+            (Some(at), b'\n') => {
+                lexed.unterminated_string = Some(at);
+                return lexed;
+            }
+            (Some(_), _) => {}
+            (None, b'"') => string_start = Some(start + i),
+            (None, b'#') => {
                 while bytes.get(i + 1).is_some_and(|&c| c != b'\n') {
                     i += 1;
                 }
             }
-            (false, b'(' | b'[' | b'{') => stack.push((b, start + i)),
-            (false, b')' | b']' | b'}') => {
-                stack.pop();
+            (None, b'(' | b'[' | b'{') => lexed.open.push((b, start + i)),
+            (None, b')' | b']' | b'}') => {
+                lexed.open.pop();
             }
             _ => {}
         }
         i += 1;
     }
-    stack
+    lexed.open_string = string_start;
+    lexed
+}
+
+/// The opening quote of the string that is open at `position`, on the same line.
+fn string_start(source: &str, position: usize) -> usize {
+    let line_start = source
+        .get(..position)
+        .and_then(|before| before.rfind('\n'))
+        .map_or(0, |n| n + 1);
+    lex(source, line_start, position)
+        .open_string
+        .unwrap_or(position)
+}
+
+/// The innermost bracket still open at `end` that is an `opener`.
+fn unclosed_opener(source: &str, start: usize, end: usize, opener: u8) -> Option<usize> {
+    lex(source, start, end)
+        .open
         .iter()
         .rev()
         .find(|(b, _)| *b == opener)

@@ -15,7 +15,7 @@
 //! `E0009` weight with more than two decimals, `E0010` number too large,
 //! `E0011` nesting too deep, `E0012` expression too deep or too long, `E0013` source too large,
 //! `E0014` missing `else` verdict, `E0015` `match` used as an operand without parentheses,
-//! `E0016` unmatched `}` in a string, `E0018` repeated `?` in a type, `E0099` internal error.
+//! `E0016` unmatched `}` in a string, `E0017` repeated `?` in a type, `E0099` internal error.
 
 mod build;
 mod errors;
@@ -95,14 +95,18 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
                             if position + errors::position(&error) > next {
                                 file.items.truncate(items_before);
                             }
-                            diagnostics.push(errors::diagnostic(source, &lines, position, &error));
+                            diagnostics.push(errors::diagnostic(
+                                source, &lines, position, region.end, &error,
+                            ));
                         }
                         break;
                     }
                     position = next;
                 }
                 Err(error) => {
-                    diagnostics.push(errors::diagnostic(source, &lines, position, &error));
+                    diagnostics.push(errors::diagnostic(
+                        source, &lines, position, region.end, &error,
+                    ));
                     break;
                 }
             }
@@ -120,12 +124,14 @@ fn starts_item(source: &str, at: usize) -> bool {
     scan::ITEM_KEYWORDS.iter().any(|k| k.as_bytes() == word)
 }
 
-/// Skips whitespace and comments in `source[at..end]`.
+/// Skips whitespace, comments and a byte order mark in `source[at..end]`.
 fn skip_trivia(source: &str, mut at: usize, end: usize) -> usize {
     let bytes = source.as_bytes();
     while at < end {
         match bytes.get(at) {
             Some(b' ' | b'\t' | b'\r' | b'\n') => at += 1,
+            // Some Windows editors start files with a byte order mark.
+            Some(0xEF) if at == 0 && source.starts_with('\u{feff}') => at += '\u{feff}'.len_utf8(),
             Some(b'#') => {
                 while at < end && bytes.get(at) != Some(&b'\n') {
                     at += 1;
