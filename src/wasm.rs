@@ -199,11 +199,12 @@ impl Policy {
         to_js(&diagnostics_json(&self.source, self.policy.warnings()))
     }
 
-    /// Evaluates a record; throws an `InvalidInputError` listing every invalid value.
+    /// Evaluates a record (any JSON-serialisable object: declared as `object` so that
+    /// TypeScript interfaces fit); throws an `InvalidInputError` listing every invalid value.
     #[wasm_bindgen(unchecked_return_type = "Report")]
     pub fn evaluate(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "JsonValue")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "object")] input: JsValue,
         options: Option<EvaluateOptions>,
     ) -> Result<JsValue, JsValue> {
         let input = stringify(&input)?;

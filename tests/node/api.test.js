@@ -224,3 +224,28 @@ for (const file of policies) {
     }
   });
 }
+
+// A panic or stack overflow in WebAssembly is a trap that can leave the module unusable: hostile
+// sources and inputs must give diagnostics and input errors instead.
+test("hostile sources and inputs give errors, and the module keeps working", () => {
+  const sources = [
+    `let x = ${"(".repeat(50_000)}1${")".repeat(50_000)}`,
+    `let x = ${"[".repeat(50_000)}`,
+    `let x = ${"not ".repeat(50_000)}true`,
+    `let x = ${Array(50_000).fill("1").join(" + ")}`,
+    `let x = ${"if true then ".repeat(20_000)}1${" else 2".repeat(20_000)}`,
+    "\u0000\uFFFF\u{1F600}",
+  ];
+  for (const source of sources) {
+    const diagnostics = procura.check(source);
+    assert.ok(diagnostics.some((d) => d.severity === "error"), source.slice(0, 40));
+  }
+  const policy = procura.compile(SPEC);
+  const { data, asOf } = specExample();
+  let nested = {};
+  for (let i = 0; i < 1_000; i++) nested = { ecovadis: nested };
+  const error = thrown(() => policy.evaluateJson(JSON.stringify(nested), JSON.stringify({ data, asOf })));
+  assert.equal(error.name, "InvalidInputError");
+  assert.deepEqual(error.errors.map((e) => e.path), ["$"]);
+  assert.ok(policy.runExamples().every((result) => result.passed));
+});

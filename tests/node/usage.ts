@@ -16,6 +16,13 @@ import {
 
 declare const source: string;
 
+interface Supplier {
+  name: string;
+  annual_spend: number;
+  cmrt_date?: string;
+}
+declare const supplier: Supplier;
+
 const diagnostics: Diagnostic[] = check(source);
 const where: string = diagnostics.map((d) => `${d.line}:${d.column}-${d.end_line}:${d.end_column} ${d.code}`).join();
 const help: string | null = diagnostics[0].help;
@@ -42,7 +49,7 @@ try {
   const form: string[] = schema.fields.map((f) => `${schema.name}.${f.name}: ${describe(f.type)}`);
   const options: EvaluateOptions = { asOf: "2025-06-01", data: { sanctioned: { RU: true } } };
   const report: Report = policy.evaluate({ name: "Nordisk", spend: [1, null, { a: true }] }, options);
-  const withoutOptions: Report = policy.evaluate({});
+  const withoutOptions: Report = policy.evaluate(supplier);
   const decision: "approve" | "review" | "incomplete" | "reject" = report.decision;
   const firstMissing: string | undefined = report.rules.find((r) => r.outcome === "missing")?.missing[0];
   const score: number | null = report.scores["sustainability"].components[0].contribution;
@@ -53,8 +60,8 @@ try {
   const warnings: Diagnostic[] = policy.warnings();
   // @ts-expect-error asOf is a string
   policy.evaluate({}, { asOf: new Date() });
-  // @ts-expect-error the input is JSON, not a function
-  policy.evaluate(() => 1);
+  // @ts-expect-error the input is a record, not text
+  policy.evaluate("supplier");
   // @ts-expect-error a report is not a string
   const wrong: string = report;
   console.log(title, form, decision, firstMissing, score, text, failing, givens, warnings, withoutOptions, wrong);
