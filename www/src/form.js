@@ -5,12 +5,12 @@ import source from "../../rules/onboarding.policy?raw";
 import reference from "../../rules/data/reference.json";
 
 await init(); // loads the WebAssembly module
-const policy = compile(source); // once: compiling checks the policy
+const policy = compile(source); // once: throws a CompileError listing every diagnostic
 const form = document.getElementById("supplier-form");
 
 function update() {
   const report = policy.evaluate(readSupplier(form), { data: reference });
-  showFeedback(report); // the decision, failed rules and missing fields
+  showFeedback(report); // report.decision, report.rules, report.missing
 }
 form.addEventListener("input", update);
 

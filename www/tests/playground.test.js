@@ -211,9 +211,9 @@ test("compile + evaluate of the onboarding baseline per keystroke stays under 5 
   const status = await page.textContent("#status-text");
   const keystroke = Number(/median per keystroke (\d+\.\d+) ms/.exec(status)[1]);
   // Then many runs in the page, without the debounce. The machine running the tests may be
-  // busy with other work: the best of three batch medians is the page's own speed.
+  // busy with other work: the best of five batch medians is the page's own speed.
   const batches = [];
-  for (let i = 0; i < 3; i++) batches.push(await page.evaluate(() => window.procuraBenchmark(100)));
+  for (let i = 0; i < 5; i++) batches.push(await page.evaluate(() => window.procuraBenchmark(100)));
   const best = batches.reduce((a, b) => (a.median <= b.median ? a : b));
   const medians = batches.map((b) => b.median.toFixed(2)).join(", ");
   console.log(`# keystroke median ${keystroke} ms (status bar); batch medians ${medians} ms; fastest run ${best.min.toFixed(2)} ms`);
