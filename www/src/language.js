@@ -120,7 +120,7 @@ export const policyHighlight = HighlightStyle.define([
   { tag: t.special(t.number), color: "#116329", fontWeight: "600" },
   { tag: t.unit, color: "#953800", fontWeight: "600" },
   { tag: t.bool, color: "#0550ae" },
-  { tag: t.atom, color: "#116329", fontWeight: "600" },
+  { tag: t.atom, color: "#0e7490", fontWeight: "600" },
   { tag: t.typeName, color: "#953800" },
   { tag: t.constant(t.variableName), color: "#0550ae", fontWeight: "600" },
   { tag: t.definition(t.variableName), color: "#1f6feb", fontWeight: "700" },

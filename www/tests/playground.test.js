@@ -85,6 +85,47 @@ test("a typo is underlined on its line with a suggestion; fixing it brings the d
   await page.close();
 });
 
+test("the editor highlights the policy language and matches brackets", async () => {
+  const page = await open(context.browser, context.server.url);
+  await setSource(
+    page,
+    [
+      "input supplier { name: text }  # a comment",
+      'score s "S" { a 25% = 1_000 b 75% = 2 }',
+      'rule r "R" { require today >= 2025-06-01 - 12 months else review "at {supplier.name}" }',
+    ].join("\n"),
+  );
+  await page.waitForSelector("#decision");
+  /** The colour of the last highlighted token with exactly this text. */
+  const color = (text) =>
+    page.evaluate((text) => {
+      const span = [...document.querySelectorAll(".cm-content span")].findLast((s) => s.textContent === text);
+      return span ? getComputedStyle(span).color : null;
+    }, text);
+  const colors = {};
+  for (const token of ["# a comment", "score", "25%", "1_000", "2025-06-01", "months", "review", "today", "{", '"at '])
+    colors[token] = await color(token);
+  for (const [token, value] of Object.entries(colors)) assert.ok(value, `\`${token}\` is not highlighted`);
+  // Each kind of token has its own colour: comments, keywords, percentages, numbers, dates,
+  // verdicts, `today`, interpolation braces and strings.
+  const kinds = ["# a comment", "score", "25%", "1_000", "2025-06-01", "review", "today", "{", '"at '];
+  assert.equal(new Set(kinds.map((k) => colors[k])).size, kinds.length, JSON.stringify(colors));
+  assert.equal(colors["months"], colors["25%"], "duration units and percentages are both units");
+
+  // The cursor after `{` of the score block highlights it and its partner.
+  await page.click(".cm-content");
+  await page.keyboard.press("Control+Home");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Home");
+  assert.equal(await page.locator(".cm-matchingBracket").count(), 0);
+  for (let i = 0; i < 'score s "S" {'.length; i++) await page.keyboard.press("ArrowRight");
+  const matched = page.locator(".cm-matchingBracket");
+  await matched.first().waitFor();
+  assert.deepEqual(await matched.allTextContents(), ["{", "}"]);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test("editing a form field changes the decision and the missing list; a missing link focuses its field", async () => {
   const page = await open(context.browser, context.server.url);
   const ethics = page.locator('[data-path="supplier.ecovadis.ethics"]');
