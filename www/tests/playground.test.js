@@ -163,6 +163,34 @@ test("editing a form field changes the decision and the missing list; a missing 
   await page.close();
 });
 
+test("invalid JSON input lists its errors by path; a missing table entry links to the reference data", async () => {
+  const page = await open(context.browser, context.server.url);
+  await page.click('[data-tab="json"]');
+  const input = JSON.parse(await page.inputValue("#input-json"));
+  await page.fill("#input-json", JSON.stringify({ ...input, annual_spend: "lots", category: "mining" }, null, 2));
+  await page.waitForSelector('#decision[data-decision="invalid"]');
+  const errors = await page.locator(".input-errors li").allTextContents();
+  assert.equal(errors.length, 2, errors.join("\n"));
+  assert.ok(errors.some((e) => e.startsWith("$.annual_spend")), errors.join("\n"));
+  assert.ok(errors.some((e) => e.startsWith("$.category")), errors.join("\n"));
+  await snap(page, "playground-invalid-input");
+  // Malformed JSON is reported under the text and leaves the last record in force.
+  await page.fill("#input-json", "{ not json");
+  assert.notEqual(await page.textContent("#json-error"), "");
+  assert.equal(await page.getAttribute("#decision", "data-decision"), "invalid");
+
+  await page.fill("#input-json", JSON.stringify({ ...input, country: "XX" }, null, 2));
+  await page.waitForSelector(`#missing .missing-link[data-missing='cpi["XX"]']`);
+  await page.click(`#missing .missing-link[data-missing='cpi["XX"]']`);
+  assert.equal(await page.getAttribute('[data-tab="data"]', "aria-selected"), "true");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "data-json");
+  // The form follows the JSON tab.
+  await page.click('[data-tab="form"]');
+  assert.equal(await page.locator('[data-path="supplier.country"]').inputValue(), "XX");
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test("the examples panel runs the policy's examples and shows expected against actual", async () => {
   const page = await open(context.browser, context.server.url);
   await page.click('[data-tab="examples"]');
