@@ -22,6 +22,12 @@ build_release() {
   cargo build --release -j 2
 }
 
+build_wasm() {
+  step "building the WebAssembly package (www/pkg for browsers, pkg-node for Node)"
+  scripts/build-wasm.sh
+}
+
 require_cargo
 build_release
+build_wasm
 step "setup complete"
