@@ -27,7 +27,13 @@ build_wasm() {
   scripts/build-wasm.sh
 }
 
+install_browser_tools() {
+  step "installing the browser test tools (Debian Chromium, www/ npm packages)"
+  www/scripts/install.sh
+}
+
 require_cargo
 build_release
 build_wasm
+install_browser_tools
 step "setup complete"

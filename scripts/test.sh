@@ -23,6 +23,9 @@ cargo clippy --release --target wasm32-unknown-unknown --no-default-features --f
 step "node --test tests/node/ (WebAssembly package; differential against the native CLI)"
 PROCURA_BIN=target/release/procura node --test tests/node/
 
+step "browser tests of www/ (playground and supplier form, Chromium headless)"
+www/scripts/test.sh
+
 step "procura test rules/*.policy"
 target/release/procura test rules/*.policy
 
