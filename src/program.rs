@@ -5,6 +5,7 @@
 //! for their operand types, constants are values. Names survive only for reports and paths.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::ast::{Decision, Outcome, Verdict};
@@ -66,7 +67,67 @@ impl Key {
     }
 }
 
-pub type TableEntries = HashMap<Key, Value>;
+/// The rows of a table. Keys are few and short and come from the policy and its reference
+/// data, so a simple FNV-1a hash serves lookups better than SipHash (a fifth of a lookup).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableEntries(HashMap<Key, Value, BuildHasherDefault<Fnv>>);
+
+impl TableEntries {
+    pub fn new() -> TableEntries {
+        TableEntries::default()
+    }
+
+    pub fn with_capacity(capacity: usize) -> TableEntries {
+        TableEntries(HashMap::with_capacity_and_hasher(
+            capacity,
+            BuildHasherDefault::default(),
+        ))
+    }
+
+    pub fn insert(&mut self, key: Key, value: Value) -> Option<Value> {
+        self.0.insert(key, value)
+    }
+
+    pub fn get(&self, key: &Key) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(Key, Value)> for TableEntries {
+    fn from_iter<I: IntoIterator<Item = (Key, Value)>>(rows: I) -> TableEntries {
+        TableEntries(rows.into_iter().collect())
+    }
+}
+
+/// FNV-1a, 64 bits.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
 
 /// Index of a table in `Program::tables`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -2,7 +2,6 @@
 //! between the checker and the evaluator), plus golden reports of whole policies under
 //! `tests/eval/`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use procura::ast::{Decision, Outcome, Verdict};
@@ -10,7 +9,7 @@ use procura::date::{Date, Duration};
 use procura::policy::ReferenceData;
 use procura::program::{
     BinOp, Builtin, ComponentDef, Expr, InputDef, Key, LetDef, Program, QuantifierKind, RuleDef,
-    ScoreDef, Slot, TableDef, TableId, TemplatePart, Value,
+    ScoreDef, Slot, TableDef, TableEntries, TableId, TemplatePart, Value,
 };
 use procura::report::format_number;
 use procura::types::{FieldType, RecordType, Type};
@@ -169,7 +168,7 @@ fn rule(name: &str, condition: Expr, verdict: Verdict, message: Vec<TemplatePart
 }
 
 fn cpi_table() -> TableDef {
-    let entries: HashMap<Key, Value> = [("DK", 90.0), ("CN", 42.0)]
+    let entries: TableEntries = [("DK", 90.0), ("CN", 42.0)]
         .into_iter()
         .map(|(k, v)| (Key::Text(k.into()), Value::Number(v)))
         .collect();
@@ -204,7 +203,7 @@ fn program(lets: Vec<LetDef>, scores: Vec<ScoreDef>, rules: Vec<RuleDef>) -> Pro
                 name: "rating".to_owned(),
                 key_type: Type::Number,
                 value_type: Type::Text,
-                entries: Some(HashMap::new()),
+                entries: Some(TableEntries::new()),
             },
         ],
         lets,
