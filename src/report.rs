@@ -88,7 +88,9 @@ impl<'p> Report<'p> {
             write_opt_str(out, rule.message.as_deref());
             out.push_str(",\"missing\":");
             write_str_list(out, &rule.missing);
-            let _ = write!(out, ",\"line\":{}}}", def.line);
+            out.push_str(",\"line\":");
+            write_integer(out, i64::from(def.line));
+            out.push('}');
         }
         out.push_str("],\"scores\":{");
         for (i, (def, score)) in program.scores.iter().zip(&self.scores).enumerate() {
@@ -155,7 +157,7 @@ pub fn write_number(out: &mut String, n: f64) {
     // Whole numbers print as integers; formatting an integer is far cheaper than finding the
     // shortest digits of a float.
     if n.fract() == 0.0 && n.abs() < 1e15 {
-        let _ = write!(out, "{}", n as i64);
+        write_integer(out, n as i64);
         return;
     }
     // In this range Rust's `{}` already prints the shortest round-trip digits without an
@@ -181,6 +183,29 @@ pub fn write_number(out: &mut String, n: f64) {
         out.push('+');
     }
     out.push_str(exponent);
+}
+
+/// An integer in decimal, without the formatting machinery (reports print many of them).
+fn write_integer(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut rest = n.unsigned_abs();
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(digit) = digits.get_mut(start) {
+            *digit = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 || start == 0 {
+            break;
+        }
+    }
+    for digit in digits.get(start..).unwrap_or_default() {
+        out.push(char::from(*digit));
+    }
 }
 
 /// Renders a value into a rule message: texts unquoted, lists as `a, b, c`, records as
