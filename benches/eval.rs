@@ -3,6 +3,9 @@
 //!
 //! - `decide_validated`: one decision on an input already validated and converted;
 //! - `decide_from_json_text`: parse the JSON text, validate, evaluate and write the report;
+//! - `decide_from_json_text_fused`: the same through `Policy::input_from_str` (no JSON tree)
+//!   and `Report::write_json` into a reused buffer;
+//! - `parse_json_value_only`: `serde_json::from_str::<Value>` of the same text, the yardstick;
 //! - `screen_csv`: the `procura eval --input suppliers.csv` command on the bundled
 //!   `rules/data/suppliers.csv` (1,200 suppliers), end to end, output discarded;
 //! - `screen_100k`: the same command on 100,000 generated suppliers (`workloads::suppliers`,
@@ -57,6 +60,29 @@ fn decide_from_json_text(bencher: divan::Bencher) {
         let input = policy.input(&json).unwrap();
         policy.evaluate(&input, &data, today()).to_json()
     });
+}
+
+/// The fused path of hosts that receive text: JSON text straight to a value, evaluate, and
+/// write the report into a reused buffer.
+#[divan::bench]
+fn decide_from_json_text_fused(bencher: divan::Bencher) {
+    let policy = policy();
+    let data = policy
+        .reference_data(Some(&serde_json::from_str(REFERENCE).unwrap()))
+        .unwrap();
+    let mut json = String::new();
+    bencher.bench_local(|| {
+        let input = policy.input_from_str(divan::black_box(SUPPLIER)).unwrap();
+        json.clear();
+        policy.evaluate(&input, &data, today()).write_json(&mut json);
+        json.len()
+    });
+}
+
+/// The yardstick of the JSON figures: parsing the same record into a `serde_json::Value`.
+#[divan::bench]
+fn parse_json_value_only() -> serde_json::Value {
+    serde_json::from_str(divan::black_box(SUPPLIER)).unwrap()
 }
 
 #[divan::bench(sample_count = 20)]
