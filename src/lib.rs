@@ -8,6 +8,8 @@
 //! [`lower`] (constant folding, evaluation order) → [`program`] → [`eval`] → [`report`].
 //! Hosts (CLI, WebAssembly bindings, server) use the small API of [`policy`] and nothing deeper.
 
+#[cfg(feature = "abi")]
+pub mod abi;
 pub mod ast;
 pub mod check;
 pub mod date;
@@ -19,6 +21,8 @@ pub mod lower;
 pub mod policy;
 pub mod program;
 pub mod report;
+#[cfg(feature = "serve")]
+pub mod server;
 pub mod span;
 pub mod syntax;
 pub mod types;
