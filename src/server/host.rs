@@ -125,6 +125,14 @@ impl Host {
         Ok(host)
     }
 
+    /// A fresh instance with no policies compiled.
+    pub fn worker(&self) -> Result<Worker, GuestError> {
+        Ok(Worker {
+            guest: self.instantiate().map_err(GuestError::Trap)?,
+            handles: HashMap::new(),
+        })
+    }
+
     fn instantiate(&self) -> Result<Guest, String> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory_bytes)
@@ -369,10 +377,7 @@ impl Pool {
                 }
                 worker
             }
-            None => Worker {
-                guest: self.host.instantiate().map_err(GuestError::Trap)?,
-                handles: HashMap::new(),
-            },
+            None => self.host.worker()?,
         };
         let result = work(&mut worker)?;
         if let Ok(mut idle) = self.idle.lock() {

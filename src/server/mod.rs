@@ -10,13 +10,13 @@ mod http;
 mod registry;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use host::{GuestError, Limits, LoadError};
-
-use host::{Host, Pool};
+pub use host::{
+    Compiled, GuestError, Host, Limits, LoadError, Pool, STATUS_REPORT, Version, Worker,
+};
 use registry::Registry;
 
 /// Where `procura serve` looks for the module when `--module` is not given, relative to the
@@ -24,12 +24,26 @@ use registry::Registry;
 /// `abi` and the wasm-bindgen builds to the same `target/wasm32-unknown-unknown/.../procura.wasm`.
 pub const DEFAULT_MODULE: &str = "target/procura-abi.wasm";
 
+/// The module to load without `--module`: `$PROCURA_ABI_WASM` if set, else [`DEFAULT_MODULE`].
+pub fn default_module() -> PathBuf {
+    std::env::var_os("PROCURA_ABI_WASM")
+        .map_or_else(|| PathBuf::from(DEFAULT_MODULE), PathBuf::from)
+}
+
+/// Loads the module, or says how to build it.
+pub fn load_host(module: &Path, limits: Limits) -> Result<Host, ServeError> {
+    if !module.is_file() {
+        return Err(ServeError::ModuleMissing(module.display().to_string()));
+    }
+    Ok(Host::load(module, limits)?)
+}
+
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     /// The directory whose `NAME.policy` files are served as `NAME`.
     pub dir: PathBuf,
     pub addr: SocketAddr,
-    /// The `abi` module; [`DEFAULT_MODULE`] when `None`.
+    /// The `abi` module; [`default_module`] when `None`.
     pub module: Option<PathBuf>,
     /// Fuel of one evaluation (about one unit per WebAssembly instruction); compiling a policy
     /// may use 20 times as much.
@@ -85,19 +99,13 @@ pub struct Server {
 impl Server {
     /// Loads the module, compiles every policy of the directory and binds the address.
     pub async fn bind(config: ServeConfig) -> Result<Server, ServeError> {
-        let module = config
-            .module
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_MODULE));
-        if !module.is_file() {
-            return Err(ServeError::ModuleMissing(module.display().to_string()));
-        }
+        let module = config.module.clone().unwrap_or_else(default_module);
         let limits = Limits {
             fuel: config.fuel,
             compile_fuel: config.fuel.saturating_mul(20),
             memory_bytes: config.memory_mb.saturating_mul(1 << 20),
         };
-        let pool = Arc::new(Pool::new(Host::load(&module, limits)?));
+        let pool = Arc::new(Pool::new(load_host(&module, limits)?));
         let registry = Arc::new(Registry::new(config.dir.clone()));
         let dir_error = |error: std::io::Error| ServeError::Dir {
             path: config.dir.display().to_string(),
