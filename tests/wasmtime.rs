@@ -4,6 +4,7 @@
 //! Needs the built module: `scripts/build-abi.sh` (or `PROCURA_ABI_WASM=path`).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use procura::Date;
 use procura::server::{GuestError, Host, Limits, Pool, STATUS_REPORT, Version, Worker};
@@ -14,9 +15,19 @@ const LIMITS: Limits = Limits {
     memory_bytes: 64 << 20,
 };
 
-fn host(limits: Limits) -> Host {
-    let module = procura::server::default_module();
-    procura::server::load_host(&module, limits).unwrap_or_else(|error| panic!("{error}"))
+/// The module, compiled once for all tests.
+fn host() -> Arc<Host> {
+    static HOST: OnceLock<Arc<Host>> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let module = procura::server::default_module();
+        let host = procura::server::load_host(&module).unwrap_or_else(|error| panic!("{error}"));
+        Arc::new(host)
+    })
+    .clone()
+}
+
+fn worker() -> Worker {
+    host().worker(LIMITS).expect("an instance")
 }
 
 fn version(source: &str) -> Version {
@@ -96,7 +107,6 @@ fn date(text: &str) -> Date {
 
 #[test]
 fn rules_examples_and_sample_suppliers_match_native() {
-    let host = host(LIMITS);
     let policies = files("rules", "policy");
     assert!(!policies.is_empty(), "no rules/*.policy");
     let reference = json(Path::new("rules/data/reference.json"));
@@ -137,7 +147,7 @@ fn rules_examples_and_sample_suppliers_match_native() {
                 as_of: date(AS_OF),
             }));
         }
-        let mut worker = host.worker().expect("an instance");
+        let mut worker = worker();
         reports += compare(&mut worker, &source, &cases);
     }
     assert!(reports > 1000, "only {reports} reports compared");
@@ -148,7 +158,6 @@ fn rules_examples_and_sample_suppliers_match_native() {
 /// holding `--as-of YYYY-MM-DD`].
 #[test]
 fn golden_evaluation_cases_match_native() {
-    let host = host(LIMITS);
     let mut compared = 0;
     for dir in ["tests/eval", "tests/golden/eval"] {
         for path in files(dir, "policy") {
@@ -192,7 +201,7 @@ fn golden_evaluation_cases_match_native() {
                     as_of,
                 });
             }
-            let mut worker = host.worker().expect("an instance");
+            let mut worker = worker();
             compare(&mut worker, &read(&path), &cases);
             compared += cases.len();
         }
@@ -202,8 +211,7 @@ fn golden_evaluation_cases_match_native() {
 
 #[test]
 fn malformed_input_and_options_are_errors_not_traps() {
-    let host = host(LIMITS);
-    let mut worker = host.worker().expect("an instance");
+    let mut worker = worker();
     let source = read(Path::new("rules/onboarding.policy"));
     let version = version(&source);
     assert!(worker.compile(&version).expect("compiles").ok);
@@ -251,7 +259,7 @@ fn heavy_input(n: usize) -> String {
 }
 
 fn assert_limit_then_recovery(limits: Limits, n: usize, expected: fn(&GuestError) -> bool) {
-    let pool = Pool::new(host(limits));
+    let pool = Pool::new(host(), limits);
     let version = version(HEAVY);
     let options = br#"{"as_of": "2025-06-01"}"#;
     let live = |_| true;

@@ -95,12 +95,11 @@ impl ResourceLimiter for Guard {
 /// The compiled module, shared by every instance.
 pub struct Host {
     pre: InstancePre<Guard>,
-    limits: Limits,
 }
 
 impl Host {
     /// Compiles the module once and checks that it is the ABI module.
-    pub fn load(path: &Path, limits: Limits) -> Result<Host, LoadError> {
+    pub fn load(path: &Path) -> Result<Host, LoadError> {
         let shown = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
             path: shown.clone(),
@@ -117,8 +116,13 @@ impl Host {
         let pre = Linker::new(&engine)
             .instantiate_pre(&module)
             .map_err(not_abi)?;
-        let host = Host { pre, limits };
-        host.instantiate().map_err(|error| LoadError::NotAbi {
+        let host = Host { pre };
+        let probe = Limits {
+            fuel: 1_000_000,
+            compile_fuel: 1_000_000,
+            memory_bytes: usize::MAX,
+        };
+        host.instantiate(probe).map_err(|error| LoadError::NotAbi {
             path: shown,
             message: error.to_string(),
         })?;
@@ -126,28 +130,28 @@ impl Host {
     }
 
     /// A fresh instance with no policies compiled.
-    pub fn worker(&self) -> Result<Worker, GuestError> {
+    pub fn worker(&self, limits: Limits) -> Result<Worker, GuestError> {
         Ok(Worker {
-            guest: self.instantiate().map_err(GuestError::Trap)?,
+            guest: self.instantiate(limits).map_err(GuestError::Trap)?,
             handles: HashMap::new(),
         })
     }
 
-    fn instantiate(&self) -> Result<Guest, String> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.memory_bytes)
+    fn instantiate(&self, limits: Limits) -> Result<Guest, String> {
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(limits.memory_bytes)
             .trap_on_grow_failure(true)
             .build();
         let mut store = Store::new(
             self.pre.module().engine(),
             Guard {
-                limits,
+                limits: store_limits,
                 refused: false,
             },
         );
         store.limiter(|guard| guard);
         store
-            .set_fuel(self.limits.compile_fuel)
+            .set_fuel(limits.compile_fuel)
             .map_err(|e| e.to_string())?;
         let instance = self
             .pre
@@ -173,7 +177,7 @@ impl Host {
             result_len: export!("procura_result_len"),
             store,
             memory,
-            limits: self.limits,
+            limits,
         })
     }
 }
@@ -348,14 +352,16 @@ impl Worker {
 
 /// Idle instances, reused across requests; callers bound how many run at once.
 pub struct Pool {
-    host: Host,
+    host: Arc<Host>,
+    limits: Limits,
     idle: Mutex<Vec<(u64, Worker)>>,
 }
 
 impl Pool {
-    pub fn new(host: Host) -> Pool {
+    pub fn new(host: Arc<Host>, limits: Limits) -> Pool {
         Pool {
             host,
+            limits,
             idle: Mutex::new(Vec::new()),
         }
     }
@@ -377,7 +383,7 @@ impl Pool {
                 }
                 worker
             }
-            None => self.host.worker()?,
+            None => self.host.worker(self.limits)?,
         };
         let result = work(&mut worker)?;
         if let Ok(mut idle) = self.idle.lock() {

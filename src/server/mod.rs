@@ -31,11 +31,11 @@ pub fn default_module() -> PathBuf {
 }
 
 /// Loads the module, or says how to build it.
-pub fn load_host(module: &Path, limits: Limits) -> Result<Host, ServeError> {
+pub fn load_host(module: &Path) -> Result<Host, ServeError> {
     if !module.is_file() {
         return Err(ServeError::ModuleMissing(module.display().to_string()));
     }
-    Ok(Host::load(module, limits)?)
+    Ok(Host::load(module)?)
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +105,7 @@ impl Server {
             compile_fuel: config.fuel.saturating_mul(20),
             memory_bytes: config.memory_mb.saturating_mul(1 << 20),
         };
-        let pool = Arc::new(Pool::new(load_host(&module, limits)?));
+        let pool = Arc::new(Pool::new(Arc::new(load_host(&module)?), limits));
         let registry = Arc::new(Registry::new(config.dir.clone()));
         let dir_error = |error: std::io::Error| ServeError::Dir {
             path: config.dir.display().to_string(),
