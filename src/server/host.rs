@@ -377,13 +377,8 @@ impl Pool {
     ) -> Result<R, GuestError> {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let mut worker = match idle {
-            Some((seen, mut worker)) => {
-                if seen != generation {
-                    worker.prune(live)?;
-                }
-                worker
-            }
-            None => self.host.worker(self.limits)?,
+            Some((seen, mut worker)) if seen == generation || worker.prune(live).is_ok() => worker,
+            _ => self.host.worker(self.limits)?,
         };
         let result = work(&mut worker)?;
         if let Ok(mut idle) = self.idle.lock() {

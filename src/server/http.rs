@@ -86,7 +86,7 @@ impl App {
             let body = serde_json::json!({
                 "error": "compile",
                 "message": format!("the policy `{name}` does not compile"),
-                "diagnostics": entry.diagnostics,
+                "diagnostics": entry.diagnostics.as_ref(),
             });
             json(StatusCode::UNPROCESSABLE_ENTITY, body.to_string())
         })
@@ -189,7 +189,7 @@ async fn show(State(app): State<App>, Path(name): Path<String>) -> Response {
         .and_then(|g| g.summary.get("input").cloned());
     object.insert("source".into(), (*entry.source).into());
     object.insert("input".into(), input.into());
-    object.insert("diagnostics".into(), entry.diagnostics.clone());
+    object.insert("diagnostics".into(), (*entry.diagnostics).clone());
     json(
         StatusCode::OK,
         serde_json::Value::Object(object).to_string(),

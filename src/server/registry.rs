@@ -27,7 +27,7 @@ pub struct Entry {
     /// Whether `source` compiled.
     pub ok: bool,
     /// The diagnostics of `source`: its errors, or its warnings when it compiled.
-    pub diagnostics: serde_json::Value,
+    pub diagnostics: Arc<serde_json::Value>,
     /// The version being served, if any version of the file ever compiled.
     pub good: Option<Arc<Good>>,
     /// Modification time and length when read; a change triggers a reload.
@@ -166,7 +166,7 @@ impl Registry {
             Entry {
                 source,
                 ok,
-                diagnostics,
+                diagnostics: Arc::new(diagnostics),
                 good,
                 stamp,
             },
