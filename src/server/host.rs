@@ -376,9 +376,12 @@ impl Pool {
         work: impl FnOnce(&mut Worker) -> Result<R, GuestError>,
     ) -> Result<R, GuestError> {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let mut worker = match idle {
-            Some((seen, mut worker)) if seen == generation || worker.prune(live).is_ok() => worker,
-            _ => self.host.worker(self.limits)?,
+        let reused = idle.and_then(|(seen, mut worker)| {
+            (seen == generation || worker.prune(live).is_ok()).then_some(worker)
+        });
+        let mut worker = match reused {
+            Some(worker) => worker,
+            None => self.host.worker(self.limits)?,
         };
         let result = work(&mut worker)?;
         if let Ok(mut idle) = self.idle.lock() {
