@@ -20,7 +20,7 @@ rule small "Small spend" { require supplier.spend < 100 else review "{supplier.n
 const HEAVY: &str = r#"
 input supplier { values: [number] }
 let pairs = count([x for x in supplier.values if any y in supplier.values: x + y == -1])
-rule none "No pairs" { require pairs == 0 else review "pairs" }
+rule no_pairs "No pairs" { require pairs == 0 else review "pairs" }
 "#;
 
 struct Running {
