@@ -60,7 +60,7 @@ impl App {
     async fn run<R: Send + 'static>(
         &self,
         work: impl FnOnce(&Registry, &Pool) -> R + Send + 'static,
-    ) -> Result<R, Response> {
+    ) -> Result<R, Reply> {
         let unavailable =
             |message: String| error(StatusCode::SERVICE_UNAVAILABLE, "busy", &message);
         let permit = self
@@ -80,7 +80,7 @@ impl App {
     }
 
     /// The served version of a policy, or the 404/422 response saying why there is none.
-    fn good(&self, name: &str) -> Result<Arc<Good>, Response> {
+    fn good(&self, name: &str) -> Result<Arc<Good>, Reply> {
         let entry = self.registry.get(name).ok_or_else(|| not_found(name))?;
         entry.good.ok_or_else(|| {
             let body = serde_json::json!({
@@ -92,7 +92,7 @@ impl App {
         })
     }
 
-    async fn read_json(&self, request: Request) -> Result<serde_json::Value, Response> {
+    async fn read_json(&self, request: Request) -> Result<serde_json::Value, Reply> {
         let too_large = || {
             let message = format!(
                 "the request body is larger than {} KiB",
@@ -118,18 +118,31 @@ impl App {
     }
 }
 
-fn json(status: StatusCode, body: String) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+/// A JSON response; small, so that it can be the error of every `Result` here.
+struct Reply {
+    status: StatusCode,
+    body: String,
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let content_type = [(header::CONTENT_TYPE, "application/json")];
+        (self.status, content_type, self.body).into_response()
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Reply {
+    Reply { status, body }
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Reply {
     json(
         status,
         serde_json::json!({"error": code, "message": message}).to_string(),
     )
 }
 
-fn not_found(name: &str) -> Response {
+fn not_found(name: &str) -> Reply {
     let message = format!("there is no policy `{name}`");
     error(StatusCode::NOT_FOUND, "not_found", &message)
 }
@@ -144,7 +157,7 @@ fn guest_error(error: &GuestError) -> String {
         .to_string()
 }
 
-async fn healthz(State(app): State<App>) -> Response {
+async fn healthz(State(app): State<App>) -> Reply {
     let body = serde_json::json!({"status": "ok", "policies": app.registry.all().len()});
     json(StatusCode::OK, body.to_string())
 }
@@ -165,7 +178,7 @@ fn summary(name: &str, entry: &Entry) -> serde_json::Map<String, serde_json::Val
     object
 }
 
-async fn list(State(app): State<App>) -> Response {
+async fn list(State(app): State<App>) -> Reply {
     let policies: Vec<_> = app
         .registry
         .all()
@@ -178,7 +191,7 @@ async fn list(State(app): State<App>) -> Response {
     )
 }
 
-async fn show(State(app): State<App>, Path(name): Path<String>) -> Response {
+async fn show(State(app): State<App>, Path(name): Path<String>) -> Reply {
     let Some(entry) = app.registry.get(&name) else {
         return not_found(&name);
     };
@@ -256,22 +269,17 @@ fn evaluate_one(
     }
 }
 
-async fn evaluate(State(app): State<App>, Path(name): Path<String>, request: Request) -> Response {
-    let good = match app.good(&name) {
-        Ok(good) => good,
-        Err(response) => return response,
-    };
-    let body = match app.read_json(request).await {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    match app
+async fn evaluate(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Result<Reply, Reply> {
+    let good = app.good(&name)?;
+    let body = app.read_json(request).await?;
+    let (status, body) = app
         .run(move |registry, pool| evaluate_one(registry, pool, &good, body))
-        .await
-    {
-        Ok((status, body)) => json(status, body),
-        Err(response) => response,
-    }
+        .await?;
+    Ok(json(status, body))
 }
 
 /// An array of requests in, an array of reports or error objects out (200 as long as the body
@@ -280,20 +288,14 @@ async fn evaluate_batch(
     State(app): State<App>,
     Path(name): Path<String>,
     request: Request,
-) -> Response {
-    let good = match app.good(&name) {
-        Ok(good) => good,
-        Err(response) => return response,
-    };
-    let serde_json::Value::Array(requests) = (match app.read_json(request).await {
-        Ok(body) => body,
-        Err(response) => return response,
-    }) else {
-        return error(
+) -> Result<Reply, Reply> {
+    let good = app.good(&name)?;
+    let serde_json::Value::Array(requests) = app.read_json(request).await? else {
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "request",
             "the batch must be a JSON array of `{\"input\": ...}` requests",
-        );
+        ));
     };
     let results = app
         .run(move |registry, pool| {
@@ -307,9 +309,6 @@ async fn evaluate_batch(
             out.push(']');
             out
         })
-        .await;
-    match results {
-        Ok(body) => json(StatusCode::OK, body),
-        Err(response) => response,
-    }
+        .await?;
+    Ok(json(StatusCode::OK, results))
 }
