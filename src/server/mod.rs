@@ -9,7 +9,7 @@ mod host;
 mod http;
 mod registry;
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,9 +20,8 @@ pub use host::{
 use registry::Registry;
 
 /// Where `procura serve` looks for the module when `--module` is not given, relative to the
-/// working directory. `scripts/build-abi.sh` copies the build there, because cargo writes the
-/// `abi` and the wasm-bindgen builds to the same `target/wasm32-unknown-unknown/.../procura.wasm`.
-pub const DEFAULT_MODULE: &str = "target/procura-abi.wasm";
+/// working directory: where `scripts/build-abi.sh` builds it.
+pub const DEFAULT_MODULE: &str = "target/wasm32-unknown-unknown/abi-release/procura.wasm";
 
 /// The module to load without `--module`: `$PROCURA_ABI_WASM` if set, else [`DEFAULT_MODULE`].
 pub fn default_module() -> PathBuf {
@@ -58,15 +57,21 @@ pub struct ServeConfig {
     pub poll: Duration,
 }
 
+/// Defaults of [`ServeConfig::new`], for command-line help.
+pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+pub const DEFAULT_FUEL: u64 = 50_000_000;
+pub const DEFAULT_MEMORY_MB: usize = 64;
+pub const DEFAULT_MAX_BODY_KB: usize = 1024;
+
 impl ServeConfig {
     pub fn new(dir: PathBuf) -> ServeConfig {
         ServeConfig {
             dir,
-            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            addr: DEFAULT_ADDR,
             module: None,
-            fuel: 50_000_000,
-            memory_mb: 64,
-            max_body_kb: 1024,
+            fuel: DEFAULT_FUEL,
+            memory_mb: DEFAULT_MEMORY_MB,
+            max_body_kb: DEFAULT_MAX_BODY_KB,
             instances: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             poll: Duration::from_millis(500),
         }
