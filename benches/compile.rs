@@ -11,11 +11,19 @@ fn main() {
 #[divan::bench(args = [50, 500, 2_000, 10_000])]
 fn compile_generated(bencher: divan::Bencher, lines: usize) {
     let source = workloads::policy_of_lines(lines);
-    bencher.bench(|| procura::compile(divan::black_box(&source)).map(|_| ()).map_err(|d| d.len()));
+    bencher.bench(|| {
+        procura::compile(divan::black_box(&source))
+            .map(|_| ())
+            .map_err(|d| d.len())
+    });
 }
 
 #[divan::bench]
 fn compile_onboarding(bencher: divan::Bencher) {
     let source = include_str!("../rules/onboarding.policy");
-    bencher.bench(|| procura::compile(divan::black_box(source)).map(|_| ()).map_err(|d| d.len()));
+    bencher.bench(|| {
+        procura::compile(divan::black_box(source))
+            .map(|_| ())
+            .map_err(|d| d.len())
+    });
 }

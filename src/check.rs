@@ -1485,10 +1485,10 @@ impl<'a> Checker<'a> {
             (Some(Value::Text(text)), _) => self.not_a_member_if(text, members, ast.span, what),
             (_, ExprKind::List(elements)) => {
                 for element in elements {
-                    if let ExprKind::Str(template) = &element.kind {
-                        if let [ast::TemplatePart::Text(text)] = template.parts.as_slice() {
-                            self.not_a_member_if(text, members, element.span, what);
-                        }
+                    if let ExprKind::Str(template) = &element.kind
+                        && let [ast::TemplatePart::Text(text)] = template.parts.as_slice()
+                    {
+                        self.not_a_member_if(text, members, element.span, what);
                     }
                 }
             }
@@ -1630,12 +1630,14 @@ impl<'a> Checker<'a> {
                 codes::WRONG_ARGUMENT_COUNT,
                 span,
                 format!(
-                    "`{}` takes {} argument{plural}, but {} were given",
+                    "`{}` takes {} argument{plural}, but {} {} given",
                     function.name,
                     parameters.len(),
-                    args.len()
+                    args.len(),
+                    if args.len() == 1 { "was" } else { "were" }
                 ),
-            );
+            )
+            .help = Some(format!("write `{}`", builtin.signature()));
             return Typed::error();
         }
         let mut optional = false;
@@ -1692,7 +1694,8 @@ impl<'a> Checker<'a> {
                 diagnostic.help = help.map(String::from);
             }
         }
-        let result = if matches!(result, Type::Nothing) {
+        let any_error = typed.iter().any(|t| t.ty.is_error());
+        let result = if any_error || matches!(result, Type::Nothing) {
             Type::Error
         } else {
             result
@@ -1705,7 +1708,9 @@ impl<'a> Checker<'a> {
     }
 
     fn expect_operand(&mut self, ty: &Type, expected: &Type, span: Span, op: &str) -> Type {
-        if ty.required().fits(expected) {
+        if ty.is_error() {
+            Type::Error
+        } else if ty.required().fits(expected) {
             keep_optional(expected.clone(), ty)
         } else {
             self.error(
@@ -1717,6 +1722,8 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Checks a binary operation. An operand that already had an error makes the result an
+    /// error too, so the mistake is reported once, where it happened.
     fn binary(
         &mut self,
         op: ast::BinaryOp,
@@ -1725,9 +1732,28 @@ impl<'a> Checker<'a> {
         span: Span,
         cx: Context,
     ) -> Typed {
-        use ast::BinaryOp as A;
         let left = self.expr(lhs, cx);
         let right = self.expr(rhs, cx);
+        if left.ty.is_error() || right.ty.is_error() {
+            let typed = self.operator(op, left, lhs, right, rhs, span);
+            return Typed {
+                ty: Type::Error,
+                ..typed
+            };
+        }
+        self.operator(op, left, lhs, right, rhs, span)
+    }
+
+    fn operator(
+        &mut self,
+        op: ast::BinaryOp,
+        left: Typed,
+        lhs: &ast::Expr,
+        right: Typed,
+        rhs: &ast::Expr,
+        span: Span,
+    ) -> Typed {
+        use ast::BinaryOp as A;
         let optional = left.ty.is_optional() || right.ty.is_optional();
         let (l, r) = (left.ty.required().clone(), right.ty.required().clone());
         let either_error = l.is_error() || r.is_error();
@@ -2064,11 +2090,12 @@ impl<'a> Checker<'a> {
                 let what = format!("`{}`", self.text(item_ast.span));
                 self.check_literals(list, list_ast, members, &what);
             }
-        } else if item.constant().is_some() && list.constant().is_none() {
-            if let Type::Union(members) = element.required() {
-                let what = format!("the elements of `{}`", self.text(list_ast.span));
-                self.check_literals(item, item_ast, members, &what);
-            }
+        } else if item.constant().is_some()
+            && list.constant().is_none()
+            && let Type::Union(members) = element.required()
+        {
+            let what = format!("the elements of `{}`", self.text(list_ast.span));
+            self.check_literals(item, item_ast, members, &what);
         }
     }
 
@@ -2092,15 +2119,15 @@ impl<'a> Checker<'a> {
             );
             return;
         }
-        if wanted_list.constant().is_some() {
-            if let Type::Union(members) = element.required() {
-                self.check_literals(
-                    wanted_list,
-                    wanted_ast,
-                    members,
-                    &format!("the elements of this `[{element}]`"),
-                );
-            }
+        if wanted_list.constant().is_some()
+            && let Type::Union(members) = element.required()
+        {
+            self.check_literals(
+                wanted_list,
+                wanted_ast,
+                members,
+                &format!("the elements of this `[{element}]`"),
+            );
         }
     }
 }
@@ -2124,9 +2151,12 @@ fn is_value(global: Global) -> bool {
     )
 }
 
-/// The type `ty`, made optional when `source` is optional (reading through a missing value).
+/// The type `ty` of an operation on `source`: optional when `source` is optional (reading
+/// through a missing value), an error when `source` already was one.
 fn keep_optional(ty: Type, source: &Type) -> Type {
-    if source.is_optional() {
+    if source.is_error() {
+        Type::Error
+    } else if source.is_optional() {
         ty.optional()
     } else {
         ty

@@ -1,6 +1,12 @@
-//! STUB (owned by the CLI/examples work): runs `example` blocks.
+//! Runs a policy's `example` blocks: the policy's own executable documentation.
+//!
+//! Expected and actual values are rendered as JSON text, taken from the report's JSON so that an
+//! example compares exactly what a host would see.
+
 use crate::date::Date;
 use crate::policy::Policy;
+use crate::program::{ExampleDef, ExpectKind};
+use crate::report::Report;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleResult {
@@ -8,6 +14,12 @@ pub struct ExampleResult {
     pub line: u32,
     /// Empty when the example passed.
     pub failures: Vec<ExpectationFailure>,
+}
+
+impl ExampleResult {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +31,178 @@ pub struct ExpectationFailure {
     pub actual: String,
 }
 
-pub fn run(_policy: &Policy, _today: Date) -> Vec<ExampleResult> {
-    unimplemented!()
+/// Relative tolerance for numbers in `expect score` and `expect value` (LANGUAGE.md §8).
+const TOLERANCE: f64 = 1e-9;
+
+pub fn run(policy: &Policy, today: Date) -> Vec<ExampleResult> {
+    policy
+        .program()
+        .examples
+        .iter()
+        .map(|example| ExampleResult {
+            title: example.title.clone(),
+            line: example.line,
+            failures: failures(policy, example, today),
+        })
+        .collect()
+}
+
+fn failures(policy: &Policy, example: &ExampleDef, today: Date) -> Vec<ExpectationFailure> {
+    let today = example.as_of.unwrap_or(today);
+    let report = match policy.evaluate_json(&example.given, example.data.as_ref(), today) {
+        Ok(report) => report,
+        Err(errors) => {
+            return vec![ExpectationFailure {
+                line: example.line,
+                subject: "input".to_owned(),
+                expected: "valid `given` and `data`".to_owned(),
+                actual: errors.to_json().to_string(),
+            }];
+        }
+    };
+    let json = report_json(&report);
+    let program = policy.program();
+    example
+        .expectations
+        .iter()
+        .filter_map(|expect| {
+            let (subject, expected, actual) = match &expect.kind {
+                ExpectKind::Decision(decision) => (
+                    "decision".to_owned(),
+                    decision.as_str().into(),
+                    json["decision"].clone(),
+                ),
+                ExpectKind::Rule(index, outcome) => {
+                    let name = program.rules.get(*index).map_or("", |r| r.name.as_str());
+                    let actual = report
+                        .rules
+                        .get(*index)
+                        .map_or(serde_json::Value::Null, |r| r.outcome.as_str().into());
+                    (format!("rule {name}"), outcome.as_str().into(), actual)
+                }
+                ExpectKind::Score(index, expected) => {
+                    let name = program.scores.get(*index).map_or("", |s| s.name.as_str());
+                    let actual = json["scores"][name]["value"].clone();
+                    (format!("score {name}"), expected.clone(), actual)
+                }
+                ExpectKind::Value(index, expected) => {
+                    let name = program.lets.get(*index).map_or("", |l| l.name.as_str());
+                    let actual = json["values"][name].clone();
+                    (format!("value {name}"), expected.clone(), actual)
+                }
+            };
+            (!json_matches(&expected, &actual)).then(|| ExpectationFailure {
+                line: expect.line,
+                subject,
+                expected: expected.to_string(),
+                actual: actual.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The report's JSON, which the report module guarantees to be valid; `null` otherwise, so a
+/// broken report fails every expectation instead of panicking.
+fn report_json(report: &Report) -> serde_json::Value {
+    serde_json::from_str(&report.to_json()).unwrap_or(serde_json::Value::Null)
+}
+
+/// Structural equality where numbers compare with a relative tolerance.
+fn json_matches(expected: &serde_json::Value, actual: &serde_json::Value) -> bool {
+    use serde_json::Value::{Array, Number, Object};
+    match (expected, actual) {
+        (Number(a), Number(b)) => match (a.as_f64(), b.as_f64()) {
+            (Some(a), Some(b)) => a == b || (a - b).abs() <= TOLERANCE * a.abs().max(b.abs()),
+            _ => a == b,
+        },
+        (Array(a), Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| json_matches(a, b))
+        }
+        (Object(a), Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(key, a)| b.get(key).is_some_and(|b| json_matches(a, b)))
+        }
+        (a, b) => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_match_within_relative_tolerance() {
+        assert!(json_matches(&json!(58.75), &json!(58.750000000001)));
+        assert!(json_matches(&json!(3), &json!(3.0)));
+        assert!(!json_matches(&json!(58.75), &json!(58.76)));
+        assert!(!json_matches(&json!(0), &json!(1e-12)));
+    }
+
+    #[test]
+    fn lists_and_records_match_structurally() {
+        assert!(json_matches(
+            &json!([1, "a", null]),
+            &json!([1.0, "a", null])
+        ));
+        assert!(!json_matches(&json!([1, 2]), &json!([1, 2, 3])));
+        assert!(json_matches(
+            &json!({"a": 1, "b": [2]}),
+            &json!({"b": [2.0], "a": 1})
+        ));
+        assert!(!json_matches(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
+        assert!(!json_matches(&json!("1"), &json!(1)));
+        assert!(!json_matches(&json!(null), &json!(0)));
+    }
+
+    const POLICY: &str = r#"
+input supplier {
+  name: text
+  annual_spend: number
+}
+let third = supplier.annual_spend / 3
+rule spend "Spend is recorded" {
+  require supplier.annual_spend > 0
+  else review "no spend recorded for {supplier.name}"
+}
+example "invalid given" {
+  given {"name": 1, "annual_spend": 5}
+  expect approve
+}
+example "values within tolerance" {
+  given {"name": "x", "annual_spend": 1}
+  expect value third = 0.3333333333333
+  expect value third = 0.3334
+}
+example "an expected failure passes" {
+  given {"name": "x", "annual_spend": 0}
+  expect rule spend failed
+}
+"#;
+
+    #[test]
+    fn runs_examples_and_reports_each_failed_expectation() {
+        let policy = crate::compile(POLICY).unwrap();
+        let results = run(&policy, Date::from_unix_seconds(0));
+        let lines: Vec<u32> = results.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [11, 15, 20]);
+        let [input] = results[0].failures.as_slice() else {
+            panic!("one failure expected: {:?}", results[0].failures);
+        };
+        assert_eq!((input.line, input.subject.as_str()), (11, "input"));
+        assert!(
+            input.actual.contains(r#""path":"$.name""#),
+            "{}",
+            input.actual
+        );
+        let tolerance = ExpectationFailure {
+            line: 18,
+            subject: "value third".to_owned(),
+            expected: "0.3334".to_owned(),
+            actual: "0.3333333333333333".to_owned(),
+        };
+        assert_eq!(results[1].failures, [tolerance]);
+        assert!(results[2].passed());
+    }
 }

@@ -1,6 +1,18 @@
-//! STUB (owned by the evaluator work).
+//! Input validation (LANGUAGE.md §8): JSON in, typed values out, or every error at once.
+//!
+//! Architecture invariant: this is the only place where evaluation input meets JSON. Errors
+//! come in the order of the declared types (fields in declaration order, list elements by
+//! index), then reference data by table declaration order and key; object keys are visited in
+//! sorted order because JSON objects carry no order we keep.
+
+use std::sync::Arc;
+
+use crate::date::Date;
+use crate::diagnostic::did_you_mean;
 use crate::policy::ReferenceData;
-use crate::program::{Program, Value};
+use crate::program::{Key, Program, TableEntries, Value};
+use crate::report::{format_number, write_str};
+use crate::types::Type;
 
 /// One input error of LANGUAGE.md §8.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,17 +38,281 @@ impl InputErrors {
 
     /// `{"error": "input", "errors": [{path, expected, found, message}]}`
     pub fn to_json(&self) -> serde_json::Value {
-        unimplemented!()
+        let errors = self
+            .errors
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "path": e.path,
+                    "expected": e.expected,
+                    "found": e.found,
+                    "message": e.message,
+                })
+            })
+            .collect();
+        serde_json::json!({"error": "input", "errors": serde_json::Value::Array(errors)})
     }
 }
 
-pub fn validate_input(_program: &Program, _json: &serde_json::Value) -> Result<Value, InputErrors> {
-    unimplemented!()
+/// Converts the input record, reporting every error found.
+pub fn validate_input(program: &Program, json: &serde_json::Value) -> Result<Value, InputErrors> {
+    let mut errors = Vec::new();
+    let value = convert(
+        &Type::Record(program.input.record.clone()),
+        json,
+        &mut "$".to_owned(),
+        &mut errors,
+    );
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(InputErrors { errors })
+    }
 }
 
+/// Converts reference data (`{"table": {key: value}}`) for the tables without a body.
 pub fn validate_data(
-    _program: &Program,
-    _json: Option<&serde_json::Value>,
+    program: &Program,
+    json: Option<&serde_json::Value>,
 ) -> Result<ReferenceData, InputErrors> {
-    unimplemented!()
+    let mut errors = Vec::new();
+    let root = match json {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Object(root)) => Some(root),
+        Some(other) => {
+            errors.push(error(
+                "$data".to_owned(),
+                "object".to_owned(),
+                other,
+                "reference data must be an object keyed by table name".to_owned(),
+            ));
+            return Err(InputErrors { errors });
+        }
+    };
+    let mut tables = Vec::with_capacity(program.tables.len());
+    for table in &program.tables {
+        if table.entries.is_some() {
+            tables.push(None);
+            continue;
+        }
+        let mut path = "$data".to_owned();
+        push_field(&mut path, &table.name);
+        let expected = format!("{{{}: {}}}", table.key_type, table.value_type);
+        let rows = match root.and_then(|root| root.get(&table.name)) {
+            Some(serde_json::Value::Object(rows)) => rows,
+            found => {
+                let message = match found {
+                    None | Some(serde_json::Value::Null) => {
+                        format!("no reference data for table `{}`", table.name)
+                    }
+                    Some(_) => format!(
+                        "reference data for table `{}` must be an object",
+                        table.name
+                    ),
+                };
+                errors.push(InputError {
+                    path,
+                    expected,
+                    found: found.map_or_else(|| "nothing".to_owned(), summary),
+                    message,
+                });
+                tables.push(None);
+                continue;
+            }
+        };
+        let mut entries = TableEntries::with_capacity(rows.len());
+        for (key, value) in rows {
+            let mut path = path.clone();
+            push_field(&mut path, key);
+            let key_value = convert_key(&table.key_type, key, &path, &mut errors);
+            if value.is_null() {
+                continue;
+            }
+            let value = convert(&table.value_type, value, &mut path, &mut errors);
+            if let Some(key) = key_value.as_ref().and_then(Key::from_value) {
+                entries.insert(key, value);
+            }
+        }
+        tables.push(Some(Arc::new(entries)));
+    }
+    if errors.is_empty() {
+        Ok(ReferenceData { tables })
+    } else {
+        Err(InputErrors { errors })
+    }
+}
+
+/// A table key from a JSON object key, converted to the table's key type.
+fn convert_key(ty: &Type, key: &str, path: &str, errors: &mut Vec<InputError>) -> Option<Value> {
+    let json = match ty.required() {
+        Type::Number => match key.parse::<f64>() {
+            Ok(n) if n.is_finite() => return Some(Value::Number(n)),
+            _ => serde_json::Value::String(key.to_owned()),
+        },
+        Type::Bool => match key {
+            "true" => return Some(Value::Bool(true)),
+            "false" => return Some(Value::Bool(false)),
+            _ => serde_json::Value::String(key.to_owned()),
+        },
+        _ => serde_json::Value::String(key.to_owned()),
+    };
+    let before = errors.len();
+    let value = convert(ty, &json, &mut path.to_owned(), errors);
+    (errors.len() == before).then_some(value)
+}
+
+/// Converts `json` to a value of type `ty`, pushing an error (and returning missing) where it
+/// does not fit. `path` is restored before returning.
+fn convert(
+    ty: &Type,
+    json: &serde_json::Value,
+    path: &mut String,
+    errors: &mut Vec<InputError>,
+) -> Value {
+    use serde_json::Value as Json;
+    let mismatch = |errors: &mut Vec<InputError>, path: &String| {
+        // An anonymous record type (the input's own) would print all its fields.
+        let expected = match ty {
+            Type::Record(record) if record.name.is_none() => "object".to_owned(),
+            _ => ty.to_string(),
+        };
+        let message = format!("expected {expected}, found {}", kind(json));
+        errors.push(error(path.clone(), expected, json, message));
+        Value::MISSING
+    };
+    match (ty, json) {
+        (Type::Optional(_), Json::Null) => Value::MISSING,
+        (Type::Optional(inner), _) => convert(inner, json, path, errors),
+        (Type::Error | Type::Nothing, _) => Value::MISSING,
+        (Type::Number, Json::Number(n)) => match n.as_f64() {
+            Some(n) if n.is_finite() => Value::Number(n),
+            _ => mismatch(errors, path),
+        },
+        (Type::Bool, Json::Bool(b)) => Value::Bool(*b),
+        (Type::Text, Json::String(s)) => Value::Text(s.as_str().into()),
+        (Type::Union(members), Json::String(s)) => {
+            if let Some(member) = members.iter().find(|m| ***m == **s) {
+                return Value::Text(member.clone());
+            }
+            let mut message = format!("`{s}` is not one of {ty}");
+            if let Some(close) = did_you_mean(s, members.iter().map(|m| &**m)) {
+                message.push_str(&format!(": did you mean `{close}`?"));
+            }
+            errors.push(error(path.clone(), ty.to_string(), json, message));
+            Value::MISSING
+        }
+        (Type::Date, Json::String(s)) => match Date::parse(s) {
+            Some(date) => Value::Date(date),
+            None => {
+                errors.push(error(
+                    path.clone(),
+                    "date (YYYY-MM-DD)".to_owned(),
+                    json,
+                    format!("`{s}` is not a valid date: expected YYYY-MM-DD"),
+                ));
+                Value::MISSING
+            }
+        },
+        (Type::List(element), Json::Array(items)) => {
+            let mut values = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                values.push(if item.is_null() && !element.is_optional() {
+                    errors.push(error(
+                        path.clone(),
+                        element.to_string(),
+                        item,
+                        format!("expected {element}, found null: list elements cannot be null"),
+                    ));
+                    Value::MISSING
+                } else {
+                    convert(element, item, path, errors)
+                });
+                path.truncate(len);
+            }
+            Value::List(values.into())
+        }
+        (Type::Record(record), Json::Object(object)) => {
+            let mut fields = Vec::with_capacity(record.fields.len());
+            for field in &record.fields {
+                fields.push(match object.get(&*field.name) {
+                    None | Some(Json::Null) => Value::MISSING,
+                    Some(item) => {
+                        let len = path.len();
+                        push_field(path, &field.name);
+                        let value = convert(field.ty.required(), item, path, errors);
+                        path.truncate(len);
+                        value
+                    }
+                });
+            }
+            Value::Record(fields.into())
+        }
+        _ => mismatch(errors, path),
+    }
+}
+
+fn error(path: String, expected: String, json: &serde_json::Value, message: String) -> InputError {
+    InputError {
+        path,
+        expected,
+        found: summary(json),
+        message,
+    }
+}
+
+/// `.name` for identifiers, `["odd key"]` otherwise.
+fn push_field(path: &mut String, name: &str) {
+    let mut chars = name.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if identifier {
+        path.push('.');
+        path.push_str(name);
+    } else {
+        path.push('[');
+        write_str(path, name);
+        path.push(']');
+    }
+}
+
+/// The JSON kind, for messages (`string`, `number`, ...).
+fn kind(json: &serde_json::Value) -> &'static str {
+    match json {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "list",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// What was found: `string "abc"`, `number 12`, `bool true`, `list`, `object`, `null`.
+/// Long strings are cut so that an error stays readable.
+fn summary(json: &serde_json::Value) -> String {
+    const LIMIT: usize = 40;
+    match json {
+        serde_json::Value::Bool(b) => format!("bool {b}"),
+        serde_json::Value::Number(n) => {
+            format!(
+                "number {}",
+                n.as_f64().map_or_else(|| n.to_string(), format_number)
+            )
+        }
+        serde_json::Value::String(s) => {
+            let mut out = "string ".to_owned();
+            if s.chars().count() > LIMIT {
+                let cut: String = s.chars().take(LIMIT).collect();
+                write_str(&mut out, &(cut + "…"));
+            } else {
+                write_str(&mut out, s);
+            }
+            out
+        }
+        other => kind(other).to_owned(),
+    }
 }

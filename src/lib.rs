@@ -8,6 +8,9 @@
 //! [`lower`] (constant folding, evaluation order) → [`program`] → [`eval`] → [`report`].
 //! Hosts (CLI, WebAssembly bindings, server) use the small API of [`policy`] and nothing deeper.
 
+// pest_derive without `std` (see Cargo.toml) refers to `alloc` by name.
+extern crate alloc;
+
 #[cfg(feature = "abi")]
 pub mod abi;
 pub mod ast;
@@ -19,6 +22,7 @@ pub mod examples;
 pub mod input;
 pub mod lower;
 pub mod policy;
+pub mod print;
 pub mod program;
 pub mod report;
 #[cfg(feature = "serve")]
@@ -26,6 +30,8 @@ pub mod server;
 pub mod span;
 pub mod syntax;
 pub mod types;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 pub use date::Date;
 pub use diagnostic::{Diagnostic, Severity};

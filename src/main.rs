@@ -1,2 +1,98 @@
-//! STUB (owned by the CLI work).
-fn main() {}
+//! `procura`: check policies, evaluate suppliers against them, run their examples.
+
+mod cli;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use procura::Date;
+
+use crate::cli::{Exit, Format};
+
+#[derive(Parser)]
+#[command(
+    name = "procura",
+    version,
+    about = "Responsible procurement rules engine"
+)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Report errors and warnings of policy files
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+    },
+    /// Evaluate a supplier record (`.json`), or many (`.jsonl`, `.csv`), against a policy
+    Eval {
+        policy: PathBuf,
+        /// The record: `.json`, or a batch as `.jsonl` (one record per line) or `.csv`
+        #[arg(long)]
+        input: PathBuf,
+        /// Reference data for tables without a body: `{"table": {key: value}}`
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The evaluation date (`today` in the policy); defaults to today's UTC date
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        as_of: Option<Date>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Json)]
+        format: FormatArg,
+    },
+    /// Run the `example` blocks of policy files
+    Test {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text).ok_or_else(|| format!("`{text}` is not a valid date (expected YYYY-MM-DD)"))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Check { files, format } => cli::check::run(&files, format.into()),
+        Command::Eval {
+            policy,
+            input,
+            data,
+            as_of,
+            format,
+        } => cli::eval::run(&cli::eval::Options {
+            policy,
+            input,
+            data,
+            today: as_of.unwrap_or_else(cli::today),
+            format: format.into(),
+        }),
+        Command::Test { files } => cli::test::run(&files, cli::today()),
+    };
+    let exit = result.unwrap_or_else(|error| {
+        eprintln!("error: {error}");
+        Exit::Usage
+    });
+    ExitCode::from(exit as u8)
+}

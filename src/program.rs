@@ -347,6 +347,27 @@ impl Builtin {
         }
     }
 
+    /// How a call is written, for help lines.
+    pub fn signature(self) -> &'static str {
+        match self {
+            Builtin::Count => "count(list)",
+            Builtin::Sum => "sum(numbers)",
+            Builtin::Min => "min(numbers or dates)",
+            Builtin::Max => "max(numbers or dates)",
+            Builtin::Avg => "avg(numbers)",
+            Builtin::Len => "len(text)",
+            Builtin::Lower => "lower(text)",
+            Builtin::Upper => "upper(text)",
+            Builtin::Trim => "trim(text)",
+            Builtin::StartsWith => "starts_with(text, prefix)",
+            Builtin::EndsWith => "ends_with(text, suffix)",
+            Builtin::Round => "round(number, digits)",
+            Builtin::Abs => "abs(number)",
+            Builtin::DaysBetween => "days_between(first_date, second_date)",
+            Builtin::Year => "year(date)",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Builtin> {
         Builtin::ALL.into_iter().find(|b| b.name() == name)
     }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what Procura needs and builds the release binary. Idempotent: every step says what
+# it does and skips itself when its work is already done, so CI may run it on every job.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '==> %s\n' "$*"; }
+skip() { printf '    (already done) %s\n' "$*"; }
+
+require_cargo() {
+  step "checking for the Rust toolchain"
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "error: \`cargo\` is not installed; install Rust 1.95 or newer from https://rustup.rs" >&2
+    exit 1
+  fi
+  skip "$(cargo --version)"
+}
+
+build_release() {
+  # Cargo itself skips the work when nothing changed.
+  step "building the release binary (target/release/procura)"
+  cargo build --release -j 2
+}
+
+build_wasm() {
+  step "building the WebAssembly package (www/pkg for browsers, pkg-node for Node)"
+  scripts/build-wasm.sh
+}
+
+install_browser_tools() {
+  step "installing the browser test tools (Debian Chromium, www/ npm packages)"
+  www/scripts/install.sh
+}
+
+require_cargo
+build_release
+build_wasm
+install_browser_tools
+step "setup complete"

@@ -1,0 +1,278 @@
+//! Batch evaluation: one JSON report per input row on stdout (JSON Lines), a summary on stderr.
+//!
+//! A bad row yields `{"line": N, "error": "input", "errors": [...]}` in its place, so output
+//! line `k` always answers input row `k`. The policy is compiled and the reference data
+//! validated once; each row is only parsed, validated and evaluated.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use procura::ast::{Decision, Outcome};
+use procura::{Date, InputError, InputErrors, Policy, ReferenceData};
+
+use super::csv::Columns;
+use super::{CliError, CliResult, Exit, malformed, print_input_errors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    JsonLines,
+    Csv,
+}
+
+impl Kind {
+    /// The batch format a file name announces; `None` for a single JSON record.
+    pub fn of(path: &Path) -> Option<Kind> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "jsonl" => Some(Kind::JsonLines),
+            "csv" => Some(Kind::Csv),
+            _ => None,
+        }
+    }
+}
+
+pub fn run(
+    policy: &Policy,
+    path: &Path,
+    kind: Kind,
+    data: Result<Option<serde_json::Value>, InputErrors>,
+    today: Date,
+) -> CliResult {
+    let reference = match data.and_then(|data| policy.reference_data(data.as_ref())) {
+        Ok(reference) => reference,
+        Err(errors) => {
+            print_input_errors("reference data", &errors);
+            return Ok(Exit::Usage);
+        }
+    };
+    let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
+    let size = file.metadata().map_or(0, |metadata| metadata.len());
+    let mut batch = Batch {
+        policy,
+        reference,
+        today,
+        out: BufWriter::new(std::io::stdout().lock()),
+        progress: Progress::new(size),
+        tally: Tally::new(policy.program().rules.len()),
+    };
+    let reader = BufReader::new(file);
+    match kind {
+        Kind::JsonLines => batch.json_lines(reader, path)?,
+        Kind::Csv => batch.csv(reader, path)?,
+    }
+    batch
+        .out
+        .flush()
+        .map_err(|error| CliError(format!("cannot write output: {error}")))?;
+    batch.progress.finish();
+    batch.tally.print(policy);
+    Ok(if batch.tally.errors > 0 {
+        Exit::Usage
+    } else {
+        Exit::Success
+    })
+}
+
+struct Batch<'a, W: Write> {
+    policy: &'a Policy,
+    reference: ReferenceData,
+    today: Date,
+    out: W,
+    progress: Progress,
+    tally: Tally,
+}
+
+impl<W: Write> Batch<'_, W> {
+    fn json_lines(&mut self, mut reader: impl BufRead, path: &Path) -> Result<(), CliError> {
+        let mut line = Vec::new();
+        let mut number = 0;
+        let mut consumed = 0;
+        loop {
+            line.clear();
+            let read = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|error| CliError::io(path, &error))?;
+            if read == 0 {
+                return Ok(());
+            }
+            number += 1;
+            consumed += read as u64;
+            // Blank lines are not records (a trailing newline, a spacer between records).
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let record = serde_json::from_slice(&line).map_err(|error| malformed("$", &error));
+            self.row(number, record)?;
+            self.progress.update(consumed, self.tally.rows);
+        }
+    }
+
+    fn csv(&mut self, reader: impl std::io::Read, path: &Path) -> Result<(), CliError> {
+        let mut reader = csv::Reader::from_reader(reader);
+        let header = reader.headers().map_err(|error| csv_error(path, &error))?;
+        let (columns, unknown) = Columns::new(&self.policy.program().input.record, header);
+        for name in unknown {
+            eprintln!("warning: column `{name}` is not a field of the input and is ignored");
+        }
+        let mut row = csv::StringRecord::new();
+        loop {
+            let (start, record) = match reader.read_record(&mut row) {
+                Ok(false) => return Ok(()),
+                Ok(true) => (row.position().cloned(), Ok(columns.record(&row))),
+                Err(error) if matches!(error.kind(), csv::ErrorKind::Io(_)) => {
+                    return Err(csv_error(path, &error));
+                }
+                Err(error) => (
+                    error.position().cloned(),
+                    Err(InputErrors {
+                        errors: vec![InputError {
+                            path: "$".to_owned(),
+                            expected: "a CSV row matching the header".to_owned(),
+                            found: "a malformed row".to_owned(),
+                            message: format!("malformed CSV row: {error}"),
+                        }],
+                    }),
+                ),
+            };
+            // The line where the row starts; a quoted cell may span several lines.
+            let line = start.map_or_else(|| reader.position().line(), |start| start.line());
+            self.row(line, record)?;
+            self.progress
+                .update(reader.position().byte(), self.tally.rows);
+        }
+    }
+
+    fn row(
+        &mut self,
+        line: u64,
+        record: Result<serde_json::Value, InputErrors>,
+    ) -> Result<(), CliError> {
+        let result = record
+            .and_then(|record| self.policy.input(&record))
+            .map(|input| self.policy.evaluate(&input, &self.reference, self.today));
+        let written = match result {
+            Ok(report) => {
+                self.tally.report(&report);
+                writeln!(self.out, "{}", report.to_json())
+            }
+            Err(errors) => {
+                self.tally.rows += 1;
+                self.tally.errors += 1;
+                let mut json = errors.to_json();
+                if let Some(object) = json.as_object_mut() {
+                    object.insert("line".to_owned(), line.into());
+                }
+                writeln!(self.out, "{json}")
+            }
+        };
+        written.map_err(|error| CliError(format!("cannot write output: {error}")))
+    }
+}
+
+fn csv_error(path: &Path, error: &csv::Error) -> CliError {
+    CliError(format!("cannot read `{}`: {error}", path.display()))
+}
+
+/// Counts for the summary on stderr.
+struct Tally {
+    rows: u64,
+    errors: u64,
+    /// Indexed like `DECISIONS`.
+    decisions: [u64; 4],
+    /// Failures per rule, indexed like `Program::rules`.
+    failures: Vec<u64>,
+}
+
+const DECISIONS: [Decision; 4] = [
+    Decision::Approve,
+    Decision::Review,
+    Decision::Incomplete,
+    Decision::Reject,
+];
+
+impl Tally {
+    fn new(rules: usize) -> Tally {
+        Tally {
+            rows: 0,
+            errors: 0,
+            decisions: [0; 4],
+            failures: vec![0; rules],
+        }
+    }
+
+    fn report(&mut self, report: &procura::Report) {
+        self.rows += 1;
+        if let Some(i) = DECISIONS.iter().position(|d| *d == report.decision) {
+            self.decisions[i] += 1;
+        }
+        for (count, rule) in self.failures.iter_mut().zip(&report.rules) {
+            *count += u64::from(rule.outcome == Outcome::Failed);
+        }
+    }
+
+    fn print(&self, policy: &Policy) {
+        let decisions: Vec<String> = DECISIONS
+            .iter()
+            .zip(self.decisions)
+            .map(|(decision, count)| format!("{count} {}", decision.as_str()))
+            .collect();
+        eprintln!(
+            "{} records: {}, {} input errors",
+            self.rows,
+            decisions.join(", "),
+            self.errors
+        );
+        let mut failing: Vec<(u64, &str)> = self
+            .failures
+            .iter()
+            .zip(&policy.program().rules)
+            .filter(|(count, _)| **count > 0)
+            .map(|(count, rule)| (*count, rule.name.as_str()))
+            .collect();
+        failing.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        if !failing.is_empty() {
+            let top: Vec<String> = failing
+                .iter()
+                .take(5)
+                .map(|(count, name)| format!("{name} ({count})"))
+                .collect();
+            eprintln!("most frequent failing rules: {}", top.join(", "));
+        }
+    }
+}
+
+/// A one-line progress indicator on stderr, shown only for large inputs on a terminal.
+struct Progress {
+    total: u64,
+    enabled: bool,
+    last: Instant,
+}
+
+const LARGE_INPUT: u64 = 4 << 20;
+const REDRAW: Duration = Duration::from_millis(200);
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        Progress {
+            total,
+            enabled: total >= LARGE_INPUT && std::io::stderr().is_terminal(),
+            last: Instant::now(),
+        }
+    }
+
+    fn update(&mut self, done: u64, rows: u64) {
+        if self.enabled && self.last.elapsed() >= REDRAW {
+            self.last = Instant::now();
+            let percent = done.saturating_mul(100) / self.total.max(1);
+            eprint!("\r{percent:>3}% {rows} records");
+        }
+    }
+
+    fn finish(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}

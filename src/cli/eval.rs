@@ -1,0 +1,141 @@
+//! `procura eval POLICY --input FILE [--data FILE] [--as-of DATE] [--format json|text]`
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use procura::Date;
+use procura::ast::Verdict;
+use procura::report::{Report, format_number, write_value};
+
+use super::diagnostics::write_stdout;
+use super::{CliError, CliResult, Exit, Format, batch, compile, print_input_errors, read_json};
+
+pub struct Options {
+    pub policy: PathBuf,
+    pub input: PathBuf,
+    pub data: Option<PathBuf>,
+    pub today: Date,
+    pub format: Format,
+}
+
+pub fn run(options: &Options) -> CliResult {
+    let batch = batch::Kind::of(&options.input);
+    if batch.is_some() && options.format == Format::Text {
+        return Err(CliError(
+            "`--format text` needs a single `.json` record: a batch prints JSON Lines".to_owned(),
+        ));
+    }
+    let Some(policy) = compile(&options.policy, options.format)? else {
+        return Ok(Exit::Failure);
+    };
+    let data = options
+        .data
+        .as_deref()
+        .map(|path| read_json(path, "$data"))
+        .transpose()?
+        .transpose();
+    if let Some(kind) = batch {
+        return batch::run(&policy, &options.input, kind, data, options.today);
+    }
+    // Validated apart so that a malformed file does not hide the other file's errors.
+    let input = read_json(&options.input, "$")?.and_then(|json| policy.input(&json));
+    let data = data.and_then(|json| policy.reference_data(json.as_ref()));
+    let result = match (input, data) {
+        (Ok(input), Ok(data)) => Ok(policy.evaluate(&input, &data, options.today)),
+        (Err(a), Err(b)) => Err(a.merge(b)),
+        (Err(errors), _) | (_, Err(errors)) => Err(errors),
+    };
+    // Input errors are the caller's mistake, like a bad argument.
+    let exit = if result.is_ok() {
+        Exit::Success
+    } else {
+        Exit::Usage
+    };
+    match (result, options.format) {
+        (Ok(report), Format::Json) => write_stdout(format!("{}\n", report.to_json()).as_bytes())?,
+        (Ok(report), Format::Text) => write_stdout(text(&report).as_bytes())?,
+        (Err(errors), Format::Json) => write_stdout(format!("{}\n", errors.to_json()).as_bytes())?,
+        (Err(errors), Format::Text) => print_input_errors("input", &errors),
+    }
+    Ok(exit)
+}
+
+/// A summary for people: the decision and what led to it.
+fn text(report: &Report) -> String {
+    let mut out = String::new();
+    if let Some(title) = &report.title {
+        let version = report.version.as_deref().map(|v| format!(" (version {v})"));
+        let _ = writeln!(out, "policy: {title}{}", version.unwrap_or_default());
+    }
+    let _ = writeln!(out, "decision: {}", report.decision.as_str());
+    let failed = |warnings: bool| {
+        report.rules.iter().filter(move |rule| {
+            rule.verdict
+                .is_some_and(|verdict| (verdict == Verdict::Warn) == warnings)
+        })
+    };
+    section(&mut out, "failed rules", failed(false), |out, rule| {
+        let verdict = rule.verdict.map_or("", Verdict::as_str);
+        let _ = writeln!(out, "  {} (line {}): {verdict}", rule.name, rule.line);
+        let _ = writeln!(out, "    {}", rule.message.as_deref().unwrap_or_default());
+    });
+    let missing = report.rules.iter().filter(|rule| !rule.missing.is_empty());
+    section(&mut out, "missing data", missing, |out, rule| {
+        let _ = writeln!(
+            out,
+            "  {} (line {}): {}",
+            rule.name,
+            rule.line,
+            rule.missing.join(", ")
+        );
+    });
+    section(&mut out, "warnings", failed(true), |out, rule| {
+        let message = rule.message.as_deref().unwrap_or_default();
+        let _ = writeln!(out, "  {} (line {}): {message}", rule.name, rule.line);
+    });
+    section(&mut out, "scores", report.scores.iter(), |out, score| {
+        let _ = writeln!(out, "  {} = {}", score.name, number(score.value));
+        for component in &score.components {
+            let percent = (component.weight * 10_000.0).round() / 100.0;
+            let _ = writeln!(
+                out,
+                "    {} {percent}% of {} = {}",
+                component.name,
+                number(component.value),
+                number(component.contribution)
+            );
+        }
+    });
+    let values = report.values.iter().zip(&report.value_types);
+    section(&mut out, "values", values, |out, ((name, value), ty)| {
+        let _ = write!(out, "  {name} = ");
+        if value.is_missing() {
+            out.push_str("missing");
+        } else {
+            write_value(out, value, Some(ty));
+        }
+        out.push('\n');
+    });
+    section(&mut out, "notes", report.notes.iter(), |out, note| {
+        let _ = writeln!(out, "  {note}");
+    });
+    out
+}
+
+/// A titled block of lines, left out when there is nothing to list.
+fn section<T>(
+    out: &mut String,
+    title: &str,
+    items: impl Iterator<Item = T>,
+    mut line: impl FnMut(&mut String, T),
+) {
+    let mut items = items.peekable();
+    if items.peek().is_some() {
+        let _ = writeln!(out, "\n{title}:");
+        items.for_each(|item| line(out, item));
+    }
+}
+
+fn number(value: Option<f64>) -> String {
+    value.map_or_else(|| "missing".to_owned(), format_number)
+}

@@ -1,0 +1,120 @@
+//! The command-line host: file handling, rendering and exit codes around the library API.
+
+pub mod batch;
+pub mod check;
+pub mod csv;
+pub mod diagnostics;
+pub mod eval;
+pub mod test;
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+
+use procura::{Date, InputError, InputErrors};
+
+/// Process exit codes; when several outcomes occur the largest wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    Success = 0,
+    /// Compile errors, failed examples.
+    Failure = 1,
+    /// Usage, I/O and input errors.
+    Usage = 2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// An error that stops a command: printed as one `error:` line, exit code 2.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl CliError {
+    pub fn io(path: &Path, error: &io::Error) -> CliError {
+        let reason = match error.kind() {
+            io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+            io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            io::ErrorKind::IsADirectory => "is a directory".to_owned(),
+            _ => error.to_string(),
+        };
+        CliError(format!("cannot read `{}`: {reason}", path.display()))
+    }
+}
+
+pub type CliResult = Result<Exit, CliError>;
+
+/// Reads a whole file as UTF-8 text.
+pub fn read_text(path: &Path) -> Result<String, CliError> {
+    let bytes = std::fs::read(path).map_err(|error| CliError::io(path, &error))?;
+    String::from_utf8(bytes)
+        .map_err(|_| CliError(format!("cannot read `{}`: not valid UTF-8", path.display())))
+}
+
+/// Today's date in UTC from the system clock.
+pub fn today() -> Date {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        });
+    Date::from_unix_seconds(seconds)
+}
+
+/// Compiles a policy file; `None` when it does not compile, after printing its diagnostics.
+pub fn compile(path: &Path, format: Format) -> Result<Option<procura::Policy>, CliError> {
+    let source = read_text(path)?;
+    match procura::compile(&source) {
+        Ok(policy) => Ok(Some(policy)),
+        Err(found) => {
+            let file = diagnostics::FileDiagnostics {
+                path,
+                source: &source,
+                diagnostics: &found,
+            };
+            diagnostics::print(&[file], format, false)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Reads a JSON file; malformed JSON is an input error at `root` (`$` for the record, `$data`
+/// for reference data), an unreadable file is not.
+pub fn read_json(
+    path: &Path,
+    root: &str,
+) -> Result<Result<serde_json::Value, InputErrors>, CliError> {
+    let text = read_text(path)?;
+    Ok(serde_json::from_str(&text).map_err(|error| malformed(root, &error)))
+}
+
+pub fn malformed(root: &str, error: &serde_json::Error) -> InputErrors {
+    InputErrors {
+        errors: vec![InputError {
+            path: root.to_owned(),
+            expected: "JSON".to_owned(),
+            found: "malformed JSON".to_owned(),
+            message: format!("malformed JSON: {error}"),
+        }],
+    }
+}
+
+/// Input errors for a person: one `path: message` line each, on stderr.
+pub fn print_input_errors(what: &str, errors: &InputErrors) {
+    eprintln!("error: invalid {what}");
+    for error in &errors.errors {
+        eprintln!(
+            "  {}: {} (expected {}, found {})",
+            error.path, error.message, error.expected, error.found
+        );
+    }
+}

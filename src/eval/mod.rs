@@ -1,0 +1,953 @@
+//! The evaluator (LANGUAGE.md §5, §6): runs a checked [`Program`] on one validated record.
+//!
+//! Architecture invariants:
+//! - No string lookups and no panics: names were resolved to indices by the checker; an index
+//!   that is somehow out of range reads as missing.
+//! - Missing values carry a [`MissingCause`], an index into this evaluation's cause arena.
+//!   Paths are rendered only when a value turns out missing: a present value costs nothing.
+//!   The input tree stores absent fields as `Value::MISSING`; the path is attached when the
+//!   field is read, from the shape of the expression that read it.
+
+mod ops;
+
+use std::sync::Arc;
+
+use crate::ast::{Decision, Outcome, Verdict};
+use crate::date::Date;
+use crate::policy::ReferenceData;
+use crate::program::{
+    BinOp, Builtin, Expr, Key, LetDef, MissingCause, Program, QuantifierKind, ScoreDef, TableDef,
+    TableEntries, TemplatePart, Value,
+};
+use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
+use crate::types::{RecordType, Type};
+
+pub use ops::round;
+
+/// Evaluates one validated input record.
+pub fn evaluate(program: &Program, input: &Value, data: &ReferenceData, today: Date) -> Report {
+    let mut evaluator = Evaluator {
+        input_name: &program.input.name,
+        input_type: Some(&program.input.record),
+        input,
+        lets: &program.lets,
+        tables: &program.tables,
+        data: &data.tables,
+        today: Some(today),
+        slots: vec![Value::MISSING; program.slot_count()],
+        locals: Vec::with_capacity(program.max_locals as usize),
+        causes: vec![Cause::None],
+        notes: Vec::new(),
+        context: Context::Const,
+    };
+    evaluator.run(program)
+}
+
+/// Evaluates an expression that reads no input, table or `today` (constants, folding).
+/// Returns the value and the runtime notes (`division by zero`, `arithmetic overflow`, ...),
+/// which name no place: the caller knows where the expression stands.
+pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
+    let mut evaluator = Evaluator {
+        input_name: "",
+        input_type: None,
+        input: &Value::MISSING,
+        lets: &[],
+        tables: &[],
+        data: &[],
+        today: None,
+        slots: Vec::new(),
+        locals: Vec::new(),
+        causes: vec![Cause::None],
+        notes: Vec::new(),
+        context: Context::Const,
+    };
+    let value = evaluator.eval(expr);
+    // Causes index this evaluator's arena, which is about to go away.
+    let value = if value.is_missing() {
+        Value::MISSING
+    } else {
+        value
+    };
+    (value, evaluator.notes)
+}
+
+/// Where the evaluator stands, for notes.
+#[derive(Clone, Copy)]
+enum Context<'a> {
+    Const,
+    Let(&'a str),
+    Score(&'a str),
+    Component(&'a str, &'a str),
+    Rule(&'a str),
+}
+
+enum Cause {
+    None,
+    /// A rendered input path or table entry (`supplier.ecovadis`, `cpi["XX"]`).
+    Path(Box<str>),
+    Union(MissingCause, MissingCause),
+}
+
+/// A bound quantifier or comprehension variable. The place of an element of an input list is
+/// kept as the list expression and the index, and rendered only if needed.
+struct Frame<'a> {
+    value: Value,
+    list: Option<&'a Expr>,
+    index: usize,
+}
+
+/// A condition's value: `Err` carries the cause when it is missing.
+type Truth = Result<bool, MissingCause>;
+
+struct Evaluator<'a> {
+    input_name: &'a str,
+    input_type: Option<&'a Arc<RecordType>>,
+    input: &'a Value,
+    lets: &'a [LetDef],
+    tables: &'a [TableDef],
+    data: &'a [Option<Arc<TableEntries>>],
+    today: Option<Date>,
+    slots: Vec<Value>,
+    locals: Vec<Frame<'a>>,
+    causes: Vec<Cause>,
+    notes: Vec<String>,
+    context: Context<'a>,
+}
+
+impl<'a> Evaluator<'a> {
+    fn run(&mut self, program: &'a Program) -> Report {
+        let mut components: Vec<Vec<ComponentReport>> = vec![Vec::new(); program.scores.len()];
+        for slot in &program.eval_order {
+            let index = slot.0 as usize;
+            let value = if let Some(def) = program.lets.get(index) {
+                self.context = Context::Let(&def.name);
+                self.eval(&def.expr)
+            } else if let Some(score) = index
+                .checked_sub(program.lets.len())
+                .and_then(|i| program.scores.get(i))
+            {
+                let (value, reports) = self.score(score);
+                if let Some(slot) = components.get_mut(index - program.lets.len()) {
+                    *slot = reports;
+                }
+                value
+            } else {
+                continue;
+            };
+            if let Some(slot) = self.slots.get_mut(index) {
+                *slot = value;
+            }
+        }
+
+        let mut rules = Vec::with_capacity(program.rules.len());
+        for rule in &program.rules {
+            self.context = Context::Rule(&rule.name);
+            let truth = match &rule.when {
+                Some(when) => self.truth(when),
+                None => Ok(true),
+            };
+            let outcome = match truth {
+                Ok(true) => self.truth(&rule.condition),
+                other => other.map(|_| false),
+            };
+            let mut report = RuleReport {
+                name: rule.name.clone(),
+                title: rule.title.clone(),
+                outcome: Outcome::Passed,
+                verdict: None,
+                message: None,
+                missing: Vec::new(),
+                line: rule.line,
+            };
+            match (truth, outcome) {
+                (Ok(false), _) => report.outcome = Outcome::NotApplicable,
+                (_, Ok(true)) => {}
+                (_, Ok(false)) => {
+                    report.outcome = Outcome::Failed;
+                    report.verdict = Some(rule.verdict);
+                    report.message = Some(self.render(&rule.message));
+                }
+                (_, Err(cause)) => {
+                    report.outcome = Outcome::Missing;
+                    report.missing = self.paths(cause);
+                }
+            }
+            rules.push(report);
+        }
+
+        let failed = |verdict| {
+            rules
+                .iter()
+                .any(|r| r.outcome == Outcome::Failed && r.verdict == Some(verdict))
+        };
+        let decision = if failed(Verdict::Reject) {
+            Decision::Reject
+        } else if rules.iter().any(|r| r.outcome == Outcome::Missing) {
+            Decision::Incomplete
+        } else if failed(Verdict::Review) {
+            Decision::Review
+        } else {
+            Decision::Approve
+        };
+        let mut missing: Vec<String> = rules.iter().flat_map(|r| r.missing.clone()).collect();
+        missing.sort();
+        missing.dedup();
+
+        let scores = program
+            .scores
+            .iter()
+            .zip(components)
+            .enumerate()
+            .map(|(i, (score, components))| ScoreReport {
+                name: score.name.clone(),
+                value: match self.slots.get(program.lets.len() + i) {
+                    Some(Value::Number(n)) => Some(*n),
+                    _ => None,
+                },
+                components,
+            })
+            .collect();
+        let values = program
+            .lets
+            .iter()
+            .zip(&self.slots)
+            .map(|(def, value)| (def.name.clone(), value.clone()))
+            .collect();
+        Report {
+            title: program.title.clone(),
+            version: program.version.clone(),
+            decision,
+            rules,
+            scores,
+            values,
+            value_types: program.lets.iter().map(|def| def.ty.clone()).collect(),
+            missing,
+            notes: std::mem::take(&mut self.notes),
+        }
+    }
+
+    /// A score's value (never renormalised: any missing component makes it missing) and the
+    /// report of its components.
+    fn score(&mut self, score: &'a ScoreDef) -> (Value, Vec<ComponentReport>) {
+        let mut total = Ok(0.0);
+        let mut reports = Vec::with_capacity(score.components.len());
+        for component in &score.components {
+            self.context = Context::Component(&score.name, &component.name);
+            let value = self.eval(&component.expr);
+            let number = match value {
+                Value::Number(n) => Some(n),
+                Value::Missing(cause) => {
+                    total = Err(self.union(total.err().unwrap_or(MissingCause::NONE), cause));
+                    None
+                }
+                _ => None,
+            };
+            let contribution = number.map(|n| n * component.weight);
+            if let (Ok(sum), Some(c)) = (&mut total, contribution) {
+                *sum += c;
+            }
+            reports.push(ComponentReport {
+                name: component.name.clone(),
+                weight: component.weight,
+                value: number,
+                contribution,
+            });
+        }
+        self.context = Context::Score(&score.name);
+        let value = match total {
+            Ok(sum) => self.finite(sum, "arithmetic overflow"),
+            Err(cause) => Value::Missing(cause),
+        };
+        (value, reports)
+    }
+
+    fn eval(&mut self, expr: &'a Expr) -> Value {
+        match self.peek(expr) {
+            Some(Ok(value)) => return value.clone(),
+            Some(Err(absent)) => return self.place_cause(absent),
+            None => {}
+        }
+        match expr {
+            // Places were answered by `peek`.
+            Expr::Input | Expr::Slot(_) | Expr::Local(_) => Value::MISSING,
+            Expr::Const(value) => value.clone(),
+            Expr::Today => self.today.map_or(Value::MISSING, Value::Date),
+            Expr::Field { base, index, .. } => match self.eval(base) {
+                Value::Record(fields) => match fields.get(*index as usize) {
+                    Some(Value::Missing(MissingCause::NONE)) | None => self.place_cause(expr),
+                    Some(value) => value.clone(),
+                },
+                Value::Missing(cause) => Value::Missing(cause),
+                _ => Value::MISSING,
+            },
+            Expr::Lookup { table, key } => {
+                let key = self.eval(key);
+                self.lookup(table.0 as usize, &key)
+            }
+            Expr::List(items) => {
+                let items: Vec<Value> = items.iter().map(|item| self.eval(item)).collect();
+                Value::List(items.into())
+            }
+            Expr::Neg(operand) => match self.eval(operand) {
+                Value::Number(n) => Value::Number(-n),
+                other => Value::Missing(cause_of(&other)),
+            },
+            Expr::Not(operand) => truth_value(self.truth(operand).map(|b| !b)),
+            Expr::Binary(op, left, right) => self.binary(*op, left, right),
+            Expr::IsMissing(operand) => Value::Bool(self.eval(operand).is_missing()),
+            Expr::IsPresent(operand) => Value::Bool(!self.eval(operand).is_missing()),
+            Expr::Coalesce(left, right) => match self.eval(left) {
+                Value::Missing(_) => self.eval(right),
+                value => value,
+            },
+            Expr::Choose { arms, otherwise } => {
+                for (condition, value) in arms {
+                    match self.truth(condition) {
+                        Ok(true) => return self.eval(value),
+                        Ok(false) => {}
+                        Err(cause) => return Value::Missing(cause),
+                    }
+                }
+                self.eval(otherwise)
+            }
+            Expr::Quantifier {
+                kind,
+                depth,
+                list,
+                body,
+            } => truth_value(self.quantifier(*kind, *depth as usize, list, body)),
+            Expr::Comprehension {
+                depth,
+                list,
+                element,
+                filter,
+            } => self.comprehension(*depth as usize, list, element, filter.as_deref()),
+            Expr::Call(builtin, args) => self.call(*builtin, args),
+            Expr::Template(parts) => {
+                let mut cause = None;
+                let mut text = String::new();
+                for part in parts {
+                    match part {
+                        TemplatePart::Text(t) => text.push_str(t),
+                        TemplatePart::Expr(e) => {
+                            let value = self.eval(e);
+                            if let Value::Missing(c) = value {
+                                cause = Some(self.union(cause.unwrap_or(c), c));
+                            } else {
+                                let ty = self.type_of(e);
+                                report::render_text(&mut text, &value, ty.as_ref());
+                            }
+                        }
+                    }
+                }
+                match cause {
+                    Some(cause) => Value::Missing(cause),
+                    None => Value::Text(text.into()),
+                }
+            }
+        }
+    }
+
+    /// Reads a place (the input, a slot, a variable, or fields of those) without cloning the
+    /// records on the way. `Err` names the shallowest part that is absent, for its path.
+    fn peek(&self, expr: &'a Expr) -> Option<Result<&Value, &'a Expr>> {
+        match expr {
+            Expr::Input => Some(Ok(self.input)),
+            Expr::Slot(slot) => Some(Ok(self.slots.get(slot.0 as usize)?)),
+            Expr::Local(depth) => {
+                let value = &self.locals.get(*depth as usize)?.value;
+                Some(if value == &Value::MISSING {
+                    Err(expr)
+                } else {
+                    Ok(value)
+                })
+            }
+            Expr::Field { base, index, .. } => Some(match self.peek(base)? {
+                Ok(Value::Record(fields)) => match fields.get(*index as usize) {
+                    Some(Value::Missing(MissingCause::NONE)) | None => Err(expr),
+                    Some(value) => Ok(value),
+                },
+                Ok(missing @ Value::Missing(_)) => Ok(missing),
+                Ok(_) => Ok(&Value::MISSING),
+                Err(absent) => Err(absent),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Like `eval`, but absent elements of an input list get their paths (`supplier.scores[1]`)
+    /// for operators that read the elements without binding them to a variable.
+    fn eval_list_elements(&mut self, expr: &'a Expr) -> Value {
+        let value = self.eval(expr);
+        let Value::List(items) = &value else {
+            return value;
+        };
+        if !items.contains(&Value::MISSING) {
+            return value;
+        }
+        let mut place = String::new();
+        if !self.write_place(expr, &mut place) {
+            return value;
+        }
+        let items: Vec<Value> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::Missing(MissingCause::NONE) => {
+                    let path = format!("{place}[{i}]");
+                    Value::Missing(self.cause(Cause::Path(path.into())))
+                }
+                item => item.clone(),
+            })
+            .collect();
+        Value::List(items.into())
+    }
+
+    /// Missing, caused by the absence of the place `expr` names (`Value::MISSING` when it names
+    /// no input place).
+    fn place_cause(&mut self, expr: &'a Expr) -> Value {
+        let mut path = String::new();
+        if self.write_place(expr, &mut path) {
+            Value::Missing(self.cause(Cause::Path(path.into())))
+        } else {
+            Value::MISSING
+        }
+    }
+
+    fn write_place(&self, expr: &'a Expr, out: &mut String) -> bool {
+        match expr {
+            Expr::Input => {
+                out.push_str(self.input_name);
+                true
+            }
+            Expr::Field { base, name, .. } => {
+                let ok = self.write_place(base, out);
+                out.push('.');
+                out.push_str(name);
+                ok
+            }
+            Expr::Local(depth) => match self.locals.get(*depth as usize) {
+                Some(Frame {
+                    list: Some(list),
+                    index,
+                    ..
+                }) => {
+                    let ok = self.write_place(list, out);
+                    out.push('[');
+                    out.push_str(&index.to_string());
+                    out.push(']');
+                    ok
+                }
+                _ => false,
+            },
+            Expr::Slot(slot) => self
+                .lets
+                .get(slot.0 as usize)
+                .is_some_and(|def| self.write_place(&def.expr, out)),
+            _ => false,
+        }
+    }
+
+    fn cause(&mut self, cause: Cause) -> MissingCause {
+        self.causes.push(cause);
+        MissingCause(u32::try_from(self.causes.len() - 1).unwrap_or(0))
+    }
+
+    fn union(&mut self, a: MissingCause, b: MissingCause) -> MissingCause {
+        if a == MissingCause::NONE || a == b {
+            b
+        } else if b == MissingCause::NONE {
+            a
+        } else {
+            self.cause(Cause::Union(a, b))
+        }
+    }
+
+    /// The sorted, deduplicated paths a cause names.
+    fn paths(&self, cause: MissingCause) -> Vec<String> {
+        let mut paths = Vec::new();
+        // Unions can be as deep as a list is long: walk them without recursion.
+        let mut stack = vec![cause];
+        while let Some(cause) = stack.pop() {
+            match self.causes.get(cause.0 as usize) {
+                Some(Cause::Path(path)) => paths.push(path.to_string()),
+                Some(Cause::Union(a, b)) => stack.extend([*b, *a]),
+                Some(Cause::None) | None => {}
+            }
+        }
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+
+    fn note(&mut self, problem: &str) {
+        let note = match self.context {
+            Context::Const => problem.to_owned(),
+            Context::Let(name) => format!("{problem} in let `{name}`: its value is missing"),
+            Context::Score(name) => format!("{problem} in score `{name}`: its value is missing"),
+            Context::Component(score, component) => format!(
+                "{problem} in score `{score}`, component `{component}`: its value is missing"
+            ),
+            Context::Rule(name) => format!("{problem} in rule `{name}`: the result is missing"),
+        };
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+
+    /// A number, or missing with a note when arithmetic left the finite numbers.
+    fn finite(&mut self, n: f64, problem: &str) -> Value {
+        if n.is_finite() {
+            Value::Number(n)
+        } else {
+            self.note(problem);
+            Value::MISSING
+        }
+    }
+
+    fn truth(&mut self, expr: &'a Expr) -> Truth {
+        match self.eval(expr) {
+            Value::Bool(b) => Ok(b),
+            Value::Missing(cause) => Err(cause),
+            _ => Err(MissingCause::NONE),
+        }
+    }
+
+    fn lookup(&mut self, table: usize, key: &Value) -> Value {
+        if let Value::Missing(cause) = key {
+            return Value::Missing(*cause);
+        }
+        let Some(def) = self.tables.get(table) else {
+            return Value::MISSING;
+        };
+        let entries = def
+            .entries
+            .as_ref()
+            .or_else(|| self.data.get(table).and_then(|d| d.as_deref()));
+        let found = Key::from_value(key).and_then(|k| entries?.get(&k));
+        match found {
+            Some(value) if !value.is_missing() => value.clone(),
+            _ => {
+                let mut path = def.name.clone();
+                path.push('[');
+                match key {
+                    Value::Text(t) => report::write_str(&mut path, t),
+                    other => report::render_text(&mut path, other, None),
+                }
+                path.push(']');
+                Value::Missing(self.cause(Cause::Path(path.into())))
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Value {
+        match op {
+            BinOp::And | BinOp::Or => {
+                let decisive = op == BinOp::Or;
+                let left = match self.truth(left) {
+                    Ok(b) if b == decisive => return Value::Bool(b),
+                    other => other,
+                };
+                // The left side is the neutral value or missing: the right side decides or
+                // completes the causes.
+                match (left, self.truth(right)) {
+                    (_, Ok(b)) if b == decisive => Value::Bool(b),
+                    (Ok(_), right) => truth_value(right),
+                    (Err(a), Err(b)) => Value::Missing(self.union(a, b)),
+                    (Err(a), Ok(_)) => Value::Missing(a),
+                }
+            }
+            _ => {
+                let left = self.eval_list_elements(left);
+                let right = self.eval_list_elements(right);
+                self.strict(op, &left, &right)
+            }
+        }
+    }
+
+    /// Operators that read both operands.
+    fn strict(&mut self, op: BinOp, left: &Value, right: &Value) -> Value {
+        match op {
+            BinOp::Eq => truth_value(self.equal(left, right)),
+            BinOp::Ne => truth_value(self.equal(left, right).map(|b| !b)),
+            BinOp::In => truth_value(self.member(left, right)),
+            BinOp::NotIn => truth_value(self.member(left, right).map(|b| !b)),
+            BinOp::ListContains => truth_value(self.member(right, left)),
+            BinOp::ListContainsAny | BinOp::ListContainsAll => {
+                let all = op == BinOp::ListContainsAll;
+                truth_value(self.each(left, right, all, |this, l, m| this.member(m, l)))
+            }
+            BinOp::TextContainsAny | BinOp::TextContainsAll => {
+                let all = op == BinOp::TextContainsAll;
+                truth_value(self.each(left, right, all, |this, t, s| {
+                    this.texts(t, s).map(|(t, s)| t.contains(s))
+                }))
+            }
+            _ => {
+                if left.is_missing() || right.is_missing() {
+                    return Value::Missing(self.union(cause_of(left), cause_of(right)));
+                }
+                self.present(op, left, right)
+            }
+        }
+    }
+
+    /// A strict operator on two present operands.
+    fn present(&mut self, op: BinOp, left: &Value, right: &Value) -> Value {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let order = |accept: &[std::cmp::Ordering]| {
+            ops::compare(left, right).map_or(Value::MISSING, |o| Value::Bool(accept.contains(&o)))
+        };
+        match (op, left, right) {
+            (BinOp::Lt, ..) => order(&[Less]),
+            (BinOp::Le, ..) => order(&[Less, Equal]),
+            (BinOp::Gt, ..) => order(&[Greater]),
+            (BinOp::Ge, ..) => order(&[Greater, Equal]),
+            (BinOp::TextContains, Value::Text(t), Value::Text(s)) => Value::Bool(t.contains(&**s)),
+            (BinOp::Concat, Value::Text(a), Value::Text(b)) => {
+                let mut text = String::with_capacity(a.len() + b.len());
+                text.push_str(a);
+                text.push_str(b);
+                Value::Text(text.into())
+            }
+            (BinOp::DatePlus | BinOp::DateMinus, Value::Date(d), Value::Duration(span)) => {
+                let sign = if op == BinOp::DatePlus { 1 } else { -1 };
+                match d.shift(*span, sign) {
+                    Some(date) => Value::Date(date),
+                    None => {
+                        self.note("date out of range");
+                        Value::MISSING
+                    }
+                }
+            }
+            (BinOp::Div | BinOp::Rem, Value::Number(_), Value::Number(b)) if *b == 0.0 => {
+                self.note(if op == BinOp::Div {
+                    "division by zero"
+                } else {
+                    "remainder of division by zero"
+                });
+                Value::MISSING
+            }
+            (_, Value::Number(a), Value::Number(b)) => {
+                let n = match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    BinOp::Div => a / b,
+                    BinOp::Rem => a % b,
+                    _ => return Value::MISSING,
+                };
+                self.finite(n, "arithmetic overflow")
+            }
+            _ => Value::MISSING,
+        }
+    }
+
+    fn texts<'v>(
+        &mut self,
+        t: &'v Value,
+        s: &'v Value,
+    ) -> Result<(&'v str, &'v str), MissingCause> {
+        match (t, s) {
+            (Value::Text(t), Value::Text(s)) => Ok((t, s)),
+            _ => Err(self.union(cause_of(t), cause_of(s))),
+        }
+    }
+
+    /// Structural equality; a missing part anywhere in either side makes it unknown.
+    fn equal(&mut self, left: &Value, right: &Value) -> Truth {
+        let mut cause = None;
+        self.collect_missing(left, &mut cause);
+        self.collect_missing(right, &mut cause);
+        match cause {
+            Some(cause) => Err(cause),
+            None => Ok(ops::equal(left, right)),
+        }
+    }
+
+    fn collect_missing(&mut self, value: &Value, cause: &mut Option<MissingCause>) {
+        match value {
+            Value::Missing(c) => *cause = Some(self.union(cause.unwrap_or(*c), *c)),
+            Value::List(items) | Value::Record(items) => {
+                for item in items.iter() {
+                    self.collect_missing(item, cause);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `x in list`: Kleene "any element equals x".
+    fn member(&mut self, x: &Value, list: &Value) -> Truth {
+        match list {
+            Value::List(items) if !x.is_missing() => {
+                self.kleene(items.iter(), false, |this, item| this.equal(item, x))
+            }
+            _ => Err(self.union(cause_of(x), cause_of(list))),
+        }
+    }
+
+    /// Kleene any (or all) of `test(container, m)` over the list `members`.
+    fn each(
+        &mut self,
+        container: &Value,
+        members: &Value,
+        all: bool,
+        mut test: impl FnMut(&mut Self, &Value, &Value) -> Truth,
+    ) -> Truth {
+        let Value::List(items) = members else {
+            return Err(self.union(cause_of(container), cause_of(members)));
+        };
+        if let Value::Missing(cause) = container {
+            return Err(*cause);
+        }
+        self.kleene(items.iter(), all, |this, m| test(this, container, m))
+    }
+
+    /// Kleene `all` (when `all`) or `any` over the truths of `items`: the first decisive truth
+    /// wins; otherwise any missing makes it missing, with the causes of all missing items.
+    fn kleene<T>(
+        &mut self,
+        items: impl Iterator<Item = T>,
+        all: bool,
+        mut test: impl FnMut(&mut Self, T) -> Truth,
+    ) -> Truth {
+        let mut cause = None;
+        for item in items {
+            match test(self, item) {
+                Ok(b) if b != all => return Ok(b),
+                Ok(_) => {}
+                Err(c) => cause = Some(self.union(cause.unwrap_or(c), c)),
+            }
+        }
+        cause.map_or(Ok(all), Err)
+    }
+
+    /// Binds `Local(depth)` to each element of `list` in turn.
+    fn bind(&mut self, depth: usize, list: &'a Expr, index: usize, value: Value) {
+        while self.locals.len() <= depth {
+            self.locals.push(Frame {
+                value: Value::MISSING,
+                list: None,
+                index: 0,
+            });
+        }
+        if let Some(frame) = self.locals.get_mut(depth) {
+            *frame = Frame {
+                value,
+                list: Some(list),
+                index,
+            };
+        }
+    }
+
+    fn quantifier(
+        &mut self,
+        kind: QuantifierKind,
+        depth: usize,
+        list: &'a Expr,
+        body: &'a Expr,
+    ) -> Truth {
+        let items = match self.eval(list) {
+            Value::List(items) => items,
+            other => return Err(cause_of(&other)),
+        };
+        let all = kind == QuantifierKind::All;
+        let any = self.kleene(items.iter().enumerate(), all, |this, (i, item)| {
+            this.bind(depth, list, i, item.clone());
+            this.truth(body)
+        });
+        if kind == QuantifierKind::None {
+            any.map(|b| !b)
+        } else {
+            any
+        }
+    }
+
+    fn comprehension(
+        &mut self,
+        depth: usize,
+        list: &'a Expr,
+        element: &'a Expr,
+        filter: Option<&'a Expr>,
+    ) -> Value {
+        let items = match self.eval(list) {
+            Value::List(items) => items,
+            other => return Value::Missing(cause_of(&other)),
+        };
+        let mut out = Vec::new();
+        let mut cause = None;
+        for (i, item) in items.iter().enumerate() {
+            self.bind(depth, list, i, item.clone());
+            let keep = match filter {
+                Some(filter) => self.truth(filter),
+                None => Ok(true),
+            };
+            let value = match keep {
+                Ok(false) => continue,
+                Ok(true) => self.eval(element),
+                Err(c) => Value::Missing(c),
+            };
+            match value {
+                Value::Missing(c) => cause = Some(self.union(cause.unwrap_or(c), c)),
+                value if cause.is_none() => out.push(value),
+                _ => {}
+            }
+        }
+        match cause {
+            Some(cause) => Value::Missing(cause),
+            None => Value::List(out.into()),
+        }
+    }
+
+    fn call(&mut self, builtin: Builtin, args: &'a [Expr]) -> Value {
+        let mut values = args.iter().map(|arg| self.eval_list_elements(arg));
+        let first = values.next().unwrap_or(Value::MISSING);
+        let second = values.next();
+        drop(values);
+        let mut cause = cause_of(&first);
+        if let Some(second) = &second {
+            cause = self.union(cause, cause_of(second));
+        }
+        if let Value::List(items) = &first {
+            let mut inner = None;
+            for item in items.iter() {
+                if let Value::Missing(c) = item {
+                    inner = Some(self.union(inner.unwrap_or(*c), *c));
+                }
+            }
+            if let Some(inner) = inner {
+                return Value::Missing(self.union(cause, inner));
+            }
+        }
+        if first.is_missing() || second.as_ref().is_some_and(Value::is_missing) {
+            return Value::Missing(cause);
+        }
+        self.builtin(builtin, &first, second.as_ref())
+    }
+
+    /// A builtin on present arguments (lists without missing elements).
+    fn builtin(&mut self, builtin: Builtin, first: &Value, second: Option<&Value>) -> Value {
+        let items: &[Value] = match first {
+            Value::List(items) => items,
+            _ => &[],
+        };
+        let numbers = || items.iter().filter_map(number);
+        match (builtin, first, second) {
+            (Builtin::Count, ..) => Value::Number(items.len() as f64),
+            (Builtin::Sum, ..) => {
+                let sum = numbers().sum();
+                self.finite(sum, "arithmetic overflow")
+            }
+            (Builtin::Avg, ..) if items.is_empty() => Value::MISSING,
+            (Builtin::Avg, ..) => {
+                let sum: f64 = numbers().sum();
+                self.finite(sum / items.len() as f64, "arithmetic overflow")
+            }
+            (Builtin::Min | Builtin::Max, ..) => {
+                let want = if builtin == Builtin::Min {
+                    std::cmp::Ordering::Less
+                } else {
+                    std::cmp::Ordering::Greater
+                };
+                items
+                    .iter()
+                    .reduce(|best, item| {
+                        if ops::compare(item, best) == Some(want) {
+                            item
+                        } else {
+                            best
+                        }
+                    })
+                    .cloned()
+                    .unwrap_or(Value::MISSING)
+            }
+            (Builtin::Len, Value::Text(t), _) => Value::Number(t.chars().count() as f64),
+            (Builtin::Lower, Value::Text(t), _) => Value::Text(t.to_lowercase().into()),
+            (Builtin::Upper, Value::Text(t), _) => Value::Text(t.to_uppercase().into()),
+            (Builtin::Trim, Value::Text(t), _) => Value::Text(t.trim().into()),
+            (Builtin::StartsWith, Value::Text(t), Some(Value::Text(p))) => {
+                Value::Bool(t.starts_with(&**p))
+            }
+            (Builtin::EndsWith, Value::Text(t), Some(Value::Text(p))) => {
+                Value::Bool(t.ends_with(&**p))
+            }
+            (Builtin::Round, Value::Number(n), Some(Value::Number(digits))) => {
+                if digits.fract() != 0.0 || digits.abs() > 15.0 {
+                    self.note("invalid `round` digits (not a whole number from -15 to 15)");
+                    return Value::MISSING;
+                }
+                let rounded = ops::round(*n, *digits as i32);
+                self.finite(rounded, "arithmetic overflow")
+            }
+            (Builtin::Abs, Value::Number(n), _) => Value::Number(n.abs()),
+            (Builtin::DaysBetween, Value::Date(a), Some(Value::Date(b))) => {
+                Value::Number(f64::from(b.0) - f64::from(a.0))
+            }
+            (Builtin::Year, Value::Date(d), _) => Value::Number(f64::from(d.year())),
+            _ => Value::MISSING,
+        }
+    }
+
+    /// A rule's message; missing values render as `missing`.
+    fn render(&mut self, parts: &'a [TemplatePart]) -> String {
+        let mut text = String::new();
+        for part in parts {
+            match part {
+                TemplatePart::Text(t) => text.push_str(t),
+                TemplatePart::Expr(e) => {
+                    let value = self.eval(e);
+                    let ty = self.type_of(e);
+                    report::render_text(&mut text, &value, ty.as_ref());
+                }
+            }
+        }
+        text
+    }
+
+    /// The static type of a place, which names record fields when a message renders a
+    /// record; `None` where the evaluator cannot tell.
+    fn type_of(&self, expr: &'a Expr) -> Option<Type> {
+        match expr {
+            Expr::Input => self.input_type.cloned().map(Type::Record),
+            Expr::Slot(slot) => self.lets.get(slot.0 as usize).map(|def| def.ty.clone()),
+            Expr::Local(depth) => {
+                let list = self.locals.get(*depth as usize)?.list?;
+                self.type_of(list)?.list_element().cloned()
+            }
+            Expr::Field { base, index, .. } => match self.type_of(base)?.required() {
+                Type::Record(record) => record.fields.get(*index as usize).map(|f| f.ty.clone()),
+                _ => None,
+            },
+            Expr::Lookup { table, .. } => self
+                .tables
+                .get(table.0 as usize)
+                .map(|t| t.value_type.clone()),
+            Expr::Coalesce(left, _) => self.type_of(left),
+            _ => None,
+        }
+    }
+}
+
+fn truth_value(truth: Truth) -> Value {
+    match truth {
+        Ok(b) => Value::Bool(b),
+        Err(cause) => Value::Missing(cause),
+    }
+}
+
+/// The cause of a missing value; `NONE` (no path) for an ill-typed operand, which the checker
+/// rules out.
+fn cause_of(value: &Value) -> MissingCause {
+    match value {
+        Value::Missing(cause) => *cause,
+        _ => MissingCause::NONE,
+    }
+}
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => Some(*n),
+        _ => None,
+    }
+}

@@ -1,0 +1,1137 @@
+//! Turns pest pairs into the AST, checking what the grammar leaves open: reserved escapes,
+//! impossible dates, weights, chained comparisons and the depth of expressions.
+//!
+//! Every sub-part is built even after an earlier one failed, so that one item reports all of
+//! its errors; an item with an error is left out of the tree.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::{MAX_EXPR_DEPTH, Rule};
+use crate::ast::*;
+use crate::date::{Date, days_in_month};
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+
+/// An error that has already been recorded as a diagnostic.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Reported;
+
+type Build<T> = Result<T, Reported>;
+
+/// An expression under construction.
+struct Built {
+    expr: Expr,
+    /// Height of the tree, checked against `MAX_EXPR_DEPTH`.
+    depth: usize,
+    shape: Shape,
+    /// The span including surrounding parentheses.
+    outer: Span,
+}
+
+/// What matters about the top of an expression for the operators around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Plain,
+    /// A bare level-6 operator: comparisons do not chain.
+    Comparison,
+    /// A bare `match`: a level-1 construct, not an operand.
+    Match,
+}
+
+/// What an operator or operand of a flat expression holds, built before the Pratt pass so
+/// that the pass never recurses into nested expressions.
+enum Part {
+    Operand(Built),
+    If(Built, Built),
+    Quantifier(Quantifier, Ident, Built),
+    Index(Built),
+    Field(Ident),
+}
+
+pub(super) struct Builder {
+    /// Where the text handed to pest starts in `source`.
+    offset: std::cell::Cell<usize>,
+    diagnostics: RefCell<Vec<Diagnostic>>,
+    pratt: PrattParser<Rule>,
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        let pratt = PrattParser::new()
+            .op(Op::prefix(Rule::if_prefix) | Op::prefix(Rule::quantifier_prefix))
+            .op(Op::infix(Rule::op_coalesce, Assoc::Left))
+            .op(Op::infix(Rule::op_or, Assoc::Left))
+            .op(Op::infix(Rule::op_and, Assoc::Left))
+            .op(Op::prefix(Rule::op_not))
+            .op(Op::infix(Rule::op_eq, Assoc::Left)
+                | Op::infix(Rule::op_ne, Assoc::Left)
+                | Op::infix(Rule::op_lt, Assoc::Left)
+                | Op::infix(Rule::op_le, Assoc::Left)
+                | Op::infix(Rule::op_gt, Assoc::Left)
+                | Op::infix(Rule::op_ge, Assoc::Left)
+                | Op::infix(Rule::op_in, Assoc::Left)
+                | Op::infix(Rule::op_not_in, Assoc::Left)
+                | Op::infix(Rule::op_contains, Assoc::Left)
+                | Op::infix(Rule::op_contains_any, Assoc::Left)
+                | Op::infix(Rule::op_contains_all, Assoc::Left)
+                | Op::postfix(Rule::op_is_missing)
+                | Op::postfix(Rule::op_is_present))
+            .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left)
+                | Op::infix(Rule::op_div, Assoc::Left)
+                | Op::infix(Rule::op_rem, Assoc::Left))
+            .op(Op::prefix(Rule::op_neg))
+            .op(Op::postfix(Rule::field_access) | Op::postfix(Rule::index_access));
+        Builder {
+            offset: std::cell::Cell::new(0),
+            diagnostics: RefCell::new(Vec::new()),
+            pratt,
+        }
+    }
+
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics.into_inner()
+    }
+
+    fn report(&self, diagnostic: Diagnostic) -> Reported {
+        self.diagnostics.borrow_mut().push(diagnostic);
+        Reported
+    }
+
+    fn span(&self, span: pest::Span<'_>) -> Span {
+        let offset = self.offset.get();
+        Span::new(offset + span.start(), offset + span.end())
+    }
+
+    /// The grammar guarantees the shape of every pair; this is the way out if it does not.
+    fn internal(&self, pair: &Pair<'_, Rule>) -> Reported {
+        self.report(
+            Diagnostic::error(
+                "E0099",
+                self.span(pair.as_span()),
+                format!("internal parser error at {:?}", pair.as_rule()),
+            )
+            .with_help("please report this policy to the Procura maintainers"),
+        )
+    }
+
+    fn child<'i>(&self, parent: &Pair<'i, Rule>, rule: Rule) -> Build<Pair<'i, Rule>> {
+        parent
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() == rule)
+            .ok_or_else(|| self.internal(parent))
+    }
+
+    fn children<'i>(&self, parent: &Pair<'i, Rule>, rule: Rule) -> Vec<Pair<'i, Rule>> {
+        parent
+            .clone()
+            .into_inner()
+            .filter(|p| p.as_rule() == rule)
+            .collect()
+    }
+
+    fn optional<'i>(&self, parent: &Pair<'i, Rule>, rule: Rule) -> Option<Pair<'i, Rule>> {
+        parent.clone().into_inner().find(|p| p.as_rule() == rule)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Items
+
+    /// Builds one item parsed from the text at `offset`.
+    pub fn item(&self, pair: Pair<'_, Rule>, offset: usize) -> Build<Item> {
+        self.offset.set(offset);
+        let span = self.span(pair.as_span());
+        Ok(match pair.as_rule() {
+            Rule::policy_item => {
+                let strings = self.children(&pair, Rule::string);
+                let title = strings.first().map(|s| self.str_lit(s, "a title"));
+                let version = strings.get(1).map(|s| self.str_lit(s, "a version"));
+                Item::Policy(PolicyMeta {
+                    title: title.ok_or_else(|| self.internal(&pair))??,
+                    version: version.transpose()?,
+                    span,
+                })
+            }
+            Rule::input_item => {
+                let name = self.name(&pair);
+                let fields = self.fields(&pair);
+                Item::Input(InputDecl {
+                    name: name?,
+                    fields: fields?,
+                    span,
+                })
+            }
+            Rule::type_item => {
+                let name = self.name(&pair);
+                let ty = self.child(&pair, Rule::type_expr).and_then(|t| self.ty(&t));
+                Item::Type(TypeDecl {
+                    name: name?,
+                    ty: ty?,
+                    span,
+                })
+            }
+            Rule::const_item => {
+                let (name, value) = self.named_value(&pair);
+                Item::Const(ConstDecl {
+                    name: name?,
+                    value: value?,
+                    span,
+                })
+            }
+            Rule::let_item => {
+                let (name, value) = self.named_value(&pair);
+                Item::Let(LetDecl {
+                    name: name?,
+                    value: value?,
+                    span,
+                })
+            }
+            Rule::table_item => self.table(&pair, span)?,
+            Rule::score_item => self.score(&pair, span)?,
+            Rule::rule_item => self.rule(&pair, span)?,
+            Rule::example_item => self.example(&pair, span)?,
+            _ => return Err(self.internal(&pair)),
+        })
+    }
+
+    fn name(&self, parent: &Pair<'_, Rule>) -> Build<Ident> {
+        self.child(parent, Rule::name).map(|p| self.ident(&p))
+    }
+
+    fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(pair.as_span()),
+        }
+    }
+
+    fn named_value(&self, pair: &Pair<'_, Rule>) -> (Build<Ident>, Build<Expr>) {
+        let name = self.name(pair);
+        let value = self.child(pair, Rule::expr).and_then(|e| self.expr(&e));
+        (name, value)
+    }
+
+    fn fields(&self, parent: &Pair<'_, Rule>) -> Build<Vec<FieldDecl>> {
+        all(self
+            .children(parent, Rule::field_decl)
+            .iter()
+            .map(|field| {
+                let name = self.name(field);
+                let ty = self.child(field, Rule::type_expr).and_then(|t| self.ty(&t));
+                Ok(FieldDecl {
+                    name: name?,
+                    ty: ty?,
+                })
+            })
+            .collect())
+    }
+
+    fn table(&self, pair: &Pair<'_, Rule>, span: Span) -> Build<Item> {
+        let name = self.name(pair);
+        let types: Vec<Build<TypeExpr>> = self
+            .children(pair, Rule::type_expr)
+            .iter()
+            .map(|t| self.ty(t))
+            .collect();
+        let rows = self.optional(pair, Rule::table_body).map(|body| {
+            all(self
+                .children(&body, Rule::table_row)
+                .iter()
+                .map(|row| {
+                    let parts: Vec<Build<Expr>> = self
+                        .children(row, Rule::expr)
+                        .iter()
+                        .map(|e| self.expr(e))
+                        .collect();
+                    let mut parts = parts.into_iter();
+                    let key = parts.next().ok_or_else(|| self.internal(row))?;
+                    let value = parts.next().ok_or_else(|| self.internal(row))?;
+                    Ok(TableRow {
+                        key: key?,
+                        value: value?,
+                        span: self.span(row.as_span()),
+                    })
+                })
+                .collect())
+        });
+        let mut types = types.into_iter();
+        let key_ty = types.next().ok_or_else(|| self.internal(pair))?;
+        let value_ty = types.next().ok_or_else(|| self.internal(pair))?;
+        Ok(Item::Table(TableDecl {
+            name: name?,
+            key_ty: key_ty?,
+            value_ty: value_ty?,
+            rows: rows.transpose()?,
+            span,
+        }))
+    }
+
+    fn score(&self, pair: &Pair<'_, Rule>, span: Span) -> Build<Item> {
+        let name = self.name(pair);
+        let title = self
+            .optional(pair, Rule::string)
+            .map(|s| self.str_lit(&s, "a title"));
+        let components = all(self
+            .children(pair, Rule::score_component)
+            .iter()
+            .map(|component| {
+                let name = self.name(component);
+                let weight = self.child(component, Rule::weight);
+                let weight_hundredths = weight.clone().and_then(|w| self.weight(&w));
+                let value = self
+                    .child(component, Rule::expr)
+                    .and_then(|e| self.expr(&e));
+                Ok(ScoreComponent {
+                    name: name?,
+                    weight_hundredths: weight_hundredths?,
+                    weight_span: self.span(weight?.as_span()),
+                    value: value?,
+                    span: self.span(component.as_span()),
+                })
+            })
+            .collect());
+        Ok(Item::Score(ScoreDecl {
+            name: name?,
+            title: title.transpose()?,
+            components: components?,
+            span,
+        }))
+    }
+
+    /// `12.5%` is 1250 hundredths of a percent; more than two decimals cannot be exact.
+    fn weight(&self, pair: &Pair<'_, Rule>) -> Build<u64> {
+        let text = pair.as_str().trim_end_matches('%');
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let span = self.span(pair.as_span());
+        if fraction.len() > 2 {
+            return Err(self.report(
+                Diagnostic::error(
+                    "E0009",
+                    span,
+                    format!("the weight `{}` has more than two decimals", pair.as_str()),
+                )
+                .with_help("weights are exact to a hundredth of a percent, such as `12.25%`"),
+            ));
+        }
+        let hundredths = format!("{whole}{fraction:0<2}");
+        hundredths.parse::<u64>().map_err(|_| {
+            self.report(
+                Diagnostic::error(
+                    "E0010",
+                    span,
+                    format!("the weight `{}` is too large", pair.as_str()),
+                )
+                .with_help("the weights of a score total 100%"),
+            )
+        })
+    }
+
+    fn rule(&self, pair: &Pair<'_, Rule>, span: Span) -> Build<Item> {
+        let name = self.name(pair);
+        let title = self
+            .optional(pair, Rule::string)
+            .map(|s| self.str_lit(&s, "a title"));
+        let when = self
+            .optional(pair, Rule::when_clause)
+            .map(|w| self.child(&w, Rule::expr).and_then(|e| self.expr(&e)));
+        let check = self.child(pair, Rule::rule_check)?;
+        let kind = if self.optional(&check, Rule::kw_forbid).is_some() {
+            RuleKind::Forbid
+        } else {
+            RuleKind::Require
+        };
+        let condition = self.child(&check, Rule::expr).and_then(|e| self.expr(&e));
+        let else_clause = self.child(pair, Rule::else_clause)?;
+        let verdict_pair = self.child(&else_clause, Rule::verdict)?;
+        let verdict = match verdict_pair
+            .clone()
+            .into_inner()
+            .next()
+            .map(|p| p.as_rule())
+        {
+            Some(Rule::kw_reject) => Verdict::Reject,
+            Some(Rule::kw_review) => Verdict::Review,
+            Some(Rule::kw_warn) => Verdict::Warn,
+            _ => return Err(self.internal(&verdict_pair)),
+        };
+        let message = self
+            .child(&else_clause, Rule::string)
+            .and_then(|s| self.template(&s));
+        Ok(Item::Rule(RuleDecl {
+            name: name?,
+            title: title.transpose()?,
+            when: when.transpose()?,
+            kind,
+            condition: condition?,
+            verdict,
+            verdict_span: self.span(verdict_pair.as_span()),
+            message: message?.0,
+            span,
+        }))
+    }
+
+    fn example(&self, pair: &Pair<'_, Rule>, span: Span) -> Build<Item> {
+        let title = self
+            .child(pair, Rule::string)
+            .and_then(|s| self.str_lit(&s, "a title"));
+        let json =
+            |clause: &Pair<'_, Rule>| self.child(clause, Rule::json_object).map(|j| self.json(&j));
+        let given = self.child(pair, Rule::given_clause).and_then(|c| json(&c));
+        let data = self.optional(pair, Rule::data_clause).map(|c| json(&c));
+        let as_of = self.optional(pair, Rule::as_of_clause).map(|c| {
+            let date = self.child(&c, Rule::date)?;
+            Ok((self.date(&date)?, self.span(date.as_span())))
+        });
+        let expectations = all(self
+            .children(pair, Rule::expectation)
+            .iter()
+            .map(|e| self.expectation(e))
+            .collect());
+        Ok(Item::Example(ExampleDecl {
+            title: title?,
+            given: given?,
+            data: data.transpose()?,
+            as_of: as_of.transpose()?,
+            expectations: expectations?,
+            span,
+        }))
+    }
+
+    fn json(&self, pair: &Pair<'_, Rule>) -> JsonText {
+        JsonText {
+            text: pair.as_str().to_string(),
+            span: self.span(pair.as_span()),
+        }
+    }
+
+    fn expectation(&self, pair: &Pair<'_, Rule>) -> Build<Expectation> {
+        let span = self.span(pair.as_span());
+        let body = pair
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() != Rule::kw_expect)
+            .ok_or_else(|| self.internal(pair))?;
+        let first_word = body.clone().into_inner().next().map(|p| p.as_rule());
+        let kind = match body.as_rule() {
+            Rule::expect_decision => ExpectationKind::Decision(match first_word {
+                Some(Rule::kw_approve) => Decision::Approve,
+                Some(Rule::kw_review) => Decision::Review,
+                Some(Rule::kw_reject) => Decision::Reject,
+                Some(Rule::kw_incomplete) => Decision::Incomplete,
+                _ => return Err(self.internal(&body)),
+            }),
+            Rule::expect_rule => {
+                let outcome = self.child(&body, Rule::outcome)?;
+                let outcome = match outcome.clone().into_inner().next().map(|p| p.as_rule()) {
+                    Some(Rule::kw_passed) => Outcome::Passed,
+                    Some(Rule::kw_failed) => Outcome::Failed,
+                    Some(Rule::kw_missing) => Outcome::Missing,
+                    Some(Rule::kw_not_applicable) => Outcome::NotApplicable,
+                    _ => return Err(self.internal(&outcome)),
+                };
+                ExpectationKind::Rule(self.name(&body)?, outcome)
+            }
+            Rule::expect_score | Rule::expect_value => {
+                let name = self.name(&body)?;
+                let value = self.json(&self.child(&body, Rule::json_value)?);
+                if body.as_rule() == Rule::expect_score {
+                    ExpectationKind::Score(name, value)
+                } else {
+                    ExpectationKind::Value(name, value)
+                }
+            }
+            _ => return Err(self.internal(&body)),
+        };
+        Ok(Expectation { kind, span })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Types
+
+    fn ty(&self, pair: &Pair<'_, Rule>) -> Build<TypeExpr> {
+        let span = self.span(pair.as_span());
+        let mut inner = pair.clone().into_inner();
+        let atom = inner.next().ok_or_else(|| self.internal(pair))?;
+        let atom = self.type_atom(&atom);
+        let questions: Vec<Pair<'_, Rule>> = inner.collect();
+        if let Some(second) = questions.get(1) {
+            return Err(self.report(
+                Diagnostic::error("E0017", self.span(second.as_span()), "`?` is repeated")
+                    .with_help("a type is optional or not: write a single `?`"),
+            ));
+        }
+        let atom = atom?;
+        Ok(if questions.is_empty() {
+            atom
+        } else {
+            TypeExpr {
+                kind: TypeExprKind::Optional(Box::new(atom)),
+                span,
+            }
+        })
+    }
+
+    fn type_atom(&self, pair: &Pair<'_, Rule>) -> Build<TypeExpr> {
+        let span = self.span(pair.as_span());
+        let kind = match pair.as_rule() {
+            Rule::name => TypeExprKind::Named(self.ident(pair)),
+            Rule::type_union => TypeExprKind::Union(all(self
+                .children(pair, Rule::string)
+                .iter()
+                .map(|s| self.str_lit(s, "a type"))
+                .collect())?),
+            Rule::type_list => {
+                TypeExprKind::List(Box::new(self.ty(&self.child(pair, Rule::type_expr)?)?))
+            }
+            Rule::type_record => TypeExprKind::Record(self.fields(pair)?),
+            Rule::type_paren => return self.ty(&self.child(pair, Rule::type_expr)?),
+            _ => return Err(self.internal(pair)),
+        };
+        Ok(TypeExpr { kind, span })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Strings
+
+    /// A string without interpolation.
+    fn str_lit(&self, pair: &Pair<'_, Rule>, what: &str) -> Build<StrLit> {
+        let (template, _) = self.template(pair)?;
+        let mut value = String::new();
+        for part in &template.parts {
+            match part {
+                TemplatePart::Text(text) => value.push_str(text),
+                TemplatePart::Expr(expr) => {
+                    return Err(self.report(
+                        Diagnostic::error(
+                            "E0008",
+                            expr.span,
+                            format!("interpolation is not allowed in {what}"),
+                        )
+                        .with_help("write `\\{` and `\\}` for literal braces"),
+                    ));
+                }
+            }
+        }
+        Ok(StrLit {
+            value,
+            span: template.span,
+        })
+    }
+
+    fn template(&self, pair: &Pair<'_, Rule>) -> Build<(Template, usize)> {
+        let mut parts: Vec<Build<TemplatePart>> = Vec::new();
+        let mut depth = 0;
+        for part in pair.clone().into_inner() {
+            let piece = match part.as_rule() {
+                Rule::str_text => Ok(TemplatePart::Text(part.as_str().to_string())),
+                Rule::str_escape => self
+                    .escape(&part)
+                    .map(|c| TemplatePart::Text(c.to_string())),
+                Rule::str_stray => Err(self.report(
+                    Diagnostic::error(
+                        "E0016",
+                        self.span(part.as_span()),
+                        "unmatched `}` in a string",
+                    )
+                    .with_help("write `\\}` for a literal brace"),
+                )),
+                Rule::interpolation => self.child(&part, Rule::expr).and_then(|e| {
+                    let built = self.expr_built(&e)?;
+                    depth = depth.max(built.depth);
+                    Ok(TemplatePart::Expr(built.expr))
+                }),
+                _ => continue,
+            };
+            match (parts.last_mut(), piece) {
+                (Some(Ok(TemplatePart::Text(previous))), Ok(TemplatePart::Text(text))) => {
+                    previous.push_str(&text)
+                }
+                (_, piece) => parts.push(piece),
+            }
+        }
+        let parts = all(parts)?;
+        Ok((
+            Template {
+                parts,
+                span: self.span(pair.as_span()),
+            },
+            depth,
+        ))
+    }
+
+    fn escape(&self, pair: &Pair<'_, Rule>) -> Build<char> {
+        match pair.as_str() {
+            "\\\"" => Ok('"'),
+            "\\\\" => Ok('\\'),
+            "\\n" => Ok('\n'),
+            "\\t" => Ok('\t'),
+            "\\{" => Ok('{'),
+            "\\}" => Ok('}'),
+            other => Err(self.report(
+                Diagnostic::error(
+                    "E0007",
+                    self.span(pair.as_span()),
+                    format!("unknown escape `{other}`"),
+                )
+                .with_help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\{` and `\\}`"),
+            )),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Expressions
+
+    fn expr(&self, pair: &Pair<'_, Rule>) -> Build<Expr> {
+        self.expr_built(pair).map(|b| b.expr)
+    }
+
+    /// An `expr` or `expr_l2`: a flat sequence of operands and operators.
+    fn expr_built(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let sequence: Vec<Pair<'_, Rule>> = pair.clone().into_inner().collect();
+        if !well_formed(&sequence) {
+            // pest's Pratt parser panics on a sequence the grammar should never produce.
+            return Err(self.internal(pair));
+        }
+        let operators = sequence.iter().filter(|p| !is_operand(p.as_rule())).count();
+        if operators > MAX_EXPR_DEPTH {
+            return Err(self.too_deep(self.span(pair.as_span())));
+        }
+        // Parts are built first, in source order, so that the Pratt pass below recurses only
+        // as deep as the operators of this one sequence.
+        let mut parts = BTreeMap::new();
+        for p in &sequence {
+            if let Some(part) = self.part(p) {
+                parts.insert(p.as_span().start(), part);
+            }
+        }
+        let parts = RefCell::new(parts);
+        let take = |p: &Pair<'_, Rule>| -> Build<Part> {
+            parts
+                .borrow_mut()
+                .remove(&p.as_span().start())
+                .unwrap_or_else(|| Err(self.internal(p)))
+        };
+        self.pratt
+            .map_primary(|p| match take(&p)? {
+                Part::Operand(built) => Ok(built),
+                _ => Err(self.internal(&p)),
+            })
+            .map_prefix(|op, operand| {
+                let part = has_part(op.as_rule()).then(|| take(&op)).transpose()?;
+                self.prefix(op, part, operand?)
+            })
+            .map_postfix(|operand, op| {
+                let part = has_part(op.as_rule()).then(|| take(&op)).transpose()?;
+                self.postfix(operand?, op, part)
+            })
+            .map_infix(|lhs, op, rhs| self.infix(lhs?, op, rhs?))
+            .parse(sequence.into_iter())
+    }
+
+    /// The pre-built content of one element of a flat sequence, `None` for plain operators.
+    fn part(&self, pair: &Pair<'_, Rule>) -> Option<Build<Part>> {
+        Some(match pair.as_rule() {
+            Rule::if_prefix => self.if_part(pair),
+            Rule::quantifier_prefix => self.quantifier_part(pair),
+            Rule::index_access => self.index_part(pair),
+            Rule::field_access => self.name(pair).map(Part::Field),
+            rule if is_operand(rule) => self.operand(pair).map(Part::Operand),
+            _ => return None,
+        })
+    }
+
+    fn if_part(&self, pair: &Pair<'_, Rule>) -> Build<Part> {
+        let mut exprs = self.children(pair, Rule::expr).into_iter();
+        match (exprs.next(), exprs.next()) {
+            (Some(condition), Some(then)) => {
+                let condition = self.expr_built(&condition);
+                let then = self.expr_built(&then);
+                Ok(Part::If(condition?, then?))
+            }
+            _ => Err(self.internal(pair)),
+        }
+    }
+
+    fn quantifier_part(&self, pair: &Pair<'_, Rule>) -> Build<Part> {
+        let kind = match pair.clone().into_inner().next().map(|p| p.as_rule()) {
+            Some(Rule::kw_all) => Quantifier::All,
+            Some(Rule::kw_any) => Quantifier::Any,
+            Some(Rule::kw_none) => Quantifier::None,
+            _ => return Err(self.internal(pair)),
+        };
+        let var = self.name(pair);
+        let list = self.list_operand(pair);
+        Ok(Part::Quantifier(kind, var?, list?))
+    }
+
+    fn index_part(&self, pair: &Pair<'_, Rule>) -> Build<Part> {
+        let key = self.expr_built(&self.child(pair, Rule::expr)?)?;
+        Ok(Part::Index(key))
+    }
+
+    /// The list of a quantifier or comprehension.
+    fn list_operand(&self, parent: &Pair<'_, Rule>) -> Build<Built> {
+        let list = self.expr_built(&self.child(parent, Rule::expr_l2)?)?;
+        if list.shape == Shape::Match {
+            return Err(self.bare_match(list.outer));
+        }
+        Ok(list)
+    }
+
+    /// Each kind of operand has a function of its own: this one is on the recursion path of
+    /// nested expressions, and a small frame here is what lets deep nesting fit the stack.
+    fn operand(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        match pair.as_rule() {
+            Rule::paren => self.paren(pair),
+            Rule::string => self.string(pair),
+            Rule::call => self.call(pair),
+            Rule::list => self.list(pair),
+            Rule::match_expr => self.match_expr(pair),
+            _ => self.leaf(pair),
+        }
+    }
+
+    fn leaf(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let span = self.span(pair.as_span());
+        let kind = match pair.as_rule() {
+            Rule::kw_true => ExprKind::Bool(true),
+            Rule::kw_false => ExprKind::Bool(false),
+            Rule::kw_today => ExprKind::Today,
+            Rule::ident => ExprKind::Name(self.ident(pair)),
+            Rule::number => match pair.as_str().replace('_', "").parse::<f64>() {
+                Ok(n) if n.is_finite() => ExprKind::Number(n),
+                _ => return Err(self.too_large(span, pair.as_str())),
+            },
+            Rule::duration => self.duration(pair)?,
+            Rule::date => ExprKind::Date(self.date(pair)?),
+            _ => return Err(self.internal(pair)),
+        };
+        self.node(kind, span, 0)
+    }
+
+    fn duration(&self, pair: &Pair<'_, Rule>) -> Build<ExprKind> {
+        let amount = self.child(pair, Rule::integer)?;
+        let unit = self.child(pair, Rule::unit)?;
+        let unit = match unit.as_str().trim_end_matches('s') {
+            "day" => DurationUnit::Day,
+            "week" => DurationUnit::Week,
+            "month" => DurationUnit::Month,
+            "year" => DurationUnit::Year,
+            _ => return Err(self.internal(&unit)),
+        };
+        match amount.as_str().replace('_', "").parse::<i64>() {
+            Ok(n) => Ok(ExprKind::Duration(n, unit)),
+            Err(_) => Err(self.too_large(self.span(pair.as_span()), amount.as_str())),
+        }
+    }
+
+    fn paren(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let inner = self.expr_built(&self.child(pair, Rule::expr)?)?;
+        Ok(Built {
+            shape: Shape::Plain,
+            outer: self.span(pair.as_span()),
+            ..inner
+        })
+    }
+
+    fn string(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let (template, depth) = self.template(pair)?;
+        self.node(ExprKind::Str(template), self.span(pair.as_span()), depth)
+    }
+
+    fn call(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let name = self.child(pair, Rule::ident).map(|i| self.ident(&i));
+        let (args, depth) = self.exprs(pair)?;
+        self.node(
+            ExprKind::Call(name?, args),
+            self.span(pair.as_span()),
+            depth,
+        )
+    }
+
+    fn match_expr(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let mut arms = Vec::new();
+        let mut failed = false;
+        let mut depth = 0;
+        for arm in self.children(pair, Rule::match_arm) {
+            match self.exprs(&arm) {
+                Ok((exprs, d)) => {
+                    let mut exprs = exprs.into_iter();
+                    match (exprs.next(), exprs.next()) {
+                        (Some(condition), Some(value)) => {
+                            arms.push(MatchArm { condition, value });
+                            depth = depth.max(d);
+                        }
+                        _ => return Err(self.internal(&arm)),
+                    }
+                }
+                Err(Reported) => failed = true,
+            }
+        }
+        let otherwise = match self.optional(pair, Rule::match_else) {
+            Some(e) => Some(self.expr_built(&self.child(&e, Rule::expr)?)?),
+            None => None,
+        };
+        if failed {
+            return Err(Reported);
+        }
+        let depth = depth.max(otherwise.as_ref().map_or(0, |b| b.depth));
+        let kind = ExprKind::Match {
+            arms,
+            otherwise: otherwise.map(|b| Box::new(b.expr)),
+        };
+        Ok(Built {
+            shape: Shape::Match,
+            ..self.node(kind, self.span(pair.as_span()), depth)?
+        })
+    }
+
+    /// `[a, b]` or `[E for x in L if C]`.
+    fn list(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let span = self.span(pair.as_span());
+        let Some(comprehension) = self.optional(pair, Rule::comprehension) else {
+            let (elements, depth) = self.exprs(pair)?;
+            return self.node(ExprKind::List(elements), span, depth);
+        };
+        let element = self
+            .child(pair, Rule::expr)
+            .and_then(|e| self.expr_built(&e));
+        let var = self.name(&comprehension);
+        let list = self.list_operand(&comprehension);
+        let filter = self
+            .optional(&comprehension, Rule::comprehension_if)
+            .map(|f| self.expr_built(&self.child(&f, Rule::expr)?));
+        let (element, var, list, filter) = (element?, var?, list?, filter.transpose()?);
+        let depth = element
+            .depth
+            .max(list.depth)
+            .max(filter.as_ref().map_or(0, |f| f.depth));
+        let kind = ExprKind::Comprehension {
+            element: Box::new(element.expr),
+            var,
+            list: Box::new(list.expr),
+            filter: filter.map(|f| Box::new(f.expr)),
+        };
+        self.node(kind, span, depth)
+    }
+
+    /// The `expr` children of a pair and their greatest depth.
+    fn exprs(&self, pair: &Pair<'_, Rule>) -> Build<(Vec<Expr>, usize)> {
+        let mut exprs = Vec::new();
+        let mut depth = 0;
+        let mut failed = false;
+        for e in pair.clone().into_inner() {
+            if e.as_rule() != Rule::expr {
+                continue;
+            }
+            match self.expr_built(&e) {
+                Ok(built) => {
+                    depth = depth.max(built.depth);
+                    exprs.push(built.expr);
+                }
+                Err(Reported) => failed = true,
+            }
+        }
+        if failed {
+            return Err(Reported);
+        }
+        Ok((exprs, depth))
+    }
+
+    /// A node one level above children of depth `depth`.
+    fn node(&self, kind: ExprKind, span: Span, depth: usize) -> Build<Built> {
+        if depth + 1 > MAX_EXPR_DEPTH {
+            return Err(self.too_deep(span));
+        }
+        Ok(Built {
+            expr: Expr { kind, span },
+            depth: depth + 1,
+            shape: Shape::Plain,
+            outer: span,
+        })
+    }
+
+    fn prefix(&self, op: Pair<'_, Rule>, part: Option<Part>, operand: Built) -> Build<Built> {
+        let span = self.span(op.as_span()).to(operand.outer);
+        let (kind, depth) = match (op.as_rule(), part) {
+            (Rule::if_prefix, Some(Part::If(condition, then))) => (
+                ExprKind::If {
+                    condition: Box::new(condition.expr),
+                    then: Box::new(then.expr),
+                    otherwise: Box::new(operand.expr),
+                },
+                condition.depth.max(then.depth).max(operand.depth),
+            ),
+            (Rule::quantifier_prefix, Some(Part::Quantifier(kind, var, list))) => (
+                ExprKind::Quantifier {
+                    kind,
+                    var,
+                    list: Box::new(list.expr),
+                    body: Box::new(operand.expr),
+                },
+                list.depth.max(operand.depth),
+            ),
+            (Rule::op_not, _) => (
+                ExprKind::Unary(UnaryOp::Not, Box::new(operand.expr)),
+                operand.depth,
+            ),
+            (Rule::op_neg, _) => (
+                ExprKind::Unary(UnaryOp::Neg, Box::new(operand.expr)),
+                operand.depth,
+            ),
+            _ => return Err(self.internal(&op)),
+        };
+        self.node(kind, span, depth)
+    }
+
+    fn postfix(&self, operand: Built, op: Pair<'_, Rule>, part: Option<Part>) -> Build<Built> {
+        let op_span = self.span(op.as_span());
+        if operand.shape == Shape::Match {
+            return Err(self.bare_match(operand.outer));
+        }
+        let span = operand.outer.to(op_span);
+        let negated = match op.as_rule() {
+            Rule::op_is_missing => false,
+            Rule::op_is_present => true,
+            _ => {
+                let kind = match part {
+                    Some(Part::Field(name)) => ExprKind::Field(Box::new(operand.expr), name),
+                    Some(Part::Index(key)) => {
+                        let kind = ExprKind::Index(Box::new(operand.expr), Box::new(key.expr));
+                        return self.node(kind, span, operand.depth.max(key.depth));
+                    }
+                    _ => return Err(self.internal(&op)),
+                };
+                return self.node(kind, span, operand.depth);
+            }
+        };
+        if operand.shape == Shape::Comparison {
+            return Err(self.chained(op_span));
+        }
+        let kind = ExprKind::IsMissing {
+            operand: Box::new(operand.expr),
+            negated,
+        };
+        Ok(Built {
+            shape: Shape::Comparison,
+            ..self.node(kind, span, operand.depth)?
+        })
+    }
+
+    fn infix(&self, lhs: Built, op: Pair<'_, Rule>, rhs: Built) -> Build<Built> {
+        let op_span = self.span(op.as_span());
+        let binary = binary_op(op.as_rule()).ok_or_else(|| self.internal(&op))?;
+        if lhs.shape == Shape::Match {
+            return Err(self.bare_match(lhs.outer));
+        }
+        let comparison = is_comparison(binary);
+        if comparison && (lhs.shape == Shape::Comparison || rhs.shape == Shape::Comparison) {
+            return Err(self.chained(op_span));
+        }
+        let span = lhs.outer.to(rhs.outer);
+        let depth = lhs.depth.max(rhs.depth);
+        let built = self.node(
+            ExprKind::Binary(binary, Box::new(lhs.expr), Box::new(rhs.expr)),
+            span,
+            depth,
+        )?;
+        Ok(Built {
+            shape: if comparison {
+                Shape::Comparison
+            } else {
+                Shape::Plain
+            },
+            ..built
+        })
+    }
+
+    fn date(&self, pair: &Pair<'_, Rule>) -> Build<DateLit> {
+        let text = pair.as_str();
+        let field = |range: std::ops::Range<usize>| {
+            text.get(range)
+                .and_then(|t| t.parse::<u32>().ok())
+                .unwrap_or(0)
+        };
+        let (year, month, day) = (field(0..4), field(5..7), field(8..10));
+        let year_i32 = i32::try_from(year).unwrap_or(0);
+        if Date::from_ymd(year_i32, month, day).is_some() {
+            return Ok(DateLit {
+                year: year_i32,
+                month,
+                day,
+            });
+        }
+        let help = if year == 0 {
+            "years run from 0001 to 9999".to_string()
+        } else if !(1..=12).contains(&month) {
+            "months run from 01 to 12".to_string()
+        } else {
+            format!(
+                "{}-{month:02} has {} days",
+                year,
+                days_in_month(year_i32, month)
+            )
+        };
+        Err(self.report(
+            Diagnostic::error(
+                "E0006",
+                self.span(pair.as_span()),
+                format!("`{text}` is not a valid date"),
+            )
+            .with_help(help),
+        ))
+    }
+
+    fn too_deep(&self, span: Span) -> Reported {
+        self.report(
+            Diagnostic::error("E0012", span, "this expression is too deeply nested").with_help(
+                format!(
+                    "an expression may nest at most {MAX_EXPR_DEPTH} operations; \
+                     split it with `let` definitions"
+                ),
+            ),
+        )
+    }
+
+    fn too_large(&self, span: Span, text: &str) -> Reported {
+        self.report(Diagnostic::error(
+            "E0010",
+            span,
+            format!("the number `{text}` is too large"),
+        ))
+    }
+
+    fn chained(&self, span: Span) -> Reported {
+        self.report(
+            Diagnostic::error(
+                "E0005",
+                span,
+                "comparison operators cannot be chained; add parentheses",
+            )
+            .with_help("for a range, write `a < b and b < c`"),
+        )
+    }
+
+    fn bare_match(&self, span: Span) -> Reported {
+        self.report(
+            Diagnostic::error(
+                "E0015",
+                span,
+                "a `match` must be in parentheses to be used as an operand",
+            )
+            .with_help("write `(match { ... })`"),
+        )
+    }
+}
+
+/// Whether a flat sequence reads `prefix* operand postfix* (infix prefix* operand postfix*)*`.
+fn well_formed(sequence: &[Pair<'_, Rule>]) -> bool {
+    let mut after_operand = false;
+    for pair in sequence {
+        let rule = pair.as_rule();
+        after_operand = match (after_operand, rule) {
+            (false, rule) if is_prefix(rule) => false,
+            (false, rule) if is_operand(rule) => true,
+            (
+                true,
+                Rule::op_is_missing | Rule::op_is_present | Rule::field_access | Rule::index_access,
+            ) => true,
+            (true, rule) if binary_op(rule).is_some() => false,
+            _ => return false,
+        };
+    }
+    after_operand
+}
+
+fn is_prefix(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::if_prefix | Rule::quantifier_prefix | Rule::op_not | Rule::op_neg
+    )
+}
+
+/// Operators whose content `Builder::part` builds ahead of the Pratt pass.
+fn has_part(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::if_prefix | Rule::quantifier_prefix | Rule::index_access | Rule::field_access
+    )
+}
+
+/// Collects every result, so that each error has been reported, and fails if one failed.
+fn all<T>(results: Vec<Build<T>>) -> Build<Vec<T>> {
+    let mut values = Vec::with_capacity(results.len());
+    let mut failed = false;
+    for result in results {
+        match result {
+            Ok(value) => values.push(value),
+            Err(Reported) => failed = true,
+        }
+    }
+    if failed { Err(Reported) } else { Ok(values) }
+}
+
+fn is_operand(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::paren
+            | Rule::match_expr
+            | Rule::list
+            | Rule::string
+            | Rule::date
+            | Rule::duration
+            | Rule::number
+            | Rule::kw_true
+            | Rule::kw_false
+            | Rule::kw_today
+            | Rule::call
+            | Rule::ident
+    )
+}
+
+fn is_comparison(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge
+            | BinaryOp::In
+            | BinaryOp::NotIn
+            | BinaryOp::Contains
+            | BinaryOp::ContainsAny
+            | BinaryOp::ContainsAll
+    )
+}
+
+fn binary_op(rule: Rule) -> Option<BinaryOp> {
+    Some(match rule {
+        Rule::op_coalesce => BinaryOp::Coalesce,
+        Rule::op_or => BinaryOp::Or,
+        Rule::op_and => BinaryOp::And,
+        Rule::op_eq => BinaryOp::Eq,
+        Rule::op_ne => BinaryOp::Ne,
+        Rule::op_lt => BinaryOp::Lt,
+        Rule::op_le => BinaryOp::Le,
+        Rule::op_gt => BinaryOp::Gt,
+        Rule::op_ge => BinaryOp::Ge,
+        Rule::op_in => BinaryOp::In,
+        Rule::op_not_in => BinaryOp::NotIn,
+        Rule::op_contains => BinaryOp::Contains,
+        Rule::op_contains_any => BinaryOp::ContainsAny,
+        Rule::op_contains_all => BinaryOp::ContainsAll,
+        Rule::op_add => BinaryOp::Add,
+        Rule::op_sub => BinaryOp::Sub,
+        Rule::op_mul => BinaryOp::Mul,
+        Rule::op_div => BinaryOp::Div,
+        Rule::op_rem => BinaryOp::Rem,
+        _ => return None,
+    })
+}

@@ -1,0 +1,156 @@
+//! The parser stage: source text → [`ast::PolicyFile`] and syntax diagnostics.
+//!
+//! Architecture invariants:
+//! - This is the only module that knows pest; the grammar is `grammar/policy.pest`.
+//! - Parsing never fails and never panics: it returns the items that parsed and every syntax
+//!   error found. After an error it resynchronises at the next line that starts an item.
+//! - Parsing never overflows the stack: a linear pre-scan ([`scan`]) refuses nesting deeper
+//!   than [`MAX_NESTING`] before pest runs, and expression trees are at most
+//!   [`MAX_EXPR_DEPTH`] deep, so that later recursive passes (and `Drop`) are bounded too.
+//!
+//! Syntax diagnostic codes:
+//! `E0001` unexpected input, `E0002` unterminated string, `E0003` unclosed bracket or block,
+//! `E0004` reserved word used as a name, `E0005` chained comparison, `E0006` impossible date,
+//! `E0007` unknown escape, `E0008` interpolation where a plain string is required,
+//! `E0009` weight with more than two decimals, `E0010` number too large,
+//! `E0011` nesting too deep, `E0012` expression too deep or too long, `E0013` source too large,
+//! `E0014` missing `else` verdict, `E0015` `match` used as an operand without parentheses,
+//! `E0016` unmatched `}` in a string, `E0017` repeated `?` in a type, `E0099` internal error.
+
+mod build;
+mod errors;
+mod scan;
+
+use pest::Parser;
+use pest_derive::Parser;
+
+use crate::ast::PolicyFile;
+use crate::diagnostic::{self, Diagnostic};
+use crate::span::{LineIndex, Span};
+
+/// The largest source accepted, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
+
+/// How deeply brackets, string interpolations and `if` conditions may nest.
+pub const MAX_NESTING: usize = 64;
+
+/// The greatest height of an expression tree, and the most operators in one expression
+/// outside brackets.
+pub const MAX_EXPR_DEPTH: usize = 2 * MAX_NESTING;
+
+#[derive(Parser)]
+#[grammar = "grammar/policy.pest"]
+struct PolicyParser;
+
+/// Parses a whole source. Never fails and never panics: returns what parsed and every syntax
+/// error found.
+pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
+    let mut file = PolicyFile::default();
+    if source.len() > MAX_SOURCE_BYTES {
+        let diagnostic = Diagnostic::error(
+            "E0013",
+            Span::new(0, 0),
+            format!(
+                "the policy is too large ({} bytes; the limit is {MAX_SOURCE_BYTES})",
+                source.len()
+            ),
+        )
+        .with_help("split the policy or move large tables into reference data");
+        return (file, vec![diagnostic]);
+    }
+    let lines = LineIndex::new(source);
+    let builder = build::Builder::new();
+    let mut diagnostics = Vec::new();
+    for region in scan::regions(source) {
+        if let Some(at) = region.too_deep {
+            diagnostics.push(
+                Diagnostic::error("E0011", Span::new(at, at + 1), "this is nested too deeply")
+                    .with_help(format!(
+                        "brackets, interpolations and `if` conditions may nest at most \
+                         {MAX_NESTING} levels deep"
+                    )),
+            );
+            continue;
+        }
+        let mut position = region.start;
+        loop {
+            position = skip_trivia(source, position, region.end);
+            let Some(text) = source.get(position..region.end).filter(|t| !t.is_empty()) else {
+                break;
+            };
+            match PolicyParser::parse(Rule::item, text) {
+                Ok(mut pairs) => {
+                    let Some(pair) = pairs.next() else { break };
+                    let end = pair.as_span().end();
+                    let items_before = file.items.len();
+                    if let Ok(item) = builder.item(pair, position) {
+                        file.items.push(item);
+                    }
+                    let next = skip_trivia(source, position + end, region.end);
+                    if next < region.end && !starts_item(source, next) {
+                        // Something follows that is no item: most likely the item was cut
+                        // short (`let a = 1 +`). Parsing it again with what may follow an
+                        // item finds the furthest point that went wrong.
+                        if let Err(error) = PolicyParser::parse(Rule::item_entry, text) {
+                            if position + errors::position(&error) > next {
+                                file.items.truncate(items_before);
+                            }
+                            diagnostics.push(errors::diagnostic(
+                                source, &lines, position, region.end, &error,
+                            ));
+                        }
+                        break;
+                    }
+                    position = next;
+                }
+                Err(error) => {
+                    diagnostics.push(errors::diagnostic(
+                        source, &lines, position, region.end, &error,
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    diagnostics.extend(builder.into_diagnostics());
+    diagnostic::sort(&mut diagnostics);
+    (file, diagnostics)
+}
+
+/// Whether the word at `at` is an item keyword.
+fn starts_item(source: &str, at: usize) -> bool {
+    let bytes = source.as_bytes();
+    let word = bytes.get(at..scan::word_end(bytes, at)).unwrap_or_default();
+    scan::ITEM_KEYWORDS.iter().any(|k| k.as_bytes() == word)
+}
+
+/// Skips whitespace, comments and a byte order mark in `source[at..end]`.
+fn skip_trivia(source: &str, mut at: usize, end: usize) -> usize {
+    let bytes = source.as_bytes();
+    while at < end {
+        match bytes.get(at) {
+            Some(b' ' | b'\t' | b'\r' | b'\n') => at += 1,
+            // Some Windows editors start files with a byte order mark.
+            Some(0xEF) if at == 0 && source.starts_with('\u{feff}') => at += '\u{feff}'.len_utf8(),
+            Some(b'#') => {
+                while at < end && bytes.get(at) != Some(&b'\n') {
+                    at += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    at
+}
+
+/// The reserved words of LANGUAGE.md §2.
+pub const RESERVED_WORDS: [&str; 37] = [
+    "policy", "input", "type", "const", "table", "let", "score", "rule", "when", "require",
+    "forbid", "else", "reject", "review", "warn", "example", "given", "data", "as_of", "expect",
+    "all", "any", "none", "in", "not", "and", "or", "if", "then", "match", "is", "missing",
+    "present", "for", "true", "false", "today",
+];
+
+pub fn is_reserved(word: &str) -> bool {
+    RESERVED_WORDS.contains(&word)
+}

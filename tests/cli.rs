@@ -1,0 +1,478 @@
+//! Golden tests of the `procura` binary, plus its exit codes and batch mode.
+//!
+//! - `tests/golden/check/NAME.policy`: `procura check` output in `NAME.txt` (text) and
+//!   `NAME.json` (JSON, pretty-printed here for readable diffs).
+//! - `tests/golden/eval/NAME.policy` with `NAME.input.json`, optional `NAME.data.json` and
+//!   `NAME.args` (extra arguments, e.g. `--as-of 2025-06-01`): `procura eval --format json`
+//!   in `NAME.report.json` as `{"exit": CODE, "stdout": OUTPUT}`.
+//!
+//! `UPDATE_GOLDEN=1 cargo test --test cli` rewrites the expectations; review them with
+//! `git diff`. The binary runs inside the case's directory so outputs hold relative paths.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn procura(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_procura"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("procura runs")
+}
+
+fn tests_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("procura exits normally")
+}
+
+/// The names of the `*.policy` files of a golden directory, sorted.
+fn cases(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("golden directory exists")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            Some(name.strip_suffix(".policy")?.to_owned())
+        })
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no cases in {}", dir.display());
+    names
+}
+
+/// Collects every mismatch so one run reports all of them.
+struct Golden {
+    update: bool,
+    failures: Vec<String>,
+}
+
+impl Golden {
+    fn new() -> Golden {
+        Golden {
+            update: std::env::var_os("UPDATE_GOLDEN").is_some(),
+            failures: Vec::new(),
+        }
+    }
+
+    fn compare(&mut self, path: &Path, actual: &str) {
+        let shown = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(path)
+            .display();
+        if self.update {
+            fs::write(path, actual).expect("expectation is writable");
+            return;
+        }
+        match fs::read_to_string(path) {
+            Err(_) => self.failures.push(format!(
+                "{shown}: no expectation; create it with `UPDATE_GOLDEN=1 cargo test --test cli` \
+                 and review it. Actual output:\n{actual}"
+            )),
+            Ok(expected) if expected != actual => self.failures.push(format!(
+                "{shown}: output differs (- expected, + actual; bless with UPDATE_GOLDEN=1)\n{}",
+                diff(&expected, actual)
+            )),
+            Ok(_) => {}
+        }
+    }
+
+    fn fail(&mut self, message: String) {
+        self.failures.push(message);
+    }
+
+    fn finish(self) {
+        assert!(
+            self.failures.is_empty(),
+            "{} golden failure(s):\n\n{}",
+            self.failures.len(),
+            self.failures.join("\n\n")
+        );
+    }
+}
+
+/// A line-by-line comparison: enough to spot what changed in small golden files.
+fn diff(expected: &str, actual: &str) -> String {
+    let (expected, actual): (Vec<&str>, Vec<&str>) =
+        (expected.lines().collect(), actual.lines().collect());
+    let mut out = String::new();
+    for i in 0..expected.len().max(actual.len()) {
+        match (expected.get(i), actual.get(i)) {
+            (Some(e), Some(a)) if e == a => out.push_str(&format!("  {e}\n")),
+            (e, a) => {
+                if let Some(e) = e {
+                    out.push_str(&format!("- {e}\n"));
+                }
+                if let Some(a) = a {
+                    out.push_str(&format!("+ {a}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Re-indents compact JSON without reordering keys or touching numbers, so a golden file
+/// also pins the exact key order and number formatting of the output.
+fn pretty(json: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    let mut chars = json.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                match chars.peek() {
+                    Some(&close @ ('}' | ']')) => {
+                        out.push(close);
+                        chars.next();
+                    }
+                    _ => {
+                        depth += 1;
+                        newline(&mut out, depth);
+                    }
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out.push('\n');
+    out
+}
+
+fn is_json(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok()
+}
+
+#[test]
+fn check_goldens() {
+    let dir = tests_dir("golden/check");
+    let mut golden = Golden::new();
+    for name in cases(&dir) {
+        let policy = format!("{name}.policy");
+        let text = procura(&dir, &["check", &policy]);
+        let json = procura(&dir, &["check", &policy, "--format", "json"]);
+        golden.compare(&dir.join(format!("{name}.txt")), &stdout(&text));
+        let json_out = stdout(&json);
+        let Ok(diagnostics) = serde_json::from_str::<Vec<serde_json::Value>>(&json_out) else {
+            golden.fail(format!(
+                "{policy}: `check --format json` printed no array:\n{json_out}"
+            ));
+            continue;
+        };
+        golden.compare(&dir.join(format!("{name}.json")), &pretty(&json_out));
+        let expected_code = i32::from(diagnostics.iter().any(|d| d["severity"] == "error"));
+        for (format, output) in [("text", &text), ("json", &json)] {
+            if code(output) != expected_code || !output.stderr.is_empty() {
+                golden.fail(format!(
+                    "{policy}: `check --format {format}` exited {} (expected {expected_code}), \
+                     stderr: {}",
+                    code(output),
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+        }
+    }
+    golden.finish();
+}
+
+#[test]
+fn eval_goldens() {
+    let dir = tests_dir("golden/eval");
+    let mut golden = Golden::new();
+    for name in cases(&dir) {
+        let policy = format!("{name}.policy");
+        let input = format!("{name}.input.json");
+        if !dir.join(&input).exists() {
+            golden.fail(format!("{policy}: no `{input}` beside it"));
+            continue;
+        }
+        let mut args = vec!["eval".to_owned(), policy, "--input".to_owned(), input];
+        args.extend(["--format".to_owned(), "json".to_owned()]);
+        let data = format!("{name}.data.json");
+        if dir.join(&data).exists() {
+            args.extend(["--data".to_owned(), data]);
+        }
+        if let Ok(extra) = fs::read_to_string(dir.join(format!("{name}.args"))) {
+            args.extend(extra.split_whitespace().map(str::to_owned));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = procura(&dir, &args);
+        let out = stdout(&output);
+        let shown = if is_json(&out) {
+            pretty(&out).trim_end().replace('\n', "\n  ")
+        } else {
+            serde_json::Value::String(out).to_string()
+        };
+        let actual = format!(
+            "{{\n  \"exit\": {},\n  \"stdout\": {shown}\n}}\n",
+            code(&output)
+        );
+        golden.compare(&dir.join(format!("{name}.report.json")), &actual);
+    }
+    golden.finish();
+}
+
+#[test]
+fn pretty_keeps_order_and_strings() {
+    let compact = r#"{"b":[1,2.5,{}],"a":"x, {y}: \"z\"","c":[]}"#;
+    let expected = "{\n  \"b\": [\n    1,\n    2.5,\n    {}\n  ],\n  \"a\": \"x, {y}: \\\"z\\\"\",\n  \"c\": []\n}\n";
+    assert_eq!(pretty(compact), expected);
+    let reparsed: serde_json::Value = serde_json::from_str(&pretty(compact)).unwrap();
+    assert_eq!(
+        reparsed,
+        serde_json::from_str::<serde_json::Value>(compact).unwrap()
+    );
+}
+
+#[test]
+fn missing_files_are_usage_errors() {
+    let dir = tests_dir("batch");
+    for args in [
+        &["check", "absent.policy"][..],
+        &["test", "absent.policy"],
+        &["eval", "absent.policy", "--input", "suppliers.jsonl"],
+    ] {
+        let output = procura(&dir, args);
+        assert_eq!(code(&output), 2, "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            stderr.trim(),
+            "error: cannot read `absent.policy`: no such file or directory",
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let dir = tests_dir("batch");
+    for args in [
+        &[][..],
+        &["frobnicate"],
+        &["check"],
+        &["check", "supplier.policy", "--format", "yaml"],
+        &["eval", "supplier.policy"],
+        &[
+            "eval",
+            "supplier.policy",
+            "--input",
+            "a.json",
+            "--as-of",
+            "2025-02-30",
+        ],
+    ] {
+        let output = procura(&dir, args);
+        assert_eq!(code(&output), 2, "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn unreadable_input_is_a_usage_error() {
+    let dir = tests_dir("batch");
+    let output = procura(&dir, &["eval", "supplier.policy", "--input", "absent.json"]);
+    assert_eq!(code(&output), 2);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`absent.json`"));
+}
+
+/// `procura eval` of the batch fixture policy with its reference data.
+fn eval_fixture(input: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "eval",
+        "supplier.policy",
+        "--input",
+        input,
+        "--data",
+        "data.json",
+    ];
+    args.extend(extra);
+    procura(&tests_dir("batch"), &args)
+}
+
+#[test]
+fn malformed_json_input_is_an_input_error() {
+    let output = eval_fixture("malformed.json", &[]);
+    assert_eq!(code(&output), 2);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["error"], "input");
+    assert_eq!(json["errors"][0]["path"], "$");
+    let message = json["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("line 2 column"), "{message}");
+}
+
+/// Runs a batch and returns its output lines, which must answer the input rows one to one.
+fn batch(input: &str, rows: usize) -> (Vec<serde_json::Value>, String, i32) {
+    let output = eval_fixture(input, &["--as-of", "2025-06-01"]);
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each output line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), rows, "one output line per input row");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (lines, stderr, code(&output))
+}
+
+fn decisions(lines: &[serde_json::Value]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|line| match &line["decision"] {
+            serde_json::Value::String(decision) => decision.clone(),
+            _ => format!("error at line {}", line["line"]),
+        })
+        .collect()
+}
+
+#[test]
+fn json_lines_batch_reports_bad_rows_in_place() {
+    let (lines, stderr, code) = batch("suppliers.jsonl", 4);
+    assert_eq!(
+        decisions(&lines),
+        ["approve", "error at line 2", "error at line 4", "review"]
+    );
+    assert_eq!(lines[1]["error"], "input");
+    assert_eq!(lines[1]["errors"][0]["path"], "$.annual_spend");
+    assert_eq!(lines[2]["errors"][0]["path"], "$");
+    assert_eq!(code, 2, "bad rows make the batch exit 2");
+    assert!(
+        stderr.contains("4 records: 1 approve, 1 review, 0 incomplete, 0 reject, 2 input errors"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("most frequent failing rules: cpi_floor (1)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn csv_batch_types_cells_by_the_input_declaration() {
+    let (lines, stderr, _) = batch("suppliers.csv", 5);
+    assert_eq!(
+        decisions(&lines),
+        [
+            "approve",
+            "incomplete",
+            "error at line 4",
+            "reject",
+            "error at line 6"
+        ]
+    );
+    assert_eq!(
+        lines[1]["missing"],
+        serde_json::json!(["supplier.ecovadis"])
+    );
+    assert_eq!(lines[2]["errors"][0]["path"], "$.category");
+    assert_eq!(lines[3]["rules"][0]["outcome"], "failed");
+    assert!(
+        stderr.contains("warning: column `comment` is not a field of the input"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn test_command_reports_each_example_and_a_total() {
+    let dir = tests_dir("batch");
+    let output = procura(&dir, &["test", "examples.policy"]);
+    assert_eq!(
+        stdout(&output),
+        "PASS examples.policy:14 Recorded spend is approved\n\
+         FAIL examples.policy:21 Zero spend is wrongly expected to pass\n\
+         \x20   line 23: decision: expected \"approve\", actual \"review\"\n\
+         \x20   line 24: rule spend: expected \"passed\", actual \"failed\"\n\
+         \x20   line 26: value tier: expected \"strategic\", actual \"tail\"\n\
+         1 passed, 1 failed\n"
+    );
+    assert_eq!(code(&output), 1);
+    let output = procura(&dir, &["test", "supplier.policy", "absent.policy"]);
+    assert_eq!(stdout(&output), "0 passed, 0 failed\n");
+    assert_eq!(code(&output), 2);
+}
+
+#[test]
+fn check_of_several_files_names_each_file_in_json() {
+    let dir = tests_dir("golden/check");
+    let output = procura(
+        &dir,
+        &[
+            "check",
+            "clean.policy",
+            "duplicate-names.policy",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&output), 1);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json[0],
+        serde_json::json!({"file": "clean.policy", "diagnostics": []})
+    );
+    assert_eq!(json[1]["file"], "duplicate-names.policy");
+    assert_eq!(json[1]["diagnostics"][0]["code"], "E0100");
+    assert_eq!(json.as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn eval_text_summarises_the_report() {
+    let output = eval_fixture(
+        "review.json",
+        &["--as-of", "2025-06-01", "--format", "text"],
+    );
+    assert_eq!(code(&output), 0);
+    assert_eq!(
+        stdout(&output),
+        "policy: Batch fixture (version 1)\n\
+         decision: incomplete\n\
+         \n\
+         failed rules:\n\
+         \x20 cpi_floor (line 38): review\n\
+         \x20   CPI of XY is below 40\n\
+         \n\
+         missing data:\n\
+         \x20 sustainability_minimum (line 43): supplier.ecovadis.ethics\n\
+         \n\
+         scores:\n\
+         \x20 sustainability = missing\n\
+         \x20   environment 50% of 70 = 35\n\
+         \x20   ethics 50% of missing = missing\n"
+    );
+}

@@ -1,0 +1,869 @@
+//! Parser tests: the complete example, precedence, round trips through the printer, syntax
+//! errors (code, message, span, help) and hostile inputs on a small stack.
+
+use procura::ast::{Expr, ExprKind, Item, PolicyFile};
+use procura::diagnostic::Diagnostic;
+use procura::print::{print_expr, print_file};
+use procura::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, parse};
+
+const SECTION1: &str = include_str!("syntax/section1.policy");
+
+/// The `Debug` text of a value with every `Span { start: .., end: .. }` removed, so that trees
+/// compare modulo positions.
+fn erase_spans(value: &impl std::fmt::Debug) -> String {
+    let text = format!("{value:?}");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("Span { start: ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        let end = after.find('}').map_or(after.len(), |e| e + 1);
+        out.push_str("Span");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn parse_ok(source: &str) -> PolicyFile {
+    let (file, diagnostics) = parse(source);
+    assert!(
+        diagnostics.is_empty(),
+        "unexpected diagnostics for {source:?}: {diagnostics:#?}"
+    );
+    file
+}
+
+/// The value of `let x = <source>`.
+fn parse_expr(source: &str) -> Expr {
+    let file = parse_ok(&format!("let x = {source}"));
+    match file.items.as_slice() {
+        [Item::Let(decl)] => decl.value.clone(),
+        other => panic!("expected one `let`, got {other:?}"),
+    }
+}
+
+/// The diagnostics of a source that must not parse cleanly.
+fn errors(source: &str) -> Vec<Diagnostic> {
+    let (_, diagnostics) = parse(source);
+    assert!(!diagnostics.is_empty(), "expected errors for {source:?}");
+    diagnostics
+}
+
+/// The only diagnostic of `source`.
+fn error(source: &str) -> Diagnostic {
+    let diagnostics = errors(source);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    diagnostics.into_iter().next().unwrap()
+}
+
+/// The source text a diagnostic underlines.
+fn underlined<'s>(source: &'s str, diagnostic: &Diagnostic) -> &'s str {
+    &source[diagnostic.span.range()]
+}
+
+fn assert_round_trip(source: &str) {
+    let file = parse_ok(source);
+    let printed = print_file(&file);
+    let reparsed = parse_ok(&printed);
+    assert_eq!(
+        erase_spans(&file),
+        erase_spans(&reparsed),
+        "printed:\n{printed}"
+    );
+}
+
+#[test]
+fn section1_parses_without_diagnostics() {
+    let file = parse_ok(SECTION1);
+    let count = |f: fn(&Item) -> bool| file.items.iter().filter(|i| f(i)).count();
+    assert_eq!(count(|i| matches!(i, Item::Rule(_))), 8);
+    assert_eq!(count(|i| matches!(i, Item::Let(_))), 4);
+    assert_eq!(count(|i| matches!(i, Item::Table(_))), 2);
+    assert_eq!(count(|i| matches!(i, Item::Example(_))), 1);
+    assert_eq!(file.items.len(), 22);
+}
+
+#[test]
+fn windows_line_endings_and_byte_order_mark() {
+    let crlf = format!("\u{feff}{}", SECTION1.replace('\n', "\r\n"));
+    // Only the exact JSON text of the example keeps its `\r`.
+    let crlf = erase_spans(&parse_ok(&crlf)).replace("\\r\\n", "\\n");
+    assert!(crlf == erase_spans(&parse_ok(SECTION1)));
+}
+
+#[test]
+fn section1_round_trips_through_the_printer() {
+    assert_round_trip(SECTION1);
+}
+
+#[test]
+fn section1_details() {
+    let file = parse_ok(SECTION1);
+    let Some(Item::Score(score)) = file.items.iter().find(|i| matches!(i, Item::Score(_))) else {
+        panic!("no score")
+    };
+    let weights: Vec<u64> = score
+        .components
+        .iter()
+        .map(|c| c.weight_hundredths)
+        .collect();
+    assert_eq!(weights, [2500, 2500, 2500, 2500]);
+    assert_eq!(&SECTION1[score.components[0].weight_span.range()], "25%");
+    let Some(Item::Example(example)) = file.items.last() else {
+        panic!("no example")
+    };
+    assert!(example.given.text.starts_with('{') && example.given.text.ends_with('}'));
+    assert_eq!(&SECTION1[example.given.span.range()], example.given.text);
+    assert_eq!(
+        example.data.as_ref().map(|d| d.text.as_str()),
+        Some("{ \"sanctioned\": {} }")
+    );
+    assert_eq!(example.expectations.len(), 4);
+    let (date, span) = example.as_of.unwrap();
+    assert_eq!((date.year, date.month, date.day), (2025, 6, 1));
+    assert_eq!(&SECTION1[span.range()], "2025-06-01");
+}
+
+#[test]
+fn precedence_and_associativity() {
+    let cases = [
+        ("a or b and c", "(a or (b and c))"),
+        ("a and b or c", "((a and b) or c)"),
+        ("not a == b", "(not (a == b))"),
+        ("not a and b", "((not a) and b)"),
+        ("- x * y", "((-x) * y)"),
+        ("-x.y", "(-(x.y))"),
+        ("a ?? b or c", "(a ?? (b or c))"),
+        ("a or b ?? c", "((a or b) ?? c)"),
+        ("if a then b else c or d", "(if a then b else (c or d))"),
+        (
+            "if a then b else if c then d else e",
+            "(if a then b else (if c then d else e))",
+        ),
+        ("all x in L: x > 1 and y", "(all x in L: ((x > 1) and y))"),
+        ("any x in a.b: not x", "(any x in (a.b): (not x))"),
+        ("a - b - c", "((a - b) - c)"),
+        ("a / b * c % d", "(((a / b) * c) % d)"),
+        ("a + b * c", "(a + (b * c))"),
+        ("a.b[c]", "((a.b)[c])"),
+        ("f(x).b[c]", "((f(x).b)[c])"),
+        ("a + b < c * d", "((a + b) < (c * d))"),
+        ("a not in b", "(a not in b)"),
+        (
+            "a contains b and c contains_any d",
+            "((a contains b) and (c contains_any d))",
+        ),
+        (
+            "x is missing or y is present",
+            "((x is missing) or (y is present))",
+        ),
+        ("a + b is missing", "((a + b) is missing)"),
+        ("today - 12 months", "(today - 12 months)"),
+        ("d + 1 day", "(d + 1 day)"),
+        (
+            "[x * 2 for x in xs if x > 1]",
+            "[(x * 2) for x in xs if (x > 1)]",
+        ),
+        ("(a or b) and c", "((a or b) and c)"),
+        ("[1, 2, 3,]", "[1, 2, 3]"),
+        ("count(xs) > 0", "(count(xs) > 0)"),
+        ("1_000_000 + 12.5", "(1000000 + 12.5)"),
+        ("2025-06-01", "2025-06-01"),
+        ("2025 - 06 - 01", "((2025 - 6) - 1)"),
+        (
+            "android or notes and index",
+            "(android or (notes and index))",
+        ),
+        (
+            "match { a => 1, else => 2 }",
+            "(match { a => 1, else => 2 })",
+        ),
+        ("match { a => 1 b => 2 }", "(match { a => 1, b => 2, })"),
+    ];
+    for (source, expected) in cases {
+        assert_eq!(print_expr(&parse_expr(source)), expected, "for `{source}`");
+    }
+}
+
+#[test]
+fn match_without_else_is_left_to_the_checker() {
+    let expr = parse_expr("match { a => 1 }");
+    assert!(matches!(
+        expr.kind,
+        ExprKind::Match {
+            otherwise: None,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn strings_templates_and_escapes() {
+    let expr = parse_expr(r#""a \"b\" \\ \n \t \{x\}""#);
+    let ExprKind::Str(template) = &expr.kind else {
+        panic!("{expr:?}")
+    };
+    assert_eq!(
+        erase_spans(&template.parts),
+        r#"[Text("a \"b\" \\ \n \t {x}")]"#
+    );
+    let ExprKind::Str(empty) = parse_expr(r#""""#).kind else {
+        panic!()
+    };
+    assert!(empty.parts.is_empty());
+
+    let source = r#"let x = "CPI {country_cpi + 1} of {s.country}!""#;
+    let file = parse_ok(source);
+    let Item::Let(decl) = &file.items[0] else {
+        panic!()
+    };
+    assert_eq!(
+        print_expr(&decl.value),
+        r#""CPI {(country_cpi + 1)} of {(s.country)}!""#
+    );
+    let ExprKind::Str(template) = &decl.value.kind else {
+        panic!()
+    };
+    let procura::ast::TemplatePart::Expr(first) = &template.parts[1] else {
+        panic!()
+    };
+    // Interpolated expressions carry absolute positions.
+    assert_eq!(&source[first.span.range()], "country_cpi + 1");
+}
+
+#[test]
+fn keywords_do_not_match_prefixes_of_names() {
+    let file = parse_ok("let notes = android\nlet index = notes\nlet iffy = truely");
+    assert_eq!(file.items.len(), 3);
+}
+
+#[test]
+fn weights_are_exact_hundredths() {
+    let file = parse_ok("score s { a 12.5% = 1, b 12.25% = 2, c 75.25% = 3 }");
+    let Item::Score(score) = &file.items[0] else {
+        panic!()
+    };
+    let weights: Vec<u64> = score
+        .components
+        .iter()
+        .map(|c| c.weight_hundredths)
+        .collect();
+    assert_eq!(weights, [1250, 1225, 7525]);
+    assert!(score.title.is_none());
+
+    let d = error("score s { a 12.125% = 1 }");
+    assert_eq!(d.code, "E0009");
+    assert_eq!(d.message, "the weight `12.125%` has more than two decimals");
+    assert!(d.help.is_some());
+}
+
+#[test]
+fn types_and_items_round_trip() {
+    assert_round_trip(
+        r#"policy "T"
+input s {
+  a: "x" | "y"?
+  b: [{ c: number?, d: [text] }]
+  c: ("p" | "q")
+  e: (date?)?
+}
+type N = number
+table t: text -> number
+table u: number -> [text] { 1: ["a"], -2: [], (3): ["b"] }
+rule r { require x else warn "" }
+rule q "Title \"quoted\"" { when a forbid b else reject "m {a}" }
+example "e" {
+  given {}
+  expect review
+  expect rule r not_applicable
+  expect value v = [1, {"a": null}, "s", -1.5e3, true]
+}
+"#,
+    );
+    let file = parse_ok(r#"input s { a: "x" | "y"? }"#);
+    let Item::Input(input) = &file.items[0] else {
+        panic!()
+    };
+    assert!(
+        erase_spans(&input.fields[0].ty)
+            .starts_with("TypeExpr { kind: Optional(TypeExpr { kind: Union"),
+        "{:?}",
+        input.fields[0].ty
+    );
+}
+
+#[test]
+fn unclosed_brace_names_the_block_and_its_line() {
+    let source = "let a = 1\nrule r \"t\" {\n  require a\n  else reject \"m\"\n\nrule s { require b else warn \"w\" }\n";
+    let diagnostics = errors(source);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    let d = &diagnostics[0];
+    assert_eq!(d.code, "E0003");
+    assert_eq!(
+        d.message,
+        "expected `}` to close the `rule` block opened on line 2"
+    );
+    assert_eq!(underlined(source, d), "rule");
+    assert_eq!(d.labels.len(), 1);
+    assert_eq!(&source[d.labels[0].span.range()], "{");
+    // The items around the broken one still parse.
+    let (file, _) = parse(source);
+    assert_eq!(file.items.len(), 2);
+}
+
+#[test]
+fn missing_else_verdict() {
+    let source = "rule r {\n  require a > 1\n}";
+    let d = error(source);
+    assert_eq!(d.code, "E0014");
+    assert_eq!(
+        d.message,
+        "expected `else` and a verdict (`reject`, `review` or `warn`) after the condition, found `}`"
+    );
+    assert_eq!(underlined(source, &d), "}");
+    assert!(d.help.is_some());
+
+    let source = "rule r { require a else deny \"m\" }";
+    let d = error(source);
+    assert_eq!(d.code, "E0014");
+    assert_eq!(underlined(source, &d), "deny");
+}
+
+#[test]
+fn impossible_dates() {
+    for (date, help) in [
+        ("2025-02-30", "2025-02 has 28 days"),
+        ("2024-02-30", "2024-02 has 29 days"),
+        ("2025-13-01", "months run from 01 to 12"),
+        ("0000-01-01", "years run from 0001 to 9999"),
+    ] {
+        let source = format!("let d = {date}");
+        let d = error(&source);
+        assert_eq!(d.code, "E0006");
+        assert_eq!(d.message, format!("`{date}` is not a valid date"));
+        assert_eq!(d.help.as_deref(), Some(help));
+        assert_eq!(underlined(&source, &d), date);
+    }
+    let source = "example \"e\" { given {} as_of 2025-04-31 expect approve }";
+    assert_eq!(error(source).code, "E0006");
+}
+
+#[test]
+fn chained_comparisons_are_refused() {
+    for source in [
+        "a < b < c",
+        "a == b != c",
+        "a is missing == b",
+        "a < b is present",
+    ] {
+        let full = format!("let x = {source}");
+        let d = error(&full);
+        assert_eq!(d.code, "E0005", "{source}");
+        assert_eq!(
+            d.message,
+            "comparison operators cannot be chained; add parentheses"
+        );
+    }
+    let d = error("let x = a < b < c");
+    assert_eq!(d.span.start, 14);
+    parse_expr("(a < b) == (c < d)");
+    parse_expr("not a == b and c < d");
+}
+
+#[test]
+fn reserved_words_cannot_be_names() {
+    for (source, word) in [
+        ("let rule = 1", "rule"),
+        ("input s { type: text }", "type"),
+        ("score s { match 50% = 1 }", "match"),
+        ("let x = all in in xs: true", "in"),
+        ("rule data { require a else warn \"m\" }", "data"),
+    ] {
+        let d = error(source);
+        assert_eq!(d.code, "E0004", "{source}: {d:?}");
+        assert_eq!(d.message, format!("`{word}` is a reserved word"));
+        assert_eq!(underlined(source, &d), word);
+        assert!(d.help.is_some());
+    }
+    // Contextual words are fine as names.
+    parse_ok("let version = contains\nlet value = approve + days");
+}
+
+#[test]
+fn several_broken_items_are_all_reported() {
+    let source = "\
+let a = 1 +
+rule r { require x }
+let ok = 2
+rulle x { }
+input s { a: }
+const c = 2025-02-30
+let fine = 3
+";
+    let (file, diagnostics) = parse(source);
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        ["E0001", "E0014", "E0001", "E0001", "E0006"],
+        "{diagnostics:#?}"
+    );
+    assert_eq!(
+        diagnostics[0].message,
+        "expected an expression, found `rule`"
+    );
+    assert_eq!(
+        diagnostics[2].message,
+        "expected an item or an operator, found `rulle`"
+    );
+    assert_eq!(diagnostics[2].help.as_deref(), Some("did you mean `rule`?"));
+    assert_eq!(diagnostics[3].message, "expected a type, found `}`");
+    let names: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Let(l) => Some(l.name.name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["ok", "fine"]);
+}
+
+#[test]
+fn lexical_errors() {
+    let source = "let s = \"abc\nlet t = 1";
+    let d = error(source);
+    assert_eq!(d.code, "E0002");
+    assert_eq!(d.message, "unterminated string");
+    assert_eq!(d.span, procura::span::Span::new(8, 9));
+    // An interpolation left open runs into the next line before pest gives up.
+    let source = "rule r \"R {\n  require true\n  else warn \"x\"\n}";
+    let d = error(source);
+    assert_eq!((d.code, d.span.start), ("E0002", 7));
+
+    let d = error(r#"let s = "a\qb""#);
+    assert_eq!(
+        (d.code, d.message.as_str()),
+        ("E0007", "unknown escape `\\q`")
+    );
+
+    let source = r#"rule r "{x}" { require a else warn "m" }"#;
+    let d = error(source);
+    assert_eq!(d.code, "E0008");
+    assert_eq!(d.message, "interpolation is not allowed in a title");
+    assert_eq!(underlined(source, &d), "x");
+    assert_eq!(
+        error(r#"policy "a" version "{v}""#).message,
+        "interpolation is not allowed in a version"
+    );
+
+    let d = error(r#"let s = "a } b""#);
+    assert_eq!(d.code, "E0016");
+
+    let d = error("let n = 1e400");
+    assert_eq!(d.code, "E0001");
+    let d = error(&format!("let n = {}", "9".repeat(400)));
+    assert_eq!(d.code, "E0010");
+    let d = error("let n = 99999999999999999999 days");
+    assert_eq!(d.code, "E0010");
+
+    let d = error("input s { a: text?? }");
+    assert_eq!(d.code, "E0017");
+
+    let d = error("let x = 1 < match { a => 1 } + 2");
+    assert_eq!(d.code, "E0015");
+    let d = error("let x = all y in match { a => xs }: y");
+    assert_eq!(d.code, "E0015");
+}
+
+#[test]
+fn characters_from_word_processors() {
+    for (source, help) in [
+        ("let x = “text”", "write `\"` instead of `“`"),
+        ("let x = a ≥ b", "write `>=` instead of `≥`"),
+        (
+            "let größe = 1",
+            "names are made of ASCII letters, digits and `_`",
+        ),
+    ] {
+        let d = error(source);
+        assert_eq!(d.code, "E0001");
+        assert_eq!(d.help.as_deref(), Some(help), "{source}");
+        assert_eq!(underlined(source, &d).chars().count(), 1);
+    }
+}
+
+#[test]
+fn binary_junk_and_control_characters() {
+    let d = error("let a = 1\0");
+    assert_eq!(d.code, "E0001");
+    assert!(d.message.contains("control character"), "{}", d.message);
+    let junk: String = (0u8..=255)
+        .map(|b| b as char)
+        .cycle()
+        .take(10_000)
+        .collect();
+    errors(&junk);
+    errors("\u{feff}rule");
+    errors("let a = \u{feff}1");
+}
+
+#[test]
+fn source_size_limit() {
+    let big = "#".repeat(MAX_SOURCE_BYTES + 1);
+    let d = error(&big);
+    assert_eq!(d.code, "E0013");
+}
+
+/// Runs `f` on a thread with a 1 MiB stack, as in WebAssembly.
+fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn nesting_at_the_limit_parses_on_a_small_stack() {
+    on_small_stack(|| {
+        let depth = MAX_NESTING;
+        let parens = format!("let x = {}1{}", "(".repeat(depth), ")".repeat(depth));
+        parse_ok(&parens);
+        let lists = format!("let x = {}1{}", "[".repeat(depth), "]".repeat(depth));
+        parse_ok(&lists);
+        let json = format!(
+            "example \"e\" {{ given {{\"a\": {}1{}}} expect approve }}",
+            "[".repeat(depth - 2),
+            "]".repeat(depth - 2)
+        );
+        parse_ok(&json);
+        let strings = format!("let x = {}1{}", "\"{".repeat(depth), "}\"".repeat(depth));
+        parse_ok(&strings);
+        let types = format!("type T = {}number{}", "[".repeat(depth), "]".repeat(depth));
+        parse_ok(&types);
+        let ops = format!("let x = 1{}", " + 1".repeat(MAX_EXPR_DEPTH - 1));
+        parse_ok(&ops);
+        // The costliest shapes per level of nesting must fit the stack too.
+        let d = depth;
+        for source in [
+            format!("let x = {}a{}", "[all x in ".repeat(d), ": a]".repeat(d)),
+            format!("let x = {}a{}", "[a for x in ".repeat(d), "]".repeat(d)),
+            format!("let x = {}a{}", "a[- ".repeat(d), "]".repeat(d)),
+            format!("let x = {}a{}", "match {a => ".repeat(d), "}".repeat(d)),
+            format!("let x = {}a{}", "if a then ".repeat(d), " else c".repeat(d)),
+            format!(
+                "let x = {}a{}",
+                "\"{if ".repeat(d / 2),
+                " then b else c}\"".repeat(d / 2)
+            ),
+            format!(
+                "type T = {}number{}",
+                "{a: [".repeat(d / 2),
+                "]}".repeat(d / 2)
+            ),
+        ] {
+            // Within the nesting limit; the tree may still be too high (two nodes a level).
+            let (_, diagnostics) = parse(&source);
+            assert!(
+                diagnostics.iter().all(|d| d.code == "E0012"),
+                "{diagnostics:?}"
+            );
+        }
+    });
+}
+
+#[test]
+fn pathological_inputs_give_diagnostics_on_a_small_stack() {
+    on_small_stack(|| {
+        let n = 100_000;
+        let cases: Vec<(String, &str)> = vec![
+            (
+                format!("let x = {}1{}", "(".repeat(n), ")".repeat(n)),
+                "E0011",
+            ),
+            (format!("let x = {}", "[".repeat(n)), "E0011"),
+            (format!("type T = {}", "{a: ".repeat(n)), "E0011"),
+            (format!("let x = {}", "\"{".repeat(n)), "E0011"),
+            (
+                format!("example \"e\" {{ given {} }}", "{\"a\": ".repeat(n)),
+                "E0011",
+            ),
+            (format!("let x = {}a", "not ".repeat(n)), "E0012"),
+            (format!("let x = {}a", "- ".repeat(n)), "E0012"),
+            (format!("let x = {}a", "-".repeat(n)), "E0012"),
+            (format!("let x = a{}", " + a".repeat(n)), "E0012"),
+            (format!("let x = a{}", ".b".repeat(n)), "E0012"),
+            (
+                format!("let x = {}a", "if a then b else ".repeat(n)),
+                "E0012",
+            ),
+            (format!("let x = {}a", "all x in y: ".repeat(n)), "E0012"),
+            (format!("let x = {}a", "if ".repeat(n)), "E0011"),
+            (format!("let x = {}", "match { a => ".repeat(n)), "E0011"),
+            (format!("input s {{ a: text{} }}", "?".repeat(n)), "E0017"),
+        ];
+        for (source, code) in cases {
+            let diagnostics = errors(&source);
+            assert_eq!(diagnostics[0].code, code, "{}", &source[..40]);
+        }
+        // Deep nesting spread over several lines that each start like an item must not slip
+        // past the pre-scan.
+        let sneaky = format!("let x = [a.\nrule {}", "[".repeat(n));
+        errors(&sneaky);
+        let sneaky =
+            "example \"e\" { given {} expect\nscore s = [\"{\", ".to_string() + &"[".repeat(n);
+        errors(&sneaky);
+    });
+}
+
+#[test]
+fn deep_ast_is_bounded_by_parens_and_operators_together() {
+    on_small_stack(|| {
+        // Each level adds parentheses and operators: the tree height is checked as a whole.
+        let mut source = String::from("a");
+        for _ in 0..MAX_NESTING {
+            source = format!("({source} + a + a)");
+        }
+        let d = error(&format!("let x = {source}"));
+        assert_eq!(d.code, "E0012");
+    });
+}
+
+mod roundtrip {
+    use super::*;
+    use procura::ast::*;
+    use procura::span::Span;
+    use proptest::prelude::*;
+
+    fn expr(kind: ExprKind) -> Expr {
+        Expr {
+            kind,
+            span: Span::default(),
+        }
+    }
+
+    fn ident() -> impl Strategy<Value = Ident> {
+        "[a-z_][a-z0-9_]{0,5}"
+            .prop_filter("reserved", |s| !procura::syntax::is_reserved(s))
+            .prop_map(|name| Ident {
+                name,
+                span: Span::default(),
+            })
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "[a-zé\"\\\\{}\n\t ]{1,6}"
+    }
+
+    fn leaf() -> impl Strategy<Value = Expr> {
+        prop_oneof![
+            (0u32..100_000).prop_map(|n| expr(ExprKind::Number(f64::from(n)))),
+            (0.0f64..1e9).prop_map(|n| expr(ExprKind::Number(n))),
+            any::<bool>().prop_map(|b| expr(ExprKind::Bool(b))),
+            (1i32..=9999, 1u32..=12, 1u32..=28)
+                .prop_map(|(year, month, day)| expr(ExprKind::Date(DateLit { year, month, day }))),
+            (0i64..1000, 0..4usize).prop_map(|(n, u)| {
+                let unit = [
+                    DurationUnit::Day,
+                    DurationUnit::Week,
+                    DurationUnit::Month,
+                    DurationUnit::Year,
+                ][u];
+                expr(ExprKind::Duration(n, unit))
+            }),
+            Just(expr(ExprKind::Today)),
+            ident().prop_map(|i| expr(ExprKind::Name(i))),
+            proptest::option::of(text()).prop_map(|t| expr(ExprKind::Str(Template {
+                parts: t.into_iter().map(TemplatePart::Text).collect(),
+                span: Span::default(),
+            }))),
+        ]
+    }
+
+    const OPS: [BinaryOp; 19] = [
+        BinaryOp::Coalesce,
+        BinaryOp::Or,
+        BinaryOp::And,
+        BinaryOp::Eq,
+        BinaryOp::Ne,
+        BinaryOp::Lt,
+        BinaryOp::Le,
+        BinaryOp::Gt,
+        BinaryOp::Ge,
+        BinaryOp::In,
+        BinaryOp::NotIn,
+        BinaryOp::Contains,
+        BinaryOp::ContainsAny,
+        BinaryOp::ContainsAll,
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Rem,
+    ];
+
+    fn arb_expr() -> impl Strategy<Value = Expr> {
+        leaf().prop_recursive(5, 48, 4, |inner| {
+            let b = || inner.clone().prop_map(Box::new);
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3)
+                    .prop_map(|v| expr(ExprKind::List(v))),
+                (b(), ident()).prop_map(|(e, f)| expr(ExprKind::Field(e, f))),
+                (b(), b()).prop_map(|(e, k)| expr(ExprKind::Index(e, k))),
+                (ident(), proptest::collection::vec(inner.clone(), 0..3))
+                    .prop_map(|(f, args)| expr(ExprKind::Call(f, args))),
+                (any::<bool>(), b()).prop_map(|(neg, e)| expr(ExprKind::Unary(
+                    if neg { UnaryOp::Neg } else { UnaryOp::Not },
+                    e
+                ))),
+                (0..OPS.len(), b(), b())
+                    .prop_map(|(op, l, r)| expr(ExprKind::Binary(OPS[op], l, r))),
+                (b(), any::<bool>())
+                    .prop_map(|(operand, negated)| expr(ExprKind::IsMissing { operand, negated })),
+                (b(), b(), b()).prop_map(|(condition, then, otherwise)| expr(ExprKind::If {
+                    condition,
+                    then,
+                    otherwise
+                })),
+                (
+                    proptest::collection::vec((inner.clone(), inner.clone()), 0..3),
+                    proptest::option::of(b())
+                )
+                    .prop_map(|(arms, otherwise)| expr(ExprKind::Match {
+                        arms: arms
+                            .into_iter()
+                            .map(|(condition, value)| MatchArm { condition, value })
+                            .collect(),
+                        otherwise
+                    })),
+                (0..3usize, ident(), b(), b()).prop_map(|(k, var, list, body)| expr(
+                    ExprKind::Quantifier {
+                        kind: [Quantifier::All, Quantifier::Any, Quantifier::None][k],
+                        var,
+                        list,
+                        body
+                    }
+                )),
+                (b(), ident(), b(), proptest::option::of(b())).prop_map(
+                    |(element, var, list, filter)| expr(ExprKind::Comprehension {
+                        element,
+                        var,
+                        list,
+                        filter
+                    })
+                ),
+                (text(), inner.clone(), proptest::option::of(text())).prop_map(
+                    |(before, e, after)| {
+                        let mut parts = vec![TemplatePart::Text(before), TemplatePart::Expr(e)];
+                        parts.extend(after.map(TemplatePart::Text));
+                        expr(ExprKind::Str(Template {
+                            parts,
+                            span: Span::default(),
+                        }))
+                    }
+                ),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn printed_expressions_parse_back_to_the_same_tree(e in arb_expr()) {
+            let printed = print_expr(&e);
+            let reparsed = parse_expr(&printed);
+            prop_assert_eq!(erase_spans(&e), erase_spans(&reparsed), "printed: {}", printed);
+        }
+    }
+}
+
+/// Every policy in the repository that parses cleanly round-trips through the printer.
+#[test]
+fn repository_policies_round_trip() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pending = vec![root.join("rules"), root.join("tests")];
+    let mut checked = 0;
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "policy") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                if parse(&source).1.is_empty() {
+                    assert_round_trip(&source);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} policies found");
+}
+
+/// Mutated versions of the complete example never crash the parser, never hit an internal
+/// error, and those that still parse cleanly round-trip through the printer.
+#[test]
+fn mutated_sources_are_handled() {
+    const TOKENS: [&str; 24] = [
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "\"",
+        "\\",
+        "#",
+        "\n",
+        "if ",
+        "else ",
+        "not ",
+        "-",
+        "<",
+        "match ",
+        "=>",
+        ",",
+        "all x in ",
+        "?",
+        "2025-02-30",
+        "is missing",
+        "rule ",
+        "\u{0}",
+    ];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut random = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut clean = 0;
+    for _ in 0..300 {
+        let mut source: Vec<char> = SECTION1.chars().collect();
+        for _ in 0..=random(3) {
+            let at = random(source.len() + 1);
+            if random(2) == 0 {
+                let token = TOKENS[random(TOKENS.len())];
+                source.splice(at..at, token.chars());
+            } else {
+                let end = (at + random(10)).min(source.len());
+                source.drain(at..end);
+            }
+        }
+        let source: String = source.into_iter().collect();
+        let (_, diagnostics) = parse(&source);
+        assert!(
+            diagnostics.iter().all(|d| d.code != "E0099"),
+            "{diagnostics:?}\n{source}"
+        );
+        if diagnostics.is_empty() {
+            assert_round_trip(&source);
+            clean += 1;
+        }
+    }
+    assert!(clean > 0);
+}
