@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use procura::Date;
 use procura::server::{GuestError, Host, Limits, Pool, STATUS_REPORT, Version, Worker};
+use procura::span::LineIndex;
 
 const LIMITS: Limits = Limits {
     fuel: 200_000_000,
@@ -63,12 +64,25 @@ fn options(case: &Case) -> String {
     options.to_string()
 }
 
-/// Compiles `source` natively and in the module and compares every case; returns how many
-/// reports (not errors) were compared.
+/// Compiles `source` natively and in the module and compares the diagnostics of a source that
+/// does not compile, or else every case; returns how many reports (not errors) were compared.
 fn compare(worker: &mut Worker, source: &str, cases: &[Case]) -> usize {
-    let policy = procura::compile(source).unwrap_or_else(|d| panic!("does not compile: {d:?}"));
     let version = version(source);
     let compiled = worker.compile(&version).expect("compiles in the module");
+    let policy = match procura::compile(source) {
+        Ok(policy) => policy,
+        Err(diagnostics) => {
+            let index = LineIndex::new(source);
+            let diagnostics: Vec<_> = diagnostics
+                .iter()
+                .map(|d| d.to_json(source, &index))
+                .collect();
+            let expected = serde_json::json!({"error": "compile", "diagnostics": diagnostics});
+            assert!(!compiled.ok);
+            assert_eq!(compiled.json, expected.to_string());
+            return 0;
+        }
+    };
     assert!(compiled.ok, "{}", compiled.json);
     let mut reports = 0;
     for case in cases {
@@ -180,10 +194,11 @@ fn golden_evaluation_cases_match_native() {
                 let sibling = |suffix: &str| Path::new(dir).join(format!("{case}{suffix}"));
                 let data = sibling(".data.json");
                 let mut as_of = date(AS_OF);
-                if let Some(options) = Some(sibling(".options.json")).filter(|p| p.exists()) {
-                    if let Some(text) = json(&options)["as_of"].as_str() {
-                        as_of = date(text);
-                    }
+                let options = sibling(".options.json");
+                if options.exists()
+                    && let Some(text) = json(&options)["as_of"].as_str()
+                {
+                    as_of = date(text);
                 }
                 if let Some(args) = Some(sibling(".args")).filter(|p| p.exists()) {
                     let args = read(&args);
