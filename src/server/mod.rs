@@ -44,8 +44,9 @@ pub struct ServeConfig {
     pub addr: SocketAddr,
     /// The `abi` module; [`default_module`] when `None`.
     pub module: Option<PathBuf>,
-    /// Fuel of one evaluation (about one unit per WebAssembly instruction); compiling a policy
-    /// may use 20 times as much.
+    /// Fuel of one evaluation (about one unit per WebAssembly instruction; a decision of
+    /// `rules/onboarding.policy` takes about 330,000); compiling a policy may use 20 times as
+    /// much, and at least 10^9.
     pub fuel: u64,
     /// The memory one instance may use, in MiB (the module itself starts with about 1.1 MiB).
     pub memory_mb: usize,
@@ -107,7 +108,9 @@ impl Server {
         let module = config.module.clone().unwrap_or_else(default_module);
         let limits = Limits {
             fuel: config.fuel,
-            compile_fuel: config.fuel.saturating_mul(20),
+            // Compiling `rules/onboarding.policy` takes about 15 million units; a tight
+            // evaluation budget must not stop policies from loading.
+            compile_fuel: config.fuel.saturating_mul(20).max(1_000_000_000),
             memory_bytes: config.memory_mb.saturating_mul(1 << 20),
         };
         let pool = Arc::new(Pool::new(Arc::new(load_host(&module)?), limits));
