@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -118,6 +119,24 @@ impl App {
     }
 }
 
+/// The `{name}` of a route; a name that is not UTF-8 gets a JSON 400 like every other error.
+struct Name(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Name {
+    type Rejection = Reply;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Name, Reply> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(name)) => Ok(Name(name)),
+            Err(rejection) => Err(error(
+                StatusCode::BAD_REQUEST,
+                "request",
+                &rejection.body_text(),
+            )),
+        }
+    }
+}
+
 /// A JSON response; small, so that it can be the error of every `Result` here.
 struct Reply {
     status: StatusCode,
@@ -191,7 +210,7 @@ async fn list(State(app): State<App>) -> Reply {
     )
 }
 
-async fn show(State(app): State<App>, Path(name): Path<String>) -> Reply {
+async fn show(State(app): State<App>, Name(name): Name) -> Reply {
     let Some(entry) = app.registry.get(&name) else {
         return not_found(&name);
     };
@@ -271,7 +290,7 @@ fn evaluate_one(
 
 async fn evaluate(
     State(app): State<App>,
-    Path(name): Path<String>,
+    Name(name): Name,
     request: Request,
 ) -> Result<Reply, Reply> {
     let good = app.good(&name)?;
@@ -286,7 +305,7 @@ async fn evaluate(
 /// is an array: each element carries its own outcome).
 async fn evaluate_batch(
     State(app): State<App>,
-    Path(name): Path<String>,
+    Name(name): Name,
     request: Request,
 ) -> Result<Reply, Reply> {
     let good = app.good(&name)?;
