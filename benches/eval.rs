@@ -74,7 +74,9 @@ fn decide_from_json_text_fused(bencher: divan::Bencher) {
     bencher.bench_local(|| {
         let input = policy.input_from_str(divan::black_box(SUPPLIER)).unwrap();
         json.clear();
-        policy.evaluate(&input, &data, today()).write_json(&mut json);
+        policy
+            .evaluate(&input, &data, today())
+            .write_json(&mut json);
         json.len()
     });
 }
