@@ -899,7 +899,8 @@ impl<'a> Evaluator<'a> {
 
     /// A rule's message; missing values render as `missing`.
     fn render(&mut self, parts: &'a [TemplatePart]) -> String {
-        let mut text = String::new();
+        // Room for a typical message, so that it is not regrown piece by piece.
+        let mut text = String::with_capacity(128);
         for part in parts {
             match part {
                 TemplatePart::Text(t) => text.push_str(t),
