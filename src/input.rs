@@ -437,7 +437,12 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
         let Type::Record(record) = self.ty.required() else {
             return Err(mismatch());
         };
-        let mut fields = vec![Value::MISSING; record.fields.len()];
+        // Allocated once at its final size (a `Vec` would be copied into the `Arc`).
+        let mut record_value: Arc<[Value]> =
+            std::iter::repeat_n(Value::MISSING, record.fields.len()).collect();
+        let Some(fields) = Arc::get_mut(&mut record_value) else {
+            return Err(mismatch());
+        };
         while let Some(key) = map.next_key_seed(FieldIndex(&record.fields))? {
             match key.and_then(|i| Some((record.fields.get(i)?, fields.get_mut(i)?))) {
                 // A repeated key keeps its last value, as `serde_json::Value` does.
@@ -452,7 +457,7 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
                 }
             }
         }
-        Ok(Value::Record(fields.into()))
+        Ok(Value::Record(record_value))
     }
 }
 
