@@ -330,7 +330,10 @@ fn every_endpoint_and_error_status() {
 
     assert_eq!(call(addr, "GET", "/v1/policies/absent", None).0, 404);
     assert_eq!(call(addr, "GET", "/v1/policies/%FF%FE", None).0, 400);
-    assert_eq!(call(addr, "POST", "/v1/policies/%FF/evaluate", Some(tiny_ok)).0, 400);
+    assert_eq!(
+        call(addr, "POST", "/v1/policies/%FF/evaluate", Some(tiny_ok)).0,
+        400
+    );
     assert_eq!(call(addr, "GET", "/v2/nothing", None).0, 404);
     assert_eq!(call(addr, "DELETE", "/v1/policies", None).0, 405);
 }
