@@ -480,3 +480,15 @@ fn csv_header_without_some_fields_leaves_them_missing() {
     assert_eq!(decisions, [&json!("incomplete"), &json!("reject")]);
     assert_eq!(exit, Some(0), "{stderr}");
 }
+
+#[test]
+fn json_nesting_limit_is_serde_json_recursion_limit() {
+    use procura::limits::MAX_JSON_DEPTH;
+    let nested = |depth: usize| serde_json::from_str::<Value>(&deep_json(depth));
+    assert!(nested(MAX_JSON_DEPTH).is_ok());
+    assert!(nested(MAX_JSON_DEPTH + 1).is_err());
+    // The record itself is one level: a list field may hold `MAX_JSON_DEPTH - 1` levels.
+    let record = format!(r#"{{"audits": {}}}"#, deep_json(MAX_JSON_DEPTH - 1));
+    let actual = evaluate(record.as_bytes(), b"{}");
+    assert_eq!(actual["errors"][0]["path"], "$.audits[0][0]", "{actual}");
+}
