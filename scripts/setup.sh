@@ -22,6 +22,18 @@ build_release() {
   cargo build --release -j 2
 }
 
+build_wasm() {
+  step "building the WebAssembly package (www/pkg for browsers, pkg-node for Node)"
+  scripts/build-wasm.sh
+}
+
+install_browser_tools() {
+  step "installing the browser test tools (Debian Chromium, www/ npm packages)"
+  www/scripts/install.sh
+}
+
 require_cargo
 build_release
+build_wasm
+install_browser_tools
 step "setup complete"

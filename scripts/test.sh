@@ -17,6 +17,15 @@ cargo clippy --release --all-targets -j 2 -- -D warnings
 step "cargo test"
 cargo test --release -j 2
 
+step "cargo clippy for the WebAssembly bindings"
+cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features wasm -j 2 -- -D warnings
+
+step "node --test tests/node/ (WebAssembly package; differential against the native CLI)"
+PROCURA_BIN=target/release/procura node --test tests/node/
+
+step "browser tests of www/ (playground and supplier form, Chromium headless)"
+www/scripts/test.sh
+
 step "procura test rules/*.policy"
 target/release/procura test rules/*.policy
 

@@ -27,6 +27,8 @@ pub mod report;
 pub mod span;
 pub mod syntax;
 pub mod types;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 pub use date::Date;
 pub use diagnostic::{Diagnostic, Severity};

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Builds the WebAssembly package of the evaluator for browsers (www/pkg, ES module) and Node
+# (pkg-node, CommonJS), installing what it needs first. Idempotent: installed tools are kept.
+#
+#   scripts/build-wasm.sh
+#
+# Fails when the browser module exceeds its size budget (gzipped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUDGET_GZIP_BYTES=$((250 * 1024))
+TARGET=wasm32-unknown-unknown
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+if rustup target list --installed | grep -qx "$TARGET"; then
+  say "rust target $TARGET already installed"
+else
+  say "installing rust target $TARGET"
+  rustup target add "$TARGET"
+fi
+
+# The CLI must be exactly the version of the wasm-bindgen crate, or it refuses the module.
+version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ -z "$version" ]; then
+  echo "error: no wasm-bindgen in Cargo.lock (run \`cargo generate-lockfile\`)" >&2
+  exit 1
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" = "wasm-bindgen $version" ]; then
+  say "wasm-bindgen-cli $version already installed"
+else
+  # No `--locked`: the CLI's own lockfile pins a crate version this registry may lack.
+  say "installing wasm-bindgen-cli $version (a few minutes)"
+  cargo install wasm-bindgen-cli --version "$version" -j 2
+fi
+
+# binaryen from npm: Debian's older wasm-opt breaks wasm-bindgen's externref table.
+if [ -x node_modules/.bin/wasm-opt ] && [ -x node_modules/.bin/tsc ]; then
+  say "npm tools (binaryen, typescript) already installed"
+else
+  say "installing npm tools (binaryen, typescript)"
+  npm ci --no-audit --no-fund
+fi
+
+say "building the wasm-release profile for $TARGET"
+cargo build --target "$TARGET" --profile wasm-release --no-default-features --features wasm -j 2
+module="$TARGET_DIR/$TARGET/wasm-release/procura.wasm"
+
+size_line() {
+  printf '%-28s %8d bytes raw %8d bytes gzip\n' "$1" "$(wc -c <"$1")" "$(gzip -9 -c "$1" | wc -c)"
+}
+
+for pair in web:www/pkg nodejs:pkg-node; do
+  kind=${pair%%:*}
+  out=${pair#*:}
+  say "wasm-bindgen --target $kind -> $out"
+  rm -rf "$out"
+  wasm-bindgen "$module" --target "$kind" --out-dir "$out" \
+    --remove-name-section --remove-producers-section
+  say "wasm-opt -Oz $out/procura_bg.wasm"
+  node_modules/.bin/wasm-opt -Oz "$out/procura_bg.wasm" -o "$out/procura_bg.wasm"
+done
+
+# Makes pkg-node installable as it is (`npm install path/to/pkg-node`).
+crate_version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
+cat >pkg-node/package.json <<EOF
+{
+  "name": "procura",
+  "version": "$crate_version",
+  "description": "Procura policy checker and evaluator (WebAssembly)",
+  "license": "MIT OR Apache-2.0",
+  "main": "procura.js",
+  "types": "procura.d.ts",
+  "files": ["procura.js", "procura.d.ts", "procura_bg.wasm", "procura_bg.wasm.d.ts"]
+}
+EOF
+
+# The browser build is an ES module; this lets Node and bundlers load it without guessing.
+printf '{ "type": "module" }\n' >www/pkg/package.json
+
+say "sizes"
+size_line "$module" >&2
+size_line www/pkg/procura_bg.wasm >&2
+size_line pkg-node/procura_bg.wasm >&2
+
+gzip_bytes=$(gzip -9 -c www/pkg/procura_bg.wasm | wc -c)
+if [ "$gzip_bytes" -gt "$BUDGET_GZIP_BYTES" ]; then
+  echo "error: www/pkg/procura_bg.wasm is $gzip_bytes bytes gzipped, over the budget of $BUDGET_GZIP_BYTES" >&2
+  exit 1
+fi
+say "done: www/pkg (browsers), pkg-node (Node)"

@@ -1,0 +1,481 @@
+//! The JavaScript host (browsers and Node) through wasm-bindgen.
+//!
+//! Every structured value leaves Rust as the same `serde_json` value the CLI prints, so a
+//! report, a diagnostic or an input error has one shape on every host. Reports go further:
+//! `evaluateJson` returns the very bytes of `Report::to_json`, and `evaluate` is `JSON.parse` of
+//! them. Thrown values are `Error`s whose `name` tells them apart (`CompileError` with
+//! `diagnostics`, `InvalidInputError` with `errors`).
+
+use serde::Serialize as _;
+use serde_json::{Value as Json, json};
+use wasm_bindgen::prelude::*;
+
+use crate::date::Date;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::input::{InputError, InputErrors};
+use crate::span::LineIndex;
+use crate::types::{RecordType, Type};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A compile error or warning; lines and columns are 1-based, columns count Unicode characters,
+ * and the end position is just past the last character. */
+export interface Diagnostic {
+  severity: "error" | "warning";
+  code: string;
+  message: string;
+  line: number;
+  column: number;
+  end_line: number;
+  end_column: number;
+  help: string | null;
+}
+
+/** Thrown by `compile`: `diagnostics` lists every error and warning found. */
+export interface CompileError extends Error {
+  name: "CompileError";
+  diagnostics: Diagnostic[];
+}
+
+/** One invalid value of the input, the reference data or the options, by JSON path
+ * (`$.smelters[2].rmap_status`, `$data.cpi.DK`, `$options.asOf`). */
+export interface InputError {
+  path: string;
+  expected: string;
+  found: string;
+  message: string;
+}
+
+/** Thrown by `evaluate`, `evaluateJson` and `runExamples`: `errors` lists every problem found. */
+export interface InvalidInputError extends Error {
+  name: "InvalidInputError";
+  errors: InputError[];
+}
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Options of `evaluate`; `evaluateJson` takes the same object as JSON text. */
+export interface EvaluateOptions {
+  /** The evaluation date (`today` in the policy) as `YYYY-MM-DD`; defaults to today in UTC. */
+  asOf?: string;
+  /** Reference data for the tables without a body: `{table: {key: value}}`. */
+  data?: { [table: string]: { [key: string]: JsonValue } };
+}
+
+export interface RuleReport {
+  name: string;
+  title: string | null;
+  outcome: "passed" | "failed" | "missing" | "not_applicable";
+  verdict: "reject" | "review" | "warn" | null;
+  message: string | null;
+  missing: string[];
+  line: number;
+}
+
+export interface ScoreReport {
+  value: number | null;
+  components: { name: string; weight: number; value: number | null; contribution: number | null }[];
+}
+
+/** The decision report of LANGUAGE.md §8. */
+export interface Report {
+  policy: { title: string | null; version: string | null };
+  decision: "approve" | "review" | "incomplete" | "reject";
+  rules: RuleReport[];
+  scores: { [name: string]: ScoreReport };
+  values: { [name: string]: JsonValue };
+  missing: string[];
+  notes: string[];
+}
+
+/** The declared type of an input field; `optional` is true for `T?`. */
+export type FieldType =
+  | { kind: "number" | "text" | "bool" | "date"; optional: boolean }
+  | { kind: "union"; optional: boolean; values: string[] }
+  | { kind: "list"; optional: boolean; element: FieldType }
+  | { kind: "record"; optional: boolean; name: string | null; fields: InputField[] };
+
+export interface InputField {
+  name: string;
+  type: FieldType;
+}
+
+/** The `input` declaration: its name (the root of paths) and its fields in declaration order. */
+export interface InputSchema {
+  name: string;
+  fields: InputField[];
+}
+
+export interface Example {
+  title: string;
+  line: number;
+  given: JsonValue;
+  data: JsonValue;
+  /** The example's `as_of`, or null when it uses the evaluation date. */
+  asOf: string | null;
+}
+
+export interface ExampleResult {
+  title: string;
+  line: number;
+  passed: boolean;
+  failures: { line: number; subject: string; expected: string; actual: string }[];
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// An imported type only so that the declaration can mark the argument optional.
+    #[wasm_bindgen(typescript_type = "EvaluateOptions")]
+    pub type EvaluateOptions;
+}
+
+/// All diagnostics of a source, errors and warnings, sorted by position.
+#[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
+pub fn check(source: &str) -> Result<JsValue, JsValue> {
+    to_js(&diagnostics_json(source, &crate::check(source)))
+}
+
+/// Compiles a policy, or throws a `CompileError` carrying every diagnostic.
+#[wasm_bindgen]
+pub fn compile(source: &str) -> Result<Policy, JsValue> {
+    match crate::compile(source) {
+        Ok(policy) => Ok(Policy {
+            policy,
+            source: source.to_owned(),
+        }),
+        Err(diagnostics) => {
+            let index = LineIndex::new(source);
+            let first = diagnostics.iter().find(|d| d.is_error());
+            let message = match first {
+                Some(d) => {
+                    let at = index.line_col(source, d.span.start as usize);
+                    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                    format!(
+                        "policy does not compile: {} at line {}, column {}{}",
+                        d.message,
+                        at.line,
+                        at.column,
+                        more(errors)
+                    )
+                }
+                None => "policy does not compile".to_owned(),
+            };
+            Err(error(
+                "CompileError",
+                &message,
+                "diagnostics",
+                &diagnostics_json(source, &diagnostics),
+            ))
+        }
+    }
+}
+
+/// A compiled policy. Evaluation never changes it; evaluate as many records as needed.
+#[wasm_bindgen]
+pub struct Policy {
+    policy: crate::Policy,
+    /// Kept to turn the spans of warnings into lines and columns.
+    source: String,
+}
+
+#[wasm_bindgen]
+impl Policy {
+    /// The title of the `policy` line, if any.
+    #[wasm_bindgen(getter)]
+    pub fn title(&self) -> Option<String> {
+        self.policy.program().title.clone()
+    }
+
+    /// The version of the `policy` line, if any.
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> Option<String> {
+        self.policy.program().version.clone()
+    }
+
+    /// The warnings found while compiling.
+    #[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
+    pub fn warnings(&self) -> Result<JsValue, JsValue> {
+        to_js(&diagnostics_json(&self.source, self.policy.warnings()))
+    }
+
+    /// Evaluates a record (any JSON-serialisable object: declared as `object` so that
+    /// TypeScript interfaces fit); throws an `InvalidInputError` listing every invalid value.
+    #[wasm_bindgen(unchecked_return_type = "Report")]
+    pub fn evaluate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "object")] input: JsValue,
+        options: Option<EvaluateOptions>,
+    ) -> Result<JsValue, JsValue> {
+        let input = stringify(&input)?;
+        let options = options.map(|o| stringify(&o)).transpose()?;
+        let report = self.evaluate_json(&input, options)?;
+        js_sys::JSON::parse(&report)
+    }
+
+    /// `evaluate` on JSON text: the record and the options (`{"asOf", "data"}`) in, the report's
+    /// JSON text out, byte for byte what `procura eval --format json` prints.
+    #[wasm_bindgen(js_name = evaluateJson)]
+    pub fn evaluate_json(&self, input: &str, options: Option<String>) -> Result<String, JsValue> {
+        let input = parse("$", input);
+        let options = match options {
+            Some(text) => parse("$options", &text).and_then(|json| Options::from_json(&json)),
+            None => Ok(Options::default()),
+        };
+        let (input, options) = match (input, options) {
+            (Ok(input), Ok(options)) => (input, options),
+            (Err(a), Err(b)) => return Err(invalid_input(&a.merge(b))),
+            (Err(errors), _) | (_, Err(errors)) => return Err(invalid_input(&errors)),
+        };
+        self.policy
+            .evaluate_json(
+                &input,
+                options.data.as_ref(),
+                options.as_of.unwrap_or_else(today),
+            )
+            .map(|report| report.to_json())
+            .map_err(|errors| invalid_input(&errors))
+    }
+
+    /// The `input` declaration, for building a form.
+    #[wasm_bindgen(js_name = inputSchema, unchecked_return_type = "InputSchema")]
+    pub fn input_schema(&self) -> Result<JsValue, JsValue> {
+        let input = &self.policy.program().input;
+        to_js(&json!({"name": input.name, "fields": fields_json(&input.record)}))
+    }
+
+    /// The `example` blocks with their records, for trying them out.
+    #[wasm_bindgen(unchecked_return_type = "Example[]")]
+    pub fn examples(&self) -> Result<JsValue, JsValue> {
+        let examples: Vec<Json> = (self.policy.program().examples.iter())
+            .map(|example| {
+                json!({
+                    "title": example.title,
+                    "line": example.line,
+                    "given": example.given,
+                    "data": example.data,
+                    "asOf": example.as_of.map(|date| date.to_string()),
+                })
+            })
+            .collect();
+        to_js(&Json::Array(examples))
+    }
+
+    /// Runs every `example` block; `asOf` (`YYYY-MM-DD`, default today) is the date of
+    /// examples without `as_of`.
+    #[wasm_bindgen(js_name = runExamples, unchecked_return_type = "ExampleResult[]")]
+    pub fn run_examples(
+        &self,
+        #[wasm_bindgen(js_name = asOf)] as_of: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let today = match as_of {
+            Some(text) => parse_date(&Json::String(text)).map_err(|e| invalid_input(&e))?,
+            None => today(),
+        };
+        let results: Vec<Json> = (self.policy.run_examples(today).iter())
+            .map(|result| {
+                let failures: Vec<Json> = (result.failures.iter())
+                    .map(|f| {
+                        json!({
+                            "line": f.line,
+                            "subject": f.subject,
+                            "expected": f.expected,
+                            "actual": f.actual,
+                        })
+                    })
+                    .collect();
+                json!({
+                    "title": result.title,
+                    "line": result.line,
+                    "passed": failures.is_empty(),
+                    "failures": failures,
+                })
+            })
+            .collect();
+        to_js(&Json::Array(results))
+    }
+}
+
+#[derive(Default)]
+struct Options {
+    as_of: Option<Date>,
+    data: Option<Json>,
+}
+
+impl Options {
+    const KEYS: [&'static str; 2] = ["asOf", "data"];
+
+    /// Unknown keys are errors: a misspelt `asOf` would otherwise silently evaluate as of today.
+    fn from_json(json: &Json) -> Result<Options, InputErrors> {
+        let object = match json {
+            Json::Null => return Ok(Options::default()),
+            Json::Object(object) => object,
+            other => {
+                return Err(one_error(
+                    "$options".to_owned(),
+                    "object",
+                    other,
+                    "options must be an object".to_owned(),
+                ));
+            }
+        };
+        let mut errors = InputErrors { errors: Vec::new() };
+        let mut options = Options::default();
+        for (key, value) in object {
+            let result = match key.as_str() {
+                "asOf" if value.is_null() => Ok(()),
+                "asOf" => parse_date(value).map(|date| options.as_of = Some(date)),
+                "data" => {
+                    options.data = Some(value.clone());
+                    Ok(())
+                }
+                _ => {
+                    let help = did_you_mean(key, Options::KEYS)
+                        .map_or_else(String::new, |name| format!(": did you mean `{name}`?"));
+                    Err(one_error(
+                        format!("$options.{key}"),
+                        "`asOf` or `data`",
+                        value,
+                        format!("unknown option `{key}`{help}"),
+                    ))
+                }
+            };
+            if let Err(e) = result {
+                errors = errors.merge(e);
+            }
+        }
+        if errors.errors.is_empty() {
+            Ok(options)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn parse_date(json: &Json) -> Result<Date, InputErrors> {
+    let message = match json.as_str() {
+        Some(text) => match Date::parse(text) {
+            Some(date) => return Ok(date),
+            None => format!("`{text}` is not a valid date"),
+        },
+        None => "`asOf` must be a date string".to_owned(),
+    };
+    Err(one_error(
+        "$options.asOf".to_owned(),
+        "date `YYYY-MM-DD`",
+        json,
+        message,
+    ))
+}
+
+/// Malformed JSON is an input error at the root of what was being read, as in the CLI.
+fn parse(root: &str, text: &str) -> Result<Json, InputErrors> {
+    serde_json::from_str(text).map_err(|error| InputErrors {
+        errors: vec![InputError {
+            path: root.to_owned(),
+            expected: "JSON".to_owned(),
+            found: "malformed JSON".to_owned(),
+            message: format!("malformed JSON: {error}"),
+        }],
+    })
+}
+
+fn one_error(path: String, expected: &str, found: &Json, message: String) -> InputErrors {
+    InputErrors {
+        errors: vec![InputError {
+            path,
+            expected: expected.to_owned(),
+            found: found.to_string(),
+            message,
+        }],
+    }
+}
+
+/// `JSON.stringify`, with `undefined` (which it leaves as `undefined`) read as `null`.
+fn stringify(value: &JsValue) -> Result<String, JsValue> {
+    Ok(js_sys::JSON::stringify(value)?
+        .as_string()
+        .unwrap_or_else(|| "null".to_owned()))
+}
+
+fn today() -> Date {
+    let seconds = (js_sys::Date::now() / 1000.0).floor();
+    // `as` saturates; any clock before 1970 or after 9999 is wrong anyway.
+    Date::from_unix_seconds(seconds as i64)
+}
+
+fn diagnostics_json(source: &str, diagnostics: &[Diagnostic]) -> Json {
+    let index = LineIndex::new(source);
+    Json::Array(
+        diagnostics
+            .iter()
+            .map(|d| d.to_json(source, &index))
+            .collect(),
+    )
+}
+
+fn invalid_input(errors: &InputErrors) -> JsValue {
+    let message = match errors.errors.first() {
+        Some(first) => format!(
+            "invalid input at `{}`: {}{}",
+            first.path,
+            first.message,
+            more(errors.errors.len())
+        ),
+        None => "invalid input".to_owned(),
+    };
+    let list = errors.to_json().get("errors").cloned().unwrap_or_default();
+    error("InvalidInputError", &message, "errors", &list)
+}
+
+fn more(count: usize) -> String {
+    match count {
+        0 | 1 => String::new(),
+        2 => " (and 1 more error)".to_owned(),
+        n => format!(" (and {} more errors)", n - 1),
+    }
+}
+
+/// An `Error` named `name` with the list `items` as its property `property`.
+fn error(name: &str, message: &str, property: &str, items: &Json) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name(name);
+    if let Ok(items) = to_js(items) {
+        // Setting a property on a fresh `Error` cannot fail.
+        let _ = js_sys::Reflect::set(&error, &JsValue::from_str(property), &items);
+    }
+    error.into()
+}
+
+fn to_js(value: &Json) -> Result<JsValue, JsValue> {
+    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+}
+
+fn fields_json(record: &RecordType) -> Json {
+    Json::Array(
+        (record.fields.iter())
+            .map(|field| json!({"name": &*field.name, "type": type_json(&field.ty)}))
+            .collect(),
+    )
+}
+
+fn type_json(ty: &Type) -> Json {
+    let optional = ty.is_optional();
+    match ty.required() {
+        Type::Union(values) => json!({
+            "kind": "union",
+            "optional": optional,
+            "values": values.iter().map(|v| &**v).collect::<Vec<_>>(),
+        }),
+        Type::List(element) => {
+            json!({"kind": "list", "optional": optional, "element": type_json(element)})
+        }
+        Type::Record(record) => json!({
+            "kind": "record",
+            "optional": optional,
+            "name": record.name,
+            "fields": fields_json(record),
+        }),
+        other => json!({"kind": other.to_string(), "optional": optional}),
+    }
+}

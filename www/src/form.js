@@ -1,0 +1,155 @@
+// A supplier self-registration form checked against the onboarding policy on every change.
+// The first lines are the whole embedding; the rest reads the form and places the feedback.
+import init, { compile } from "../pkg/procura.js";
+import source from "../../rules/onboarding.policy?raw";
+import reference from "../../rules/data/reference.json";
+
+await init(); // loads the WebAssembly module
+const policy = compile(source); // once: throws a CompileError listing every diagnostic
+const form = document.getElementById("supplier-form");
+
+function update() {
+  const report = policy.evaluate(readSupplier(form), { data: reference });
+  showFeedback(report); // report.decision, report.rules, report.missing
+}
+form.addEventListener("input", update);
+
+// ---- reading the form -----------------------------------------------------------------------
+
+/** The supplier record; unanswered questions are left out, so the policy sees them as missing. */
+function readSupplier(form) {
+  const value = (name) => form.elements[name]?.value.trim() || undefined;
+  const number = (name) => (value(name) === undefined ? undefined : Number(value(name)));
+  const radio = (name) => form.querySelector(`input[name="${name}"]:checked`)?.value;
+  const ecovadis = {};
+  for (const input of form.querySelectorAll('input[name^="ecovadis."]')) {
+    if (input.value !== "") ecovadis[input.name.slice("ecovadis.".length)] = Number(input.value);
+  }
+  const minerals = radio("uses_minerals");
+  return {
+    name: value("name"),
+    country: value("country")?.toUpperCase(),
+    category: value("category"),
+    annual_spend: number("annual_spend"),
+    certifications: [...form.querySelectorAll('input[name="certifications"]:checked')].map((box) => box.value),
+    // Adverse findings come from the buyer's screening service after submission, not from
+    // the supplier: the form assumes none.
+    flags: [],
+    guidelines_confirmed: radio("guidelines_confirmed") === undefined ? undefined : radio("guidelines_confirmed") === "yes",
+    ecovadis: Object.keys(ecovadis).length ? ecovadis : undefined,
+    smelters: minerals === undefined ? undefined : minerals === "no" ? [] : smelterRows(),
+    cmrt_date: minerals === "yes" ? value("cmrt_date") : undefined,
+  };
+}
+
+function smelterRows() {
+  return [...document.querySelectorAll("#smelters tbody tr")].map((row) => {
+    const cell = (name) => row.querySelector(`[name="${name}"]`).value || null;
+    return { id: cell("id"), metal: cell("metal"), rmap_status: cell("rmap_status") };
+  });
+}
+
+// ---- placing the feedback -------------------------------------------------------------------
+
+/** Where the outcome of each rule is shown: next to the answer it judges. */
+const RULE_GROUP = {
+  no_criminal_links: "name",
+  not_sanctioned: "country",
+  cpi_floor: "country",
+  iso14001: "certifications",
+  guidelines: "guidelines_confirmed",
+  ecovadis_minimum: "ecovadis",
+  conflict_minerals: "smelters",
+  cmrt_fresh: "cmrt_date",
+};
+
+/** Reference tables are looked up by country. */
+const TABLE_GROUP = { cpi: "country", sanctioned: "country" };
+
+const LABELS = {
+  "supplier.country": "your country",
+  "supplier.category": "what you supply",
+  "supplier.annual_spend": "the expected yearly volume",
+  "supplier.guidelines_confirmed": "your answer on the Code of Conduct",
+  "supplier.ecovadis": "your EcoVadis scores",
+  "supplier.smelters": "whether your products contain 3TG or cobalt",
+  "supplier.cmrt_date": "the date of your CMRT",
+  "supplier.certifications": "your certifications",
+  "supplier.name": "your legal name",
+};
+
+/** The question a missing path belongs to: `supplier.ecovadis.ethics` → `ecovadis`. */
+function groupOf(path) {
+  const table = /^(\w+)\[/.exec(path);
+  if (table && TABLE_GROUP[table[1]]) return TABLE_GROUP[table[1]];
+  return /^supplier\.(\w+)/.exec(path)?.[1] ?? null;
+}
+
+function label(path) {
+  if (LABELS[path]) return LABELS[path];
+  const table = /^(\w+)\["(.*)"\]$/.exec(path);
+  if (table) return `a known country code (\`${table[2]}\` is not one)`;
+  const score = /^supplier\.ecovadis\.(\w+)$/.exec(path);
+  if (score) return `your EcoVadis ${score[1].replace(/_/g, " ")} score`;
+  const smelter = /^supplier\.smelters\[(\d+)\]\.(\w+)$/.exec(path);
+  if (smelter) return `the ${smelter[2].replace("rmap_status", "RMAP status")} of smelter ${Number(smelter[1]) + 1}`;
+  return path;
+}
+
+/** The questions in the order of the form, to list what is missing in the order it is asked. */
+const ORDER = [...document.querySelectorAll("[data-feedback]")].map((slot) => slot.dataset.feedback);
+const inFormOrder = (paths) => [...paths].sort((a, b) => ORDER.indexOf(groupOf(a)) - ORDER.indexOf(groupOf(b)));
+
+const VERDICT_TEXT = { reject: "not eligible", review: "needs review", warn: "note" };
+
+function showFeedback(report) {
+  const byGroup = {};
+  const add = (group, kind, text) => (byGroup[group] ??= []).push({ kind, text });
+  for (const rule of report.rules) {
+    const group = RULE_GROUP[rule.name];
+    if (rule.outcome === "failed") add(group, rule.verdict, `${VERDICT_TEXT[rule.verdict]}: ${rule.message}`);
+    if (rule.outcome === "passed") add(group, "ok", "✓");
+  }
+  const needed = {};
+  for (const path of inFormOrder(report.missing)) (needed[groupOf(path)] ??= []).push(label(path));
+  for (const [group, labels] of Object.entries(needed)) add(group, "missing", `to decide we still need: ${labels.join(", ")}`);
+
+  for (const slot of document.querySelectorAll("[data-feedback]")) {
+    // A passed rule says nothing when another rule on the same answer has something to say.
+    const items = byGroup[slot.dataset.feedback] ?? [];
+    const shown = items.some((i) => i.kind !== "ok") ? items.filter((i) => i.kind !== "ok") : items.slice(0, 1);
+    slot.replaceChildren(...shown.map(({ kind, text }) => Object.assign(document.createElement("span"), { className: `fb fb-${kind}`, textContent: text })));
+  }
+
+  const failed = (verdict) => report.rules.filter((r) => r.outcome === "failed" && r.verdict === verdict).map((r) => r.message);
+  const verdict = document.getElementById("verdict");
+  verdict.dataset.decision = report.decision;
+  verdict.textContent = {
+    approve: "eligible",
+    review: `needs review: ${failed("review").join("; ")}`,
+    reject: `not eligible: ${failed("reject").join("; ")}`,
+    incomplete: `to decide we still need: ${[...new Set(inFormOrder(report.missing).map(label))].join(", ")}`,
+  }[report.decision];
+}
+
+// ---- the smelter table ----------------------------------------------------------------------
+
+function addSmelter() {
+  const row = document.getElementById("smelter-row").content.firstElementChild.cloneNode(true);
+  row.querySelector("button").addEventListener("click", () => {
+    row.remove();
+    update();
+  });
+  document.querySelector("#smelters tbody").append(row);
+  row.querySelector("input").focus();
+  update();
+}
+document.getElementById("add-smelter").addEventListener("click", addSmelter);
+form.addEventListener("change", () => {
+  const uses = form.querySelector('input[name="uses_minerals"]:checked')?.value === "yes";
+  document.getElementById("smelters").hidden = !uses;
+  document.getElementById("cmrt").hidden = !uses;
+});
+
+update();
+document.body.dataset.ready = "true";
