@@ -1756,6 +1756,12 @@ impl<'a> Checker<'a> {
         use ast::BinaryOp as A;
         let optional = left.ty.is_optional() || right.ty.is_optional();
         let (l, r) = (left.ty.required().clone(), right.ty.required().clone());
+        // `nothing` (the element type of `[]`, so the type of `max([])`) fits every type: the
+        // operator is the one the other side asks for, and the value is missing at run time.
+        let (l, r) = match (l, r) {
+            (Type::Nothing, other) | (other, Type::Nothing) => (other.clone(), other),
+            pair => pair,
+        };
         let either_error = l.is_error() || r.is_error();
         let build = |op: BinOp, left: Typed, right: Typed| {
             Expr::Binary(op, Box::new(left.expr), Box::new(right.expr))
