@@ -46,13 +46,17 @@ fn cases(folder: &str, extension: &str) -> Vec<Case> {
         .into_iter()
         .map(|name| {
             let expect = read_json(&dir.join(format!("{name}.expect.json")));
-            let committed = dir.join(format!("{name}.{extension}"));
             let generator = dir.join(format!("{name}.gen.json"));
-            let (path, bytes) = if committed.exists() {
-                let bytes = std::fs::read(&committed).unwrap();
-                (Some(committed), bytes)
-            } else {
-                (None, generate(&read_json(&generator)).into_bytes())
+            let committed = [extension, "bin"]
+                .iter()
+                .map(|extension| dir.join(format!("{name}.{extension}")))
+                .find(|path| path.exists());
+            let (path, bytes) = match committed {
+                Some(path) => {
+                    let bytes = std::fs::read(&path).unwrap();
+                    (Some(path), bytes)
+                }
+                None => (None, generate(&read_json(&generator)).into_bytes()),
             };
             Case {
                 name: format!("{folder}/{name}"),
