@@ -257,7 +257,7 @@ impl Generator<'_, '_> {
             Ty::List(element) if **element == Ty::Part => self.conditional(ty, d),
             Ty::List(element) => match self.pick(3) {
                 0 => {
-                    let n = 1 + self.pick(3);
+                    let n = self.pick(4);
                     let items: Vec<String> = (0..n).map(|_| self.expr(element, d)).collect();
                     format!("[{}]", items.join(", "))
                 }
@@ -286,9 +286,10 @@ impl Generator<'_, '_> {
                 format!("{y:04}-{m:02}-{d:02}")
             }),
             Ty::Tier => Some(format!("\"{}\"", TIERS[self.pick(3)])),
-            // Every list type has an input field; `[]` has the element type `nothing`, which
-            // arithmetic refuses (`max([]) - 1`).
-            Ty::List(_) | Ty::Part => None,
+            Ty::List(element) if **element == Ty::Part => None,
+            // `[]` has the element type `nothing`, which every operator must accept.
+            Ty::List(_) => Some("[]".to_string()),
+            Ty::Part => None,
         };
         candidates.extend(literal);
         let i = self.pick(candidates.len());
