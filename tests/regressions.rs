@@ -31,6 +31,34 @@ let joined = max([]) + s.t
     );
 }
 
+/// `generated`: a score component, a condition and a list argument take `nothing` too
+/// (`a score component must be a number, but this is `nothing?``).
+#[test]
+fn every_typed_position_takes_the_type_of_an_empty_list_element() {
+    let source = r#"
+input s { a: number }
+score total "Total" {
+  empty 50% = min([])
+  a     50% = s.a
+}
+let counted = count(max([]))
+let summed = sum(max([]))
+rule r "R" {
+  when max([])
+  require min([])
+  else review "m"
+}
+"#;
+    let policy = procura::compile(source).unwrap_or_else(|d| panic!("{d:#?}"));
+    let report = policy
+        .evaluate_json(&json!({"a": 1}), None, today())
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(report["scores"]["total"]["value"], json!(null));
+    assert_eq!(report["rules"][0]["outcome"], "missing");
+    assert_eq!(report["values"], json!({"counted": null, "summed": null}));
+}
+
 /// `generated`: the same operators still refuse mismatched types when neither side is empty.
 #[test]
 fn operators_still_refuse_mismatched_types() {
