@@ -298,7 +298,10 @@ fn hostile_policies_get_diagnostics() {
         let codes = on_small_stack(move || {
             let diagnostics = procura::check(&source);
             for diagnostic in &diagnostics {
-                assert!(diagnostic.span.end as usize <= source.len());
+                assert!(
+                    source.get(diagnostic.span.range()).is_some(),
+                    "{diagnostic:?}"
+                );
                 assert!(!diagnostic.message.is_empty());
             }
             error_codes(diagnostics.iter().map(|d| (d.code, d.is_error())))
