@@ -108,7 +108,13 @@ pub fn evaluate_bytes(policies: &[Policy], data: &[u8]) {
     let first = policy.evaluate_json(&record, data.as_ref(), today);
     let second = policy.evaluate_json(&record, data.as_ref(), today);
     match (first, second) {
-        (Ok(a), Ok(b)) => assert_eq!(a.to_json(), b.to_json(), "evaluation is not deterministic"),
+        (Ok(a), Ok(b)) => {
+            let report = a.to_json();
+            assert_eq!(report, b.to_json(), "evaluation is not deterministic");
+            if let Err(error) = serde_json::from_str::<serde_json::Value>(&report) {
+                panic!("the report is not JSON ({error}): {report}");
+            }
+        }
         (Err(a), Err(b)) => {
             assert!(!a.errors.is_empty(), "an input error without errors");
             assert_eq!(a, b, "validation is not deterministic");
