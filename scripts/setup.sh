@@ -27,6 +27,11 @@ build_wasm() {
   scripts/build-wasm.sh
 }
 
+build_abi() {
+  step "building the plain WebAssembly module for wasmtime (procura serve)"
+  scripts/build-abi.sh
+}
+
 install_browser_tools() {
   step "installing the browser test tools (Debian Chromium, www/ npm packages)"
   www/scripts/install.sh
@@ -35,5 +40,6 @@ install_browser_tools() {
 require_cargo
 build_release
 build_wasm
+build_abi
 install_browser_tools
 step "setup complete"

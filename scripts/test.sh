@@ -7,18 +7,23 @@ cd "$(dirname "$0")/.."
 step() { printf '==> %s\n' "$*"; }
 
 scripts/setup.sh
+# The server and wasmtime tests host the module that setup built.
+export PROCURA_ABI_WASM="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/abi-release/procura.wasm"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --release --all-targets -j 2 -- -D warnings
+cargo clippy --release --all-targets --features abi -j 2 -- -D warnings
 
 step "cargo test"
-cargo test --release -j 2
+cargo test --release --features abi -j 2
 
 step "cargo clippy for the WebAssembly bindings"
 cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features wasm -j 2 -- -D warnings
+
+step "cargo clippy for the plain WebAssembly module"
+cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features abi --lib -j 2 -- -D warnings
 
 step "node --test tests/node/ (WebAssembly package; differential against the native CLI)"
 PROCURA_BIN=target/release/procura node --test tests/node/

@@ -11,6 +11,8 @@
 // pest_derive without `std` (see Cargo.toml) refers to `alloc` by name.
 extern crate alloc;
 
+#[cfg(feature = "abi")]
+pub mod abi;
 pub mod ast;
 pub mod check;
 pub mod date;
@@ -24,6 +26,8 @@ pub mod policy;
 pub mod print;
 pub mod program;
 pub mod report;
+#[cfg(feature = "serve")]
+pub mod server;
 pub mod span;
 pub mod syntax;
 pub mod types;

@@ -50,6 +50,27 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Serve the policies of a directory over HTTP, evaluated in WebAssembly under wasmtime
+    #[cfg(feature = "serve")]
+    Serve {
+        /// Directory whose `NAME.policy` files are served as `NAME` (reloaded when they change)
+        dir: PathBuf,
+        /// Address to listen on
+        #[arg(long, default_value_t = procura::server::DEFAULT_ADDR)]
+        addr: std::net::SocketAddr,
+        /// The ABI module [default: $PROCURA_ABI_WASM, else target/wasm32-unknown-unknown/abi-release/procura.wasm]
+        #[arg(long)]
+        module: Option<PathBuf>,
+        /// Fuel of one evaluation (about one unit per WebAssembly instruction)
+        #[arg(long, default_value_t = procura::server::DEFAULT_FUEL)]
+        fuel: u64,
+        /// Memory limit of one WebAssembly instance, in MiB
+        #[arg(long, default_value_t = procura::server::DEFAULT_MEMORY_MB)]
+        memory_mb: usize,
+        /// Largest request body, in KiB
+        #[arg(long, default_value_t = procura::server::DEFAULT_MAX_BODY_KB)]
+        max_body_kb: usize,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -89,6 +110,27 @@ fn main() -> ExitCode {
             format: format.into(),
         }),
         Command::Test { files } => cli::test::run(&files, cli::today()),
+        #[cfg(feature = "serve")]
+        Command::Serve {
+            dir,
+            addr,
+            module,
+            fuel,
+            memory_mb,
+            max_body_kb,
+        } => {
+            let config = procura::server::ServeConfig {
+                addr,
+                module,
+                fuel,
+                memory_mb,
+                max_body_kb,
+                ..procura::server::ServeConfig::new(dir)
+            };
+            procura::server::serve_blocking(config)
+                .map(|()| Exit::Success)
+                .map_err(|error| cli::CliError(error.to_string()))
+        }
     };
     let exit = result.unwrap_or_else(|error| {
         eprintln!("error: {error}");

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the plain WebAssembly module (`--features abi`, docs/abi.md) that `procura serve` and
+# `tests/wasmtime.rs` host: target/wasm32-unknown-unknown/abi-release/procura.wasm. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=wasm32-unknown-unknown
+if ! rustup target list --installed | grep -qx "$target"; then
+  echo "build-abi: installing the Rust target $target"
+  rustup target add "$target"
+fi
+
+echo "build-abi: cargo build --target $target --profile abi-release --no-default-features --features abi"
+cargo build -j "${CARGO_BUILD_JOBS:-2}" --lib --target "$target" --profile abi-release \
+  --no-default-features --features abi
+
+out="${CARGO_TARGET_DIR:-target}/$target/abi-release/procura.wasm"
+echo "build-abi: $out ($(wc -c <"$out") bytes, $(gzip -9 -c "$out" | wc -c) gzipped)"

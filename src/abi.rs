@@ -1,0 +1,388 @@
+//! A plain WebAssembly module with a C ABI and no imports (`docs/abi.md`), so that any runtime
+//! (wasmtime, wasmer, a browser without JavaScript glue) can host the evaluator.
+//!
+//! Architecture invariant: the `extern "C"` functions only move bytes across the boundary; what
+//! they compute is done by [`compile_source`] and [`evaluate_bytes`], which are ordinary safe
+//! functions (and tested natively). Every outcome, errors included, is JSON text left in one
+//! result buffer that the host reads with [`procura_result_ptr`] and [`procura_result_len`].
+
+use std::alloc::{self, Layout};
+use std::cell::RefCell;
+
+use crate::date::Date;
+use crate::input::{InputError, InputErrors};
+use crate::policy::{self, Policy};
+use crate::span::LineIndex;
+use crate::types::Type;
+
+/// What [`procura_evaluate`] returns; the result buffer then holds the matching JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Status {
+    /// The report of LANGUAGE.md §8.
+    Report = 0,
+    /// `{"error": "input", "errors": [...]}`: the input or the reference data is invalid.
+    Input = 1,
+    /// `{"error": "options", "message": ...}`: the options are malformed.
+    Options = 2,
+    /// `{"error": "handle", "message": ...}`: no compiled policy has this handle.
+    Handle = 3,
+}
+
+#[derive(Default)]
+struct State {
+    /// Compiled policies; handle `n` is slot `n - 1`, so that 0 can mean failure.
+    policies: Vec<Option<Policy>>,
+    result: Vec<u8>,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::default();
+}
+
+/// Compiles a source. On success returns the policy and
+/// `{"title", "version", "input", "warnings"}`; on failure `{"error": "compile", "diagnostics"}`.
+pub fn compile_source(source: &str) -> (Option<Policy>, String) {
+    let index = LineIndex::new(source);
+    let diagnostics_json = |diagnostics: &[crate::Diagnostic]| {
+        serde_json::Value::Array(
+            diagnostics
+                .iter()
+                .map(|d| d.to_json(source, &index))
+                .collect(),
+        )
+    };
+    match policy::compile(source) {
+        Ok(policy) => {
+            let program = policy.program();
+            let summary = serde_json::json!({
+                "title": program.title,
+                "version": program.version,
+                "input": {
+                    "name": program.input.name,
+                    "type": type_json(&Type::Record(program.input.record.clone())),
+                },
+                "warnings": diagnostics_json(policy.warnings()),
+            });
+            (Some(policy), summary.to_string())
+        }
+        Err(diagnostics) => {
+            let failure = serde_json::json!({
+                "error": "compile",
+                "diagnostics": diagnostics_json(&diagnostics),
+            });
+            (None, failure.to_string())
+        }
+    }
+}
+
+/// The shape of an input type for API clients: `"number"`, `"text"`, `"bool"`, `"date"`,
+/// `{"one_of": [...]}`, `{"list": T}`, `{"optional": T}` and
+/// `{"record": NAME|null, "fields": [{"name", "type"}]}`. Types are finite trees (the checker
+/// rejects recursive types), and their depth is bounded by the parser's nesting limit.
+pub fn type_json(ty: &Type) -> serde_json::Value {
+    use serde_json::json;
+    match ty {
+        Type::Union(members) => {
+            json!({ "one_of": members.iter().map(|m| &**m).collect::<Vec<_>>() })
+        }
+        Type::List(element) => json!({ "list": type_json(element) }),
+        Type::Optional(inner) => json!({ "optional": type_json(inner) }),
+        Type::Record(record) => json!({
+            "record": record.name,
+            "fields": record
+                .fields
+                .iter()
+                .map(|f| json!({ "name": &*f.name, "type": type_json(&f.ty) }))
+                .collect::<Vec<_>>(),
+        }),
+        other => json!(other.to_string()),
+    }
+}
+
+/// Evaluates a record (JSON text) with options `{"as_of": "YYYY-MM-DD", "data": {...}}`.
+pub fn evaluate_bytes(policy: &Policy, input: &[u8], options: &[u8]) -> (Status, String) {
+    let (today, data) = match parse_options(options) {
+        Ok(options) => options,
+        Err(message) => {
+            let error = serde_json::json!({"error": "options", "message": message});
+            return (Status::Options, error.to_string());
+        }
+    };
+    let input: serde_json::Value = match serde_json::from_slice(input) {
+        Ok(input) => input,
+        Err(error) => {
+            let errors = InputErrors {
+                errors: vec![InputError {
+                    path: "$".to_owned(),
+                    expected: "a JSON object".to_owned(),
+                    found: "malformed JSON".to_owned(),
+                    message: format!("the input is not valid JSON: {error}"),
+                }],
+            };
+            return (Status::Input, errors.to_json().to_string());
+        }
+    };
+    match policy.evaluate_json(&input, data.as_ref(), today) {
+        Ok(report) => (Status::Report, report.to_json()),
+        Err(errors) => (Status::Input, errors.to_json().to_string()),
+    }
+}
+
+/// `as_of` is required because the module has no imports and therefore no clock; unknown
+/// options are refused so that a misspelt `as_of` cannot silently change the date.
+fn parse_options(bytes: &[u8]) -> Result<(Date, Option<serde_json::Value>), String> {
+    let options: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|error| format!("the options are not valid JSON: {error}"))?;
+    let serde_json::Value::Object(mut options) = options else {
+        return Err("the options must be a JSON object".to_owned());
+    };
+    let as_of = match options.remove("as_of") {
+        Some(serde_json::Value::String(text)) => Date::parse(&text)
+            .ok_or_else(|| format!("`as_of` must be a date written YYYY-MM-DD, found `{text}`"))?,
+        Some(other) => {
+            return Err(format!(
+                "`as_of` must be a date written YYYY-MM-DD, found `{other}`"
+            ));
+        }
+        None => return Err("`as_of` is required: the module has no clock".to_owned()),
+    };
+    let data = options.remove("data").filter(|data| !data.is_null());
+    match options.keys().next() {
+        Some(key) => Err(format!(
+            "unknown option `{key}`: the options are `as_of` and `data`"
+        )),
+        None => Ok((as_of, data)),
+    }
+}
+
+fn set_result(text: String) {
+    STATE.with_borrow_mut(|state| state.result = text.into_bytes());
+}
+
+/// # Safety
+/// `ptr` must point to `len` readable bytes (any pointer when `len` is 0).
+unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+    if len == 0 || ptr.is_null() {
+        &[]
+    } else {
+        // SAFETY: guaranteed by the caller (the host wrote `len` bytes at `ptr`).
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+/// Allocates `len` bytes for the host to write into; returns 0 when memory is exhausted. A
+/// zero-length allocation returns a non-zero pointer that must not be read.
+#[unsafe(no_mangle)]
+pub extern "C" fn procura_alloc(len: usize) -> *mut u8 {
+    match Layout::from_size_align(len, 1) {
+        Ok(_) if len == 0 => std::ptr::NonNull::<u8>::dangling().as_ptr(),
+        // SAFETY: the layout has a non-zero size.
+        Ok(layout) => unsafe { alloc::alloc(layout) },
+        Err(_) => std::ptr::null_mut(),
+    }
+}
+
+/// Frees memory from [`procura_alloc`].
+///
+/// # Safety
+/// `ptr` and `len` must be exactly a pointer returned by [`procura_alloc`] and its length,
+/// freed once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn procura_free(ptr: *mut u8, len: usize) {
+    if let (Ok(layout), false) = (Layout::from_size_align(len, 1), len == 0 || ptr.is_null()) {
+        // SAFETY: guaranteed by the caller.
+        unsafe { alloc::dealloc(ptr, layout) }
+    }
+}
+
+/// Compiles the UTF-8 source at `src_ptr`; returns a handle (never 0), or 0 on failure. Either
+/// way the result buffer holds JSON (see [`compile_source`]).
+///
+/// # Safety
+/// `src_ptr` must point to `src_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn procura_compile(src_ptr: *const u8, src_len: usize) -> u32 {
+    // SAFETY: guaranteed by the caller.
+    let source = match std::str::from_utf8(unsafe { bytes(src_ptr, src_len) }) {
+        Ok(source) => source,
+        Err(error) => {
+            let failure = serde_json::json!({
+                "error": "compile",
+                "diagnostics": [],
+                "message": format!("the source is not valid UTF-8: {error}"),
+            });
+            set_result(failure.to_string());
+            return 0;
+        }
+    };
+    let (policy, result) = compile_source(source);
+    set_result(result);
+    let Some(policy) = policy else { return 0 };
+    STATE.with_borrow_mut(|state| {
+        let slot = match state.policies.iter().position(Option::is_none) {
+            Some(free) => free,
+            None => {
+                state.policies.push(None);
+                state.policies.len() - 1
+            }
+        };
+        if let Some(entry) = state.policies.get_mut(slot) {
+            *entry = Some(policy);
+        }
+        u32::try_from(slot + 1).unwrap_or(0)
+    })
+}
+
+/// Evaluates the input JSON at `input_ptr` with the options JSON at `options_ptr`; returns a
+/// [`Status`] and leaves the report or error JSON in the result buffer.
+///
+/// # Safety
+/// Both pointers must point to as many readable bytes as their lengths say.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn procura_evaluate(
+    handle: u32,
+    input_ptr: *const u8,
+    input_len: usize,
+    options_ptr: *const u8,
+    options_len: usize,
+) -> u32 {
+    // SAFETY: guaranteed by the caller.
+    let (input, options) =
+        unsafe { (bytes(input_ptr, input_len), bytes(options_ptr, options_len)) };
+    let policy =
+        STATE.with_borrow(|state| policy_slot(handle).and_then(|i| state.policies.get(i)?.clone()));
+    let (status, result) = match policy {
+        Some(policy) => evaluate_bytes(&policy, input, options),
+        None => (Status::Handle, unknown_handle(handle)),
+    };
+    set_result(result);
+    status as u32
+}
+
+/// Releases a compiled policy; its handle may later be reused. Unknown handles are ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn procura_drop(handle: u32) {
+    STATE.with_borrow_mut(|state| {
+        if let Some(entry) = policy_slot(handle).and_then(|i| state.policies.get_mut(i)) {
+            *entry = None;
+        }
+    });
+}
+
+/// The address of the result buffer of the last call; valid until the next call.
+#[unsafe(no_mangle)]
+pub extern "C" fn procura_result_ptr() -> *const u8 {
+    STATE.with_borrow(|state| state.result.as_ptr())
+}
+
+/// The length in bytes of the result buffer of the last call.
+#[unsafe(no_mangle)]
+pub extern "C" fn procura_result_len() -> usize {
+    STATE.with_borrow(|state| state.result.len())
+}
+
+fn policy_slot(handle: u32) -> Option<usize> {
+    usize::try_from(handle).ok()?.checked_sub(1)
+}
+
+fn unknown_handle(handle: u32) -> String {
+    serde_json::json!({
+        "error": "handle",
+        "message": format!("no compiled policy has the handle `{handle}`"),
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"
+        policy "Tiny" version "1"
+        input supplier { name: text, spend: number? }
+        rule big "Big spend" {
+          require supplier.spend < 100
+          else review "{supplier.name} spends {supplier.spend}"
+        }
+    "#;
+
+    fn compiled() -> Policy {
+        let (policy, summary) = compile_source(POLICY);
+        assert!(summary.contains(r#""title":"Tiny""#), "{summary}");
+        policy.expect("the policy compiles")
+    }
+
+    fn error_of(json: &str) -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(json).expect("error JSON")["error"].clone()
+    }
+
+    #[test]
+    fn compile_failure_lists_diagnostics() {
+        let (policy, result) = compile_source("input supplier { name: txt }");
+        assert!(policy.is_none());
+        let result: serde_json::Value = serde_json::from_str(&result).expect("JSON");
+        assert_eq!(result["error"], "compile");
+        assert!(!result["diagnostics"].as_array().expect("list").is_empty());
+    }
+
+    #[test]
+    fn input_schema_keeps_field_order_and_optionality() {
+        let (_, summary) = compile_source(POLICY);
+        let summary: serde_json::Value = serde_json::from_str(&summary).expect("JSON");
+        assert_eq!(
+            summary["input"],
+            serde_json::json!({"name": "supplier", "type": {"record": null, "fields": [
+                {"name": "name", "type": "text"},
+                {"name": "spend", "type": {"optional": "number"}},
+            ]}})
+        );
+    }
+
+    #[test]
+    fn malformed_input_is_an_input_error_at_the_root() {
+        let (status, result) =
+            evaluate_bytes(&compiled(), b"{\"name\": ", br#"{"as_of": "2025-01-01"}"#);
+        assert_eq!(status, Status::Input);
+        let result: serde_json::Value = serde_json::from_str(&result).expect("JSON");
+        assert_eq!(result["errors"][0]["path"], "$");
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let policy = compiled();
+        for options in [
+            &b""[..],
+            b"[]",
+            br#"{"as_of": "2025-02-30"}"#,
+            br#"{"as_of": 20250101}"#,
+            br#"{"asof": "2025-01-01"}"#,
+            br#"{"as_of": "2025-01-01", "date": {}}"#,
+        ] {
+            let (status, result) = evaluate_bytes(&policy, b"{}", options);
+            assert_eq!(status, Status::Options, "{result}");
+            assert_eq!(error_of(&result), "options");
+        }
+    }
+
+    #[test]
+    fn handles_are_checked_and_reused() {
+        let source = POLICY.as_bytes();
+        // SAFETY: the pointers and lengths come from live slices.
+        let first = unsafe { procura_compile(source.as_ptr(), source.len()) };
+        assert_ne!(first, 0);
+        procura_drop(first);
+        let options = br#"{"as_of": "2025-01-01"}"#;
+        // SAFETY: as above.
+        let status =
+            unsafe { procura_evaluate(first, b"{}".as_ptr(), 2, options.as_ptr(), options.len()) };
+        assert_eq!(status, Status::Handle as u32);
+        // SAFETY: as above.
+        let second = unsafe { procura_compile(source.as_ptr(), source.len()) };
+        assert_eq!(second, first);
+        // SAFETY: as above.
+        let status =
+            unsafe { procura_evaluate(0, b"{}".as_ptr(), 2, options.as_ptr(), options.len()) };
+        assert_eq!(status, Status::Handle as u32);
+    }
+}

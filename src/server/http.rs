@@ -1,0 +1,333 @@
+//! The HTTP API (`docs/abi.md`, "procura serve"). Every response, errors included, is JSON.
+//!
+//! Statuses: 400 for a request that is not of the API's shape (malformed JSON, no `input`,
+//! unknown fields), 404 for an unknown policy or route, 413 for a body over the limit, 422 for
+//! a well-formed request the policy cannot evaluate (input errors, invalid options, a policy
+//! that never compiled, fuel or memory exhausted).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::Semaphore;
+
+use super::ServeConfig;
+use super::host::{GuestError, Pool, STATUS_REPORT};
+use super::registry::{Entry, Good, Registry};
+use crate::date::Date;
+
+#[derive(Clone)]
+pub struct App {
+    pub registry: Arc<Registry>,
+    pub pool: Arc<Pool>,
+    /// One permit per instance allowed to run at once.
+    permits: Arc<Semaphore>,
+    max_body: usize,
+}
+
+impl App {
+    pub fn new(registry: Arc<Registry>, pool: Arc<Pool>, config: &ServeConfig) -> App {
+        App {
+            registry,
+            pool,
+            permits: Arc::new(Semaphore::new(config.instances.max(1))),
+            max_body: config.max_body_kb.saturating_mul(1024),
+        }
+    }
+
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/healthz", get(healthz))
+            .route("/v1/policies", get(list))
+            .route("/v1/policies/{name}", get(show))
+            .route("/v1/policies/{name}/evaluate", post(evaluate))
+            .route("/v1/policies/{name}/evaluate-batch", post(evaluate_batch))
+            .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such route") })
+            .method_not_allowed_fallback(|| async {
+                error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method",
+                    "this route does not accept that method",
+                )
+            })
+            .with_state(self)
+    }
+
+    /// Runs evaluations on a pooled instance, off the async threads.
+    async fn run<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Registry, &Pool) -> R + Send + 'static,
+    ) -> Result<R, Reply> {
+        let unavailable =
+            |message: String| error(StatusCode::SERVICE_UNAVAILABLE, "busy", &message);
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        let (registry, pool) = (self.registry.clone(), self.pool.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            let result = work(&registry, &pool);
+            drop(permit);
+            result
+        })
+        .await;
+        result.map_err(|e| unavailable(e.to_string()))
+    }
+
+    /// The served version of a policy, or the 404/422 response saying why there is none.
+    fn good(&self, name: &str) -> Result<Arc<Good>, Reply> {
+        let entry = self.registry.get(name).ok_or_else(|| not_found(name))?;
+        entry.good.ok_or_else(|| {
+            let body = serde_json::json!({
+                "error": "compile",
+                "message": format!("the policy `{name}` does not compile"),
+                "diagnostics": entry.diagnostics.as_ref(),
+            });
+            json(StatusCode::UNPROCESSABLE_ENTITY, body.to_string())
+        })
+    }
+
+    async fn read_json(&self, request: Request) -> Result<serde_json::Value, Reply> {
+        let too_large = || {
+            let message = format!(
+                "the request body is larger than {} KiB",
+                self.max_body / 1024
+            );
+            error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &message)
+        };
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|length| length.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|length| length > self.max_body) {
+            return Err(too_large());
+        }
+        // The only other way reading fails is a client that went away, which reads no reply.
+        let bytes = axum::body::to_bytes(request.into_body(), self.max_body)
+            .await
+            .map_err(|_| too_large())?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            let message = format!("the request body is not valid JSON: {e}");
+            error(StatusCode::BAD_REQUEST, "request", &message)
+        })
+    }
+}
+
+/// The `{name}` of a route; a name that is not UTF-8 gets a JSON 400 like every other error.
+struct Name(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Name {
+    type Rejection = Reply;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Name, Reply> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(name)) => Ok(Name(name)),
+            Err(rejection) => Err(error(
+                StatusCode::BAD_REQUEST,
+                "request",
+                &rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// A JSON response; small, so that it can be the error of every `Result` here.
+struct Reply {
+    status: StatusCode,
+    body: String,
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let content_type = [(header::CONTENT_TYPE, "application/json")];
+        (self.status, content_type, self.body).into_response()
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Reply {
+    Reply { status, body }
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Reply {
+    json(
+        status,
+        serde_json::json!({"error": code, "message": message}).to_string(),
+    )
+}
+
+fn not_found(name: &str) -> Reply {
+    let message = format!("there is no policy `{name}`");
+    error(StatusCode::NOT_FOUND, "not_found", &message)
+}
+
+fn guest_error(error: &GuestError) -> String {
+    let help = match error {
+        GuestError::Fuel(_) => "the server's `--fuel` bounds the work of one evaluation",
+        GuestError::Memory(_) => "the server's `--memory-mb` bounds the memory of one evaluation",
+        GuestError::Trap(_) => "the evaluation was stopped; the server keeps serving",
+    };
+    serde_json::json!({"error": error.code(), "message": error.to_string(), "help": help})
+        .to_string()
+}
+
+async fn healthz(State(app): State<App>) -> Reply {
+    let body = serde_json::json!({"status": "ok", "policies": app.registry.all().len()});
+    json(StatusCode::OK, body.to_string())
+}
+
+/// The fields both listing and showing a policy report.
+fn summary(name: &str, entry: &Entry) -> serde_json::Map<String, serde_json::Value> {
+    let served = entry.good.as_ref().map(|good| &good.summary);
+    let field = |key: &str| served.and_then(|s| s.get(key)).cloned();
+    let mut object = serde_json::Map::new();
+    object.insert("name".into(), name.into());
+    object.insert("title".into(), field("title").into());
+    object.insert("version".into(), field("version").into());
+    object.insert(
+        "status".into(),
+        if entry.ok { "ok" } else { "error" }.into(),
+    );
+    object.insert("serving".into(), entry.good.is_some().into());
+    object
+}
+
+async fn list(State(app): State<App>) -> Reply {
+    let policies: Vec<_> = app
+        .registry
+        .all()
+        .iter()
+        .map(|(name, entry)| serde_json::Value::Object(summary(name, entry)))
+        .collect();
+    json(
+        StatusCode::OK,
+        serde_json::Value::Array(policies).to_string(),
+    )
+}
+
+async fn show(State(app): State<App>, Name(name): Name) -> Reply {
+    let Some(entry) = app.registry.get(&name) else {
+        return not_found(&name);
+    };
+    let mut object = summary(&name, &entry);
+    let input = entry
+        .good
+        .as_ref()
+        .and_then(|g| g.summary.get("input").cloned());
+    object.insert("source".into(), (*entry.source).into());
+    object.insert("input".into(), input.into());
+    object.insert("diagnostics".into(), (*entry.diagnostics).clone());
+    json(
+        StatusCode::OK,
+        serde_json::Value::Object(object).to_string(),
+    )
+}
+
+/// The module's input and options JSON for one `{input, data?, as_of?}` request; `as_of`
+/// defaults to today (UTC) because the module has no clock.
+fn guest_arguments(request: serde_json::Value) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let serde_json::Value::Object(mut request) = request else {
+        return Err(
+            "the request must be a JSON object `{\"input\": ..., \"data\": ..., \"as_of\": ...}`"
+                .to_owned(),
+        );
+    };
+    let input = request
+        .remove("input")
+        .ok_or("the request has no `input`")?;
+    let data = request.remove("data");
+    let as_of = request.remove("as_of").unwrap_or_else(|| today().into());
+    if let Some(key) = request.keys().next() {
+        return Err(format!(
+            "unknown field `{key}`: the fields are `input`, `data` and `as_of`"
+        ));
+    }
+    let mut options = serde_json::Map::new();
+    options.insert("as_of".into(), as_of);
+    if let Some(data) = data {
+        options.insert("data".into(), data);
+    }
+    Ok((
+        input.to_string().into_bytes(),
+        serde_json::Value::Object(options).to_string().into_bytes(),
+    ))
+}
+
+fn today() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    Date::from_unix_seconds(i64::try_from(seconds).unwrap_or(0)).to_string()
+}
+
+/// One evaluation: its status and JSON body.
+fn evaluate_one(
+    registry: &Registry,
+    pool: &Pool,
+    good: &Good,
+    request: serde_json::Value,
+) -> (StatusCode, String) {
+    let (input, options) = match guest_arguments(request) {
+        Ok(arguments) => arguments,
+        Err(message) => {
+            let body = serde_json::json!({"error": "request", "message": message});
+            return (StatusCode::BAD_REQUEST, body.to_string());
+        }
+    };
+    match registry.with_worker(pool, |worker| {
+        worker.evaluate(&good.version, &input, &options)
+    }) {
+        Ok((STATUS_REPORT, report)) => (StatusCode::OK, report),
+        Ok((_, error)) => (StatusCode::UNPROCESSABLE_ENTITY, error),
+        Err(error) => (StatusCode::UNPROCESSABLE_ENTITY, guest_error(&error)),
+    }
+}
+
+async fn evaluate(
+    State(app): State<App>,
+    Name(name): Name,
+    request: Request,
+) -> Result<Reply, Reply> {
+    let good = app.good(&name)?;
+    let body = app.read_json(request).await?;
+    let (status, body) = app
+        .run(move |registry, pool| evaluate_one(registry, pool, &good, body))
+        .await?;
+    Ok(json(status, body))
+}
+
+/// An array of requests in, an array of reports or error objects out (200 as long as the body
+/// is an array: each element carries its own outcome).
+async fn evaluate_batch(
+    State(app): State<App>,
+    Name(name): Name,
+    request: Request,
+) -> Result<Reply, Reply> {
+    let good = app.good(&name)?;
+    let serde_json::Value::Array(requests) = app.read_json(request).await? else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "request",
+            "the batch must be a JSON array of `{\"input\": ...}` requests",
+        ));
+    };
+    let results = app
+        .run(move |registry, pool| {
+            let mut out = String::from("[");
+            for (i, request) in requests.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&evaluate_one(registry, pool, &good, request).1);
+            }
+            out.push(']');
+            out
+        })
+        .await?;
+    Ok(json(StatusCode::OK, results))
+}

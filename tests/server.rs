@@ -1,0 +1,391 @@
+//! `procura serve` in-process on a free loopback port, driven over real HTTP: every endpoint,
+//! every error status, reloads, broken edits and deletions.
+//!
+//! Needs the built module: `scripts/build-abi.sh` (or `PROCURA_ABI_WASM=path`).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use procura::server::{ServeConfig, ServeError, Server};
+use serde_json::{Value, json};
+
+const TINY: &str = r#"policy "Tiny" version "VERSION"
+input supplier { name: text, spend: number }
+rule small "Small spend" { require supplier.spend < 100 else review "{supplier.name} spends {supplier.spend}" }
+"#;
+
+/// Far more work than a decision needs: every pair of the input's numbers.
+const HEAVY: &str = r#"
+input supplier { values: [number] }
+let pairs = count([x for x in supplier.values if any y in supplier.values: x + y == -1])
+rule no_pairs "No pairs" { require pairs == 0 else review "pairs" }
+"#;
+
+struct Running {
+    addr: SocketAddr,
+    dir: PathBuf,
+    // Dropping the runtime stops the server.
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("procura-server-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    dir
+}
+
+fn config(dir: &Path) -> ServeConfig {
+    let mut config = ServeConfig::new(dir.to_owned());
+    config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.fuel = 20_000_000;
+    config.max_body_kb = 64;
+    config.poll = Duration::from_millis(100);
+    config
+}
+
+fn start(dir: PathBuf) -> Running {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let server = runtime
+        .block_on(Server::bind(config(&dir)))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let addr = server.local_addr().expect("an address");
+    runtime.spawn(server.run());
+    Running {
+        addr,
+        dir,
+        _runtime: runtime,
+    }
+}
+
+/// One HTTP/1.1 exchange: the status and the body, which must be JSON.
+fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+    let (status, text) = call_text(addr, method, path, body);
+    let json = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{method} {path}: {status} body is not JSON ({e}): {text}"));
+    (status, json)
+}
+
+fn call_text(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("a timeout");
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("sends");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("a response");
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("{method} {path}: no response: {response:?}"));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head}"));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{method} {path}: {head}"
+    );
+    (status, body.to_owned())
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("writes");
+}
+
+/// Polls until `done` holds for the response of `GET path`, for at most ten seconds.
+fn wait_for(addr: SocketAddr, path: &str, done: impl Fn(u16, &Value) -> bool) -> Value {
+    let start = Instant::now();
+    loop {
+        let (status, body) = call(addr, "GET", path, None);
+        if done(status, &body) {
+            return body;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{path}: still {status} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_missing_module_is_a_clear_error() {
+    let dir = temp_dir("missing");
+    let mut config = config(&dir);
+    config.module = Some(dir.join("absent.wasm"));
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let error = runtime.block_on(Server::bind(config)).err();
+    assert!(
+        matches!(error, Some(ServeError::ModuleMissing(_))),
+        "{error:?}"
+    );
+    let message = error.map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("scripts/build-abi.sh"), "{message}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_endpoint_and_error_status() {
+    let dir = temp_dir("endpoints");
+    let onboarding = read("rules/onboarding.policy");
+    write(&dir, "onboarding.policy", &onboarding);
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    write(&dir, "heavy.policy", HEAVY);
+    write(&dir, "broken.policy", "input supplier { name: txt }");
+    write(&dir, "notes.txt", "not a policy");
+    let server = start(dir);
+    let addr = server.addr;
+
+    let (status, health) = call(addr, "GET", "/healthz", None);
+    assert_eq!(
+        (status, health),
+        (200, json!({"status": "ok", "policies": 4}))
+    );
+
+    let (status, list) = call(addr, "GET", "/v1/policies", None);
+    assert_eq!(status, 200);
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["broken", "heavy", "onboarding", "tiny"]);
+    assert_eq!(list[0]["status"], "error");
+    assert_eq!(list[0]["serving"], false);
+    assert_eq!(list[3]["title"], "Tiny");
+    assert_eq!(list[3]["version"], "1");
+
+    let (status, shown) = call(addr, "GET", "/v1/policies/onboarding", None);
+    assert_eq!(status, 200);
+    assert_eq!(shown["source"], onboarding.as_str());
+    assert_eq!(shown["input"]["name"], "supplier");
+    assert!(shown["diagnostics"].is_array());
+    let (status, broken) = call(addr, "GET", "/v1/policies/broken", None);
+    assert_eq!(status, 200);
+    assert_eq!(broken["diagnostics"][0]["severity"], "error");
+    assert_eq!(broken["input"], Value::Null);
+
+    // A report byte for byte the native one.
+    let input: Value =
+        serde_json::from_str(&read("rules/data/onboarding-supplier.json")).expect("JSON");
+    let data: Value = serde_json::from_str(&read("rules/data/reference.json")).expect("JSON");
+    let request = json!({"input": input, "data": data, "as_of": "2025-06-01"}).to_string();
+    let (status, report) = call_text(
+        addr,
+        "POST",
+        "/v1/policies/onboarding/evaluate",
+        Some(&request),
+    );
+    let native = procura::compile(&onboarding)
+        .expect("compiles")
+        .evaluate_json(
+            &input,
+            Some(&data),
+            procura::Date::parse("2025-06-01").expect("a date"),
+        )
+        .expect("valid input")
+        .to_json();
+    assert_eq!((status, report), (200, native.clone()));
+
+    let evaluate = |name: &str, body: &str| {
+        call(
+            addr,
+            "POST",
+            &format!("/v1/policies/{name}/evaluate"),
+            Some(body),
+        )
+    };
+    let error_of = |name: &str, body: &str| {
+        let (status, error) = evaluate(name, body);
+        (status, error["error"].as_str().unwrap_or("-").to_owned())
+    };
+    let tiny_ok = r#"{"input": {"name": "Acme", "spend": 5}}"#;
+    let (status, tiny) = evaluate("tiny", tiny_ok);
+    assert_eq!((status, &tiny["decision"]), (200, &json!("approve")));
+    for (name, body, expected) in [
+        ("tiny", "{\"input\": ", (400, "request")),
+        ("tiny", "[1]", (400, "request")),
+        ("tiny", r#"{"data": {}}"#, (400, "request")),
+        (
+            "tiny",
+            r#"{"input": {}, "asof": "2025-01-01"}"#,
+            (400, "request"),
+        ),
+        ("absent", tiny_ok, (404, "not_found")),
+        ("broken", tiny_ok, (422, "compile")),
+        (
+            "tiny",
+            r#"{"input": {"name": 3, "spend": "x"}}"#,
+            (422, "input"),
+        ),
+        ("tiny", r#"{"input": "text"}"#, (422, "input")),
+        (
+            "tiny",
+            r#"{"input": {}, "as_of": "2025-02-30"}"#,
+            (422, "options"),
+        ),
+    ] {
+        assert_eq!(
+            error_of(name, body),
+            (expected.0, expected.1.to_owned()),
+            "{name} {body}"
+        );
+    }
+    let (status, input_error) = evaluate("tiny", r#"{"input": {"name": 3, "spend": 1}}"#);
+    assert_eq!(status, 422);
+    assert_eq!(input_error["errors"][0]["path"], "$.name");
+
+    // Too much work: 422, and the server carries on.
+    let values: Vec<u32> = (0..5_000).collect();
+    let heavy = json!({"input": {"values": values}}).to_string();
+    assert_eq!(error_of("heavy", &heavy), (422, "fuel".to_owned()));
+    let small = json!({"input": {"values": [1, 2, 3]}}).to_string();
+    assert_eq!(evaluate("heavy", &small).0, 200);
+    assert_eq!(evaluate("tiny", tiny_ok).0, 200);
+
+    // Over the 64 KiB limit.
+    let values: Vec<u32> = (0..20_000).collect();
+    let large = json!({"input": {"values": values}}).to_string();
+    assert_eq!(error_of("heavy", &large), (413, "too_large".to_owned()));
+
+    // Batches: one result per request, each as it would have been alone.
+    let batch = format!(r#"[{request}, {{"input": {{"name": 3}}}}, {{"nothing": 1}}, {tiny_ok}]"#);
+    let (status, results) = call_text(
+        addr,
+        "POST",
+        "/v1/policies/onboarding/evaluate-batch",
+        Some(&batch),
+    );
+    assert_eq!(status, 200);
+    assert!(results.starts_with(&format!("[{native},")), "{results}");
+    let results: Value = serde_json::from_str(&results).expect("JSON");
+    let codes: Vec<&Value> = results
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| &r["error"])
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            &Value::Null,
+            &json!("input"),
+            &json!("request"),
+            &json!("input")
+        ]
+    );
+    let batch = call(
+        addr,
+        "POST",
+        "/v1/policies/heavy/evaluate-batch",
+        Some(&format!("[{heavy}, {small}]")),
+    );
+    assert_eq!(batch.0, 200);
+    assert_eq!(batch.1[0]["error"], "fuel");
+    assert_eq!(batch.1[1]["decision"], "approve");
+    assert_eq!(
+        call(
+            addr,
+            "POST",
+            "/v1/policies/tiny/evaluate-batch",
+            Some(tiny_ok)
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        call(
+            addr,
+            "POST",
+            "/v1/policies/absent/evaluate-batch",
+            Some("[]")
+        )
+        .0,
+        404
+    );
+
+    assert_eq!(call(addr, "GET", "/v1/policies/absent", None).0, 404);
+    assert_eq!(call(addr, "GET", "/v1/policies/%FF%FE", None).0, 400);
+    assert_eq!(
+        call(addr, "POST", "/v1/policies/%FF/evaluate", Some(tiny_ok)).0,
+        400
+    );
+    assert_eq!(call(addr, "GET", "/v2/nothing", None).0, 404);
+    assert_eq!(call(addr, "DELETE", "/v1/policies", None).0, 405);
+}
+
+#[test]
+fn policies_reload_keep_their_last_good_version_and_disappear() {
+    let dir = temp_dir("reload");
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    let server = start(dir.clone());
+    let addr = server.addr;
+    let body = r#"{"input": {"name": "Acme", "spend": 500}, "as_of": "2025-01-01"}"#;
+    let evaluate = || call(addr, "POST", "/v1/policies/tiny/evaluate", Some(body));
+    assert_eq!(evaluate().1["policy"]["version"], "1");
+
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "2"));
+    wait_for(addr, "/v1/policies/tiny", |_, p| p["version"] == "2");
+    let (status, report) = evaluate();
+    assert_eq!((status, &report["policy"]["version"]), (200, &json!("2")));
+    assert_eq!(report["rules"][0]["message"], "Acme spends 500");
+
+    write(
+        &dir,
+        "tiny.policy",
+        &TINY.replace("VERSION", "3").replace("number", "numbr"),
+    );
+    let shown = wait_for(addr, "/v1/policies/tiny", |_, p| p["status"] == "error");
+    assert_eq!(shown["serving"], true);
+    assert_eq!(shown["version"], "2");
+    assert!(
+        shown["source"]
+            .as_str()
+            .is_some_and(|s| s.contains("numbr"))
+    );
+    assert!(
+        shown["diagnostics"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("numbr")),
+        "{shown}"
+    );
+    assert_eq!(evaluate().1["policy"]["version"], "2");
+
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "4"));
+    wait_for(addr, "/v1/policies/tiny", |_, p| {
+        p["status"] == "ok" && p["version"] == "4"
+    });
+    assert_eq!(evaluate().1["policy"]["version"], "4");
+
+    write(&dir, "other.policy", &TINY.replace("VERSION", "9"));
+    wait_for(addr, "/v1/policies/other", |status, _| status == 200);
+
+    std::fs::remove_file(dir.join("tiny.policy")).expect("removes");
+    wait_for(addr, "/v1/policies/tiny", |status, _| status == 404);
+    assert_eq!(evaluate().0, 404);
+    assert_eq!(call(addr, "GET", "/healthz", None).1["policies"], 1);
+}
