@@ -743,7 +743,10 @@ impl<'a> Checker<'a> {
             }
             total = total.saturating_add(component.weight_hundredths);
             let typed = self.expr(&component.value, Context::Evaluation);
-            if !matches!(typed.ty.required(), Type::Number | Type::Error) {
+            if !matches!(
+                typed.ty.required(),
+                Type::Number | Type::Nothing | Type::Error
+            ) {
                 self.error(
                     codes::TYPE_MISMATCH,
                     component.value.span,
@@ -822,7 +825,7 @@ impl<'a> Checker<'a> {
     }
 
     fn expect_bool(&mut self, ty: &Type, span: Span, what: &str) {
-        if !matches!(ty.required(), Type::Bool | Type::Error) {
+        if !matches!(ty.required(), Type::Bool | Type::Nothing | Type::Error) {
             let help = match ty.required() {
                 Type::List(_) => {
                     "a list is not a condition: use `count(L) > 0`, `any x in L: ...` or `contains`"
@@ -1647,13 +1650,13 @@ impl<'a> Checker<'a> {
             let ty = typed.ty.required();
             let fits = match parameter {
                 Param::Exactly(expected) => ty.fits(expected),
-                Param::AnyList => matches!(ty, Type::List(_) | Type::Error),
+                Param::AnyList => matches!(ty, Type::List(_) | Type::Nothing | Type::Error),
                 Param::NumberList => match ty {
                     Type::List(element) => matches!(
                         element.required(),
                         Type::Number | Type::Nothing | Type::Error
                     ),
-                    _ => ty.is_error(),
+                    _ => matches!(ty, Type::Nothing | Type::Error),
                 },
                 Param::OrderedList => match ty {
                     Type::List(element) => {
@@ -1664,7 +1667,7 @@ impl<'a> Checker<'a> {
                             Type::Number | Type::Date | Type::Nothing | Type::Error
                         )
                     }
-                    _ => ty.is_error(),
+                    _ => matches!(ty, Type::Nothing | Type::Error),
                 },
             };
             if !fits {
@@ -1756,6 +1759,12 @@ impl<'a> Checker<'a> {
         use ast::BinaryOp as A;
         let optional = left.ty.is_optional() || right.ty.is_optional();
         let (l, r) = (left.ty.required().clone(), right.ty.required().clone());
+        // `nothing` (the element type of `[]`, so the type of `max([])`) fits every type: the
+        // operator is the one the other side asks for, and the value is missing at run time.
+        let (l, r) = match (l, r) {
+            (Type::Nothing, other) | (other, Type::Nothing) => (other.clone(), other),
+            pair => pair,
+        };
         let either_error = l.is_error() || r.is_error();
         let build = |op: BinOp, left: Typed, right: Typed| {
             Expr::Binary(op, Box::new(left.expr), Box::new(right.expr))

@@ -20,6 +20,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod examples;
 pub mod input;
+pub mod limits;
 pub mod lower;
 pub mod policy;
 pub mod print;

@@ -1,0 +1,20 @@
+//! The evaluator on arbitrary JSON input (and reference data and dates) against every policy
+//! of `rules/`: validation errors or a report, never a panic.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use procura::Policy;
+
+static POLICIES: OnceLock<Vec<Policy>> = OnceLock::new();
+
+fuzz_target!(|data: &[u8]| {
+    let policies = POLICIES.get_or_init(|| {
+        procura_fuzz::RULES
+            .iter()
+            .map(|source| procura::compile(source).expect("the sample policies compile"))
+            .collect()
+    });
+    procura_fuzz::evaluate_bytes(policies, data);
+});

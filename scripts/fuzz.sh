@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every fuzz target (or those named) for SECONDS each (default 60), at the lowest CPU
+# priority, and prints libFuzzer's final statistics. Crashes are written to
+# fuzz/artifacts/TARGET/; each one found must become a test in tests/regressions.rs.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+#
+# Targets: check_lossy, check_utf8 (parser and checker on bytes), eval_json (evaluation of
+# arbitrary JSON against rules/*.policy), generated (well-typed generated policies: compile,
+# print round trip, evaluation). Installs cargo-fuzz if missing; needs the nightly toolchain.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+seconds="${1:-60}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(check_lossy check_utf8 eval_json generated)
+
+if ! rustup toolchain list | grep -q '^nightly'; then
+    echo "installing the nightly toolchain (cargo fuzz needs it)"
+    rustup toolchain install nightly --profile minimal
+fi
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz"
+    cargo install cargo-fuzz
+fi
+
+"$root/fuzz/seed-corpus.sh"
+cd "$root/fuzz"
+echo "building the fuzz targets"
+CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" nice -n 19 cargo +nightly fuzz build -O
+mkdir -p logs
+status=0
+for target in "${targets[@]}"; do
+    mkdir -p "artifacts/$target"
+    echo "fuzzing $target for ${seconds}s (log: fuzz/logs/$target.log)"
+    # -timeout: an input that runs longer than 60 s counts as a hang (generous: the fuzzers
+    # run at the lowest priority on shared machines).
+    if ! nice -n 19 cargo +nightly fuzz run -O "$target" -- \
+        -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 \
+        >"logs/$target.log" 2>&1; then
+        echo "$target FAILED: see fuzz/logs/$target.log and fuzz/artifacts/$target/"
+        status=1
+    fi
+    grep -E '^#[0-9]+ +DONE' "logs/$target.log" | sed "s/^/$target: /" || true
+done
+exit $status

@@ -1,0 +1,69 @@
+//! Bugs found by fuzzing (`scripts/fuzz.sh`), each reduced to the smallest input that showed
+//! it. The fuzz target that found it is named in each test.
+
+use procura::Date;
+use serde_json::json;
+
+fn today() -> Date {
+    Date::parse("2025-06-01").unwrap()
+}
+
+/// `generated`: `max([])` has type `nothing?`, which every operator should take like the type
+/// of its other side; `+`, `-` and `<` refused it (`cannot apply `+` to `nothing?` and
+/// `number``), so a generated policy did not compile.
+#[test]
+fn operators_take_the_type_of_an_empty_list_element() {
+    let source = r#"
+input s { a: number, t: text }
+let sum_ = max([]) + 1
+let difference = 1 - min([])
+let less = max([]) < s.a
+let joined = max([]) + s.t
+"#;
+    let policy = procura::compile(source).unwrap_or_else(|d| panic!("{d:#?}"));
+    let report = policy
+        .evaluate_json(&json!({"a": 1, "t": "x"}), None, today())
+        .unwrap();
+    let values: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(
+        values["values"],
+        json!({"sum_": null, "difference": null, "less": null, "joined": null})
+    );
+}
+
+/// `generated`: a score component, a condition and a list argument take `nothing` too
+/// (`a score component must be a number, but this is `nothing?``).
+#[test]
+fn every_typed_position_takes_the_type_of_an_empty_list_element() {
+    let source = r#"
+input s { a: number }
+score total "Total" {
+  empty 50% = min([])
+  a     50% = s.a
+}
+let counted = count(max([]))
+let summed = sum(max([]))
+rule r "R" {
+  when max([])
+  require min([])
+  else review "m"
+}
+"#;
+    let policy = procura::compile(source).unwrap_or_else(|d| panic!("{d:#?}"));
+    let report = policy
+        .evaluate_json(&json!({"a": 1}), None, today())
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(report["scores"]["total"]["value"], json!(null));
+    assert_eq!(report["rules"][0]["outcome"], "missing");
+    assert_eq!(report["values"], json!({"counted": null, "summed": null}));
+}
+
+/// `generated`: the same operators still refuse mismatched types when neither side is empty.
+#[test]
+fn operators_still_refuse_mismatched_types() {
+    let source = "input s { a: number, t: text }\nlet x = s.a + s.t\nlet y = s.a < s.t\n";
+    let diagnostics = procura::compile(source).unwrap_err();
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0202", "E0202"], "{diagnostics:#?}");
+}
