@@ -1,5 +1,5 @@
-//! `procura serve` in-process on a free loopback port, driven over real HTTP: every endpoint,
-//! every error status, reloads, broken edits and deletions.
+//! `procura serve` on a free loopback port (in-process, and the binary itself), driven over real
+//! HTTP: every endpoint, every error status, reloads, broken edits and deletions.
 //!
 //! Needs the built module: `scripts/build-abi.sh` (or `PROCURA_ABI_WASM=path`).
 
@@ -388,4 +388,76 @@ fn policies_reload_keep_their_last_good_version_and_disappear() {
     wait_for(addr, "/v1/policies/tiny", |status, _| status == 404);
     assert_eq!(evaluate().0, 404);
     assert_eq!(call(addr, "GET", "/healthz", None).1["policies"], 1);
+}
+
+/// Kills the child server when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `procura serve` binary itself, as a user starts it: a free loopback port, the bundled
+/// policies, and reports byte-identical to native evaluation.
+#[test]
+fn the_procura_serve_binary_serves_the_bundled_policies() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let _child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
+            .args(["serve", "rules", "--addr", &addr.to_string()])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("procura serve starts"),
+    );
+    let start = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "procura serve never listened on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, health) = call(addr, "GET", "/healthz", None);
+    assert_eq!(status, 200, "{health}");
+    let policies = wait_for(addr, "/v1/policies", |status, body| {
+        status == 200 && body.to_string().contains("onboarding")
+    });
+    assert!(
+        policies
+            .to_string()
+            .contains("Supplier onboarding baseline"),
+        "{policies}"
+    );
+
+    let supplier: Value =
+        serde_json::from_str(&read("rules/data/onboarding-supplier.json")).unwrap();
+    let data: Value = serde_json::from_str(&read("rules/data/reference.json")).unwrap();
+    let body = json!({"input": supplier, "data": data, "as_of": "2025-06-01"}).to_string();
+    let (status, report) = call_text(
+        addr,
+        "POST",
+        "/v1/policies/onboarding/evaluate",
+        Some(&body),
+    );
+    assert_eq!(status, 200, "{report}");
+    let native = procura::compile(&read("rules/onboarding.policy"))
+        .unwrap()
+        .evaluate_json(
+            &supplier,
+            Some(&data),
+            procura::Date::parse("2025-06-01").unwrap(),
+        )
+        .unwrap()
+        .to_json();
+    assert_eq!(report, native);
+
+    let (status, error) = call(addr, "GET", "/v1/policies/no-such-policy", None);
+    assert_eq!(status, 404, "{error}");
 }
