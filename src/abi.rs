@@ -10,7 +10,7 @@ use std::alloc::{self, Layout};
 use std::cell::RefCell;
 
 use crate::date::Date;
-use crate::input::{InputError, InputErrors};
+use crate::input::InputErrors;
 use crate::policy::{self, Policy};
 use crate::span::LineIndex;
 use crate::types::Type;
@@ -112,14 +112,7 @@ pub fn evaluate_bytes(policy: &Policy, input: &[u8], options: &[u8]) -> (Status,
     let input: serde_json::Value = match serde_json::from_slice(input) {
         Ok(input) => input,
         Err(error) => {
-            let errors = InputErrors {
-                errors: vec![InputError {
-                    path: "$".to_owned(),
-                    expected: "a JSON object".to_owned(),
-                    found: "malformed JSON".to_owned(),
-                    message: format!("the input is not valid JSON: {error}"),
-                }],
-            };
+            let errors = InputErrors::malformed_json("$", &error);
             return (Status::Input, errors.to_json().to_string());
         }
     };

@@ -34,6 +34,19 @@ pub struct InputErrors {
 }
 
 impl InputErrors {
+    /// Text that is not JSON at all: one input error at `root` (`$` for the record, `$data` for
+    /// reference data), worded the same on every host.
+    pub fn malformed_json(root: &str, error: &serde_json::Error) -> InputErrors {
+        InputErrors {
+            errors: vec![InputError {
+                path: root.to_owned(),
+                expected: "JSON".to_owned(),
+                found: "malformed JSON".to_owned(),
+                message: format!("malformed JSON: {error}"),
+            }],
+        }
+    }
+
     pub fn merge(mut self, other: InputErrors) -> InputErrors {
         self.errors.extend(other.errors);
         self

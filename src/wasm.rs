@@ -370,14 +370,7 @@ fn parse_date(json: &Json) -> Result<Date, InputErrors> {
 
 /// Malformed JSON is an input error at the root of what was being read, as in the CLI.
 fn parse(root: &str, text: &str) -> Result<Json, InputErrors> {
-    serde_json::from_str(text).map_err(|error| InputErrors {
-        errors: vec![InputError {
-            path: root.to_owned(),
-            expected: "JSON".to_owned(),
-            found: "malformed JSON".to_owned(),
-            message: format!("malformed JSON: {error}"),
-        }],
-    })
+    serde_json::from_str(text).map_err(|error| InputErrors::malformed_json(root, &error))
 }
 
 fn one_error(path: String, expected: &str, found: &Json, message: String) -> InputErrors {

@@ -13,7 +13,7 @@ use procura::ast::{Decision, Outcome};
 use procura::{Date, InputError, InputErrors, Policy, ReferenceData};
 
 use super::csv::Columns;
-use super::{CliError, CliResult, Exit, malformed, print_input_errors};
+use super::{CliError, CliResult, Exit, print_input_errors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -112,7 +112,7 @@ impl<W: Write> Batch<'_, W> {
             let input = match text.and_then(|text| self.policy.input_from_str(text)) {
                 Some(input) => Ok(input),
                 None => serde_json::from_slice(&line)
-                    .map_err(|error| malformed("$", &error))
+                    .map_err(|error| InputErrors::malformed_json("$", &error))
                     .and_then(|record| self.policy.input(&record)),
             };
             self.row(number, input)?;

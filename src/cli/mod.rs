@@ -11,7 +11,7 @@ use std::fmt;
 use std::io;
 use std::path::Path;
 
-use procura::{Date, InputError, InputErrors};
+use procura::{Date, InputErrors};
 
 /// Process exit codes; when several outcomes occur the largest wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,18 +94,7 @@ pub fn read_json(
     root: &str,
 ) -> Result<Result<serde_json::Value, InputErrors>, CliError> {
     let text = read_text(path)?;
-    Ok(serde_json::from_str(&text).map_err(|error| malformed(root, &error)))
-}
-
-pub fn malformed(root: &str, error: &serde_json::Error) -> InputErrors {
-    InputErrors {
-        errors: vec![InputError {
-            path: root.to_owned(),
-            expected: "JSON".to_owned(),
-            found: "malformed JSON".to_owned(),
-            message: format!("malformed JSON: {error}"),
-        }],
-    }
+    Ok(serde_json::from_str(&text).map_err(|error| InputErrors::malformed_json(root, &error)))
 }
 
 /// Input errors for a person: one `path: message` line each, on stderr.
