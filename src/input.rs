@@ -5,6 +5,7 @@
 //! index), then reference data by table declaration order and key; object keys are visited in
 //! sorted order because JSON objects carry no order we keep.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use serde::Deserialize as _;
@@ -16,6 +17,37 @@ use crate::policy::ReferenceData;
 use crate::program::{Key, Program, TableEntries, Value};
 use crate::report::{format_number, write_str};
 use crate::types::Type;
+
+/// The largest input record, in bytes of JSON text. A record with the longest list of the
+/// longest smelter entries seen in practice (a CMRT of a few hundred smelters) is under 100 KiB.
+pub const MAX_INPUT_BYTES: usize = 4 << 20;
+/// The most elements one list of an input record may hold.
+pub const MAX_INPUT_LIST_LEN: usize = 10_000;
+/// The longest string of an input record, in bytes of UTF-8.
+pub const MAX_INPUT_STRING_BYTES: usize = 64 << 10;
+/// The largest reference data, in bytes of JSON text: the full RMAP smelter list (a few
+/// thousand smelters) is about 1 MiB.
+pub const MAX_DATA_BYTES: usize = 16 << 20;
+/// The most rows one table, or elements one list, of reference data may hold.
+pub const MAX_DATA_LIST_LEN: usize = 100_000;
+/// The longest string of reference data, in bytes of UTF-8.
+pub const MAX_DATA_STRING_BYTES: usize = 1 << 20;
+
+/// What one list and one string may hold: records and reference data have their own limits.
+#[derive(Clone, Copy)]
+struct Limits {
+    list: usize,
+    string: usize,
+}
+
+const RECORD: Limits = Limits {
+    list: MAX_INPUT_LIST_LEN,
+    string: MAX_INPUT_STRING_BYTES,
+};
+const DATA: Limits = Limits {
+    list: MAX_DATA_LIST_LEN,
+    string: MAX_DATA_STRING_BYTES,
+};
 
 /// One input error of LANGUAGE.md §8.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +79,28 @@ impl InputErrors {
         }
     }
 
+    /// JSON text over the size limit of what is read at `root` (see [`parse_json`]).
+    pub fn too_large(root: &str, bytes: u64) -> InputErrors {
+        let limit = max_json_bytes(root);
+        let what = if root == "$" {
+            "record"
+        } else {
+            "reference data"
+        };
+        InputErrors {
+            errors: vec![InputError {
+                path: root.to_owned(),
+                expected: format!("at most {} bytes of JSON", grouped(limit as u64)),
+                found: format!("{} bytes", grouped(bytes)),
+                message: format!(
+                    "the {what} is {} bytes of JSON, more than the limit of {} MiB",
+                    grouped(bytes),
+                    limit >> 20
+                ),
+            }],
+        }
+    }
+
     pub fn merge(mut self, other: InputErrors) -> InputErrors {
         self.errors.extend(other.errors);
         self
@@ -70,6 +124,56 @@ impl InputErrors {
     }
 }
 
+/// The size limit of JSON text read at `root`: [`MAX_INPUT_BYTES`] for the record (`$`),
+/// [`MAX_DATA_BYTES`] for anything else (`$data`, or host options that carry reference data).
+pub fn max_json_bytes(root: &str) -> usize {
+    if root == "$" {
+        MAX_INPUT_BYTES
+    } else {
+        MAX_DATA_BYTES
+    }
+}
+
+/// Parses JSON text read at `root` (`$` for a record, `$data` for reference data): text over
+/// the size limit, not JSON or not UTF-8 is one input error at `root`, worded the same on
+/// every host.
+pub fn parse_json(root: &str, text: &[u8]) -> Result<serde_json::Value, InputErrors> {
+    if text.len() > max_json_bytes(root) {
+        return Err(InputErrors::too_large(root, text.len() as u64));
+    }
+    serde_json::from_slice(text).map_err(|error| InputErrors::malformed_json(root, &error))
+}
+
+/// `1,048,576`: limits and sizes in errors, readable at a glance.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// An input error for a list or string over its limit; `unit` is what is counted.
+fn too_long(
+    path: &str,
+    json: &serde_json::Value,
+    unit: &str,
+    limit: usize,
+    len: usize,
+) -> InputError {
+    let found = format!("{} of {} {unit}", kind(json), grouped(len as u64));
+    InputError {
+        path: path.to_owned(),
+        expected: format!("at most {} {unit}", grouped(limit as u64)),
+        message: format!("{found}, more than the limit of {}", grouped(limit as u64)),
+        found,
+    }
+}
+
 /// Converts the input record, reporting every error found.
 pub fn validate_input(program: &Program, json: &serde_json::Value) -> Result<Value, InputErrors> {
     let mut errors = Vec::new();
@@ -77,6 +181,7 @@ pub fn validate_input(program: &Program, json: &serde_json::Value) -> Result<Val
         &Type::Record(program.input.record.clone()),
         json,
         &mut "$".to_owned(),
+        RECORD,
         &mut errors,
     );
     if errors.is_empty() {
@@ -115,6 +220,11 @@ pub fn validate_data(
         push_field(&mut path, &table.name);
         let expected = format!("{{{}: {}}}", table.key_type, table.value_type);
         let rows = match root.and_then(|root| root.get(&table.name)) {
+            Some(json @ serde_json::Value::Object(rows)) if rows.len() > DATA.list => {
+                errors.push(too_long(&path, json, "rows", DATA.list, rows.len()));
+                tables.push(None);
+                continue;
+            }
             Some(serde_json::Value::Object(rows)) => rows,
             found => {
                 let message = match found {
@@ -144,7 +254,7 @@ pub fn validate_data(
             if value.is_null() {
                 continue;
             }
-            let value = convert(&table.value_type, value, &mut path, &mut errors);
+            let value = convert(&table.value_type, value, &mut path, DATA, &mut errors);
             if let Some(key) = key_value.as_ref().and_then(Key::from_value) {
                 entries.insert(key, value);
             }
@@ -173,7 +283,7 @@ fn convert_key(ty: &Type, key: &str, path: &str, errors: &mut Vec<InputError>) -
         _ => serde_json::Value::String(key.to_owned()),
     };
     let before = errors.len();
-    let value = convert(ty, &json, &mut path.to_owned(), errors);
+    let value = convert(ty, &json, &mut path.to_owned(), DATA, errors);
     (errors.len() == before).then_some(value)
 }
 
@@ -183,6 +293,7 @@ fn convert(
     ty: &Type,
     json: &serde_json::Value,
     path: &mut String,
+    limits: Limits,
     errors: &mut Vec<InputError>,
 ) -> Value {
     use serde_json::Value as Json;
@@ -198,13 +309,17 @@ fn convert(
     };
     match (ty, json) {
         (Type::Optional(_), Json::Null) => Value::MISSING,
-        (Type::Optional(inner), _) => convert(inner, json, path, errors),
+        (Type::Optional(inner), _) => convert(inner, json, path, limits, errors),
         (Type::Error | Type::Nothing, _) => Value::MISSING,
         (Type::Number, Json::Number(n)) => match n.as_f64() {
             Some(n) if n.is_finite() => Value::Number(n),
             _ => mismatch(errors, path),
         },
         (Type::Bool, Json::Bool(b)) => Value::Bool(*b),
+        (Type::Text, Json::String(s)) if s.len() > limits.string => {
+            errors.push(too_long(path, json, "bytes", limits.string, s.len()));
+            Value::MISSING
+        }
         (Type::Text, Json::String(s)) => Value::Text(s.as_str().into()),
         (Type::Union(members), Json::String(s)) => {
             if let Some(member) = members.iter().find(|m| ***m == **s) {
@@ -229,6 +344,10 @@ fn convert(
                 Value::MISSING
             }
         },
+        (Type::List(_), Json::Array(items)) if items.len() > limits.list => {
+            errors.push(too_long(path, json, "elements", limits.list, items.len()));
+            Value::MISSING
+        }
         (Type::List(element), Json::Array(items)) => {
             let mut values = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
@@ -243,7 +362,7 @@ fn convert(
                     ));
                     Value::MISSING
                 } else {
-                    convert(element, item, path, errors)
+                    convert(element, item, path, limits, errors)
                 });
                 path.truncate(len);
             }
@@ -257,7 +376,7 @@ fn convert(
                     Some(item) => {
                         let len = path.len();
                         push_field(path, &field.name);
-                        let value = convert(field.ty.required(), item, path, errors);
+                        let value = convert(field.ty.required(), item, path, limits, errors);
                         path.truncate(len);
                         value
                     }
@@ -338,11 +457,16 @@ fn summary(json: &serde_json::Value) -> String {
 /// [`validate_input`] on the parsed JSON then reports every error, so errors stay exactly those
 /// of the slow path.
 pub fn input_from_str(program: &Program, json: &str) -> Option<Value> {
+    if json.len() > MAX_INPUT_BYTES {
+        return None;
+    }
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let root = Type::Record(program.input.record.clone());
+    let elements = Cell::new(Vec::with_capacity(16));
     let seed = Seed {
         ty: &root,
         null_is_missing: false,
+        elements: &elements,
     };
     let value = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer).ok()?;
     deserializer.end().ok()?;
@@ -356,6 +480,9 @@ struct Seed<'t> {
     ty: &'t Type,
     /// Record fields read `null` as missing whatever their type; list elements do not.
     null_is_missing: bool,
+    /// The elements of the lists being read, innermost last: one buffer for every list of a
+    /// record, each list then allocated once at its final size.
+    elements: &'t Cell<Vec<Value>>,
 }
 
 type Visited<E> = Result<Value, E>;
@@ -419,7 +546,7 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
 
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Visited<E> {
         match self.ty.required() {
-            Type::Text => Ok(Value::Text(s.into())),
+            Type::Text if s.len() <= RECORD.string => Ok(Value::Text(s.into())),
             // The union's own member: equal texts share one allocation, and no text is copied.
             Type::Union(members) => members
                 .iter()
@@ -438,12 +565,24 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
         let seed = Seed {
             ty: element,
             null_is_missing: false,
+            elements: self.elements,
         };
-        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        // Taken out only between reads: nested lists use the buffer while an element is read.
+        let mut elements = self.elements.take();
+        let start = elements.len();
+        self.elements.set(elements);
         while let Some(value) = seq.next_element_seed(seed)? {
-            values.push(value);
+            elements = self.elements.take();
+            if elements.len().saturating_sub(start) == RECORD.list {
+                return Err(mismatch());
+            }
+            elements.push(value);
+            self.elements.set(elements);
         }
-        Ok(Value::List(values.into()))
+        elements = self.elements.take();
+        let list: Arc<[Value]> = elements.drain(start.min(elements.len())..).collect();
+        self.elements.set(elements);
+        Ok(Value::List(list))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Visited<A::Error> {
@@ -456,13 +595,16 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
         let Some(fields) = Arc::get_mut(&mut record_value) else {
             return Err(mismatch());
         };
-        while let Some(key) = map.next_key_seed(FieldIndex(&record.fields))? {
-            match key.and_then(|i| Some((record.fields.get(i)?, fields.get_mut(i)?))) {
+        let mut next = 0;
+        while let Some(key) = map.next_key_seed(FieldIndex(&record.fields, next))? {
+            match key.and_then(|i| Some((i, record.fields.get(i)?, fields.get_mut(i)?))) {
                 // A repeated key keeps its last value, as `serde_json::Value` does.
-                Some((field, slot)) => {
+                Some((i, field, slot)) => {
+                    next = i + 1;
                     *slot = map.next_value_seed(Seed {
                         ty: field.ty.required(),
                         null_is_missing: true,
+                        elements: self.elements,
                     })?;
                 }
                 None => {
@@ -474,8 +616,9 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
     }
 }
 
-/// The position of an object key among a record's fields; `None` for keys it ignores.
-struct FieldIndex<'t>(&'t [crate::types::FieldType]);
+/// The position of an object key among a record's fields; `None` for keys it ignores. The
+/// field at the second position is tried first: keys mostly come in declaration order.
+struct FieldIndex<'t>(&'t [crate::types::FieldType], usize);
 
 impl<'de> serde::de::DeserializeSeed<'de> for FieldIndex<'_> {
     type Value = Option<usize>;
@@ -496,6 +639,9 @@ impl<'de> serde::de::Visitor<'de> for FieldIndex<'_> {
     }
 
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        if self.0.get(self.1).is_some_and(|field| &*field.name == key) {
+            return Ok(Some(self.1));
+        }
         Ok(self.0.iter().position(|field| &*field.name == key))
     }
 }
@@ -565,5 +711,50 @@ mod tests {
         }
         agrees(program, "null");
         agrees(program, "");
+    }
+
+    #[test]
+    fn limits_hold_on_both_paths() {
+        let policy = crate::compile(include_str!("../tests/hostile/supplier.policy")).unwrap();
+        let program = policy.program();
+        let record = |certifications: usize, name: usize| {
+            let list = vec!["\"c\""; certifications].join(",");
+            let name = "n".repeat(name);
+            format!(
+                r#"{{"name": "{name}", "certifications": [{list}], "audits": [[1, 2], [], [3]]}}"#
+            )
+        };
+        let error = |text: &str| {
+            let json = parse_json("$", text.as_bytes())?;
+            validate_input(program, &json).map(|_| ())
+        };
+        let first = |text: &str| error(text).unwrap_err().errors.swap_remove(0);
+        for text in [
+            record(MAX_INPUT_LIST_LEN, MAX_INPUT_STRING_BYTES),
+            record(0, 0),
+        ] {
+            agrees(program, &text);
+            assert!(input_from_str(program, &text).is_some());
+        }
+        let long_list = record(MAX_INPUT_LIST_LEN + 1, 1);
+        agrees(program, &long_list);
+        let found = first(&long_list);
+        assert_eq!(found.path, "$.certifications");
+        assert_eq!(found.expected, "at most 10,000 elements");
+        assert_eq!(found.found, "list of 10,001 elements");
+        let long_name = record(1, MAX_INPUT_STRING_BYTES + 1);
+        agrees(program, &long_name);
+        let found = first(&long_name);
+        assert_eq!(
+            (found.path.as_str(), found.found.as_str()),
+            ("$.name", "string of 65,537 bytes")
+        );
+        let padded = format!("{}{}", record(1, 1), " ".repeat(MAX_INPUT_BYTES));
+        assert_eq!(input_from_str(program, &padded), None);
+        let found = first(&padded);
+        assert_eq!(
+            (found.path.as_str(), found.expected.as_str()),
+            ("$", "at most 4,194,304 bytes of JSON")
+        );
     }
 }

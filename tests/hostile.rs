@@ -154,18 +154,15 @@ fn file_of(case: &Case, extension: &str) -> PathBuf {
 }
 
 /// What the library says about one record and its reference data, as the hosts report it:
-/// `{"decision": D}` or `{"errors": [...]}`. Text that is not JSON (or not UTF-8) is one
-/// `malformed JSON` error at the file's root, as every host reports it.
+/// `{"decision": D}` or `{"errors": [...]}`. Text over the size limit, not JSON or not UTF-8 is
+/// one error at the file's root, as every host reports it.
 fn evaluate(record: &[u8], data: &[u8]) -> Value {
     let policy =
         procura::compile(&std::fs::read_to_string(corpus().join("supplier.policy")).unwrap())
             .unwrap();
     let parse = |bytes: &[u8], root: &str| {
-        serde_json::from_slice::<Value>(bytes).map_err(|error| {
-            let message = format!("malformed JSON: {error}");
-            json!({"errors": [{"path": root, "expected": "JSON", "found": "malformed JSON",
-                "message": message}]})
-        })
+        procura::input::parse_json(root, bytes)
+            .map_err(|errors| json!({"errors": errors.to_json()["errors"]}))
     };
     let (record, data) = match (parse(record, "$"), parse(data, "$data")) {
         (Ok(record), Ok(data)) => (record, data),
@@ -420,7 +417,15 @@ fn json_lines_batch_answers_every_row() {
     line(review.as_bytes()); // 8
     line(b"[]"); // 9: not a record
     line(b"NaN"); // 10
-    content.extend_from_slice(valid.as_bytes()); // 11: no final newline
+    let long = "a".repeat(procura::input::MAX_INPUT_BYTES);
+    line(format!(r#"{{"name": "{long}"}}"#).as_bytes()); // 11: over the size limit
+    let list = vec!["\"ISO\""; procura::input::MAX_INPUT_LIST_LEN + 1].join(", ");
+    line(
+        valid
+            .replace(r#"["ISO14001"]"#, &format!("[{list}]"))
+            .as_bytes(),
+    ); // 12
+    content.extend_from_slice(valid.as_bytes()); // 13: no final newline
     let (exit, output, stderr) = batch("hostile-batch.jsonl", &content);
     assert_eq!(exit, Some(2), "bad rows exit with 2: {stderr}");
     assert_rows(
@@ -434,10 +439,16 @@ fn json_lines_batch_answers_every_row() {
             Ok("review"),
             Err(9),
             Err(10),
+            Err(11),
+            Err(12),
             Ok("approve"),
         ],
     );
-    assert_eq!(summary(&stderr), [9, 2, 1, 0, 0, 6], "{stderr}");
+    assert_eq!(output[8]["errors"][0]["path"], "$", "{}", output[8]);
+    let expected = "at most 4,194,304 bytes of JSON";
+    assert_eq!(output[8]["errors"][0]["expected"], expected);
+    assert_eq!(output[9]["errors"][0]["path"], "$.certifications");
+    assert_eq!(summary(&stderr), [11, 2, 1, 0, 0, 8], "{stderr}");
 }
 
 #[test]
@@ -457,10 +468,15 @@ fn csv_batch_answers_every_row() {
     line(format!("{},extra", row("1000", "[]")).as_bytes()); // 5: extra column
     line(b"N\xff\xfe,DK,services,1,true,,[],[],"); // 6: not UTF-8
     line(row("1000", &format!("\"{}\"", deep_json(10_000))).as_bytes()); // 7: too deep
-    // Not right before a bad row: see tests/hostile/pending/README.md.
     line(b""); // 8: empty, not a row
     line(b"\"Multi\nline\",DK,services,1000,true,ISO14001,[],[[1]],2025-03-01"); // 9-10
     line(row("1000", "[]").replace("true", "false").as_bytes()); // 11
+    // Bad rows right after blank lines keep their own line numbers.
+    line(b""); // 12
+    line(row("lots", "[]").as_bytes()); // 13: wrong type
+    line(b"\r"); // 14: CRLF
+    line(b"\r"); // 15
+    line(b"N\xff,DK,services,1,true,,[],[],"); // 16: not UTF-8
     let (exit, output, stderr) = batch("hostile-batch.csv", &content);
     assert_eq!(exit, Some(2), "bad rows exit with 2: {stderr}");
     assert_rows(
@@ -474,9 +490,11 @@ fn csv_batch_answers_every_row() {
             Err(7),
             Ok("approve"),
             Ok("review"),
+            Err(13),
+            Err(16),
         ],
     );
-    assert_eq!(summary(&stderr), [8, 2, 1, 0, 0, 5], "{stderr}");
+    assert_eq!(summary(&stderr), [10, 2, 1, 0, 0, 7], "{stderr}");
 }
 
 #[test]
