@@ -5,7 +5,6 @@
 //! index), then reference data by table declaration order and key; object keys are visited in
 //! sorted order because JSON objects carry no order we keep.
 
-use std::cell::Cell;
 use std::sync::Arc;
 
 use serde::Deserialize as _;
@@ -460,13 +459,21 @@ pub fn input_from_str(program: &Program, json: &str) -> Option<Value> {
     if json.len() > MAX_INPUT_BYTES {
         return None;
     }
-    let mut deserializer = serde_json::Deserializer::from_str(json);
     let root = Type::Record(program.input.record.clone());
-    let elements = Cell::new(Vec::with_capacity(16));
-    let seed = Seed {
-        ty: &root,
+    // A list of n elements takes at least 2n + 1 bytes of JSON, and a string at least its own
+    // length plus quotes: shorter texts (every real record) need no limit checks.
+    if json.len() <= 2 * MAX_INPUT_LIST_LEN && json.len() <= MAX_INPUT_STRING_BYTES {
+        convert_str::<false>(&root, json)
+    } else {
+        convert_str::<true>(&root, json)
+    }
+}
+
+fn convert_str<const CHECKED: bool>(root: &Type, json: &str) -> Option<Value> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let seed = Seed::<CHECKED> {
+        ty: root,
         null_is_missing: false,
-        elements: &elements,
     };
     let value = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer).ok()?;
     deserializer.end().ok()?;
@@ -476,13 +483,11 @@ pub fn input_from_str(program: &Program, json: &str) -> Option<Value> {
 /// The value of a JSON text of type `ty`, accepting exactly what `convert` accepts without an
 /// error. Any mismatch fails the whole conversion: the slow path then explains it.
 #[derive(Clone, Copy)]
-struct Seed<'t> {
+/// `CHECKED`: whether lists and strings are checked against their limits.
+struct Seed<'t, const CHECKED: bool> {
     ty: &'t Type,
     /// Record fields read `null` as missing whatever their type; list elements do not.
     null_is_missing: bool,
-    /// The elements of the lists being read, innermost last: one buffer for every list of a
-    /// record, each list then allocated once at its final size.
-    elements: &'t Cell<Vec<Value>>,
 }
 
 type Visited<E> = Result<Value, E>;
@@ -491,7 +496,7 @@ fn mismatch<E: serde::de::Error>() -> E {
     E::custom("input mismatch")
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Seed<'_> {
+impl<'de, const CHECKED: bool> serde::de::DeserializeSeed<'de> for Seed<'_, CHECKED> {
     type Value = Value;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Visited<D::Error> {
@@ -507,7 +512,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Seed<'_> {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Seed<'_> {
+impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, CHECKED> {
     type Value = Value;
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -546,7 +551,7 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
 
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Visited<E> {
         match self.ty.required() {
-            Type::Text if s.len() <= RECORD.string => Ok(Value::Text(s.into())),
+            Type::Text if !CHECKED || s.len() <= RECORD.string => Ok(Value::Text(s.into())),
             // The union's own member: equal texts share one allocation, and no text is copied.
             Type::Union(members) => members
                 .iter()
@@ -562,27 +567,18 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
         let Type::List(element) = self.ty.required() else {
             return Err(mismatch());
         };
-        let seed = Seed {
+        let seed = Seed::<CHECKED> {
             ty: element,
             null_is_missing: false,
-            elements: self.elements,
         };
-        // Taken out only between reads: nested lists use the buffer while an element is read.
-        let mut elements = self.elements.take();
-        let start = elements.len();
-        self.elements.set(elements);
+        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(value) = seq.next_element_seed(seed)? {
-            elements = self.elements.take();
-            if elements.len().saturating_sub(start) == RECORD.list {
+            if CHECKED && values.len() == RECORD.list {
                 return Err(mismatch());
             }
-            elements.push(value);
-            self.elements.set(elements);
+            values.push(value);
         }
-        elements = self.elements.take();
-        let list: Arc<[Value]> = elements.drain(start.min(elements.len())..).collect();
-        self.elements.set(elements);
-        Ok(Value::List(list))
+        Ok(Value::List(values.into()))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Visited<A::Error> {
@@ -601,10 +597,9 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
                 // A repeated key keeps its last value, as `serde_json::Value` does.
                 Some((i, field, slot)) => {
                     next = i + 1;
-                    *slot = map.next_value_seed(Seed {
+                    *slot = map.next_value_seed(Seed::<CHECKED> {
                         ty: field.ty.required(),
                         null_is_missing: true,
-                        elements: self.elements,
                     })?;
                 }
                 None => {
