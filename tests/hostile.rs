@@ -374,7 +374,7 @@ fn assert_rows(output: &[Value], expected: &[Result<&str, u64>]) {
 }
 
 /// The counts of the summary line `N records: a approve, b review, c incomplete, d reject, e
-/// input errors`, checked to add up to `N`.
+/// input errors[, f evaluation errors]`, checked to add up to `N`.
 fn summary(stderr: &str) -> Vec<u64> {
     let line = stderr
         .lines()
@@ -385,7 +385,8 @@ fn summary(stderr: &str) -> Vec<u64> {
         .filter(|word| !word.is_empty())
         .map(|word| word.parse().unwrap())
         .collect();
-    assert_eq!(counts.len(), 6, "{line}");
+    // Evaluation errors are listed only when there are some.
+    assert!(matches!(counts.len(), 6 | 7), "{line}");
     assert_eq!(counts[0], counts[1..].iter().sum::<u64>(), "{line}");
     counts
 }
@@ -516,4 +517,68 @@ fn json_nesting_limit_is_serde_json_recursion_limit() {
     let record = format!(r#"{{"audits": {}}}"#, deep_json(MAX_JSON_DEPTH - 1));
     let actual = evaluate(record.as_bytes(), b"{}");
     assert_eq!(actual["errors"][0]["path"], "$.audits[0][0]", "{actual}");
+}
+
+/// A record the policy cannot decide within the step budget: one structured error from `eval`
+/// (exit 2, like input errors), and in a batch that row's error line, counted in the summary.
+#[test]
+fn evaluation_budget_errors_are_structured_in_eval_and_batch() {
+    let policy = corpus().join("policy/quadratic.policy");
+    let policy = policy.to_str().unwrap();
+    let ids: Vec<String> = (0..8_000).map(|i| format!("\"{i}\"")).collect();
+    let over = format!(r#"{{"smelters": [{}]}}"#, ids.join(","));
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-budget.json");
+    std::fs::write(&path, &over).unwrap();
+    let eval = |format: &str| {
+        let input = path.to_str().unwrap();
+        let args = ["eval", policy, "--input", input, "--as-of", AS_OF];
+        run(&[&args[..], &["--format", format]].concat())
+    };
+    let output = eval("json");
+    let error: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(error["error"], "evaluation", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("steps"),
+        "{error}"
+    );
+    assert!(error["help"].is_string(), "{error}");
+    assert_eq!(output.status.code(), Some(2));
+    let output = eval("text");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: the evaluation needed more than"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\nhelp: "), "{stderr}");
+    assert_eq!(output.status.code(), Some(2));
+
+    let content = format!("{{\"smelters\": [\"a\", \"b\"]}}\n{over}\n{{\"smelters\": 1}}\n");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-budget.jsonl");
+    std::fs::write(&path, content).unwrap();
+    let output = run(&[
+        "eval",
+        policy,
+        "--input",
+        path.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    assert_eq!(rows[0]["decision"], "approve");
+    assert_eq!(
+        (&rows[1]["error"], &rows[1]["line"]),
+        (&json!("evaluation"), &json!(2))
+    );
+    assert_eq!(
+        (&rows[2]["error"], &rows[2]["line"]),
+        (&json!("input"), &json!(3))
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(summary(&stderr), [3, 1, 0, 0, 0, 1, 1], "{stderr}");
+    assert_eq!(output.status.code(), Some(2));
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use procura::ast::{Decision, Outcome};
-use procura::{Date, InputError, InputErrors, Policy, ReferenceData};
+use procura::{Date, EvaluateError, InputError, InputErrors, Policy, ReferenceData};
 
 use super::csv::Columns;
 use super::{CliError, CliResult, Exit, print_input_errors};
@@ -67,7 +67,7 @@ pub fn run(
     batch.write(0)?;
     batch.progress.finish();
     batch.tally.print(policy);
-    Ok(if batch.tally.errors > 0 {
+    Ok(if batch.tally.errors + batch.tally.stopped > 0 {
         Exit::Usage
     } else {
         Exit::Success
@@ -199,16 +199,21 @@ impl<W: Write> Batch<'_, W> {
         line: u64,
         input: Result<procura::program::Value, InputErrors>,
     ) -> Result<(), CliError> {
-        let result = input.map(|input| self.policy.evaluate(&input, &self.reference, self.today));
+        let result = input.map_err(EvaluateError::from).and_then(|input| {
+            (self.policy.evaluate(&input, &self.reference, self.today)).map_err(EvaluateError::from)
+        });
         match result {
             Ok(report) => {
                 self.tally.report(&report);
                 report.write_json(&mut self.json);
             }
-            Err(errors) => {
+            Err(error) => {
                 self.tally.rows += 1;
-                self.tally.errors += 1;
-                let mut json = errors.to_json();
+                match error {
+                    EvaluateError::Input(_) => self.tally.errors += 1,
+                    EvaluateError::Eval(_) => self.tally.stopped += 1,
+                }
+                let mut json = error.to_json();
                 if let Some(object) = json.as_object_mut() {
                     object.insert("line".to_owned(), line.into());
                 }
@@ -240,6 +245,8 @@ fn csv_error(path: &Path, error: &csv::Error) -> CliError {
 struct Tally {
     rows: u64,
     errors: u64,
+    /// Evaluations stopped by the step budget.
+    stopped: u64,
     /// Indexed like `DECISIONS`.
     decisions: [u64; 4],
     /// Failures per rule, indexed like `Program::rules`.
@@ -258,6 +265,7 @@ impl Tally {
         Tally {
             rows: 0,
             errors: 0,
+            stopped: 0,
             decisions: [0; 4],
             failures: vec![0; rules],
         }
@@ -279,8 +287,13 @@ impl Tally {
             .zip(self.decisions)
             .map(|(decision, count)| format!("{count} {}", decision.as_str()))
             .collect();
+        // Evaluation errors are rare (a policy doing quadratic work): mentioned only when any.
+        let stopped = match self.stopped {
+            0 => String::new(),
+            n => format!(", {n} evaluation errors"),
+        };
         eprintln!(
-            "{} records: {}, {} input errors",
+            "{} records: {}, {} input errors{stopped}",
             self.rows,
             decisions.join(", "),
             self.errors
