@@ -6,10 +6,12 @@
 //! evaluate (input errors, invalid options, a policy that never compiled, fuel or memory
 //! exhausted).
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::HttpBody;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -21,6 +23,10 @@ use super::ServeConfig;
 use super::host::{GuestError, Pool, STATUS_REPORT};
 use super::registry::{Entry, Good, Registry};
 use crate::date::Date;
+
+/// How many times the body limit is read (and dropped) from an oversized body before the
+/// connection is closed on it.
+const DRAIN_FACTOR: usize = 16;
 
 #[derive(Clone)]
 pub struct App {
@@ -121,19 +127,52 @@ impl App {
             );
             error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &message)
         };
-        let declared = request
-            .headers()
+        let headers = request.headers();
+        let declared = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|length| length.to_str().ok()?.parse::<usize>().ok());
-        if declared.is_some_and(|length| length > self.max_body) {
+        // Past the limit the rest of a body is read and dropped, up to this much: a client that
+        // sends its whole body before reading the reply then gets the 413, not a reset.
+        let drain = self.max_body.saturating_mul(DRAIN_FACTOR);
+        // A client waiting for `100 Continue` has sent no body: nothing to drain.
+        let waiting = headers
+            .get(header::EXPECT)
+            .is_some_and(|expect| expect.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let mut over = declared.is_some_and(|length| length > self.max_body);
+        if over && (waiting || declared.is_some_and(|length| length > drain)) {
             return Err(too_large());
         }
-        let reading = axum::body::to_bytes(request.into_body(), self.max_body);
-        let bytes = match tokio::time::timeout(self.body_timeout, reading).await {
-            Ok(Ok(bytes)) => bytes,
-            // The only other way reading fails is a client that went away, which reads no
-            // reply.
-            Ok(Err(_)) => return Err(too_large()),
+        let mut body = request.into_body();
+        let mut bytes = Vec::new();
+        let reading = async {
+            let mut seen = 0usize;
+            loop {
+                let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+                let data = match frame {
+                    None => return true,
+                    Some(Err(_)) => return false,
+                    Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
+                };
+                seen = seen.saturating_add(data.len());
+                over |= seen > self.max_body;
+                if over {
+                    bytes = Vec::new();
+                    if seen > drain {
+                        return false;
+                    }
+                } else {
+                    bytes.extend_from_slice(&data);
+                }
+            }
+        };
+        match tokio::time::timeout(self.body_timeout, reading).await {
+            _ if over => return Err(too_large()),
+            Ok(true) => {}
+            Ok(false) => {
+                // Mostly a client that went away, which reads no reply.
+                let message = "the request body could not be read";
+                return Err(error(StatusCode::BAD_REQUEST, "request", message));
+            }
             Err(_) => {
                 let message = format!(
                     "the request body did not arrive within {} s",
@@ -141,7 +180,7 @@ impl App {
                 );
                 return Err(error(StatusCode::REQUEST_TIMEOUT, "timeout", &message));
             }
-        };
+        }
         serde_json::from_slice(&bytes).map_err(|e| {
             let message = format!("the request body is not valid JSON: {e}");
             error(StatusCode::BAD_REQUEST, "request", &message)

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use host::{
-    Compiled, GuestError, Host, Limits, LoadError, Pool, STATUS_REPORT, Version, Worker,
+    COMPILE_FUEL_PER_BYTE, Compiled, GuestError, Host, Limits, LoadError, Pool, STATUS_REPORT,
+    Version, Worker,
 };
 use registry::Registry;
 
@@ -46,7 +47,7 @@ pub struct ServeConfig {
     pub module: Option<PathBuf>,
     /// Fuel of one evaluation (about one unit per WebAssembly instruction; a decision of
     /// `rules/onboarding.policy` takes about 330,000); compiling a policy may use 20 times as
-    /// much, and at least 10^9.
+    /// much, at least 10^9, and at least [`COMPILE_FUEL_PER_BYTE`] per byte of its source.
     pub fuel: u64,
     /// The memory one instance may use, in MiB (the module itself starts with about 1.1 MiB).
     pub memory_mb: usize,

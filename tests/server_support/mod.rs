@@ -46,9 +46,17 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The defaults of `procura serve`, on a free loopback port.
+pub fn defaults(dir: &Path) -> ServeConfig {
+    ServeConfig {
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..ServeConfig::new(dir.to_owned())
+    }
+}
+
+/// Smaller limits, which tests reach quickly, and a quick poll.
 pub fn config(dir: &Path) -> ServeConfig {
-    let mut config = ServeConfig::new(dir.to_owned());
-    config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut config = defaults(dir);
     config.fuel = 20_000_000;
     config.max_body_kb = 64;
     config.poll = Duration::from_millis(100);
