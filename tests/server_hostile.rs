@@ -137,48 +137,37 @@ fn post_case(
     }
 }
 
-fn serve_supplier(name: &str) -> server_support::Running {
-    let dir = temp_dir(name);
+/// Posts every case of `folder` (records, or reference data) with the corpus file `other` in
+/// the other place, to a server of `supplier.policy`.
+fn post_folder(folder: &str, other: &str) {
+    let dir = temp_dir(&format!("hostile-{folder}"));
     std::fs::copy(
         corpus().join("supplier.policy"),
         dir.join("supplier.policy"),
     )
     .expect("copies");
-    start_with(defaults(&dir))
+    let server = start_with(defaults(&dir));
+    let mut connection = Connection::open(server.addr).expect("connects");
+    let other = std::fs::read(corpus().join(other)).expect("a corpus file");
+    for (name, case, expect) in cases(folder) {
+        let (record, data) = if folder == "data" {
+            (&other, &case)
+        } else {
+            (&case, &other)
+        };
+        let name = format!("{folder}/{name}");
+        post_case(server.addr, &mut connection, &name, record, data, &expect);
+    }
 }
 
 #[test]
 fn hostile_records_through_the_server() {
-    let server = serve_supplier("hostile-input");
-    let mut connection = Connection::open(server.addr).expect("connects");
-    let data = std::fs::read(corpus().join("data.json")).expect("data");
-    for (name, record, expect) in cases("input") {
-        post_case(
-            server.addr,
-            &mut connection,
-            &format!("input/{name}"),
-            &record,
-            &data,
-            &expect,
-        );
-    }
+    post_folder("input", "data.json");
 }
 
 #[test]
 fn hostile_reference_data_through_the_server() {
-    let server = serve_supplier("hostile-data");
-    let mut connection = Connection::open(server.addr).expect("connects");
-    let record = std::fs::read(corpus().join("valid.json")).expect("a record");
-    for (name, data, expect) in cases("data") {
-        post_case(
-            server.addr,
-            &mut connection,
-            &format!("data/{name}"),
-            &record,
-            &data,
-            &expect,
-        );
-    }
+    post_folder("data", "valid.json");
 }
 
 #[test]
