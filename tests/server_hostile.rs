@@ -93,12 +93,17 @@ fn post_case(
     body.extend_from_slice(b", \"data\": ");
     body.extend_from_slice(data);
     body.extend_from_slice(format!(", \"as_of\": \"{AS_OF}\"}}").as_bytes());
-    let response = connection
-        .send("POST", "/v1/policies/supplier/evaluate", Some(&body))
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let path = "/v1/policies/supplier/evaluate";
+    let over_limit = body.len() > DEFAULT_MAX_BODY_KB * 1024;
+    let response = if over_limit {
+        connection.send_expecting_continue("POST", path, &body)
+    } else {
+        connection.send("POST", path, Some(&body))
+    }
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
     let answer = response.json();
     let malformed = expect["errors"][0]["expected"] == "JSON";
-    let (status, code) = if body.len() > DEFAULT_MAX_BODY_KB * 1024 {
+    let (status, code) = if over_limit {
         (413, json!("too_large"))
     } else if malformed {
         (400, json!("request"))

@@ -66,7 +66,7 @@ pub struct ServeConfig {
 
 /// Defaults of [`ServeConfig::new`], for command-line help.
 pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
-pub const DEFAULT_FUEL: u64 = 50_000_000;
+pub const DEFAULT_FUEL: u64 = 1_000_000_000;
 pub const DEFAULT_MEMORY_MB: usize = 64;
 pub const DEFAULT_MAX_BODY_KB: usize = 1024;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;

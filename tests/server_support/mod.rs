@@ -164,13 +164,28 @@ impl Connection {
         body: Option<&[u8]>,
     ) -> std::io::Result<Response> {
         let body = body.unwrap_or_default();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let mut request = head.into_bytes();
+        let mut request = head(method, path, body.len(), "").into_bytes();
         request.extend_from_slice(body);
         self.stream().write_all(&request)?;
+        self.receive()
+    }
+
+    /// Sends the head with `Expect: 100-continue` and the body only once the server asks for
+    /// it, as curl does with large bodies: a body the server refuses is never sent, and the
+    /// refusal is read instead of a reset.
+    pub fn send_expecting_continue(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> std::io::Result<Response> {
+        let request = head(method, path, body.len(), "Expect: 100-continue\r\n");
+        self.stream().write_all(request.as_bytes())?;
+        let first = self.receive()?;
+        if first.status != 100 {
+            return Ok(first);
+        }
+        self.stream().write_all(body)?;
         self.receive()
     }
 
@@ -196,6 +211,14 @@ impl Connection {
                 break;
             };
             headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
+        }
+        if (100..200).contains(&status) {
+            // An interim response has no body.
+            return Ok(Response {
+                status,
+                headers,
+                body: String::new(),
+            });
         }
         let length: usize = headers
             .iter()
@@ -228,6 +251,12 @@ impl Connection {
             ),
         }
     }
+}
+
+fn head(method: &str, path: &str, length: usize, extra: &str) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n{extra}\r\n"
+    )
 }
 
 /// One exchange on a fresh connection; the body must be JSON and the content type says so.
