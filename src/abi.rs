@@ -27,6 +27,9 @@ pub enum Status {
     Options = 2,
     /// `{"error": "handle", "message": ...}`: no compiled policy has this handle.
     Handle = 3,
+    /// `{"error": "evaluation", "message": ..., "help": ...}`: the evaluation was stopped
+    /// (`limits::MAX_EVAL_STEPS`).
+    Evaluation = 4,
 }
 
 #[derive(Default)]
@@ -183,8 +186,16 @@ fn evaluate_into(
     };
     let errors = match (input, data) {
         (Ok(input), Ok(data)) => {
-            policy.evaluate(&input, data, today).write_json(out);
-            return Status::Report;
+            return match policy.evaluate(&input, data, today) {
+                Ok(report) => {
+                    report.write_json(out);
+                    Status::Report
+                }
+                Err(error) => {
+                    out.push_str(&error.to_json().to_string());
+                    Status::Evaluation
+                }
+            };
         }
         (Err(a), Err(b)) => a.merge(b),
         (Err(errors), _) | (_, Err(errors)) => errors,

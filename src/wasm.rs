@@ -14,6 +14,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::date::Date;
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::eval::EvalError;
 use crate::input::{InputError, InputErrors};
 use crate::policy::ReferenceData;
 use crate::span::LineIndex;
@@ -53,6 +54,13 @@ export interface InputError {
 export interface InvalidInputError extends Error {
   name: "InvalidInputError";
   errors: InputError[];
+}
+
+/** Thrown by `evaluate` and `evaluateJson` when the record needs more evaluation steps than
+ * the engine allows (a loop over a list inside a loop over a long list). */
+export interface EvaluationError extends Error {
+  name: "EvaluationError";
+  help: string;
 }
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -281,7 +289,9 @@ impl Policy {
         ) {
             (Ok(input), Ok(data)) => {
                 let today = options.as_of.unwrap_or_else(today);
-                Ok(self.policy.evaluate(&input, data, today).to_json())
+                (self.policy.evaluate(&input, data, today))
+                    .map(|report| report.to_json())
+                    .map_err(|error| evaluation_error(&error))
             }
             (Err(a), Err(b)) => Err(invalid_input(&a.merge(b.clone()))),
             (Err(errors), _) => Err(invalid_input(&errors)),
@@ -507,6 +517,11 @@ fn invalid_input(errors: &InputErrors) -> JsValue {
     };
     let list = errors.to_json().get("errors").cloned().unwrap_or_default();
     error("InvalidInputError", &message, "errors", &list)
+}
+
+fn evaluation_error(evaluation: &EvalError) -> JsValue {
+    let help = Json::String(evaluation.help());
+    error("EvaluationError", &evaluation.to_string(), "help", &help)
 }
 
 fn more(count: usize) -> String {

@@ -204,3 +204,20 @@ test("evaluate refuses what JSON.stringify refuses as an input error", () => {
   assert.equal(error.name, "InvalidInputError");
   assert.deepEqual(error.errors.map((e) => [e.path, e.expected]), [["$", "JSON"]]);
 });
+
+test("an evaluation over its step budget throws an EvaluationError, and the next one works", () => {
+  const quadratic = procura.compile(fixture("policy/quadratic.policy").toString("utf8"));
+  const record = { smelters: Array.from({ length: 8_000 }, (_, i) => String(i)) };
+  for (const call of [
+    () => quadratic.evaluate(record, { asOf: AS_OF }),
+    () => quadratic.evaluateJson(JSON.stringify(record), JSON.stringify({ asOf: AS_OF })),
+  ]) {
+    const error = thrown(call);
+    assert.equal(error.name, "EvaluationError", error.message);
+    assert.match(error.message, /step/);
+    assert.equal(typeof error.help, "string");
+    assert.ok(error.help.length > 0);
+  }
+  const small = { smelters: ["1", "2", "3"] };
+  assert.ok(["approve", "review", "reject", "incomplete"].includes(quadratic.evaluate(small, { asOf: AS_OF }).decision));
+});
