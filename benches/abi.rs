@@ -41,7 +41,9 @@ fn main() {
     let native = |text: &str, buffer: &mut String| -> usize {
         let input = policy.input_from_str(text).expect("a valid supplier");
         buffer.clear();
-        policy.evaluate(&input, &data, today).write_json(buffer);
+        (policy.evaluate(&input, &data, today))
+            .expect("within the step budget")
+            .write_json(buffer);
         buffer.len()
     };
 
