@@ -10,7 +10,6 @@ use std::alloc::{self, Layout};
 use std::cell::RefCell;
 
 use crate::date::Date;
-use crate::input::InputErrors;
 use crate::policy::{self, Policy, ReferenceData};
 use crate::span::LineIndex;
 use crate::types::Type;
@@ -170,15 +169,15 @@ fn evaluate_into(
     };
     // Valid records skip the intermediate JSON tree; the others are parsed again by the
     // validating path, which explains every error exactly as before.
-    let fast = std::str::from_utf8(input)
-        .ok()
+    let fast = (input.len() <= crate::input::max_json_bytes("$"))
+        .then(|| std::str::from_utf8(input).ok())
+        .flatten()
         .and_then(|text| policy.input_from_str(text));
     let input = match fast {
         Some(input) => Ok(input),
-        None => match serde_json::from_slice(input) {
+        None => match crate::input::parse_json("$", input) {
             Ok(json) => policy.input(&json),
-            Err(error) => {
-                let errors = InputErrors::malformed_json("$", &error);
+            Err(errors) => {
                 out.push_str(&errors.to_json().to_string());
                 return Status::Input;
             }

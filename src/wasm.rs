@@ -259,15 +259,15 @@ impl Policy {
     ) -> Result<String, JsValue> {
         // Valid records skip the intermediate JSON tree; the others are parsed again by the
         // validating path, which explains every error.
-        let fast = input.ok().and_then(|text| self.policy.input_from_str(text));
+        let fast = (input.ok())
+            .filter(|text| text.len() <= crate::input::max_json_bytes("$"))
+            .and_then(|text| self.policy.input_from_str(text));
         let input = match fast {
             Some(value) => Ok(Ok(value)),
-            None => match input {
-                Ok(text) => parse("$", text).map(Err),
-                Err(bytes) => serde_json::from_slice(bytes)
-                    .map(Err)
-                    .map_err(|error| InputErrors::malformed_json("$", &error)),
-            },
+            None => {
+                let bytes = input.map_or_else(|bytes| bytes, str::as_bytes);
+                crate::input::parse_json("$", bytes).map(Err)
+            }
         };
         let mut cache = self.options.borrow_mut();
         let options = match cache.take().filter(|cached| cached.text == options) {
@@ -451,9 +451,10 @@ fn parse_date(json: &Json) -> Result<Date, InputErrors> {
     ))
 }
 
-/// Malformed JSON is an input error at the root of what was being read, as in the CLI.
+/// Malformed or oversized JSON is an input error at the root of what was being read, as in the
+/// CLI; options carry reference data, so they have its size limit.
 fn parse(root: &str, text: &str) -> Result<Json, InputErrors> {
-    serde_json::from_str(text).map_err(|error| InputErrors::malformed_json(root, &error))
+    crate::input::parse_json(root, text.as_bytes())
 }
 
 fn one_error(path: String, expected: &str, found: &Json, message: String) -> InputErrors {
