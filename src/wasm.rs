@@ -303,7 +303,7 @@ impl Policy {
     /// (which may have errors of its own, reported after those of the record).
     fn validate_options(&self, text: Option<String>) -> Result<ValidOptions, InputErrors> {
         let options = match &text {
-            Some(text) => parse("$options", text).and_then(|json| Options::from_json(&json))?,
+            Some(text) => parse_options(text).and_then(|json| Options::from_json(&json))?,
             None => Options::default(),
         };
         Ok(ValidOptions {
@@ -455,6 +455,16 @@ fn parse_date(json: &Json) -> Result<Date, InputErrors> {
 /// CLI; options carry reference data, so they have its size limit.
 fn parse(root: &str, text: &str) -> Result<Json, InputErrors> {
     crate::input::parse_json(root, text.as_bytes())
+}
+
+/// The options text, whose limit leaves room for reference data given as JSON text (escaped
+/// within it): the data's own limit is then checked at `$data`, as the CLI checks `--data`.
+fn parse_options(text: &str) -> Result<Json, InputErrors> {
+    let limit = crate::input::max_json_bytes("$options").saturating_mul(2);
+    if text.len() > limit {
+        return parse("$options", text);
+    }
+    serde_json::from_str(text).map_err(|error| InputErrors::malformed_json("$options", &error))
 }
 
 fn one_error(path: String, expected: &str, found: &Json, message: String) -> InputErrors {
