@@ -43,23 +43,32 @@ else
   npm ci --no-audit --no-fund
 fi
 
-say "building the wasm-release profile for $TARGET"
+say "building the wasm-release profile for $TARGET (browsers: optimised for size)"
 cargo build --target "$TARGET" --profile wasm-release --no-default-features --features wasm -j 2
 module="$TARGET_DIR/$TARGET/wasm-release/procura.wasm"
+# Node downloads nothing, so its build is optimised for speed instead: opt-level 3 and
+# WebAssembly SIMD (Node 16.4 and later) evaluate about twice as fast as the browser build. A
+# target directory of its own keeps both builds cached.
+say "building the Node module (opt-level 3, SIMD) for $TARGET"
+node_target_dir="$TARGET_DIR/wasm-node"
+CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=3 \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
+  cargo build --target "$TARGET" --profile wasm-release --no-default-features --features wasm -j 2 \
+  --target-dir "$node_target_dir"
+node_module="$node_target_dir/$TARGET/wasm-release/procura.wasm"
 
 size_line() {
   printf '%-28s %8d bytes raw %8d bytes gzip\n' "$1" "$(wc -c <"$1")" "$(gzip -9 -c "$1" | wc -c)"
 }
 
-for pair in web:www/pkg nodejs:pkg-node; do
-  kind=${pair%%:*}
-  out=${pair#*:}
+for build in "web:www/pkg:$module:-Oz" "nodejs:pkg-node:$node_module:-O3"; do
+  IFS=: read -r kind out input level <<<"$build"
   say "wasm-bindgen --target $kind -> $out"
   rm -rf "$out"
-  wasm-bindgen "$module" --target "$kind" --out-dir "$out" \
+  wasm-bindgen "$input" --target "$kind" --out-dir "$out" \
     --remove-name-section --remove-producers-section
-  say "wasm-opt -Oz $out/procura_bg.wasm"
-  node_modules/.bin/wasm-opt -Oz "$out/procura_bg.wasm" -o "$out/procura_bg.wasm"
+  say "wasm-opt $level $out/procura_bg.wasm"
+  node_modules/.bin/wasm-opt "$level" --enable-simd "$out/procura_bg.wasm" -o "$out/procura_bg.wasm"
 done
 
 # Makes pkg-node installable as it is (`npm install path/to/pkg-node`).

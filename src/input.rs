@@ -603,11 +603,64 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, CHECKED> {
                     })?;
                 }
                 None => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
             }
         }
         Ok(Value::Record(record_value))
+    }
+}
+
+/// An ignored value, read level by level through `deserialize_any` so that serde_json applies
+/// the checks `serde_json::Value` gets (nesting limit, numbers out of range), which
+/// `IgnoredAny` skips: the fast path must refuse exactly what the slow path refuses.
+struct Skip;
+
+impl<'de> serde::Deserialize<'de> for Skip {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Skip, D::Error> {
+        deserializer.deserialize_any(Skip)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Skip {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
     }
 }
 
@@ -693,6 +746,16 @@ mod tests {
                 "\"smelters\": []",
                 "\"smelters\": [], \"ecovadis\": null, \"extra\": {\"a\": [1]}",
             ),
+            // Unknown fields get the checks of the slow path: nesting limit, number range.
+            (
+                "\"smelters\": []",
+                &format!(
+                    "\"smelters\": [], \"extra\": {}1{}",
+                    "[".repeat(200),
+                    "]".repeat(200)
+                ),
+            ),
+            ("\"smelters\": []", "\"smelters\": [], \"extra\": [1e400]"),
             ("\"smelters\": []", "\"smelters\": [], \"name\": 3"),
             ("\"smelters\": []", "\"smelters\": [], \"name\": \"B\""),
             ("\"name\": \"A\"", "\"name\": \"A\\u00e9\\n\""),

@@ -6,6 +6,8 @@
 //! them. Thrown values are `Error`s whose `name` tells them apart (`CompileError` with
 //! `diagnostics`, `InvalidInputError` with `errors`).
 
+use std::cell::RefCell;
+
 use serde::Serialize as _;
 use serde_json::{Value as Json, json};
 use wasm_bindgen::prelude::*;
@@ -14,7 +16,7 @@ use crate::date::Date;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::eval::EvalError;
 use crate::input::{InputError, InputErrors};
-use crate::policy::EvaluateError;
+use crate::policy::ReferenceData;
 use crate::span::LineIndex;
 use crate::types::{RecordType, Type};
 
@@ -67,8 +69,9 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export interface EvaluateOptions {
   /** The evaluation date (`today` in the policy) as `YYYY-MM-DD`; defaults to today in UTC. */
   asOf?: string;
-  /** Reference data for the tables without a body: `{table: {key: value}}`. */
-  data?: { [table: string]: { [key: string]: JsonValue } };
+  /** Reference data for the tables without a body: `{table: {key: value}}`, or that object
+   * as JSON text (as read from a file; its errors are then at `$data`, as in the CLI). */
+  data?: { [table: string]: { [key: string]: JsonValue } } | string;
 }
 
 export interface RuleReport {
@@ -152,6 +155,7 @@ pub fn compile(source: &str) -> Result<Policy, JsValue> {
         Ok(policy) => Ok(Policy {
             policy,
             source: source.to_owned(),
+            options: RefCell::default(),
         }),
         Err(diagnostics) => {
             let index = LineIndex::new(source);
@@ -186,6 +190,17 @@ pub struct Policy {
     policy: crate::Policy,
     /// Kept to turn the spans of warnings into lines and columns.
     source: String,
+    /// The options of the last successful evaluation, validated: a form or a batch sends the
+    /// same reference data with every record, and parsing and validating it again would cost
+    /// more than the decision itself.
+    options: RefCell<Option<ValidOptions>>,
+}
+
+/// Options as they were received (`None`: omitted), parsed, with their reference data validated.
+struct ValidOptions {
+    text: Option<String>,
+    as_of: Option<Date>,
+    data: Result<ReferenceData, InputErrors>,
 }
 
 #[wasm_bindgen]
@@ -216,8 +231,8 @@ impl Policy {
         #[wasm_bindgen(unchecked_param_type = "object")] input: JsValue,
         options: Option<EvaluateOptions>,
     ) -> Result<JsValue, JsValue> {
-        let input = stringify(&input)?;
-        let options = options.map(|o| stringify(&o)).transpose()?;
+        let input = stringify("$", &input)?;
+        let options = options.map(|o| stringify("$options", &o)).transpose()?;
         let report = self.evaluate_json(&input, options)?;
         js_sys::JSON::parse(&report)
     }
@@ -226,27 +241,76 @@ impl Policy {
     /// JSON text out, byte for byte what `procura eval --format json` prints.
     #[wasm_bindgen(js_name = evaluateJson)]
     pub fn evaluate_json(&self, input: &str, options: Option<String>) -> Result<String, JsValue> {
-        let input = parse("$", input);
-        let options = match options {
-            Some(text) => parse("$options", &text).and_then(|json| Options::from_json(&json)),
-            None => Ok(Options::default()),
+        self.evaluate_text(Ok(input), options)
+    }
+
+    /// `evaluateJson` on the record's bytes as read from a file or a request, without decoding
+    /// them first: bytes that are not UTF-8 are malformed JSON, as on every other host.
+    #[wasm_bindgen(js_name = evaluateBytes)]
+    pub fn evaluate_bytes(&self, input: &[u8], options: Option<String>) -> Result<String, JsValue> {
+        self.evaluate_text(std::str::from_utf8(input).map_err(|_| input), options)
+    }
+
+    /// The record as text, or as bytes that are not UTF-8.
+    fn evaluate_text(
+        &self,
+        input: Result<&str, &[u8]>,
+        options: Option<String>,
+    ) -> Result<String, JsValue> {
+        // Valid records skip the intermediate JSON tree; the others are parsed again by the
+        // validating path, which explains every error.
+        let fast = (input.ok())
+            .filter(|text| text.len() <= crate::input::max_json_bytes("$"))
+            .and_then(|text| self.policy.input_from_str(text));
+        let input = match fast {
+            Some(value) => Ok(Ok(value)),
+            None => {
+                let bytes = input.map_or_else(|bytes| bytes, str::as_bytes);
+                crate::input::parse_json("$", bytes).map(Err)
+            }
+        };
+        let mut cache = self.options.borrow_mut();
+        let options = match cache.take().filter(|cached| cached.text == options) {
+            Some(cached) => Ok(cached),
+            None => self.validate_options(options),
         };
         let (input, options) = match (input, options) {
-            (Ok(input), Ok(options)) => (input, options),
+            (Ok(input), Ok(options)) => (input, &*cache.insert(options)),
+            (Err(errors), Ok(options)) => {
+                *cache = Some(options);
+                return Err(invalid_input(&errors));
+            }
             (Err(a), Err(b)) => return Err(invalid_input(&a.merge(b))),
-            (Err(errors), _) | (_, Err(errors)) => return Err(invalid_input(&errors)),
+            (Ok(_), Err(errors)) => return Err(invalid_input(&errors)),
         };
-        self.policy
-            .evaluate_json(
-                &input,
-                options.data.as_ref(),
-                options.as_of.unwrap_or_else(today),
-            )
-            .map(|report| report.to_json())
-            .map_err(|error| match error {
-                EvaluateError::Input(errors) => invalid_input(&errors),
-                EvaluateError::Eval(error) => evaluation_error(&error),
-            })
+        match (
+            input.or_else(|json| self.policy.input(&json)),
+            &options.data,
+        ) {
+            (Ok(input), Ok(data)) => {
+                let today = options.as_of.unwrap_or_else(today);
+                (self.policy.evaluate(&input, data, today))
+                    .map(|report| report.to_json())
+                    .map_err(|error| evaluation_error(&error))
+            }
+            (Err(a), Err(b)) => Err(invalid_input(&a.merge(b.clone()))),
+            (Err(errors), _) => Err(invalid_input(&errors)),
+            (_, Err(errors)) => Err(invalid_input(errors)),
+        }
+    }
+
+    /// The options text parsed; its errors, or the options with their reference data validated
+    /// (which may have errors of its own, reported after those of the record).
+    fn validate_options(&self, text: Option<String>) -> Result<ValidOptions, InputErrors> {
+        let options = match &text {
+            Some(text) => parse_options(text).and_then(|json| Options::from_json(&json))?,
+            None => Options::default(),
+        };
+        Ok(ValidOptions {
+            text,
+            as_of: options.as_of,
+            data: self.policy.reference_data(options.data.as_ref()),
+        })
     }
 
     /// The `input` declaration, for building a form.
@@ -337,10 +401,17 @@ impl Options {
             let result = match key.as_str() {
                 "asOf" if value.is_null() => Ok(()),
                 "asOf" => parse_date(value).map(|date| options.as_of = Some(date)),
-                "data" => {
-                    options.data = Some(value.clone());
-                    Ok(())
-                }
+                // Text is the reference data as JSON, read like the CLI's `--data` file: its
+                // errors are at `$data`, and a host need not parse it first.
+                "data" => match value {
+                    Json::String(text) => {
+                        parse("$data", text).map(|data| options.data = Some(data))
+                    }
+                    _ => {
+                        options.data = Some(value.clone());
+                        Ok(())
+                    }
+                },
                 _ => {
                     let help = did_you_mean(key, Options::KEYS)
                         .map_or_else(String::new, |name| format!(": did you mean `{name}`?"));
@@ -386,6 +457,16 @@ fn parse(root: &str, text: &str) -> Result<Json, InputErrors> {
     crate::input::parse_json(root, text.as_bytes())
 }
 
+/// The options text, whose limit leaves room for reference data given as JSON text (escaped
+/// within it): the data's own limit is then checked at `$data`, as the CLI checks `--data`.
+fn parse_options(text: &str) -> Result<Json, InputErrors> {
+    let limit = crate::input::max_json_bytes("$options").saturating_mul(2);
+    if text.len() > limit {
+        return parse("$options", text);
+    }
+    serde_json::from_str(text).map_err(|error| InputErrors::malformed_json("$options", &error))
+}
+
 fn one_error(path: String, expected: &str, found: &Json, message: String) -> InputErrors {
     InputErrors {
         errors: vec![InputError {
@@ -397,11 +478,26 @@ fn one_error(path: String, expected: &str, found: &Json, message: String) -> Inp
     }
 }
 
-/// `JSON.stringify`, with `undefined` (which it leaves as `undefined`) read as `null`.
-fn stringify(value: &JsValue) -> Result<String, JsValue> {
-    Ok(js_sys::JSON::stringify(value)?
-        .as_string()
-        .unwrap_or_else(|| "null".to_owned()))
+/// `JSON.stringify`, with `undefined` (which it leaves as `undefined`) read as `null`. What it
+/// refuses (a cycle, a `BigInt`, nesting deeper than the JavaScript stack) is an input error
+/// at `root`, like text that is not JSON.
+fn stringify(root: &str, value: &JsValue) -> Result<String, JsValue> {
+    match js_sys::JSON::stringify(value) {
+        Ok(text) => Ok(text.as_string().unwrap_or_else(|| "null".to_owned())),
+        Err(refused) => {
+            let reason = (refused.dyn_ref::<js_sys::Error>())
+                .and_then(|error| error.message().as_string())
+                .unwrap_or_default();
+            Err(invalid_input(&InputErrors {
+                errors: vec![InputError {
+                    path: root.to_owned(),
+                    expected: "JSON".to_owned(),
+                    found: "a value JSON.stringify refuses".to_owned(),
+                    message: format!("cannot be written as JSON: {reason}"),
+                }],
+            }))
+        }
+    }
 }
 
 fn today() -> Date {
