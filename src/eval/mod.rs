@@ -23,7 +23,7 @@ use crate::program::{
     TableDef, TableEntries, TemplatePart, Value,
 };
 use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
-use crate::types::{RecordType, Type};
+use crate::types::Type;
 
 pub use error::{Construct, EvalError};
 pub use ops::round;
@@ -134,7 +134,8 @@ type Truth = Result<bool, MissingCause>;
 
 struct Evaluator<'a> {
     input_name: &'a str,
-    input_type: Option<&'a Arc<RecordType>>,
+    /// The input record's type, built once so that messages borrow it.
+    input_type: Option<Type>,
     input: &'a Value,
     lets: &'a [LetDef],
     tables: &'a [TableDef],
@@ -164,7 +165,7 @@ impl<'a> Evaluator<'a> {
     ) -> Evaluator<'a> {
         Evaluator {
             input_name: &program.input.name,
-            input_type: Some(&program.input.record),
+            input_type: Some(Type::Record(program.input.record.clone())),
             input,
             lets: &program.lets,
             tables: &program.tables,
@@ -455,7 +456,7 @@ impl<'a> Evaluator<'a> {
                                 cause = Some(self.union(cause.unwrap_or(c), c));
                             } else {
                                 let ty = self.type_of(e);
-                                report::render_text(&mut text, &value, ty.as_ref());
+                                report::render_text(&mut text, &value, ty);
                             }
                         }
                     }
@@ -1110,7 +1111,7 @@ impl<'a> Evaluator<'a> {
                 TemplatePart::Expr(e) => {
                     let value = self.eval(e);
                     let ty = self.type_of(e);
-                    report::render_text(&mut text, &value, ty.as_ref());
+                    report::render_text(&mut text, &value, ty);
                 }
             }
         }
@@ -1120,22 +1121,19 @@ impl<'a> Evaluator<'a> {
 
     /// The static type of a place, which names record fields when a message renders a
     /// record; `None` where the evaluator cannot tell.
-    fn type_of(&self, expr: &'a Expr) -> Option<Type> {
+    fn type_of(&self, expr: &'a Expr) -> Option<&Type> {
         match expr {
-            Expr::Input => self.input_type.cloned().map(Type::Record),
-            Expr::Slot(slot) => self.lets.get(slot.0 as usize).map(|def| def.ty.clone()),
+            Expr::Input => self.input_type.as_ref(),
+            Expr::Slot(slot) => self.lets.get(slot.0 as usize).map(|def| &def.ty),
             Expr::Local(depth) => {
                 let list = self.locals.get(*depth as usize)?.list?;
-                self.type_of(list)?.list_element().cloned()
+                self.type_of(list)?.list_element()
             }
             Expr::Field { base, index, .. } => match self.type_of(base)?.required() {
-                Type::Record(record) => record.fields.get(*index as usize).map(|f| f.ty.clone()),
+                Type::Record(record) => record.fields.get(*index as usize).map(|f| &f.ty),
                 _ => None,
             },
-            Expr::Lookup { table, .. } => self
-                .tables
-                .get(table.0 as usize)
-                .map(|t| t.value_type.clone()),
+            Expr::Lookup { table, .. } => self.tables.get(table.0 as usize).map(|t| &t.value_type),
             Expr::Coalesce(left, _) => self.type_of(left),
             _ => None,
         }
