@@ -4,7 +4,7 @@
 use procura::ast::{Expr, ExprKind, Item, PolicyFile};
 use procura::diagnostic::Diagnostic;
 use procura::print::{print_expr, print_file};
-use procura::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, parse};
+use procura::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_with_pest_only};
 
 const SECTION1: &str = include_str!("syntax/section1.policy");
 
@@ -804,6 +804,16 @@ fn repository_policies_round_trip() {
     assert!(checked >= 5, "only {checked} policies found");
 }
 
+/// A seeded generator of numbers below `n`, so that mutation tests reproduce.
+fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 /// Mutated versions of the complete example never crash the parser, never hit an internal
 /// error, and those that still parse cleanly round-trip through the printer.
 #[test]
@@ -834,13 +844,7 @@ fn mutated_sources_are_handled() {
         "rule ",
         "\u{0}",
     ];
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut random = move |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
+    let mut random = xorshift(0x9E37_79B9_7F4A_7C15);
     let mut clean = 0;
     for _ in 0..300 {
         let mut source: Vec<char> = SECTION1.chars().collect();
@@ -866,4 +870,143 @@ fn mutated_sources_are_handled() {
         }
     }
     assert!(clean > 0);
+}
+
+/// The hand-written fast path for examples and literal tables gives exactly what pest gives:
+/// the same tree with the same spans and the same diagnostics.
+fn assert_same_as_pest(source: &str) {
+    let fast = format!("{:?}", parse(source));
+    let pest = format!("{:?}", parse_with_pest_only(source));
+    if fast != pest {
+        let at = fast
+            .bytes()
+            .zip(pest.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let context = |s: &str| {
+            s.get(at.saturating_sub(300)..(at + 100).min(s.len()))
+                .map(str::to_owned)
+        };
+        panic!(
+            "the fast path differs on:\n{source}\nfast: {:?}\npest: {:?}",
+            context(&fast),
+            context(&pest)
+        );
+    }
+}
+
+#[test]
+fn fast_path_agrees_with_pest_on_literal_data() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let onboarding = std::fs::read_to_string(root.join("rules/onboarding.policy")).unwrap();
+    assert_same_as_pest(&onboarding);
+    assert_same_as_pest(SECTION1);
+    let tables = [
+        "table t: text -> number { \"a\": 1, \"b\": 2_000.5_0 \"c\": 3, }",
+        "table t: text -> number {}\nlet x = 1",
+        "table t: text -> bool? {\n  # comment\n  \"a\": true, \"b\": false\n}",
+        "table t: text ? -> number",
+        "table t: text -> number? ?",
+        "table t: text -> number ? # c\n",
+        "table t: text -> number { \"a\": 1 + 2 }",
+        "table t: text -> number { \"a\": -1 }",
+        "table t: text -> number { \"a\": 1. }",
+        "table t: text -> number { \"a\": 1.5 days }",
+        "table t: text -> number { \"a\": 12months }",
+        "table t: text -> date { \"a\": 2024-01-01 }",
+        "table t: text -> bool { \"a\": truex }",
+        "table t: text -> text { \"a\": \"{x}\", \"b\": \"\\n\" }",
+        "table t: number -> text { 1: \"a\" 2: \"\" }",
+        "table t: text -> number { \"a\": 1e400 }",
+        "table t: text -> number { \"a\": 99999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999 }",
+        "table t: [text] -> number",
+        "table if: text -> number",
+        "table t: text -> number { \"a\" 1 }",
+        "table t: text -> number { \"a\": 1 ",
+        "table t: text -> number { \"a\": 1 } x",
+    ];
+    let examples = [
+        r#"{"a": "\u00e9\n\"", "b": [1, -0.5, 1e+5, 2E-3, true, false, null, {}, []]}"#,
+        r#"{ "a" : { "b" : [ { } ] } }"#,
+        r#"{"a": 01}"#,
+        r#"{"a": 1e}"#,
+        r#"{"a": 1.}"#,
+        r#"{"a": -}"#,
+        r#"{"a" 1}"#,
+        r#"{"a": 1,}"#,
+        r#"{"a": [1,]}"#,
+        r#"{"a": "\x"}"#,
+        r#"{"a": "\u12g4"}"#,
+        "{\"a\": \"tab\there\"}",
+        r#"{"a": truex}"#,
+        r#"{"a": nul}"#,
+        r#"{"a": 1]}"#,
+        r#"[1]"#,
+        r#"{"a": 1"#,
+    ];
+    let mut sources: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
+    for given in examples {
+        sources.push(format!(
+            "example \"t\" {{\n  given {given}\n  expect approve\n}}"
+        ));
+    }
+    for body in [
+        "given {} data {\"t\": {}} as_of 2025-06-01 expect rule r passed expect review",
+        "given {} as_of 2025-02-30 expect approve",
+        "given {} as_of 2025-06-01x expect approve",
+        "given {} as_of 0000-01-01 expect approve",
+        "given {} as_of 2025-06-01 data {} expect approve",
+        "given {} # comment\n expect score s = 58.75 expect value v = [\"a\"] expect value w = \"x\"",
+        "given {} expect score s == 1",
+        "given {} expect value v = 5abc",
+        "given {} expect rule review passed",
+        "given {} expect rule r passedx",
+        "given {} expect incomplete expect reject",
+        "given {}",
+        "data {} expect approve",
+    ] {
+        sources.push(format!(
+            "example \"t\" {{ {body} }}\nrule r {{ require true else warn \"m\" }}"
+        ));
+    }
+    for title in [
+        "\"\"",
+        "\"a {x}\"",
+        "\"a \\\" b\"",
+        "\"a } b\"",
+        "\"unterminated",
+    ] {
+        sources.push(format!("example {title} {{ given {{}} expect approve }}"));
+    }
+    for source in &sources {
+        assert_same_as_pest(source);
+    }
+    // Damaged copies of the onboarding policy, cut and spliced where the literal data is.
+    let mut random = xorshift(0x2545_F491_4F6C_DD1D);
+    const TOKENS: [&str; 12] = [
+        "{", "}", "[", "]", "\"", ",", ":", "\\", "-", "e", "\n", "?",
+    ];
+    let data_starts: Vec<usize> = ["table cpi", "example "]
+        .iter()
+        .flat_map(|k| onboarding.match_indices(k).map(|(i, _)| i))
+        .collect();
+    for _ in 0..300 {
+        let mut source = onboarding.clone();
+        let start = data_starts[random(data_starts.len())];
+        let at = (start + random(400)).min(source.len());
+        let at = (0..=at)
+            .rev()
+            .find(|&i| source.is_char_boundary(i))
+            .unwrap();
+        if random(2) == 0 {
+            source.insert_str(at, TOKENS[random(TOKENS.len())]);
+        } else {
+            let end = (at + random(4)).min(source.len());
+            let end = (end..=source.len())
+                .find(|&i| source.is_char_boundary(i))
+                .unwrap();
+            source.replace_range(at..end, "");
+        }
+        assert_same_as_pest(&source);
+    }
 }

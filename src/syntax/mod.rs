@@ -19,6 +19,7 @@
 
 mod build;
 mod errors;
+mod fast;
 mod scan;
 
 use pest::Parser;
@@ -45,6 +46,17 @@ struct PolicyParser;
 /// Parses a whole source. Never fails and never panics: returns what parsed and every syntax
 /// error found.
 pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
+    parse_with(source, true)
+}
+
+/// [`parse`] with every item parsed by pest: the reference the hand-written fast path
+/// ([`fast`]) is tested against.
+#[doc(hidden)]
+pub fn parse_with_pest_only(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
+    parse_with(source, false)
+}
+
+fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
     let mut file = PolicyFile::default();
     if source.len() > MAX_SOURCE_BYTES {
         let diagnostic = Diagnostic::error(
@@ -58,7 +70,9 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
         .with_help("split the policy or move large tables into reference data");
         return (file, vec![diagnostic]);
     }
-    let lines = LineIndex::new(source);
+    // Only errors need line numbers.
+    let lines = std::cell::OnceCell::new();
+    let lines = || lines.get_or_init(|| LineIndex::new(source));
     let builder = build::Builder::new();
     let mut diagnostics = Vec::new();
     for region in scan::regions(source) {
@@ -78,6 +92,18 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
             let Some(text) = source.get(position..region.end).filter(|t| !t.is_empty()) else {
                 break;
             };
+            if let Some((item, end)) = fast_path
+                .then(|| fast::item(source, position, region.end))
+                .flatten()
+            {
+                // Only a clean end counts: anything else goes to pest, which explains it.
+                let next = skip_trivia(source, end, region.end);
+                if next >= region.end || starts_item(source, next) {
+                    file.items.push(item);
+                    position = next;
+                    continue;
+                }
+            }
             match PolicyParser::parse(Rule::item, text) {
                 Ok(mut pairs) => {
                     let Some(pair) = pairs.next() else { break };
@@ -96,7 +122,11 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
                                 file.items.truncate(items_before);
                             }
                             diagnostics.push(errors::diagnostic(
-                                source, &lines, position, region.end, &error,
+                                source,
+                                lines(),
+                                position,
+                                region.end,
+                                &error,
                             ));
                         }
                         break;
@@ -105,7 +135,11 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
                 }
                 Err(error) => {
                     diagnostics.push(errors::diagnostic(
-                        source, &lines, position, region.end, &error,
+                        source,
+                        lines(),
+                        position,
+                        region.end,
+                        &error,
                     ));
                     break;
                 }
