@@ -2,6 +2,8 @@
 //!
 //! Architecture invariants:
 //! - This is the only module that knows pest; the grammar is `grammar/policy.pest`.
+//! - [`fast`] parses well-formed `example` blocks and literal tables by hand, into exactly the
+//!   tree pest would build; everything else, every error included, goes through pest.
 //! - Parsing never fails and never panics: it returns the items that parsed and every syntax
 //!   error found. After an error it resynchronises at the next line that starts an item.
 //! - Parsing never overflows the stack: a linear pre-scan ([`scan`]) refuses nesting deeper
