@@ -45,6 +45,7 @@ fn decide_validated(bencher: divan::Bencher) {
     bencher.bench(|| {
         policy
             .evaluate(divan::black_box(&input), &data, today())
+            .unwrap()
             .decision
     });
 }
@@ -58,7 +59,7 @@ fn decide_from_json_text(bencher: divan::Bencher) {
     bencher.bench(|| {
         let json: serde_json::Value = serde_json::from_str(divan::black_box(SUPPLIER)).unwrap();
         let input = policy.input(&json).unwrap();
-        policy.evaluate(&input, &data, today()).to_json()
+        policy.evaluate(&input, &data, today()).unwrap().to_json()
     });
 }
 
@@ -76,6 +77,7 @@ fn decide_from_json_text_fused(bencher: divan::Bencher) {
         json.clear();
         policy
             .evaluate(&input, &data, today())
+            .unwrap()
             .write_json(&mut json);
         json.len()
     });

@@ -4,6 +4,7 @@
 # fuzz/artifacts/TARGET/; each one found must become a test in tests/regressions.rs.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
+#   FUZZ_JOBS=4 scripts/fuzz.sh 660      # every target at once, 11 minutes each
 #
 # Targets: check_lossy, check_utf8 (parser and checker on bytes), eval_json (evaluation of
 # arbitrary JSON against rules/*.policy), generated (well-typed generated policies: compile,
@@ -29,18 +30,36 @@ cd "$root/fuzz"
 echo "building the fuzz targets"
 CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" nice -n 19 cargo +nightly fuzz build -O
 mkdir -p logs
-status=0
-for target in "${targets[@]}"; do
+jobs="${FUZZ_JOBS:-1}"
+
+fuzz_one() { # TARGET: run it, then print libFuzzer's last statistics line
+    local target="$1"
     mkdir -p "artifacts/$target"
     echo "fuzzing $target for ${seconds}s (log: fuzz/logs/$target.log)"
     # -timeout: an input that runs longer than 60 s counts as a hang (generous: the fuzzers
     # run at the lowest priority on shared machines).
-    if ! nice -n 19 cargo +nightly fuzz run -O "$target" -- \
+    local status=0
+    nice -n 19 cargo +nightly fuzz run -O "$target" -- \
         -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 \
-        >"logs/$target.log" 2>&1; then
+        >"logs/$target.log" 2>&1 || status=$?
+    grep -E '^#[0-9]+[[:space:]]+DONE' "logs/$target.log" | sed "s/^/$target: /" || true
+    if [ "$status" -ne 0 ]; then
         echo "$target FAILED: see fuzz/logs/$target.log and fuzz/artifacts/$target/"
-        status=1
     fi
-    grep -E '^#[0-9]+ +DONE' "logs/$target.log" | sed "s/^/$target: /" || true
+    return "$status"
+}
+
+status=0
+running=()
+for target in "${targets[@]}"; do
+    fuzz_one "$target" &
+    running+=($!)
+    if [ ${#running[@]} -ge "$jobs" ]; then
+        wait "${running[0]}" || status=1
+        running=("${running[@]:1}")
+    fi
+done
+for pid in "${running[@]}"; do
+    wait "$pid" || status=1
 done
 exit $status

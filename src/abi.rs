@@ -11,7 +11,7 @@ use std::cell::RefCell;
 
 use crate::date::Date;
 use crate::input::InputErrors;
-use crate::policy::{self, Policy};
+use crate::policy::{self, EvaluateError, Policy};
 use crate::span::LineIndex;
 use crate::types::Type;
 
@@ -27,6 +27,9 @@ pub enum Status {
     Options = 2,
     /// `{"error": "handle", "message": ...}`: no compiled policy has this handle.
     Handle = 3,
+    /// `{"error": "evaluation", "message": ..., "help": ...}`: the evaluation was stopped
+    /// (`limits::MAX_EVAL_STEPS`).
+    Evaluation = 4,
 }
 
 #[derive(Default)]
@@ -118,7 +121,8 @@ pub fn evaluate_bytes(policy: &Policy, input: &[u8], options: &[u8]) -> (Status,
     };
     match policy.evaluate_json(&input, data.as_ref(), today) {
         Ok(report) => (Status::Report, report.to_json()),
-        Err(errors) => (Status::Input, errors.to_json().to_string()),
+        Err(error @ EvaluateError::Input(_)) => (Status::Input, error.to_json().to_string()),
+        Err(error @ EvaluateError::Eval(_)) => (Status::Evaluation, error.to_json().to_string()),
     }
 }
 

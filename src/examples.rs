@@ -4,7 +4,7 @@
 //! example compares exactly what a host would see.
 
 use crate::date::Date;
-use crate::policy::Policy;
+use crate::policy::{EvaluateError, Policy};
 use crate::program::{ExampleDef, ExpectKind};
 use crate::report::Report;
 
@@ -51,12 +51,16 @@ fn failures(policy: &Policy, example: &ExampleDef, today: Date) -> Vec<Expectati
     let today = example.as_of.unwrap_or(today);
     let report = match policy.evaluate_json(&example.given, example.data.as_ref(), today) {
         Ok(report) => report,
-        Err(errors) => {
+        Err(error) => {
+            let (subject, expected) = match error {
+                EvaluateError::Input(_) => ("input", "valid `given` and `data`"),
+                EvaluateError::Eval(_) => ("evaluation", "a report"),
+            };
             return vec![ExpectationFailure {
                 line: example.line,
-                subject: "input".to_owned(),
-                expected: "valid `given` and `data`".to_owned(),
-                actual: errors.to_json().to_string(),
+                subject: subject.to_owned(),
+                expected: expected.to_owned(),
+                actual: error.to_json().to_string(),
             }];
         }
     };

@@ -36,6 +36,7 @@ pub mod wasm;
 
 pub use date::Date;
 pub use diagnostic::{Diagnostic, Severity};
+pub use eval::EvalError;
 pub use input::{InputError, InputErrors};
-pub use policy::{Policy, ReferenceData, check, compile};
+pub use policy::{EvaluateError, Policy, ReferenceData, check, compile};
 pub use report::Report;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::date::Date;
 use crate::diagnostic::{self, Diagnostic};
+use crate::eval::EvalError;
 use crate::examples::{self, ExampleResult};
 use crate::input::{self, InputErrors};
 use crate::program::{Program, TableEntries, Value};
@@ -80,8 +81,14 @@ impl Policy {
         input::validate_data(&self.program, json)
     }
 
-    /// Evaluates an already validated record.
-    pub fn evaluate(&self, input: &Value, data: &ReferenceData, today: Date) -> Report<'_> {
+    /// Evaluates an already validated record; `Err` when it needs more than
+    /// [`crate::limits::MAX_EVAL_STEPS`].
+    pub fn evaluate(
+        &self,
+        input: &Value,
+        data: &ReferenceData,
+        today: Date,
+    ) -> Result<Report<'_>, EvalError> {
         eval::evaluate(&self.program, input, data, today)
     }
 
@@ -92,16 +99,36 @@ impl Policy {
         input: &serde_json::Value,
         data: Option<&serde_json::Value>,
         today: Date,
-    ) -> Result<Report<'_>, InputErrors> {
+    ) -> Result<Report<'_>, EvaluateError> {
         match (self.input(input), self.reference_data(data)) {
-            (Ok(input), Ok(data)) => Ok(self.evaluate(&input, &data, today)),
-            (Err(a), Err(b)) => Err(a.merge(b)),
-            (Err(errors), _) | (_, Err(errors)) => Err(errors),
+            (Ok(input), Ok(data)) => Ok(self.evaluate(&input, &data, today)?),
+            (Err(a), Err(b)) => Err(a.merge(b).into()),
+            (Err(errors), _) | (_, Err(errors)) => Err(errors.into()),
         }
     }
 
     /// Runs every `example` block; `today` is used by examples without `as_of`.
     pub fn run_examples(&self, today: Date) -> Vec<ExampleResult> {
         examples::run(self, today)
+    }
+}
+
+/// Why [`Policy::evaluate_json`] gave no report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvaluateError {
+    /// The record or the reference data is invalid: every error found.
+    #[error(transparent)]
+    Input(#[from] InputErrors),
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}
+
+impl EvaluateError {
+    /// The JSON every host returns: `{"errors": [...]}` or `{"error": "evaluation", ...}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            EvaluateError::Input(errors) => errors.to_json(),
+            EvaluateError::Eval(error) => error.to_json(),
+        }
     }
 }

@@ -12,7 +12,9 @@ use wasm_bindgen::prelude::*;
 
 use crate::date::Date;
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::eval::EvalError;
 use crate::input::{InputError, InputErrors};
+use crate::policy::EvaluateError;
 use crate::span::LineIndex;
 use crate::types::{RecordType, Type};
 
@@ -50,6 +52,13 @@ export interface InputError {
 export interface InvalidInputError extends Error {
   name: "InvalidInputError";
   errors: InputError[];
+}
+
+/** Thrown by `evaluate` and `evaluateJson` when the record needs more evaluation steps than
+ * the engine allows (a loop over a list inside a loop over a long list). */
+export interface EvaluationError extends Error {
+  name: "EvaluationError";
+  help: string;
 }
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -234,7 +243,10 @@ impl Policy {
                 options.as_of.unwrap_or_else(today),
             )
             .map(|report| report.to_json())
-            .map_err(|errors| invalid_input(&errors))
+            .map_err(|error| match error {
+                EvaluateError::Input(errors) => invalid_input(&errors),
+                EvaluateError::Eval(error) => evaluation_error(&error),
+            })
     }
 
     /// The `input` declaration, for building a form.
@@ -419,6 +431,11 @@ fn invalid_input(errors: &InputErrors) -> JsValue {
     };
     let list = errors.to_json().get("errors").cloned().unwrap_or_default();
     error("InvalidInputError", &message, "errors", &list)
+}
+
+fn evaluation_error(evaluation: &EvalError) -> JsValue {
+    let help = Json::String(evaluation.help());
+    error("EvaluationError", &evaluation.to_string(), "help", &help)
 }
 
 fn more(count: usize) -> String {

@@ -256,7 +256,7 @@ fn run<'p>(
 ) -> procura::Report<'p> {
     let value = input::validate_input(program, input).unwrap();
     let data = input::validate_data(program, Some(&data)).unwrap();
-    eval::evaluate(program, &value, &data, today())
+    eval::evaluate(program, &value, &data, today()).unwrap()
 }
 
 /// The result of evaluating one expression: its JSON value, the paths that made it missing
@@ -954,7 +954,8 @@ fn date_arithmetic_clamps_to_month_end() {
     );
     let input = input::validate_input(&program, &base_input()).unwrap();
     let data = input::validate_data(&program, Some(&json!({"sanctioned": {}}))).unwrap();
-    let report = eval::evaluate(&program, &input, &data, Date::parse("2024-03-31").unwrap());
+    let report =
+        eval::evaluate(&program, &input, &data, Date::parse("2024-03-31").unwrap()).unwrap();
     assert!(
         report
             .to_json()

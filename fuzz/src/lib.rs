@@ -116,7 +116,9 @@ pub fn evaluate_bytes(policies: &[Policy], data: &[u8]) {
             }
         }
         (Err(a), Err(b)) => {
-            assert!(!a.errors.is_empty(), "an input error without errors");
+            if let procura::EvaluateError::Input(errors) = &a {
+                assert!(!errors.errors.is_empty(), "an input error without errors");
+            }
             assert_eq!(a, b, "validation is not deterministic");
         }
         _ => panic!("validation is not deterministic"),

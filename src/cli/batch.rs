@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use procura::ast::{Decision, Outcome};
-use procura::{Date, InputError, InputErrors, Policy, ReferenceData};
+use procura::{Date, EvaluateError, InputError, InputErrors, Policy, ReferenceData};
 
 use super::csv::Columns;
 use super::{CliError, CliResult, Exit, print_input_errors};
@@ -163,7 +163,9 @@ impl<W: Write> Batch<'_, W> {
         line: u64,
         input: Result<procura::program::Value, InputErrors>,
     ) -> Result<(), CliError> {
-        let result = input.map(|input| self.policy.evaluate(&input, &self.reference, self.today));
+        let result = input.map_err(EvaluateError::from).and_then(|input| {
+            (self.policy.evaluate(&input, &self.reference, self.today)).map_err(EvaluateError::from)
+        });
         let written = match result {
             Ok(report) => {
                 self.tally.report(&report);
@@ -172,10 +174,10 @@ impl<W: Write> Batch<'_, W> {
                 self.json.push('\n');
                 self.out.write_all(self.json.as_bytes())
             }
-            Err(errors) => {
+            Err(error) => {
                 self.tally.rows += 1;
                 self.tally.errors += 1;
-                let mut json = errors.to_json();
+                let mut json = error.to_json();
                 if let Some(object) = json.as_object_mut() {
                     object.insert("line".to_owned(), line.into());
                 }

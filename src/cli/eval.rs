@@ -41,7 +41,9 @@ pub fn run(options: &Options) -> CliResult {
     let input = read_json(&options.input, "$")?.and_then(|json| policy.input(&json));
     let data = data.and_then(|json| policy.reference_data(json.as_ref()));
     let result = match (input, data) {
-        (Ok(input), Ok(data)) => Ok(policy.evaluate(&input, &data, options.today)),
+        (Ok(input), Ok(data)) => Ok(policy
+            .evaluate(&input, &data, options.today)
+            .map_err(|error| CliError(format!("{error}\nhelp: {}", error.help())))?),
         (Err(a), Err(b)) => Err(a.merge(b)),
         (Err(errors), _) | (_, Err(errors)) => Err(errors),
     };

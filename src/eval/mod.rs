@@ -8,6 +8,7 @@
 //!   The input tree stores absent fields as `Value::MISSING`; the path is attached when the
 //!   field is read, from the shape of the expression that read it.
 
+mod error;
 mod ops;
 
 use std::borrow::Cow;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::Date;
+use crate::limits::{MAX_EVAL_STEPS, TEXT_STEP_BYTES};
 use crate::policy::ReferenceData;
 use crate::program::{
     BinOp, Builtin, Expr, Key, LetDef, MissingCause, Program, QuantifierKind, ScoreDef, TableDef,
@@ -23,15 +25,16 @@ use crate::program::{
 use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
 use crate::types::{RecordType, Type};
 
+pub use error::{Construct, EvalError};
 pub use ops::round;
 
-/// Evaluates one validated input record.
+/// Evaluates one validated input record within [`MAX_EVAL_STEPS`].
 pub fn evaluate<'p>(
     program: &'p Program,
     input: &Value,
     data: &ReferenceData,
     today: Date,
-) -> Report<'p> {
+) -> Result<Report<'p>, EvalError> {
     let mut evaluator = Evaluator {
         input_name: &program.input.name,
         input_type: Some(&program.input.record),
@@ -45,8 +48,18 @@ pub fn evaluate<'p>(
         causes: Vec::new(),
         notes: Vec::new(),
         context: Context::Const,
+        steps: MAX_EVAL_STEPS,
+        exceeded: None,
     };
-    evaluator.run(program)
+    let report = evaluator.run(program);
+    match evaluator.exceeded {
+        Some((construct, context)) => Err(EvalError::BudgetExceeded {
+            limit: MAX_EVAL_STEPS,
+            place: context.describe(),
+            construct,
+        }),
+        None => Ok(report),
+    }
 }
 
 /// Evaluates an expression that reads no input, table or `today` (constants, folding).
@@ -66,8 +79,19 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
         causes: Vec::new(),
         notes: Vec::new(),
         context: Context::Const,
+        steps: MAX_EVAL_STEPS,
+        exceeded: None,
     };
     let value = evaluator.eval(expr);
+    if let Some((construct, _)) = evaluator.exceeded {
+        // Not folded: evaluation stops at the same construct and reports where it stands.
+        let error = EvalError::BudgetExceeded {
+            limit: MAX_EVAL_STEPS,
+            place: Context::Const.describe(),
+            construct,
+        };
+        evaluator.notes.push(error.to_string());
+    }
     // Causes index this evaluator's arena, which is about to go away.
     let value = if value.is_missing() {
         Value::MISSING
@@ -85,6 +109,20 @@ enum Context<'a> {
     Score(&'a str),
     Component(&'a str, &'a str),
     Rule(&'a str),
+}
+
+impl Context<'_> {
+    fn describe(self) -> String {
+        match self {
+            Context::Const => "a constant".to_owned(),
+            Context::Let(name) => format!("let `{name}`"),
+            Context::Score(name) => format!("score `{name}`"),
+            Context::Component(score, component) => {
+                format!("score `{score}`, component `{component}`")
+            }
+            Context::Rule(name) => format!("rule `{name}`"),
+        }
+    }
 }
 
 /// An entry of the cause arena; `MissingCause(i)` is entry `i - 1` (0 is `NONE`), so an
@@ -119,6 +157,10 @@ struct Evaluator<'a> {
     causes: Vec<Cause>,
     notes: Vec<String>,
     context: Context<'a>,
+    /// What remains of the step budget.
+    steps: u64,
+    /// Set when the budget ran out: every loop then stops at once and the report is dropped.
+    exceeded: Option<(Construct, Context<'a>)>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -335,6 +377,7 @@ impl<'a> Evaluator<'a> {
                         }
                     }
                 }
+                self.charge_text(text.len());
                 match cause {
                     Some(cause) => Value::Missing(cause),
                     None => Value::Text(text.into()),
@@ -372,11 +415,14 @@ impl<'a> Evaluator<'a> {
 
     /// Like `eval`, but absent elements of an input list get their paths (`supplier.scores[1]`)
     /// for operators that read the elements without binding them to a variable.
-    fn eval_list_elements(&mut self, expr: &'a Expr) -> Value {
+    fn eval_list_elements(&mut self, expr: &'a Expr, construct: Construct) -> Value {
         let value = self.eval(expr);
         let Value::List(items) = &value else {
             return value;
         };
+        if !self.charge(items.len(), construct) {
+            return Value::MISSING;
+        }
         if !items.iter().any(is_absent) {
             return value;
         }
@@ -400,10 +446,10 @@ impl<'a> Evaluator<'a> {
 
     /// An operand of a strict operator: constants (`x in CONFLICT_METALS`) are borrowed, not
     /// cloned; they hold no absent element.
-    fn operand(&mut self, expr: &'a Expr) -> Cow<'a, Value> {
+    fn operand(&mut self, expr: &'a Expr, construct: Construct) -> Cow<'a, Value> {
         match expr {
             Expr::Const(value) => Cow::Borrowed(value),
-            _ => Cow::Owned(self.eval_list_elements(expr)),
+            _ => Cow::Owned(self.eval_list_elements(expr, construct)),
         }
     }
 
@@ -488,16 +534,39 @@ impl<'a> Evaluator<'a> {
     fn note(&mut self, problem: &str) {
         let note = match self.context {
             Context::Const => problem.to_owned(),
-            Context::Let(name) => format!("{problem} in let `{name}`: its value is missing"),
-            Context::Score(name) => format!("{problem} in score `{name}`: its value is missing"),
-            Context::Component(score, component) => format!(
-                "{problem} in score `{score}`, component `{component}`: its value is missing"
+            Context::Rule(_) => format!(
+                "{problem} in {}: the result is missing",
+                self.context.describe()
             ),
-            Context::Rule(name) => format!("{problem} in rule `{name}`: the result is missing"),
+            _ => format!(
+                "{problem} in {}: its value is missing",
+                self.context.describe()
+            ),
         };
         if !self.notes.contains(&note) {
             self.notes.push(note);
         }
+    }
+
+    /// Spends `steps` of the budget on `construct`; `false` once it is spent, and from then
+    /// on: the caller stops its loop, and the report is replaced by an error.
+    fn charge(&mut self, steps: usize, construct: Construct) -> bool {
+        match self.steps.checked_sub(steps as u64) {
+            Some(left) => {
+                self.steps = left;
+                true
+            }
+            None => {
+                self.steps = 0;
+                self.exceeded.get_or_insert((construct, self.context));
+                false
+            }
+        }
+    }
+
+    /// [`Evaluator::charge`] for reading `bytes` of text: a step per [`TEXT_STEP_BYTES`].
+    fn charge_text(&mut self, bytes: usize) -> bool {
+        self.charge(bytes / TEXT_STEP_BYTES, Construct::Text)
     }
 
     /// A number, or missing with a note when arithmetic left the finite numbers.
@@ -521,6 +590,9 @@ impl<'a> Evaluator<'a> {
     fn lookup(&mut self, table: usize, key: &Value) -> Value {
         if let Value::Missing(cause) = key {
             return Value::Missing(*cause);
+        }
+        if let Value::Text(t) = key {
+            self.charge_text(t.len());
         }
         let Some(def) = self.tables.get(table) else {
             return Value::MISSING;
@@ -563,8 +635,12 @@ impl<'a> Evaluator<'a> {
                 }
             }
             _ => {
-                let left = self.operand(left);
-                let right = self.operand(right);
+                let construct = match op {
+                    BinOp::Eq | BinOp::Ne => Construct::Equality,
+                    _ => Construct::Membership,
+                };
+                let left = self.operand(left, construct);
+                let right = self.operand(right, construct);
                 self.strict(op, &left, &right)
             }
         }
@@ -585,7 +661,9 @@ impl<'a> Evaluator<'a> {
             BinOp::TextContainsAny | BinOp::TextContainsAll => {
                 let all = op == BinOp::TextContainsAll;
                 truth_value(self.each(left, right, all, |this, t, s| {
-                    this.texts(t, s).map(|(t, s)| t.contains(s))
+                    let (t, s) = this.texts(t, s)?;
+                    this.charge_text(t.len());
+                    Ok(t.contains(s))
                 }))
             }
             _ => {
@@ -603,6 +681,9 @@ impl<'a> Evaluator<'a> {
         let order = |accept: &[std::cmp::Ordering]| {
             ops::compare(left, right).map_or(Value::MISSING, |o| Value::Bool(accept.contains(&o)))
         };
+        if let (Value::Text(a), Value::Text(b)) = (left, right) {
+            self.charge_text(a.len() + b.len());
+        }
         match (op, left, right) {
             (BinOp::Lt, ..) => order(&[Less]),
             (BinOp::Le, ..) => order(&[Less, Equal]),
@@ -662,6 +743,12 @@ impl<'a> Evaluator<'a> {
     /// Structural equality; a missing part anywhere in either side makes it unknown.
     fn equal(&mut self, left: &Value, right: &Value) -> Truth {
         if is_scalar(left) && is_scalar(right) {
+            if let (Value::Text(a), Value::Text(b)) = (left, right) {
+                // Texts of different lengths differ at once.
+                if a.len() == b.len() {
+                    self.charge_text(a.len());
+                }
+            }
             return Ok(ops::equal(left, right));
         }
         let mut cause = None;
@@ -678,6 +765,9 @@ impl<'a> Evaluator<'a> {
             Value::Missing(c) => *cause = Some(self.union(cause.unwrap_or(*c), *c)),
             Value::List(items) | Value::Record(items) => {
                 for item in items.iter() {
+                    if !self.charge(1, Construct::Equality) {
+                        return;
+                    }
                     self.collect_missing(item, cause);
                 }
             }
@@ -689,7 +779,9 @@ impl<'a> Evaluator<'a> {
     fn member(&mut self, x: &Value, list: &Value) -> Truth {
         match list {
             Value::List(items) if !x.is_missing() => {
-                self.kleene(items.iter(), false, |this, item| this.equal(item, x))
+                self.kleene(items.iter(), false, Construct::Membership, |this, item| {
+                    this.equal(item, x)
+                })
             }
             _ => Err(self.union(cause_of(x), cause_of(list))),
         }
@@ -709,7 +801,9 @@ impl<'a> Evaluator<'a> {
         if let Value::Missing(cause) = container {
             return Err(*cause);
         }
-        self.kleene(items.iter(), all, |this, m| test(this, container, m))
+        self.kleene(items.iter(), all, Construct::Membership, |this, m| {
+            test(this, container, m)
+        })
     }
 
     /// Kleene `all` (when `all`) or `any` over the truths of `items`: the first decisive truth
@@ -718,10 +812,14 @@ impl<'a> Evaluator<'a> {
         &mut self,
         items: impl Iterator<Item = T>,
         all: bool,
+        construct: Construct,
         mut test: impl FnMut(&mut Self, T) -> Truth,
     ) -> Truth {
         let mut cause = None;
         for item in items {
+            if !self.charge(1, construct) {
+                return Err(MissingCause::NONE);
+            }
             match test(self, item) {
                 Ok(b) if b != all => return Ok(b),
                 Ok(_) => {}
@@ -761,10 +859,16 @@ impl<'a> Evaluator<'a> {
             other => return Err(cause_of(&other)),
         };
         let all = kind == QuantifierKind::All;
-        let any = self.kleene(items.iter().enumerate(), all, |this, (i, item)| {
-            this.bind(depth, list, i, item.clone());
-            this.truth(body)
-        });
+        let construct = Construct::Quantifier(kind);
+        let any = self.kleene(
+            items.iter().enumerate(),
+            all,
+            construct,
+            |this, (i, item)| {
+                this.bind(depth, list, i, item.clone());
+                this.truth(body)
+            },
+        );
         if kind == QuantifierKind::None {
             any.map(|b| !b)
         } else {
@@ -786,6 +890,9 @@ impl<'a> Evaluator<'a> {
         let mut out = Vec::new();
         let mut cause = None;
         for (i, item) in items.iter().enumerate() {
+            if !self.charge(1, Construct::Comprehension) {
+                return Value::MISSING;
+            }
             self.bind(depth, list, i, item.clone());
             let keep = match filter {
                 Some(filter) => self.truth(filter),
@@ -809,7 +916,10 @@ impl<'a> Evaluator<'a> {
     }
 
     fn call(&mut self, builtin: Builtin, args: &'a [Expr]) -> Value {
-        let mut values = args.iter().map(|arg| self.eval_list_elements(arg));
+        let construct = Construct::Builtin(builtin);
+        let mut values = args
+            .iter()
+            .map(|arg| self.eval_list_elements(arg, construct));
         let first = values.next().unwrap_or(Value::MISSING);
         let second = values.next();
         drop(values);
@@ -841,6 +951,9 @@ impl<'a> Evaluator<'a> {
             _ => &[],
         };
         let numbers = || items.iter().filter_map(number);
+        if let Value::Text(t) = first {
+            self.charge_text(t.len());
+        }
         match (builtin, first, second) {
             (Builtin::Count, ..) => Value::Number(items.len() as f64),
             (Builtin::Sum, ..) => {
@@ -911,6 +1024,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
+        self.charge_text(text.len());
         text
     }
 

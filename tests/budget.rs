@@ -1,0 +1,150 @@
+//! The evaluation step budget (`limits::MAX_EVAL_STEPS`): work that grows faster than the input
+//! is stopped with a structured error on every host, and work just under the budget is not.
+
+use std::process::Command;
+
+use procura::abi::{Status, evaluate_bytes};
+use procura::eval::Construct;
+use procura::limits::MAX_EVAL_STEPS;
+use procura::{Date, EvalError, EvaluateError, Policy};
+use serde_json::{Value, json};
+
+/// The hostile corpus's reproducer: each smelter id is compared with every other one.
+const QUADRATIC: &str = include_str!("hostile/policy/quadratic.policy");
+
+fn today() -> Date {
+    Date::parse("2025-06-01").unwrap()
+}
+
+fn smelters(count: usize) -> Value {
+    json!({ "smelters": (0..count).map(|i| i.to_string()).collect::<Vec<_>>() })
+}
+
+/// The largest list the reproducer evaluates within the budget: for `n` ids it spends `n`
+/// steps on the quantifier, `n` on each of its `n` comprehensions and one on each `count`.
+fn largest_within_budget() -> usize {
+    let steps = |n: u64| n * (n + 2);
+    let mut n = (MAX_EVAL_STEPS as f64).sqrt() as u64;
+    while steps(n + 1) <= MAX_EVAL_STEPS {
+        n += 1;
+    }
+    while steps(n) > MAX_EVAL_STEPS {
+        n -= 1;
+    }
+    n as usize
+}
+
+fn quadratic() -> Policy {
+    procura::compile(QUADRATIC).unwrap()
+}
+
+fn budget_error() -> EvalError {
+    EvalError::BudgetExceeded {
+        limit: MAX_EVAL_STEPS,
+        place: "rule `unique`".to_owned(),
+        construct: Construct::Comprehension,
+    }
+}
+
+#[test]
+fn a_quadratic_rule_over_a_long_list_is_stopped() {
+    let policy = quadratic();
+    let input = policy.input(&smelters(8_000)).unwrap();
+    let error = policy
+        .evaluate(&input, &Default::default(), today())
+        .unwrap_err();
+    assert_eq!(error, budget_error());
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the evaluation needed more than {MAX_EVAL_STEPS} steps and was stopped in rule \
+             `unique`"
+        )
+    );
+    assert!(error.help().starts_with("the list comprehension"));
+}
+
+#[test]
+fn the_budget_is_exact() {
+    let policy = quadratic();
+    let n = largest_within_budget();
+    let within = policy.evaluate_json(&smelters(n), None, today()).unwrap();
+    assert_eq!(within.decision.as_str(), "approve");
+    let over = policy.evaluate_json(&smelters(n + 1), None, today());
+    assert_eq!(over.unwrap_err(), EvaluateError::Eval(budget_error()));
+}
+
+#[test]
+fn examples_report_the_error() {
+    let ids: Vec<String> = (0..8_000).map(|i| format!("\"{i}\"")).collect();
+    let source = format!(
+        "{QUADRATIC}\nexample \"many smelters\" {{\n  given {{ \"smelters\": [{}] }}\n  expect \
+         approve\n}}\n",
+        ids.join(", ")
+    );
+    let policy = procura::compile(&source).unwrap();
+    let results = policy.run_examples(today());
+    let failure = &results[0].failures[0];
+    assert_eq!(failure.subject, "evaluation");
+    let actual: Value = serde_json::from_str(&failure.actual).unwrap();
+    assert_eq!(actual, budget_error().to_json());
+}
+
+#[test]
+fn the_abi_returns_an_evaluation_error() {
+    let input = smelters(8_000).to_string();
+    let (status, json) = evaluate_bytes(
+        &quadratic(),
+        input.as_bytes(),
+        br#"{"as_of": "2025-06-01"}"#,
+    );
+    assert_eq!(status, Status::Evaluation);
+    let json: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["error"], "evaluation");
+    assert_eq!(json["message"], budget_error().to_string());
+    assert_eq!(json["help"], budget_error().help());
+}
+
+fn procura(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_procura"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_command_line_reports_the_error() {
+    let dir = std::env::temp_dir().join(format!("procura-budget-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("quadratic.policy");
+    std::fs::write(&policy, QUADRATIC).unwrap();
+    let record = dir.join("record.json");
+    std::fs::write(&record, smelters(8_000).to_string()).unwrap();
+    let batch = dir.join("records.jsonl");
+    std::fs::write(&batch, format!("{}\n{}\n", smelters(3), smelters(8_000))).unwrap();
+
+    let (policy, record, batch) = (
+        policy.to_str().unwrap(),
+        record.to_str().unwrap(),
+        batch.to_str().unwrap(),
+    );
+    let single = procura(&["eval", policy, "--input", record, "--as-of", "2025-06-01"]);
+    assert_eq!(single.status.code(), Some(2));
+    let stderr = String::from_utf8(single.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!("error: {}\nhelp: ", budget_error())),
+        "{stderr}"
+    );
+
+    let rows = procura(&["eval", policy, "--input", batch, "--as-of", "2025-06-01"]);
+    let stdout = String::from_utf8(rows.stdout).unwrap();
+    let rows: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert_eq!(rows[0]["decision"], "approve");
+    assert_eq!(rows[1]["error"], "evaluation");
+    assert_eq!(rows[1]["line"], 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
