@@ -27,7 +27,7 @@ mod scan;
 use pest::Parser;
 use pest_derive::Parser;
 
-use crate::ast::PolicyFile;
+use crate::ast::{Expr, ExprKind, Ident, PolicyFile, Quantifier};
 use crate::diagnostic::{self, Diagnostic};
 use crate::span::{LineIndex, Span};
 
@@ -151,6 +151,34 @@ fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
     diagnostics.extend(builder.into_diagnostics());
     diagnostic::sort(&mut diagnostics);
     (file, diagnostics)
+}
+
+// The nodes with several boxed parts, as both paths build them.
+
+fn comprehension(element: Expr, var: Ident, list: Expr, filter: Option<Expr>) -> ExprKind {
+    ExprKind::Comprehension {
+        element: Box::new(element),
+        var,
+        list: Box::new(list),
+        filter: filter.map(Box::new),
+    }
+}
+
+fn if_kind(condition: Expr, then: Expr, otherwise: Expr) -> ExprKind {
+    ExprKind::If {
+        condition: Box::new(condition),
+        then: Box::new(then),
+        otherwise: Box::new(otherwise),
+    }
+}
+
+fn quantifier(kind: Quantifier, var: Ident, list: Expr, body: Expr) -> ExprKind {
+    ExprKind::Quantifier {
+        kind,
+        var,
+        list: Box::new(list),
+        body: Box::new(body),
+    }
 }
 
 /// Whether the word at `at` is an item keyword.
