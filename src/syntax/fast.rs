@@ -1,12 +1,17 @@
-//! A hand-written fast path for the items that are mostly literal data: `example` blocks (JSON
-//! records) and `table`s whose rows are plain literals. pest spends most of a typical policy's
-//! parse on these, one rule call per JSON token.
+//! A hand-written fast path for the items pest is slowest on, which are nearly all of a
+//! policy: `input`, `type`, `const`, `let`, `score`, `rule` and `example` items and `table`s whose
+//! rows are plain literals. pest makes one rule call per token (per JSON token in examples).
 //!
 //! Architecture invariant: the fast path accepts a subset of what the grammar accepts and builds
 //! exactly the tree the pest path builds, spans included. On anything else (every error, every
 //! construct it does not know) it declines and pest parses the item, so the grammar stays the
-//! definition of the language and every diagnostic comes from one place. It never recurses:
-//! JSON nesting is tracked on a heap stack.
+//! definition of the language and every diagnostic comes from one place. Expressions are scanned
+//! into the grammar's flat sequence and folded by pest's own Pratt algorithm over the table of
+//! `build.rs`, with the builder's checks (depth, chained comparisons, bare `match`).
+//!
+//! Stack: JSON nesting is tracked on a heap stack; brackets, interpolations and clauses recurse
+//! at most [`MAX_FAST_NESTING`] levels before the fast path declines, and the Pratt fold at most
+//! `MAX_EXPR_DEPTH` operators, the bound pest's fold has too.
 
 use super::is_reserved;
 use super::scan::{is_word_byte, word_end};

@@ -2,8 +2,9 @@
 //!
 //! Architecture invariants:
 //! - This is the only module that knows pest; the grammar is `grammar/policy.pest`.
-//! - [`fast`] parses well-formed `example` blocks and literal tables by hand, into exactly the
-//!   tree pest would build; everything else, every error included, goes through pest.
+//! - [`fast`] parses well-formed items by hand (all but `policy` lines and tables with computed
+//!   rows), into exactly the tree pest would build; everything else, every error included,
+//!   goes through pest.
 //! - Parsing never fails and never panics: it returns the items that parsed and every syntax
 //!   error found. After an error it resynchronises at the next line that starts an item.
 //! - Parsing never overflows the stack: a linear pre-scan ([`scan`]) refuses nesting deeper
