@@ -1149,13 +1149,18 @@ fn fast_path_agrees_with_pest_on_expressions() {
     }
     // Damaged copies of every repository policy, cut and spliced inside items.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let policies: Vec<String> = ["onboarding", "conflict-minerals", "green-procurement"]
-        .iter()
-        .map(|name| std::fs::read_to_string(root.join(format!("rules/{name}.policy"))).unwrap())
-        .chain(std::iter::once(
-            std::fs::read_to_string(root.join("tests/eval/expressions.policy")).unwrap(),
-        ))
-        .collect();
+    let policies: Vec<String> = [
+        "onboarding",
+        "conflict-minerals",
+        "green-procurement",
+        "strategic-supplier",
+    ]
+    .iter()
+    .map(|name| std::fs::read_to_string(root.join(format!("rules/{name}.policy"))).unwrap())
+    .chain(std::iter::once(
+        std::fs::read_to_string(root.join("tests/eval/expressions.policy")).unwrap(),
+    ))
+    .collect();
     let mut random = xorshift(0x9E37_79B9_7F4A_7C15);
     const TOKENS: [&str; 24] = [
         "{",
