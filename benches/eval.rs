@@ -1,7 +1,8 @@
 //! Evaluation speed of the onboarding baseline (`rules/onboarding.policy`).
 //! Run: `cargo bench --bench eval`.
 //!
-//! - `decide_validated`: one decision on an input already validated and converted;
+//! - `decide_validated`: one decision and its full report on an input already validated and
+//!   converted; `decide_only_validated`: the same decision through `Policy::decide`;
 //! - `decide_from_json_text`: parse the JSON text, validate, evaluate and write the report;
 //! - `decide_from_json_text_fused`: the same through `Policy::input_from_str` (no JSON tree)
 //!   and `Report::write_json` into a reused buffer;
@@ -33,8 +34,8 @@ fn today() -> Date {
     Date::parse("2025-06-01").expect("a valid date")
 }
 
-#[divan::bench]
-fn decide_validated(bencher: divan::Bencher) {
+/// The policy with the bench record and reference data, validated.
+fn validated() -> (Policy, procura::program::Value, procura::ReferenceData) {
     let policy = policy();
     let input = policy
         .input(&serde_json::from_str(SUPPLIER).unwrap())
@@ -42,11 +43,28 @@ fn decide_validated(bencher: divan::Bencher) {
     let data = policy
         .reference_data(Some(&serde_json::from_str(REFERENCE).unwrap()))
         .unwrap();
+    (policy, input, data)
+}
+
+#[divan::bench]
+fn decide_validated(bencher: divan::Bencher) {
+    let (policy, input, data) = validated();
     bencher.bench(|| {
         policy
             .evaluate(divan::black_box(&input), &data, today())
             .unwrap()
             .decision
+    });
+}
+
+/// `Policy::decide`: the same decision as `decide_validated` without the report.
+#[divan::bench]
+fn decide_only_validated(bencher: divan::Bencher) {
+    let (policy, input, data) = validated();
+    bencher.bench(|| {
+        policy
+            .decide(divan::black_box(&input), &data, today())
+            .unwrap()
     });
 }
 

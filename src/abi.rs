@@ -10,7 +10,6 @@ use std::alloc::{self, Layout};
 use std::cell::RefCell;
 
 use crate::date::Date;
-use crate::input::InputErrors;
 use crate::policy::{self, EvaluateError, Policy};
 use crate::span::LineIndex;
 use crate::types::Type;
@@ -112,12 +111,9 @@ pub fn evaluate_bytes(policy: &Policy, input: &[u8], options: &[u8]) -> (Status,
             return (Status::Options, error.to_string());
         }
     };
-    let input: serde_json::Value = match serde_json::from_slice(input) {
+    let input = match crate::input::parse_json("$", input) {
         Ok(input) => input,
-        Err(error) => {
-            let errors = InputErrors::malformed_json("$", &error);
-            return (Status::Input, errors.to_json().to_string());
-        }
+        Err(errors) => return (Status::Input, errors.to_json().to_string()),
     };
     match policy.evaluate_json(&input, data.as_ref(), today) {
         Ok(report) => (Status::Report, report.to_json()),

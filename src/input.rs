@@ -17,6 +17,37 @@ use crate::program::{Key, Program, TableEntries, Value};
 use crate::report::{format_number, write_str};
 use crate::types::Type;
 
+/// The largest input record, in bytes of JSON text. A record with the longest list of the
+/// longest smelter entries seen in practice (a CMRT of a few hundred smelters) is under 100 KiB.
+pub const MAX_INPUT_BYTES: usize = 4 << 20;
+/// The most elements one list of an input record may hold.
+pub const MAX_INPUT_LIST_LEN: usize = 10_000;
+/// The longest string of an input record, in bytes of UTF-8.
+pub const MAX_INPUT_STRING_BYTES: usize = 64 << 10;
+/// The largest reference data, in bytes of JSON text: the full RMAP smelter list (a few
+/// thousand smelters) is about 1 MiB.
+pub const MAX_DATA_BYTES: usize = 16 << 20;
+/// The most rows one table, or elements one list, of reference data may hold.
+pub const MAX_DATA_LIST_LEN: usize = 100_000;
+/// The longest string of reference data, in bytes of UTF-8.
+pub const MAX_DATA_STRING_BYTES: usize = 1 << 20;
+
+/// What one list and one string may hold: records and reference data have their own limits.
+#[derive(Clone, Copy)]
+struct Limits {
+    list: usize,
+    string: usize,
+}
+
+const RECORD: Limits = Limits {
+    list: MAX_INPUT_LIST_LEN,
+    string: MAX_INPUT_STRING_BYTES,
+};
+const DATA: Limits = Limits {
+    list: MAX_DATA_LIST_LEN,
+    string: MAX_DATA_STRING_BYTES,
+};
+
 /// One input error of LANGUAGE.md §8.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
@@ -47,6 +78,28 @@ impl InputErrors {
         }
     }
 
+    /// JSON text over the size limit of what is read at `root` (see [`parse_json`]).
+    pub fn too_large(root: &str, bytes: u64) -> InputErrors {
+        let limit = max_json_bytes(root);
+        let what = if root == "$" {
+            "record"
+        } else {
+            "reference data"
+        };
+        InputErrors {
+            errors: vec![InputError {
+                path: root.to_owned(),
+                expected: format!("at most {} bytes of JSON", grouped(limit as u64)),
+                found: format!("{} bytes", grouped(bytes)),
+                message: format!(
+                    "the {what} is {} bytes of JSON, more than the limit of {} MiB",
+                    grouped(bytes),
+                    limit >> 20
+                ),
+            }],
+        }
+    }
+
     pub fn merge(mut self, other: InputErrors) -> InputErrors {
         self.errors.extend(other.errors);
         self
@@ -70,6 +123,56 @@ impl InputErrors {
     }
 }
 
+/// The size limit of JSON text read at `root`: [`MAX_INPUT_BYTES`] for the record (`$`),
+/// [`MAX_DATA_BYTES`] for anything else (`$data`, or host options that carry reference data).
+pub fn max_json_bytes(root: &str) -> usize {
+    if root == "$" {
+        MAX_INPUT_BYTES
+    } else {
+        MAX_DATA_BYTES
+    }
+}
+
+/// Parses JSON text read at `root` (`$` for a record, `$data` for reference data): text over
+/// the size limit, not JSON or not UTF-8 is one input error at `root`, worded the same on
+/// every host.
+pub fn parse_json(root: &str, text: &[u8]) -> Result<serde_json::Value, InputErrors> {
+    if text.len() > max_json_bytes(root) {
+        return Err(InputErrors::too_large(root, text.len() as u64));
+    }
+    serde_json::from_slice(text).map_err(|error| InputErrors::malformed_json(root, &error))
+}
+
+/// `1,048,576`: limits and sizes in errors, readable at a glance.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// An input error for a list or string over its limit; `unit` is what is counted.
+fn too_long(
+    path: &str,
+    json: &serde_json::Value,
+    unit: &str,
+    limit: usize,
+    len: usize,
+) -> InputError {
+    let found = format!("{} of {} {unit}", kind(json), grouped(len as u64));
+    InputError {
+        path: path.to_owned(),
+        expected: format!("at most {} {unit}", grouped(limit as u64)),
+        message: format!("{found}, more than the limit of {}", grouped(limit as u64)),
+        found,
+    }
+}
+
 /// Converts the input record, reporting every error found.
 pub fn validate_input(program: &Program, json: &serde_json::Value) -> Result<Value, InputErrors> {
     let mut errors = Vec::new();
@@ -77,6 +180,7 @@ pub fn validate_input(program: &Program, json: &serde_json::Value) -> Result<Val
         &Type::Record(program.input.record.clone()),
         json,
         &mut "$".to_owned(),
+        RECORD,
         &mut errors,
     );
     if errors.is_empty() {
@@ -115,6 +219,11 @@ pub fn validate_data(
         push_field(&mut path, &table.name);
         let expected = format!("{{{}: {}}}", table.key_type, table.value_type);
         let rows = match root.and_then(|root| root.get(&table.name)) {
+            Some(json @ serde_json::Value::Object(rows)) if rows.len() > DATA.list => {
+                errors.push(too_long(&path, json, "rows", DATA.list, rows.len()));
+                tables.push(None);
+                continue;
+            }
             Some(serde_json::Value::Object(rows)) => rows,
             found => {
                 let message = match found {
@@ -144,7 +253,7 @@ pub fn validate_data(
             if value.is_null() {
                 continue;
             }
-            let value = convert(&table.value_type, value, &mut path, &mut errors);
+            let value = convert(&table.value_type, value, &mut path, DATA, &mut errors);
             if let Some(key) = key_value.as_ref().and_then(Key::from_value) {
                 entries.insert(key, value);
             }
@@ -173,7 +282,7 @@ fn convert_key(ty: &Type, key: &str, path: &str, errors: &mut Vec<InputError>) -
         _ => serde_json::Value::String(key.to_owned()),
     };
     let before = errors.len();
-    let value = convert(ty, &json, &mut path.to_owned(), errors);
+    let value = convert(ty, &json, &mut path.to_owned(), DATA, errors);
     (errors.len() == before).then_some(value)
 }
 
@@ -183,6 +292,7 @@ fn convert(
     ty: &Type,
     json: &serde_json::Value,
     path: &mut String,
+    limits: Limits,
     errors: &mut Vec<InputError>,
 ) -> Value {
     use serde_json::Value as Json;
@@ -198,13 +308,17 @@ fn convert(
     };
     match (ty, json) {
         (Type::Optional(_), Json::Null) => Value::MISSING,
-        (Type::Optional(inner), _) => convert(inner, json, path, errors),
+        (Type::Optional(inner), _) => convert(inner, json, path, limits, errors),
         (Type::Error | Type::Nothing, _) => Value::MISSING,
         (Type::Number, Json::Number(n)) => match n.as_f64() {
             Some(n) if n.is_finite() => Value::Number(n),
             _ => mismatch(errors, path),
         },
         (Type::Bool, Json::Bool(b)) => Value::Bool(*b),
+        (Type::Text, Json::String(s)) if s.len() > limits.string => {
+            errors.push(too_long(path, json, "bytes", limits.string, s.len()));
+            Value::MISSING
+        }
         (Type::Text, Json::String(s)) => Value::Text(s.as_str().into()),
         (Type::Union(members), Json::String(s)) => {
             if let Some(member) = members.iter().find(|m| ***m == **s) {
@@ -229,6 +343,10 @@ fn convert(
                 Value::MISSING
             }
         },
+        (Type::List(_), Json::Array(items)) if items.len() > limits.list => {
+            errors.push(too_long(path, json, "elements", limits.list, items.len()));
+            Value::MISSING
+        }
         (Type::List(element), Json::Array(items)) => {
             let mut values = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
@@ -243,7 +361,7 @@ fn convert(
                     ));
                     Value::MISSING
                 } else {
-                    convert(element, item, path, errors)
+                    convert(element, item, path, limits, errors)
                 });
                 path.truncate(len);
             }
@@ -257,7 +375,7 @@ fn convert(
                     Some(item) => {
                         let len = path.len();
                         push_field(path, &field.name);
-                        let value = convert(field.ty.required(), item, path, errors);
+                        let value = convert(field.ty.required(), item, path, limits, errors);
                         path.truncate(len);
                         value
                     }
@@ -338,10 +456,23 @@ fn summary(json: &serde_json::Value) -> String {
 /// [`validate_input`] on the parsed JSON then reports every error, so errors stay exactly those
 /// of the slow path.
 pub fn input_from_str(program: &Program, json: &str) -> Option<Value> {
-    let mut deserializer = serde_json::Deserializer::from_str(json);
+    if json.len() > MAX_INPUT_BYTES {
+        return None;
+    }
     let root = Type::Record(program.input.record.clone());
-    let seed = Seed {
-        ty: &root,
+    // A list of n elements takes at least 2n + 1 bytes of JSON, and a string at least its own
+    // length plus quotes: shorter texts (every real record) need no limit checks.
+    if json.len() <= 2 * MAX_INPUT_LIST_LEN && json.len() <= MAX_INPUT_STRING_BYTES {
+        convert_str::<false>(&root, json)
+    } else {
+        convert_str::<true>(&root, json)
+    }
+}
+
+fn convert_str<const CHECKED: bool>(root: &Type, json: &str) -> Option<Value> {
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let seed = Seed::<CHECKED> {
+        ty: root,
         null_is_missing: false,
     };
     let value = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer).ok()?;
@@ -352,7 +483,8 @@ pub fn input_from_str(program: &Program, json: &str) -> Option<Value> {
 /// The value of a JSON text of type `ty`, accepting exactly what `convert` accepts without an
 /// error. Any mismatch fails the whole conversion: the slow path then explains it.
 #[derive(Clone, Copy)]
-struct Seed<'t> {
+/// `CHECKED`: whether lists and strings are checked against their limits.
+struct Seed<'t, const CHECKED: bool> {
     ty: &'t Type,
     /// Record fields read `null` as missing whatever their type; list elements do not.
     null_is_missing: bool,
@@ -364,7 +496,7 @@ fn mismatch<E: serde::de::Error>() -> E {
     E::custom("input mismatch")
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Seed<'_> {
+impl<'de, const CHECKED: bool> serde::de::DeserializeSeed<'de> for Seed<'_, CHECKED> {
     type Value = Value;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Visited<D::Error> {
@@ -380,7 +512,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Seed<'_> {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Seed<'_> {
+impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, CHECKED> {
     type Value = Value;
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -419,7 +551,7 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
 
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Visited<E> {
         match self.ty.required() {
-            Type::Text => Ok(Value::Text(s.into())),
+            Type::Text if !CHECKED || s.len() <= RECORD.string => Ok(Value::Text(s.into())),
             // The union's own member: equal texts share one allocation, and no text is copied.
             Type::Union(members) => members
                 .iter()
@@ -435,12 +567,15 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
         let Type::List(element) = self.ty.required() else {
             return Err(mismatch());
         };
-        let seed = Seed {
+        let seed = Seed::<CHECKED> {
             ty: element,
             null_is_missing: false,
         };
         let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(value) = seq.next_element_seed(seed)? {
+            if CHECKED && values.len() == RECORD.list {
+                return Err(mismatch());
+            }
             values.push(value);
         }
         Ok(Value::List(values.into()))
@@ -456,11 +591,13 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
         let Some(fields) = Arc::get_mut(&mut record_value) else {
             return Err(mismatch());
         };
-        while let Some(key) = map.next_key_seed(FieldIndex(&record.fields))? {
-            match key.and_then(|i| Some((record.fields.get(i)?, fields.get_mut(i)?))) {
+        let mut next = 0;
+        while let Some(key) = map.next_key_seed(FieldIndex(&record.fields, next))? {
+            match key.and_then(|i| Some((i, record.fields.get(i)?, fields.get_mut(i)?))) {
                 // A repeated key keeps its last value, as `serde_json::Value` does.
-                Some((field, slot)) => {
-                    *slot = map.next_value_seed(Seed {
+                Some((i, field, slot)) => {
+                    next = i + 1;
+                    *slot = map.next_value_seed(Seed::<CHECKED> {
                         ty: field.ty.required(),
                         null_is_missing: true,
                     })?;
@@ -474,8 +611,9 @@ impl<'de> serde::de::Visitor<'de> for Seed<'_> {
     }
 }
 
-/// The position of an object key among a record's fields; `None` for keys it ignores.
-struct FieldIndex<'t>(&'t [crate::types::FieldType]);
+/// The position of an object key among a record's fields; `None` for keys it ignores. The
+/// field at the second position is tried first: keys mostly come in declaration order.
+struct FieldIndex<'t>(&'t [crate::types::FieldType], usize);
 
 impl<'de> serde::de::DeserializeSeed<'de> for FieldIndex<'_> {
     type Value = Option<usize>;
@@ -496,6 +634,9 @@ impl<'de> serde::de::Visitor<'de> for FieldIndex<'_> {
     }
 
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        if self.0.get(self.1).is_some_and(|field| &*field.name == key) {
+            return Ok(Some(self.1));
+        }
         Ok(self.0.iter().position(|field| &*field.name == key))
     }
 }
@@ -565,5 +706,50 @@ mod tests {
         }
         agrees(program, "null");
         agrees(program, "");
+    }
+
+    #[test]
+    fn limits_hold_on_both_paths() {
+        let policy = crate::compile(include_str!("../tests/hostile/supplier.policy")).unwrap();
+        let program = policy.program();
+        let record = |certifications: usize, name: usize| {
+            let list = vec!["\"c\""; certifications].join(",");
+            let name = "n".repeat(name);
+            format!(
+                r#"{{"name": "{name}", "certifications": [{list}], "audits": [[1, 2], [], [3]]}}"#
+            )
+        };
+        let error = |text: &str| {
+            let json = parse_json("$", text.as_bytes())?;
+            validate_input(program, &json).map(|_| ())
+        };
+        let first = |text: &str| error(text).unwrap_err().errors.swap_remove(0);
+        for text in [
+            record(MAX_INPUT_LIST_LEN, MAX_INPUT_STRING_BYTES),
+            record(0, 0),
+        ] {
+            agrees(program, &text);
+            assert!(input_from_str(program, &text).is_some());
+        }
+        let long_list = record(MAX_INPUT_LIST_LEN + 1, 1);
+        agrees(program, &long_list);
+        let found = first(&long_list);
+        assert_eq!(found.path, "$.certifications");
+        assert_eq!(found.expected, "at most 10,000 elements");
+        assert_eq!(found.found, "list of 10,001 elements");
+        let long_name = record(1, MAX_INPUT_STRING_BYTES + 1);
+        agrees(program, &long_name);
+        let found = first(&long_name);
+        assert_eq!(
+            (found.path.as_str(), found.found.as_str()),
+            ("$.name", "string of 65,537 bytes")
+        );
+        let padded = format!("{}{}", record(1, 1), " ".repeat(MAX_INPUT_BYTES));
+        assert_eq!(input_from_str(program, &padded), None);
+        let found = first(&padded);
+        assert_eq!(
+            (found.path.as_str(), found.expected.as_str()),
+            ("$", "at most 4,194,304 bytes of JSON")
+        );
     }
 }

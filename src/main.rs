@@ -70,6 +70,12 @@ enum Command {
         /// Largest request body, in KiB
         #[arg(long, default_value_t = procura::server::DEFAULT_MAX_BODY_KB)]
         max_body_kb: usize,
+        /// Seconds a client may take to send a request's headers, and a kept-alive connection may stay idle
+        #[arg(long, value_name = "SECONDS", default_value_t = procura::server::DEFAULT_HEADER_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+        header_timeout: u64,
+        /// Seconds a client may take to send a request's body (408 after)
+        #[arg(long, value_name = "SECONDS", default_value_t = procura::server::DEFAULT_BODY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
+        body_timeout: u64,
     },
 }
 
@@ -118,6 +124,8 @@ fn main() -> ExitCode {
             fuel,
             memory_mb,
             max_body_kb,
+            header_timeout,
+            body_timeout,
         } => {
             let config = procura::server::ServeConfig {
                 addr,
@@ -125,6 +133,8 @@ fn main() -> ExitCode {
                 fuel,
                 memory_mb,
                 max_body_kb,
+                header_timeout: std::time::Duration::from_secs(header_timeout),
+                body_timeout: std::time::Duration::from_secs(body_timeout),
                 ..procura::server::ServeConfig::new(dir)
             };
             procura::server::serve_blocking(config)

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::ast::Decision;
 use crate::date::Date;
 use crate::diagnostic::{self, Diagnostic};
 use crate::eval::EvalError;
@@ -90,6 +91,18 @@ impl Policy {
         today: Date,
     ) -> Result<Report<'_>, EvalError> {
         eval::evaluate(&self.program, input, data, today)
+    }
+
+    /// The decision [`Policy::evaluate`] would report, without the report: faster, as rules
+    /// run in verdict precedence order until the decision is known and nothing is rendered.
+    /// It may succeed where `evaluate` exceeds the step budget, never the other way round.
+    pub fn decide(
+        &self,
+        input: &Value,
+        data: &ReferenceData,
+        today: Date,
+    ) -> Result<Decision, EvalError> {
+        eval::decide(&self.program, input, data, today)
     }
 
     /// Validates input and reference data together, reporting all their errors at once, then

@@ -380,9 +380,10 @@ fn parse_date(json: &Json) -> Result<Date, InputErrors> {
     ))
 }
 
-/// Malformed JSON is an input error at the root of what was being read, as in the CLI.
+/// Malformed or oversized JSON is an input error at the root of what was being read, as in the
+/// CLI; options carry reference data, so they have its size limit.
 fn parse(root: &str, text: &str) -> Result<Json, InputErrors> {
-    serde_json::from_str(text).map_err(|error| InputErrors::malformed_json(root, &error))
+    crate::input::parse_json(root, text.as_bytes())
 }
 
 fn one_error(path: String, expected: &str, found: &Json, message: String) -> InputErrors {

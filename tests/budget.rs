@@ -130,11 +130,9 @@ fn the_command_line_reports_the_error() {
     );
     let single = procura(&["eval", policy, "--input", record, "--as-of", "2025-06-01"]);
     assert_eq!(single.status.code(), Some(2));
-    let stderr = String::from_utf8(single.stderr).unwrap();
-    assert!(
-        stderr.starts_with(&format!("error: {}\nhelp: ", budget_error())),
-        "{stderr}"
-    );
+    // Structured like input errors: `{"error": "evaluation", "message", "help"}` on stdout.
+    let error: Value = serde_json::from_slice(&single.stdout).unwrap();
+    assert_eq!(error, budget_error().to_json());
 
     let rows = procura(&["eval", policy, "--input", batch, "--as-of", "2025-06-01"]);
     let stdout = String::from_utf8(rows.stdout).unwrap();

@@ -154,18 +154,15 @@ fn file_of(case: &Case, extension: &str) -> PathBuf {
 }
 
 /// What the library says about one record and its reference data, as the hosts report it:
-/// `{"decision": D}` or `{"errors": [...]}`. Text that is not JSON (or not UTF-8) is one
-/// `malformed JSON` error at the file's root, as every host reports it.
+/// `{"decision": D}` or `{"errors": [...]}`. Text over the size limit, not JSON or not UTF-8 is
+/// one error at the file's root, as every host reports it.
 fn evaluate(record: &[u8], data: &[u8]) -> Value {
     let policy =
         procura::compile(&std::fs::read_to_string(corpus().join("supplier.policy")).unwrap())
             .unwrap();
     let parse = |bytes: &[u8], root: &str| {
-        serde_json::from_slice::<Value>(bytes).map_err(|error| {
-            let message = format!("malformed JSON: {error}");
-            json!({"errors": [{"path": root, "expected": "JSON", "found": "malformed JSON",
-                "message": message}]})
-        })
+        procura::input::parse_json(root, bytes)
+            .map_err(|errors| json!({"errors": errors.to_json()["errors"]}))
     };
     let (record, data) = match (parse(record, "$"), parse(data, "$data")) {
         (Ok(record), Ok(data)) => (record, data),
@@ -377,7 +374,7 @@ fn assert_rows(output: &[Value], expected: &[Result<&str, u64>]) {
 }
 
 /// The counts of the summary line `N records: a approve, b review, c incomplete, d reject, e
-/// input errors`, checked to add up to `N`.
+/// input errors[, f evaluation errors]`, checked to add up to `N`.
 fn summary(stderr: &str) -> Vec<u64> {
     let line = stderr
         .lines()
@@ -388,7 +385,8 @@ fn summary(stderr: &str) -> Vec<u64> {
         .filter(|word| !word.is_empty())
         .map(|word| word.parse().unwrap())
         .collect();
-    assert_eq!(counts.len(), 6, "{line}");
+    // Evaluation errors are listed only when there are some.
+    assert!(matches!(counts.len(), 6 | 7), "{line}");
     assert_eq!(counts[0], counts[1..].iter().sum::<u64>(), "{line}");
     counts
 }
@@ -420,7 +418,15 @@ fn json_lines_batch_answers_every_row() {
     line(review.as_bytes()); // 8
     line(b"[]"); // 9: not a record
     line(b"NaN"); // 10
-    content.extend_from_slice(valid.as_bytes()); // 11: no final newline
+    let long = "a".repeat(procura::input::MAX_INPUT_BYTES);
+    line(format!(r#"{{"name": "{long}"}}"#).as_bytes()); // 11: over the size limit
+    let list = vec!["\"ISO\""; procura::input::MAX_INPUT_LIST_LEN + 1].join(", ");
+    line(
+        valid
+            .replace(r#"["ISO14001"]"#, &format!("[{list}]"))
+            .as_bytes(),
+    ); // 12
+    content.extend_from_slice(valid.as_bytes()); // 13: no final newline
     let (exit, output, stderr) = batch("hostile-batch.jsonl", &content);
     assert_eq!(exit, Some(2), "bad rows exit with 2: {stderr}");
     assert_rows(
@@ -434,10 +440,16 @@ fn json_lines_batch_answers_every_row() {
             Ok("review"),
             Err(9),
             Err(10),
+            Err(11),
+            Err(12),
             Ok("approve"),
         ],
     );
-    assert_eq!(summary(&stderr), [9, 2, 1, 0, 0, 6], "{stderr}");
+    assert_eq!(output[8]["errors"][0]["path"], "$", "{}", output[8]);
+    let expected = "at most 4,194,304 bytes of JSON";
+    assert_eq!(output[8]["errors"][0]["expected"], expected);
+    assert_eq!(output[9]["errors"][0]["path"], "$.certifications");
+    assert_eq!(summary(&stderr), [11, 2, 1, 0, 0, 8], "{stderr}");
 }
 
 #[test]
@@ -457,10 +469,15 @@ fn csv_batch_answers_every_row() {
     line(format!("{},extra", row("1000", "[]")).as_bytes()); // 5: extra column
     line(b"N\xff\xfe,DK,services,1,true,,[],[],"); // 6: not UTF-8
     line(row("1000", &format!("\"{}\"", deep_json(10_000))).as_bytes()); // 7: too deep
-    // Not right before a bad row: see tests/hostile/pending/README.md.
     line(b""); // 8: empty, not a row
     line(b"\"Multi\nline\",DK,services,1000,true,ISO14001,[],[[1]],2025-03-01"); // 9-10
     line(row("1000", "[]").replace("true", "false").as_bytes()); // 11
+    // Bad rows right after blank lines keep their own line numbers.
+    line(b""); // 12
+    line(row("lots", "[]").as_bytes()); // 13: wrong type
+    line(b"\r"); // 14: CRLF
+    line(b"\r"); // 15
+    line(b"N\xff,DK,services,1,true,,[],[],"); // 16: not UTF-8
     let (exit, output, stderr) = batch("hostile-batch.csv", &content);
     assert_eq!(exit, Some(2), "bad rows exit with 2: {stderr}");
     assert_rows(
@@ -474,9 +491,11 @@ fn csv_batch_answers_every_row() {
             Err(7),
             Ok("approve"),
             Ok("review"),
+            Err(13),
+            Err(16),
         ],
     );
-    assert_eq!(summary(&stderr), [8, 2, 1, 0, 0, 5], "{stderr}");
+    assert_eq!(summary(&stderr), [10, 2, 1, 0, 0, 7], "{stderr}");
 }
 
 #[test]
@@ -498,4 +517,68 @@ fn json_nesting_limit_is_serde_json_recursion_limit() {
     let record = format!(r#"{{"audits": {}}}"#, deep_json(MAX_JSON_DEPTH - 1));
     let actual = evaluate(record.as_bytes(), b"{}");
     assert_eq!(actual["errors"][0]["path"], "$.audits[0][0]", "{actual}");
+}
+
+/// A record the policy cannot decide within the step budget: one structured error from `eval`
+/// (exit 2, like input errors), and in a batch that row's error line, counted in the summary.
+#[test]
+fn evaluation_budget_errors_are_structured_in_eval_and_batch() {
+    let policy = corpus().join("policy/quadratic.policy");
+    let policy = policy.to_str().unwrap();
+    let ids: Vec<String> = (0..8_000).map(|i| format!("\"{i}\"")).collect();
+    let over = format!(r#"{{"smelters": [{}]}}"#, ids.join(","));
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-budget.json");
+    std::fs::write(&path, &over).unwrap();
+    let eval = |format: &str| {
+        let input = path.to_str().unwrap();
+        let args = ["eval", policy, "--input", input, "--as-of", AS_OF];
+        run(&[&args[..], &["--format", format]].concat())
+    };
+    let output = eval("json");
+    let error: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(error["error"], "evaluation", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("steps"),
+        "{error}"
+    );
+    assert!(error["help"].is_string(), "{error}");
+    assert_eq!(output.status.code(), Some(2));
+    let output = eval("text");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: the evaluation needed more than"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\nhelp: "), "{stderr}");
+    assert_eq!(output.status.code(), Some(2));
+
+    let content = format!("{{\"smelters\": [\"a\", \"b\"]}}\n{over}\n{{\"smelters\": 1}}\n");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-budget.jsonl");
+    std::fs::write(&path, content).unwrap();
+    let output = run(&[
+        "eval",
+        policy,
+        "--input",
+        path.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    assert_eq!(rows[0]["decision"], "approve");
+    assert_eq!(
+        (&rows[1]["error"], &rows[1]["line"]),
+        (&json!("evaluation"), &json!(2))
+    );
+    assert_eq!(
+        (&rows[2]["error"], &rows[2]["line"]),
+        (&json!("input"), &json!(3))
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(summary(&stderr), [3, 1, 0, 0, 0, 1, 1], "{stderr}");
+    assert_eq!(output.status.code(), Some(2));
 }

@@ -247,3 +247,75 @@ proptest! {
         }
     }
 }
+
+/// Every bundled policy with the bundled reference data, for `Policy::decide`.
+static ALL_BUNDLED: LazyLock<Vec<(Policy, procura::ReferenceData)>> = LazyLock::new(|| {
+    let reference: Json =
+        serde_json::from_str(&std::fs::read_to_string("rules/data/reference.json").unwrap())
+            .unwrap();
+    let mut policies = Vec::new();
+    for entry in std::fs::read_dir("rules").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "policy") {
+            let policy = procura::compile(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let data = policy
+                .reference_data(Some(&reference))
+                .or_else(|_| policy.reference_data(None))
+                .unwrap();
+            policies.push((policy, data));
+        }
+    }
+    policies
+});
+
+/// `Policy::decide` is `evaluate(..).decision`, whatever is missing.
+fn assert_decide_agrees(
+    policy: &Policy,
+    data: &procura::ReferenceData,
+    record: &Json,
+    today: Date,
+) {
+    let input = policy.input(record).unwrap();
+    let report = policy.evaluate(&input, data, today).unwrap();
+    assert_eq!(
+        policy.decide(&input, data, today).unwrap(),
+        report.decision,
+        "{record}"
+    );
+}
+
+#[test]
+fn decide_agrees_with_every_bundled_example() {
+    let mut examples = 0;
+    for (policy, _) in ALL_BUNDLED.iter() {
+        for example in &policy.program().examples {
+            let input = policy.input(&example.given).unwrap();
+            let data = policy.reference_data(example.data.as_ref()).unwrap();
+            let today = example.as_of.unwrap_or_else(today);
+            let report = policy.evaluate(&input, &data, today).unwrap();
+            let decision = policy.decide(&input, &data, today).unwrap();
+            assert_eq!(decision, report.decision, "example `{}`", example.title);
+            examples += 1;
+        }
+    }
+    assert!(examples >= 10, "only {examples} examples");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn decide_agrees_with_the_report(seed in any::<u64>()) {
+        let mut rng = Rng(seed | 1);
+        let data = serde_json::json!({"sanctioned": {"RU": true}});
+        let test_data = TEST_POLICY.reference_data(Some(&data)).unwrap();
+        let mut cases = vec![(&*TEST_POLICY, &test_data)];
+        cases.extend(ALL_BUNDLED.iter().map(|(policy, data)| (policy, data)));
+        for (policy, data) in cases {
+            let full = generate_record(&policy.program().input.record, &mut rng);
+            let partial = remove_some(&full, &mut rng);
+            assert_decide_agrees(policy, data, &full, today());
+            assert_decide_agrees(policy, data, &partial, today());
+        }
+    }
+}

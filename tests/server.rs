@@ -3,133 +3,16 @@
 //!
 //! Needs the built module: `scripts/build-abi.sh` (or `PROCURA_ABI_WASM=path`).
 
-use std::io::{Read, Write};
+mod server_support;
+
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use procura::server::{ServeConfig, ServeError, Server};
+use procura::server::{ServeError, Server};
 use serde_json::{Value, json};
-
-const TINY: &str = r#"policy "Tiny" version "VERSION"
-input supplier { name: text, spend: number }
-rule small "Small spend" { require supplier.spend < 100 else review "{supplier.name} spends {supplier.spend}" }
-"#;
-
-/// Far more work than a decision needs: every pair of the input's numbers.
-const HEAVY: &str = r#"
-input supplier { values: [number] }
-let pairs = count([x for x in supplier.values if any y in supplier.values: x + y == -1])
-rule no_pairs "No pairs" { require pairs == 0 else review "pairs" }
-"#;
-
-struct Running {
-    addr: SocketAddr,
-    dir: PathBuf,
-    // Dropping the runtime stops the server.
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("procura-server-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    dir
-}
-
-fn config(dir: &Path) -> ServeConfig {
-    let mut config = ServeConfig::new(dir.to_owned());
-    config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
-    config.fuel = 20_000_000;
-    config.max_body_kb = 64;
-    config.poll = Duration::from_millis(100);
-    config
-}
-
-fn start(dir: PathBuf) -> Running {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let server = runtime
-        .block_on(Server::bind(config(&dir)))
-        .unwrap_or_else(|error| panic!("{error}"));
-    let addr = server.local_addr().expect("an address");
-    runtime.spawn(server.run());
-    Running {
-        addr,
-        dir,
-        _runtime: runtime,
-    }
-}
-
-/// One HTTP/1.1 exchange: the status and the body, which must be JSON.
-fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
-    let (status, text) = call_text(addr, method, path, body);
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{method} {path}: {status} body is not JSON ({e}): {text}"));
-    (status, json)
-}
-
-fn call_text(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("a timeout");
-    let body = body.unwrap_or("");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("sends");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("a response");
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("{method} {path}: no response: {response:?}"));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {head}"));
-    assert!(
-        head.to_ascii_lowercase()
-            .contains("content-type: application/json"),
-        "{method} {path}: {head}"
-    );
-    (status, body.to_owned())
-}
-
-fn read(path: &str) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).expect("writes");
-}
-
-/// Polls until `done` holds for the response of `GET path`, for at most ten seconds.
-fn wait_for(addr: SocketAddr, path: &str, done: impl Fn(u16, &Value) -> bool) -> Value {
-    let start = Instant::now();
-    loop {
-        let (status, body) = call(addr, "GET", path, None);
-        if done(status, &body) {
-            return body;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "{path}: still {status} {body}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use server_support::{
+    Connection, HEAVY, TINY, call, call_text, config, read, start, temp_dir, wait_for, write,
+};
 
 #[test]
 fn a_missing_module_is_a_clear_error() {
@@ -460,4 +343,103 @@ fn the_procura_serve_binary_serves_the_bundled_policies() {
 
     let (status, error) = call(addr, "GET", "/v1/policies/no-such-policy", None);
     assert_eq!(status, 404, "{error}");
+}
+
+/// Clients that send their headers or body too slowly, or never finish, are cut off by the
+/// configured timeouts, and meanwhile hold no evaluation instance: with a single instance, a
+/// well-behaved request is answered at once.
+#[test]
+fn slow_clients_time_out_without_holding_workers() {
+    let dir = temp_dir("slow");
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    let mut config = config(&dir);
+    config.instances = 1;
+    config.header_timeout = Duration::from_secs(1);
+    config.body_timeout = Duration::from_secs(1);
+    let server = server_support::start_with(config);
+    let addr = server.addr;
+    let path = "/v1/policies/tiny/evaluate";
+    let body = r#"{"input": {"name": "Acme", "spend": 5}}"#;
+
+    let stalled_heads = Connection::stalled(addr, path, 20, None);
+    let mut stalled_body = Connection::stalled(addr, path, 1, Some(100)).remove(0);
+    let mut idle = Connection::open(addr).expect("connects");
+    let (status, _) = call(addr, "POST", path, Some(body));
+    assert_eq!(status, 200);
+    assert_eq!(
+        idle.send("POST", path, Some(body.as_bytes()))
+            .expect("answered")
+            .status,
+        200
+    );
+
+    let timeout = stalled_body.receive().expect("a 408");
+    assert_eq!(timeout.status, 408, "{timeout:?}");
+    assert_eq!(timeout.json()["error"], "timeout");
+    assert_eq!(timeout.header("connection"), Some("close"));
+    assert!(stalled_body.closed_within(Duration::from_secs(30)));
+    for mut connection in stalled_heads {
+        assert!(connection.closed_within(Duration::from_secs(30)));
+    }
+    assert!(idle.closed_within(Duration::from_secs(30)));
+    assert_eq!(call(addr, "POST", path, Some(body)).0, 200);
+}
+
+/// `POST /v1/reload` scans at once; several at a time all answer with the same settled list.
+#[test]
+fn reloads_scan_at_once_and_concurrently() {
+    let dir = temp_dir("reload-now");
+    let mut config = config(&dir);
+    // No poll during the test: only the reloads see the files.
+    config.poll = Duration::from_secs(3600);
+    let server = server_support::start_with(config);
+    let addr = server.addr;
+    assert_eq!(call(addr, "GET", "/v1/policies", None).1, json!([]));
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    write(&dir, "broken.policy", "input supplier { name: txt }");
+    std::fs::write(dir.join("latin1.policy"), b"# caf\xe9\n").expect("writes");
+    let lists: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let reloads: Vec<_> = (0..6)
+            .map(|_| scope.spawn(|| call(addr, "POST", "/v1/reload", None)))
+            .collect();
+        reloads
+            .into_iter()
+            .map(|reload| reload.join().expect("a reload"))
+            .collect()
+    });
+    for (status, list) in &lists {
+        assert_eq!(*status, 200, "{list}");
+        assert_eq!(list, &lists[0].1);
+    }
+    let summary: Vec<(&str, &str, bool)> = lists[0]
+        .1
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|p| {
+            let field = |key: &str| p[key].as_str().unwrap_or("-");
+            (field("name"), field("status"), p["serving"] == true)
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("broken", "error", false),
+            ("latin1", "error", false),
+            ("tiny", "ok", true)
+        ]
+    );
+    let (_, latin1) = call(addr, "GET", "/v1/policies/latin1", None);
+    let diagnostic = &latin1["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "utf8", "{latin1}");
+    assert_eq!(
+        (&diagnostic["line"], &diagnostic["column"]),
+        (&json!(1), &json!(6))
+    );
+    assert_eq!(latin1["source"], "# caf\u{fffd}\n");
+
+    std::fs::remove_file(dir.join("tiny.policy")).expect("removes");
+    let (status, list) = call(addr, "POST", "/v1/reload", None);
+    assert_eq!((status, list.as_array().map(Vec::len)), (200, Some(2)));
+    assert_eq!(call(addr, "GET", "/v1/policies/tiny", None).0, 404);
 }

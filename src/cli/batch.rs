@@ -4,8 +4,9 @@
 //! line `k` always answers input row `k`. The policy is compiled and the reference data
 //! validated once; each row is only parsed, validated and evaluated.
 
+use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -53,23 +54,20 @@ pub fn run(
         policy,
         reference,
         today,
-        out: BufWriter::new(std::io::stdout().lock()),
+        out: std::io::stdout().lock(),
         progress: Progress::new(size),
         tally: Tally::new(policy.program().rules.len()),
-        json: String::new(),
+        json: String::with_capacity(CHUNK + (CHUNK >> 2)),
     };
-    let reader = BufReader::new(file);
+    let reader = BufReader::with_capacity(CHUNK, file);
     match kind {
         Kind::JsonLines => batch.json_lines(reader, path)?,
         Kind::Csv => batch.csv(reader, path)?,
     }
-    batch
-        .out
-        .flush()
-        .map_err(|error| CliError(format!("cannot write output: {error}")))?;
+    batch.write(0)?;
     batch.progress.finish();
     batch.tally.print(policy);
-    Ok(if batch.tally.errors > 0 {
+    Ok(if batch.tally.errors + batch.tally.stopped > 0 {
         Exit::Usage
     } else {
         Exit::Success
@@ -83,45 +81,69 @@ struct Batch<'a, W: Write> {
     out: W,
     progress: Progress,
     tally: Tally,
-    /// The report of the current row, reused from row to row.
+    /// The output not written yet: reports are written in place, then in chunks.
     json: String,
 }
 
+/// How much is read and written at once.
+const CHUNK: usize = 256 << 10;
+
 impl<W: Write> Batch<'_, W> {
     fn json_lines(&mut self, mut reader: impl BufRead, path: &Path) -> Result<(), CliError> {
+        let limit = procura::input::MAX_INPUT_BYTES;
         let mut line = Vec::new();
         let mut number = 0;
         let mut consumed = 0;
         loop {
             line.clear();
-            let read = reader
+            let io = |error| CliError::io(path, &error);
+            // At most one byte over the limit and the newline are kept: a huge line is refused
+            // without loading it.
+            let read = (&mut reader)
+                .take(limit as u64 + 2)
                 .read_until(b'\n', &mut line)
-                .map_err(|error| CliError::io(path, &error))?;
+                .map_err(io)? as u64;
             if read == 0 {
                 return Ok(());
             }
+            // The line's bytes, its newline included.
+            let mut size = read;
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            } else if line.len() > limit {
+                size += reader.skip_until(b'\n').map_err(io)? as u64;
+            }
             number += 1;
-            consumed += read as u64;
+            consumed += size;
             // Blank lines are not records (a trailing newline, a spacer between records).
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            // Valid records skip the intermediate JSON tree; the others are parsed again by
-            // the validating path, which explains every error.
-            let text = std::str::from_utf8(&line).ok();
-            let input = match text.and_then(|text| self.policy.input_from_str(text)) {
-                Some(input) => Ok(input),
-                None => serde_json::from_slice(&line)
-                    .map_err(|error| InputErrors::malformed_json("$", &error))
-                    .and_then(|record| self.policy.input(&record)),
+            let input = if line.len() > limit {
+                Err(InputErrors::too_large("$", size))
+            } else {
+                // Valid records skip the intermediate JSON tree; the others are parsed again
+                // by the validating path, which explains every error.
+                let text = std::str::from_utf8(&line).ok();
+                match text.and_then(|text| self.policy.input_from_str(text)) {
+                    Some(input) => Ok(input),
+                    None => procura::input::parse_json("$", &line)
+                        .and_then(|record| self.policy.input(&record)),
+                }
             };
             self.row(number, input)?;
             self.progress.update(consumed, self.tally.rows);
         }
     }
 
-    fn csv(&mut self, reader: impl std::io::Read, path: &Path) -> Result<(), CliError> {
-        let mut reader = csv::Reader::from_reader(reader);
+    /// The file is read whole: the csv crate numbers a row from where its read started, before
+    /// the blank lines it skips, and only the bytes say how many there were.
+    fn csv(&mut self, mut reader: impl std::io::Read, path: &Path) -> Result<(), CliError> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|error| CliError::io(path, &error))?;
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
         let header = reader.headers().map_err(|error| csv_error(path, &error))?;
         let (columns, unknown) = Columns::new(&self.policy.program().input.record, header);
         for name in unknown {
@@ -150,8 +172,22 @@ impl<W: Write> Batch<'_, W> {
                     }),
                 ),
             };
-            // The line where the row starts; a quoted cell may span several lines.
-            let line = start.map_or_else(|| reader.position().line(), |start| start.line());
+            // The line where the row starts (a quoted cell may span several): after the blank
+            // lines skipped from where the read started.
+            let line = start.map_or_else(
+                || reader.position().line(),
+                |start| {
+                    let skipped = usize::try_from(start.byte())
+                        .ok()
+                        .and_then(|at| bytes.get(at..))
+                        .unwrap_or_default()
+                        .iter()
+                        .take_while(|byte| matches!(byte, b'\r' | b'\n'))
+                        .filter(|byte| **byte == b'\n')
+                        .count();
+                    start.line() + skipped as u64
+                },
+            );
             self.row(line, record)?;
             self.progress
                 .update(reader.position().byte(), self.tally.rows);
@@ -166,25 +202,38 @@ impl<W: Write> Batch<'_, W> {
         let result = input.map_err(EvaluateError::from).and_then(|input| {
             (self.policy.evaluate(&input, &self.reference, self.today)).map_err(EvaluateError::from)
         });
-        let written = match result {
+        match result {
             Ok(report) => {
                 self.tally.report(&report);
-                self.json.clear();
                 report.write_json(&mut self.json);
-                self.json.push('\n');
-                self.out.write_all(self.json.as_bytes())
             }
             Err(error) => {
                 self.tally.rows += 1;
-                self.tally.errors += 1;
+                match error {
+                    EvaluateError::Input(_) => self.tally.errors += 1,
+                    EvaluateError::Eval(_) => self.tally.stopped += 1,
+                }
                 let mut json = error.to_json();
                 if let Some(object) = json.as_object_mut() {
                     object.insert("line".to_owned(), line.into());
                 }
-                writeln!(self.out, "{json}")
+                let _ = write!(self.json, "{json}");
             }
-        };
-        written.map_err(|error| CliError(format!("cannot write output: {error}")))
+        }
+        self.json.push('\n');
+        self.write(CHUNK)
+    }
+
+    /// Writes the pending output once it reaches `at_least` bytes (0: whatever is pending).
+    fn write(&mut self, at_least: usize) -> Result<(), CliError> {
+        if self.json.len() < at_least.max(1) {
+            return Ok(());
+        }
+        let written = self.out.write_all(self.json.as_bytes());
+        self.json.clear();
+        written
+            .and_then(|()| self.out.flush())
+            .map_err(|error| CliError(format!("cannot write output: {error}")))
     }
 }
 
@@ -196,6 +245,8 @@ fn csv_error(path: &Path, error: &csv::Error) -> CliError {
 struct Tally {
     rows: u64,
     errors: u64,
+    /// Evaluations stopped by the step budget.
+    stopped: u64,
     /// Indexed like `DECISIONS`.
     decisions: [u64; 4],
     /// Failures per rule, indexed like `Program::rules`.
@@ -214,6 +265,7 @@ impl Tally {
         Tally {
             rows: 0,
             errors: 0,
+            stopped: 0,
             decisions: [0; 4],
             failures: vec![0; rules],
         }
@@ -235,8 +287,13 @@ impl Tally {
             .zip(self.decisions)
             .map(|(decision, count)| format!("{count} {}", decision.as_str()))
             .collect();
+        // Evaluation errors are rare (a policy doing quadratic work): mentioned only when any.
+        let stopped = match self.stopped {
+            0 => String::new(),
+            n => format!(", {n} evaluation errors"),
+        };
         eprintln!(
-            "{} records: {}, {} input errors",
+            "{} records: {}, {} input errors{stopped}",
             self.rows,
             decisions.join(", "),
             self.errors

@@ -3,9 +3,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use procura::Date;
 use procura::ast::Verdict;
 use procura::report::{Report, format_number, write_value};
+use procura::{Date, EvaluateError};
 
 use super::diagnostics::write_stdout;
 use super::{CliError, CliResult, Exit, Format, batch, compile, print_input_errors, read_json};
@@ -41,13 +41,14 @@ pub fn run(options: &Options) -> CliResult {
     let input = read_json(&options.input, "$")?.and_then(|json| policy.input(&json));
     let data = data.and_then(|json| policy.reference_data(json.as_ref()));
     let result = match (input, data) {
-        (Ok(input), Ok(data)) => Ok(policy
+        (Ok(input), Ok(data)) => policy
             .evaluate(&input, &data, options.today)
-            .map_err(|error| CliError(format!("{error}\nhelp: {}", error.help())))?),
-        (Err(a), Err(b)) => Err(a.merge(b)),
-        (Err(errors), _) | (_, Err(errors)) => Err(errors),
+            .map_err(EvaluateError::from),
+        (Err(a), Err(b)) => Err(a.merge(b).into()),
+        (Err(errors), _) | (_, Err(errors)) => Err(errors.into()),
     };
-    // Input errors are the caller's mistake, like a bad argument.
+    // Input errors are the caller's mistake, like a bad argument; so is a record too large for
+    // the policy to decide within the step budget.
     let exit = if result.is_ok() {
         Exit::Success
     } else {
@@ -56,8 +57,11 @@ pub fn run(options: &Options) -> CliResult {
     match (result, options.format) {
         (Ok(report), Format::Json) => write_stdout(format!("{}\n", report.to_json()).as_bytes())?,
         (Ok(report), Format::Text) => write_stdout(text(&report).as_bytes())?,
-        (Err(errors), Format::Json) => write_stdout(format!("{}\n", errors.to_json()).as_bytes())?,
-        (Err(errors), Format::Text) => print_input_errors("input", &errors),
+        (Err(error), Format::Json) => write_stdout(format!("{}\n", error.to_json()).as_bytes())?,
+        (Err(EvaluateError::Input(errors)), Format::Text) => print_input_errors("input", &errors),
+        (Err(EvaluateError::Eval(error)), Format::Text) => {
+            eprintln!("error: {error}\nhelp: {}", error.help());
+        }
     }
     Ok(exit)
 }

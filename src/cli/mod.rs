@@ -8,7 +8,8 @@ pub mod eval;
 pub mod test;
 
 use std::fmt;
-use std::io;
+use std::fs::File;
+use std::io::{self, Read};
 use std::path::Path;
 
 use procura::{Date, InputErrors};
@@ -87,14 +88,25 @@ pub fn compile(path: &Path, format: Format) -> Result<Option<procura::Policy>, C
     }
 }
 
-/// Reads a JSON file; malformed JSON is an input error at `root` (`$` for the record, `$data`
-/// for reference data), an unreadable file is not.
+/// Reads a JSON file; text over the size limit, malformed JSON or text that is not UTF-8 is an
+/// input error at `root` (`$` for the record, `$data` for reference data), as on every host; an
+/// unreadable file is not.
 pub fn read_json(
     path: &Path,
     root: &str,
 ) -> Result<Result<serde_json::Value, InputErrors>, CliError> {
-    let text = read_text(path)?;
-    Ok(serde_json::from_str(&text).map_err(|error| InputErrors::malformed_json(root, &error)))
+    let limit = procura::input::max_json_bytes(root);
+    let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
+    // Read no more than one byte over the limit: a huge file is refused without loading it.
+    let mut text = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut text)
+        .map_err(|error| CliError::io(path, &error))?;
+    if text.len() > limit {
+        let size = std::fs::metadata(path).map_or(text.len() as u64, |meta| meta.len());
+        return Ok(Err(InputErrors::too_large(root, size)));
+    }
+    Ok(procura::input::parse_json(root, &text))
 }
 
 /// Input errors for a person: one `path: message` line each, on stderr.

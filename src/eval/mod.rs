@@ -19,8 +19,8 @@ use crate::date::Date;
 use crate::limits::{MAX_EVAL_STEPS, TEXT_STEP_BYTES};
 use crate::policy::ReferenceData;
 use crate::program::{
-    BinOp, Builtin, Expr, Key, LetDef, MissingCause, Program, QuantifierKind, ScoreDef, TableDef,
-    TableEntries, TemplatePart, Value,
+    BinOp, Builtin, Expr, Key, LetDef, MissingCause, Program, QuantifierKind, RuleDef, ScoreDef,
+    TableDef, TableEntries, TemplatePart, Value,
 };
 use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
 use crate::types::{RecordType, Type};
@@ -35,31 +35,23 @@ pub fn evaluate<'p>(
     data: &ReferenceData,
     today: Date,
 ) -> Result<Report<'p>, EvalError> {
-    let mut evaluator = Evaluator {
-        input_name: &program.input.name,
-        input_type: Some(&program.input.record),
-        input,
-        lets: &program.lets,
-        tables: &program.tables,
-        data: &data.tables,
-        today: Some(today),
-        slots: vec![Value::MISSING; program.slot_count()],
-        locals: Vec::with_capacity(program.max_locals as usize),
-        causes: Vec::new(),
-        notes: Vec::new(),
-        context: Context::Const,
-        steps: MAX_EVAL_STEPS,
-        exceeded: None,
-    };
+    let mut evaluator = Evaluator::new(program, input, data, today, true);
     let report = evaluator.run(program);
-    match evaluator.exceeded {
-        Some((construct, context)) => Err(EvalError::BudgetExceeded {
-            limit: MAX_EVAL_STEPS,
-            place: context.describe(),
-            construct,
-        }),
-        None => Ok(report),
-    }
+    evaluator.finish(report)
+}
+
+/// The decision of [`evaluate`] without the report: rules run in verdict precedence order and
+/// stop as soon as the decision is known, and nothing is rendered (no paths, messages or
+/// notes). It may succeed where [`evaluate`] exceeds the budget, never the other way round.
+pub fn decide(
+    program: &Program,
+    input: &Value,
+    data: &ReferenceData,
+    today: Date,
+) -> Result<Decision, EvalError> {
+    let mut evaluator = Evaluator::new(program, input, data, today, false);
+    let decision = evaluator.decide(program);
+    evaluator.finish(decision)
 }
 
 /// Evaluates an expression that reads no input, table or `today` (constants, folding).
@@ -81,15 +73,11 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
         context: Context::Const,
         steps: MAX_EVAL_STEPS,
         exceeded: None,
+        explain: true,
     };
     let value = evaluator.eval(expr);
-    if let Some((construct, _)) = evaluator.exceeded {
+    if let Err(error) = evaluator.finish(()) {
         // Not folded: evaluation stops at the same construct and reports where it stands.
-        let error = EvalError::BudgetExceeded {
-            limit: MAX_EVAL_STEPS,
-            place: Context::Const.describe(),
-            construct,
-        };
         evaluator.notes.push(error.to_string());
     }
     // Causes index this evaluator's arena, which is about to go away.
@@ -161,11 +149,53 @@ struct Evaluator<'a> {
     steps: u64,
     /// Set when the budget ran out: every loop then stops at once and the report is dropped.
     exceeded: Option<(Construct, Context<'a>)>,
+    /// Whether missing values get their causes and problems their notes; a bare decision
+    /// needs neither.
+    explain: bool,
 }
 
 impl<'a> Evaluator<'a> {
-    fn run<'p: 'a>(&mut self, program: &'p Program) -> Report<'p> {
-        let mut components: Vec<Vec<ComponentReport>> = vec![Vec::new(); program.scores.len()];
+    fn new(
+        program: &'a Program,
+        input: &'a Value,
+        data: &'a ReferenceData,
+        today: Date,
+        explain: bool,
+    ) -> Evaluator<'a> {
+        Evaluator {
+            input_name: &program.input.name,
+            input_type: Some(&program.input.record),
+            input,
+            lets: &program.lets,
+            tables: &program.tables,
+            data: &data.tables,
+            today: Some(today),
+            slots: vec![Value::MISSING; program.slot_count()],
+            locals: Vec::with_capacity(program.max_locals as usize),
+            causes: Vec::new(),
+            notes: Vec::new(),
+            context: Context::Const,
+            steps: MAX_EVAL_STEPS,
+            exceeded: None,
+            explain,
+        }
+    }
+
+    /// `result`, unless the budget ran out while computing it.
+    fn finish<T>(&self, result: T) -> Result<T, EvalError> {
+        match self.exceeded {
+            Some((construct, context)) => Err(EvalError::BudgetExceeded {
+                limit: MAX_EVAL_STEPS,
+                place: context.describe(),
+                construct,
+            }),
+            None => Ok(result),
+        }
+    }
+
+    /// Computes every let and score; `components` receives the component reports of the
+    /// scores (none when it is empty).
+    fn compute_slots(&mut self, program: &'a Program, components: &mut [Vec<ComponentReport>]) {
         for slot in &program.eval_order {
             let index = slot.0 as usize;
             let value = if let Some(def) = program.lets.get(index) {
@@ -187,34 +217,82 @@ impl<'a> Evaluator<'a> {
                 *slot = value;
             }
         }
+    }
+
+    /// A rule's outcome; `Err` carries the cause when it is missing.
+    fn rule_outcome(&mut self, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
+        self.context = Context::Rule(&rule.name);
+        if let Some(when) = &rule.when
+            && !self.truth(when)?
+        {
+            return Ok(Outcome::NotApplicable);
+        }
+        Ok(if self.truth(&rule.condition)? {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        })
+    }
+
+    /// LANGUAGE.md's decision by precedence: a failed `reject` rule decides at once, then a
+    /// missing outcome, then a failed `review` rule.
+    fn decide(&mut self, program: &'a Program) -> Decision {
+        self.compute_slots(program, &mut []);
+        let mut missing = false;
+        for rule in program
+            .rules
+            .iter()
+            .filter(|r| r.verdict == Verdict::Reject)
+        {
+            match self.rule_outcome(rule) {
+                Ok(Outcome::Failed) => return Decision::Reject,
+                Err(_) => missing = true,
+                Ok(_) => {}
+            }
+        }
+        if missing {
+            return Decision::Incomplete;
+        }
+        let mut review = false;
+        for rule in program
+            .rules
+            .iter()
+            .filter(|r| r.verdict != Verdict::Reject)
+        {
+            match self.rule_outcome(rule) {
+                Ok(Outcome::Failed) => review |= rule.verdict == Verdict::Review,
+                Err(_) => return Decision::Incomplete,
+                Ok(_) => {}
+            }
+        }
+        if review {
+            Decision::Review
+        } else {
+            Decision::Approve
+        }
+    }
+
+    fn run<'p: 'a>(&mut self, program: &'p Program) -> Report<'p> {
+        let mut components: Vec<Vec<ComponentReport>> = vec![Vec::new(); program.scores.len()];
+        self.compute_slots(program, &mut components);
 
         let mut rules = Vec::with_capacity(program.rules.len());
         let mut missing: Vec<String> = Vec::new();
         for rule in &program.rules {
-            self.context = Context::Rule(&rule.name);
-            let truth = match &rule.when {
-                Some(when) => self.truth(when),
-                None => Ok(true),
-            };
-            let outcome = match truth {
-                Ok(true) => self.truth(&rule.condition),
-                other => other.map(|_| false),
-            };
             let mut report = RuleReport {
                 outcome: Outcome::Passed,
                 verdict: None,
                 message: None,
                 missing: Vec::new(),
             };
-            match (truth, outcome) {
-                (Ok(false), _) => report.outcome = Outcome::NotApplicable,
-                (_, Ok(true)) => {}
-                (_, Ok(false)) => {
+            match self.rule_outcome(rule) {
+                Ok(Outcome::Failed) => {
                     report.outcome = Outcome::Failed;
                     report.verdict = Some(rule.verdict);
                     report.message = Some(self.render(&rule.message));
                 }
-                (_, Err(cause)) => {
+                Ok(outcome) => report.outcome = outcome,
+                Err(cause) => {
                     report.outcome = Outcome::Missing;
                     report.missing = self.paths(cause);
                     missing.extend(report.missing.iter().cloned());
@@ -269,7 +347,10 @@ impl<'a> Evaluator<'a> {
     /// report of its components.
     fn score(&mut self, score: &'a ScoreDef) -> (Value, Vec<ComponentReport>) {
         let mut total = Ok(0.0);
-        let mut reports = Vec::with_capacity(score.components.len());
+        let mut reports = Vec::new();
+        if self.explain {
+            reports.reserve_exact(score.components.len());
+        }
         for component in &score.components {
             self.context = Context::Component(&score.name, &component.name);
             let value = self.eval(&component.expr);
@@ -285,10 +366,12 @@ impl<'a> Evaluator<'a> {
             if let (Ok(sum), Some(c)) = (&mut total, contribution) {
                 *sum += c;
             }
-            reports.push(ComponentReport {
-                value: number,
-                contribution,
-            });
+            if self.explain {
+                reports.push(ComponentReport {
+                    value: number,
+                    contribution,
+                });
+            }
         }
         self.context = Context::Score(&score.name);
         let value = match total {
@@ -423,7 +506,7 @@ impl<'a> Evaluator<'a> {
         if !self.charge(items.len(), construct) {
             return Value::MISSING;
         }
-        if !items.iter().any(is_absent) {
+        if !self.explain || !items.iter().any(is_absent) {
             return value;
         }
         let mut place = String::new();
@@ -456,6 +539,9 @@ impl<'a> Evaluator<'a> {
     /// Missing, caused by the absence of the place `expr` names (`Value::MISSING` when it names
     /// no input place).
     fn place_cause(&mut self, expr: &'a Expr) -> Value {
+        if !self.explain {
+            return Value::MISSING;
+        }
         let mut path = String::new();
         if self.write_place(expr, &mut path) {
             Value::Missing(self.cause(Cause::Path(path.into())))
@@ -532,6 +618,9 @@ impl<'a> Evaluator<'a> {
     }
 
     fn note(&mut self, problem: &str) {
+        if !self.explain {
+            return;
+        }
         let note = match self.context {
             Context::Const => problem.to_owned(),
             Context::Rule(_) => format!(
@@ -604,6 +693,7 @@ impl<'a> Evaluator<'a> {
         let found = Key::from_value(key).and_then(|k| entries?.get(&k));
         match found {
             Some(value) if !value.is_missing() => value.clone(),
+            _ if !self.explain => Value::MISSING,
             _ => {
                 let mut path = def.name.clone();
                 path.push('[');

@@ -1,24 +1,32 @@
 //! The HTTP API (`docs/abi.md`, "procura serve"). Every response, errors included, is JSON.
 //!
 //! Statuses: 400 for a request that is not of the API's shape (malformed JSON, no `input`,
-//! unknown fields), 404 for an unknown policy or route, 413 for a body over the limit, 422 for
-//! a well-formed request the policy cannot evaluate (input errors, invalid options, a policy
-//! that never compiled, fuel or memory exhausted).
+//! unknown fields), 404 for an unknown policy or route, 408 for a body that did not arrive in
+//! time, 413 for a body over the limit, 422 for a well-formed request the policy cannot
+//! evaluate (input errors, invalid options, a policy that never compiled, fuel or memory
+//! exhausted).
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::HttpBody;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tokio::sync::Semaphore;
+use tokio::sync::{Mutex, Semaphore};
 
 use super::ServeConfig;
 use super::host::{GuestError, Pool, STATUS_REPORT};
 use super::registry::{Entry, Good, Registry};
 use crate::date::Date;
+
+/// How many times the body limit is read (and dropped) from an oversized body before the
+/// connection is closed on it.
+const DRAIN_FACTOR: usize = 16;
 
 #[derive(Clone)]
 pub struct App {
@@ -26,7 +34,11 @@ pub struct App {
     pub pool: Arc<Pool>,
     /// One permit per instance allowed to run at once.
     permits: Arc<Semaphore>,
+    /// Held while the directory is scanned: scans run one at a time, so that an older scan
+    /// cannot finish after a newer one and put back a version the newer one replaced.
+    scanning: Arc<Mutex<()>>,
     max_body: usize,
+    body_timeout: Duration,
 }
 
 impl App {
@@ -35,14 +47,28 @@ impl App {
             registry,
             pool,
             permits: Arc::new(Semaphore::new(config.instances.max(1))),
+            scanning: Arc::default(),
             max_body: config.max_body_kb.saturating_mul(1024),
+            body_timeout: config.body_timeout,
         }
+    }
+
+    /// Brings the served policies in line with the directory (off the async threads); an
+    /// error says why the directory cannot be listed. Callers queue without holding a thread.
+    pub async fn rescan(&self) -> Result<(), String> {
+        let _turn = self.scanning.lock().await;
+        let (registry, pool) = (self.registry.clone(), self.pool.clone());
+        tokio::task::spawn_blocking(move || registry.scan(&pool))
+            .await
+            .map_err(|error| error.to_string())?
+            .map_err(|error| error.to_string())
     }
 
     pub fn router(self) -> Router {
         Router::new()
             .route("/healthz", get(healthz))
             .route("/v1/policies", get(list))
+            .route("/v1/reload", post(reload))
             .route("/v1/policies/{name}", get(show))
             .route("/v1/policies/{name}/evaluate", post(evaluate))
             .route("/v1/policies/{name}/evaluate-batch", post(evaluate_batch))
@@ -101,17 +127,60 @@ impl App {
             );
             error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &message)
         };
-        let declared = request
-            .headers()
+        let headers = request.headers();
+        let declared = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|length| length.to_str().ok()?.parse::<usize>().ok());
-        if declared.is_some_and(|length| length > self.max_body) {
+        // Past the limit the rest of a body is read and dropped, up to this much: a client that
+        // sends its whole body before reading the reply then gets the 413, not a reset.
+        let drain = self.max_body.saturating_mul(DRAIN_FACTOR);
+        // A client waiting for `100 Continue` has sent no body: nothing to drain.
+        let waiting = headers
+            .get(header::EXPECT)
+            .is_some_and(|expect| expect.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let mut over = declared.is_some_and(|length| length > self.max_body);
+        if over && (waiting || declared.is_some_and(|length| length > drain)) {
             return Err(too_large());
         }
-        // The only other way reading fails is a client that went away, which reads no reply.
-        let bytes = axum::body::to_bytes(request.into_body(), self.max_body)
-            .await
-            .map_err(|_| too_large())?;
+        let mut body = request.into_body();
+        let mut bytes = Vec::new();
+        let reading = async {
+            let mut seen = 0usize;
+            loop {
+                let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+                let data = match frame {
+                    None => return true,
+                    Some(Err(_)) => return false,
+                    Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
+                };
+                seen = seen.saturating_add(data.len());
+                over |= seen > self.max_body;
+                if over {
+                    bytes = Vec::new();
+                    if seen > drain {
+                        return false;
+                    }
+                } else {
+                    bytes.extend_from_slice(&data);
+                }
+            }
+        };
+        match tokio::time::timeout(self.body_timeout, reading).await {
+            _ if over => return Err(too_large()),
+            Ok(true) => {}
+            Ok(false) => {
+                // Mostly a client that went away, which reads no reply.
+                let message = "the request body could not be read";
+                return Err(error(StatusCode::BAD_REQUEST, "request", message));
+            }
+            Err(_) => {
+                let message = format!(
+                    "the request body did not arrive within {} s",
+                    self.body_timeout.as_secs_f64()
+                );
+                return Err(error(StatusCode::REQUEST_TIMEOUT, "timeout", &message));
+            }
+        }
         serde_json::from_slice(&bytes).map_err(|e| {
             let message = format!("the request body is not valid JSON: {e}");
             error(StatusCode::BAD_REQUEST, "request", &message)
@@ -145,8 +214,19 @@ struct Reply {
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let content_type = [(header::CONTENT_TYPE, "application/json")];
-        (self.status, content_type, self.body).into_response()
+        let content_type = (header::CONTENT_TYPE, "application/json");
+        // After a body that was cut short or left unread, the connection's next bytes are not
+        // a request: end it rather than parse them as one.
+        let unread = matches!(
+            self.status,
+            StatusCode::REQUEST_TIMEOUT | StatusCode::PAYLOAD_TOO_LARGE
+        );
+        if unread {
+            let close = (header::CONNECTION, "close");
+            (self.status, [content_type, close], self.body).into_response()
+        } else {
+            (self.status, [content_type], self.body).into_response()
+        }
     }
 }
 
@@ -198,6 +278,22 @@ fn summary(name: &str, entry: &Entry) -> serde_json::Map<String, serde_json::Val
 }
 
 async fn list(State(app): State<App>) -> Reply {
+    listing(&app)
+}
+
+/// Scans the directory now rather than at the next poll, then lists the policies as they are
+/// after it. Cheap when nothing changed (one directory listing); concurrent reloads queue.
+async fn reload(State(app): State<App>) -> Reply {
+    match app.rescan().await {
+        Ok(()) => listing(&app),
+        Err(message) => {
+            let message = format!("cannot read the policy directory: {message}");
+            error(StatusCode::SERVICE_UNAVAILABLE, "directory", &message)
+        }
+    }
+}
+
+fn listing(app: &App) -> Reply {
     let policies: Vec<_> = app
         .registry
         .all()

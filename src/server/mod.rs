@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use host::{
-    Compiled, GuestError, Host, Limits, LoadError, Pool, STATUS_REPORT, Version, Worker,
+    COMPILE_FUEL_PER_BYTE, Compiled, GuestError, Host, Limits, LoadError, Pool, STATUS_REPORT,
+    Version, Worker,
 };
 use registry::Registry;
 
@@ -46,7 +47,7 @@ pub struct ServeConfig {
     pub module: Option<PathBuf>,
     /// Fuel of one evaluation (about one unit per WebAssembly instruction; a decision of
     /// `rules/onboarding.policy` takes about 330,000); compiling a policy may use 20 times as
-    /// much, and at least 10^9.
+    /// much, at least 10^9, and at least [`COMPILE_FUEL_PER_BYTE`] per byte of its source.
     pub fuel: u64,
     /// The memory one instance may use, in MiB (the module itself starts with about 1.1 MiB).
     pub memory_mb: usize,
@@ -56,13 +57,20 @@ pub struct ServeConfig {
     pub instances: usize,
     /// How often the directory is checked for changed files.
     pub poll: Duration,
+    /// How long a client may take to send a request's headers, and how long a kept-alive
+    /// connection may stay idle; the connection is closed after it.
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body once its headers arrived (408).
+    pub body_timeout: Duration,
 }
 
 /// Defaults of [`ServeConfig::new`], for command-line help.
 pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
-pub const DEFAULT_FUEL: u64 = 50_000_000;
+pub const DEFAULT_FUEL: u64 = 1_000_000_000;
 pub const DEFAULT_MEMORY_MB: usize = 64;
 pub const DEFAULT_MAX_BODY_KB: usize = 1024;
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
 
 impl ServeConfig {
     pub fn new(dir: PathBuf) -> ServeConfig {
@@ -75,6 +83,8 @@ impl ServeConfig {
             max_body_kb: DEFAULT_MAX_BODY_KB,
             instances: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             poll: Duration::from_millis(500),
+            header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
         }
     }
 }
@@ -100,6 +110,7 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     app: http::App,
     poll: Duration,
+    header_timeout: Duration,
 }
 
 impl Server {
@@ -115,17 +126,12 @@ impl Server {
         };
         let pool = Arc::new(Pool::new(Arc::new(load_host(&module)?), limits));
         let registry = Arc::new(Registry::new(config.dir.clone()));
-        let dir_error = |error: std::io::Error| ServeError::Dir {
+        let dir_error = |error: String| ServeError::Dir {
             path: config.dir.display().to_string(),
-            message: error.to_string(),
+            message: error,
         };
-        let scan = {
-            let (registry, pool) = (registry.clone(), pool.clone());
-            tokio::task::spawn_blocking(move || registry.scan(&pool))
-        };
-        scan.await
-            .map_err(|error| ServeError::Io(error.to_string()))?
-            .map_err(dir_error)?;
+        let app = http::App::new(registry, pool, &config);
+        app.rescan().await.map_err(dir_error)?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|error| ServeError::Bind {
@@ -134,8 +140,9 @@ impl Server {
             })?;
         Ok(Server {
             listener,
-            app: http::App::new(registry, pool, &config),
+            app,
             poll: config.poll,
+            header_timeout: config.header_timeout,
         })
     }
 
@@ -150,20 +157,45 @@ impl Server {
     }
 
     /// Serves until the process ends, reloading changed policies in the background.
+    ///
+    /// Each connection is a task of its own and holds no evaluation instance while it reads:
+    /// a slow or stalled client costs a socket until its timeout, never a worker.
     pub async fn run(self) -> Result<(), ServeError> {
-        let (registry, pool) = (self.app.registry.clone(), self.app.pool.clone());
+        let poller = self.app.clone();
         let mut ticks = tokio::time::interval(self.poll);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::spawn(async move {
             loop {
                 ticks.tick().await;
-                let (registry, pool) = (registry.clone(), pool.clone());
                 // A directory that vanished for a moment is retried on the next tick.
-                let _ = tokio::task::spawn_blocking(move || registry.scan(&pool)).await;
+                let _ = poller.rescan().await;
             }
         });
-        axum::serve(self.listener, self.app.router())
-            .await
-            .map_err(|error| ServeError::Io(error.to_string()))
+        let router = self.app.router();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(self.header_timeout);
+        loop {
+            let stream = match self.listener.accept().await {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors or a connection reset before it was accepted: the
+                // listener itself is fine, so wait a moment rather than spin or stop.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            // Small JSON responses on kept-alive connections would otherwise wait for the
+            // client's delayed acknowledgement.
+            let _ = stream.set_nodelay(true);
+            let service = hyper_util::service::TowerToHyperService::new(router.clone());
+            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            // A connection ends with an error when its client times out, resets or sends
+            // garbage; that concerns that client only.
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+        }
     }
 }
 

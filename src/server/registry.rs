@@ -113,8 +113,12 @@ impl Registry {
                 continue;
             }
             // A file being rewritten may be unreadable for a moment; the next scan retries.
-            if let Ok(source) = std::fs::read_to_string(&path) {
-                self.load(pool, name, source.into(), stamp);
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            match String::from_utf8(bytes) {
+                Ok(source) => self.load(pool, name, source.into(), stamp),
+                Err(error) => self.refuse_non_utf8(name, &error, stamp),
             }
         }
         if let Ok(mut policies) = self.policies.write() {
@@ -129,7 +133,9 @@ impl Registry {
 
     fn load(&self, pool: &Pool, name: String, source: Arc<str>, stamp: (Option<SystemTime>, u64)) {
         let previous = self.get(&name);
-        if let Some(previous) = previous.as_ref().filter(|p| p.source == source) {
+        // Only a text that compiled is trusted to be unchanged: a refused file's `source` is
+        // its lossy reading.
+        if let Some(previous) = previous.as_ref().filter(|p| p.ok && p.source == source) {
             let entry = Entry {
                 stamp,
                 ..previous.clone()
@@ -153,24 +159,67 @@ impl Registry {
             .get(if ok { "warnings" } else { "diagnostics" })
             .cloned()
             .unwrap_or_else(|| serde_json::json!([]));
-        let good = if ok {
-            Some(Arc::new(Good {
+        let good = ok.then(|| {
+            Arc::new(Good {
                 version,
                 summary: json,
-            }))
-        } else {
-            previous.and_then(|p| p.good)
+            })
+        });
+        let entry = Entry {
+            source,
+            ok,
+            diagnostics: Arc::new(diagnostics),
+            good,
+            stamp,
         };
-        self.insert(
-            name,
-            Entry {
-                source,
-                ok,
-                diagnostics: Arc::new(diagnostics),
-                good,
-                stamp,
-            },
-        );
+        self.settle(name, previous, entry);
+    }
+
+    /// A file that is not UTF-8 is not a policy; like any other broken edit it leaves the last
+    /// good version serving. The module never sees it, so the diagnostic is the host's.
+    fn refuse_non_utf8(
+        &self,
+        name: String,
+        error: &std::string::FromUtf8Error,
+        stamp: (Option<SystemTime>, u64),
+    ) {
+        let bytes = error.as_bytes();
+        let valid = bytes
+            .get(..error.utf8_error().valid_up_to())
+            .unwrap_or_default();
+        // The valid prefix is UTF-8 by definition; columns count its characters.
+        let prefix = String::from_utf8_lossy(valid);
+        let line = prefix.matches('\n').count() + 1;
+        let column = prefix
+            .rsplit('\n')
+            .next()
+            .map_or(0, |last| last.chars().count())
+            + 1;
+        let diagnostics = serde_json::json!([{
+            "severity": "error",
+            "code": "utf8",
+            "message": format!("the policy file is not valid UTF-8 (byte {})", valid.len()),
+            "line": line, "column": column, "end_line": line, "end_column": column,
+            "help": "save the policy as UTF-8",
+        }]);
+        let entry = Entry {
+            source: String::from_utf8_lossy(bytes).into(),
+            ok: false,
+            diagnostics: Arc::new(diagnostics),
+            good: None,
+            stamp,
+        };
+        let previous = self.get(&name);
+        self.settle(name, previous, entry);
+    }
+
+    /// Records what a file now holds; a version that does not compile keeps the previous good
+    /// one serving.
+    fn settle(&self, name: String, previous: Option<Entry>, mut entry: Entry) {
+        if entry.good.is_none() {
+            entry.good = previous.and_then(|p| p.good);
+        }
+        self.insert(name, entry);
     }
 
     fn insert(&self, name: String, entry: Entry) {

@@ -16,7 +16,8 @@ pub trait Engine {
 
 pub fn all(suppliers: &[serde_json::Value]) -> Vec<Box<dyn Engine>> {
     vec![
-        Box::new(Procura::new(suppliers)),
+        Box::new(Procura::new(suppliers, true)),
+        Box::new(Procura::new(suppliers, false)),
         Box::new(HandWritten::new(suppliers)),
         Box::new(Zen::new(suppliers)),
         Box::new(Cel::new(suppliers)),
@@ -37,14 +38,16 @@ fn policy() -> procura::Policy {
     procura::compile(POLICY).expect("the onboarding policy compiles")
 }
 
+/// `Policy::evaluate` (the full report) when `report`, else `Policy::decide`.
 struct Procura {
     policy: procura::Policy,
     data: procura::ReferenceData,
     inputs: Vec<procura::program::Value>,
+    report: bool,
 }
 
 impl Procura {
-    fn new(suppliers: &[serde_json::Value]) -> Procura {
+    fn new(suppliers: &[serde_json::Value], report: bool) -> Procura {
         let policy = policy();
         let data = policy
             .reference_data(Some(&crate::workloads::reference_data()))
@@ -57,24 +60,29 @@ impl Procura {
             policy,
             data,
             inputs,
+            report,
         }
     }
 }
 
 impl Engine for Procura {
     fn name(&self) -> &str {
-        "procura (validated input)"
+        if self.report {
+            "procura full report (validated input)"
+        } else {
+            "procura decide (validated input)"
+        }
     }
 
     fn decide_all(&mut self) -> Vec<&'static str> {
         let today = today();
-        self.inputs
-            .iter()
-            .map(|input| {
-                self.policy
-                    .evaluate(input, &self.data, today)
-                    .map_or("error", |report| report.decision.as_str())
-            })
+        let (policy, data) = (&self.policy, &self.data);
+        let decide = |input| match self.report {
+            true => policy.evaluate(input, data, today).map(|report| report.decision),
+            false => policy.decide(input, data, today),
+        };
+        (self.inputs.iter())
+            .map(|input| decide(input).map_or("error", |decision| decision.as_str()))
             .collect()
     }
 }
