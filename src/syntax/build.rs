@@ -811,12 +811,7 @@ impl Builder {
             .depth
             .max(list.depth)
             .max(filter.as_ref().map_or(0, |f| f.depth));
-        let kind = ExprKind::Comprehension {
-            element: Box::new(element.expr),
-            var,
-            list: Box::new(list.expr),
-            filter: filter.map(|f| Box::new(f.expr)),
-        };
+        let kind = super::comprehension(element.expr, var, list.expr, filter.map(|f| f.expr));
         self.node(kind, span, depth)
     }
 
@@ -859,23 +854,17 @@ impl Builder {
     fn prefix(&self, op: Pair<'_, Rule>, part: Option<Part>, operand: Built) -> Build<Built> {
         let span = self.span(op.as_span()).to(operand.outer);
         let (kind, depth) = match (op.as_rule(), part) {
-            (Rule::if_prefix, Some(Part::If(condition, then))) => (
-                ExprKind::If {
-                    condition: Box::new(condition.expr),
-                    then: Box::new(then.expr),
-                    otherwise: Box::new(operand.expr),
-                },
-                condition.depth.max(then.depth).max(operand.depth),
-            ),
-            (Rule::quantifier_prefix, Some(Part::Quantifier(kind, var, list))) => (
-                ExprKind::Quantifier {
-                    kind,
-                    var,
-                    list: Box::new(list.expr),
-                    body: Box::new(operand.expr),
-                },
-                list.depth.max(operand.depth),
-            ),
+            (Rule::if_prefix, Some(Part::If(condition, then))) => {
+                let depth = condition.depth.max(then.depth).max(operand.depth);
+                (
+                    super::if_kind(condition.expr, then.expr, operand.expr),
+                    depth,
+                )
+            }
+            (Rule::quantifier_prefix, Some(Part::Quantifier(kind, var, list))) => {
+                let depth = list.depth.max(operand.depth);
+                (super::quantifier(kind, var, list.expr, operand.expr), depth)
+            }
             (Rule::op_not, _) => (
                 ExprKind::Unary(UnaryOp::Not, Box::new(operand.expr)),
                 operand.depth,

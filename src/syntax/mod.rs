@@ -2,6 +2,9 @@
 //!
 //! Architecture invariants:
 //! - This is the only module that knows pest; the grammar is `grammar/policy.pest`.
+//! - [`fast`] parses well-formed items by hand (all but `policy` lines and tables with computed
+//!   rows), into exactly the tree pest would build; everything else, every error included,
+//!   goes through pest.
 //! - Parsing never fails and never panics: it returns the items that parsed and every syntax
 //!   error found. After an error it resynchronises at the next line that starts an item.
 //! - Parsing never overflows the stack: a linear pre-scan ([`scan`]) refuses nesting deeper
@@ -19,12 +22,13 @@
 
 mod build;
 mod errors;
+mod fast;
 mod scan;
 
 use pest::Parser;
 use pest_derive::Parser;
 
-use crate::ast::PolicyFile;
+use crate::ast::{Expr, ExprKind, Ident, PolicyFile, Quantifier};
 use crate::diagnostic::{self, Diagnostic};
 use crate::span::{LineIndex, Span};
 
@@ -45,6 +49,17 @@ struct PolicyParser;
 /// Parses a whole source. Never fails and never panics: returns what parsed and every syntax
 /// error found.
 pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
+    parse_with(source, true)
+}
+
+/// [`parse`] with every item parsed by pest: the reference the hand-written fast path
+/// ([`fast`]) is tested against.
+#[doc(hidden)]
+pub fn parse_with_pest_only(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
+    parse_with(source, false)
+}
+
+fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
     let mut file = PolicyFile::default();
     if source.len() > MAX_SOURCE_BYTES {
         let diagnostic = Diagnostic::error(
@@ -58,7 +73,9 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
         .with_help("split the policy or move large tables into reference data");
         return (file, vec![diagnostic]);
     }
-    let lines = LineIndex::new(source);
+    // Only errors need line numbers.
+    let lines = std::cell::OnceCell::new();
+    let lines = || lines.get_or_init(|| LineIndex::new(source));
     let builder = build::Builder::new();
     let mut diagnostics = Vec::new();
     for region in scan::regions(source) {
@@ -78,6 +95,18 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
             let Some(text) = source.get(position..region.end).filter(|t| !t.is_empty()) else {
                 break;
             };
+            if let Some((item, end)) = fast_path
+                .then(|| fast::item(source, position, region.end))
+                .flatten()
+            {
+                // Only a clean end counts: anything else goes to pest, which explains it.
+                let next = skip_trivia(source, end, region.end);
+                if next >= region.end || starts_item(source, next) {
+                    file.items.push(item);
+                    position = next;
+                    continue;
+                }
+            }
             match PolicyParser::parse(Rule::item, text) {
                 Ok(mut pairs) => {
                     let Some(pair) = pairs.next() else { break };
@@ -96,7 +125,11 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
                                 file.items.truncate(items_before);
                             }
                             diagnostics.push(errors::diagnostic(
-                                source, &lines, position, region.end, &error,
+                                source,
+                                lines(),
+                                position,
+                                region.end,
+                                &error,
                             ));
                         }
                         break;
@@ -105,7 +138,11 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
                 }
                 Err(error) => {
                     diagnostics.push(errors::diagnostic(
-                        source, &lines, position, region.end, &error,
+                        source,
+                        lines(),
+                        position,
+                        region.end,
+                        &error,
                     ));
                     break;
                 }
@@ -115,6 +152,34 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
     diagnostics.extend(builder.into_diagnostics());
     diagnostic::sort(&mut diagnostics);
     (file, diagnostics)
+}
+
+// The nodes with several boxed parts, as both paths build them.
+
+fn comprehension(element: Expr, var: Ident, list: Expr, filter: Option<Expr>) -> ExprKind {
+    ExprKind::Comprehension {
+        element: Box::new(element),
+        var,
+        list: Box::new(list),
+        filter: filter.map(Box::new),
+    }
+}
+
+fn if_kind(condition: Expr, then: Expr, otherwise: Expr) -> ExprKind {
+    ExprKind::If {
+        condition: Box::new(condition),
+        then: Box::new(then),
+        otherwise: Box::new(otherwise),
+    }
+}
+
+fn quantifier(kind: Quantifier, var: Ident, list: Expr, body: Expr) -> ExprKind {
+    ExprKind::Quantifier {
+        kind,
+        var,
+        list: Box::new(list),
+        body: Box::new(body),
+    }
 }
 
 /// Whether the word at `at` is an item keyword.
