@@ -153,8 +153,9 @@ for (const [policy, records, data] of BATCHES) {
     const compiled = procura.compile(read(policy));
     const options = `{"asOf":"${DEFAULT_AS_OF}","data":${read(data)}}`;
     const actual = [];
-    // Lines as the CLI reads them, with their newline; blank lines are not records.
-    for (const [i, line] of read(records).split(/(?<=\n)/).entries()) {
+    // Lines as the CLI reads them, without their newline (so an error's position is within
+    // the row); blank lines are not records.
+    for (const [i, line] of read(records).split("\n").entries()) {
       if (line.trim() === "") continue;
       try {
         actual.push(compiled.evaluateJson(line, options));
