@@ -1761,7 +1761,10 @@ impl<'a> Checker<'a> {
         let (l, r) = (left.ty.required().clone(), right.ty.required().clone());
         // `nothing` (the element type of `[]`, so the type of `max([])`) fits every type: the
         // operator is the one the other side asks for, and the value is missing at run time.
+        // Both `nothing` (`min([]) <= max([])`) read as numbers, which every operator but
+        // `contains` and `in` accepts.
         let (l, r) = match (l, r) {
+            (Type::Nothing, Type::Nothing) => (Type::Number, Type::Number),
             (Type::Nothing, other) | (other, Type::Nothing) => (other.clone(), other),
             pair => pair,
         };

@@ -67,3 +67,24 @@ fn operators_still_refuse_mismatched_types() {
     let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["E0202", "E0202"], "{diagnostics:#?}");
 }
+
+/// `generated`: with `nothing` on both sides (`min([...]) <= min([...])`) no side gave the other
+/// its type, and the comparison was refused (`cannot compare `nothing?` with `nothing?``).
+#[test]
+fn operators_take_an_empty_list_element_on_both_sides() {
+    let source = r#"
+input s { a: number }
+let compared = min([min([])]) <= min([])
+let added = max([]) + min([])
+let equal = max([]) == min([])
+"#;
+    let policy = procura::compile(source).unwrap_or_else(|d| panic!("{d:#?}"));
+    let report = policy
+        .evaluate_json(&json!({"a": 1}), None, today())
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(
+        report["values"],
+        json!({"compared": null, "added": null, "equal": null})
+    );
+}
