@@ -8,6 +8,13 @@ fn today() -> Date {
     Date::parse("2025-06-01").unwrap()
 }
 
+/// The report of `record` under a policy that must compile, as JSON.
+fn report_of(source: &str, record: &serde_json::Value) -> serde_json::Value {
+    let policy = procura::compile(source).unwrap_or_else(|d| panic!("{d:#?}"));
+    let report = policy.evaluate_json(record, None, today()).unwrap();
+    serde_json::from_str(&report.to_json()).unwrap()
+}
+
 /// `generated`: `max([])` has type `nothing?`, which every operator should take like the type
 /// of its other side; `+`, `-` and `<` refused it (`cannot apply `+` to `nothing?` and
 /// `number``), so a generated policy did not compile.
@@ -20,11 +27,7 @@ let difference = 1 - min([])
 let less = max([]) < s.a
 let joined = max([]) + s.t
 "#;
-    let policy = procura::compile(source).unwrap_or_else(|d| panic!("{d:#?}"));
-    let report = policy
-        .evaluate_json(&json!({"a": 1, "t": "x"}), None, today())
-        .unwrap();
-    let values: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let values = report_of(source, &json!({"a": 1, "t": "x"}));
     assert_eq!(
         values["values"],
         json!({"sum_": null, "difference": null, "less": null, "joined": null})
@@ -49,11 +52,7 @@ rule r "R" {
   else review "m"
 }
 "#;
-    let policy = procura::compile(source).unwrap_or_else(|d| panic!("{d:#?}"));
-    let report = policy
-        .evaluate_json(&json!({"a": 1}), None, today())
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let report = report_of(source, &json!({"a": 1}));
     assert_eq!(report["scores"]["total"]["value"], json!(null));
     assert_eq!(report["rules"][0]["outcome"], "missing");
     assert_eq!(report["values"], json!({"counted": null, "summed": null}));
@@ -78,11 +77,7 @@ let compared = min([min([])]) <= min([])
 let added = max([]) + min([])
 let equal = max([]) == min([])
 "#;
-    let policy = procura::compile(source).unwrap_or_else(|d| panic!("{d:#?}"));
-    let report = policy
-        .evaluate_json(&json!({"a": 1}), None, today())
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let report = report_of(source, &json!({"a": 1}));
     assert_eq!(
         report["values"],
         json!({"compared": null, "added": null, "equal": null})
