@@ -404,9 +404,8 @@ impl Options {
                 // Text is the reference data as JSON, read like the CLI's `--data` file: its
                 // errors are at `$data`, and a host need not parse it first.
                 "data" => match value {
-                    Json::String(text) => {
-                        parse("$data", text).map(|data| options.data = Some(data))
-                    }
+                    Json::String(text) => crate::input::parse_json("$data", text.as_bytes())
+                        .map(|data| options.data = Some(data)),
                     _ => {
                         options.data = Some(value.clone());
                         Ok(())
@@ -451,18 +450,12 @@ fn parse_date(json: &Json) -> Result<Date, InputErrors> {
     ))
 }
 
-/// Malformed or oversized JSON is an input error at the root of what was being read, as in the
-/// CLI; options carry reference data, so they have its size limit.
-fn parse(root: &str, text: &str) -> Result<Json, InputErrors> {
-    crate::input::parse_json(root, text.as_bytes())
-}
-
 /// The options text, whose limit leaves room for reference data given as JSON text (escaped
 /// within it): the data's own limit is then checked at `$data`, as the CLI checks `--data`.
 fn parse_options(text: &str) -> Result<Json, InputErrors> {
     let limit = crate::input::max_json_bytes("$options").saturating_mul(2);
     if text.len() > limit {
-        return parse("$options", text);
+        return crate::input::parse_json("$options", text.as_bytes());
     }
     serde_json::from_str(text).map_err(|error| InputErrors::malformed_json("$options", &error))
 }

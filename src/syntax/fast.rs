@@ -6,8 +6,10 @@
 //! exactly the tree the pest path builds, spans included. On anything else (every error, every
 //! construct it does not know) it declines and pest parses the item, so the grammar stays the
 //! definition of the language and every diagnostic comes from one place. Expressions are scanned
-//! into the grammar's flat sequence and folded by pest's own Pratt algorithm over the table of
-//! `build.rs`, with the builder's checks (depth, chained comparisons, bare `match`).
+//! into the grammar's flat sequence and folded by a re-implementation of pest's Pratt algorithm
+//! whose binding powers (`PREC_*`) mirror the table in `build.rs`, with the builder's checks
+//! (depth, chained comparisons, bare `match`). The two tables must change together; the
+//! both-paths tests in `tests/syntax.rs` fail when they differ.
 //!
 //! Stack: JSON nesting is tracked on a heap stack; brackets, interpolations and clauses recurse
 //! at most [`MAX_FAST_NESTING`] levels before the fast path declines, and the Pratt fold at most
