@@ -168,10 +168,10 @@ fn evaluate_into(
         },
     };
     // Valid records skip the intermediate JSON tree; the others are parsed again by the
-    // validating path, which explains every error exactly as before.
-    let fast = (input.len() <= crate::input::max_json_bytes("$"))
-        .then(|| std::str::from_utf8(input).ok())
-        .flatten()
+    // validating path, which explains every error exactly as before (oversized records too:
+    // `input_from_str` declines them before reading a byte).
+    let fast = std::str::from_utf8(input)
+        .ok()
         .and_then(|text| policy.input_from_str(text));
     let input = match fast {
         Some(input) => Ok(input),
