@@ -6,24 +6,11 @@ use procura::diagnostic::Diagnostic;
 use procura::print::{print_expr, print_file};
 use procura::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_with_pest_only};
 
-const SECTION1: &str = include_str!("syntax/section1.policy");
+#[path = "../fuzz/src/spans.rs"]
+mod spans;
+use spans::erase_spans;
 
-/// The `Debug` text of a value with every `Span { start: .., end: .. }` removed, so that trees
-/// compare modulo positions.
-fn erase_spans(value: &impl std::fmt::Debug) -> String {
-    let text = format!("{value:?}");
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(at) = rest.find("Span { start: ") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at..];
-        let end = after.find('}').map_or(after.len(), |e| e + 1);
-        out.push_str("Span");
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
-}
+const SECTION1: &str = include_str!("syntax/section1.policy");
 
 fn parse_ok(source: &str) -> PolicyFile {
     let (file, diagnostics) = parse(source);
