@@ -869,7 +869,8 @@ impl Cursor<'_> {
     fn template(&mut self, nesting: Option<usize>) -> Option<(Template, usize)> {
         let start = self.at;
         self.expect(b'"')?;
-        let mut parts = Vec::new();
+        // Most strings are one run of text: one part, allocated at its size.
+        let mut parts = Vec::with_capacity(1);
         let mut text = String::new();
         let mut depth = 0;
         loop {
@@ -908,7 +909,12 @@ impl Cursor<'_> {
                     {
                         self.at += 1;
                     }
-                    text.push_str(self.text.get(from..self.at)?);
+                    let run = self.text.get(from..self.at)?;
+                    if text.is_empty() {
+                        text = run.to_owned();
+                    } else {
+                        text.push_str(run);
+                    }
                 }
             }
         }
@@ -1149,7 +1155,9 @@ impl Cursor<'_> {
         while matches!(self.peek(), Some(b' ' | b'\t')) {
             self.at += 1;
         }
-        for (word, unit) in UNITS {
+        // Every unit starts with a letter: most numbers try none.
+        let letter = self.peek().is_some_and(|b| b.is_ascii_lowercase());
+        for (word, unit) in UNITS.into_iter().filter(|_| letter) {
             if self.keyword(word) {
                 let amount = self.text.get(start..integer_end)?.replace('_', "");
                 return Some(ExprKind::Duration(amount.parse().ok()?, unit));

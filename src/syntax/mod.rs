@@ -154,6 +154,7 @@ fn starts_item(source: &str, at: usize) -> bool {
 }
 
 /// Skips whitespace, comments and a byte order mark in `source[at..end]`.
+#[inline]
 fn skip_trivia(source: &str, mut at: usize, end: usize) -> usize {
     let bytes = source.as_bytes();
     while at < end {
