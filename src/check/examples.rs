@@ -1,7 +1,7 @@
 //! `example` blocks: their JSON, dates and expectations, checked against the policy's input,
 //! rules, scores and values.
 
-use crate::ast::{self, Ident, Item};
+use crate::ast::{self, Item};
 use crate::date::Date;
 use crate::program as p;
 use crate::span::Span;
@@ -35,11 +35,9 @@ impl<'a> Checker<'a> {
                 ast::ExpectationKind::Rule(name, outcome) => {
                     let index = rules.iter().position(|r| r.name == name.name);
                     if index.is_none() {
-                        self.unknown_expectation_target(
-                            name,
-                            "rule",
-                            rules.iter().map(|r| r.name.as_str()),
-                        );
+                        let suggestion =
+                            self.suggest(&name.name, rules.iter().map(|r| r.name.as_str()));
+                        self.unknown_name(name, "rule", suggestion);
                     }
                     index.map(|i| p::ExpectKind::Rule(i, *outcome))
                 }
@@ -49,12 +47,9 @@ impl<'a> Checker<'a> {
                         .iter()
                         .position(|s| s.name.name == name.name);
                     if index.is_none() {
-                        let names: Vec<&str> = self
-                            .score_decls
-                            .iter()
-                            .map(|s| s.name.name.as_str())
-                            .collect();
-                        self.unknown_expectation_target(name, "score", names);
+                        let scores = self.score_decls.iter().map(|s| s.name.name.as_str());
+                        let suggestion = self.suggest(&name.name, scores);
+                        self.unknown_name(name, "score", suggestion);
                     }
                     let value = self.json(json, false);
                     index.map(|i| p::ExpectKind::Score(i, value))
@@ -70,12 +65,9 @@ impl<'a> Checker<'a> {
                             )
                             .help = Some(format!("write `expect score {} = ...`", name.name));
                         } else {
-                            let names: Vec<&str> = self
-                                .let_decls
-                                .iter()
-                                .map(|l| l.name.name.as_str())
-                                .collect();
-                            self.unknown_expectation_target(name, "`let` value", names);
+                            let lets = self.let_decls.iter().map(|l| l.name.name.as_str());
+                            let suggestion = self.suggest(&name.name, lets);
+                            self.unknown_name(name, "`let` value", suggestion);
                         }
                     }
                     let value = self.json(json, false);
@@ -96,23 +88,6 @@ impl<'a> Checker<'a> {
             data,
             as_of,
             expectations,
-        }
-    }
-
-    fn unknown_expectation_target<'n>(
-        &mut self,
-        name: &Ident,
-        what: &str,
-        candidates: impl IntoIterator<Item = &'n str>,
-    ) {
-        let suggestion = self.suggest(&name.name, candidates);
-        let diagnostic = self.error(
-            codes::UNKNOWN_NAME,
-            name.span,
-            format!("unknown {what} `{}`", name.name),
-        );
-        if let Some(s) = suggestion {
-            diagnostic.help = Some(format!("did you mean `{s}`?"));
         }
     }
 

@@ -381,14 +381,7 @@ impl<'a> Checker<'a> {
                         .map(|(n, _)| *n),
                 ),
             );
-            let diagnostic = self.error(
-                codes::UNKNOWN_NAME,
-                ident.span,
-                format!("unknown name `{}`", ident.name),
-            );
-            if let Some(s) = suggestion {
-                diagnostic.help = Some(format!("did you mean `{s}`?"));
-            }
+            self.unknown_name(ident, "name", suggestion);
             return Typed::error();
         };
         let readable_in_constants = matches!(global, Global::Const(_));

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::ast::{self, Item};
+use crate::ast::{self, Ident, Item};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::eval;
 use crate::program::{self as p, ComponentDef, Expr, Key, Slot, Value};
@@ -232,6 +232,18 @@ impl<'a> Checker<'a> {
         did_you_mean(name, candidates).map(str::to_string)
     }
 
+    /// An unknown name (E0101), `what` saying what kind of name was expected.
+    fn unknown_name(&mut self, name: &Ident, what: &str, suggestion: Option<String>) {
+        let diagnostic = self.error(
+            codes::UNKNOWN_NAME,
+            name.span,
+            format!("unknown {what} `{}`", name.name),
+        );
+        if let Some(s) = suggestion {
+            diagnostic.help = Some(format!("did you mean `{s}`?"));
+        }
+    }
+
     fn text(&self, span: Span) -> &'a str {
         self.source.get(span.range()).unwrap_or("")
     }
@@ -375,28 +387,24 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    self.type_decls.push(decl);
-                    self.type_state.push(State::Todo);
-                    (Global::Type(self.type_decls.len() - 1), &decl.name)
+                    let index = push_todo(&mut self.type_decls, &mut self.type_state, decl);
+                    (Global::Type(index), &decl.name)
                 }
                 Item::Const(decl) => {
-                    self.const_decls.push(decl);
-                    self.const_state.push(State::Todo);
-                    (Global::Const(self.const_decls.len() - 1), &decl.name)
+                    let index = push_todo(&mut self.const_decls, &mut self.const_state, decl);
+                    (Global::Const(index), &decl.name)
                 }
                 Item::Table(decl) => {
                     self.table_decls.push(decl);
                     (Global::Table(self.table_decls.len() - 1), &decl.name)
                 }
                 Item::Let(decl) => {
-                    self.let_decls.push(decl);
-                    self.let_state.push(State::Todo);
-                    (Global::Let(self.let_decls.len() - 1), &decl.name)
+                    let index = push_todo(&mut self.let_decls, &mut self.let_state, decl);
+                    (Global::Let(index), &decl.name)
                 }
                 Item::Score(decl) => {
-                    self.score_decls.push(decl);
-                    self.score_state.push(State::Todo);
-                    (Global::Score(self.score_decls.len() - 1), &decl.name)
+                    let index = push_todo(&mut self.score_decls, &mut self.score_state, decl);
+                    (Global::Score(index), &decl.name)
                 }
                 Item::Rule(decl) => {
                     self.rule_decls.push(decl);
@@ -462,17 +470,12 @@ impl<'a> Checker<'a> {
     }
 
     fn constant(&mut self, index: usize, use_span: Span) -> (Type, Value) {
-        match &self.const_state[index] {
-            State::Done((ty, value)) => return (ty.clone(), value.clone()),
-            State::InProgress => {
-                let name = self.const_decls[index].name.name.clone();
-                self.enter(Global::Const(index), &name, use_span);
-                return (Type::Error, Value::MISSING);
-            }
-            State::Todo => {}
+        if let State::Done((ty, value)) = &self.const_state[index] {
+            return (ty.clone(), value.clone());
         }
         let decl = self.const_decls[index];
-        // Too deep: left unchecked here; the top-level pass checks it again from a short stack.
+        // In progress: on the stack, a cycle that `enter` reports. Too deep: left unchecked
+        // here; the top-level pass checks it again from a short stack.
         if !self.enter(Global::Const(index), &decl.name.name, use_span) {
             return (Type::Error, Value::MISSING);
         }
@@ -570,17 +573,11 @@ impl<'a> Checker<'a> {
     }
 
     fn let_value(&mut self, index: usize, use_span: Span) -> Type {
-        match &self.let_state[index] {
-            State::Done((ty, _)) => return ty.clone(),
-            State::InProgress => {
-                let name = self.let_decls[index].name.name.clone();
-                self.enter(Global::Let(index), &name, use_span);
-                return Type::Error;
-            }
-            State::Todo => {}
+        if let State::Done((ty, _)) = &self.let_state[index] {
+            return ty.clone();
         }
         let decl = self.let_decls[index];
-        // Too deep: left unchecked here; the top-level pass checks it again from a short stack.
+        // As for constants: a cycle or too deep.
         if !self.enter(Global::Let(index), &decl.name.name, use_span) {
             return Type::Error;
         }
@@ -593,17 +590,11 @@ impl<'a> Checker<'a> {
     }
 
     fn score(&mut self, index: usize, use_span: Span) -> Type {
-        match &self.score_state[index] {
-            State::Done((ty, _)) => return ty.clone(),
-            State::InProgress => {
-                let name = self.score_decls[index].name.name.clone();
-                self.enter(Global::Score(index), &name, use_span);
-                return Type::Error;
-            }
-            State::Todo => {}
+        if let State::Done((ty, _)) = &self.score_state[index] {
+            return ty.clone();
         }
         let decl = self.score_decls[index];
-        // Too deep: left unchecked here; the top-level pass checks it again from a short stack.
+        // As for constants: a cycle or too deep.
         if !self.enter(Global::Score(index), &decl.name.name, use_span) {
             return Type::Error;
         }
@@ -760,6 +751,13 @@ fn keep_optional(ty: Type, source: &Type) -> Type {
     } else {
         ty
     }
+}
+
+/// Appends a declaration whose checking is yet to come; returns its index.
+fn push_todo<D, S>(decls: &mut Vec<D>, states: &mut Vec<State<S>>, decl: D) -> usize {
+    decls.push(decl);
+    states.push(State::Todo);
+    decls.len() - 1
 }
 
 fn done_or_error<T>(state: State<T>, error: impl FnOnce() -> T) -> T {

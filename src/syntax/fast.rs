@@ -107,6 +107,22 @@ impl Cursor<'_> {
         self.keyword(word).then(|| self.trivia())
     }
 
+    /// An optional clause: its keyword and `body`, each with the trivia after it; `Some(None)`
+    /// when the keyword is not here.
+    fn clause<T>(
+        &mut self,
+        keyword: &str,
+        body: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<Option<T>> {
+        if !self.keyword(keyword) {
+            return Some(None);
+        }
+        self.trivia();
+        let value = body(self)?;
+        self.trivia();
+        Some(Some(value))
+    }
+
     /// The grammar's `name`: a word that starts with a letter or `_` and is not reserved.
     fn name(&mut self) -> Option<Ident> {
         let start = self.at;
@@ -139,22 +155,8 @@ impl Cursor<'_> {
         self.keyword_token("given")?;
         let given = self.json_object()?;
         self.trivia();
-        let data = if self.keyword("data") {
-            self.trivia();
-            let data = self.json_object()?;
-            self.trivia();
-            Some(data)
-        } else {
-            None
-        };
-        let as_of = if self.keyword("as_of") {
-            self.trivia();
-            let date = self.date()?;
-            self.trivia();
-            Some(date)
-        } else {
-            None
-        };
+        let data = self.clause("data", Self::json_object)?;
+        let as_of = self.clause("as_of", Self::date)?;
         let mut expectations = Vec::new();
         while self.peek() != Some(b'}') {
             expectations.push(self.expectation()?);
@@ -641,12 +643,7 @@ impl Cursor<'_> {
     fn rule(&mut self) -> Option<Item> {
         let (start, name) = self.head("rule")?;
         let title = self.title_and_open()?;
-        let when = if self.keyword("when") {
-            self.trivia();
-            Some(self.expr(0, false)?.0.expr)
-        } else {
-            None
-        };
+        let when = self.clause("when", |cursor| Some(cursor.expr(0, false)?.0.expr))?;
         let kind = if self.keyword("require") {
             RuleKind::Require
         } else if self.keyword("forbid") {
@@ -1206,12 +1203,7 @@ impl Cursor<'_> {
             return node(ExprKind::List(elements), self.span_from(start), depth);
         }
         let (var, list) = self.binding(nesting)?;
-        let filter = if self.keyword("if") {
-            self.trivia();
-            Some(self.expr(nesting + 1, false)?.0)
-        } else {
-            None
-        };
+        let filter = self.clause("if", |cursor| Some(cursor.expr(nesting + 1, false)?.0))?;
         self.expect(b']')?;
         Built::comprehension(first, var, list, filter, self.span_from(start)).ok()
     }
