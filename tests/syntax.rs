@@ -227,7 +227,10 @@ fn keywords_do_not_match_prefixes_of_names() {
 
 #[test]
 fn weights_are_exact_hundredths() {
-    let file = parse_ok("score s { a 12.5% = 1, b 12.25% = 2, c 75.25% = 3 }");
+    let file = parse_ok(
+        "score s { a 12.5% = 1, b 12.25% = 2, c 75.25% = 3, d 50% = 4, e 0.05% = 5, \
+         f 184467440737095516.15% = 6 }",
+    );
     let Item::Score(score) = &file.items[0] else {
         panic!()
     };
@@ -236,8 +239,13 @@ fn weights_are_exact_hundredths() {
         .iter()
         .map(|c| c.weight_hundredths)
         .collect();
-    assert_eq!(weights, [1250, 1225, 7525]);
+    assert_eq!(weights, [1250, 1225, 7525, 5000, 5, u64::MAX]);
     assert!(score.title.is_none());
+    for too_large in ["184467440737095516.16%", "18446744073709551616%"] {
+        let d = error(&format!("score s {{ a {too_large} = 1 }}"));
+        assert_eq!(d.code, "E0010");
+        assert_eq!(d.message, format!("the weight `{too_large}` is too large"));
+    }
 
     let d = error("score s { a 12.125% = 1 }");
     assert_eq!(d.code, "E0009");
