@@ -15,6 +15,8 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::Date;
 use crate::limits::{MAX_EVAL_STEPS, TEXT_STEP_BYTES};
@@ -36,7 +38,7 @@ pub fn evaluate<'p>(
     data: &ReferenceData,
     today: Date,
 ) -> Result<Report<'p>, EvalError> {
-    let slots = new_slots(program);
+    let slots: Vec<OnceCell<Value>> = new_slots(program);
     let mut evaluator = Evaluator::new(program, input, data, today, &slots, true);
     let report = evaluator.run(program);
     let report = evaluator.finish(report);
@@ -59,7 +61,7 @@ pub fn decide(
     data: &ReferenceData,
     today: Date,
 ) -> Result<Decision, EvalError> {
-    let slots = new_slots(program);
+    let slots: SmallVec<[OnceCell<Value>; 16]> = new_slots(program);
     let mut evaluator = Evaluator::new(program, input, data, today, &slots, false);
     let decision = evaluator.decide(program);
     evaluator.finish(decision)
@@ -81,7 +83,7 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
         today: None,
         slots: &[],
         pending: Vec::new(),
-        locals: Vec::new(),
+        locals: SmallVec::new(),
         causes: Vec::new(),
         notes: Vec::new(),
         context: Context::Const,
@@ -151,10 +153,9 @@ type Truth = Result<bool, MissingCause>;
 static MISSING: Value = Value::MISSING;
 
 /// The let and score values of one evaluation, each computed at most once. They live outside
-/// the evaluator so that reads borrow them for the whole evaluation.
-type Slots = Vec<OnceCell<Value>>;
-
-fn new_slots(program: &Program) -> Slots {
+/// the evaluator so that reads borrow them for the whole evaluation: in a `Vec` for a report,
+/// which keeps the lets' values; on the stack for a decision.
+fn new_slots<C: FromIterator<OnceCell<Value>>>(program: &Program) -> C {
     (0..program.slot_count()).map(|_| OnceCell::new()).collect()
 }
 
@@ -205,7 +206,8 @@ struct Evaluator<'a> {
     slots: &'a [OnceCell<Value>],
     /// The slots being computed on demand, innermost last (see `force`).
     pending: Vec<usize>,
-    locals: Vec<Frame<'a>>,
+    /// Inline up to four nested quantifiers and comprehensions.
+    locals: SmallVec<[Frame<'a>; 4]>,
     causes: Vec<Cause>,
     notes: Vec<String>,
     context: Context<'a>,
@@ -239,7 +241,7 @@ impl<'a> Evaluator<'a> {
             today: Some(today),
             slots,
             pending: Vec::new(),
-            locals: Vec::with_capacity(program.max_locals as usize),
+            locals: SmallVec::with_capacity(program.max_locals as usize),
             causes: Vec::new(),
             notes: Vec::new(),
             context: Context::Const,
