@@ -10,7 +10,8 @@ use std::alloc::{self, Layout};
 use std::cell::RefCell;
 
 use crate::date::Date;
-use crate::policy::{self, Policy, ReferenceData};
+use crate::input::{self, InputErrors};
+use crate::policy::{self, EvaluateError, LastOptions, Policy, ReferenceData};
 use crate::span::LineIndex;
 use crate::types::Type;
 
@@ -103,33 +104,27 @@ pub fn type_json(ty: &Type) -> serde_json::Value {
     }
 }
 
-/// A compiled policy and the options of its last successful evaluation, already validated:
-/// hosts send the same reference data with every record, and parsing and validating it again
-/// would cost more than the decision itself.
+/// A compiled policy and what the options of its last evaluation gave.
 struct Compiled {
     policy: Policy,
-    options: Option<ValidOptions>,
+    options: LastOptions<ReadOptions>,
 }
 
-struct ValidOptions {
-    /// The options text exactly as received: only identical bytes reuse the validation.
-    bytes: Vec<u8>,
-    today: Date,
-    data: ReferenceData,
-}
+/// The date and the validated reference data of the options, or why the options are refused.
+type ReadOptions = Result<(Date, Result<ReferenceData, InputErrors>), String>;
 
 /// Evaluates a record (JSON text) with options `{"as_of": "YYYY-MM-DD", "data": {...}}`.
 pub fn evaluate_bytes(policy: &Policy, input: &[u8], options: &[u8]) -> (Status, String) {
     let mut compiled = Compiled {
         policy: policy.clone(),
-        options: None,
+        options: LastOptions::default(),
     };
     let mut out = String::new();
     let status = evaluate_into(&mut compiled, input, options, &mut out);
     (status, out)
 }
 
-/// [`evaluate_bytes`] writing into `out`, reusing the options validated by the previous call
+/// [`evaluate_bytes`] writing into `out`, reusing what the previous call made of the options
 /// when they are the same bytes.
 fn evaluate_into(
     compiled: &mut Compiled,
@@ -139,99 +134,66 @@ fn evaluate_into(
 ) -> Status {
     let Compiled {
         policy,
-        options: cached,
+        options: last,
     } = compiled;
-    let reused = cached
-        .as_ref()
-        .filter(|cached| same_bytes(&cached.bytes, options));
-    let (today, data) = match reused {
-        Some(cached) => (cached.today, Ok(&cached.data)),
-        None => match parse_options(options) {
-            Ok((today, data)) => {
-                *cached = None;
-                let data = policy.reference_data(data.as_ref()).map(|data| {
-                    &cached
-                        .insert(ValidOptions {
-                            bytes: options.to_vec(),
-                            today,
-                            data,
-                        })
-                        .data
-                });
-                (today, data)
-            }
-            Err(message) => {
-                let error = serde_json::json!({"error": "options", "message": message});
-                out.push_str(&error.to_string());
-                return Status::Options;
-            }
-        },
-    };
-    // Valid records skip the intermediate JSON tree; the others are parsed again by the
-    // validating path, which explains every error exactly as before (oversized records too:
-    // `input_from_str` declines them before reading a byte).
-    let fast = std::str::from_utf8(input)
-        .ok()
-        .and_then(|text| policy.input_from_str(text));
-    let input = match fast {
-        Some(input) => Ok(input),
-        None => match crate::input::parse_json("$", input) {
-            Ok(json) => policy.input(&json),
-            Err(errors) => {
-                out.push_str(&errors.to_json().to_string());
-                return Status::Input;
-            }
-        },
-    };
-    let errors = match (input, data) {
-        (Ok(input), Ok(data)) => {
-            return match policy.evaluate(&input, data, today) {
-                Ok(report) => {
-                    report.write_json(out);
-                    Status::Report
-                }
-                Err(error) => {
-                    out.push_str(&error.to_json().to_string());
-                    Status::Evaluation
-                }
-            };
+    let (today, data) = match last.get(options, |bytes| read_options(policy, bytes)) {
+        Ok((today, data)) => (*today, data.as_ref()),
+        Err(message) => {
+            let error = serde_json::json!({"error": "options", "message": message});
+            out.push_str(&error.to_string());
+            return Status::Options;
         }
-        (Err(a), Err(b)) => a.merge(b),
-        (Err(errors), _) | (_, Err(errors)) => errors,
     };
-    out.push_str(&errors.to_json().to_string());
-    Status::Input
+    match policy.evaluate_validated(policy.input_from_bytes(input), data, today) {
+        Ok(report) => {
+            report.write_json(out);
+            Status::Report
+        }
+        Err(error) => {
+            out.push_str(&error.to_json().to_string());
+            match error {
+                EvaluateError::Input(_) => Status::Input,
+                EvaluateError::Eval(_) => Status::Evaluation,
+            }
+        }
+    }
 }
 
-/// Byte equality a word at a time: `==` on slices calls the module's `memcmp`, a byte loop that
-/// took a tenth of a decision on a kilobyte of options.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let word = |chunk: &[u8]| <[u8; 8]>::try_from(chunk).map_or(0, u64::from_ne_bytes);
-    let (words_a, words_b) = (a.chunks_exact(8), b.chunks_exact(8));
-    a.len() == b.len()
-        && words_a.remainder() == words_b.remainder()
-        && words_a.zip(words_b).all(|(x, y)| word(x) == word(y))
+fn read_options(policy: &Policy, bytes: &[u8]) -> ReadOptions {
+    let (today, data) = parse_options(bytes)?;
+    Ok((
+        today,
+        data.and_then(|data| policy.reference_data(data.as_ref())),
+    ))
 }
 
 /// `as_of` is required because the module has no imports and therefore no clock; unknown
-/// options are refused so that a misspelt `as_of` cannot silently change the date.
-fn parse_options(bytes: &[u8]) -> Result<(Date, Option<serde_json::Value>), String> {
-    let options: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|error| format!("the options are not valid JSON: {error}"))?;
-    let serde_json::Value::Object(mut options) = options else {
-        return Err("the options must be a JSON object".to_owned());
-    };
-    let as_of = match options.remove("as_of") {
-        Some(serde_json::Value::String(text)) => Date::parse(&text)
-            .ok_or_else(|| format!("`as_of` must be a date written YYYY-MM-DD, found `{text}`"))?,
-        Some(other) => {
-            return Err(format!(
-                "`as_of` must be a date written YYYY-MM-DD, found `{other}`"
-            ));
-        }
+/// options are refused so that a misspelt `as_of` cannot silently change the date. The
+/// reference data is read like a data file: its errors are input errors at `$data`.
+fn parse_options(
+    bytes: &[u8],
+) -> Result<(Date, Result<Option<serde_json::Value>, InputErrors>), String> {
+    if let Err(errors) = input::check_size(input::OPTIONS, bytes) {
+        return Err(errors.errors.into_iter().map(|e| e.message).collect());
+    }
+    let mut options = input::object_members(bytes)
+        .map_err(|error| format!("the options are not valid JSON: {error}"))?
+        .ok_or_else(|| "the options must be a JSON object".to_owned())?;
+    let as_of = match options.remove("as_of").map(|raw| raw.get()) {
+        Some(raw) => match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(serde_json::Value::String(text)) => Date::parse(&text).ok_or_else(|| {
+                format!("`as_of` must be a date written YYYY-MM-DD, found `{text}`")
+            })?,
+            Ok(other) => {
+                return Err(format!(
+                    "`as_of` must be a date written YYYY-MM-DD, found `{other}`"
+                ));
+            }
+            Err(error) => return Err(format!("the options are not valid JSON: {error}")),
+        },
         None => return Err("`as_of` is required: the module has no clock".to_owned()),
     };
-    let data = options.remove("data").filter(|data| !data.is_null());
+    let data = options.remove("data").map_or(Ok(None), input::parse_data);
     match options.keys().next() {
         Some(key) => Err(format!(
             "unknown option `{key}`: the options are `as_of` and `data`"
@@ -314,7 +276,7 @@ pub unsafe extern "C" fn procura_compile(src_ptr: *const u8, src_len: usize) -> 
         if let Some(entry) = state.policies.get_mut(slot) {
             *entry = Some(Compiled {
                 policy,
-                options: None,
+                options: LastOptions::default(),
             });
         }
         u32::try_from(slot + 1).unwrap_or(0)

@@ -323,6 +323,7 @@ impl<'a> Checker<'a> {
             rules,
             examples,
             max_locals: self.max_locals,
+            slot_reads: Vec::new(),
         })
     }
 

@@ -5,6 +5,7 @@
 //! index), then reference data by table declaration order and key; object keys are visited in
 //! sorted order because JSON objects carry no order we keep.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Deserialize as _;
@@ -27,6 +28,11 @@ pub const MAX_INPUT_STRING_BYTES: usize = 64 << 10;
 /// The largest reference data, in bytes of JSON text: the full RMAP smelter list (a few
 /// thousand smelters) is about 1 MiB.
 pub const MAX_DATA_BYTES: usize = 16 << 20;
+/// The largest options of an evaluation on the WebAssembly hosts (`{"as_of", "data"}` and
+/// `{"asOf", "data"}`), in bytes of JSON text: room for reference data of [`MAX_DATA_BYTES`]
+/// written as a JSON string, whose quotes are escaped. The reference data inside is held to
+/// [`MAX_DATA_BYTES`] of its own text, at `$data`, as a data file is.
+pub const MAX_OPTIONS_BYTES: usize = 2 * MAX_DATA_BYTES;
 /// The most rows one table, or elements one list, of reference data may hold.
 pub const MAX_DATA_LIST_LEN: usize = 100_000;
 /// The longest string of reference data, in bytes of UTF-8.
@@ -81,10 +87,10 @@ impl InputErrors {
     /// JSON text over the size limit of what is read at `root` (see [`parse_json`]).
     pub fn too_large(root: &str, bytes: u64) -> InputErrors {
         let limit = max_json_bytes(root);
-        let what = if root == "$" {
-            "record"
-        } else {
-            "reference data"
+        let what = match root {
+            "$" => "the record is",
+            OPTIONS => "the options are",
+            _ => "the reference data is",
         };
         InputErrors {
             errors: vec![InputError {
@@ -92,7 +98,7 @@ impl InputErrors {
                 expected: format!("at most {} bytes of JSON", grouped(limit as u64)),
                 found: format!("{} bytes", grouped(bytes)),
                 message: format!(
-                    "the {what} is {} bytes of JSON, more than the limit of {} MiB",
+                    "{what} {} bytes of JSON, more than the limit of {} MiB",
                     grouped(bytes),
                     limit >> 20
                 ),
@@ -123,13 +129,17 @@ impl InputErrors {
     }
 }
 
+/// The root of the options of the WebAssembly hosts in paths and errors.
+pub const OPTIONS: &str = "$options";
+
 /// The size limit of JSON text read at `root`: [`MAX_INPUT_BYTES`] for the record (`$`),
-/// [`MAX_DATA_BYTES`] for anything else (`$data`, or host options that carry reference data).
+/// [`MAX_OPTIONS_BYTES`] for the options of the WebAssembly hosts ([`OPTIONS`]),
+/// [`MAX_DATA_BYTES`] for reference data (`$data`).
 pub fn max_json_bytes(root: &str) -> usize {
-    if root == "$" {
-        MAX_INPUT_BYTES
-    } else {
-        MAX_DATA_BYTES
+    match root {
+        "$" => MAX_INPUT_BYTES,
+        OPTIONS => MAX_OPTIONS_BYTES,
+        _ => MAX_DATA_BYTES,
     }
 }
 
@@ -137,10 +147,40 @@ pub fn max_json_bytes(root: &str) -> usize {
 /// the size limit, not JSON or not UTF-8 is one input error at `root`, worded the same on
 /// every host.
 pub fn parse_json(root: &str, text: &[u8]) -> Result<serde_json::Value, InputErrors> {
+    check_size(root, text)?;
+    serde_json::from_slice(text).map_err(|error| InputErrors::malformed_json(root, &error))
+}
+
+/// JSON text read at `root` over its size limit (see [`max_json_bytes`]) is one input error
+/// there.
+pub fn check_size(root: &str, text: &[u8]) -> Result<(), InputErrors> {
     if text.len() > max_json_bytes(root) {
         return Err(InputErrors::too_large(root, text.len() as u64));
     }
-    serde_json::from_slice(text).map_err(|error| InputErrors::malformed_json(root, &error))
+    Ok(())
+}
+
+/// The members of the JSON object in `text`, each as its own JSON text (so that reference data
+/// among them can be held to its own limit, see [`parse_data`]); `None` when `text` is JSON
+/// but not an object. Keys given twice keep their last value, as in a `serde_json` object.
+pub fn object_members(
+    text: &[u8],
+) -> serde_json::Result<Option<BTreeMap<String, &serde_json::value::RawValue>>> {
+    let value: &serde_json::value::RawValue = serde_json::from_slice(text)?;
+    if value.get().starts_with('{') {
+        serde_json::from_str(value.get()).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Reference data written as a value inside host options: read like a data file (its own text
+/// over [`MAX_DATA_BYTES`] is an error at `$data`); `None` for `null`.
+pub fn parse_data(
+    value: &serde_json::value::RawValue,
+) -> Result<Option<serde_json::Value>, InputErrors> {
+    let data = parse_json("$data", value.get().as_bytes())?;
+    Ok(Some(data).filter(|data| !data.is_null()))
 }
 
 /// `1,048,576`: limits and sizes in errors, readable at a glance.

@@ -18,14 +18,16 @@
 //!   elements of a list, [`MAX_DATA_STRING_BYTES`]. Input validation enforces them as it
 //!   converts (an input error at the list's or string's path, or at `$`/`$data` for the size),
 //!   so every host gets the same errors; sizes are checked where text is parsed
-//!   (`input::parse_json`, `input::input_from_str`).
+//!   (`input::parse_json`, `input::input_from_str`), for reference data inside the options of
+//!   the WebAssembly hosts on its own text;
+//! - options of the WebAssembly hosts (`abi`, `wasm`): [`MAX_OPTIONS_BYTES`] of JSON text.
 //! - evaluation: [`MAX_EVAL_STEPS`] per evaluated record (`EvalError::BudgetExceeded`).
 
 pub use crate::check::{MAX_DEPENDENCY_DEPTH, MAX_DIAGNOSTICS};
 pub use crate::date::{MAX_YEAR, MIN_YEAR};
 pub use crate::input::{
     MAX_DATA_BYTES, MAX_DATA_LIST_LEN, MAX_DATA_STRING_BYTES, MAX_INPUT_BYTES, MAX_INPUT_LIST_LEN,
-    MAX_INPUT_STRING_BYTES,
+    MAX_INPUT_STRING_BYTES, MAX_OPTIONS_BYTES,
 };
 pub use crate::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES};
 

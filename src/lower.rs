@@ -1,11 +1,12 @@
 //! Lowering: folds every closed subexpression (one that reads no input, `let`, score, table,
-//! `today` or outer variable) into a constant, once, so evaluation never recomputes it.
+//! `today` or outer variable) into a constant, once, so evaluation never recomputes it, and
+//! records which slots each slot reads, so that a decision computes only the slots it needs.
 //!
 //! Architecture invariant: lowering never changes a result. A subexpression whose evaluation
 //! would be missing (division by zero) is left alone so that its runtime note still appears.
 
 use crate::eval;
-use crate::program::{Expr, Program, TemplatePart};
+use crate::program::{Expr, Program, Slot, TemplatePart};
 
 pub fn lower(mut program: Program) -> Program {
     for definition in &mut program.lets {
@@ -27,7 +28,29 @@ pub fn lower(mut program: Program) -> Program {
             }
         }
     }
+    let lets = program
+        .lets
+        .iter()
+        .map(|definition| slot_reads([&definition.expr]));
+    let scores = (program.scores.iter())
+        .map(|score| slot_reads(score.components.iter().map(|component| &component.expr)));
+    program.slot_reads = lets.chain(scores).collect();
     program
+}
+
+/// The slots `exprs` read, each once, in order of first reading.
+fn slot_reads<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> Vec<Slot> {
+    fn visit(expr: &Expr, reads: &mut Vec<Slot>) {
+        match expr {
+            Expr::Slot(slot) if !reads.contains(slot) => reads.push(*slot),
+            _ => expr.for_each_child(|child| visit(child, reads)),
+        }
+    }
+    let mut reads = Vec::new();
+    for expr in exprs {
+        visit(expr, &mut reads);
+    }
+    reads
 }
 
 /// Folds `expr` bottom-up; `bound` is the number of variables bound around it. Returns whether

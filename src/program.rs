@@ -69,41 +69,65 @@ impl Key {
 
 /// The rows of a table. Keys are few and short and come from the policy and its reference
 /// data, so a simple FNV-1a hash serves lookups better than SipHash (a fifth of a lookup).
+/// Text keys, by far the most common, have a map of their own so that a lookup hashes the
+/// text it is given, without building a `Key`.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct TableEntries(HashMap<Key, Value, BuildHasherDefault<Fnv>>);
+pub struct TableEntries {
+    texts: HashMap<Arc<str>, Value, BuildHasherDefault<Fnv>>,
+    others: HashMap<Key, Value, BuildHasherDefault<Fnv>>,
+}
 
 impl TableEntries {
     pub fn new() -> TableEntries {
         TableEntries::default()
     }
 
+    /// Room for `capacity` text keys.
     pub fn with_capacity(capacity: usize) -> TableEntries {
-        TableEntries(HashMap::with_capacity_and_hasher(
-            capacity,
-            BuildHasherDefault::default(),
-        ))
+        TableEntries {
+            texts: HashMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default()),
+            others: HashMap::default(),
+        }
     }
 
     pub fn insert(&mut self, key: Key, value: Value) -> Option<Value> {
-        self.0.insert(key, value)
+        match key {
+            Key::Text(text) => self.texts.insert(text, value),
+            key => self.others.insert(key, value),
+        }
     }
 
     pub fn get(&self, key: &Key) -> Option<&Value> {
-        self.0.get(key)
+        match key {
+            Key::Text(text) => self.texts.get(&**text),
+            key => self.others.get(key),
+        }
+    }
+
+    /// The row of a key given as a value; `None` for values that cannot be keys.
+    pub fn get_value(&self, key: &Value) -> Option<&Value> {
+        match key {
+            Value::Text(text) => self.texts.get(&**text),
+            key => self.others.get(&Key::from_value(key)?),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.texts.len() + self.others.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 }
 
 impl FromIterator<(Key, Value)> for TableEntries {
     fn from_iter<I: IntoIterator<Item = (Key, Value)>>(rows: I) -> TableEntries {
-        TableEntries(rows.into_iter().collect())
+        let mut entries = TableEntries::new();
+        for (key, value) in rows {
+            entries.insert(key, value);
+        }
+        entries
     }
 }
 
@@ -155,6 +179,10 @@ pub struct Program {
     pub examples: Vec<ExampleDef>,
     /// The deepest nesting of quantifiers and comprehensions: the size of the locals stack.
     pub max_locals: u32,
+    /// For each slot, the slots its expression reads directly, so that a decision computes a
+    /// let or score only when a rule needs it. Filled by `lower`; a slot without an entry is
+    /// computed when first read.
+    pub slot_reads: Vec<Vec<Slot>>,
 }
 
 impl Program {
@@ -302,6 +330,56 @@ pub enum Expr {
     Template(Vec<TemplatePart>),
 }
 
+impl Expr {
+    /// Calls `visit` on each direct subexpression, in source order.
+    pub fn for_each_child<'e>(&'e self, mut visit: impl FnMut(&'e Expr)) {
+        match self {
+            Expr::Const(_) | Expr::Input | Expr::Slot(_) | Expr::Local(_) | Expr::Today => {}
+            Expr::Field { base: operand, .. }
+            | Expr::Lookup { key: operand, .. }
+            | Expr::Neg(operand)
+            | Expr::Not(operand)
+            | Expr::IsMissing(operand)
+            | Expr::IsPresent(operand) => visit(operand),
+            Expr::Binary(_, left, right) | Expr::Coalesce(left, right) => {
+                visit(left);
+                visit(right);
+            }
+            Expr::List(items) | Expr::Call(_, items) => items.iter().for_each(visit),
+            Expr::Choose { arms, otherwise } => {
+                for (condition, value) in arms {
+                    visit(condition);
+                    visit(value);
+                }
+                visit(otherwise);
+            }
+            Expr::Quantifier { list, body, .. } => {
+                visit(list);
+                visit(body);
+            }
+            Expr::Comprehension {
+                list,
+                element,
+                filter,
+                ..
+            } => {
+                visit(list);
+                if let Some(filter) = filter {
+                    visit(filter);
+                }
+                visit(element);
+            }
+            Expr::Template(parts) => {
+                for part in parts {
+                    if let TemplatePart::Expr(expr) = part {
+                        visit(expr);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QuantifierKind {
     All,
@@ -348,6 +426,24 @@ pub enum BinOp {
     DatePlus,
     /// `date - duration`
     DateMinus,
+}
+
+impl BinOp {
+    /// Whether the operator's value is a truth (logic, equality, membership, comparison)
+    /// rather than a number, text or date.
+    pub fn is_condition(self) -> bool {
+        !matches!(
+            self,
+            BinOp::Add
+                | BinOp::Sub
+                | BinOp::Mul
+                | BinOp::Div
+                | BinOp::Rem
+                | BinOp::Concat
+                | BinOp::DatePlus
+                | BinOp::DateMinus
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

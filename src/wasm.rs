@@ -15,8 +15,8 @@ use wasm_bindgen::prelude::*;
 use crate::date::Date;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::eval::EvalError;
-use crate::input::{InputError, InputErrors};
-use crate::policy::ReferenceData;
+use crate::input::{self, InputError, InputErrors};
+use crate::policy::{EvaluateError, LastOptions, ReferenceData};
 use crate::span::LineIndex;
 use crate::types::{RecordType, Type};
 
@@ -190,15 +190,13 @@ pub struct Policy {
     policy: crate::Policy,
     /// Kept to turn the spans of warnings into lines and columns.
     source: String,
-    /// The options of the last successful evaluation, validated: a form or a batch sends the
-    /// same reference data with every record, and parsing and validating it again would cost
-    /// more than the decision itself.
-    options: RefCell<Option<ValidOptions>>,
+    /// What the options of the last evaluation gave: a form or a batch sends the same reference
+    /// data with every record.
+    options: RefCell<LastOptions<Result<ValidOptions, InputErrors>>>,
 }
 
-/// Options as they were received (`None`: omitted), parsed, with their reference data validated.
+/// Options parsed, with their reference data validated.
 struct ValidOptions {
-    text: Option<String>,
     as_of: Option<Date>,
     data: Result<ReferenceData, InputErrors>,
 }
@@ -241,72 +239,36 @@ impl Policy {
     /// JSON text out, byte for byte what `procura eval --format json` prints.
     #[wasm_bindgen(js_name = evaluateJson)]
     pub fn evaluate_json(&self, input: &str, options: Option<String>) -> Result<String, JsValue> {
-        self.evaluate_text(Ok(input), options)
+        self.evaluate_bytes(input.as_bytes(), options)
     }
 
     /// `evaluateJson` on the record's bytes as read from a file or a request, without decoding
     /// them first: bytes that are not UTF-8 are malformed JSON, as on every other host.
     #[wasm_bindgen(js_name = evaluateBytes)]
     pub fn evaluate_bytes(&self, input: &[u8], options: Option<String>) -> Result<String, JsValue> {
-        self.evaluate_text(std::str::from_utf8(input).map_err(|_| input), options)
-    }
-
-    /// The record as text, or as bytes that are not UTF-8.
-    fn evaluate_text(
-        &self,
-        input: Result<&str, &[u8]>,
-        options: Option<String>,
-    ) -> Result<String, JsValue> {
-        // Valid records skip the intermediate JSON tree; the others are parsed again by the
-        // validating path, which explains every error.
-        // (`input_from_str` declines oversized records, which the validating path reports.)
-        let fast = (input.ok()).and_then(|text| self.policy.input_from_str(text));
-        let input = match fast {
-            Some(value) => Ok(Ok(value)),
-            None => {
-                let bytes = input.map_or_else(|bytes| bytes, str::as_bytes);
-                crate::input::parse_json("$", bytes).map(Err)
-            }
+        let input = self.policy.input_from_bytes(input);
+        let mut last = self.options.borrow_mut();
+        // Omitted options read as `null` does.
+        let text = options.as_deref().unwrap_or("null");
+        // Invalid options stand where the reference data would: their errors follow the
+        // record's, and nothing is evaluated.
+        let (as_of, data) = match last.get(text.as_bytes(), |text| self.validate_options(text)) {
+            Ok(options) => (options.as_of, options.data.as_ref()),
+            Err(errors) => (None, Err(errors)),
         };
-        let mut cache = self.options.borrow_mut();
-        let options = match cache.take().filter(|cached| cached.text == options) {
-            Some(cached) => Ok(cached),
-            None => self.validate_options(options),
-        };
-        let (input, options) = match (input, options) {
-            (Ok(input), Ok(options)) => (input, &*cache.insert(options)),
-            (Err(errors), Ok(options)) => {
-                *cache = Some(options);
-                return Err(invalid_input(&errors));
-            }
-            (Err(a), Err(b)) => return Err(invalid_input(&a.merge(b))),
-            (Ok(_), Err(errors)) => return Err(invalid_input(&errors)),
-        };
-        match (
-            input.or_else(|json| self.policy.input(&json)),
-            &options.data,
-        ) {
-            (Ok(input), Ok(data)) => {
-                let today = options.as_of.unwrap_or_else(today);
-                (self.policy.evaluate(&input, data, today))
-                    .map(|report| report.to_json())
-                    .map_err(|error| evaluation_error(&error))
-            }
-            (Err(a), Err(b)) => Err(invalid_input(&a.merge(b.clone()))),
-            (Err(errors), _) => Err(invalid_input(&errors)),
-            (_, Err(errors)) => Err(invalid_input(errors)),
+        let today = as_of.unwrap_or_else(today);
+        match self.policy.evaluate_validated(input, data, today) {
+            Ok(report) => Ok(report.to_json()),
+            Err(EvaluateError::Input(errors)) => Err(invalid_input(&errors)),
+            Err(EvaluateError::Eval(error)) => Err(evaluation_error(&error)),
         }
     }
 
-    /// The options text parsed; its errors, or the options with their reference data validated
-    /// (which may have errors of its own, reported after those of the record).
-    fn validate_options(&self, text: Option<String>) -> Result<ValidOptions, InputErrors> {
-        let options = match &text {
-            Some(text) => parse_options(text).and_then(|json| Options::from_json(&json))?,
-            None => Options::default(),
-        };
+    /// The options parsed; their errors, or the options with their reference data validated
+    /// (which may have errors of its own).
+    fn validate_options(&self, text: &[u8]) -> Result<ValidOptions, InputErrors> {
+        let options = Options::read(text)?;
         Ok(ValidOptions {
-            text,
             as_of: options.as_of,
             data: self.policy.reference_data(options.data.as_ref()),
         })
@@ -381,42 +343,44 @@ impl Options {
     const KEYS: [&'static str; 2] = ["asOf", "data"];
 
     /// Unknown keys are errors: a misspelt `asOf` would otherwise silently evaluate as of today.
-    fn from_json(json: &Json) -> Result<Options, InputErrors> {
-        let object = match json {
-            Json::Null => return Ok(Options::default()),
-            Json::Object(object) => object,
-            other => {
-                return Err(one_error(
-                    "$options".to_owned(),
+    fn read(text: &[u8]) -> Result<Options, InputErrors> {
+        input::check_size(input::OPTIONS, text)?;
+        let malformed = |error| InputErrors::malformed_json(input::OPTIONS, &error);
+        let Some(members) = input::object_members(text).map_err(malformed)? else {
+            return match serde_json::from_slice(text).map_err(malformed)? {
+                Json::Null => Ok(Options::default()),
+                other => Err(one_error(
+                    input::OPTIONS.to_owned(),
                     "object",
-                    other,
+                    &other,
                     "options must be an object".to_owned(),
-                ));
-            }
+                )),
+            };
         };
         let mut errors = InputErrors { errors: Vec::new() };
         let mut options = Options::default();
-        for (key, value) in object {
+        for (key, value) in members {
             let result = match key.as_str() {
-                "asOf" if value.is_null() => Ok(()),
-                "asOf" => parse_date(value).map(|date| options.as_of = Some(date)),
-                // Text is the reference data as JSON, read like the CLI's `--data` file: its
-                // errors are at `$data`, and a host need not parse it first.
-                "data" => match value {
-                    Json::String(text) => crate::input::parse_json("$data", text.as_bytes())
-                        .map(|data| options.data = Some(data)),
-                    _ => {
-                        options.data = Some(value.clone());
-                        Ok(())
-                    }
+                "asOf" => match serde_json::from_str(value.get()).map_err(malformed)? {
+                    Json::Null => Ok(()),
+                    value => parse_date(&value).map(|date| options.as_of = Some(date)),
                 },
+                // Text is the reference data as JSON, read like the CLI's `--data` file: its
+                // errors are at `$data`, and a host need not parse it first. So is an object:
+                // its own text is held to the data's size limit.
+                "data" => match serde_json::from_str::<String>(value.get()) {
+                    Ok(text) => input::parse_json("$data", text.as_bytes()).map(Some),
+                    Err(_) => input::parse_data(value),
+                }
+                .map(|data| options.data = data),
                 _ => {
-                    let help = did_you_mean(key, Options::KEYS)
+                    let value = serde_json::from_str(value.get()).map_err(malformed)?;
+                    let help = did_you_mean(&key, Options::KEYS)
                         .map_or_else(String::new, |name| format!(": did you mean `{name}`?"));
                     Err(one_error(
                         format!("$options.{key}"),
                         "`asOf` or `data`",
-                        value,
+                        &value,
                         format!("unknown option `{key}`{help}"),
                     ))
                 }
@@ -447,16 +411,6 @@ fn parse_date(json: &Json) -> Result<Date, InputErrors> {
         json,
         message,
     ))
-}
-
-/// The options text, whose limit leaves room for reference data given as JSON text (escaped
-/// within it): the data's own limit is then checked at `$data`, as the CLI checks `--data`.
-fn parse_options(text: &str) -> Result<Json, InputErrors> {
-    let limit = crate::input::max_json_bytes("$options").saturating_mul(2);
-    if text.len() > limit {
-        return crate::input::parse_json("$options", text.as_bytes());
-    }
-    serde_json::from_str(text).map_err(|error| InputErrors::malformed_json("$options", &error))
 }
 
 fn one_error(path: String, expected: &str, found: &Json, message: String) -> InputErrors {

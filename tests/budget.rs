@@ -1,7 +1,6 @@
 //! The evaluation step budget (`limits::MAX_EVAL_STEPS`): work that grows faster than the input
 //! is stopped with a structured error on every host, and work just under the budget is not.
-
-use std::process::Command;
+//! The command line's errors, for one record and in a batch, are checked by `tests/hostile.rs`.
 
 use procura::abi::{Status, evaluate_bytes};
 use procura::eval::Construct;
@@ -103,46 +102,4 @@ fn the_abi_returns_an_evaluation_error() {
     assert_eq!(json["error"], "evaluation");
     assert_eq!(json["message"], budget_error().to_string());
     assert_eq!(json["help"], budget_error().help());
-}
-
-fn procura(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_procura"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-#[test]
-fn the_command_line_reports_the_error() {
-    let dir = std::env::temp_dir().join(format!("procura-budget-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let policy = dir.join("quadratic.policy");
-    std::fs::write(&policy, QUADRATIC).unwrap();
-    let record = dir.join("record.json");
-    std::fs::write(&record, smelters(8_000).to_string()).unwrap();
-    let batch = dir.join("records.jsonl");
-    std::fs::write(&batch, format!("{}\n{}\n", smelters(3), smelters(8_000))).unwrap();
-
-    let (policy, record, batch) = (
-        policy.to_str().unwrap(),
-        record.to_str().unwrap(),
-        batch.to_str().unwrap(),
-    );
-    let single = procura(&["eval", policy, "--input", record, "--as-of", "2025-06-01"]);
-    assert_eq!(single.status.code(), Some(2));
-    // Structured like input errors: `{"error": "evaluation", "message", "help"}` on stdout.
-    let error: Value = serde_json::from_slice(&single.stdout).unwrap();
-    assert_eq!(error, budget_error().to_json());
-
-    let rows = procura(&["eval", policy, "--input", batch, "--as-of", "2025-06-01"]);
-    let stdout = String::from_utf8(rows.stdout).unwrap();
-    let rows: Vec<Value> = stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
-    assert_eq!(rows.len(), 2, "{stdout}");
-    assert_eq!(rows[0]["decision"], "approve");
-    assert_eq!(rows[1]["error"], "evaluation");
-    assert_eq!(rows[1]["line"], 2);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

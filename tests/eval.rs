@@ -212,6 +212,7 @@ fn program(lets: Vec<LetDef>, scores: Vec<ScoreDef>, rules: Vec<RuleDef>) -> Pro
         rules,
         examples: Vec::new(),
         max_locals: 4,
+        slot_reads: Vec::new(),
     }
 }
 

@@ -153,29 +153,64 @@ fn file_of(case: &Case, extension: &str) -> PathBuf {
     path
 }
 
-/// What the library says about one record and its reference data, as the hosts report it:
-/// `{"decision": D}` or `{"errors": [...]}`. Text over the size limit, not JSON or not UTF-8 is
-/// one error at the file's root, as every host reports it.
-fn evaluate(record: &[u8], data: &[u8]) -> Value {
-    let policy =
-        procura::compile(&std::fs::read_to_string(corpus().join("supplier.policy")).unwrap())
-            .unwrap();
-    let parse = |bytes: &[u8], root: &str| {
-        procura::input::parse_json(root, bytes)
-            .map_err(|errors| json!({"errors": errors.to_json()["errors"]}))
-    };
-    let (record, data) = match (parse(record, "$"), parse(data, "$data")) {
-        (Ok(record), Ok(data)) => (record, data),
-        (Err(error), _) | (_, Err(error)) => return error,
-    };
-    let today = Date::parse(AS_OF).unwrap();
-    match policy.evaluate_json(&record, Some(&data), today) {
-        Ok(report) => {
-            let report: Value = serde_json::from_str(&report.to_json()).unwrap();
-            json!({"decision": report["decision"]})
-        }
-        Err(errors) => json!({"errors": errors.to_json()["errors"]}),
+fn supplier_policy() -> procura::Policy {
+    procura::compile(&std::fs::read_to_string(corpus().join("supplier.policy")).unwrap()).unwrap()
+}
+
+/// A report or an error as JSON text in the corpus's terms: `{"decision": D}` or
+/// `{"errors": [...]}`.
+fn outcome_of(json: &str) -> Value {
+    let json: Value = serde_json::from_str(json).unwrap();
+    match json.get("errors") {
+        Some(errors) => json!({"errors": errors}),
+        None => json!({"decision": json["decision"]}),
     }
+}
+
+/// What the library says about one record and its reference data, through the calls every host
+/// makes. Text over the size limit, not JSON or not UTF-8 is one error at the file's root.
+fn evaluate(record: &[u8], data: &[u8]) -> Value {
+    let policy = supplier_policy();
+    let input = policy.input_from_bytes(record);
+    let data = procura::input::parse_json("$data", data)
+        .and_then(|data| policy.reference_data(Some(&data)));
+    let today = Date::parse(AS_OF).unwrap();
+    match policy.evaluate_validated(input, data.as_ref(), today) {
+        Ok(report) => outcome_of(&report.to_json()),
+        Err(error) => outcome_of(&error.to_json().to_string()),
+    }
+}
+
+/// What the `abi` module's code says about one record with the reference data spliced into its
+/// options as they are: `None` for an options error, which the data's text causes when it is
+/// not JSON (and without the `abi` feature).
+#[cfg(feature = "abi")]
+fn evaluate_abi(record: &[u8], data: &[u8]) -> Option<Value> {
+    use procura::abi::Status;
+    let options = [
+        format!(r#"{{"as_of": "{AS_OF}", "data": "#).as_bytes(),
+        data,
+        b"}",
+    ]
+    .concat();
+    let (status, json) = procura::abi::evaluate_bytes(&supplier_policy(), record, &options);
+    match status {
+        Status::Report | Status::Input => Some(outcome_of(&json)),
+        Status::Options => {
+            let data = serde_json::from_slice::<Value>(data);
+            assert!(
+                data.is_err(),
+                "valid reference data, yet options error {json}"
+            );
+            None
+        }
+        other => panic!("{other:?}: {json}"),
+    }
+}
+
+#[cfg(not(feature = "abi"))]
+fn evaluate_abi(_: &[u8], _: &[u8]) -> Option<Value> {
+    None
 }
 
 /// Whether `actual` matches the expectation of `case` (listed error fields only).
@@ -216,7 +251,7 @@ fn assert_outcome(case: &Case, actual: &Value, host: &str) {
 }
 
 /// The outcome printed by `procura eval`; input errors exit with 2, reports with 0.
-fn cli_outcome(case: &Case, input: &Path, data: &Path) -> Value {
+fn cli_outcome(name: &str, input: &Path, data: &Path) -> Value {
     let output = run(&[
         "eval",
         corpus().join("supplier.policy").to_str().unwrap(),
@@ -229,18 +264,14 @@ fn cli_outcome(case: &Case, input: &Path, data: &Path) -> Value {
     ]);
     let stdout = String::from_utf8(output.stdout).unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let value: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "{}: the binary printed no JSON ({e}): {stdout}{stderr}",
-            case.name
-        )
-    });
+    let value: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{name}: the binary printed no JSON ({e}): {stdout}{stderr}"));
     let (outcome, code) = if value["error"] == "input" {
         (json!({"errors": value["errors"]}), 2)
     } else {
         (json!({"decision": value["decision"]}), 0)
     };
-    assert_eq!(output.status.code(), Some(code), "{}: {stderr}", case.name);
+    assert_eq!(output.status.code(), Some(code), "{name}: {stderr}");
     outcome
 }
 
@@ -250,9 +281,14 @@ fn hostile_records_get_structured_errors() {
     for case in cases("input", "json") {
         let record = case.bytes.clone();
         let data = data.clone();
-        let actual = on_small_stack(move || evaluate(&record, &data));
+        let (actual, abi) =
+            on_small_stack(move || (evaluate(&record, &data), evaluate_abi(&record, &data)));
         assert_outcome(&case, &actual, "library");
-        let cli = cli_outcome(&case, &file_of(&case, "json"), &corpus().join("data.json"));
+        if let Some(abi) = abi {
+            assert_outcome(&case, &abi, "abi");
+        }
+        let data = corpus().join("data.json");
+        let cli = cli_outcome(&case.name, &file_of(&case, "json"), &data);
         assert_outcome(&case, &cli, "binary");
     }
 }
@@ -262,11 +298,75 @@ fn hostile_reference_data_gets_structured_errors() {
     let record = std::fs::read(corpus().join("valid.json")).unwrap();
     for case in cases("data", "json") {
         let (record, data) = (record.clone(), case.bytes.clone());
-        let actual = on_small_stack(move || evaluate(&record, &data));
+        let (actual, abi) =
+            on_small_stack(move || (evaluate(&record, &data), evaluate_abi(&record, &data)));
         assert_outcome(&case, &actual, "library");
-        let cli = cli_outcome(&case, &corpus().join("valid.json"), &file_of(&case, "json"));
+        if let Some(abi) = abi {
+            assert_outcome(&case, &abi, "abi");
+        }
+        let cli = cli_outcome(
+            &case.name,
+            &corpus().join("valid.json"),
+            &file_of(&case, "json"),
+        );
         assert_outcome(&case, &cli, "binary");
     }
+}
+
+/// A malformed record with invalid reference data: every error at once, the record's first, and
+/// the same bytes from the library, the `abi` module's code and the binary.
+#[test]
+fn a_malformed_record_and_invalid_data_give_every_error_on_every_host() {
+    let (record, data) = (
+        b"{\"name\": ".as_slice(),
+        br#"{"sanctioned": {"XX": "yes"}}"#,
+    );
+    let library = evaluate(record, data);
+    let paths: Vec<&Value> = library["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|error| &error["path"])
+        .collect();
+    assert_eq!(paths, ["$", "$data.sanctioned.XX"], "{library}");
+    if let Some(abi) = evaluate_abi(record, data) {
+        assert_eq!(abi, library);
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let (input, data_file) = (
+        dir.join("hostile-both.json"),
+        dir.join("hostile-both.data.json"),
+    );
+    std::fs::write(&input, record).unwrap();
+    std::fs::write(&data_file, data).unwrap();
+    let cli = cli_outcome("malformed record, invalid data", &input, &data_file);
+    assert_eq!(cli, library);
+}
+
+/// Options over `MAX_OPTIONS_BYTES` are refused before they are read, with their own limit in
+/// the message; options of exactly the limit are read (and here refused for their content).
+#[cfg(feature = "abi")]
+#[test]
+fn abi_options_are_held_to_their_limit() {
+    use procura::abi::{Status, evaluate_bytes};
+    use procura::limits::MAX_OPTIONS_BYTES;
+    let options = |size: usize| {
+        let start = format!(r#"{{"as_of": "{AS_OF}", "pad": ""#);
+        let pad = "x".repeat(size - start.len() - 2);
+        format!("{start}{pad}\"}}")
+    };
+    let policy = supplier_policy();
+    let valid = std::fs::read(corpus().join("valid.json")).unwrap();
+    let (status, json) = evaluate_bytes(&policy, &valid, options(MAX_OPTIONS_BYTES + 1).as_bytes());
+    assert_eq!(status, Status::Options, "{json}");
+    let message = "the options are 33,554,433 bytes of JSON, more than the limit of 32 MiB";
+    assert_eq!(
+        serde_json::from_str::<Value>(&json).unwrap()["message"],
+        message
+    );
+    let (status, json) = evaluate_bytes(&policy, &valid, options(MAX_OPTIONS_BYTES).as_bytes());
+    assert_eq!(status, Status::Options, "{json}");
+    assert!(json.contains("unknown option `pad`"), "{json}");
 }
 
 /// The sorted distinct codes of the errors among `diagnostics`.
@@ -448,6 +548,8 @@ fn json_lines_batch_answers_every_row() {
     assert_eq!(output[8]["errors"][0]["path"], "$", "{}", output[8]);
     let expected = "at most 4,194,304 bytes of JSON";
     assert_eq!(output[8]["errors"][0]["expected"], expected);
+    // The record's own bytes, without its newline.
+    assert_eq!(output[8]["errors"][0]["found"], "4,194,316 bytes");
     assert_eq!(output[9]["errors"][0]["path"], "$.certifications");
     assert_eq!(summary(&stderr), [11, 2, 1, 0, 0, 8], "{stderr}");
 }
@@ -478,6 +580,11 @@ fn csv_batch_answers_every_row() {
     line(b"\r"); // 14: CRLF
     line(b"\r"); // 15
     line(b"N\xff,DK,services,1,true,,[],[],"); // 16: not UTF-8
+    // Blank lines over more than one read of the file.
+    for _ in 0..20_000 {
+        line(b""); // 17 to 20,016
+    }
+    line(row("lots", "[]").as_bytes()); // 20,017: wrong type
     let (exit, output, stderr) = batch("hostile-batch.csv", &content);
     assert_eq!(exit, Some(2), "bad rows exit with 2: {stderr}");
     assert_rows(
@@ -493,9 +600,10 @@ fn csv_batch_answers_every_row() {
             Ok("review"),
             Err(13),
             Err(16),
+            Err(20_017),
         ],
     );
-    assert_eq!(summary(&stderr), [10, 2, 1, 0, 0, 7], "{stderr}");
+    assert_eq!(summary(&stderr), [11, 2, 1, 0, 0, 8], "{stderr}");
 }
 
 #[test]
@@ -536,12 +644,12 @@ fn evaluation_budget_errors_are_structured_in_eval_and_batch() {
     };
     let output = eval("json");
     let error: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(error["error"], "evaluation", "{error}");
-    assert!(
-        error["message"].as_str().unwrap().contains("steps"),
-        "{error}"
-    );
-    assert!(error["help"].is_string(), "{error}");
+    let expected = procura::EvalError::BudgetExceeded {
+        limit: procura::limits::MAX_EVAL_STEPS,
+        place: "rule `unique`".to_owned(),
+        construct: procura::eval::Construct::Comprehension,
+    };
+    assert_eq!(error, expected.to_json());
     assert_eq!(output.status.code(), Some(2));
     let output = eval("text");
     let stderr = String::from_utf8(output.stderr).unwrap();

@@ -4,6 +4,7 @@
 //! line `k` always answers input row `k`. The policy is compiled and the reference data
 //! validated once; each row is only parsed, validated and evaluated.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
@@ -102,19 +103,22 @@ impl<W: Write> Batch<'_, W> {
             let read = (&mut reader)
                 .take(limit as u64 + 2)
                 .read_until(b'\n', &mut line)
-                .map_err(io)? as u64;
+                .map_err(io)?;
             if read == 0 {
                 return Ok(());
             }
-            // The line's bytes, its newline included.
-            let mut size = read;
-            if line.last() == Some(&b'\n') {
+            let mut newline = line.last() == Some(&b'\n');
+            if newline {
                 line.pop();
-            } else if line.len() > limit {
-                size += reader.skip_until(b'\n').map_err(io)? as u64;
+            }
+            // The record's bytes, its newline not included.
+            let mut size = line.len() as u64;
+            if !newline && line.len() > limit {
+                let (rest, ended) = skip_line(&mut reader).map_err(io)?;
+                (size, newline) = (size + rest, ended);
             }
             number += 1;
-            consumed += size;
+            consumed += size + u64::from(newline);
             // Blank lines are not records (a trailing newline, a spacer between records).
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -122,28 +126,15 @@ impl<W: Write> Batch<'_, W> {
             let input = if line.len() > limit {
                 Err(InputErrors::too_large("$", size))
             } else {
-                // Valid records skip the intermediate JSON tree; the others are parsed again
-                // by the validating path, which explains every error.
-                let text = std::str::from_utf8(&line).ok();
-                match text.and_then(|text| self.policy.input_from_str(text)) {
-                    Some(input) => Ok(input),
-                    None => procura::input::parse_json("$", &line)
-                        .and_then(|record| self.policy.input(&record)),
-                }
+                self.policy.input_from_bytes(&line)
             };
             self.row(number, input)?;
             self.progress.update(consumed, self.tally.rows);
         }
     }
 
-    /// The file is read whole: the csv crate numbers a row from where its read started, before
-    /// the blank lines it skips, and only the bytes say how many there were.
-    fn csv(&mut self, mut reader: impl std::io::Read, path: &Path) -> Result<(), CliError> {
-        let mut bytes = Vec::new();
-        reader
-            .read_to_end(&mut bytes)
-            .map_err(|error| CliError::io(path, &error))?;
-        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    fn csv(&mut self, reader: impl Read, path: &Path) -> Result<(), CliError> {
+        let mut reader = csv::Reader::from_reader(LineStarts::new(reader));
         let header = reader.headers().map_err(|error| csv_error(path, &error))?;
         let (columns, unknown) = Columns::new(&self.policy.program().input.record, header);
         for name in unknown {
@@ -172,22 +163,12 @@ impl<W: Write> Batch<'_, W> {
                     }),
                 ),
             };
-            // The line where the row starts (a quoted cell may span several): after the blank
-            // lines skipped from where the read started.
-            let line = start.map_or_else(
-                || reader.position().line(),
-                |start| {
-                    let skipped = usize::try_from(start.byte())
-                        .ok()
-                        .and_then(|at| bytes.get(at..))
-                        .unwrap_or_default()
-                        .iter()
-                        .take_while(|byte| matches!(byte, b'\r' | b'\n'))
-                        .filter(|byte| **byte == b'\n')
-                        .count();
-                    start.line() + skipped as u64
-                },
-            );
+            // The line where the row starts (a quoted cell may span several).
+            let line = match start {
+                Some(start) => reader.get_mut().line_at(start.byte()),
+                None => None,
+            };
+            let line = line.unwrap_or_else(|| reader.position().line());
             self.row(line, record)?;
             self.progress
                 .update(reader.position().byte(), self.tally.rows);
@@ -199,9 +180,7 @@ impl<W: Write> Batch<'_, W> {
         line: u64,
         input: Result<procura::program::Value, InputErrors>,
     ) -> Result<(), CliError> {
-        let result = input.map_err(EvaluateError::from).and_then(|input| {
-            (self.policy.evaluate(&input, &self.reference, self.today)).map_err(EvaluateError::from)
-        });
+        let result = (self.policy).evaluate_validated(input, Ok(&self.reference), self.today);
         match result {
             Ok(report) => {
                 self.tally.report(&report);
@@ -236,6 +215,104 @@ impl<W: Write> Batch<'_, W> {
             .map_err(|error| CliError(format!("cannot write output: {error}")))
     }
 }
+
+/// Skips the rest of a line: how many bytes it had, its newline not counted, and whether a
+/// newline ended it (the last line of a file may have none).
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<(u64, bool)> {
+    let mut skipped = 0;
+    loop {
+        let buffer = match reader.fill_buf() {
+            Ok(buffer) => buffer,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        let (used, ended) = match buffer.iter().position(|byte| *byte == b'\n') {
+            Some(end) => (end, true),
+            None => (buffer.len(), false),
+        };
+        skipped += used as u64;
+        reader.consume(used + usize::from(ended));
+        if ended || used == 0 {
+            return Ok((skipped, ended));
+        }
+    }
+}
+
+/// A CSV file on its way to the csv crate, noting where each line with content starts: the
+/// crate numbers a row from where its read started, before the blank lines it skipped, so the
+/// row's own line is the first content at or after that position. Only what the crate has not
+/// yet returned is kept (its read-ahead and the current row).
+struct LineStarts<R> {
+    inner: R,
+    /// Bytes read so far.
+    offset: u64,
+    /// `\n` read so far.
+    newlines: u64,
+    /// Whether the last byte read was `\n` or `\r`, or nothing was read.
+    after_break: bool,
+    /// The byte offset and 1-based line of every byte that starts content after a line break,
+    /// in order.
+    starts: VecDeque<(u64, u64)>,
+}
+
+impl<R> LineStarts<R> {
+    fn new(inner: R) -> LineStarts<R> {
+        LineStarts {
+            inner,
+            offset: 0,
+            newlines: 0,
+            after_break: true,
+            starts: VecDeque::new(),
+        }
+    }
+
+    /// The line of the first content at or after byte `offset`; earlier positions are
+    /// forgotten, so offsets must be asked in order.
+    fn line_at(&mut self, offset: u64) -> Option<u64> {
+        while self.starts.front().is_some_and(|(at, _)| *at < offset) {
+            self.starts.pop_front();
+        }
+        self.starts.front().map(|(_, line)| *line)
+    }
+
+    /// Notes the line starts among `bytes`, read next.
+    fn note(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            let line_break = matches!(byte, b'\n' | b'\r');
+            if self.after_break && !line_break {
+                self.starts.push_back((self.offset, self.newlines + 1));
+            }
+            self.after_break = line_break;
+            self.newlines += u64::from(byte == b'\n');
+            self.offset += 1;
+        }
+    }
+}
+
+impl<R: Read> Read for LineStarts<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        let bytes = buffer.get(..read).unwrap_or_default();
+        // Most blocks hold no line break: one test of the whole block (without an early exit,
+        // so that it compiles to vector instructions) skips them.
+        let blocks = bytes.chunks_exact(BLOCK);
+        let rest = blocks.remainder();
+        for block in blocks {
+            let breaks = block
+                .iter()
+                .fold(false, |any, byte| any | matches!(byte, b'\n' | b'\r'));
+            if breaks || self.after_break {
+                self.note(block);
+            } else {
+                self.offset += BLOCK as u64;
+            }
+        }
+        self.note(rest);
+        Ok(read)
+    }
+}
+
+const BLOCK: usize = 16;
 
 fn csv_error(path: &Path, error: &csv::Error) -> CliError {
     CliError(format!("cannot read `{}`: {error}", path.display()))
@@ -347,6 +424,59 @@ impl Progress {
     fn finish(&self) {
         if self.enabled {
             eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gives its bytes at most `piece` at a time.
+    struct Pieces<'a> {
+        bytes: &'a [u8],
+        piece: usize,
+    }
+
+    impl Read for Pieces<'_> {
+        fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.piece.min(buffer.len()).min(self.bytes.len());
+            let (now, later) = self.bytes.split_at(n);
+            buffer[..n].copy_from_slice(now);
+            self.bytes = later;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn line_starts_do_not_depend_on_how_the_file_is_read() {
+        let long = "y".repeat(40);
+        let text = format!("h,x\r\n\r\na,\"multi\nline\"\n\n\n  b\rc\n{long},\"\n\n\"\n\n\r\nz");
+        let bytes = text.as_bytes();
+        // Every byte that is not a line break and follows one (or starts the file), with its
+        // line: one more than the newlines before it.
+        let expected: Vec<(u64, u64)> = (0..bytes.len())
+            .filter(|&i| !b"\r\n".contains(&bytes[i]))
+            .filter(|&i| i == 0 || b"\r\n".contains(&bytes[i - 1]))
+            .map(|i| {
+                (
+                    i as u64,
+                    1 + bytes[..i].iter().filter(|b| **b == b'\n').count() as u64,
+                )
+            })
+            .collect();
+        assert_eq!(expected.len(), 8);
+        for piece in [1, 3, BLOCK - 1, BLOCK, BLOCK + 1, 64, 4096] {
+            let mut starts = LineStarts::new(Pieces { bytes, piece });
+            std::io::copy(&mut starts, &mut std::io::sink()).unwrap();
+            assert_eq!(
+                Vec::from(starts.starts.clone()),
+                expected,
+                "pieces of {piece}"
+            );
+            // A read starting in the blank line after the header finds the row on line 3.
+            assert_eq!(starts.line_at(5), Some(3));
+            assert_eq!(starts.line_at(8), Some(4));
         }
     }
 }

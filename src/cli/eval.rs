@@ -28,25 +28,19 @@ pub fn run(options: &Options) -> CliResult {
     let Some(policy) = compile(&options.policy, options.format)? else {
         return Ok(Exit::Failure);
     };
-    let data = options
-        .data
-        .as_deref()
-        .map(|path| read_json(path, "$data"))
-        .transpose()?
-        .transpose();
+    let data = match options.data.as_deref() {
+        Some(path) => read_json(path, "$data")?
+            .and_then(|text| procura::input::parse_json("$data", &text))
+            .map(Some),
+        None => Ok(None),
+    };
     if let Some(kind) = batch {
         return batch::run(&policy, &options.input, kind, data, options.today);
     }
     // Validated apart so that a malformed file does not hide the other file's errors.
-    let input = read_json(&options.input, "$")?.and_then(|json| policy.input(&json));
+    let input = read_json(&options.input, "$")?.and_then(|text| policy.input_from_bytes(&text));
     let data = data.and_then(|json| policy.reference_data(json.as_ref()));
-    let result = match (input, data) {
-        (Ok(input), Ok(data)) => policy
-            .evaluate(&input, &data, options.today)
-            .map_err(EvaluateError::from),
-        (Err(a), Err(b)) => Err(a.merge(b).into()),
-        (Err(errors), _) | (_, Err(errors)) => Err(errors.into()),
-    };
+    let result = policy.evaluate_validated(input, data.as_ref(), options.today);
     // Input errors are the caller's mistake, like a bad argument; so is a record too large for
     // the policy to decide within the step budget.
     let exit = if result.is_ok() {

@@ -88,13 +88,10 @@ pub fn compile(path: &Path, format: Format) -> Result<Option<procura::Policy>, C
     }
 }
 
-/// Reads a JSON file; text over the size limit, malformed JSON or text that is not UTF-8 is an
-/// input error at `root` (`$` for the record, `$data` for reference data), as on every host; an
+/// Reads the bytes of a JSON file; a file over the size limit of what is read at `root` (`$`
+/// for the record, `$data` for reference data) is an input error there, as on every host; an
 /// unreadable file is not.
-pub fn read_json(
-    path: &Path,
-    root: &str,
-) -> Result<Result<serde_json::Value, InputErrors>, CliError> {
+pub fn read_json(path: &Path, root: &str) -> Result<Result<Vec<u8>, InputErrors>, CliError> {
     let limit = procura::input::max_json_bytes(root);
     let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
     // Read no more than one byte over the limit: a huge file is refused without loading it.
@@ -106,7 +103,7 @@ pub fn read_json(
         let size = std::fs::metadata(path).map_or(text.len() as u64, |meta| meta.len());
         return Ok(Err(InputErrors::too_large(root, size)));
     }
-    Ok(procura::input::parse_json(root, &text))
+    Ok(Ok(text))
 }
 
 /// Input errors for a person: one `path: message` line each, on stderr.

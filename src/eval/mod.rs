@@ -12,6 +12,7 @@ mod error;
 mod ops;
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use crate::ast::{Decision, Outcome, Verdict};
@@ -19,7 +20,7 @@ use crate::date::Date;
 use crate::limits::{MAX_EVAL_STEPS, TEXT_STEP_BYTES};
 use crate::policy::ReferenceData;
 use crate::program::{
-    BinOp, Builtin, Expr, Key, LetDef, MissingCause, Program, QuantifierKind, RuleDef, ScoreDef,
+    BinOp, Builtin, Expr, LetDef, MissingCause, Program, QuantifierKind, RuleDef, ScoreDef, Slot,
     TableDef, TableEntries, TemplatePart, Value,
 };
 use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
@@ -35,9 +36,18 @@ pub fn evaluate<'p>(
     data: &ReferenceData,
     today: Date,
 ) -> Result<Report<'p>, EvalError> {
-    let mut evaluator = Evaluator::new(program, input, data, today, true);
+    let slots = new_slots(program);
+    let mut evaluator = Evaluator::new(program, input, data, today, &slots, true);
     let report = evaluator.run(program);
-    evaluator.finish(report)
+    let report = evaluator.finish(report);
+    drop(evaluator);
+    report.map(|mut report| {
+        // Score slots follow the lets: the report's values are the lets'.
+        report.values = (slots.into_iter().take(program.lets.len()))
+            .map(|slot| slot.into_inner().unwrap_or(Value::MISSING))
+            .collect();
+        report
+    })
 }
 
 /// The decision of [`evaluate`] without the report: rules run in verdict precedence order and
@@ -49,7 +59,8 @@ pub fn decide(
     data: &ReferenceData,
     today: Date,
 ) -> Result<Decision, EvalError> {
-    let mut evaluator = Evaluator::new(program, input, data, today, false);
+    let slots = new_slots(program);
+    let mut evaluator = Evaluator::new(program, input, data, today, &slots, false);
     let decision = evaluator.decide(program);
     evaluator.finish(decision)
 }
@@ -63,10 +74,13 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
         input_type: None,
         input: &Value::MISSING,
         lets: &[],
+        scores: &[],
+        slot_reads: &[],
         tables: &[],
         data: &[],
         today: None,
-        slots: Vec::new(),
+        slots: &[],
+        pending: Vec::new(),
         locals: Vec::new(),
         causes: Vec::new(),
         notes: Vec::new(),
@@ -75,7 +89,7 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
         exceeded: None,
         explain: true,
     };
-    let value = evaluator.eval(expr);
+    let value = evaluator.eval(expr).into_owned();
     if let Err(error) = evaluator.finish(()) {
         // Not folded: evaluation stops at the same construct and reports where it stands.
         evaluator.notes.push(error.to_string());
@@ -122,9 +136,10 @@ enum Cause {
 }
 
 /// A bound quantifier or comprehension variable. The place of an element of an input list is
-/// kept as the list expression and the index, and rendered only if needed.
+/// kept as the list expression and the index, and rendered only if needed. Elements of a list
+/// that outlives the evaluation (the input, a slot, a constant) are borrowed, not cloned.
 struct Frame<'a> {
-    value: Value,
+    value: Cow<'a, Value>,
     list: Option<&'a Expr>,
     index: usize,
 }
@@ -132,16 +147,64 @@ struct Frame<'a> {
 /// A condition's value: `Err` carries the cause when it is missing.
 type Truth = Result<bool, MissingCause>;
 
+/// Read through a reference that outlives the evaluator (`&'a Value`) where a place is absent.
+static MISSING: Value = Value::MISSING;
+
+/// The let and score values of one evaluation, each computed at most once. They live outside
+/// the evaluator so that reads borrow them for the whole evaluation.
+type Slots = Vec<OnceCell<Value>>;
+
+fn new_slots(program: &Program) -> Slots {
+    (0..program.slot_count()).map(|_| OnceCell::new()).collect()
+}
+
+/// The elements of a list operand: borrowed when the list outlives the evaluation.
+enum Elements<'a> {
+    Borrowed(&'a [Value]),
+    Owned(Arc<[Value]>),
+}
+
+impl<'a> Elements<'a> {
+    fn of(list: Cow<'a, Value>) -> Result<Elements<'a>, MissingCause> {
+        match list {
+            Cow::Borrowed(Value::List(items)) => Ok(Elements::Borrowed(items)),
+            Cow::Owned(Value::List(items)) => Ok(Elements::Owned(items)),
+            other => Err(cause_of(&other)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Elements::Borrowed(items) => items.len(),
+            Elements::Owned(items) => items.len(),
+        }
+    }
+
+    fn get(&self, index: usize) -> Cow<'a, Value> {
+        match self {
+            Elements::Borrowed(items) => Cow::Borrowed(items.get(index).unwrap_or(&MISSING)),
+            Elements::Owned(items) => {
+                Cow::Owned(items.get(index).cloned().unwrap_or(Value::MISSING))
+            }
+        }
+    }
+}
+
 struct Evaluator<'a> {
     input_name: &'a str,
     /// The input record's type, built once so that messages borrow it.
     input_type: Option<Type>,
     input: &'a Value,
     lets: &'a [LetDef],
+    scores: &'a [ScoreDef],
+    /// The slots each slot's expression reads (`Program::slot_reads`).
+    slot_reads: &'a [Vec<Slot>],
     tables: &'a [TableDef],
     data: &'a [Option<Arc<TableEntries>>],
     today: Option<Date>,
-    slots: Vec<Value>,
+    slots: &'a [OnceCell<Value>],
+    /// The slots being computed on demand, innermost last (see `force`).
+    pending: Vec<usize>,
     locals: Vec<Frame<'a>>,
     causes: Vec<Cause>,
     notes: Vec<String>,
@@ -161,17 +224,21 @@ impl<'a> Evaluator<'a> {
         input: &'a Value,
         data: &'a ReferenceData,
         today: Date,
+        slots: &'a [OnceCell<Value>],
         explain: bool,
     ) -> Evaluator<'a> {
         Evaluator {
             input_name: &program.input.name,
-            input_type: Some(Type::Record(program.input.record.clone())),
+            input_type: explain.then(|| Type::Record(program.input.record.clone())),
             input,
             lets: &program.lets,
+            scores: &program.scores,
+            slot_reads: &program.slot_reads,
             tables: &program.tables,
             data: &data.tables,
             today: Some(today),
-            slots: vec![Value::MISSING; program.slot_count()],
+            slots,
+            pending: Vec::new(),
             locals: Vec::with_capacity(program.max_locals as usize),
             causes: Vec::new(),
             notes: Vec::new(),
@@ -194,30 +261,90 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Computes every let and score; `components` receives the component reports of the
-    /// scores (none when it is empty).
+    /// Computes every let and score in dependency order, so that notes come in that order;
+    /// `components` receives the component reports of the scores.
     fn compute_slots(&mut self, program: &'a Program, components: &mut [Vec<ComponentReport>]) {
         for slot in &program.eval_order {
             let index = slot.0 as usize;
-            let value = if let Some(def) = program.lets.get(index) {
-                self.context = Context::Let(&def.name);
-                self.eval(&def.expr)
-            } else if let Some(score) = index
-                .checked_sub(program.lets.len())
-                .and_then(|i| program.scores.get(i))
+            if self
+                .slots
+                .get(index)
+                .is_some_and(|cell| cell.get().is_none())
             {
-                let (value, reports) = self.score(score);
-                if let Some(slot) = components.get_mut(index - program.lets.len()) {
-                    *slot = reports;
-                }
-                value
-            } else {
-                continue;
-            };
-            if let Some(slot) = self.slots.get_mut(index) {
-                *slot = value;
+                self.compute_slot(index, components);
             }
         }
+    }
+
+    /// Computes one slot, whose own reads are computed already or are computed on demand.
+    fn compute_slot(&mut self, index: usize, components: &mut [Vec<ComponentReport>]) {
+        let value = if let Some(def) = self.lets.get(index) {
+            self.context = Context::Let(&def.name);
+            self.eval(&def.expr).into_owned()
+        } else if let Some(score_index) = index.checked_sub(self.lets.len())
+            && let Some(score) = self.scores.get(score_index)
+        {
+            let (value, reports) = self.score(score);
+            if let Some(slot) = components.get_mut(score_index) {
+                *slot = reports;
+            }
+            value
+        } else {
+            return;
+        };
+        if let Some(cell) = self.slots.get(index) {
+            // Set at most once: a slot is computed only while it is unset.
+            let _ = cell.set(value);
+        }
+    }
+
+    /// A let or score value, computed on first read (a decision reads only what its rules
+    /// need; a report computes every slot first, in `compute_slots`).
+    fn slot(&mut self, slot: Slot) -> &'a Value {
+        let slots = self.slots;
+        let Some(cell) = slots.get(slot.0 as usize) else {
+            return &MISSING;
+        };
+        if cell.get().is_none() {
+            self.force(slot.0 as usize);
+        }
+        cell.get().unwrap_or(&MISSING)
+    }
+
+    /// Computes a slot and, first, the unset slots it reads, depth first with an explicit
+    /// stack: a chain of thousands of lets must not nest as deeply on the machine stack.
+    fn force(&mut self, index: usize) {
+        let context = self.context;
+        let base = self.pending.len();
+        let mut top = index;
+        loop {
+            match self.unset_read(top) {
+                // Deeper than there are slots: a cycle, which the checker rules out; the
+                // slots stay unset and read as missing.
+                Some(_) if self.pending.len() - base >= self.slots.len() => break,
+                Some(read) => {
+                    self.pending.push(top);
+                    top = read;
+                }
+                None => {
+                    self.compute_slot(top, &mut []);
+                    if self.pending.len() == base {
+                        break;
+                    }
+                    top = self.pending.pop().unwrap_or(index);
+                }
+            }
+        }
+        self.pending.truncate(base);
+        self.context = context;
+    }
+
+    /// The first slot that `slot` reads and that is not computed yet.
+    fn unset_read(&self, slot: usize) -> Option<usize> {
+        let reads = self.slot_reads.get(slot).map_or(&[][..], Vec::as_slice);
+        let unset =
+            |read: &&Slot| (self.slots.get(read.0 as usize)).is_some_and(|c| c.get().is_none());
+        reads.iter().find(unset).map(|read| read.0 as usize)
     }
 
     /// A rule's outcome; `Err` carries the cause when it is missing.
@@ -238,7 +365,6 @@ impl<'a> Evaluator<'a> {
     /// LANGUAGE.md's decision by precedence: a failed `reject` rule decides at once, then a
     /// missing outcome, then a failed `review` rule.
     fn decide(&mut self, program: &'a Program) -> Decision {
-        self.compute_slots(program, &mut []);
         let mut missing = false;
         for rule in program
             .rules
@@ -319,26 +445,28 @@ impl<'a> Evaluator<'a> {
         missing.sort();
         missing.dedup();
 
-        let mut values = std::mem::take(&mut self.slots);
         let scores = components
             .into_iter()
             .enumerate()
             .map(|(i, components)| ScoreReport {
-                value: match values.get(program.lets.len() + i) {
+                value: match self
+                    .slots
+                    .get(program.lets.len() + i)
+                    .and_then(OnceCell::get)
+                {
                     Some(Value::Number(n)) => Some(*n),
                     _ => None,
                 },
                 components,
             })
             .collect();
-        // Score slots follow the lets: what remains are the values of the lets.
-        values.truncate(program.lets.len());
         Report {
             program,
             decision,
             rules,
             scores,
-            values,
+            // Filled from the slots by `evaluate`, which owns them.
+            values: Vec::new(),
             missing,
             notes: std::mem::take(&mut self.notes),
         }
@@ -354,8 +482,7 @@ impl<'a> Evaluator<'a> {
         }
         for component in &score.components {
             self.context = Context::Component(&score.name, &component.name);
-            let value = self.eval(&component.expr);
-            let number = match value {
+            let number = match *self.eval(&component.expr) {
                 Value::Number(n) => Some(n),
                 Value::Missing(cause) => {
                     total = Err(self.union(total.err().unwrap_or(MissingCause::NONE), cause));
@@ -382,68 +509,90 @@ impl<'a> Evaluator<'a> {
         (value, reports)
     }
 
-    fn eval(&mut self, expr: &'a Expr) -> Value {
-        match self.peek(expr) {
-            Some(Ok(value)) => return value.clone(),
-            Some(Err(absent)) => return self.place_cause(absent),
-            None => {}
-        }
+    /// The value of `expr`, borrowed when it is a place in something that outlives the
+    /// evaluation (the input, a slot, a constant, a table) so that reading costs no clone.
+    fn eval(&mut self, expr: &'a Expr) -> Cow<'a, Value> {
         match expr {
-            // Places were answered by `peek`.
-            Expr::Input | Expr::Slot(_) | Expr::Local(_) => Value::MISSING,
-            Expr::Const(value) => value.clone(),
-            Expr::Today => self.today.map_or(Value::MISSING, Value::Date),
-            Expr::Field { base, index, .. } => match self.eval(base) {
-                Value::Record(fields) => match fields.get(*index as usize) {
-                    Some(Value::Missing(MissingCause::NONE)) | None => self.place_cause(expr),
-                    Some(value) => value.clone(),
-                },
-                Value::Missing(cause) => Value::Missing(cause),
-                _ => Value::MISSING,
+            Expr::Const(value) => Cow::Borrowed(value),
+            Expr::Input => Cow::Borrowed(self.input),
+            Expr::Slot(slot) => Cow::Borrowed(self.slot(*slot)),
+            Expr::Local(depth) => match self.locals.get(*depth as usize).map(|f| &f.value) {
+                Some(value) if is_absent(value) => Cow::Owned(self.place_cause(expr)),
+                Some(Cow::Borrowed(value)) => Cow::Borrowed(value),
+                Some(Cow::Owned(value)) => Cow::Owned(value.clone()),
+                None => Cow::Borrowed(&MISSING),
             },
+            Expr::Today => Cow::Owned(self.today.map_or(Value::MISSING, Value::Date)),
+            Expr::Field { base, index, .. } => {
+                let index = *index as usize;
+                match self.eval(base) {
+                    Cow::Borrowed(Value::Record(fields)) => match fields.get(index) {
+                        Some(value) if !is_absent(value) => Cow::Borrowed(value),
+                        _ => Cow::Owned(self.place_cause(expr)),
+                    },
+                    Cow::Owned(Value::Record(fields)) => match fields.get(index) {
+                        Some(value) if !is_absent(value) => Cow::Owned(value.clone()),
+                        _ => Cow::Owned(self.place_cause(expr)),
+                    },
+                    Cow::Borrowed(missing @ Value::Missing(_)) => Cow::Borrowed(missing),
+                    Cow::Owned(missing @ Value::Missing(_)) => Cow::Owned(missing),
+                    _ => Cow::Borrowed(&MISSING),
+                }
+            }
             Expr::Lookup { table, key } => {
                 let key = self.eval(key);
                 self.lookup(table.0 as usize, &key)
             }
-            Expr::List(items) => {
-                let items: Vec<Value> = items.iter().map(|item| self.eval(item)).collect();
-                Value::List(items.into())
-            }
-            Expr::Neg(operand) => match self.eval(operand) {
+            Expr::Neg(operand) => Cow::Owned(match &*self.eval(operand) {
                 Value::Number(n) => Value::Number(-n),
-                other => Value::Missing(cause_of(&other)),
-            },
-            Expr::Not(operand) => truth_value(self.truth(operand).map(|b| !b)),
-            Expr::Binary(op, left, right) => self.binary(*op, left, right),
-            Expr::IsMissing(operand) => Value::Bool(self.eval(operand).is_missing()),
-            Expr::IsPresent(operand) => Value::Bool(!self.eval(operand).is_missing()),
+                other => Value::Missing(cause_of(other)),
+            }),
+            Expr::Not(_) | Expr::Quantifier { .. } => Cow::Owned(truth_value(self.truth(expr))),
+            Expr::Binary(op, left, right) => Cow::Owned(if op.is_condition() {
+                truth_value(self.condition(*op, left, right))
+            } else {
+                self.arithmetic(*op, left, right)
+            }),
+            Expr::IsMissing(operand) => Cow::Owned(Value::Bool(self.eval(operand).is_missing())),
+            Expr::IsPresent(operand) => Cow::Owned(Value::Bool(!self.eval(operand).is_missing())),
             Expr::Coalesce(left, right) => match self.eval(left) {
-                Value::Missing(_) => self.eval(right),
+                value if value.is_missing() => self.eval(right),
                 value => value,
             },
+            Expr::List(_)
+            | Expr::Choose { .. }
+            | Expr::Comprehension { .. }
+            | Expr::Call(..)
+            | Expr::Template(_) => self.eval_compound(expr),
+        }
+    }
+
+    /// The expressions that build values, out of line so that `eval`, which recurses for
+    /// every place and operator, keeps a small frame.
+    #[inline(never)]
+    fn eval_compound(&mut self, expr: &'a Expr) -> Cow<'a, Value> {
+        match expr {
+            Expr::List(items) => {
+                let items: Vec<Value> = items.iter().map(|i| self.eval(i).into_owned()).collect();
+                Cow::Owned(Value::List(items.into()))
+            }
             Expr::Choose { arms, otherwise } => {
                 for (condition, value) in arms {
                     match self.truth(condition) {
                         Ok(true) => return self.eval(value),
                         Ok(false) => {}
-                        Err(cause) => return Value::Missing(cause),
+                        Err(cause) => return Cow::Owned(Value::Missing(cause)),
                     }
                 }
                 self.eval(otherwise)
             }
-            Expr::Quantifier {
-                kind,
-                depth,
-                list,
-                body,
-            } => truth_value(self.quantifier(*kind, *depth as usize, list, body)),
             Expr::Comprehension {
                 depth,
                 list,
                 element,
                 filter,
-            } => self.comprehension(*depth as usize, list, element, filter.as_deref()),
-            Expr::Call(builtin, args) => self.call(*builtin, args),
+            } => Cow::Owned(self.comprehension(*depth as usize, list, element, filter.as_deref())),
+            Expr::Call(builtin, args) => Cow::Owned(self.call(*builtin, args)),
             Expr::Template(parts) => {
                 let mut cause = None;
                 let mut text = String::new();
@@ -452,7 +601,7 @@ impl<'a> Evaluator<'a> {
                         TemplatePart::Text(t) => text.push_str(t),
                         TemplatePart::Expr(e) => {
                             let value = self.eval(e);
-                            if let Value::Missing(c) = value {
+                            if let Value::Missing(c) = *value {
                                 cause = Some(self.union(cause.unwrap_or(c), c));
                             } else {
                                 let ty = self.type_of(e);
@@ -462,57 +611,49 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 self.charge_text(text.len());
-                match cause {
+                Cow::Owned(match cause {
                     Some(cause) => Value::Missing(cause),
                     None => Value::Text(text.into()),
-                }
-            }
-        }
-    }
-
-    /// Reads a place (the input, a slot, a variable, or fields of those) without cloning the
-    /// records on the way. `Err` names the shallowest part that is absent, for its path.
-    fn peek(&self, expr: &'a Expr) -> Option<Result<&Value, &'a Expr>> {
-        match expr {
-            Expr::Input => Some(Ok(self.input)),
-            Expr::Slot(slot) => Some(Ok(self.slots.get(slot.0 as usize)?)),
-            Expr::Local(depth) => {
-                let value = &self.locals.get(*depth as usize)?.value;
-                Some(if is_absent(value) {
-                    Err(expr)
-                } else {
-                    Ok(value)
                 })
             }
-            Expr::Field { base, index, .. } => Some(match self.peek(base)? {
-                Ok(Value::Record(fields)) => match fields.get(*index as usize) {
-                    Some(Value::Missing(MissingCause::NONE)) | None => Err(expr),
-                    Some(value) => Ok(value),
-                },
-                Ok(missing @ Value::Missing(_)) => Ok(missing),
-                Ok(_) => Ok(&Value::MISSING),
-                Err(absent) => Err(absent),
-            }),
-            _ => None,
+            // `eval` answers the others itself.
+            _ => Cow::Borrowed(&MISSING),
         }
     }
 
     /// Like `eval`, but absent elements of an input list get their paths (`supplier.scores[1]`)
     /// for operators that read the elements without binding them to a variable.
-    fn eval_list_elements(&mut self, expr: &'a Expr, construct: Construct) -> Value {
+    /// Constants are borrowed as they are: they hold no absent element, and their elements
+    /// are charged as operators visit them.
+    fn eval_list_elements(&mut self, expr: &'a Expr, construct: Construct) -> Cow<'a, Value> {
+        if let Expr::Const(value) = expr {
+            return Cow::Borrowed(value);
+        }
         let value = self.eval(expr);
-        let Value::List(items) = &value else {
+        let Value::List(items) = &*value else {
             return value;
         };
         if !self.charge(items.len(), construct) {
-            return Value::MISSING;
+            return Cow::Borrowed(&MISSING);
         }
         if !self.explain || !items.iter().any(is_absent) {
             return value;
         }
+        let items = items.clone();
+        self.with_element_paths(expr, value, &items)
+    }
+
+    /// `items` with each absent element missing for its path (`supplier.scores[1]`).
+    #[cold]
+    fn with_element_paths(
+        &mut self,
+        expr: &'a Expr,
+        list: Cow<'a, Value>,
+        items: &[Value],
+    ) -> Cow<'a, Value> {
         let mut place = String::new();
         if !self.write_place(expr, &mut place) {
-            return value;
+            return list;
         }
         let items: Vec<Value> = items
             .iter()
@@ -525,20 +666,12 @@ impl<'a> Evaluator<'a> {
                 item => item.clone(),
             })
             .collect();
-        Value::List(items.into())
-    }
-
-    /// An operand of a strict operator: constants (`x in CONFLICT_METALS`) are borrowed, not
-    /// cloned; they hold no absent element.
-    fn operand(&mut self, expr: &'a Expr, construct: Construct) -> Cow<'a, Value> {
-        match expr {
-            Expr::Const(value) => Cow::Borrowed(value),
-            _ => Cow::Owned(self.eval_list_elements(expr, construct)),
-        }
+        Cow::Owned(Value::List(items.into()))
     }
 
     /// Missing, caused by the absence of the place `expr` names (`Value::MISSING` when it names
     /// no input place).
+    #[cold]
     fn place_cause(&mut self, expr: &'a Expr) -> Value {
         if !self.explain {
             return Value::MISSING;
@@ -669,32 +802,43 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// A condition's value, computed without building a `Value` where the expression is a
+    /// condition itself.
     fn truth(&mut self, expr: &'a Expr) -> Truth {
-        match self.eval(expr) {
-            Value::Bool(b) => Ok(b),
-            Value::Missing(cause) => Err(cause),
-            _ => Err(MissingCause::NONE),
+        match expr {
+            Expr::Binary(op, left, right) if op.is_condition() => self.condition(*op, left, right),
+            Expr::Not(operand) => self.truth(operand).map(|b| !b),
+            Expr::Quantifier {
+                kind,
+                depth,
+                list,
+                body,
+            } => self.quantifier(*kind, *depth as usize, list, body),
+            _ => match *self.eval(expr) {
+                Value::Bool(b) => Ok(b),
+                Value::Missing(cause) => Err(cause),
+                _ => Err(MissingCause::NONE),
+            },
         }
     }
 
-    fn lookup(&mut self, table: usize, key: &Value) -> Value {
+    #[inline(never)]
+    fn lookup(&mut self, table: usize, key: &Value) -> Cow<'a, Value> {
         if let Value::Missing(cause) = key {
-            return Value::Missing(*cause);
+            return Cow::Owned(Value::Missing(*cause));
         }
         if let Value::Text(t) = key {
             self.charge_text(t.len());
         }
-        let Some(def) = self.tables.get(table) else {
-            return Value::MISSING;
+        let tables = self.tables;
+        let Some(def) = tables.get(table) else {
+            return Cow::Borrowed(&MISSING);
         };
-        let entries = def
-            .entries
-            .as_ref()
-            .or_else(|| self.data.get(table).and_then(|d| d.as_deref()));
-        let found = Key::from_value(key).and_then(|k| entries?.get(&k));
-        match found {
-            Some(value) if !value.is_missing() => value.clone(),
-            _ if !self.explain => Value::MISSING,
+        let data = self.data;
+        let entries = (def.entries.as_ref()).or_else(|| data.get(table).and_then(|d| d.as_deref()));
+        match entries.and_then(|entries| entries.get_value(key)) {
+            Some(value) if !value.is_missing() => Cow::Borrowed(value),
+            _ if !self.explain => Cow::Borrowed(&MISSING),
             _ => {
                 let mut path = def.name.clone();
                 path.push('[');
@@ -703,84 +847,94 @@ impl<'a> Evaluator<'a> {
                     other => report::render_text(&mut path, other, None),
                 }
                 path.push(']');
-                Value::Missing(self.cause(Cause::Path(path.into())))
+                Cow::Owned(Value::Missing(self.cause(Cause::Path(path.into()))))
             }
         }
     }
 
-    fn binary(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Value {
-        match op {
-            BinOp::And | BinOp::Or => {
-                let decisive = op == BinOp::Or;
-                let left = match self.truth(left) {
-                    Ok(b) if b == decisive => return Value::Bool(b),
-                    other => other,
-                };
-                // The left side is the neutral value or missing: the right side decides or
-                // completes the causes.
-                match (left, self.truth(right)) {
-                    (_, Ok(b)) if b == decisive => Value::Bool(b),
-                    (Ok(_), right) => truth_value(right),
-                    (Err(a), Err(b)) => Value::Missing(self.union(a, b)),
-                    (Err(a), Ok(_)) => Value::Missing(a),
-                }
-            }
-            _ => {
-                let construct = match op {
-                    BinOp::Eq | BinOp::Ne => Construct::Equality,
-                    _ => Construct::Membership,
-                };
-                let left = self.operand(left, construct);
-                let right = self.operand(right, construct);
-                self.strict(op, &left, &right)
-            }
+    /// An operator whose value is a truth: logic, equality, membership, comparison.
+    #[inline(never)]
+    fn condition(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Truth {
+        if let BinOp::And | BinOp::Or = op {
+            let decisive = op == BinOp::Or;
+            let left = match self.truth(left) {
+                Ok(b) if b == decisive => return Ok(b),
+                other => other,
+            };
+            // The left side is the neutral value or missing: the right side decides or
+            // completes the causes.
+            return match (left, self.truth(right)) {
+                (_, Ok(b)) if b == decisive => Ok(b),
+                (Ok(_), right) => right,
+                (Err(a), Err(b)) => Err(self.union(a, b)),
+                (Err(a), Ok(_)) => Err(a),
+            };
         }
-    }
-
-    /// Operators that read both operands.
-    fn strict(&mut self, op: BinOp, left: &Value, right: &Value) -> Value {
+        let construct = match op {
+            BinOp::Eq | BinOp::Ne => Construct::Equality,
+            _ => Construct::Membership,
+        };
+        let left = self.eval_list_elements(left, construct);
+        let right = self.eval_list_elements(right, construct);
+        let (left, right) = (&*left, &*right);
         match op {
-            BinOp::Eq => truth_value(self.equal(left, right)),
-            BinOp::Ne => truth_value(self.equal(left, right).map(|b| !b)),
-            BinOp::In => truth_value(self.member(left, right)),
-            BinOp::NotIn => truth_value(self.member(left, right).map(|b| !b)),
-            BinOp::ListContains => truth_value(self.member(right, left)),
+            BinOp::Eq => self.equal(left, right),
+            BinOp::Ne => self.equal(left, right).map(|b| !b),
+            BinOp::In => self.member(left, right),
+            BinOp::NotIn => self.member(left, right).map(|b| !b),
+            BinOp::ListContains => self.member(right, left),
             BinOp::ListContainsAny | BinOp::ListContainsAll => {
                 let all = op == BinOp::ListContainsAll;
-                truth_value(self.each(left, right, all, |this, l, m| this.member(m, l)))
+                self.each(left, right, all, |this, l, m| this.member(m, l))
             }
             BinOp::TextContainsAny | BinOp::TextContainsAll => {
                 let all = op == BinOp::TextContainsAll;
-                truth_value(self.each(left, right, all, |this, t, s| {
+                self.each(left, right, all, |this, t, s| {
                     let (t, s) = this.texts(t, s)?;
                     this.charge_text(t.len());
                     Ok(t.contains(s))
-                }))
+                })
             }
             _ => {
-                if left.is_missing() || right.is_missing() {
-                    return Value::Missing(self.union(cause_of(left), cause_of(right)));
-                }
-                self.present(op, left, right)
+                use std::cmp::Ordering::{Equal, Greater, Less};
+                self.present(left, right)?;
+                let accept: &[std::cmp::Ordering] = match (op, left, right) {
+                    (BinOp::TextContains, Value::Text(t), Value::Text(s)) => {
+                        return Ok(t.contains(&**s));
+                    }
+                    (BinOp::Lt, ..) => &[Less],
+                    (BinOp::Le, ..) => &[Less, Equal],
+                    (BinOp::Gt, ..) => &[Greater],
+                    (BinOp::Ge, ..) => &[Greater, Equal],
+                    _ => return Err(MissingCause::NONE),
+                };
+                let order = ops::compare(left, right).ok_or(MissingCause::NONE)?;
+                Ok(accept.contains(&order))
             }
         }
     }
 
-    /// A strict operator on two present operands.
-    fn present(&mut self, op: BinOp, left: &Value, right: &Value) -> Value {
-        use std::cmp::Ordering::{Equal, Greater, Less};
-        let order = |accept: &[std::cmp::Ordering]| {
-            ops::compare(left, right).map_or(Value::MISSING, |o| Value::Bool(accept.contains(&o)))
-        };
+    /// `Err` with the causes of the missing operands of a strict operator; charges the text
+    /// it is about to read.
+    fn present(&mut self, left: &Value, right: &Value) -> Result<(), MissingCause> {
+        if left.is_missing() || right.is_missing() {
+            return Err(self.union(cause_of(left), cause_of(right)));
+        }
         if let (Value::Text(a), Value::Text(b)) = (left, right) {
             self.charge_text(a.len() + b.len());
         }
-        match (op, left, right) {
-            (BinOp::Lt, ..) => order(&[Less]),
-            (BinOp::Le, ..) => order(&[Less, Equal]),
-            (BinOp::Gt, ..) => order(&[Greater]),
-            (BinOp::Ge, ..) => order(&[Greater, Equal]),
-            (BinOp::TextContains, Value::Text(t), Value::Text(s)) => Value::Bool(t.contains(&**s)),
+        Ok(())
+    }
+
+    /// An operator whose value is a number, a text or a date.
+    #[inline(never)]
+    fn arithmetic(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Value {
+        let left = self.eval(left);
+        let right = self.eval(right);
+        if let Err(cause) = self.present(&left, &right) {
+            return Value::Missing(cause);
+        }
+        match (op, &*left, &*right) {
             (BinOp::Concat, Value::Text(a), Value::Text(b)) => {
                 let mut text = String::with_capacity(a.len() + b.len());
                 text.push_str(a);
@@ -921,10 +1075,10 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Binds `Local(depth)` to each element of `list` in turn.
-    fn bind(&mut self, depth: usize, list: &'a Expr, index: usize, value: Value) {
+    fn bind(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
         while self.locals.len() <= depth {
             self.locals.push(Frame {
-                value: Value::MISSING,
+                value: Cow::Borrowed(&MISSING),
                 list: None,
                 index: 0,
             });
@@ -938,6 +1092,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    #[inline(never)]
     fn quantifier(
         &mut self,
         kind: QuantifierKind,
@@ -945,21 +1100,13 @@ impl<'a> Evaluator<'a> {
         list: &'a Expr,
         body: &'a Expr,
     ) -> Truth {
-        let items = match self.eval(list) {
-            Value::List(items) => items,
-            other => return Err(cause_of(&other)),
-        };
+        let items = Elements::of(self.eval(list))?;
         let all = kind == QuantifierKind::All;
         let construct = Construct::Quantifier(kind);
-        let any = self.kleene(
-            items.iter().enumerate(),
-            all,
-            construct,
-            |this, (i, item)| {
-                this.bind(depth, list, i, item.clone());
-                this.truth(body)
-            },
-        );
+        let any = self.kleene(0..items.len(), all, construct, |this, i| {
+            this.bind(depth, list, i, items.get(i));
+            this.truth(body)
+        });
         if kind == QuantifierKind::None {
             any.map(|b| !b)
         } else {
@@ -967,6 +1114,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    #[inline(never)]
     fn comprehension(
         &mut self,
         depth: usize,
@@ -974,17 +1122,17 @@ impl<'a> Evaluator<'a> {
         element: &'a Expr,
         filter: Option<&'a Expr>,
     ) -> Value {
-        let items = match self.eval(list) {
-            Value::List(items) => items,
-            other => return Value::Missing(cause_of(&other)),
+        let items = match Elements::of(self.eval(list)) {
+            Ok(items) => items,
+            Err(cause) => return Value::Missing(cause),
         };
         let mut out = Vec::new();
         let mut cause = None;
-        for (i, item) in items.iter().enumerate() {
+        for i in 0..items.len() {
             if !self.charge(1, Construct::Comprehension) {
                 return Value::MISSING;
             }
-            self.bind(depth, list, i, item.clone());
+            self.bind(depth, list, i, items.get(i));
             let keep = match filter {
                 Some(filter) => self.truth(filter),
                 None => Ok(true),
@@ -992,11 +1140,11 @@ impl<'a> Evaluator<'a> {
             let value = match keep {
                 Ok(false) => continue,
                 Ok(true) => self.eval(element),
-                Err(c) => Value::Missing(c),
+                Err(c) => Cow::Owned(Value::Missing(c)),
             };
-            match value {
+            match *value {
                 Value::Missing(c) => cause = Some(self.union(cause.unwrap_or(c), c)),
-                value if cause.is_none() => out.push(value),
+                _ if cause.is_none() => out.push(value.into_owned()),
                 _ => {}
             }
         }
@@ -1006,19 +1154,20 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    #[inline(never)]
     fn call(&mut self, builtin: Builtin, args: &'a [Expr]) -> Value {
         let construct = Construct::Builtin(builtin);
         let mut values = args
             .iter()
             .map(|arg| self.eval_list_elements(arg, construct));
-        let first = values.next().unwrap_or(Value::MISSING);
+        let first = values.next().unwrap_or(Cow::Borrowed(&MISSING));
         let second = values.next();
         drop(values);
         let mut cause = cause_of(&first);
         if let Some(second) = &second {
             cause = self.union(cause, cause_of(second));
         }
-        if let Value::List(items) = &first {
+        if let Value::List(items) = &*first {
             let mut inner = None;
             for item in items.iter() {
                 if let Value::Missing(c) = item {
@@ -1029,10 +1178,10 @@ impl<'a> Evaluator<'a> {
                 return Value::Missing(self.union(cause, inner));
             }
         }
-        if first.is_missing() || second.as_ref().is_some_and(Value::is_missing) {
+        if first.is_missing() || second.as_ref().is_some_and(|second| second.is_missing()) {
             return Value::Missing(cause);
         }
-        self.builtin(builtin, &first, second.as_ref())
+        self.builtin(builtin, &first, second.as_deref())
     }
 
     /// A builtin on present arguments (lists without missing elements).

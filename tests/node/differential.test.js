@@ -37,8 +37,10 @@ function native(policyFile, inputFile, dataFile, asOf) {
   }
 }
 
-/** What the WebAssembly build prints for the same case, in the CLI's format and exit code. */
-function wasm(source, inputText, dataText, asOf) {
+/** What the WebAssembly build prints for the same case, in the CLI's format and exit code; the
+ * reference data is given as text (`dataAsText`, read like the CLI's file) or spliced into the
+ * options as a value. */
+function wasm(source, inputText, dataText, asOf, dataAsText) {
   let policy;
   try {
     policy = procura.compile(source);
@@ -46,9 +48,8 @@ function wasm(source, inputText, dataText, asOf) {
     if (error.name !== "CompileError") throw error;
     return { stdout: `${JSON.stringify(error.diagnostics)}\n`, status: 1 };
   }
-  // Options as JSON text, with the data spliced in verbatim so that even malformed data reaches
-  // the evaluator exactly as the CLI reads it.
-  const options = `{"asOf":${JSON.stringify(asOf ?? null)},"data":${dataText ?? "null"}}`;
+  const data = dataText === undefined ? "null" : dataAsText ? JSON.stringify(dataText) : dataText;
+  const options = `{"asOf":${JSON.stringify(asOf ?? null)},"data":${data}}`;
   try {
     return { stdout: `${policy.evaluateJson(inputText, options)}\n`, status: 0 };
   } catch (error) {
@@ -63,14 +64,26 @@ function write(name, text) {
   return file;
 }
 
-/** Compares both builds on files; returns what they printed. */
+/** Compares both builds on files, the reference data given to WebAssembly both as text and as a
+ * value (when it is JSON); returns what they printed. */
 function compare(policyFile, inputFile, dataFile, asOf) {
   const expected = native(policyFile, inputFile, dataFile, asOf);
   const dataText = dataFile ? fs.readFileSync(dataFile, "utf8") : undefined;
-  const actual = wasm(fs.readFileSync(policyFile, "utf8"), fs.readFileSync(inputFile, "utf8"), dataText, asOf);
-  assert.equal(actual.stdout, expected.stdout);
-  assert.equal(actual.status, expected.status);
-  return actual.stdout;
+  const forms = [true];
+  try {
+    if (dataText !== undefined) JSON.parse(dataText);
+    forms.push(false);
+  } catch {
+    // Malformed data spliced into the options would make them malformed instead.
+  }
+  let printed;
+  for (const dataAsText of forms) {
+    const actual = wasm(fs.readFileSync(policyFile, "utf8"), fs.readFileSync(inputFile, "utf8"), dataText, asOf, dataAsText);
+    assert.equal(actual.stdout, expected.stdout, dataAsText ? "data as text" : "data as a value");
+    assert.equal(actual.status, expected.status);
+    printed = actual.stdout;
+  }
+  return printed;
 }
 
 /** `--as-of DATE` from a golden case's `.args`; any other argument is a mistake in the case. */
@@ -138,6 +151,23 @@ for (const file of list("tests/eval", ".policy")) {
     });
   }
 }
+
+// A record and reference data that are both wrong: every error at once, the record's first, on
+// both builds.
+test("a bad record with bad reference data gives every error, as natively", () => {
+  const policyFile = path.join(root, "tests", "hostile", "supplier.policy");
+  const records = ['{"name": ', '{"name": 1}'];
+  const data = ['{"sanctioned": {"XX": "yes"}}', '{"sanctioned": '];
+  for (const [i, record] of records.entries()) {
+    for (const [j, table] of data.entries()) {
+      const printed = compare(policyFile, write(`both-${i}.json`, record), write(`both-${j}.data.json`, table), DEFAULT_AS_OF);
+      const paths = JSON.parse(printed).errors.map((e) => e.path);
+      assert.equal(paths.length, 2, printed);
+      assert.ok(paths[0].startsWith("$") && !paths[0].startsWith("$data"), printed);
+      assert.ok(paths[1].startsWith("$data"), printed);
+    }
+  }
+});
 
 // JSON Lines batches: one native output line per record, reports byte for byte, input errors
 // with their line number. Each row is a policy, its records and its reference data.

@@ -124,13 +124,37 @@ test("hostile records get their structured errors or decisions", () => {
   for (const c of cases("input", "json")) assertRecord(c, c.bytes, data);
 });
 
-test("hostile reference data gets its structured errors", () => {
-  const record = fixture("valid.json");
+test("hostile reference data gets its structured errors, as text and as a value", () => {
+  const record = fixture("valid.json").toString("utf8");
   for (const c of cases("data", "json")) {
     const data = utf8(c.bytes);
     assert.notEqual(data, null, `${c.name}: reference data is read as text`);
-    assertOutcome(c, outcome(c.name, () => policy.evaluateJson(record.toString("utf8"), options(data))), "evaluateJson");
+    assertOutcome(c, outcome(c.name, () => policy.evaluateJson(record, options(data))), "data as text");
+    // Spliced into the options as it is, when it is JSON (otherwise the options would not be):
+    // its own text is held to the same limit.
+    try {
+      JSON.parse(data);
+    } catch {
+      continue;
+    }
+    const spliced = `{"asOf": "${AS_OF}", "data": ${data}}`;
+    assertOutcome(c, outcome(c.name, () => policy.evaluateJson(record, spliced)), "data as a value");
   }
+});
+
+test("options over their limit are refused at $options, with their own limit", () => {
+  const record = fixture("valid.json").toString("utf8");
+  const limit = 2 * 16 * 1024 * 1024;
+  const start = `{"asOf": "${AS_OF}", "pad": "`;
+  const sized = (size) => `${start}${"x".repeat(size - start.length - 2)}"}`;
+  const over = thrown(() => policy.evaluateJson(record, sized(limit + 1)));
+  assert.equal(over.name, "InvalidInputError");
+  assert.deepEqual(over.errors.map((e) => [e.path, e.expected, e.found]), [
+    ["$options", "at most 33,554,432 bytes of JSON", "33,554,433 bytes"],
+  ]);
+  assert.match(over.errors[0].message, /^the options are 33,554,433 bytes of JSON, more than the limit of 32 MiB$/);
+  const within = thrown(() => policy.evaluateJson(record, sized(limit)));
+  assert.deepEqual(within.errors.map((e) => e.path), ["$options.pad"]);
 });
 
 /** The sorted distinct codes of the errors among `diagnostics`. */
