@@ -6,24 +6,11 @@ use procura::diagnostic::Diagnostic;
 use procura::print::{print_expr, print_file};
 use procura::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, parse, parse_with_pest_only};
 
-const SECTION1: &str = include_str!("syntax/section1.policy");
+#[path = "../fuzz/src/spans.rs"]
+mod spans;
+use spans::erase_spans;
 
-/// The `Debug` text of a value with every `Span { start: .., end: .. }` removed, so that trees
-/// compare modulo positions.
-fn erase_spans(value: &impl std::fmt::Debug) -> String {
-    let text = format!("{value:?}");
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(at) = rest.find("Span { start: ") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at..];
-        let end = after.find('}').map_or(after.len(), |e| e + 1);
-        out.push_str("Span");
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
-}
+const SECTION1: &str = include_str!("syntax/section1.policy");
 
 fn parse_ok(source: &str) -> PolicyFile {
     let (file, diagnostics) = parse(source);
@@ -240,7 +227,10 @@ fn keywords_do_not_match_prefixes_of_names() {
 
 #[test]
 fn weights_are_exact_hundredths() {
-    let file = parse_ok("score s { a 12.5% = 1, b 12.25% = 2, c 75.25% = 3 }");
+    let file = parse_ok(
+        "score s { a 12.5% = 1, b 12.25% = 2, c 75.25% = 3, d 50% = 4, e 0.05% = 5, \
+         f 184467440737095516.15% = 6 }",
+    );
     let Item::Score(score) = &file.items[0] else {
         panic!()
     };
@@ -249,8 +239,13 @@ fn weights_are_exact_hundredths() {
         .iter()
         .map(|c| c.weight_hundredths)
         .collect();
-    assert_eq!(weights, [1250, 1225, 7525]);
+    assert_eq!(weights, [1250, 1225, 7525, 5000, 5, u64::MAX]);
     assert!(score.title.is_none());
+    for too_large in ["184467440737095516.16%", "18446744073709551616%"] {
+        let d = error(&format!("score s {{ a {too_large} = 1 }}"));
+        assert_eq!(d.code, "E0010");
+        assert_eq!(d.message, format!("the weight `{too_large}` is too large"));
+    }
 
     let d = error("score s { a 12.125% = 1 }");
     assert_eq!(d.code, "E0009");

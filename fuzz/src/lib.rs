@@ -2,8 +2,10 @@
 //! well-typed policies used by `generated`.
 
 pub mod generate;
+mod spans;
 
 use procura::{Date, Policy};
+use spans::erase_spans;
 
 /// A fixed evaluation date, so that a crash reproduces on any day.
 pub fn fixed_today() -> Date {
@@ -44,22 +46,6 @@ pub fn assert_round_trip(file: &procura::ast::PolicyFile) {
         erase_spans(&reparsed),
         "the printed tree parses differently:\n{printed}"
     );
-}
-
-/// The `Debug` text of a value with every `Span { start: .., end: .. }` removed.
-pub fn erase_spans(value: &impl std::fmt::Debug) -> String {
-    let text = format!("{value:?}");
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(at) = rest.find("Span { start: ") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at..];
-        let end = after.find('}').map_or(after.len(), |e| e + 1);
-        out.push_str("Span");
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The sample policies of the repository with their reference data.

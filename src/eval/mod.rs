@@ -523,22 +523,11 @@ impl<'a> Evaluator<'a> {
                 None => Cow::Borrowed(&MISSING),
             },
             Expr::Today => Cow::Owned(self.today.map_or(Value::MISSING, Value::Date)),
-            Expr::Field { base, index, .. } => {
-                let index = *index as usize;
-                match self.eval(base) {
-                    Cow::Borrowed(Value::Record(fields)) => match fields.get(index) {
-                        Some(value) if !is_absent(value) => Cow::Borrowed(value),
-                        _ => Cow::Owned(self.place_cause(expr)),
-                    },
-                    Cow::Owned(Value::Record(fields)) => match fields.get(index) {
-                        Some(value) if !is_absent(value) => Cow::Owned(value.clone()),
-                        _ => Cow::Owned(self.place_cause(expr)),
-                    },
-                    Cow::Borrowed(missing @ Value::Missing(_)) => Cow::Borrowed(missing),
-                    Cow::Owned(missing @ Value::Missing(_)) => Cow::Owned(missing),
-                    _ => Cow::Borrowed(&MISSING),
-                }
-            }
+            Expr::Field { base, index, .. } => match self.place(expr) {
+                Some(Ok(value)) => Cow::Borrowed(value),
+                Some(Err(absent)) => Cow::Owned(self.place_cause(absent)),
+                None => self.field_of_value(base, *index as usize, expr),
+            },
             Expr::Lookup { table, key } => {
                 let key = self.eval(key);
                 self.lookup(table.0 as usize, &key)
@@ -564,6 +553,50 @@ impl<'a> Evaluator<'a> {
             | Expr::Comprehension { .. }
             | Expr::Call(..)
             | Expr::Template(_) => self.eval_compound(expr),
+        }
+    }
+
+    /// Reads a place in something that outlives the evaluation (the input, a slot, an element
+    /// bound from such a list, fields of those) without building a `Cow` at every step. `Err`
+    /// names the shallowest absent part, for its path; `None` when `expr` is no such place.
+    fn place(&mut self, expr: &'a Expr) -> Option<Result<&'a Value, &'a Expr>> {
+        match expr {
+            Expr::Input => Some(Ok(self.input)),
+            Expr::Slot(slot) => Some(Ok(self.slot(*slot))),
+            Expr::Local(depth) => match self.locals.get(*depth as usize)?.value {
+                Cow::Borrowed(value) if is_absent(value) => Some(Err(expr)),
+                Cow::Borrowed(value) => Some(Ok(value)),
+                Cow::Owned(_) => None,
+            },
+            Expr::Field { base, index, .. } => Some(match self.place(base)? {
+                Ok(Value::Record(fields)) => match fields.get(*index as usize) {
+                    Some(value) if !is_absent(value) => Ok(value),
+                    _ => Err(expr),
+                },
+                Ok(missing @ Value::Missing(_)) => Ok(missing),
+                Ok(_) => Ok(&MISSING),
+                Err(absent) => Err(absent),
+            }),
+            _ => None,
+        }
+    }
+
+    /// A field of a record built during the evaluation (a table row, a list element bound
+    /// from a computed list).
+    #[inline(never)]
+    fn field_of_value(&mut self, base: &'a Expr, index: usize, expr: &'a Expr) -> Cow<'a, Value> {
+        match self.eval(base) {
+            Cow::Borrowed(Value::Record(fields)) => match fields.get(index) {
+                Some(value) if !is_absent(value) => Cow::Borrowed(value),
+                _ => Cow::Owned(self.place_cause(expr)),
+            },
+            Cow::Owned(Value::Record(fields)) => match fields.get(index) {
+                Some(value) if !is_absent(value) => Cow::Owned(value.clone()),
+                _ => Cow::Owned(self.place_cause(expr)),
+            },
+            Cow::Borrowed(missing @ Value::Missing(_)) => Cow::Borrowed(missing),
+            Cow::Owned(missing @ Value::Missing(_)) => Cow::Owned(missing),
+            _ => Cow::Borrowed(&MISSING),
         }
     }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
+use super::node::{Built, Fault, Postfix, Prefix, Shape, WeightFault, weight_hundredths};
 use super::{MAX_EXPR_DEPTH, Rule};
 use crate::ast::*;
 use crate::date::{Date, days_in_month};
@@ -22,34 +23,12 @@ pub(super) struct Reported;
 
 type Build<T> = Result<T, Reported>;
 
-/// An expression under construction.
-struct Built {
-    expr: Expr,
-    /// Height of the tree, checked against `MAX_EXPR_DEPTH`.
-    depth: usize,
-    shape: Shape,
-    /// The span including surrounding parentheses.
-    outer: Span,
-}
-
-/// What matters about the top of an expression for the operators around it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    Plain,
-    /// A bare level-6 operator: comparisons do not chain.
-    Comparison,
-    /// A bare `match`: a level-1 construct, not an operand.
-    Match,
-}
-
 /// What an operator or operand of a flat expression holds, built before the Pratt pass so
 /// that the pass never recurses into nested expressions.
 enum Part {
     Operand(Built),
-    If(Built, Built),
-    Quantifier(Quantifier, Ident, Built),
-    Index(Built),
-    Field(Ident),
+    Prefix(Prefix),
+    Postfix(Postfix),
 }
 
 pub(super) struct Builder {
@@ -306,29 +285,22 @@ impl Builder {
 
     /// `12.5%` is 1250 hundredths of a percent; more than two decimals cannot be exact.
     fn weight(&self, pair: &Pair<'_, Rule>) -> Build<u64> {
-        let text = pair.as_str().trim_end_matches('%');
-        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
         let span = self.span(pair.as_span());
-        if fraction.len() > 2 {
-            return Err(self.report(
-                Diagnostic::error(
+        weight_hundredths(pair.as_str().trim_end_matches('%')).map_err(|fault| {
+            self.report(match fault {
+                WeightFault::TooPrecise => Diagnostic::error(
                     "E0009",
                     span,
                     format!("the weight `{}` has more than two decimals", pair.as_str()),
                 )
                 .with_help("weights are exact to a hundredth of a percent, such as `12.25%`"),
-            ));
-        }
-        let hundredths = format!("{whole}{fraction:0<2}");
-        hundredths.parse::<u64>().map_err(|_| {
-            self.report(
-                Diagnostic::error(
+                WeightFault::TooLarge => Diagnostic::error(
                     "E0010",
                     span,
                     format!("the weight `{}` is too large", pair.as_str()),
                 )
                 .with_help("the weights of a score total 100%"),
-            )
+            })
         })
     }
 
@@ -622,25 +594,41 @@ impl Builder {
                 Part::Operand(built) => Ok(built),
                 _ => Err(self.internal(&p)),
             })
-            .map_prefix(|op, operand| {
-                let part = has_part(op.as_rule()).then(|| take(&op)).transpose()?;
-                self.prefix(op, part, operand?)
+            .map_prefix(|op, operand| match take(&op)? {
+                Part::Prefix(prefix) => {
+                    let op_span = self.span(op.as_span());
+                    self.built(Built::prefix(prefix, op_span, operand?), op_span)
+                }
+                _ => Err(self.internal(&op)),
             })
-            .map_postfix(|operand, op| {
-                let part = has_part(op.as_rule()).then(|| take(&op)).transpose()?;
-                self.postfix(operand?, op, part)
+            .map_postfix(|operand, op| match take(&op)? {
+                Part::Postfix(postfix) => {
+                    let op_span = self.span(op.as_span());
+                    self.built(Built::postfix(operand?, postfix, op_span), op_span)
+                }
+                _ => Err(self.internal(&op)),
             })
-            .map_infix(|lhs, op, rhs| self.infix(lhs?, op, rhs?))
+            .map_infix(|lhs, op, rhs| {
+                let (lhs, rhs) = (lhs?, rhs?);
+                let binary = binary_op(op.as_rule()).ok_or_else(|| self.internal(&op))?;
+                self.built(Built::infix(lhs, binary, rhs), self.span(op.as_span()))
+            })
             .parse(sequence.into_iter())
     }
 
-    /// The pre-built content of one element of a flat sequence, `None` for plain operators.
+    /// The pre-built content of one element of a flat sequence, `None` for infix operators.
     fn part(&self, pair: &Pair<'_, Rule>) -> Option<Build<Part>> {
         Some(match pair.as_rule() {
             Rule::if_prefix => self.if_part(pair),
             Rule::quantifier_prefix => self.quantifier_part(pair),
+            Rule::op_not => Ok(Part::Prefix(Prefix::Not)),
+            Rule::op_neg => Ok(Part::Prefix(Prefix::Neg)),
+            Rule::op_is_missing => Ok(Part::Postfix(Postfix::Missing)),
+            Rule::op_is_present => Ok(Part::Postfix(Postfix::Present)),
             Rule::index_access => self.index_part(pair),
-            Rule::field_access => self.name(pair).map(Part::Field),
+            Rule::field_access => self
+                .name(pair)
+                .map(|name| Part::Postfix(Postfix::Field(name))),
             rule if is_operand(rule) => self.operand(pair).map(Part::Operand),
             _ => return None,
         })
@@ -652,7 +640,7 @@ impl Builder {
             (Some(condition), Some(then)) => {
                 let condition = self.expr_built(&condition);
                 let then = self.expr_built(&then);
-                Ok(Part::If(condition?, then?))
+                Ok(Part::Prefix(Prefix::If(condition?, then?)))
             }
             _ => Err(self.internal(pair)),
         }
@@ -667,12 +655,12 @@ impl Builder {
         };
         let var = self.name(pair);
         let list = self.list_operand(pair);
-        Ok(Part::Quantifier(kind, var?, list?))
+        Ok(Part::Prefix(Prefix::Quantifier(kind, var?, list?)))
     }
 
     fn index_part(&self, pair: &Pair<'_, Rule>) -> Build<Part> {
         let key = self.expr_built(&self.child(pair, Rule::expr)?)?;
-        Ok(Part::Index(key))
+        Ok(Part::Postfix(Postfix::Index(key)))
     }
 
     /// The list of a quantifier or comprehension.
@@ -782,14 +770,9 @@ impl Builder {
             return Err(Reported);
         }
         let depth = depth.max(otherwise.as_ref().map_or(0, |b| b.depth));
-        let kind = ExprKind::Match {
-            arms,
-            otherwise: otherwise.map(|b| Box::new(b.expr)),
-        };
-        Ok(Built {
-            shape: Shape::Match,
-            ..self.node(kind, self.span(pair.as_span()), depth)?
-        })
+        let span = self.span(pair.as_span());
+        let otherwise = otherwise.map(|b| b.expr);
+        self.built(Built::match_node(arms, otherwise, span, depth), span)
     }
 
     /// `[a, b]` or `[E for x in L if C]`.
@@ -808,12 +791,7 @@ impl Builder {
             .optional(&comprehension, Rule::comprehension_if)
             .map(|f| self.expr_built(&self.child(&f, Rule::expr)?));
         let (element, var, list, filter) = (element?, var?, list?, filter.transpose()?);
-        let depth = element
-            .depth
-            .max(list.depth)
-            .max(filter.as_ref().map_or(0, |f| f.depth));
-        let kind = super::comprehension(element.expr, var, list.expr, filter.map(|f| f.expr));
-        self.node(kind, span, depth)
+        self.built(Built::comprehension(element, var, list, filter, span), span)
     }
 
     /// The `expr` children of a pair and their greatest depth.
@@ -841,102 +819,15 @@ impl Builder {
 
     /// A node one level above children of depth `depth`.
     fn node(&self, kind: ExprKind, span: Span, depth: usize) -> Build<Built> {
-        if depth + 1 > MAX_EXPR_DEPTH {
-            return Err(self.too_deep(span));
-        }
-        Ok(Built {
-            expr: Expr { kind, span },
-            depth: depth + 1,
-            shape: Shape::Plain,
-            outer: span,
-        })
+        self.built(Built::node(kind, span, depth), span)
     }
 
-    fn prefix(&self, op: Pair<'_, Rule>, part: Option<Part>, operand: Built) -> Build<Built> {
-        let span = self.span(op.as_span()).to(operand.outer);
-        let (kind, depth) = match (op.as_rule(), part) {
-            (Rule::if_prefix, Some(Part::If(condition, then))) => {
-                let depth = condition.depth.max(then.depth).max(operand.depth);
-                (
-                    super::if_kind(condition.expr, then.expr, operand.expr),
-                    depth,
-                )
-            }
-            (Rule::quantifier_prefix, Some(Part::Quantifier(kind, var, list))) => {
-                let depth = list.depth.max(operand.depth);
-                (super::quantifier(kind, var, list.expr, operand.expr), depth)
-            }
-            (Rule::op_not, _) => (
-                ExprKind::Unary(UnaryOp::Not, Box::new(operand.expr)),
-                operand.depth,
-            ),
-            (Rule::op_neg, _) => (
-                ExprKind::Unary(UnaryOp::Neg, Box::new(operand.expr)),
-                operand.depth,
-            ),
-            _ => return Err(self.internal(&op)),
-        };
-        self.node(kind, span, depth)
-    }
-
-    fn postfix(&self, operand: Built, op: Pair<'_, Rule>, part: Option<Part>) -> Build<Built> {
-        let op_span = self.span(op.as_span());
-        if operand.shape == Shape::Match {
-            return Err(self.bare_match(operand.outer));
-        }
-        let span = operand.outer.to(op_span);
-        let negated = match op.as_rule() {
-            Rule::op_is_missing => false,
-            Rule::op_is_present => true,
-            _ => {
-                let kind = match part {
-                    Some(Part::Field(name)) => ExprKind::Field(Box::new(operand.expr), name),
-                    Some(Part::Index(key)) => {
-                        let kind = ExprKind::Index(Box::new(operand.expr), Box::new(key.expr));
-                        return self.node(kind, span, operand.depth.max(key.depth));
-                    }
-                    _ => return Err(self.internal(&op)),
-                };
-                return self.node(kind, span, operand.depth);
-            }
-        };
-        if operand.shape == Shape::Comparison {
-            return Err(self.chained(op_span));
-        }
-        let kind = ExprKind::IsMissing {
-            operand: Box::new(operand.expr),
-            negated,
-        };
-        Ok(Built {
-            shape: Shape::Comparison,
-            ..self.node(kind, span, operand.depth)?
-        })
-    }
-
-    fn infix(&self, lhs: Built, op: Pair<'_, Rule>, rhs: Built) -> Build<Built> {
-        let op_span = self.span(op.as_span());
-        let binary = binary_op(op.as_rule()).ok_or_else(|| self.internal(&op))?;
-        if lhs.shape == Shape::Match {
-            return Err(self.bare_match(lhs.outer));
-        }
-        let comparison = is_comparison(binary);
-        if comparison && (lhs.shape == Shape::Comparison || rhs.shape == Shape::Comparison) {
-            return Err(self.chained(op_span));
-        }
-        let span = lhs.outer.to(rhs.outer);
-        let depth = lhs.depth.max(rhs.depth);
-        let built = self.node(
-            ExprKind::Binary(binary, Box::new(lhs.expr), Box::new(rhs.expr)),
-            span,
-            depth,
-        )?;
-        Ok(Built {
-            shape: if comparison {
-                Shape::Comparison
-            } else {
-                Shape::Plain
-            },
-            ..built
+    /// Reports why a node could not be built; `op_span` is its operator's.
+    fn built(&self, built: Result<Built, Fault>, op_span: Span) -> Build<Built> {
+        built.map_err(|fault| match fault {
+            Fault::TooDeep(span) => self.too_deep(span),
+            Fault::Chained => self.chained(op_span),
+            Fault::BareMatch(span) => self.bare_match(span),
         })
     }
 
@@ -1045,14 +936,6 @@ fn is_prefix(rule: Rule) -> bool {
     )
 }
 
-/// Operators whose content `Builder::part` builds ahead of the Pratt pass.
-fn has_part(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::if_prefix | Rule::quantifier_prefix | Rule::index_access | Rule::field_access
-    )
-}
-
 /// Collects every result, so that each error has been reported, and fails if one failed.
 fn all<T>(results: Vec<Build<T>>) -> Build<Vec<T>> {
     let mut values = Vec::with_capacity(results.len());
@@ -1081,23 +964,6 @@ fn is_operand(rule: Rule) -> bool {
             | Rule::kw_today
             | Rule::call
             | Rule::ident
-    )
-}
-
-fn is_comparison(op: BinaryOp) -> bool {
-    matches!(
-        op,
-        BinaryOp::Eq
-            | BinaryOp::Ne
-            | BinaryOp::Lt
-            | BinaryOp::Le
-            | BinaryOp::Gt
-            | BinaryOp::Ge
-            | BinaryOp::In
-            | BinaryOp::NotIn
-            | BinaryOp::Contains
-            | BinaryOp::ContainsAny
-            | BinaryOp::ContainsAll
     )
 }
 

@@ -1,21 +1,25 @@
 //! A hand-written fast path for the items pest is slowest on, which are nearly all of a
 //! policy: `input`, `type`, `const`, `let`, `score`, `rule` and `example` items and `table`s whose
-//! rows are plain literals. pest makes one rule call per token (per JSON token in examples).
+//! rows are literals (strings, numbers, dates, durations, `true` and `false`). pest makes one
+//! rule call per token (per JSON token in examples).
 //!
 //! Architecture invariant: the fast path accepts a subset of what the grammar accepts and builds
 //! exactly the tree the pest path builds, spans included. On anything else (every error, every
 //! construct it does not know) it declines and pest parses the item, so the grammar stays the
 //! definition of the language and every diagnostic comes from one place. Expressions are scanned
 //! into the grammar's flat sequence and folded by a re-implementation of pest's Pratt algorithm
-//! whose binding powers (`PREC_*`) mirror the table in `build.rs`, with the builder's checks
-//! (depth, chained comparisons, bare `match`). The two tables must change together; the
-//! both-paths tests in `tests/syntax.rs` fail when they differ.
+//! whose binding powers (`PREC_*`) mirror the table in `build.rs`; both paths make their nodes
+//! and weights in `node.rs`, so they share the builder's checks (depth, chained comparisons,
+//! bare `match`, decimals). The two tables must change together; the both-paths tests in
+//! `tests/syntax.rs` fail when they differ.
 //!
-//! Stack: JSON nesting is tracked on a heap stack; brackets, interpolations and clauses recurse
-//! at most [`MAX_FAST_NESTING`] levels before the fast path declines, and the Pratt fold at most
-//! `MAX_EXPR_DEPTH` operators, the bound pest's fold has too.
+//! Stack: JSON nesting is tracked on a heap stack; brackets, interpolations, clauses and nested
+//! types recurse at most [`MAX_FAST_NESTING`] levels before the fast path declines (types never
+//! recurse into expressions: a string in a type may not interpolate), and the Pratt fold at
+//! most `MAX_EXPR_DEPTH` operators, the bound pest's fold has too.
 
 use super::is_reserved;
+use super::node::{Built, Postfix, Prefix, Shape, weight_hundredths};
 use super::scan::{is_word_byte, word_end};
 use crate::ast::*;
 use crate::date::Date;
@@ -76,17 +80,7 @@ impl Cursor<'_> {
 
     /// The grammar's implicit `(WHITESPACE | COMMENT)*` between the tokens of a rule.
     fn trivia(&mut self) {
-        while let Some(b) = self.peek() {
-            match b {
-                b' ' | b'\t' | b'\r' | b'\n' => self.at += 1,
-                b'#' => {
-                    while self.peek().is_some_and(|c| c != b'\n') {
-                        self.at += 1;
-                    }
-                }
-                _ => break,
-            }
-        }
+        self.at = super::skip_trivia(self.text, self.at, self.bytes.len());
     }
 
     /// A keyword: the word itself, not followed by a word character.
@@ -113,6 +107,22 @@ impl Cursor<'_> {
         self.keyword(word).then(|| self.trivia())
     }
 
+    /// An optional clause: its keyword and `body`, each with the trivia after it; `Some(None)`
+    /// when the keyword is not here.
+    fn clause<T>(
+        &mut self,
+        keyword: &str,
+        body: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<Option<T>> {
+        if !self.keyword(keyword) {
+            return Some(None);
+        }
+        self.trivia();
+        let value = body(self)?;
+        self.trivia();
+        Some(Some(value))
+    }
+
     /// The grammar's `name`: a word that starts with a letter or `_` and is not reserved.
     fn name(&mut self) -> Option<Ident> {
         let start = self.at;
@@ -132,44 +142,6 @@ impl Cursor<'_> {
         })
     }
 
-    /// A string without escapes, braces or interpolation, as a template: no part when empty,
-    /// one text part otherwise.
-    fn plain_string(&mut self) -> Option<Template> {
-        let start = self.at;
-        self.expect(b'"')?;
-        loop {
-            match self.peek()? {
-                b'"' => break,
-                b'\\' | b'{' | b'}' | b'\n' => return None,
-                _ => self.at += 1,
-            }
-        }
-        let value = self.text.get(start + 1..self.at)?;
-        self.at += 1;
-        let parts = if value.is_empty() {
-            Vec::new()
-        } else {
-            vec![TemplatePart::Text(value.to_owned())]
-        };
-        Some(Template {
-            parts,
-            span: self.span_from(start),
-        })
-    }
-
-    fn str_lit(&mut self) -> Option<StrLit> {
-        let template = self.plain_string()?;
-        let value = match template.parts.into_iter().next() {
-            Some(TemplatePart::Text(text)) => text,
-            Some(TemplatePart::Expr(_)) => return None,
-            None => String::new(),
-        };
-        Some(StrLit {
-            value,
-            span: template.span,
-        })
-    }
-
     // -----------------------------------------------------------------------------------------
     // `example`
 
@@ -183,22 +155,8 @@ impl Cursor<'_> {
         self.keyword_token("given")?;
         let given = self.json_object()?;
         self.trivia();
-        let data = if self.keyword("data") {
-            self.trivia();
-            let data = self.json_object()?;
-            self.trivia();
-            Some(data)
-        } else {
-            None
-        };
-        let as_of = if self.keyword("as_of") {
-            self.trivia();
-            let date = self.date()?;
-            self.trivia();
-            Some(date)
-        } else {
-            None
-        };
+        let data = self.clause("data", Self::json_object)?;
+        let as_of = self.clause("as_of", Self::date)?;
         let mut expectations = Vec::new();
         while self.peek() != Some(b'}') {
             expectations.push(self.expectation()?);
@@ -442,17 +400,15 @@ impl Cursor<'_> {
         let (start, name) = self.head("table")?;
         self.expect(b':')?;
         self.trivia();
-        let key_ty = self.simple_type()?;
-        self.trivia();
+        let (key_ty, _) = self.type_expr(0)?;
         if !(self.eat(b'-') && self.eat(b'>')) {
             return None;
         }
         self.trivia();
-        let value_ty = self.simple_type()?;
         // pest's spans of a rule that ends in an optional or repeated part include the trivia
         // skipped before trying it: a table without a body ends after its trailing trivia,
         // and so does a row.
-        self.trivia();
+        let (value_ty, _) = self.type_expr(0)?;
         let rows = if self.eat(b'{') {
             Some(self.table_rows()?)
         } else {
@@ -465,32 +421,6 @@ impl Cursor<'_> {
             rows,
             span: self.span_from(start),
         }))
-    }
-
-    /// A type name, optionally followed by one `?`.
-    fn simple_type(&mut self) -> Option<TypeExpr> {
-        let start = self.at;
-        let name = self.name()?;
-        let atom = TypeExpr {
-            span: name.span,
-            kind: TypeExprKind::Named(name),
-        };
-        let after_name = self.at;
-        self.trivia();
-        if !self.eat(b'?') {
-            self.at = after_name;
-            return Some(atom);
-        }
-        let after_question = self.at;
-        self.trivia();
-        if self.peek() == Some(b'?') {
-            return None;
-        }
-        self.at = after_question;
-        Some(TypeExpr {
-            kind: TypeExprKind::Optional(Box::new(atom)),
-            span: self.span_from(start),
-        })
     }
 
     /// Rows `literal: literal`, up to and including the closing `}`.
@@ -518,33 +448,16 @@ impl Cursor<'_> {
         }
     }
 
-    /// A plain string, a number or `true`/`false` whose next token cannot continue it as an
-    /// expression (the callers check that token).
+    /// A string, a number, a date, a duration or `true`/`false` whose next token cannot
+    /// continue it as an expression (the callers check that token).
     fn literal(&mut self) -> Option<Expr> {
         let start = self.at;
-        let kind = match self.peek()? {
-            b'"' => ExprKind::Str(self.plain_string()?),
-            b'0'..=b'9' => {
-                self.at += 1;
-                self.number_digits();
-                if self.peek() == Some(b'.') && self.next_is_digit() {
-                    self.at += 1;
-                    self.number_digits();
-                }
-                let n = self.slice(start)?.replace('_', "").parse::<f64>().ok()?;
-                if !n.is_finite() {
-                    return None;
-                }
-                ExprKind::Number(n)
-            }
-            _ if self.keyword("true") => ExprKind::Bool(true),
-            _ if self.keyword("false") => ExprKind::Bool(false),
-            _ => return None,
-        };
-        Some(Expr {
-            kind,
-            span: self.span_from(start),
-        })
+        let literal = matches!(self.peek()?, b'"' | b'0'..=b'9')
+            || self.keyword("true")
+            || self.keyword("false");
+        self.at = start;
+        literal.then_some(())?;
+        Some(self.operand(0)?.expr)
     }
 
     fn number_digits(&mut self) {
@@ -554,25 +467,10 @@ impl Cursor<'_> {
     }
 }
 
-/// How deeply the fast path follows brackets, interpolations and nested clauses before it
-/// declines: deeper sources go to pest, whose limits and diagnostics stay the only ones.
+/// How deeply the fast path follows brackets, interpolations, nested clauses and nested types
+/// before it declines: deeper sources go to pest, whose limits and diagnostics stay the only
+/// ones. `docs/language.md` states this number.
 const MAX_FAST_NESTING: usize = 32;
-
-/// An expression under construction, as `build::Built`: the same depth, shape and outer span
-/// rules, so that the fast path declines exactly where the builder would report an error.
-struct Built {
-    expr: Expr,
-    depth: usize,
-    shape: Shape,
-    outer: Span,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    Plain,
-    Comparison,
-    Match,
-}
 
 /// One element of an expression's flat sequence, as the grammar's `expr` rule matches it.
 enum Element {
@@ -580,20 +478,6 @@ enum Element {
     Operand(Built),
     Postfix(Postfix, Span),
     Infix(BinaryOp),
-}
-
-enum Prefix {
-    If(Built, Built),
-    Quantifier(Quantifier, Ident, Built),
-    Not,
-    Neg,
-}
-
-enum Postfix {
-    Missing,
-    Present,
-    Field(Ident),
-    Index(Built),
 }
 
 /// The binding powers of `build::Builder::new`'s Pratt table, in pest's steps of 10.
@@ -614,21 +498,9 @@ fn infix_precedence(op: BinaryOp) -> u32 {
     }
 }
 
-fn is_comparison(op: BinaryOp) -> bool {
-    infix_precedence(op) == PREC_COMPARISON
-}
-
 /// A node one level above children of depth `depth`; `None` where the builder reports E0012.
 fn node(kind: ExprKind, span: Span, depth: usize) -> Option<Built> {
-    if depth + 1 > super::MAX_EXPR_DEPTH {
-        return None;
-    }
-    Some(Built {
-        expr: Expr { kind, span },
-        depth: depth + 1,
-        shape: Shape::Plain,
-        outer: span,
-    })
+    Built::node(kind, span, depth).ok()
 }
 
 /// pest's `PrattParser` over a well-formed sequence (the same algorithm, so the same tree),
@@ -665,86 +537,19 @@ impl Pratt {
                     Prefix::Neg => PREC_NEG,
                 };
                 let operand = self.expr(precedence - 1)?;
-                let span = op_span.to(operand.outer);
-                let (kind, depth) = match prefix {
-                    Prefix::If(condition, then) => {
-                        let depth = condition.depth.max(then.depth).max(operand.depth);
-                        let kind = super::if_kind(condition.expr, then.expr, operand.expr);
-                        (kind, depth)
-                    }
-                    Prefix::Quantifier(kind, var, list) => {
-                        let depth = list.depth.max(operand.depth);
-                        (super::quantifier(kind, var, list.expr, operand.expr), depth)
-                    }
-                    Prefix::Not => (
-                        ExprKind::Unary(UnaryOp::Not, Box::new(operand.expr)),
-                        operand.depth,
-                    ),
-                    Prefix::Neg => (
-                        ExprKind::Unary(UnaryOp::Neg, Box::new(operand.expr)),
-                        operand.depth,
-                    ),
-                };
-                node(kind, span, depth)
+                Built::prefix(prefix, op_span, operand).ok()
             }
             Element::Postfix(..) | Element::Infix(..) => None,
         }
     }
 
     fn led(&mut self, lhs: Built) -> Option<Built> {
-        if lhs.shape == Shape::Match {
-            return None;
-        }
         match self.elements.next()? {
             Element::Infix(op) => {
                 let rhs = self.expr(infix_precedence(op))?;
-                let comparison = is_comparison(op);
-                if comparison && (lhs.shape == Shape::Comparison || rhs.shape == Shape::Comparison)
-                {
-                    return None;
-                }
-                let span = lhs.outer.to(rhs.outer);
-                let depth = lhs.depth.max(rhs.depth);
-                let built = node(
-                    ExprKind::Binary(op, Box::new(lhs.expr), Box::new(rhs.expr)),
-                    span,
-                    depth,
-                )?;
-                Some(Built {
-                    shape: if comparison {
-                        Shape::Comparison
-                    } else {
-                        Shape::Plain
-                    },
-                    ..built
-                })
+                Built::infix(lhs, op, rhs).ok()
             }
-            Element::Postfix(postfix, op_span) => {
-                let span = lhs.outer.to(op_span);
-                let negated = match postfix {
-                    Postfix::Field(name) => {
-                        return node(ExprKind::Field(Box::new(lhs.expr), name), span, lhs.depth);
-                    }
-                    Postfix::Index(key) => {
-                        let depth = lhs.depth.max(key.depth);
-                        let kind = ExprKind::Index(Box::new(lhs.expr), Box::new(key.expr));
-                        return node(kind, span, depth);
-                    }
-                    Postfix::Missing => false,
-                    Postfix::Present => true,
-                };
-                if lhs.shape == Shape::Comparison {
-                    return None;
-                }
-                let kind = ExprKind::IsMissing {
-                    operand: Box::new(lhs.expr),
-                    negated,
-                };
-                Some(Built {
-                    shape: Shape::Comparison,
-                    ..node(kind, span, lhs.depth)?
-                })
-            }
+            Element::Postfix(postfix, op_span) => Built::postfix(lhs, postfix, op_span).ok(),
             Element::Prefix(..) | Element::Operand(_) => None,
         }
     }
@@ -824,7 +629,7 @@ impl Cursor<'_> {
     /// A title string if one follows, then the block's `{`.
     fn title_and_open(&mut self) -> Option<Option<StrLit>> {
         let title = if self.peek() == Some(b'"') {
-            let title = self.str_lit_full()?;
+            let title = self.str_lit()?;
             self.trivia();
             Some(title)
         } else {
@@ -838,12 +643,7 @@ impl Cursor<'_> {
     fn rule(&mut self) -> Option<Item> {
         let (start, name) = self.head("rule")?;
         let title = self.title_and_open()?;
-        let when = if self.keyword("when") {
-            self.trivia();
-            Some(self.expr(0, false)?.0.expr)
-        } else {
-            None
-        };
+        let when = self.clause("when", |cursor| Some(cursor.expr(0, false)?.0.expr))?;
         let kind = if self.keyword("require") {
             RuleKind::Require
         } else if self.keyword("forbid") {
@@ -862,7 +662,7 @@ impl Cursor<'_> {
         ])?;
         let verdict_span = self.span_from(verdict_start);
         self.trivia();
-        let (message, _) = self.template(0)?;
+        let (message, _) = self.template(Some(0))?;
         self.trivia();
         self.expect(b'}')?;
         Some(Item::Rule(RuleDecl {
@@ -913,27 +713,16 @@ impl Cursor<'_> {
     /// The grammar's `weight`, exact to a hundredth (the builder reports anything else).
     fn weight(&mut self) -> Option<(u64, Span)> {
         let start = self.at;
-        let digits_from = |cursor: &mut Self| {
-            let from = cursor.at;
-            cursor.digits();
-            cursor.at > from
-        };
-        digits_from(self).then_some(())?;
-        let whole_end = self.at;
-        let fraction_start = whole_end + 1;
-        let fraction = if self.peek() == Some(b'.') && self.next_is_digit() {
-            self.at += 1;
-            self.digits();
-            self.text.get(fraction_start..self.at)?
-        } else {
-            ""
-        };
-        if fraction.len() > 2 {
+        self.digits();
+        if self.at == start {
             return None;
         }
-        let whole = self.text.get(start..whole_end)?;
+        if self.peek() == Some(b'.') && self.next_is_digit() {
+            self.at += 1;
+            self.digits();
+        }
+        let hundredths = weight_hundredths(self.slice(start)?).ok()?;
         self.expect(b'%')?;
-        let hundredths = format!("{whole}{fraction:0<2}").parse::<u64>().ok()?;
         Some((hundredths, self.span_from(start)))
     }
 
@@ -991,11 +780,11 @@ impl Cursor<'_> {
         let atom_start = self.at;
         let (kind, exact) = match self.peek()? {
             b'"' => {
-                let mut members = vec![self.str_lit_full()?];
+                let mut members = vec![self.str_lit()?];
                 self.trivia();
                 while self.eat(b'|') {
                     self.trivia();
-                    members.push(self.str_lit_full()?);
+                    members.push(self.str_lit()?);
                     self.trivia();
                 }
                 let end = members.last().map(|m| m.span.end as usize)?;
@@ -1056,8 +845,8 @@ impl Cursor<'_> {
     // Strings
 
     /// A string without interpolation, escapes decoded.
-    fn str_lit_full(&mut self) -> Option<StrLit> {
-        let (template, _) = self.template(0)?;
+    fn str_lit(&mut self) -> Option<StrLit> {
+        let (template, _) = self.template(None)?;
         let mut value = String::new();
         for part in template.parts {
             match part {
@@ -1071,14 +860,14 @@ impl Cursor<'_> {
         })
     }
 
-    /// The grammar's `string`, with the depth of its interpolations.
-    fn template(&mut self, nesting: usize) -> Option<(Template, usize)> {
-        if nesting > MAX_FAST_NESTING {
-            return None;
-        }
+    /// The grammar's `string`, with the depth of its interpolations. Where interpolation is
+    /// an error (titles, members of a union type), `nesting` is `None` and the fast path
+    /// declines at the first `{`, so that no type or title recurses into an expression.
+    fn template(&mut self, nesting: Option<usize>) -> Option<(Template, usize)> {
         let start = self.at;
         self.expect(b'"')?;
-        let mut parts = Vec::new();
+        // Most strings are one run of text: one part, allocated at its size.
+        let mut parts = Vec::with_capacity(1);
         let mut text = String::new();
         let mut depth = 0;
         loop {
@@ -1102,7 +891,7 @@ impl Cursor<'_> {
                 b'{' => {
                     self.at += 1;
                     self.trivia();
-                    let (built, _) = self.expr(nesting + 1, false)?;
+                    let (built, _) = self.expr(nesting? + 1, false)?;
                     self.expect(b'}')?;
                     depth = depth.max(built.depth);
                     if !text.is_empty() {
@@ -1117,7 +906,12 @@ impl Cursor<'_> {
                     {
                         self.at += 1;
                     }
-                    text.push_str(self.text.get(from..self.at)?);
+                    let run = self.text.get(from..self.at)?;
+                    if text.is_empty() {
+                        text = run.to_owned();
+                    } else {
+                        text.push_str(run);
+                    }
                 }
             }
         }
@@ -1296,7 +1090,7 @@ impl Cursor<'_> {
             }
             b'[' => self.list(nesting),
             b'"' => {
-                let (template, depth) = self.template(nesting)?;
+                let (template, depth) = self.template(Some(nesting))?;
                 node(ExprKind::Str(template), self.span_from(start), depth)
             }
             b'0'..=b'9' => {
@@ -1358,7 +1152,9 @@ impl Cursor<'_> {
         while matches!(self.peek(), Some(b' ' | b'\t')) {
             self.at += 1;
         }
-        for (word, unit) in UNITS {
+        // Every unit starts with a letter: most numbers try none.
+        let letter = self.peek().is_some_and(|b| b.is_ascii_lowercase());
+        for (word, unit) in UNITS.into_iter().filter(|_| letter) {
             if self.keyword(word) {
                 let amount = self.text.get(start..integer_end)?.replace('_', "");
                 return Some(ExprKind::Duration(amount.parse().ok()?, unit));
@@ -1407,19 +1203,9 @@ impl Cursor<'_> {
             return node(ExprKind::List(elements), self.span_from(start), depth);
         }
         let (var, list) = self.binding(nesting)?;
-        let filter = if self.keyword("if") {
-            self.trivia();
-            Some(self.expr(nesting + 1, false)?.0)
-        } else {
-            None
-        };
+        let filter = self.clause("if", |cursor| Some(cursor.expr(nesting + 1, false)?.0))?;
         self.expect(b']')?;
-        let depth = first
-            .depth
-            .max(list.depth)
-            .max(filter.as_ref().map_or(0, |f| f.depth));
-        let kind = super::comprehension(first.expr, var, list.expr, filter.map(|f| f.expr));
-        node(kind, self.span_from(start), depth)
+        Built::comprehension(first, var, list, filter, self.span_from(start)).ok()
     }
 
     /// `match { C => V, ... else => V }`, after the keyword.
@@ -1455,16 +1241,54 @@ impl Cursor<'_> {
                         value: value.expr,
                     });
                 }
-                None => otherwise = Some(Box::new(value.expr)),
+                None => otherwise = Some(value.expr),
             }
             if self.eat(b',') {
                 self.trivia();
             }
         }
-        let kind = ExprKind::Match { arms, otherwise };
-        Some(Built {
-            shape: Shape::Match,
-            ..node(kind, self.span_from(start), depth)?
-        })
+        Built::match_node(arms, otherwise, self.span_from(start), depth).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether the fast path takes the whole of `source` as one item.
+    fn takes(source: &str) -> bool {
+        item(source, 0, source.len()).is_some_and(|(_, end)| end == source.len())
+    }
+
+    /// `open` repeated `levels` times around `inner`, then `close` as often.
+    fn nested(prefix: &str, open: &str, inner: &str, close: &str, levels: usize) -> String {
+        format!(
+            "{prefix}{}{inner}{}",
+            open.repeat(levels),
+            close.repeat(levels)
+        )
+    }
+
+    #[test]
+    fn follows_exactly_max_fast_nesting_levels_of_every_kind() {
+        let kinds = [
+            ("let a = ", "(", "1", ")"),
+            ("let a = ", "[", "1", "]"),
+            ("let a = ", "f(", "1", ")"),
+            ("let a = ", "x[", "1", "]"),
+            ("let a = ", "\"{", "1", "}\""),
+            ("let a = ", "if ", "true", " then 1 else 2"),
+            ("let a = ", "match { ", "true", " => 1 }"),
+            ("type T = ", "[", "text", "]"),
+            ("type T = ", "(", "text", ")"),
+            ("type T = ", "{ a: ", "text", " }"),
+            ("type T = ", "{ a: ", "\"x\" | \"y\"", " }"),
+        ];
+        for (prefix, open, inner, close) in kinds {
+            let at_limit = nested(prefix, open, inner, close, MAX_FAST_NESTING);
+            let beyond = nested(prefix, open, inner, close, MAX_FAST_NESTING + 1);
+            assert!(takes(&at_limit), "declined at the limit: {at_limit}");
+            assert!(!takes(&beyond), "taken beyond the limit: {beyond}");
+        }
     }
 }

@@ -23,12 +23,13 @@
 mod build;
 mod errors;
 mod fast;
+mod node;
 mod scan;
 
 use pest::Parser;
 use pest_derive::Parser;
 
-use crate::ast::{Expr, ExprKind, Ident, PolicyFile, Quantifier};
+use crate::ast::PolicyFile;
 use crate::diagnostic::{self, Diagnostic};
 use crate::span::{LineIndex, Span};
 
@@ -89,6 +90,9 @@ fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
             );
             continue;
         }
+        let syntax_error = |at, error: &pest::error::Error<Rule>| {
+            errors::diagnostic(source, lines(), at, region.end, error)
+        };
         let mut position = region.start;
         loop {
             position = skip_trivia(source, position, region.end);
@@ -124,26 +128,14 @@ fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
                             if position + errors::position(&error) > next {
                                 file.items.truncate(items_before);
                             }
-                            diagnostics.push(errors::diagnostic(
-                                source,
-                                lines(),
-                                position,
-                                region.end,
-                                &error,
-                            ));
+                            diagnostics.push(syntax_error(position, &error));
                         }
                         break;
                     }
                     position = next;
                 }
                 Err(error) => {
-                    diagnostics.push(errors::diagnostic(
-                        source,
-                        lines(),
-                        position,
-                        region.end,
-                        &error,
-                    ));
+                    diagnostics.push(syntax_error(position, &error));
                     break;
                 }
             }
@@ -154,34 +146,6 @@ fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
     (file, diagnostics)
 }
 
-// The nodes with several boxed parts, as both paths build them.
-
-fn comprehension(element: Expr, var: Ident, list: Expr, filter: Option<Expr>) -> ExprKind {
-    ExprKind::Comprehension {
-        element: Box::new(element),
-        var,
-        list: Box::new(list),
-        filter: filter.map(Box::new),
-    }
-}
-
-fn if_kind(condition: Expr, then: Expr, otherwise: Expr) -> ExprKind {
-    ExprKind::If {
-        condition: Box::new(condition),
-        then: Box::new(then),
-        otherwise: Box::new(otherwise),
-    }
-}
-
-fn quantifier(kind: Quantifier, var: Ident, list: Expr, body: Expr) -> ExprKind {
-    ExprKind::Quantifier {
-        kind,
-        var,
-        list: Box::new(list),
-        body: Box::new(body),
-    }
-}
-
 /// Whether the word at `at` is an item keyword.
 fn starts_item(source: &str, at: usize) -> bool {
     let bytes = source.as_bytes();
@@ -190,6 +154,7 @@ fn starts_item(source: &str, at: usize) -> bool {
 }
 
 /// Skips whitespace, comments and a byte order mark in `source[at..end]`.
+#[inline]
 fn skip_trivia(source: &str, mut at: usize, end: usize) -> usize {
     let bytes = source.as_bytes();
     while at < end {

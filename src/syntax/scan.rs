@@ -111,6 +111,16 @@ fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
+/// Where the first byte from `at` on that `stop` accepts is, or the end: the scanner skips
+/// runs of bytes that change nothing in one step (line breaks always stop a run, as
+/// `Scanner::run` handles them).
+fn run_end(bytes: &[u8], at: usize, stop: impl Fn(u8) -> bool) -> usize {
+    bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|&c| stop(c)))
+        .map_or(bytes.len(), |n| at + n)
+}
+
 pub(super) fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -137,7 +147,7 @@ impl Scanner<'_> {
                 continue;
             }
             if self.dead {
-                i += 1;
+                i = run_end(self.bytes, i, |c| c == b'\n');
                 continue;
             }
             i = match self.frames.last() {
@@ -201,7 +211,9 @@ impl Scanner<'_> {
                 self.push(Frame::Interpolation, i);
                 i + 1
             }
-            _ => i + 1,
+            _ => run_end(self.bytes, i + 1, |c| {
+                matches!(c, b'\\' | b'"' | b'{' | b'\n')
+            }),
         }
     }
 
@@ -216,7 +228,9 @@ impl Scanner<'_> {
                 self.pop();
                 i + 1
             }
-            _ => i + 1,
+            _ => run_end(self.bytes, i + 1, |c| {
+                matches!(c, b'"' | b'{' | b'[' | b'}' | b']' | b'\n')
+            }),
         }
     }
 
@@ -239,14 +253,12 @@ impl Scanner<'_> {
 
     fn in_code(&mut self, i: usize, b: u8) -> usize {
         if b.is_ascii_whitespace() {
-            return i + 1;
+            return run_end(self.bytes, i + 1, |c| {
+                c == b'\n' || !c.is_ascii_whitespace()
+            });
         }
         if b == b'#' {
-            let mut j = i;
-            while self.bytes.get(j).is_some_and(|&c| c != b'\n') {
-                j += 1;
-            }
-            return j;
+            return run_end(self.bytes, i, |c| c == b'\n');
         }
         let pending = std::mem::replace(&mut self.pending, Pending::Nothing);
         match b {

@@ -1,0 +1,783 @@
+//! The static checker (LANGUAGE.md §3-§5): resolves every name over the whole file, computes
+//! the type of every expression, evaluates constants, and emits the program IR.
+//!
+//! Architecture invariant: the checker never stops at the first error and never panics; every
+//! expression that fails to check gets `Type::Error`, which fits everything, so one mistake is
+//! reported once. A `Program` is returned only when no error was found.
+//!
+//! This module holds the names, the items and the program; `expr` checks type expressions
+//! and expressions, `operators` the binary operators, and `examples` the `example` blocks.
+//! All are methods of one `Checker`, which owns the state of a run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::ast::{self, Ident, Item};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::eval;
+use crate::program::{self as p, ComponentDef, Expr, Key, Slot, Value};
+use crate::span::{LineIndex, Span};
+use crate::types::{RecordType, Type};
+
+mod examples;
+mod expr;
+mod operators;
+
+/// Stable diagnostic codes of the checker; `docs/diagnostics.md` describes each.
+pub mod codes {
+    pub const DUPLICATE_NAME: &str = "E0100";
+    pub const UNKNOWN_NAME: &str = "E0101";
+    pub const UNKNOWN_FIELD: &str = "E0102";
+    pub const UNKNOWN_TYPE: &str = "E0103";
+    pub const UNKNOWN_FUNCTION: &str = "E0104";
+    pub const WRONG_KIND_OF_NAME: &str = "E0105";
+    pub const BUILTIN_TYPE_REDEFINED: &str = "E0106";
+    pub const TYPE_MISMATCH: &str = "E0200";
+    pub const CONDITION_NOT_BOOL: &str = "E0201";
+    pub const BAD_OPERANDS: &str = "E0202";
+    pub const NOT_IN_UNION: &str = "E0203";
+    pub const BRANCH_TYPES_DIFFER: &str = "E0204";
+    pub const WRONG_ARGUMENT_COUNT: &str = "E0205";
+    pub const MIXED_LIST: &str = "E0206";
+    pub const NOT_A_RECORD: &str = "E0207";
+    pub const BAD_KEY_TYPE: &str = "E0208";
+    pub const NO_INPUT: &str = "E0300";
+    pub const DUPLICATE_ITEM: &str = "E0301";
+    pub const MATCH_WITHOUT_ELSE: &str = "E0302";
+    pub const WEIGHTS_NOT_100: &str = "E0303";
+    pub const CYCLE: &str = "E0304";
+    pub const DUPLICATE_KEY: &str = "E0305";
+    pub const NOT_CONSTANT: &str = "E0306";
+    pub const CONSTANT_HAS_NO_VALUE: &str = "E0307";
+    pub const BAD_EXAMPLE_JSON: &str = "E0308";
+    pub const RECURSIVE_TYPE: &str = "E0309";
+    pub const SCORE_IN_VALUE_EXPECTATION: &str = "E0310";
+    pub const TOO_DEEP: &str = "E0311";
+    pub const TOO_MANY_ERRORS: &str = "E0312";
+}
+
+/// How deeply definitions may depend on each other (`let a = b`, `let b = c`, ...). Checking
+/// recurses along such chains, and WebAssembly has a small stack.
+pub const MAX_DEPENDENCY_DEPTH: usize = 200;
+
+/// At most this many diagnostics are reported; past it, checking stops suggesting names, which
+/// costs time proportional to the number of names.
+pub const MAX_DIAGNOSTICS: usize = 200;
+
+/// Checks a parsed file. Returns the program when no error was found, and every diagnostic.
+pub fn check(file: &ast::PolicyFile, source: &str) -> (Option<p::Program>, Vec<Diagnostic>) {
+    let mut checker = Checker::new(file, source);
+    let program = checker.run();
+    if checker.diagnostics.len() > MAX_DIAGNOSTICS {
+        checker.diagnostics.truncate(MAX_DIAGNOSTICS);
+        checker.diagnostics.push(Diagnostic::error(
+            codes::TOO_MANY_ERRORS,
+            Span::new(0, 0),
+            format!("too many errors: only the first {MAX_DIAGNOSTICS} are shown"),
+        ));
+    }
+    let has_errors = checker.diagnostics.iter().any(Diagnostic::is_error);
+    (program.filter(|_| !has_errors), checker.diagnostics)
+}
+
+/// What an item-level name denotes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Global {
+    Input,
+    Type(usize),
+    Const(usize),
+    Table(usize),
+    Let(usize),
+    Score(usize),
+    Rule(usize),
+}
+
+impl Global {
+    fn describe(self) -> &'static str {
+        match self {
+            Global::Input => "the input",
+            Global::Type(_) => "a type",
+            Global::Const(_) => "a constant",
+            Global::Table(_) => "a table",
+            Global::Let(_) => "a `let` value",
+            Global::Score(_) => "a score",
+            Global::Rule(_) => "a rule",
+        }
+    }
+}
+
+/// Lazily computed results, so that items may be used before they are defined and cycles are
+/// found where they close.
+enum State<T> {
+    Todo,
+    InProgress,
+    Done(T),
+}
+
+/// One item on the dependency stack, for naming cycles.
+#[derive(Clone, PartialEq)]
+struct Frame {
+    global: Global,
+    name: String,
+}
+
+/// Whether an expression may read the input, tables, `let`s, scores and `today`.
+#[derive(Clone, Copy, PartialEq)]
+enum Context {
+    Constant,
+    Evaluation,
+}
+
+/// A checked expression: its type and its IR.
+struct Typed {
+    ty: Type,
+    expr: Expr,
+}
+
+impl Typed {
+    fn error() -> Typed {
+        Typed {
+            ty: Type::Error,
+            expr: Expr::Const(Value::MISSING),
+        }
+    }
+
+    fn constant(&self) -> Option<&Value> {
+        match &self.expr {
+            Expr::Const(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+struct Checker<'a> {
+    source: &'a str,
+    lines: LineIndex,
+    file: &'a ast::PolicyFile,
+    diagnostics: Vec<Diagnostic>,
+    names: HashMap<&'a str, (Global, Span)>,
+    input: Option<&'a ast::InputDecl>,
+    input_record: Arc<RecordType>,
+    type_decls: Vec<&'a ast::TypeDecl>,
+    type_state: Vec<State<Type>>,
+    const_decls: Vec<&'a ast::ConstDecl>,
+    const_state: Vec<State<(Type, Value)>>,
+    table_decls: Vec<&'a ast::TableDecl>,
+    table_types: Vec<(Type, Type)>,
+    let_decls: Vec<&'a ast::LetDecl>,
+    let_state: Vec<State<(Type, Expr)>>,
+    score_decls: Vec<&'a ast::ScoreDecl>,
+    score_state: Vec<State<(Type, Vec<ComponentDef>)>>,
+    rule_decls: Vec<&'a ast::RuleDecl>,
+    stack: Vec<Frame>,
+    eval_order: Vec<Slot>,
+    /// Locals in scope while checking one expression, innermost last.
+    locals: Vec<(String, Type)>,
+    max_locals: u32,
+}
+
+impl<'a> Checker<'a> {
+    fn new(file: &'a ast::PolicyFile, source: &'a str) -> Checker<'a> {
+        Checker {
+            source,
+            lines: LineIndex::new(source),
+            file,
+            diagnostics: Vec::new(),
+            names: HashMap::new(),
+            input: None,
+            input_record: Arc::new(RecordType {
+                name: None,
+                fields: Vec::new(),
+            }),
+            type_decls: Vec::new(),
+            type_state: Vec::new(),
+            const_decls: Vec::new(),
+            const_state: Vec::new(),
+            table_decls: Vec::new(),
+            table_types: Vec::new(),
+            let_decls: Vec::new(),
+            let_state: Vec::new(),
+            score_decls: Vec::new(),
+            score_state: Vec::new(),
+            rule_decls: Vec::new(),
+            stack: Vec::new(),
+            eval_order: Vec::new(),
+            locals: Vec::new(),
+            max_locals: 0,
+        }
+    }
+
+    fn error(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diagnostics
+            .push(Diagnostic::error(code, span, message));
+        let last = self.diagnostics.len() - 1;
+        &mut self.diagnostics[last]
+    }
+
+    /// A "did you mean" candidate, unless so many errors were found that suggesting would only
+    /// cost time.
+    fn suggest<'n>(
+        &self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'n str>,
+    ) -> Option<String> {
+        if self.diagnostics.len() >= MAX_DIAGNOSTICS {
+            return None;
+        }
+        did_you_mean(name, candidates).map(str::to_string)
+    }
+
+    /// An unknown name (E0101), `what` saying what kind of name was expected.
+    fn unknown_name(&mut self, name: &Ident, what: &str, suggestion: Option<String>) {
+        let diagnostic = self.error(
+            codes::UNKNOWN_NAME,
+            name.span,
+            format!("unknown {what} `{}`", name.name),
+        );
+        if let Some(s) = suggestion {
+            diagnostic.help = Some(format!("did you mean `{s}`?"));
+        }
+    }
+
+    fn text(&self, span: Span) -> &'a str {
+        self.source.get(span.range()).unwrap_or("")
+    }
+
+    fn line(&self, span: Span) -> u32 {
+        self.lines.line(span.start as usize)
+    }
+
+    fn run(&mut self) -> Option<p::Program> {
+        let meta = self.collect_items();
+        for index in 0..self.type_decls.len() {
+            self.named_type(index, self.type_decls[index].name.span);
+        }
+        let input_record = match self.input {
+            Some(input) => Arc::new(RecordType {
+                name: None,
+                fields: self.fields(&input.fields),
+            }),
+            None => {
+                self.error(
+                    codes::NO_INPUT,
+                    Span::new(0, 0),
+                    "the policy has no `input` declaration",
+                )
+                .help = Some(
+                    "declare the record that is evaluated, e.g. `input supplier { name: text }`"
+                        .into(),
+                );
+                Arc::new(RecordType {
+                    name: None,
+                    fields: Vec::new(),
+                })
+            }
+        };
+        self.input_record = input_record;
+        self.table_types = (0..self.table_decls.len())
+            .map(|i| self.table_signature(i))
+            .collect();
+        for index in 0..self.const_decls.len() {
+            self.constant(index, self.const_decls[index].name.span);
+        }
+        let tables: Vec<p::TableDef> = (0..self.table_decls.len()).map(|i| self.table(i)).collect();
+        for index in 0..self.let_decls.len() {
+            self.let_value(index, self.let_decls[index].name.span);
+        }
+        for index in 0..self.score_decls.len() {
+            self.score(index, self.score_decls[index].name.span);
+        }
+        let rules: Vec<p::RuleDef> = self
+            .rule_decls
+            .clone()
+            .into_iter()
+            .map(|r| self.rule(r))
+            .collect();
+        let examples = self.examples(&rules);
+
+        let lets = self
+            .let_decls
+            .iter()
+            .zip(std::mem::take(&mut self.let_state))
+            .map(|(decl, state)| {
+                let (ty, expr) =
+                    done_or_error(state, || (Type::Error, Expr::Const(Value::MISSING)));
+                p::LetDef {
+                    name: decl.name.name.clone(),
+                    ty,
+                    expr,
+                }
+            })
+            .collect();
+        let scores = self
+            .score_decls
+            .iter()
+            .zip(std::mem::take(&mut self.score_state))
+            .map(|(decl, state)| p::ScoreDef {
+                name: decl.name.name.clone(),
+                title: decl.title.as_ref().map(|t| t.value.clone()),
+                components: done_or_error(state, || (Type::Error, Vec::new())).1,
+            })
+            .collect();
+        Some(p::Program {
+            title: meta.map(|m| m.title.value.clone()),
+            version: meta
+                .and_then(|m| m.version.as_ref())
+                .map(|v| v.value.clone()),
+            input: p::InputDef {
+                name: self.input.map(|i| i.name.name.clone()).unwrap_or_default(),
+                record: self.input_record.clone(),
+            },
+            tables,
+            lets,
+            scores,
+            eval_order: std::mem::take(&mut self.eval_order),
+            rules,
+            examples,
+            max_locals: self.max_locals,
+            slot_reads: Vec::new(),
+        })
+    }
+
+    /// Registers every item name; reports duplicates, a second `policy` or `input`.
+    fn collect_items(&mut self) -> Option<&'a ast::PolicyMeta> {
+        let mut meta: Option<&'a ast::PolicyMeta> = None;
+        let file = self.file;
+        for item in &file.items {
+            let (global, name) = match item {
+                Item::Policy(m) => {
+                    if let Some(first) = meta {
+                        self.error(
+                            codes::DUPLICATE_ITEM,
+                            m.span,
+                            "a policy has at most one `policy` line",
+                        )
+                        .label(first.span, "first `policy` line here");
+                    } else {
+                        meta = Some(m);
+                    }
+                    continue;
+                }
+                Item::Input(input) => {
+                    if let Some(first) = self.input {
+                        self.error(
+                            codes::DUPLICATE_ITEM,
+                            input.span,
+                            "a policy has exactly one `input` declaration",
+                        )
+                        .label(first.name.span, "first `input` declared here");
+                        continue;
+                    }
+                    self.input = Some(input);
+                    (Global::Input, &input.name)
+                }
+                Item::Type(decl) => {
+                    if is_builtin_type(&decl.name.name) {
+                        self.error(
+                            codes::BUILTIN_TYPE_REDEFINED,
+                            decl.name.span,
+                            format!(
+                                "`{}` is a built-in type and cannot be redefined",
+                                decl.name.name
+                            ),
+                        );
+                        continue;
+                    }
+                    let index = push_todo(&mut self.type_decls, &mut self.type_state, decl);
+                    (Global::Type(index), &decl.name)
+                }
+                Item::Const(decl) => {
+                    let index = push_todo(&mut self.const_decls, &mut self.const_state, decl);
+                    (Global::Const(index), &decl.name)
+                }
+                Item::Table(decl) => {
+                    self.table_decls.push(decl);
+                    (Global::Table(self.table_decls.len() - 1), &decl.name)
+                }
+                Item::Let(decl) => {
+                    let index = push_todo(&mut self.let_decls, &mut self.let_state, decl);
+                    (Global::Let(index), &decl.name)
+                }
+                Item::Score(decl) => {
+                    let index = push_todo(&mut self.score_decls, &mut self.score_state, decl);
+                    (Global::Score(index), &decl.name)
+                }
+                Item::Rule(decl) => {
+                    self.rule_decls.push(decl);
+                    (Global::Rule(self.rule_decls.len() - 1), &decl.name)
+                }
+                Item::Example(_) => continue,
+            };
+            if let Some((previous, first_span)) = self.names.get(name.name.as_str()).copied() {
+                self.error(
+                    codes::DUPLICATE_NAME,
+                    name.span,
+                    format!("`{}` is defined more than once", name.name),
+                )
+                .label(
+                    first_span,
+                    format!(
+                        "`{}` is first defined here as {}",
+                        name.name,
+                        previous.describe()
+                    ),
+                )
+                .help =
+                    Some("every item name must be unique in the policy: rename one of them".into());
+            } else {
+                self.names.insert(&name.name, (global, name.span));
+            }
+        }
+        meta
+    }
+
+    // ----- items -------------------------------------------------------------------------
+
+    /// Enters an item on the dependency stack; `false` (and a cycle error) if it is already on it.
+    fn enter(&mut self, global: Global, name: &str, use_span: Span) -> bool {
+        let frame = Frame {
+            global,
+            name: name.to_string(),
+        };
+        if let Some(position) = self.stack.iter().position(|f| *f == frame) {
+            let mut chain: Vec<String> = self.stack[position..]
+                .iter()
+                .map(|f| format!("`{}`", f.name))
+                .collect();
+            chain.push(format!("`{name}`"));
+            self.error(
+                codes::CYCLE,
+                use_span,
+                format!("`{name}` depends on itself: {}", chain.join(" → ")),
+            )
+            .help = Some(
+                "definitions of `let`, `score` and `const` must not refer to each other in a cycle"
+                    .into(),
+            );
+            return false;
+        }
+        if self.stack.len() >= MAX_DEPENDENCY_DEPTH {
+            self.error(codes::TOO_DEEP, use_span, format!("`{name}` is at the end of a chain of more than {MAX_DEPENDENCY_DEPTH} definitions that depend on each other"))
+                .help = Some("split the chain: compute intermediate values from the input directly".into());
+            return false;
+        }
+        self.stack.push(frame);
+        true
+    }
+
+    fn constant(&mut self, index: usize, use_span: Span) -> (Type, Value) {
+        if let State::Done((ty, value)) = &self.const_state[index] {
+            return (ty.clone(), value.clone());
+        }
+        let decl = self.const_decls[index];
+        // In progress: on the stack, a cycle that `enter` reports. Too deep: left unchecked
+        // here; the top-level pass checks it again from a short stack.
+        if !self.enter(Global::Const(index), &decl.name.name, use_span) {
+            return (Type::Error, Value::MISSING);
+        }
+        self.const_state[index] = State::InProgress;
+        let typed = self.expr(&decl.value, Context::Constant);
+        self.stack.pop();
+        let value = if typed.ty.is_error() {
+            Value::MISSING
+        } else {
+            self.fold_constant(&typed.expr, decl.value.span, &decl.name.name)
+        };
+        self.const_state[index] = State::Done((typed.ty.clone(), value.clone()));
+        (typed.ty, value)
+    }
+
+    /// Evaluates a constant expression at compile time; a missing result is an error.
+    fn fold_constant(&mut self, expr: &Expr, span: Span, what: &str) -> Value {
+        let (value, notes) = eval::eval_const(expr);
+        if value.is_missing() {
+            let reason = notes
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "it has no value".into());
+            self.error(
+                codes::CONSTANT_HAS_NO_VALUE,
+                span,
+                format!("`{what}` has no value at compile time"),
+            )
+            .help = Some(reason);
+        }
+        value
+    }
+
+    fn table_signature(&mut self, index: usize) -> (Type, Type) {
+        let decl = self.table_decls[index];
+        let key = self.resolve_type(&decl.key_ty);
+        if !matches!(
+            key,
+            Type::Text | Type::Union(_) | Type::Number | Type::Date | Type::Bool | Type::Error
+        ) {
+            self.error(
+                codes::BAD_KEY_TYPE,
+                decl.key_ty.span,
+                format!("a table key cannot be of type `{key}`"),
+            )
+            .help = Some("keys are `text`, a literal union, `number`, `date` or `bool`".into());
+        }
+        let value = self.resolve_type(&decl.value_ty);
+        (key, value)
+    }
+
+    fn table(&mut self, index: usize) -> p::TableDef {
+        let decl = self.table_decls[index];
+        let (key_type, value_type) = self.table_types[index].clone();
+        let entries = decl.rows.as_ref().map(|rows| {
+            let mut entries = p::TableEntries::new();
+            let mut first_spans: HashMap<Key, Span> = HashMap::new();
+            for row in rows {
+                let key = self.expr(&row.key, Context::Constant);
+                self.expect_fits(&key, &key_type, &row.key, "this key");
+                let value = self.expr(&row.value, Context::Constant);
+                self.expect_fits(&value, &value_type, &row.value, "this value");
+                if key.ty.is_error() || value.ty.is_error() {
+                    continue;
+                }
+                let key_value = self.fold_constant(&key.expr, row.key.span, "this key");
+                let value_value = self.fold_constant(&value.expr, row.value.span, "this value");
+                let Some(key_value) = Key::from_value(&key_value) else {
+                    continue;
+                };
+                if let Some(first) = first_spans.get(&key_value).copied() {
+                    self.error(
+                        codes::DUPLICATE_KEY,
+                        row.key.span,
+                        format!(
+                            "key `{}` appears twice in table `{}`",
+                            self.text(row.key.span),
+                            decl.name.name
+                        ),
+                    )
+                    .label(first, "first entry here");
+                    continue;
+                }
+                first_spans.insert(key_value.clone(), row.key.span);
+                entries.insert(key_value, value_value);
+            }
+            entries
+        });
+        p::TableDef {
+            name: decl.name.name.clone(),
+            key_type,
+            value_type,
+            entries,
+        }
+    }
+
+    fn let_value(&mut self, index: usize, use_span: Span) -> Type {
+        if let State::Done((ty, _)) = &self.let_state[index] {
+            return ty.clone();
+        }
+        let decl = self.let_decls[index];
+        // As for constants: a cycle or too deep.
+        if !self.enter(Global::Let(index), &decl.name.name, use_span) {
+            return Type::Error;
+        }
+        self.let_state[index] = State::InProgress;
+        let typed = self.expr(&decl.value, Context::Evaluation);
+        self.stack.pop();
+        self.let_state[index] = State::Done((typed.ty.clone(), typed.expr));
+        self.eval_order.push(Slot(to_u32(index)));
+        typed.ty
+    }
+
+    fn score(&mut self, index: usize, use_span: Span) -> Type {
+        if let State::Done((ty, _)) = &self.score_state[index] {
+            return ty.clone();
+        }
+        let decl = self.score_decls[index];
+        // As for constants: a cycle or too deep.
+        if !self.enter(Global::Score(index), &decl.name.name, use_span) {
+            return Type::Error;
+        }
+        self.score_state[index] = State::InProgress;
+        let mut components = Vec::with_capacity(decl.components.len());
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut optional = false;
+        let mut total: u64 = 0;
+        for component in &decl.components {
+            if let Some(first) = seen.insert(&component.name.name, component.name.span) {
+                self.error(
+                    codes::DUPLICATE_NAME,
+                    component.name.span,
+                    format!(
+                        "component `{}` appears twice in score `{}`",
+                        component.name.name, decl.name.name
+                    ),
+                )
+                .label(first, "first defined here");
+            }
+            total = total.saturating_add(component.weight_hundredths);
+            let typed = self.expr(&component.value, Context::Evaluation);
+            if !matches!(
+                typed.ty.required(),
+                Type::Number | Type::Nothing | Type::Error
+            ) {
+                self.error(
+                    codes::TYPE_MISMATCH,
+                    component.value.span,
+                    format!(
+                        "a score component must be a number, but this is `{}`",
+                        typed.ty
+                    ),
+                );
+            }
+            optional |= typed.ty.is_optional();
+            components.push(ComponentDef {
+                name: component.name.name.clone(),
+                weight: component.weight_hundredths as f64 / 10_000.0,
+                expr: typed.expr,
+            });
+        }
+        if total != 10_000 {
+            let listed: Vec<String> = decl
+                .components
+                .iter()
+                .map(|c| format!("{} {}", c.name.name, percent(c.weight_hundredths)))
+                .collect();
+            self.error(
+                codes::WEIGHTS_NOT_100,
+                decl.name.span,
+                format!(
+                    "the weights of score `{}` total {}, not 100%",
+                    decl.name.name,
+                    percent(total)
+                ),
+            )
+            .help = Some(format!(
+                "adjust the weights so they add up to exactly 100%: {}",
+                listed.join(", ")
+            ));
+        }
+        self.stack.pop();
+        let ty = if optional {
+            Type::Number.optional()
+        } else {
+            Type::Number
+        };
+        self.score_state[index] = State::Done((ty.clone(), components));
+        self.eval_order
+            .push(Slot(to_u32(self.let_decls.len() + index)));
+        ty
+    }
+
+    fn rule(&mut self, decl: &'a ast::RuleDecl) -> p::RuleDef {
+        let when = decl.when.as_ref().map(|c| self.condition(c, "`when`"));
+        let what = match decl.kind {
+            ast::RuleKind::Require => "`require`",
+            ast::RuleKind::Forbid => "`forbid`",
+        };
+        let condition = self.condition(&decl.condition, what);
+        let condition = match decl.kind {
+            ast::RuleKind::Require => condition,
+            ast::RuleKind::Forbid => Expr::Not(Box::new(condition)),
+        };
+        let message = self.template_parts(&decl.message);
+        p::RuleDef {
+            name: decl.name.name.clone(),
+            title: decl.title.as_ref().map(|t| t.value.clone()),
+            line: self.line(decl.span),
+            when,
+            condition,
+            verdict: decl.verdict,
+            message,
+        }
+    }
+
+    fn condition(&mut self, expr: &ast::Expr, what: &str) -> Expr {
+        let typed = self.expr(expr, Context::Evaluation);
+        self.expect_bool(&typed.ty, expr.span, what);
+        typed.expr
+    }
+
+    fn expect_bool(&mut self, ty: &Type, span: Span, what: &str) {
+        if !matches!(ty.required(), Type::Bool | Type::Nothing | Type::Error) {
+            let help = match ty.required() {
+                Type::List(_) => {
+                    "a list is not a condition: use `count(L) > 0`, `any x in L: ...` or `contains`"
+                }
+                Type::Number => "compare the number, e.g. `x > 0`",
+                _ => "a condition is a `bool`: compare the value with `==`, `<`, `in`, ...",
+            };
+            self.error(
+                codes::CONDITION_NOT_BOOL,
+                span,
+                format!("{what} needs a `bool` condition, but this is `{ty}`"),
+            )
+            .help = Some(help.into());
+        }
+    }
+
+    fn template_parts(&mut self, template: &ast::Template) -> Vec<p::TemplatePart> {
+        template
+            .parts
+            .iter()
+            .map(|part| match part {
+                ast::TemplatePart::Text(text) => p::TemplatePart::Text(text.as_str().into()),
+                ast::TemplatePart::Expr(expr) => {
+                    p::TemplatePart::Expr(self.expr(expr, Context::Evaluation).expr)
+                }
+            })
+            .collect()
+    }
+}
+
+fn is_builtin_type(name: &str) -> bool {
+    matches!(name, "number" | "text" | "bool" | "date")
+}
+
+fn is_value(global: Global) -> bool {
+    matches!(
+        global,
+        Global::Input | Global::Const(_) | Global::Table(_) | Global::Let(_) | Global::Score(_)
+    )
+}
+
+/// The type `ty` of an operation on `source`: optional when `source` is optional (reading
+/// through a missing value), an error when `source` already was one.
+fn keep_optional(ty: Type, source: &Type) -> Type {
+    if source.is_error() {
+        Type::Error
+    } else if source.is_optional() {
+        ty.optional()
+    } else {
+        ty
+    }
+}
+
+/// Appends a declaration whose checking is yet to come; returns its index.
+fn push_todo<D, S>(decls: &mut Vec<D>, states: &mut Vec<State<S>>, decl: D) -> usize {
+    decls.push(decl);
+    states.push(State::Todo);
+    decls.len() - 1
+}
+
+fn done_or_error<T>(state: State<T>, error: impl FnOnce() -> T) -> T {
+    match state {
+        State::Done(value) => value,
+        State::Todo | State::InProgress => error(),
+    }
+}
+
+fn percent(hundredths: u64) -> String {
+    let fraction = format!("{:02}", hundredths % 100);
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        format!("{}%", hundredths / 100)
+    } else {
+        format!("{}.{fraction}%", hundredths / 100)
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
