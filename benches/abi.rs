@@ -5,16 +5,23 @@
 //!
 //! - native: the library path of the CLI (`input_from_str`, `evaluate`, `write_json` into a
 //!   reused buffer; reference data validated once);
-//! - wasmtime: the `abi` module through the `procura serve` worker (fuel metering on, one
-//!   instance reused, the policy compiled once, the request's options sent with every record).
+//! - wasmtime: the `abi` module through the `procura serve` worker with the server's default
+//!   limits (a deadline per call, no fuel metering; one instance reused, the policy compiled
+//!   once, the request's options sent with every record).
 //!
 //! Before timing, both hosts must give the same bytes for every supplier. Prints one JSON line:
 //! `{"decisions", "checksum", "native": [ns/decision per round], "wasmtime": [...]}`.
-//! Run alone: `scripts/build-abi.sh && cargo bench --features serve --bench abi -- --rounds 7`.
+//! Run alone: `scripts/build-abi.sh && cargo bench --features serve --bench abi -- --rounds 7`;
+//! `--fuel N` meters N units of fuel per evaluation, as `procura serve --fuel N` does. Each host's
+//! decision is a function of its own (`native_decision`, `wasmtime_decision`), so that
+//! `valgrind --tool=callgrind --toggle-collect=abi::wasmtime_decision` counts one host alone.
 
 use std::time::Instant;
 
-use procura::server::{Limits, Version};
+use std::time::Duration;
+
+use procura::server::{Fuel, Limits, Version, Worker};
+use procura::{Date, Policy, ReferenceData};
 
 const SOURCE: &str = include_str!("../rules/onboarding.policy");
 const SUPPLIERS: &str = include_str!("../rules/data/suppliers.jsonl");
@@ -24,35 +31,39 @@ const AS_OF: &str = "2025-06-01";
 const DECISIONS: usize = 12_000;
 
 fn main() {
-    let rounds = std::env::args()
-        .skip_while(|arg| arg != "--rounds")
-        .nth(1)
-        .map_or(7, |n| n.parse().expect("--rounds takes a number"));
+    let option = |name: &str| {
+        let value = std::env::args().skip_while(|arg| arg != name).nth(1)?;
+        Some(
+            value
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("{name} takes a number")),
+        )
+    };
+    let rounds = option("--rounds").map_or(7, |n| n as usize);
+    let fuel = option("--fuel");
     let suppliers: Vec<&str> = SUPPLIERS.lines().filter(|l| !l.trim().is_empty()).collect();
 
     let policy = procura::compile(SOURCE)
         .map_err(|d| d.len())
         .expect("the policy compiles");
-    let today = procura::Date::parse(AS_OF).expect("a date");
+    let today = Date::parse(AS_OF).expect("a date");
     let data = policy
         .reference_data(Some(&serde_json::from_str(DATA).expect("JSON")))
         .expect("valid reference data");
     let mut buffer = String::new();
-    let native = |text: &str, buffer: &mut String| -> usize {
-        let input = policy.input_from_str(text).expect("a valid supplier");
-        buffer.clear();
-        (policy.evaluate(&input, &data, today))
-            .expect("within the step budget")
-            .write_json(buffer);
-        buffer.len()
-    };
+    let native =
+        |text: &str, buffer: &mut String| native_decision(&policy, &data, today, text, buffer);
 
     let module = procura::server::default_module();
-    let host = procura::server::load_host(&module).unwrap_or_else(|e| panic!("{e}"));
-    // The server's default fuel, far above what one decision takes.
+    let host =
+        procura::server::load_host(&module, fuel.is_some()).unwrap_or_else(|e| panic!("{e}"));
     let limits = Limits {
-        fuel: procura::server::DEFAULT_FUEL,
-        compile_fuel: 10_000_000_000,
+        timeout: Duration::from_millis(procura::server::DEFAULT_TIMEOUT_MS),
+        compile_timeout: Duration::from_millis(procura::server::DEFAULT_COMPILE_TIMEOUT_MS),
+        fuel: fuel.map(|evaluate| Fuel {
+            evaluate,
+            compile: 10_000_000_000,
+        }),
         memory_bytes: procura::server::DEFAULT_MEMORY_MB << 20,
     };
     let mut worker = host.worker(limits).expect("an instance");
@@ -60,15 +71,11 @@ fn main() {
         id: 1,
         source: SOURCE.into(),
     };
+    // Up front, so that no decision pays for it.
+    assert!(worker.compile(&version).expect("no trap").ok);
     let data_json: serde_json::Value = serde_json::from_str(DATA).expect("JSON");
     let options = serde_json::json!({"as_of": AS_OF, "data": data_json}).to_string();
-    let mut wasm = |text: &str| -> String {
-        let (status, json) = worker
-            .evaluate(&version, text.as_bytes(), options.as_bytes())
-            .expect("the module evaluates");
-        assert_eq!(status, procura::server::STATUS_REPORT, "{json}");
-        json
-    };
+    let mut wasm = |text: &str| wasmtime_decision(&mut worker, &version, &options, text);
 
     // Same workload, same answers; the checksum lets the Node leg prove the same.
     let mut checksum = Checksum::default();
@@ -95,6 +102,31 @@ fn main() {
             "wasmtime": times.1,
         })
     );
+}
+
+#[inline(never)]
+fn native_decision(
+    policy: &Policy,
+    data: &ReferenceData,
+    today: Date,
+    text: &str,
+    buffer: &mut String,
+) -> usize {
+    let input = policy.input_from_str(text).expect("a valid supplier");
+    buffer.clear();
+    (policy.evaluate(&input, data, today))
+        .expect("within the step budget")
+        .write_json(buffer);
+    buffer.len()
+}
+
+#[inline(never)]
+fn wasmtime_decision(worker: &mut Worker, version: &Version, options: &str, text: &str) -> String {
+    let (status, json) = worker
+        .evaluate(version, text.as_bytes(), options.as_bytes())
+        .expect("the module evaluates");
+    assert_eq!(status, procura::server::STATUS_REPORT, "{json}");
+    json
 }
 
 /// Nanoseconds per decision over one round of [`DECISIONS`].

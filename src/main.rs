@@ -61,9 +61,15 @@ enum Command {
         /// The ABI module [default: $PROCURA_ABI_WASM, else target/wasm32-unknown-unknown/abi-release/procura.wasm]
         #[arg(long)]
         module: Option<PathBuf>,
-        /// Fuel of one evaluation (about one unit per WebAssembly instruction)
-        #[arg(long, default_value_t = procura::server::DEFAULT_FUEL)]
-        fuel: u64,
+        /// Milliseconds one evaluation may run in the module before it is stopped (422 `deadline`)
+        #[arg(long, value_name = "MS", default_value_t = procura::server::DEFAULT_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+        timeout_ms: u64,
+        /// Milliseconds compiling one policy may take before it is stopped
+        #[arg(long, value_name = "MS", default_value_t = procura::server::DEFAULT_COMPILE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+        compile_timeout_ms: u64,
+        /// Meter fuel: N units (about one per WebAssembly instruction) per evaluation, a deterministic limit that slows every call [default: off]
+        #[arg(long, value_name = "N")]
+        fuel: Option<u64>,
         /// Memory limit of one WebAssembly instance, in MiB
         #[arg(long, default_value_t = procura::server::DEFAULT_MEMORY_MB)]
         memory_mb: usize,
@@ -121,6 +127,8 @@ fn main() -> ExitCode {
             dir,
             addr,
             module,
+            timeout_ms,
+            compile_timeout_ms,
             fuel,
             memory_mb,
             max_body_kb,
@@ -130,6 +138,8 @@ fn main() -> ExitCode {
             let config = procura::server::ServeConfig {
                 addr,
                 module,
+                timeout: std::time::Duration::from_millis(timeout_ms),
+                compile_timeout: std::time::Duration::from_millis(compile_timeout_ms),
                 fuel,
                 memory_mb,
                 max_body_kb,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use procura::server::{ServeError, Server};
 use serde_json::{Value, json};
 use server_support::{
-    Connection, HEAVY, TINY, call, call_text, config, read, start, temp_dir, wait_for, write,
+    Connection, HEAVY, TINY, call, call_text, config, read, spin, start, temp_dir, wait_for, write,
 };
 
 #[test]
@@ -142,10 +142,9 @@ fn every_endpoint_and_error_status() {
     assert_eq!(status, 422);
     assert_eq!(input_error["errors"][0]["path"], "$.name");
 
-    // Too much work: 422, and the server carries on.
-    let values: Vec<u32> = (0..5_000).collect();
-    let heavy = json!({"input": {"values": values}}).to_string();
-    assert_eq!(error_of("heavy", &heavy), (422, "fuel".to_owned()));
+    // Too much work: the evaluator's step budget stops it (422), and the server carries on.
+    let heavy = heavy_request();
+    assert_eq!(error_of("heavy", &heavy), (422, "evaluation".to_owned()));
     let small = json!({"input": {"values": [1, 2, 3]}}).to_string();
     assert_eq!(evaluate("heavy", &small).0, 200);
     assert_eq!(evaluate("tiny", tiny_ok).0, 200);
@@ -188,7 +187,7 @@ fn every_endpoint_and_error_status() {
         Some(&format!("[{heavy}, {small}]")),
     );
     assert_eq!(batch.0, 200);
-    assert_eq!(batch.1[0]["error"], "fuel");
+    assert_eq!(batch.1[0]["error"], "evaluation");
     assert_eq!(batch.1[1]["decision"], "approve");
     assert_eq!(
         call(
@@ -442,4 +441,75 @@ fn reloads_scan_at_once_and_concurrently() {
     let (status, list) = call(addr, "POST", "/v1/reload", None);
     assert_eq!((status, list.as_array().map(Vec::len)), (200, Some(2)));
     assert_eq!(call(addr, "GET", "/v1/policies/tiny", None).0, 404);
+}
+
+/// 5,000 numbers: 25 million steps of `HEAVY`, within the test servers' 64 KiB bodies.
+fn heavy_request() -> String {
+    let values: Vec<u32> = (0..5_000).collect();
+    json!({"input": {"values": values}}).to_string()
+}
+
+/// With `--fuel`, the same heavy request runs out of fuel before the step budget stops it: 422
+/// `fuel`, its instance is replaced, and the next request is served.
+#[test]
+fn fuel_when_asked_for_stops_an_evaluation() {
+    let dir = temp_dir("fuel");
+    write(&dir, "heavy.policy", HEAVY);
+    let mut config = config(&dir);
+    config.fuel = Some(20_000_000);
+    config.instances = 1;
+    let server = server_support::start_with(config);
+    let path = "/v1/policies/heavy/evaluate";
+    let (status, error) = call(server.addr, "POST", path, Some(&heavy_request()));
+    assert_eq!((status, &error["error"]), (422, &json!("fuel")), "{error}");
+    assert!(
+        error["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("--fuel")
+    );
+    let small = json!({"input": {"values": [1, 2, 3]}}).to_string();
+    let (status, report) = call(server.addr, "POST", path, Some(&small));
+    assert_eq!((status, &report["decision"]), (200, &json!("approve")));
+}
+
+/// A call that never ends (a module that spins, see `server_support/spin.rs`) is stopped at
+/// its deadline: 422 `deadline` for an evaluation, a `deadline` diagnostic for a compilation;
+/// the instance is replaced and the next request is served.
+#[test]
+fn a_call_past_its_deadline_is_stopped() {
+    let dir = temp_dir("deadline");
+    write(&dir, "short.policy", "short");
+    write(&dir, "long.policy", &"long ".repeat(20));
+    let module = dir.join("spin.wasm");
+    std::fs::write(&module, spin::module()).expect("writes");
+    let mut config = config(&dir);
+    config.module = Some(module);
+    config.timeout = Duration::from_millis(50);
+    config.compile_timeout = Duration::from_millis(50);
+    config.instances = 1;
+    let server = server_support::start_with(config);
+    let addr = server.addr;
+
+    let (_, long) = call(addr, "GET", "/v1/policies/long", None);
+    assert_eq!(long["serving"], false, "{long}");
+    assert_eq!(long["diagnostics"][0]["code"], "deadline", "{long}");
+    let path = "/v1/policies/short/evaluate";
+    for _ in 0..2 {
+        let (status, error) = call(addr, "POST", path, Some(r#"{"input": {"spin": true}}"#));
+        assert_eq!(
+            (status, &error["error"]),
+            (422, &json!("deadline")),
+            "{error}"
+        );
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("50 ms"),
+            "{error}"
+        );
+        let (status, report) = call_text(addr, "POST", path, Some(r#"{"input": {}}"#));
+        assert_eq!((status, report.as_str()), (200, spin::REPORT));
+    }
 }

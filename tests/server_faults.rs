@@ -262,6 +262,9 @@ fn load_with_faults_loses_nothing() {
     let dir = temp_dir("faults");
     let requests = requests(&dir);
     let mut config = config(&dir);
+    // Metered, so that the heavy requests trap and their instances are replaced under load (by
+    // default the step budget stops them without a trap).
+    config.fuel = Some(20_000_000);
     config.header_timeout = Duration::from_secs(3);
     config.body_timeout = Duration::from_secs(2);
     let server = start_with(config);

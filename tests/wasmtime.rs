@@ -3,28 +3,35 @@
 //!
 //! Needs the built module: `scripts/build-abi.sh` (or `PROCURA_ABI_WASM=path`).
 
+#[path = "server_support/spin.rs"]
+mod spin;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use procura::Date;
-use procura::server::{GuestError, Host, Limits, Pool, STATUS_REPORT, Version, Worker};
+use procura::server::{Fuel, GuestError, Host, Limits, Pool, STATUS_REPORT, Version, Worker};
 use procura::span::LineIndex;
 
+/// The server's defaults: deadlines, no fuel.
 const LIMITS: Limits = Limits {
-    fuel: 200_000_000,
-    compile_fuel: 2_000_000_000,
+    timeout: Duration::from_secs(2),
+    compile_timeout: Duration::from_secs(20),
+    fuel: None,
     memory_bytes: 64 << 20,
 };
 
-/// The module, compiled once for all tests.
+/// The module, compiled once for all tests (and once more, metered, for the fuel tests).
 fn host() -> Arc<Host> {
     static HOST: OnceLock<Arc<Host>> = OnceLock::new();
-    HOST.get_or_init(|| {
-        let module = procura::server::default_module();
-        let host = procura::server::load_host(&module).unwrap_or_else(|error| panic!("{error}"));
-        Arc::new(host)
-    })
-    .clone()
+    HOST.get_or_init(|| load(false)).clone()
+}
+
+fn load(fuel: bool) -> Arc<Host> {
+    let module = procura::server::default_module();
+    let host = procura::server::load_host(&module, fuel).unwrap_or_else(|error| panic!("{error}"));
+    Arc::new(host)
 }
 
 fn worker() -> Worker {
@@ -273,8 +280,13 @@ fn heavy_input(n: usize) -> String {
     serde_json::json!({"values": (0..n).collect::<Vec<_>>()}).to_string()
 }
 
-fn assert_limit_then_recovery(limits: Limits, n: usize, expected: fn(&GuestError) -> bool) {
-    let pool = Pool::new(host(), limits);
+fn assert_limit_then_recovery(
+    host: Arc<Host>,
+    limits: Limits,
+    n: usize,
+    expected: fn(&GuestError) -> bool,
+) {
+    let pool = Pool::new(host, limits);
     let version = version(HEAVY);
     let options = br#"{"as_of": "2025-06-01"}"#;
     let live = |_| true;
@@ -296,18 +308,92 @@ fn assert_limit_then_recovery(limits: Limits, n: usize, expected: fn(&GuestError
 #[test]
 fn running_out_of_fuel_is_an_error_and_the_next_call_succeeds() {
     let limits = Limits {
-        fuel: 5_000_000,
+        fuel: Some(Fuel {
+            evaluate: 5_000_000,
+            compile: 2_000_000_000,
+        }),
         ..LIMITS
     };
-    assert_limit_then_recovery(limits, 3_000, |e| matches!(e, GuestError::Fuel(5_000_000)));
+    let expected = |e: &GuestError| matches!(e, GuestError::Fuel(5_000_000));
+    assert_limit_then_recovery(load(true), limits, 3_000, expected);
 }
 
 #[test]
 fn running_out_of_memory_is_an_error_and_the_next_call_succeeds() {
     let limits = Limits {
-        fuel: u64::MAX / 4,
         memory_bytes: 8 << 20,
         ..LIMITS
     };
-    assert_limit_then_recovery(limits, 1_000, |e| matches!(e, GuestError::Memory(_)));
+    let expected = |e: &GuestError| matches!(e, GuestError::Memory(_));
+    assert_limit_then_recovery(host(), limits, 1_000, expected);
+}
+
+/// Without fuel the evaluator's own step budget stops a runaway policy, on this host as on
+/// every other: an ordinary error (status 4), not a trap.
+#[test]
+fn the_step_budget_stops_a_runaway_evaluation_without_a_trap() {
+    let mut worker = worker();
+    let version = version(HEAVY);
+    let (status, json) = worker
+        .evaluate(
+            &version,
+            heavy_input(3_000).as_bytes(),
+            br#"{"as_of": "2025-06-01"}"#,
+        )
+        .expect("no trap");
+    assert_eq!(status, 4, "{json}");
+    assert!(json.contains(r#""error":"evaluation""#), "{json}");
+}
+
+/// A module that spins (`server_support/spin.rs`) is stopped at the deadline, never before
+/// it; so is one metered with fuel, by its fuel. Either way the next call on a fresh instance
+/// succeeds.
+#[test]
+fn a_call_past_its_deadline_or_fuel_is_stopped_and_the_next_call_succeeds() {
+    let path = std::env::temp_dir().join(format!("procura-spin-{}.wasm", std::process::id()));
+    std::fs::write(&path, spin::module()).expect("writes");
+    let limits = Limits {
+        timeout: Duration::from_millis(30),
+        ..LIMITS
+    };
+    let metered = Limits {
+        fuel: Some(Fuel {
+            evaluate: 1_000_000,
+            compile: 1_000_000,
+        }),
+        ..LIMITS
+    };
+    let hosts = [(false, limits), (true, metered)].map(|(fuel, limits)| {
+        let host = Host::load(&path, fuel).unwrap_or_else(|e| panic!("{e}"));
+        Pool::new(Arc::new(host), limits)
+    });
+    let _ = std::fs::remove_file(&path);
+    let version = version("short");
+    let live = |_| true;
+    for (pool, expected) in hosts
+        .iter()
+        .zip([GuestError::Deadline(30), GuestError::Fuel(1_000_000)])
+    {
+        let started = Instant::now();
+        let spun = pool.with_worker(0, &live, |w| w.evaluate(&version, b"[1]", b"{}"));
+        assert_eq!(spun, Err(expected.clone()));
+        if expected == GuestError::Deadline(30) {
+            assert!(started.elapsed() >= Duration::from_millis(30));
+        }
+        let answered = pool.with_worker(0, &live, |w| w.evaluate(&version, b"{}", b"{}"));
+        assert_eq!(answered, Ok((STATUS_REPORT, spin::REPORT.to_owned())));
+    }
+}
+
+#[test]
+fn fuel_limits_need_a_metered_host() {
+    let metered = Limits {
+        fuel: Some(Fuel {
+            evaluate: 1,
+            compile: 1,
+        }),
+        ..LIMITS
+    };
+    let error = host().worker(metered).err().map(|e| e.to_string());
+    assert!(error.is_some_and(|e| e.contains("fuel")));
 }

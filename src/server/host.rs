@@ -1,17 +1,23 @@
 //! The wasmtime host of the `abi` module (`docs/abi.md`): one compiled `Module`, and a pool of
 //! instances that each keep the policies they have compiled.
 //!
-//! Architecture invariant: an instance whose call trapped (fuel, memory, anything else) is never
-//! called again: the trap may have left its allocator or its handle table half-updated. It is
-//! dropped and a fresh one takes its place on the next request.
+//! What bounds a request's work on every host is the evaluator's own step budget
+//! (`limits::MAX_EVAL_STEPS`) and the input limits; here every call also gets a wall-clock
+//! deadline as a backstop (epoch interruption: a few instructions per loop, where fuel metering
+//! cost 40 % of a decision), and fuel only when asked for.
+//!
+//! Architecture invariant: an instance whose call trapped (deadline, fuel, memory, anything
+//! else) is never called again: the trap may have left its allocator or its handle table
+//! half-updated. It is dropped and a fresh one takes its place on the next request.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use wasmtime::{
-    Config, Engine, InstancePre, Linker, Memory, Module, ResourceLimiter, Store, StoreLimits,
-    StoreLimitsBuilder, Trap, TypedFunc,
+    Config, Engine, EngineWeak, InstancePre, Linker, Memory, Module, ResourceLimiter, Store,
+    StoreLimits, StoreLimitsBuilder, Trap, TypedFunc,
 };
 
 /// The `procura_evaluate` status of a report (`abi::Status::Report`); the others are errors.
@@ -22,23 +28,42 @@ pub const STATUS_REPORT: u32 = 0;
 /// limit compile, while still bounding the work of each byte.
 pub const COMPILE_FUEL_PER_BYTE: u64 = 10_000;
 
+/// How often a background thread advances the engine's epoch: the resolution of deadlines. A
+/// call is stopped between its deadline and one tick later (later still if the machine is so
+/// loaded that the thread is not scheduled).
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
 /// Resource limits of every call into the module.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Fuel (about one unit per WebAssembly instruction) of one evaluation.
-    pub fuel: u64,
-    /// Fuel of compiling one policy, raised to [`COMPILE_FUEL_PER_BYTE`] times its length.
-    pub compile_fuel: u64,
+    /// Wall-clock time one evaluation may take.
+    pub timeout: Duration,
+    /// Wall-clock time compiling one policy may take.
+    pub compile_timeout: Duration,
+    /// Fuel metering, off unless asked for; needs a [`Host`] loaded with it.
+    pub fuel: Option<Fuel>,
     /// The largest linear memory an instance may grow to.
     pub memory_bytes: usize,
+}
+
+/// Fuel budgets: about one unit per WebAssembly instruction, so the same call on the same
+/// instance always stops at the same point.
+#[derive(Debug, Clone, Copy)]
+pub struct Fuel {
+    /// Fuel of one evaluation.
+    pub evaluate: u64,
+    /// Fuel of compiling one policy, raised to [`COMPILE_FUEL_PER_BYTE`] times its length.
+    pub compile: u64,
 }
 
 /// Why a call into the module failed; the instance is discarded afterwards.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GuestError {
-    #[error("the evaluation ran out of fuel after {0} units")]
+    #[error("the call did not finish within {0} ms")]
+    Deadline(u128),
+    #[error("the call ran out of fuel after {0} units")]
     Fuel(u64),
-    #[error("the evaluation needed more than {0} bytes of memory")]
+    #[error("the call needed more than {0} bytes of memory")]
     Memory(usize),
     #[error("the module trapped: {0}")]
     Trap(String),
@@ -48,6 +73,7 @@ impl GuestError {
     /// The short code of the JSON error body (`{"error": code, ...}`).
     pub fn code(&self) -> &'static str {
         match self {
+            GuestError::Deadline(_) => "deadline",
             GuestError::Fuel(_) => "fuel",
             GuestError::Memory(_) => "memory",
             GuestError::Trap(_) => "trap",
@@ -61,6 +87,8 @@ pub enum LoadError {
     Read { path: String, message: String },
     #[error("`{path}` is not the procura ABI module: {message}")]
     NotAbi { path: String, message: String },
+    #[error("cannot start the thread that times calls into the module: {0}")]
+    Clock(String),
 }
 
 /// Store data: wasmtime's limits plus a record of whether they refused a request, which is
@@ -100,11 +128,14 @@ impl ResourceLimiter for Guard {
 /// The compiled module, shared by every instance.
 pub struct Host {
     pre: InstancePre<Guard>,
+    metered: bool,
 }
 
 impl Host {
-    /// Compiles the module once and checks that it is the ABI module.
-    pub fn load(path: &Path) -> Result<Host, LoadError> {
+    /// Compiles the module once, checks that it is the ABI module, and starts the epoch clock
+    /// of its deadlines (a thread that ends when the engine is dropped). `fuel` instruments the
+    /// code for fuel metering, which [`Limits::fuel`] needs and which costs every call.
+    pub fn load(path: &Path, fuel: bool) -> Result<Host, LoadError> {
         let shown = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
             path: shown.clone(),
@@ -115,16 +146,21 @@ impl Host {
             message: error.to_string(),
         };
         let mut config = Config::new();
-        config.consume_fuel(true);
+        config.epoch_interruption(true).consume_fuel(fuel);
         let engine = Engine::new(&config).map_err(not_abi)?;
         let module = Module::new(&engine, &bytes).map_err(not_abi)?;
         let pre = Linker::new(&engine)
             .instantiate_pre(&module)
             .map_err(not_abi)?;
-        let host = Host { pre };
+        start_clock(engine.weak()).map_err(|error| LoadError::Clock(error.to_string()))?;
+        let host = Host { pre, metered: fuel };
         let probe = Limits {
-            fuel: 1_000_000,
-            compile_fuel: 1_000_000,
+            timeout: Duration::from_secs(10),
+            compile_timeout: Duration::from_secs(10),
+            fuel: fuel.then_some(Fuel {
+                evaluate: 1_000_000,
+                compile: 1_000_000,
+            }),
             memory_bytes: usize::MAX,
         };
         host.instantiate(probe).map_err(|error| LoadError::NotAbi {
@@ -143,6 +179,11 @@ impl Host {
     }
 
     fn instantiate(&self, limits: Limits) -> Result<Guest, String> {
+        match (limits.fuel.is_some(), self.metered) {
+            (true, false) => return Err("fuel limits need a host loaded with fuel".to_owned()),
+            (false, true) => return Err("a host loaded with fuel needs fuel limits".to_owned()),
+            _ => {}
+        }
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.memory_bytes)
             .trap_on_grow_failure(true)
@@ -155,9 +196,14 @@ impl Host {
             },
         );
         store.limiter(|guard| guard);
-        store
-            .set_fuel(limits.compile_fuel)
-            .map_err(|e| e.to_string())?;
+        // Instantiating runs no code of the module today, but would trap at once without a
+        // deadline (or fuel) if it ever did.
+        arm(
+            &mut store,
+            limits.compile_timeout,
+            limits.fuel.map(|fuel| fuel.compile),
+        )
+        .map_err(|e| e.to_string())?;
         let instance = self
             .pre
             .instantiate(&mut store)
@@ -183,7 +229,34 @@ impl Host {
             store,
             memory,
             limits,
+            scratch: None,
         })
+    }
+}
+/// Advances the engine's epoch every [`EPOCH_TICK`] for as long as the engine exists.
+fn start_clock(engine: EngineWeak) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("procura-epoch".to_owned())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .map(drop)
+}
+
+/// Sets the deadline of the next call to at least `timeout` from now, and its fuel if the
+/// store is metered.
+fn arm(store: &mut Store<Guard>, timeout: Duration, fuel: Option<u64>) -> wasmtime::Result<()> {
+    // The epoch may advance a moment after the call starts: one tick more than the timeout
+    // holds guarantees the call its whole timeout.
+    let ticks = timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos());
+    store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).saturating_add(1));
+    match fuel {
+        Some(fuel) => store.set_fuel(fuel),
+        None => Ok(()),
     }
 }
 
@@ -199,61 +272,105 @@ struct Guest {
     result_ptr: TypedFunc<(), u32>,
     result_len: TypedFunc<(), u32>,
     limits: Limits,
+    /// A guest allocation (address, capacity) kept across calls for the bytes sent in: two
+    /// allocations and two frees fewer per evaluation.
+    scratch: Option<(u32, u32)>,
+}
+
+/// What one call may use before it is stopped.
+struct Budget {
+    timeout: Duration,
+    fuel: Option<u64>,
 }
 
 impl Guest {
-    fn classify(&self, error: wasmtime::Error, fuel: u64) -> GuestError {
-        if error.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
-            GuestError::Fuel(fuel)
-        } else if self.store.data().refused {
-            GuestError::Memory(self.limits.memory_bytes)
-        } else {
-            GuestError::Trap(error.to_string())
+    fn classify(&self, error: wasmtime::Error, budget: &Budget) -> GuestError {
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => GuestError::Deadline(budget.timeout.as_millis()),
+            Some(Trap::OutOfFuel) => GuestError::Fuel(budget.fuel.unwrap_or_default()),
+            _ if self.store.data().refused => GuestError::Memory(self.limits.memory_bytes),
+            _ => GuestError::Trap(error.to_string()),
         }
     }
 
-    /// Runs `call` with a full tank of `fuel`.
-    fn with_fuel<R>(
+    /// Runs `call` within `budget`.
+    fn within<R>(
         &mut self,
-        fuel: u64,
+        budget: Budget,
         call: impl FnOnce(&mut Guest) -> wasmtime::Result<R>,
     ) -> Result<R, GuestError> {
-        self.store
-            .set_fuel(fuel)
+        arm(&mut self.store, budget.timeout, budget.fuel)
             .map_err(|e| GuestError::Trap(e.to_string()))?;
-        call(self).map_err(|error| self.classify(error, fuel))
+        call(self).map_err(|error| self.classify(error, &budget))
     }
 
-    /// Copies `bytes` into a fresh guest allocation; returns its address.
-    fn put(&mut self, bytes: &[u8]) -> wasmtime::Result<(u32, u32)> {
-        let len = u32::try_from(bytes.len())?;
-        let ptr = self.alloc.call(&mut self.store, len)?;
-        if ptr == 0 {
-            wasmtime::bail!("the module could not allocate {len} bytes");
+    fn evaluation_budget(&self) -> Budget {
+        Budget {
+            timeout: self.limits.timeout,
+            fuel: self.limits.fuel.map(|fuel| fuel.evaluate),
         }
-        self.memory.write(&mut self.store, ptr as usize, bytes)?;
-        Ok((ptr, len))
+    }
+
+    /// Copies `parts` one after the other into the scratch allocation, grown if too small;
+    /// returns the address of each.
+    fn put<const N: usize>(&mut self, parts: [&[u8]; N]) -> wasmtime::Result<[(u32, u32); N]> {
+        let total = parts.iter().map(|part| part.len()).sum::<usize>();
+        let total = u32::try_from(total)?;
+        let base = match self.scratch {
+            Some((ptr, capacity)) if capacity >= total => ptr,
+            old => {
+                if let Some((ptr, capacity)) = old {
+                    self.scratch = None;
+                    self.free.call(&mut self.store, (ptr, capacity))?;
+                }
+                // Room to spare, so that records a little longer than the last do not
+                // reallocate.
+                let capacity = total.max(4096).checked_next_power_of_two().unwrap_or(total);
+                let ptr = self.alloc.call(&mut self.store, capacity)?;
+                if ptr == 0 {
+                    wasmtime::bail!("the module could not allocate {capacity} bytes");
+                }
+                self.scratch = Some((ptr, capacity));
+                ptr
+            }
+        };
+        let mut at = base;
+        let mut placed = [(0, 0); N];
+        for (part, slot) in parts.iter().zip(&mut placed) {
+            self.memory.write(&mut self.store, at as usize, part)?;
+            let len = u32::try_from(part.len())?;
+            *slot = (at, len);
+            at = at
+                .checked_add(len)
+                .ok_or_else(|| wasmtime::format_err!("the scratch allocation wraps around"))?;
+        }
+        Ok(placed)
     }
 
     fn take_result(&mut self) -> wasmtime::Result<String> {
-        let ptr = self.result_ptr.call(&mut self.store, ())?;
-        let len = self.result_len.call(&mut self.store, ())?;
-        let mut bytes = vec![0; len as usize];
-        self.memory.read(&self.store, ptr as usize, &mut bytes)?;
-        Ok(String::from_utf8(bytes)?)
+        let ptr = self.result_ptr.call(&mut self.store, ())? as usize;
+        let len = self.result_len.call(&mut self.store, ())? as usize;
+        let bytes = (self
+            .memory
+            .data(&self.store)
+            .get(ptr..ptr.saturating_add(len)))
+        .ok_or_else(|| wasmtime::format_err!("the result lies outside the memory"))?;
+        Ok(std::str::from_utf8(bytes)?.to_owned())
     }
 
     /// Compiles a source: the handle (`None` on compile errors) and the result JSON.
     fn compile(&mut self, source: &str) -> Result<(Option<u32>, String), GuestError> {
         let length = u64::try_from(source.len()).unwrap_or(u64::MAX);
-        let fuel = self
-            .limits
-            .compile_fuel
-            .max(length.saturating_mul(COMPILE_FUEL_PER_BYTE));
-        self.with_fuel(fuel, |guest| {
-            let (ptr, len) = guest.put(source.as_bytes())?;
+        let budget = Budget {
+            timeout: self.limits.compile_timeout,
+            fuel: (self.limits.fuel).map(|fuel| {
+                fuel.compile
+                    .max(length.saturating_mul(COMPILE_FUEL_PER_BYTE))
+            }),
+        };
+        self.within(budget, |guest| {
+            let [(ptr, len)] = guest.put([source.as_bytes()])?;
             let handle = guest.compile.call(&mut guest.store, (ptr, len))?;
-            guest.free.call(&mut guest.store, (ptr, len))?;
             Ok(((handle != 0).then_some(handle), guest.take_result()?))
         })
     }
@@ -265,23 +382,19 @@ impl Guest {
         input: &[u8],
         options: &[u8],
     ) -> Result<(u32, String), GuestError> {
-        self.with_fuel(self.limits.fuel, |guest| {
-            let (input_ptr, input_len) = guest.put(input)?;
-            let (options_ptr, options_len) = guest.put(options)?;
+        self.within(self.evaluation_budget(), |guest| {
+            let [(input_ptr, input_len), (options_ptr, options_len)] =
+                guest.put([input, options])?;
             let status = guest.evaluate.call(
                 &mut guest.store,
                 (handle, input_ptr, input_len, options_ptr, options_len),
             )?;
-            guest.free.call(&mut guest.store, (input_ptr, input_len))?;
-            guest
-                .free
-                .call(&mut guest.store, (options_ptr, options_len))?;
             Ok((status, guest.take_result()?))
         })
     }
 
     fn drop_policy(&mut self, handle: u32) -> Result<(), GuestError> {
-        self.with_fuel(self.limits.fuel, |guest| {
+        self.within(self.evaluation_budget(), |guest| {
             guest.drop.call(&mut guest.store, handle)
         })
     }

@@ -3,8 +3,8 @@
 //! Statuses: 400 for a request that is not of the API's shape (malformed JSON, no `input`,
 //! unknown fields), 404 for an unknown policy or route, 408 for a body that did not arrive in
 //! time, 413 for a body over the limit, 422 for a well-formed request the policy cannot
-//! evaluate (input errors, invalid options, a policy that never compiled, fuel or memory
-//! exhausted).
+//! evaluate (input errors, invalid options, a policy that never compiled, a deadline passed,
+//! fuel or memory exhausted).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -248,6 +248,7 @@ fn not_found(name: &str) -> Reply {
 
 fn guest_error(error: &GuestError) -> String {
     let help = match error {
+        GuestError::Deadline(_) => "the server's `--timeout-ms` bounds the time of one evaluation",
         GuestError::Fuel(_) => "the server's `--fuel` bounds the work of one evaluation",
         GuestError::Memory(_) => "the server's `--memory-mb` bounds the memory of one evaluation",
         GuestError::Trap(_) => "the evaluation was stopped; the server keeps serving",

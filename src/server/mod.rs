@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use host::{
-    COMPILE_FUEL_PER_BYTE, Compiled, GuestError, Host, Limits, LoadError, Pool, STATUS_REPORT,
-    Version, Worker,
+    COMPILE_FUEL_PER_BYTE, Compiled, EPOCH_TICK, Fuel, GuestError, Host, Limits, LoadError, Pool,
+    STATUS_REPORT, Version, Worker,
 };
 use registry::Registry;
 
@@ -30,12 +30,12 @@ pub fn default_module() -> PathBuf {
         .map_or_else(|| PathBuf::from(DEFAULT_MODULE), PathBuf::from)
 }
 
-/// Loads the module, or says how to build it.
-pub fn load_host(module: &Path) -> Result<Host, ServeError> {
+/// Loads the module (instrumented for fuel metering if `fuel`), or says how to build it.
+pub fn load_host(module: &Path, fuel: bool) -> Result<Host, ServeError> {
     if !module.is_file() {
         return Err(ServeError::ModuleMissing(module.display().to_string()));
     }
-    Ok(Host::load(module)?)
+    Ok(Host::load(module, fuel)?)
 }
 
 #[derive(Debug, Clone)]
@@ -45,10 +45,16 @@ pub struct ServeConfig {
     pub addr: SocketAddr,
     /// The `abi` module; [`default_module`] when `None`.
     pub module: Option<PathBuf>,
-    /// Fuel of one evaluation (about one unit per WebAssembly instruction; a decision of
-    /// `rules/onboarding.policy` takes about 330,000); compiling a policy may use 20 times as
-    /// much, at least 10^9, and at least [`COMPILE_FUEL_PER_BYTE`] per byte of its source.
-    pub fuel: u64,
+    /// Wall-clock time one evaluation may take in the module (a decision of
+    /// `rules/onboarding.policy` takes about 10 µs; the step budget stops a runaway policy
+    /// long before this backstop).
+    pub timeout: Duration,
+    /// Wall-clock time compiling one policy may take (the largest sources take seconds).
+    pub compile_timeout: Duration,
+    /// Fuel metering, off by default: fuel of one evaluation (about one unit per WebAssembly
+    /// instruction); compiling a policy may use 20 times as much, at least 10^9, and at least
+    /// [`COMPILE_FUEL_PER_BYTE`] per byte of its source. Metering slows every call.
+    pub fuel: Option<u64>,
     /// The memory one instance may use, in MiB (the module itself starts with about 1.1 MiB).
     pub memory_mb: usize,
     /// The largest request body, in KiB.
@@ -66,7 +72,8 @@ pub struct ServeConfig {
 
 /// Defaults of [`ServeConfig::new`], for command-line help.
 pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
-pub const DEFAULT_FUEL: u64 = 1_000_000_000;
+pub const DEFAULT_TIMEOUT_MS: u64 = 2_000;
+pub const DEFAULT_COMPILE_TIMEOUT_MS: u64 = 20_000;
 pub const DEFAULT_MEMORY_MB: usize = 64;
 pub const DEFAULT_MAX_BODY_KB: usize = 1024;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
@@ -78,7 +85,9 @@ impl ServeConfig {
             dir,
             addr: DEFAULT_ADDR,
             module: None,
-            fuel: DEFAULT_FUEL,
+            timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
+            compile_timeout: Duration::from_millis(DEFAULT_COMPILE_TIMEOUT_MS),
+            fuel: None,
             memory_mb: DEFAULT_MEMORY_MB,
             max_body_kb: DEFAULT_MAX_BODY_KB,
             instances: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
@@ -118,13 +127,18 @@ impl Server {
     pub async fn bind(config: ServeConfig) -> Result<Server, ServeError> {
         let module = config.module.clone().unwrap_or_else(default_module);
         let limits = Limits {
-            fuel: config.fuel,
-            // Compiling `rules/onboarding.policy` takes about 15 million units; a tight
-            // evaluation budget must not stop policies from loading.
-            compile_fuel: config.fuel.saturating_mul(20).max(1_000_000_000),
+            timeout: config.timeout,
+            compile_timeout: config.compile_timeout,
+            fuel: config.fuel.map(|fuel| Fuel {
+                evaluate: fuel,
+                // Compiling `rules/onboarding.policy` takes about 15 million units; a tight
+                // evaluation budget must not stop policies from loading.
+                compile: fuel.saturating_mul(20).max(1_000_000_000),
+            }),
             memory_bytes: config.memory_mb.saturating_mul(1 << 20),
         };
-        let pool = Arc::new(Pool::new(Arc::new(load_host(&module)?), limits));
+        let host = load_host(&module, limits.fuel.is_some())?;
+        let pool = Arc::new(Pool::new(Arc::new(host), limits));
         let registry = Arc::new(Registry::new(config.dir.clone()));
         let dir_error = |error: String| ServeError::Dir {
             path: config.dir.display().to_string(),

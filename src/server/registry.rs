@@ -230,8 +230,8 @@ impl Registry {
     }
 }
 
-/// A compilation that trapped (a source so large it exhausts fuel or memory) is reported as a
-/// diagnostic of the whole file.
+/// A compilation that trapped (a source so large it passes its deadline or exhausts fuel or
+/// memory) is reported as a diagnostic of the whole file.
 fn guest_failure(error: &GuestError) -> serde_json::Value {
     serde_json::json!({
         "diagnostics": [{
@@ -239,7 +239,7 @@ fn guest_failure(error: &GuestError) -> serde_json::Value {
             "code": error.code(),
             "message": format!("cannot compile the policy: {error}"),
             "line": 1, "column": 1, "end_line": 1, "end_column": 1,
-            "help": "raise `--fuel` or `--memory-mb`, or split the policy",
+            "help": "raise `--compile-timeout-ms`, `--fuel` or `--memory-mb`, or split the policy",
         }],
     })
 }
