@@ -649,15 +649,15 @@ pub fn from_text(texts: &[String]) -> Vec<(String, Box<dyn FnMut() + '_>)> {
             }),
         ),
         (
-            "procura from JSON text, fused conversion (decision)".to_owned(),
+            "procura from JSON text, fused conversion, Policy::decide".to_owned(),
             Box::new({
                 let policy = policy.clone();
                 let data = data.clone();
                 move || {
                     for text in texts {
                         let input = policy.input_from_str(text).expect("a valid supplier");
-                        let report = policy.evaluate(&input, &data, today);
-                        std::hint::black_box(report.expect("within the budget").decision);
+                        let decision = policy.decide(&input, &data, today);
+                        std::hint::black_box(decision.expect("within the budget"));
                     }
                 }
             }),
