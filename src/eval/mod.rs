@@ -661,10 +661,17 @@ impl<'a> Evaluator<'a> {
     /// Constants are borrowed as they are: they hold no absent element, and their elements
     /// are charged as operators visit them.
     fn eval_list_elements(&mut self, expr: &'a Expr, construct: Construct) -> Cow<'a, Value> {
-        if let Expr::Const(value) = expr {
-            return Cow::Borrowed(value);
-        }
-        let value = self.eval(expr);
+        let value = match expr {
+            Expr::Const(value) => return Cow::Borrowed(value),
+            // Operands are mostly places: read them without a call to `eval`.
+            Expr::Input | Expr::Slot(_) | Expr::Local(_) | Expr::Field { .. } => {
+                match self.place(expr) {
+                    Some(Ok(value)) => Cow::Borrowed(value),
+                    _ => self.eval(expr),
+                }
+            }
+            _ => self.eval(expr),
+        };
         let Value::List(items) = &*value else {
             return value;
         };
