@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use procura::Date;
 use procura::server::{Fuel, GuestError, Host, Limits, Pool, STATUS_REPORT, Version, Worker};
 use procura::span::LineIndex;
+use procura::{Date, EvaluateError};
 
 /// The server's defaults: deadlines, no fuel.
 const LIMITS: Limits = Limits {
@@ -53,13 +53,15 @@ struct Case {
     as_of: Date,
 }
 
-/// What the native crate answers, in the module's terms: the status and the JSON text.
+/// What the native crate answers, in the module's terms: the status and the JSON text. The
+/// record goes in as bytes, like the module's, so malformed records are compared too.
 fn native(policy: &procura::Policy, case: &Case) -> (u32, String) {
-    let input: serde_json::Value = serde_json::from_str(&case.input)
-        .unwrap_or_else(|e| panic!("{}: not JSON: {e}", case.label));
-    match policy.evaluate_json(&input, case.data.as_ref(), case.as_of) {
+    let input = policy.input_from_bytes(case.input.as_bytes());
+    let data = policy.reference_data(case.data.as_ref());
+    match policy.evaluate_validated(input, data.as_ref(), case.as_of) {
         Ok(report) => (STATUS_REPORT, report.to_json()),
-        Err(errors) => (1, errors.to_json().to_string()),
+        Err(error @ EvaluateError::Input(_)) => (1, error.to_json().to_string()),
+        Err(error @ EvaluateError::Eval(_)) => (4, error.to_json().to_string()),
     }
 }
 
@@ -396,4 +398,40 @@ fn fuel_limits_need_a_metered_host() {
     };
     let error = host().worker(metered).err().map(|e| e.to_string());
     assert!(error.is_some_and(|e| e.contains("fuel")));
+}
+
+/// Records that are not JSON, not an object or not valid, each alone and with valid, invalid
+/// and no reference data: the module reports the same errors, combined the same way.
+#[test]
+fn malformed_and_invalid_records_with_any_data_match_native() {
+    let source = read(Path::new("rules/onboarding.policy"));
+    let valid = json(Path::new("rules/data/reference.json"));
+    let invalid = serde_json::json!({"sanctioned": {"RU": "yes"}});
+    let records = [
+        "{",
+        "not json",
+        "[1, 2]",
+        "{\"name\": 3, \"country\": \"DE\"}",
+        "{}",
+        &read(Path::new("rules/data/onboarding-supplier.json")),
+    ];
+    let mut cases = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        for (kind, data) in [
+            ("no", None),
+            ("valid", Some(&valid)),
+            ("invalid", Some(&invalid)),
+        ] {
+            cases.push(Case {
+                label: format!("record {i} with {kind} data"),
+                input: (*record).to_owned(),
+                data: data.cloned(),
+                as_of: date(AS_OF),
+            });
+        }
+    }
+    let reports = compare(&mut worker(), &source, &cases);
+    // The sample supplier and the empty record (every field missing) with valid data evaluate;
+    // every other case is an error.
+    assert_eq!(reports, 2);
 }
