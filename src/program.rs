@@ -97,13 +97,6 @@ impl TableEntries {
         }
     }
 
-    pub fn get(&self, key: &Key) -> Option<&Value> {
-        match key {
-            Key::Text(text) => self.texts.get(&**text),
-            key => self.others.get(key),
-        }
-    }
-
     /// The row of a key given as a value; `None` for values that cannot be keys.
     pub fn get_value(&self, key: &Value) -> Option<&Value> {
         match key {

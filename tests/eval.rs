@@ -1423,7 +1423,7 @@ fn reference_data_keys_take_the_key_type() {
     let data: ReferenceData = input::validate_data(&program, Some(&data)).unwrap();
     let entries = data.tables[3].as_ref().unwrap();
     assert_eq!(
-        entries.get(&Key::Number(1.5f64.to_bits())),
+        entries.get_value(&Value::Number(1.5)),
         Some(&Value::Text("a".into()))
     );
 }

@@ -268,11 +268,7 @@ impl<'a> Evaluator<'a> {
     fn compute_slots(&mut self, program: &'a Program, components: &mut [Vec<ComponentReport>]) {
         for slot in &program.eval_order {
             let index = slot.0 as usize;
-            if self
-                .slots
-                .get(index)
-                .is_some_and(|cell| cell.get().is_none())
-            {
+            if self.is_unset(index) {
                 self.compute_slot(index, components);
             }
         }
@@ -344,9 +340,16 @@ impl<'a> Evaluator<'a> {
     /// The first slot that `slot` reads and that is not computed yet.
     fn unset_read(&self, slot: usize) -> Option<usize> {
         let reads = self.slot_reads.get(slot).map_or(&[][..], Vec::as_slice);
-        let unset =
-            |read: &&Slot| (self.slots.get(read.0 as usize)).is_some_and(|c| c.get().is_none());
-        reads.iter().find(unset).map(|read| read.0 as usize)
+        reads
+            .iter()
+            .map(|read| read.0 as usize)
+            .find(|&read| self.is_unset(read))
+    }
+
+    fn is_unset(&self, slot: usize) -> bool {
+        self.slots
+            .get(slot)
+            .is_some_and(|cell| cell.get().is_none())
     }
 
     /// A rule's outcome; `Err` carries the cause when it is missing.
