@@ -480,7 +480,6 @@ impl<'a> Checker<'a> {
         if !self.enter(Global::Const(index), &decl.name.name, use_span) {
             return (Type::Error, Value::MISSING);
         }
-        self.const_state[index] = State::InProgress;
         let typed = self.expr(&decl.value, Context::Constant);
         self.stack.pop();
         let value = if typed.ty.is_error() {
@@ -582,7 +581,6 @@ impl<'a> Checker<'a> {
         if !self.enter(Global::Let(index), &decl.name.name, use_span) {
             return Type::Error;
         }
-        self.let_state[index] = State::InProgress;
         let typed = self.expr(&decl.value, Context::Evaluation);
         self.stack.pop();
         self.let_state[index] = State::Done((typed.ty.clone(), typed.expr));
@@ -599,7 +597,6 @@ impl<'a> Checker<'a> {
         if !self.enter(Global::Score(index), &decl.name.name, use_span) {
             return Type::Error;
         }
-        self.score_state[index] = State::InProgress;
         let mut components = Vec::with_capacity(decl.components.len());
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut optional = false;
