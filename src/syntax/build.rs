@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
-use super::node::{Built, Fault, Postfix, Prefix, Shape, WeightFault, weight_hundredths};
+use super::node::{
+    Built, Fault, Postfix, Prefix, Shape, WeightFault, weight_hundredths, without_underscores,
+};
 use super::{MAX_EXPR_DEPTH, Rule};
 use crate::ast::*;
 use crate::date::{Date, days_in_month};
@@ -692,7 +694,7 @@ impl Builder {
             Rule::kw_false => ExprKind::Bool(false),
             Rule::kw_today => ExprKind::Today,
             Rule::ident => ExprKind::Name(self.ident(pair)),
-            Rule::number => match pair.as_str().replace('_', "").parse::<f64>() {
+            Rule::number => match without_underscores(pair.as_str()).parse::<f64>() {
                 Ok(n) if n.is_finite() => ExprKind::Number(n),
                 _ => return Err(self.too_large(span, pair.as_str())),
             },
@@ -713,7 +715,7 @@ impl Builder {
             "year" => DurationUnit::Year,
             _ => return Err(self.internal(&unit)),
         };
-        match amount.as_str().replace('_', "").parse::<i64>() {
+        match without_underscores(amount.as_str()).parse::<i64>() {
             Ok(n) => Ok(ExprKind::Duration(n, unit)),
             Err(_) => Err(self.too_large(self.span(pair.as_span()), amount.as_str())),
         }

@@ -19,7 +19,7 @@
 //! most `MAX_EXPR_DEPTH` operators, the bound pest's fold has too.
 
 use super::is_reserved;
-use super::node::{Built, Postfix, Prefix, Shape, weight_hundredths};
+use super::node::{Built, Postfix, Prefix, Shape, weight_hundredths, without_underscores};
 use super::scan::{is_word_byte, word_end};
 use crate::ast::*;
 use crate::date::Date;
@@ -1156,7 +1156,7 @@ impl Cursor<'_> {
         let letter = self.peek().is_some_and(|b| b.is_ascii_lowercase());
         for (word, unit) in UNITS.into_iter().filter(|_| letter) {
             if self.keyword(word) {
-                let amount = self.text.get(start..integer_end)?.replace('_', "");
+                let amount = without_underscores(self.text.get(start..integer_end)?);
                 return Some(ExprKind::Duration(amount.parse().ok()?, unit));
             }
         }
@@ -1165,7 +1165,9 @@ impl Cursor<'_> {
             self.at += 1;
             self.number_digits();
         }
-        let n = self.slice(start)?.replace('_', "").parse::<f64>().ok()?;
+        let n = without_underscores(self.slice(start)?)
+            .parse::<f64>()
+            .ok()?;
         n.is_finite().then_some(ExprKind::Number(n))
     }
 

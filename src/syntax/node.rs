@@ -228,13 +228,7 @@ pub(super) enum WeightFault {
 /// `12.5` (a weight's digits, without its `%`) is 1250 hundredths of a percent: the digits
 /// with the fraction padded to two, read as one number.
 pub(super) fn weight_hundredths(digits: &str) -> Result<u64, WeightFault> {
-    let (whole, fraction) = match digits.bytes().position(|b| b == b'.') {
-        Some(dot) => (
-            digits.get(..dot).unwrap_or_default(),
-            digits.get(dot + 1..).unwrap_or_default(),
-        ),
-        None => (digits, ""),
-    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
     let number = |text: &str| text.parse::<u64>().ok();
     let fraction = match fraction.len() {
         0 => Some(0),
@@ -247,4 +241,13 @@ pub(super) fn weight_hundredths(digits: &str) -> Result<u64, WeightFault> {
         .zip(fraction)
         .and_then(|(whole, fraction)| whole.checked_add(fraction))
         .ok_or(WeightFault::TooLarge)
+}
+
+/// Digits with their `_` separators removed, copied only when there are any.
+pub(super) fn without_underscores(digits: &str) -> std::borrow::Cow<'_, str> {
+    if digits.contains('_') {
+        std::borrow::Cow::Owned(digits.replace('_', ""))
+    } else {
+        std::borrow::Cow::Borrowed(digits)
+    }
 }
