@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use host::{
-    COMPILE_FUEL_PER_BYTE, Compiled, EPOCH_TICK, Fuel, GuestError, Host, Limits, LoadError, Pool,
-    STATUS_REPORT, Version, Worker,
+    Compiled, Fuel, GuestError, Host, Limits, LoadError, Pool, STATUS_REPORT, Version, Worker,
 };
 use registry::Registry;
 
@@ -53,7 +52,7 @@ pub struct ServeConfig {
     pub compile_timeout: Duration,
     /// Fuel metering, off by default: fuel of one evaluation (about one unit per WebAssembly
     /// instruction); compiling a policy may use 20 times as much, at least 10^9, and at least
-    /// [`COMPILE_FUEL_PER_BYTE`] per byte of its source. Metering slows every call.
+    /// [`host::COMPILE_FUEL_PER_BYTE`] per byte of its source. Metering slows every call.
     pub fuel: Option<u64>,
     /// The memory one instance may use, in MiB (the module itself starts with about 1.1 MiB).
     pub memory_mb: usize,
