@@ -22,6 +22,7 @@ pub mod examples;
 pub mod input;
 pub mod limits;
 pub mod lower;
+pub mod plan;
 pub mod policy;
 pub mod print;
 pub mod program;

@@ -213,6 +213,7 @@ fn program(lets: Vec<LetDef>, scores: Vec<ScoreDef>, rules: Vec<RuleDef>) -> Pro
         examples: Vec::new(),
         max_locals: 4,
         slot_reads: Vec::new(),
+        plans: Default::default(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Well-typed generated policies: they compile, print back to the same tree, and evaluate on
 //! a generated input without panicking, to a report that is valid JSON and the same for the
-//! printed policy (line numbers aside).
+//! printed policy (line numbers aside); `Policy::decide` (which runs the rules' decision
+//! plans) gives the report's decision, and fails only where the report does.
 #![no_main]
 
 use arbitrary::Unstructured;
@@ -32,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
             .map_err(|errors| errors.to_json())
     };
     let report = evaluate(&policy);
+    assert_decide_agrees(&policy, &case);
     assert_eq!(
         report,
         evaluate(&reprinted),
@@ -39,6 +41,28 @@ fuzz_target!(|data: &[u8]| {
         case.source
     );
 });
+
+fn assert_decide_agrees(policy: &procura::Policy, case: &procura_fuzz::generate::Case) {
+    let (Ok(input), Ok(data)) = (
+        policy.input(&case.input),
+        policy.reference_data(case.data.as_ref()),
+    ) else {
+        return;
+    };
+    let decision = policy.decide(&input, &data, case.today);
+    match policy.evaluate(&input, &data, case.today) {
+        Ok(report) => assert_eq!(
+            decision,
+            Ok(report.decision),
+            "decide disagrees with the report:\n{}\n{}",
+            case.source,
+            case.input
+        ),
+        // A decision runs fewer rules and lets than a report: it may finish where the report
+        // exceeds the budget.
+        Err(_) => {}
+    }
+}
 
 /// The report parsed back, without the `line` of each rule (printing moves rules).
 fn without_lines(report: &str) -> serde_json::Value {

@@ -341,6 +341,7 @@ impl<'a> Checker<'a> {
             examples,
             max_locals: self.max_locals,
             slot_reads: Vec::new(),
+            plans: Default::default(),
         })
     }
 

@@ -10,6 +10,7 @@
 
 mod error;
 mod ops;
+mod plan;
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -20,6 +21,7 @@ use smallvec::SmallVec;
 use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::Date;
 use crate::limits::{MAX_EVAL_STEPS, TEXT_STEP_BYTES};
+use crate::plan::{Cond, Plans, RulePlan};
 use crate::policy::ReferenceData;
 use crate::program::{
     BinOp, Builtin, Expr, LetDef, MissingCause, Program, QuantifierKind, RuleDef, ScoreDef, Slot,
@@ -78,6 +80,7 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
         lets: &[],
         scores: &[],
         slot_reads: &[],
+        plans: &NO_PLANS,
         tables: &[],
         data: &[],
         today: None,
@@ -146,11 +149,25 @@ struct Frame<'a> {
     index: usize,
 }
 
+/// A rule's `when` or condition: its expression, or its plan.
+#[derive(Clone, Copy)]
+enum Test<'a> {
+    Tree(&'a Expr),
+    Plan(&'a Cond),
+}
+
 /// A condition's value: `Err` carries the cause when it is missing.
 type Truth = Result<bool, MissingCause>;
 
 /// Read through a reference that outlives the evaluator (`&'a Value`) where a place is absent.
 static MISSING: Value = Value::MISSING;
+
+/// The plans of a constant's evaluation, which has no rules, lets or scores.
+static NO_PLANS: Plans = Plans {
+    rules: Vec::new(),
+    lets: Vec::new(),
+    scores: Vec::new(),
+};
 
 /// The let and score values of one evaluation, each computed at most once. They live outside
 /// the evaluator so that reads borrow them for the whole evaluation: in a `Vec` for a report,
@@ -200,6 +217,8 @@ struct Evaluator<'a> {
     scores: &'a [ScoreDef],
     /// The slots each slot's expression reads (`Program::slot_reads`).
     slot_reads: &'a [Vec<Slot>],
+    /// Run instead of the expressions when nothing is explained.
+    plans: &'a Plans,
     tables: &'a [TableDef],
     data: &'a [Option<Arc<TableEntries>>],
     today: Option<Date>,
@@ -236,6 +255,7 @@ impl<'a> Evaluator<'a> {
             lets: &program.lets,
             scores: &program.scores,
             slot_reads: &program.slot_reads,
+            plans: &program.plans,
             tables: &program.tables,
             data: &data.tables,
             today: Some(today),
@@ -276,12 +296,26 @@ impl<'a> Evaluator<'a> {
 
     /// Computes one slot, whose own reads are computed already or are computed on demand.
     fn compute_slot(&mut self, index: usize, components: &mut [Vec<ComponentReport>]) {
+        // Plans keep no causes of missing values: only a decision runs them.
+        let plans = Some(self.plans).filter(|_| !self.explain);
         let value = if let Some(def) = self.lets.get(index) {
             self.context = Context::Let(&def.name);
-            self.eval(&def.expr).into_owned()
+            match plans.and_then(|plans| plans.lets.get(index)?.as_ref()) {
+                Some(operand) => self.read(operand).value().into_owned(),
+                None => self.eval(&def.expr).into_owned(),
+            }
         } else if let Some(score_index) = index.checked_sub(self.lets.len())
             && let Some(score) = self.scores.get(score_index)
         {
+            if let Some(components) =
+                plans.and_then(|plans| plans.scores.get(score_index)?.as_deref())
+            {
+                let value = self.planned_score(score, components);
+                if let Some(cell) = self.slots.get(index) {
+                    let _ = cell.set(value);
+                }
+                return;
+            }
             let (value, reports) = self.score(score);
             if let Some(slot) = components.get_mut(score_index) {
                 *slot = reports;
@@ -311,6 +345,7 @@ impl<'a> Evaluator<'a> {
 
     /// Computes a slot and, first, the unset slots it reads, depth first with an explicit
     /// stack: a chain of thousands of lets must not nest as deeply on the machine stack.
+    #[inline(never)]
     fn force(&mut self, index: usize) {
         let context = self.context;
         let base = self.pending.len();
@@ -352,31 +387,52 @@ impl<'a> Evaluator<'a> {
             .is_some_and(|cell| cell.get().is_none())
     }
 
-    /// A rule's outcome; `Err` carries the cause when it is missing.
-    fn rule_outcome(&mut self, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
+    /// A rule's outcome, through its plan when it has one and nothing is explained; `Err`
+    /// carries the cause when it is missing.
+    fn rule_outcome(
+        &mut self,
+        rule: &'a RuleDef,
+        plan: Option<&'a RulePlan>,
+    ) -> Result<Outcome, MissingCause> {
         self.context = Context::Rule(&rule.name);
-        if let Some(when) = &rule.when
-            && !self.truth(when)?
+        // Plans keep no causes of missing values: only a decision runs them.
+        let (when, condition) = match plan.filter(|_| !self.explain) {
+            Some(plan) => (
+                plan.when.as_ref().map(Test::Plan),
+                Test::Plan(&plan.condition),
+            ),
+            None => (
+                rule.when.as_ref().map(Test::Tree),
+                Test::Tree(&rule.condition),
+            ),
+        };
+        if let Some(when) = when
+            && !self.test(when)?
         {
             return Ok(Outcome::NotApplicable);
         }
-        Ok(if self.truth(&rule.condition)? {
+        Ok(if self.test(condition)? {
             Outcome::Passed
         } else {
             Outcome::Failed
         })
     }
 
+    fn test(&mut self, test: Test<'a>) -> Truth {
+        match test {
+            Test::Tree(expr) => self.truth(expr),
+            Test::Plan(cond) => self.cond(cond),
+        }
+    }
+
     /// LANGUAGE.md's decision by precedence: a failed `reject` rule decides at once, then a
     /// missing outcome, then a failed `review` rule.
     fn decide(&mut self, program: &'a Program) -> Decision {
+        let plans = &program.plans.rules;
+        let rules = || (program.rules.iter().enumerate()).map(|(i, rule)| (rule, plans.get(i)));
         let mut missing = false;
-        for rule in program
-            .rules
-            .iter()
-            .filter(|r| r.verdict == Verdict::Reject)
-        {
-            match self.rule_outcome(rule) {
+        for (rule, plan) in rules().filter(|(r, _)| r.verdict == Verdict::Reject) {
+            match self.rule_outcome(rule, plan) {
                 Ok(Outcome::Failed) => return Decision::Reject,
                 Err(_) => missing = true,
                 Ok(_) => {}
@@ -386,12 +442,8 @@ impl<'a> Evaluator<'a> {
             return Decision::Incomplete;
         }
         let mut review = false;
-        for rule in program
-            .rules
-            .iter()
-            .filter(|r| r.verdict != Verdict::Reject)
-        {
-            match self.rule_outcome(rule) {
+        for (rule, plan) in rules().filter(|(r, _)| r.verdict != Verdict::Reject) {
+            match self.rule_outcome(rule, plan) {
                 Ok(Outcome::Failed) => review |= rule.verdict == Verdict::Review,
                 Err(_) => return Decision::Incomplete,
                 Ok(_) => {}
@@ -417,7 +469,7 @@ impl<'a> Evaluator<'a> {
                 message: None,
                 missing: Vec::new(),
             };
-            match self.rule_outcome(rule) {
+            match self.rule_outcome(rule, None) {
                 Ok(Outcome::Failed) => {
                     report.outcome = Outcome::Failed;
                     report.verdict = Some(rule.verdict);
@@ -901,27 +953,39 @@ impl<'a> Evaluator<'a> {
     #[inline(never)]
     fn condition(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Truth {
         if let BinOp::And | BinOp::Or = op {
-            let decisive = op == BinOp::Or;
-            let left = match self.truth(left) {
-                Ok(b) if b == decisive => return Ok(b),
-                other => other,
-            };
-            // The left side is the neutral value or missing: the right side decides or
-            // completes the causes.
-            return match (left, self.truth(right)) {
-                (_, Ok(b)) if b == decisive => Ok(b),
-                (Ok(_), right) => right,
-                (Err(a), Err(b)) => Err(self.union(a, b)),
-                (Err(a), Ok(_)) => Err(a),
-            };
+            let or = op == BinOp::Or;
+            return self.logic(or, |this| this.truth(left), |this| this.truth(right));
         }
-        let construct = match op {
-            BinOp::Eq | BinOp::Ne => Construct::Equality,
-            _ => Construct::Membership,
-        };
+        let construct = operand_construct(op);
         let left = self.eval_list_elements(left, construct);
         let right = self.eval_list_elements(right, construct);
-        let (left, right) = (&*left, &*right);
+        self.compare_values(op, &left, &right)
+    }
+
+    /// `and` (`or` false) or `or` in Kleene logic, `right` evaluated only when `left` does not
+    /// decide.
+    fn logic(
+        &mut self,
+        or: bool,
+        left: impl FnOnce(&mut Self) -> Truth,
+        right: impl FnOnce(&mut Self) -> Truth,
+    ) -> Truth {
+        let left = match left(self) {
+            Ok(b) if b == or => return Ok(b),
+            other => other,
+        };
+        // The left side is the neutral value or missing: the right side decides or completes
+        // the causes.
+        match (left, right(self)) {
+            (_, Ok(b)) if b == or => Ok(b),
+            (Ok(_), right) => right,
+            (Err(a), Err(b)) => Err(self.union(a, b)),
+            (Err(a), Ok(_)) => Err(a),
+        }
+    }
+
+    /// Equality, membership, containment or comparison of two operand values.
+    fn compare_values(&mut self, op: BinOp, left: &Value, right: &Value) -> Truth {
         match op {
             BinOp::Eq => self.equal(left, right),
             BinOp::Ne => self.equal(left, right).map(|b| !b),
@@ -976,10 +1040,14 @@ impl<'a> Evaluator<'a> {
     fn arithmetic(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Value {
         let left = self.eval(left);
         let right = self.eval(right);
-        if let Err(cause) = self.present(&left, &right) {
+        self.arithmetic_values(op, &left, &right)
+    }
+
+    fn arithmetic_values(&mut self, op: BinOp, left: &Value, right: &Value) -> Value {
+        if let Err(cause) = self.present(left, right) {
             return Value::Missing(cause);
         }
-        match (op, &*left, &*right) {
+        match (op, left, right) {
             (BinOp::Concat, Value::Text(a), Value::Text(b)) => {
                 let mut text = String::with_capacity(a.len() + b.len());
                 text.push_str(a);
@@ -1120,21 +1188,20 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Binds `Local(depth)` to each element of `list` in turn.
-    fn bind(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
-        while self.locals.len() <= depth {
+    /// `list` is the list's expression, for the paths of absent elements (none in a plan).
+    fn bind(&mut self, depth: usize, list: Option<&'a Expr>, index: usize, value: Cow<'a, Value>) {
+        if let Some(frame) = self.locals.get_mut(depth) {
+            *frame = Frame { value, list, index };
+            return;
+        }
+        while self.locals.len() < depth {
             self.locals.push(Frame {
                 value: Cow::Borrowed(&MISSING),
                 list: None,
                 index: 0,
             });
         }
-        if let Some(frame) = self.locals.get_mut(depth) {
-            *frame = Frame {
-                value,
-                list: Some(list),
-                index,
-            };
-        }
+        self.locals.push(Frame { value, list, index });
     }
 
     #[inline(never)]
@@ -1145,12 +1212,26 @@ impl<'a> Evaluator<'a> {
         list: &'a Expr,
         body: &'a Expr,
     ) -> Truth {
-        let items = Elements::of(self.eval(list))?;
+        let items = self.eval(list);
+        self.quantify(kind, depth, Some(list), items, |this| this.truth(body))
+    }
+
+    /// A quantifier over the elements of `items`, bound in turn to `Local(depth)` for `body`;
+    /// `list` is the list's expression, for paths.
+    fn quantify(
+        &mut self,
+        kind: QuantifierKind,
+        depth: usize,
+        list: Option<&'a Expr>,
+        items: Cow<'a, Value>,
+        mut body: impl FnMut(&mut Self) -> Truth,
+    ) -> Truth {
+        let items = Elements::of(items)?;
         let all = kind == QuantifierKind::All;
         let construct = Construct::Quantifier(kind);
         let any = self.kleene(0..items.len(), all, construct, |this, i| {
             this.bind(depth, list, i, items.get(i));
-            this.truth(body)
+            body(this)
         });
         if kind == QuantifierKind::None {
             any.map(|b| !b)
@@ -1177,7 +1258,7 @@ impl<'a> Evaluator<'a> {
             if !self.charge(1, Construct::Comprehension) {
                 return Value::MISSING;
             }
-            self.bind(depth, list, i, items.get(i));
+            self.bind(depth, Some(list), i, items.get(i));
             let keep = match filter {
                 Some(filter) => self.truth(filter),
                 None => Ok(true),
@@ -1208,11 +1289,17 @@ impl<'a> Evaluator<'a> {
         let first = values.next().unwrap_or(Cow::Borrowed(&MISSING));
         let second = values.next();
         drop(values);
-        let mut cause = cause_of(&first);
-        if let Some(second) = &second {
+        self.call_values(builtin, &first, second.as_deref())
+    }
+
+    /// A builtin on the values of its arguments: missing when one is, or holds a missing
+    /// element.
+    fn call_values(&mut self, builtin: Builtin, first: &Value, second: Option<&Value>) -> Value {
+        let mut cause = cause_of(first);
+        if let Some(second) = second {
             cause = self.union(cause, cause_of(second));
         }
-        if let Value::List(items) = &*first {
+        if let Value::List(items) = first {
             let mut inner = None;
             for item in items.iter() {
                 if let Value::Missing(c) = item {
@@ -1223,10 +1310,10 @@ impl<'a> Evaluator<'a> {
                 return Value::Missing(self.union(cause, inner));
             }
         }
-        if first.is_missing() || second.as_ref().is_some_and(|second| second.is_missing()) {
+        if first.is_missing() || second.is_some_and(Value::is_missing) {
             return Value::Missing(cause);
         }
-        self.builtin(builtin, &first, second.as_deref())
+        self.builtin(builtin, first, second)
     }
 
     /// A builtin on present arguments (lists without missing elements).
@@ -1331,6 +1418,14 @@ impl<'a> Evaluator<'a> {
             Expr::Coalesce(left, _) => self.type_of(left),
             _ => None,
         }
+    }
+}
+
+/// What reading the elements of a condition operator's list operands costs steps for.
+fn operand_construct(op: BinOp) -> Construct {
+    match op {
+        BinOp::Eq | BinOp::Ne => Construct::Equality,
+        _ => Construct::Membership,
     }
 }
 

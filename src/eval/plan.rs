@@ -1,0 +1,460 @@
+//! Runs decision plans (`crate::plan`) in decide mode, where no missing value keeps a cause.
+//!
+//! Each arm has the meaning of the tree walk over the expression its plan was built from and
+//! charges the same steps in the same order: the elements of list operands an operator reads
+//! (not those of constants), one per element a loop visits, one per 64 bytes of equal-length
+//! texts compared. So a decision exceeds the budget exactly when the tree walk would, and
+//! stops in the same place.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use super::{Construct, Evaluator, MISSING, Truth, operand_construct};
+use crate::date::Date;
+use crate::limits::TEXT_STEP_BYTES;
+use crate::plan::{Cond, Operand, Place, Root};
+use crate::program::{
+    BinOp, Builtin, Expr, MissingCause, QuantifierKind, ScoreDef, TableId, Value,
+};
+
+/// An operand's value: a place, by reference, or a scalar the tree walk computed. Sixteen
+/// bytes, so that it comes back in registers.
+#[derive(Clone, Copy)]
+pub(super) enum Read<'a> {
+    Place(&'a Value),
+    Number(f64),
+    Date(Date),
+    Bool(bool),
+    Missing,
+}
+
+impl<'a> Read<'a> {
+    fn of(value: Cow<'a, Value>) -> Read<'a> {
+        match value {
+            Cow::Borrowed(value) => Read::Place(value),
+            Cow::Owned(Value::Number(n)) => Read::Number(n),
+            Cow::Owned(Value::Date(d)) => Read::Date(d),
+            Cow::Owned(Value::Bool(b)) => Read::Bool(b),
+            // Plans read only expressions whose values are scalars (`plan::is_scalar`).
+            Cow::Owned(_) => Read::Missing,
+        }
+    }
+
+    pub(super) fn value(self) -> Cow<'a, Value> {
+        match self {
+            Read::Place(value) => Cow::Borrowed(value),
+            Read::Number(n) => Cow::Owned(Value::Number(n)),
+            Read::Date(d) => Cow::Owned(Value::Date(d)),
+            Read::Bool(b) => Cow::Owned(Value::Bool(b)),
+            Read::Missing => Cow::Borrowed(&MISSING),
+        }
+    }
+
+    fn is_missing(self) -> bool {
+        matches!(self, Read::Missing | Read::Place(Value::Missing(_)))
+    }
+
+    fn number(self) -> Option<f64> {
+        match self {
+            Read::Number(n) | Read::Place(&Value::Number(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn date(self) -> Option<Date> {
+        match self {
+            Read::Date(d) | Read::Place(&Value::Date(d)) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Evaluator<'a> {
+    // `cond` and `read` run for every node: their arms are functions of their own, so that
+    // the two stay jump tables that need no registers saved (a call that returns through
+    // them costs a handful of instructions, not the frame of their largest arm).
+
+    pub(super) fn cond(&mut self, cond: &'a Cond) -> Truth {
+        match cond {
+            Cond::Tree(expr) => self.truth(expr),
+            Cond::Truth(operand) => self.truth_of(operand),
+            Cond::Not(operand) => self.not(operand),
+            Cond::Logic { or, operands } => self.planned_logic(*or, operands),
+            Cond::Binary { op, left, right } => self.binary(*op, left, right),
+            Cond::PlaceVsConstant {
+                op,
+                place,
+                constant,
+            } => self.place_vs_constant(*op, place, constant),
+            Cond::InConstant {
+                negated,
+                operand,
+                list,
+            } => self.in_constant(*negated, operand, list),
+            Cond::ContainsTexts { all, list, texts } => self.contains_texts(*all, list, texts),
+            Cond::Quantifier {
+                kind,
+                depth,
+                list,
+                body,
+            } => self.planned_quantifier(*kind, *depth as usize, list, body),
+            Cond::IsMissing { operand, missing } => self.is_missing(operand, *missing),
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn read(&mut self, operand: &'a Operand) -> Read<'a> {
+        match operand {
+            Operand::Const(value) => Read::Place(value),
+            Operand::Path(place) => Read::Place(self.read_place(place)),
+            Operand::Lookup { table, key } => self.read_lookup(*table, key),
+            Operand::Coalesce(operands) => self.coalesce(operands),
+            Operand::Today => self.today.map_or(Read::Missing, Read::Date),
+            Operand::Arithmetic { op, operands } => self.planned_arithmetic(*op, operands),
+            Operand::Call { builtin, args } => self.planned_call(*builtin, args),
+            Operand::Scalar(expr) => self.scalar(expr),
+        }
+    }
+
+    #[inline(never)]
+    fn planned_arithmetic(&mut self, op: BinOp, operands: &'a [Operand; 2]) -> Read<'a> {
+        let [left, right] = operands;
+        let left = self.read(left).value();
+        let right = self.read(right).value();
+        Read::of(Cow::Owned(self.arithmetic_values(op, &left, &right)))
+    }
+
+    /// A builtin's arguments are read as `call` reads them: their elements cost a step each.
+    #[inline(never)]
+    fn planned_call(&mut self, builtin: Builtin, args: &'a [Operand]) -> Read<'a> {
+        let construct = Construct::Builtin(builtin);
+        let mut values = args
+            .iter()
+            .map(|arg| self.read_elements(arg, construct).value());
+        let first = values.next().unwrap_or(Cow::Borrowed(&MISSING));
+        let second = values.next();
+        drop(values);
+        Read::of(Cow::Owned(self.call_values(
+            builtin,
+            &first,
+            second.as_deref(),
+        )))
+    }
+
+    #[inline(never)]
+    fn truth_of(&mut self, operand: &'a Operand) -> Truth {
+        match self.read(operand) {
+            Read::Bool(b) | Read::Place(&Value::Bool(b)) => Ok(b),
+            _ => Err(MissingCause::NONE),
+        }
+    }
+
+    #[inline(never)]
+    fn not(&mut self, operand: &'a Cond) -> Truth {
+        self.cond(operand).map(|b| !b)
+    }
+
+    #[inline(never)]
+    fn planned_logic(&mut self, or: bool, operands: &'a [Cond; 2]) -> Truth {
+        let [left, right] = operands;
+        self.logic(or, |this| this.cond(left), |this| this.cond(right))
+    }
+
+    #[inline(never)]
+    fn is_missing(&mut self, operand: &'a Operand, missing: bool) -> Truth {
+        Ok(self.read(operand).is_missing() == missing)
+    }
+
+    #[inline(never)]
+    fn read_lookup(&mut self, table: TableId, key: &'a Operand) -> Read<'a> {
+        let key = self.read(key).value();
+        Read::of(self.lookup(table.0 as usize, &key))
+    }
+
+    #[inline(never)]
+    fn coalesce(&mut self, operands: &'a [Operand; 2]) -> Read<'a> {
+        let [left, right] = operands;
+        match self.read(left) {
+            value if value.is_missing() => self.read(right),
+            value => value,
+        }
+    }
+
+    #[inline(never)]
+    fn scalar(&mut self, expr: &'a Expr) -> Read<'a> {
+        Read::of(self.eval(expr))
+    }
+
+    /// An operand of an operator that reads its elements, which cost a step each (constants
+    /// are charged as the operator visits them), as `eval_list_elements` does. Constants and
+    /// places are read in line.
+    #[inline(always)]
+    fn read_elements(&mut self, operand: &'a Operand, construct: Construct) -> Read<'a> {
+        let value = match operand {
+            Operand::Const(value) => return Read::Place(value),
+            Operand::Path(place) => Read::Place(self.read_place(place)),
+            other => self.read_computed(other),
+        };
+        if let Read::Place(Value::List(items)) = value
+            && !self.charge(items.len(), construct)
+        {
+            return Read::Missing;
+        }
+        value
+    }
+
+    #[inline(never)]
+    fn read_computed(&mut self, operand: &'a Operand) -> Read<'a> {
+        self.read(operand)
+    }
+
+    #[inline(always)]
+    fn read_place(&mut self, place: &Place) -> &'a Value {
+        let mut value: &'a Value = match place.root {
+            Root::Input => self.input,
+            Root::Slot(slot) => self.slot(slot),
+            Root::Local(depth) => match self.locals.get(depth as usize).map(|f| &f.value) {
+                Some(Cow::Borrowed(value)) => value,
+                // Planned quantifiers bind elements of places only.
+                _ => &MISSING,
+            },
+        };
+        for &index in &place.fields {
+            value = match value {
+                Value::Record(values) => values.get(index as usize).unwrap_or(&MISSING),
+                Value::Missing(_) => break,
+                _ => &MISSING,
+            };
+        }
+        value
+    }
+
+    #[inline(never)]
+    fn binary(&mut self, op: BinOp, left: &'a Operand, right: &'a Operand) -> Truth {
+        let construct = operand_construct(op);
+        let left = self.read_elements(left, construct);
+        let right = self.read_elements(right, construct);
+        if let Some(truth) = self.compare_scalars(op, left, right) {
+            return truth;
+        }
+        self.compare_values(op, &left.value(), &right.value())
+    }
+
+    /// `binary` for a place and a constant scalar: the operands in the order written, since
+    /// only texts of equal length cost steps and `mirrored` keeps their comparison.
+    #[inline(never)]
+    fn place_vs_constant(&mut self, op: BinOp, place: &'a Place, constant: &'a Value) -> Truth {
+        let value = self.read_place(place);
+        match (op, value, constant) {
+            (BinOp::Eq | BinOp::Ne, Value::Text(a), Value::Text(b)) => {
+                let same = a.len() == b.len() && {
+                    if a.len() >= TEXT_STEP_BYTES {
+                        self.charge_text(a.len());
+                    }
+                    a == b
+                };
+                return Ok(same == (op == BinOp::Eq));
+            }
+            (_, Value::Number(a), Value::Number(b)) if let Some(order) = a.partial_cmp(b) => {
+                return Ok(holds(op, order));
+            }
+            (_, Value::List(items), _) if !self.charge(items.len(), operand_construct(op)) => {
+                return self.compare_values(op, &MISSING, constant);
+            }
+            _ => {}
+        }
+        match self.compare_scalars(op, Read::Place(value), Read::Place(constant)) {
+            Some(truth) => truth,
+            None => self.compare_values(op, value, constant),
+        }
+    }
+
+    /// `compare_values` on two numbers, two dates or two texts for equality and order, without
+    /// building values; `None` for anything else.
+    fn compare_scalars(&mut self, op: BinOp, left: Read<'a>, right: Read<'a>) -> Option<Truth> {
+        let order = if let (Some(a), Some(b)) = (left.number(), right.number()) {
+            a.partial_cmp(&b)?
+        } else if let (Some(a), Some(b)) = (left.date(), right.date()) {
+            a.cmp(&b)
+        } else if let (Read::Place(Value::Text(a)), Read::Place(Value::Text(b))) = (left, right)
+            && let BinOp::Eq | BinOp::Ne = op
+        {
+            // `equal`: texts of equal length cost their bytes.
+            if a.len() == b.len() {
+                self.charge_text(a.len());
+            }
+            return Some(Ok((a == b) == (op == BinOp::Eq)));
+        } else {
+            return None;
+        };
+        match op {
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                Some(Ok(holds(op, order)))
+            }
+            _ => None,
+        }
+    }
+
+    /// `x in list` (`not in` when `negated`) on a constant list, comparing texts by length
+    /// first.
+    #[inline(never)]
+    fn in_constant(&mut self, negated: bool, operand: &'a Operand, list: &'a Value) -> Truth {
+        let x = self.read_elements(operand, Construct::Membership);
+        let (Read::Place(x @ Value::Text(text)), Value::List(items)) = (x, list) else {
+            return self.member(&x.value(), list).map(|b| b != negated);
+        };
+        let mut missing = false;
+        for item in items.iter() {
+            if !self.charge(1, Construct::Membership) {
+                return Err(MissingCause::NONE);
+            }
+            match self.text_equal(item, text, x) {
+                Ok(true) => return Ok(!negated),
+                Ok(false) => {}
+                Err(_) => missing = true,
+            }
+        }
+        if missing {
+            Err(MissingCause::NONE)
+        } else {
+            Ok(negated)
+        }
+    }
+
+    /// `list contains_any texts` (`contains_all` when `all`) on constant texts: Kleene any
+    /// (all) over the texts of "the list holds the text", as `Evaluator::each` computes it.
+    #[inline(never)]
+    fn contains_texts(&mut self, all: bool, list: &'a Operand, texts: &'a [Value]) -> Truth {
+        let Read::Place(Value::List(items)) = self.read_elements(list, Construct::Membership)
+        else {
+            return Err(MissingCause::NONE);
+        };
+        let mut missing = false;
+        for member in texts {
+            if !self.charge(1, Construct::Membership) {
+                return Err(MissingCause::NONE);
+            }
+            let Value::Text(text) = member else {
+                continue;
+            };
+            let mut holds = Ok(false);
+            for item in items.iter() {
+                if !self.charge(1, Construct::Membership) {
+                    return Err(MissingCause::NONE);
+                }
+                match self.text_equal(item, text, member) {
+                    Ok(true) => {
+                        holds = Ok(true);
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(cause) => holds = Err(cause),
+                }
+            }
+            match holds {
+                Ok(b) if b != all => return Ok(b),
+                Ok(_) => {}
+                Err(_) => missing = true,
+            }
+        }
+        if missing {
+            Err(MissingCause::NONE)
+        } else {
+            Ok(all)
+        }
+    }
+
+    /// `item == text`, where `value` is the text as a value: `Evaluator::equal` with its
+    /// text case first.
+    fn text_equal(&mut self, item: &Value, text: &str, value: &Value) -> Truth {
+        match item {
+            Value::Text(item) if item.len() != text.len() => Ok(false),
+            Value::Text(item) => {
+                if item.len() >= TEXT_STEP_BYTES {
+                    self.charge_text(item.len());
+                }
+                Ok(**item == *text)
+            }
+            other => self.equal(other, value),
+        }
+    }
+
+    #[inline(never)]
+    fn planned_quantifier(
+        &mut self,
+        kind: QuantifierKind,
+        depth: usize,
+        list: &'a Operand,
+        body: &'a Cond,
+    ) -> Truth {
+        // `quantify` with the element bound in place: a plan's list is a place, whose elements
+        // outlive the evaluation, and nothing reads an element's index or list but paths.
+        let Read::Place(Value::List(items)) = self.read(list) else {
+            return Err(MissingCause::NONE);
+        };
+        if self.locals.len() <= depth {
+            self.bind(depth, None, 0, Cow::Borrowed(&MISSING));
+        }
+        let all = kind == QuantifierKind::All;
+        let construct = Construct::Quantifier(kind);
+        let mut any = Ok(all);
+        for item in items.iter() {
+            if !self.charge(1, construct) {
+                return Err(MissingCause::NONE);
+            }
+            if let Some(frame) = self.locals.get_mut(depth) {
+                frame.value = Cow::Borrowed(item);
+            }
+            match self.cond(body) {
+                Ok(b) if b != all => {
+                    any = Ok(b);
+                    break;
+                }
+                Ok(_) => {}
+                Err(cause) => any = Err(cause),
+            }
+        }
+        if kind == QuantifierKind::None {
+            any.map(|b| !b)
+        } else {
+            any
+        }
+    }
+
+    /// A score's value from the plans of its components: `Evaluator::score` without reports.
+    pub(super) fn planned_score(
+        &mut self,
+        score: &'a ScoreDef,
+        components: &'a [Operand],
+    ) -> Value {
+        let mut total = Some(0.0);
+        for (component, operand) in score.components.iter().zip(components) {
+            self.context = super::Context::Component(&score.name, &component.name);
+            match self.read(operand) {
+                value if value.is_missing() => total = None,
+                value => {
+                    if let (Some(sum), Some(n)) = (&mut total, value.number()) {
+                        *sum += n * component.weight;
+                    }
+                }
+            }
+        }
+        self.context = super::Context::Score(&score.name);
+        match total {
+            Some(sum) => self.finite(sum, "arithmetic overflow"),
+            None => Value::MISSING,
+        }
+    }
+}
+
+/// Whether the comparison `op` (`Eq`, `Ne`, `Lt`, `Le`, `Gt` or `Ge`) holds for `order`.
+fn holds(op: BinOp, order: Ordering) -> bool {
+    match op {
+        BinOp::Eq => order == Ordering::Equal,
+        BinOp::Ne => order != Ordering::Equal,
+        BinOp::Lt => order == Ordering::Less,
+        BinOp::Le => order != Ordering::Greater,
+        BinOp::Gt => order == Ordering::Greater,
+        _ => order != Ordering::Less,
+    }
+}

@@ -1,0 +1,376 @@
+//! Decision plans: the rules' conditions, the lets and the score components lowered once more,
+//! for `Policy::decide`, into conditions over operands that are read without building values.
+//!
+//! The expression tree serves reports, which explain every missing value by its path, and so
+//! passes values around as `Cow<Value>`. A decision needs no paths. Its operands are places
+//! read by reference (a root and field positions: `s.metal` or `supplier.ecovadis.ethics` in
+//! one step; constants; table rows) or expressions whose values are bools, numbers or dates,
+//! which need no allocation; `x in [constants]` and `list contains_any [constant texts]` are
+//! loops of length checks and byte comparisons; truths never become `Value`s. A condition
+//! with any other operand (a computed text or list) stays an expression for the tree walk.
+//!
+//! Architecture invariant: a plan has the meaning of the expressions it was built from and
+//! costs the same evaluation steps in the same order (see `eval::plan`), so `decide` equals
+//! `evaluate(..).decision`, and exceeds the budget exactly when the tree walk would, whether
+//! or not a rule has a plan.
+
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use crate::program::{
+    BinOp, Builtin, Expr, LetDef, QuantifierKind, RuleDef, ScoreDef, Slot, TableId, Value,
+};
+
+/// The plans of a program's rules, lets and scores, in declaration order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plans {
+    pub rules: Vec<RulePlan>,
+    /// `None` for a let whose value the tree walk computes.
+    pub lets: Vec<Option<Operand>>,
+    /// A score's components; `None` when the tree walk computes one of them.
+    pub scores: Vec<Option<Box<[Operand]>>>,
+}
+
+impl Plans {
+    pub fn new(rules: &[RuleDef], lets: &[LetDef], scores: &[ScoreDef]) -> Plans {
+        Plans {
+            rules: rules.iter().map(RulePlan::new).collect(),
+            lets: lets.iter().map(|def| operand(&def.expr)).collect(),
+            scores: (scores.iter())
+                .map(|score| {
+                    (score.components.iter())
+                        .map(|component| operand(&component.expr))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A rule's `when` and condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulePlan {
+    pub when: Option<Cond>,
+    pub condition: Cond,
+}
+
+impl RulePlan {
+    fn new(rule: &RuleDef) -> RulePlan {
+        RulePlan {
+            when: rule.when.as_ref().map(condition),
+            condition: condition(&rule.condition),
+        }
+    }
+}
+
+/// A condition: its value is a truth (true, false or missing).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    /// A condition with an operand that is no `Operand`, for the tree walk.
+    Tree(Expr),
+    /// An operand whose value is a `bool`.
+    Truth(Operand),
+    Not(Box<Cond>),
+    /// `and` (`or` false) or `or`, in Kleene logic.
+    Logic {
+        or: bool,
+        operands: Box<[Cond; 2]>,
+    },
+    /// Equality, membership, containment or comparison (`op.is_condition()`, not `and`/`or`).
+    Binary {
+        op: BinOp,
+        left: Operand,
+        right: Operand,
+    },
+    /// `place op constant` for a comparison or equality (`Eq`, `Ne`, `Lt`, `Le`, `Gt`, `Ge`)
+    /// with a constant bool, number, text or date.
+    PlaceVsConstant {
+        op: BinOp,
+        place: Place,
+        constant: Value,
+    },
+    /// `x in list` (`x not in list` when `negated`) where `list` is a constant `Value::List`.
+    InConstant {
+        negated: bool,
+        operand: Operand,
+        list: Value,
+    },
+    /// `list contains_any texts` (`contains_all` when `all`) with constant texts.
+    ContainsTexts {
+        all: bool,
+        list: Operand,
+        texts: Arc<[Value]>,
+    },
+    /// The variable is `Local(depth)` inside `body`.
+    Quantifier {
+        kind: QuantifierKind,
+        depth: u32,
+        list: Operand,
+        body: Box<Cond>,
+    },
+    /// `x is missing` (`missing` true) or `x is present`.
+    IsMissing {
+        operand: Operand,
+        missing: bool,
+    },
+}
+
+/// A value a plan reads: a place, by reference, or a scalar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Const(Value),
+    Path(Place),
+    Lookup {
+        table: TableId,
+        key: Box<Operand>,
+    },
+    /// `left ?? right`.
+    Coalesce(Box<[Operand; 2]>),
+    Today,
+    /// Arithmetic on numbers, or a date plus or minus a duration (not `Concat`).
+    Arithmetic {
+        op: BinOp,
+        operands: Box<[Operand; 2]>,
+    },
+    /// A builtin whose value is a scalar (`is_scalar`).
+    Call {
+        builtin: Builtin,
+        args: Box<[Operand]>,
+    },
+    /// An expression whose value is a bool, a number or a date (or missing), for the tree walk.
+    Scalar(Expr),
+}
+
+/// A place: the root's value, then the field at each position in turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub root: Root,
+    pub fields: SmallVec<[u32; 3]>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Root {
+    Input,
+    Slot(Slot),
+    /// The variable of an enclosing planned quantifier, by depth: always an element of a
+    /// place, since a quantifier is planned only over an `Operand`.
+    Local(u32),
+}
+
+fn condition(expr: &Expr) -> Cond {
+    planned_condition(expr).unwrap_or_else(|| Cond::Tree(expr.clone()))
+}
+
+/// The plan of a condition, if its operands are all `Operand`s.
+fn planned_condition(expr: &Expr) -> Option<Cond> {
+    Some(match expr {
+        Expr::Not(operand) => negation(condition(operand)),
+        Expr::Binary(op @ (BinOp::And | BinOp::Or), left, right) => Cond::Logic {
+            or: *op == BinOp::Or,
+            operands: Box::new([condition(left), condition(right)]),
+        },
+        Expr::Binary(op, left, right) if op.is_condition() => binary(*op, left, right)?,
+        Expr::Quantifier {
+            kind,
+            depth,
+            list,
+            body,
+        } => Cond::Quantifier {
+            kind: *kind,
+            depth: *depth,
+            list: operand(list)?,
+            body: Box::new(condition(body)),
+        },
+        Expr::IsMissing(operand_expr) | Expr::IsPresent(operand_expr) => Cond::IsMissing {
+            operand: operand(operand_expr)?,
+            missing: matches!(expr, Expr::IsMissing(_)),
+        },
+        other => Cond::Truth(operand(other)?),
+    })
+}
+
+/// `not condition`, folded into the condition where it has a negated form of the same cost.
+fn negation(condition: Cond) -> Cond {
+    match condition {
+        Cond::Not(operand) => *operand,
+        Cond::InConstant {
+            negated,
+            operand,
+            list,
+        } => Cond::InConstant {
+            negated: !negated,
+            operand,
+            list,
+        },
+        Cond::PlaceVsConstant {
+            op: op @ (BinOp::Eq | BinOp::Ne),
+            place,
+            constant,
+        } => Cond::PlaceVsConstant {
+            op: if op == BinOp::Eq {
+                BinOp::Ne
+            } else {
+                BinOp::Eq
+            },
+            place,
+            constant,
+        },
+        Cond::Binary {
+            op: op @ (BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn),
+            left,
+            right,
+        } => Cond::Binary {
+            op: match op {
+                BinOp::Eq => BinOp::Ne,
+                BinOp::Ne => BinOp::Eq,
+                BinOp::In => BinOp::NotIn,
+                _ => BinOp::In,
+            },
+            left,
+            right,
+        },
+        other => Cond::Not(Box::new(other)),
+    }
+}
+
+/// A condition operator other than `and` and `or`.
+fn binary(op: BinOp, left: &Expr, right: &Expr) -> Option<Cond> {
+    let constant = match right {
+        Expr::Const(list @ Value::List(items)) => Some((list, items)),
+        _ => None,
+    };
+    Some(match (op, constant) {
+        (BinOp::In | BinOp::NotIn, Some((list, _))) => Cond::InConstant {
+            negated: op == BinOp::NotIn,
+            operand: operand(left)?,
+            list: list.clone(),
+        },
+        (BinOp::ListContainsAny | BinOp::ListContainsAll, Some((_, texts)))
+            if texts.iter().all(|text| matches!(text, Value::Text(_))) =>
+        {
+            Cond::ContainsTexts {
+                all: op == BinOp::ListContainsAll,
+                list: operand(left)?,
+                texts: texts.clone(),
+            }
+        }
+        _ => match (operand(left)?, operand(right)?) {
+            (Operand::Path(place), Operand::Const(constant)) if is_comparable(op, &constant) => {
+                Cond::PlaceVsConstant {
+                    op,
+                    place,
+                    constant,
+                }
+            }
+            (Operand::Const(constant), Operand::Path(place)) if is_comparable(op, &constant) => {
+                Cond::PlaceVsConstant {
+                    op: mirrored(op),
+                    place,
+                    constant,
+                }
+            }
+            (left, right) => Cond::Binary { op, left, right },
+        },
+    })
+}
+
+/// Whether `op` compares a place with `constant` as `PlaceVsConstant` does.
+fn is_comparable(op: BinOp, constant: &Value) -> bool {
+    let scalar = matches!(
+        constant,
+        Value::Bool(_) | Value::Number(_) | Value::Text(_) | Value::Date(_)
+    );
+    let comparison = matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    );
+    scalar && comparison
+}
+
+/// The operator with its operands swapped: `a < b` is `b > a`.
+fn mirrored(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Gt,
+        BinOp::Le => BinOp::Ge,
+        BinOp::Gt => BinOp::Lt,
+        BinOp::Ge => BinOp::Le,
+        other => other,
+    }
+}
+
+/// `expr` as an operand: `None` when its value may be a text, list or record computed during
+/// the evaluation, which cannot be read by reference.
+fn operand(expr: &Expr) -> Option<Operand> {
+    Some(match expr {
+        Expr::Const(value) => Operand::Const(value.clone()),
+        Expr::Lookup { table, key } => Operand::Lookup {
+            table: *table,
+            key: Box::new(operand(key)?),
+        },
+        Expr::Coalesce(left, right) => {
+            Operand::Coalesce(Box::new([operand(left)?, operand(right)?]))
+        }
+        Expr::Today => Operand::Today,
+        Expr::Binary(op, left, right)
+            if is_scalar(expr)
+                && !op.is_condition()
+                && let (Some(left), Some(right)) = (operand(left), operand(right)) =>
+        {
+            Operand::Arithmetic {
+                op: *op,
+                operands: Box::new([left, right]),
+            }
+        }
+        Expr::Call(builtin, args)
+            if is_scalar(expr)
+                && let Some(args) = args.iter().map(operand).collect::<Option<Box<[_]>>>() =>
+        {
+            Operand::Call {
+                builtin: *builtin,
+                args,
+            }
+        }
+        _ if is_scalar(expr) => Operand::Scalar(expr.clone()),
+        _ => path(expr)?,
+    })
+}
+
+/// Whether the value of `expr` is always a bool, a number or a date (or missing).
+fn is_scalar(expr: &Expr) -> bool {
+    match expr {
+        Expr::Today
+        | Expr::Neg(_)
+        | Expr::Not(_)
+        | Expr::IsMissing(_)
+        | Expr::IsPresent(_)
+        | Expr::Quantifier { .. } => true,
+        Expr::Binary(op, ..) => *op != BinOp::Concat,
+        // `min` and `max` take numbers or dates.
+        Expr::Call(builtin, _) => {
+            !matches!(builtin, Builtin::Lower | Builtin::Upper | Builtin::Trim)
+        }
+        Expr::Choose { arms, otherwise } => {
+            is_scalar(otherwise) && arms.iter().all(|(_, value)| is_scalar(value))
+        }
+        _ => false,
+    }
+}
+
+/// The place `expr` names, if it is one: a root and field positions.
+fn path(expr: &Expr) -> Option<Operand> {
+    let mut fields = SmallVec::new();
+    let mut place = expr;
+    while let Expr::Field { base, index, .. } = place {
+        fields.push(*index);
+        place = base;
+    }
+    let root = match place {
+        Expr::Input => Root::Input,
+        Expr::Slot(slot) => Root::Slot(*slot),
+        Expr::Local(depth) => Root::Local(*depth),
+        _ => return None,
+    };
+    fields.reverse();
+    Some(Operand::Path(Place { root, fields }))
+}
