@@ -15,9 +15,11 @@
 //! or not a rule has a plan.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use smallvec::SmallVec;
 
+use crate::date::{Date, Duration};
 use crate::program::{
     BinOp, Builtin, Expr, LetDef, QuantifierKind, RuleDef, ScoreDef, Slot, TableId, Value,
 };
@@ -133,6 +135,12 @@ pub enum Operand {
         op: BinOp,
         operands: Box<[Operand; 2]>,
     },
+    /// `today + duration` (`sign` 1) or `today - duration` (`sign` -1).
+    ShiftedToday {
+        duration: Duration,
+        sign: i64,
+        memo: DayMemo,
+    },
     /// A builtin whose value is a scalar (`is_scalar`).
     Call {
         builtin: Builtin,
@@ -147,6 +155,54 @@ pub enum Operand {
 pub struct Place {
     pub root: Root,
     pub fields: SmallVec<[u32; 3]>,
+}
+
+/// The last day a `today ± duration` was computed for, and its value: a decision reads it for
+/// every record, and a batch decides many records on one day. A cache, not part of the plan's
+/// meaning: clones start empty and all memos are equal.
+#[derive(Debug, Default)]
+pub struct DayMemo(AtomicU64);
+
+/// Days are stored offset by this, so that every day a memo keeps is positive and 0 is empty.
+const DAY_OFFSET: i64 = 1 << 30;
+
+impl DayMemo {
+    /// The value memoised for `today`, if any: `Some(None)` for a day out of range.
+    pub fn get(&self, today: Date) -> Option<Option<Date>> {
+        let entry = self.0.load(Ordering::Relaxed);
+        let day = (entry >> 32) as i64 - DAY_OFFSET;
+        if entry == 0 || day != i64::from(today.0) {
+            return None;
+        }
+        let value = (entry & 0xffff_ffff) as i64;
+        Some((value != 0).then(|| Date((value - DAY_OFFSET) as i32)))
+    }
+
+    /// Remembers `value` for `today`, when both fit.
+    pub fn set(&self, today: Date, value: Option<Date>) {
+        let encode = |date: Date| u32::try_from(i64::from(date.0) + DAY_OFFSET).ok();
+        let day = encode(today).filter(|&day| day != 0);
+        let value = match value {
+            Some(date) => encode(date).filter(|&value| value != 0),
+            None => Some(0),
+        };
+        if let (Some(day), Some(value)) = (day, value) {
+            self.0
+                .store(u64::from(day) << 32 | u64::from(value), Ordering::Relaxed);
+        }
+    }
+}
+
+impl Clone for DayMemo {
+    fn clone(&self) -> DayMemo {
+        DayMemo::default()
+    }
+}
+
+impl PartialEq for DayMemo {
+    fn eq(&self, _: &DayMemo) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -312,6 +368,15 @@ fn operand(expr: &Expr) -> Option<Operand> {
             Operand::Coalesce(Box::new([operand(left)?, operand(right)?]))
         }
         Expr::Today => Operand::Today,
+        Expr::Binary(op @ (BinOp::DatePlus | BinOp::DateMinus), left, right)
+            if let (Expr::Today, Expr::Const(Value::Duration(duration))) = (&**left, &**right) =>
+        {
+            Operand::ShiftedToday {
+                duration: *duration,
+                sign: if *op == BinOp::DatePlus { 1 } else { -1 },
+                memo: DayMemo::default(),
+            }
+        }
         Expr::Binary(op, left, right)
             if is_scalar(expr)
                 && !op.is_condition()
@@ -373,4 +438,32 @@ fn path(expr: &Expr) -> Option<Operand> {
     };
     fields.reverse();
     Some(Operand::Path(Place { root, fields }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DayMemo;
+    use crate::date::Date;
+
+    #[test]
+    fn a_day_memo_answers_only_for_its_day() {
+        let memo = DayMemo::default();
+        let day = Date::parse("2025-06-01").unwrap();
+        let before = Date::parse("2024-06-01").unwrap();
+        assert_eq!(memo.get(day), None);
+        memo.set(day, Some(before));
+        assert_eq!(memo.get(day), Some(Some(before)));
+        assert_eq!(memo.get(before), None);
+        // Out of range is remembered too.
+        memo.set(before, None);
+        assert_eq!(memo.get(before), Some(None));
+        assert_eq!(memo.get(day), None);
+        // Days that do not fit are not remembered.
+        memo.set(Date(i32::MIN), Some(day));
+        assert_eq!(memo.get(Date(i32::MIN)), None);
+        assert_eq!(memo.get(before), Some(None));
+        let earliest = Date(-(1 << 30) + 1);
+        memo.set(earliest, Some(earliest));
+        assert_eq!(memo.get(earliest), Some(Some(earliest)));
+    }
 }

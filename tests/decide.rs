@@ -1,9 +1,11 @@
 //! `Policy::decide` computes a `let` only when a rule it runs reads it, at most once, and
-//! without nesting on the machine stack however long a chain of lets is. The step budget makes
+//! without nesting on the machine stack however long a chain of lets is; its plans
+//! (`procura::plan`) cost the steps the tree walk would, to the step. The step budget makes
 //! each of these observable: work that is skipped or shared costs no steps.
 
 use procura::ast::Decision;
 use procura::limits::MAX_EVAL_STEPS;
+use procura::plan::{Cond, Operand, Plans};
 use procura::{Date, EvalError, Policy, ReferenceData};
 use serde_json::json;
 
@@ -105,5 +107,156 @@ fn a_long_chain_of_lets_is_computed_without_deep_recursion() {
             Ok(Decision::Review),
             Ok(Decision::Incomplete)
         )
+    );
+}
+
+/// The decision of `policy` on `input` through its plans and through the tree walk alone.
+fn planned_and_walked(
+    policy: &Policy,
+    input: &serde_json::Value,
+) -> (Result<Decision, EvalError>, Result<Decision, EvalError>) {
+    let input = policy.input(input).unwrap();
+    let data = ReferenceData::default();
+    let mut walked = policy.program().clone();
+    walked.plans = Plans::default();
+    (
+        procura::eval::decide(policy.program(), &input, &data, today()),
+        procura::eval::decide(&walked, &input, &data, today()),
+    )
+}
+
+/// For inputs of growing size `n`, the plans and the tree walk agree on every decision and on
+/// where the budget runs out; asserts that the largest `n` within the budget lies in `sizes`.
+fn assert_plans_cost_what_the_walk_costs(
+    source: &str,
+    input: impl Fn(usize) -> serde_json::Value,
+    sizes: std::ops::Range<usize>,
+) {
+    let policy = procura::compile(source).unwrap();
+    let within = |n: usize| planned_and_walked(&policy, &input(n)).1.is_ok();
+    let (mut low, mut high) = (sizes.start, sizes.end);
+    assert!(within(low) && !within(high), "{source}");
+    while high - low > 1 {
+        let middle = (low + high) / 2;
+        if within(middle) {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    for n in [low - 1, low, high] {
+        let (planned, walked) = planned_and_walked(&policy, &input(n));
+        assert_eq!(planned, walked, "{n} elements:\n{source}");
+    }
+}
+
+fn texts(prefix: &str, count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// A constant list of 1,000 texts (each a membership step), long ones costing steps to compare.
+fn constant_texts(length: usize) -> String {
+    let texts: Vec<String> = (0..1000).map(|i| format!("\"{i:0length$}\"")).collect();
+    format!("[{}]", texts.join(", "))
+}
+
+#[test]
+fn membership_in_a_constant_list_costs_what_the_walk_costs() {
+    for length in [4, 70] {
+        let source = format!(
+            "input supplier {{ ids: [text] }}\n\
+             const KNOWN = {}\n\
+             rule known \"Known ids\" {{ require all s in supplier.ids: s not in KNOWN else review \"unknown\" }}",
+            constant_texts(length)
+        );
+        let id = "x".repeat(length);
+        assert_plans_cost_what_the_walk_costs(
+            &source,
+            |n| json!({ "ids": vec![id.clone(); n] }),
+            1..10_000,
+        );
+    }
+}
+
+#[test]
+fn containment_of_constant_texts_costs_what_the_walk_costs() {
+    let source = format!(
+        "input supplier {{ flags: [text] }}\n\
+         rule clean \"No known flag\" {{ forbid supplier.flags contains_any {} else reject \"flagged\" }}",
+        constant_texts(4)
+    );
+    assert_plans_cost_what_the_walk_costs(
+        &source,
+        |n| json!({ "flags": texts("flag", n) }),
+        1..10_000,
+    );
+}
+
+#[test]
+fn comparisons_and_nested_quantifiers_cost_what_the_walk_costs() {
+    // Names of 640 bytes: each comparison with the constant costs 10 steps.
+    let long = "y".repeat(640);
+    let source = format!(
+        "input supplier {{ rows: [{{ name: text, rank: number }}] }}\n\
+         rule rows \"Rows\" {{\n\
+           require all r in supplier.rows: none x in supplier.rows: x.name == \"{long}\" or x.rank > r.rank\n\
+           else review \"bad row\"\n\
+         }}"
+    );
+    let name = "z".repeat(640);
+    assert_plans_cost_what_the_walk_costs(
+        &source,
+        |n| json!({ "rows": vec![json!({ "name": name, "rank": 1 }); n] }),
+        1..2_000,
+    );
+}
+
+/// A plan with a `Tree` condition or a `Scalar` operand falls back to the tree walk: the
+/// onboarding baseline, the benchmarked policy, needs neither.
+#[test]
+fn the_onboarding_baseline_is_planned_whole() {
+    fn walked_operand(operand: &Operand) -> bool {
+        match operand {
+            Operand::Scalar(_) => true,
+            Operand::Lookup { key, .. } => walked_operand(key),
+            Operand::Coalesce(operands) => operands.iter().any(walked_operand),
+            Operand::Arithmetic { operands, .. } => operands.iter().any(walked_operand),
+            Operand::Call { args, .. } => args.iter().any(walked_operand),
+            Operand::Const(_)
+            | Operand::Path(_)
+            | Operand::Today
+            | Operand::ShiftedToday { .. } => false,
+        }
+    }
+    fn walked(cond: &Cond) -> bool {
+        match cond {
+            Cond::Tree(_) => true,
+            Cond::Not(operand) => walked(operand),
+            Cond::Logic { operands, .. } => operands.iter().any(walked),
+            Cond::Quantifier { list, body, .. } => walked_operand(list) || walked(body),
+            Cond::Truth(operand)
+            | Cond::InConstant { operand, .. }
+            | Cond::IsMissing { operand, .. } => walked_operand(operand),
+            Cond::ContainsTexts { list, .. } => walked_operand(list),
+            Cond::Binary { left, right, .. } => walked_operand(left) || walked_operand(right),
+            Cond::PlaceVsConstant { .. } => false,
+        }
+    }
+    let policy = procura::compile(include_str!("../rules/onboarding.policy")).unwrap();
+    let plans = &policy.program().plans;
+    assert_eq!(plans.rules.len(), 8);
+    for plan in &plans.rules {
+        assert!(!plan.when.as_ref().is_some_and(walked), "{plan:?}");
+        assert!(!walked(&plan.condition), "{plan:?}");
+    }
+    // `country_cpi`, the only let a rule reads.
+    let plan = plans.lets[0].as_ref().unwrap();
+    assert!(!walked_operand(plan), "{plan:?}");
+    assert!(
+        plans.scores[0]
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|c| !walked_operand(c))
     );
 }

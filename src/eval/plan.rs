@@ -10,9 +10,9 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use super::{Construct, Evaluator, MISSING, Truth, operand_construct};
-use crate::date::Date;
+use crate::date::{Date, Duration};
 use crate::limits::TEXT_STEP_BYTES;
-use crate::plan::{Cond, Operand, Place, Root};
+use crate::plan::{Cond, DayMemo, Operand, Place, Root};
 use crate::program::{
     BinOp, Builtin, Expr, MissingCause, QuantifierKind, ScoreDef, TableId, Value,
 };
@@ -111,6 +111,11 @@ impl<'a> Evaluator<'a> {
             Operand::Coalesce(operands) => self.coalesce(operands),
             Operand::Today => self.today.map_or(Read::Missing, Read::Date),
             Operand::Arithmetic { op, operands } => self.planned_arithmetic(*op, operands),
+            Operand::ShiftedToday {
+                duration,
+                sign,
+                memo,
+            } => self.shifted_today(*duration, *sign, memo),
             Operand::Call { builtin, args } => self.planned_call(*builtin, args),
             Operand::Scalar(expr) => self.scalar(expr),
         }
@@ -122,6 +127,20 @@ impl<'a> Evaluator<'a> {
         let left = self.read(left).value();
         let right = self.read(right).value();
         Read::of(Cow::Owned(self.arithmetic_values(op, &left, &right)))
+    }
+
+    /// `arithmetic_values` on `today` and a constant duration, once a day.
+    #[inline(never)]
+    fn shifted_today(&mut self, duration: Duration, sign: i64, memo: &DayMemo) -> Read<'a> {
+        let Some(today) = self.today else {
+            return Read::Missing;
+        };
+        let shifted = memo.get(today).unwrap_or_else(|| {
+            let shifted = today.shift(duration, sign);
+            memo.set(today, shifted);
+            shifted
+        });
+        shifted.map_or(Read::Missing, Read::Date)
     }
 
     /// A builtin's arguments are read as `call` reads them: their elements cost a step each.
