@@ -101,9 +101,13 @@ impl TableEntries {
     /// The row of a key given as a value; `None` for values that cannot be keys.
     pub fn get_value(&self, key: &Value) -> Option<&Value> {
         match key {
-            Value::Text(text) => self.texts.get(&**text),
+            Value::Text(text) => self.get_text(text),
             key => self.others.get(&Key::from_value(key)?),
         }
+    }
+
+    pub fn get_text(&self, key: &str) -> Option<&Value> {
+        self.texts.get(key)
     }
 
     pub fn len(&self) -> usize {

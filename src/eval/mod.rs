@@ -63,7 +63,9 @@ pub fn decide(
     data: &ReferenceData,
     today: Date,
 ) -> Result<Decision, EvalError> {
-    let slots: SmallVec<[OnceCell<Value>; 16]> = new_slots(program);
+    // Filled in place: collecting would build the inline array elsewhere and copy it.
+    let mut slots: SmallVec<[OnceCell<Value>; 16]> = SmallVec::new();
+    slots.resize_with(program.slot_count(), OnceCell::new);
     let mut evaluator = Evaluator::new(program, input, data, today, &slots, false);
     let decision = evaluator.decide(program);
     evaluator.finish(decision)
@@ -171,8 +173,8 @@ static NO_PLANS: Plans = Plans {
 
 /// The let and score values of one evaluation, each computed at most once. They live outside
 /// the evaluator so that reads borrow them for the whole evaluation: in a `Vec` for a report,
-/// which keeps the lets' values; on the stack for a decision.
-fn new_slots<C: FromIterator<OnceCell<Value>>>(program: &Program) -> C {
+/// which keeps the lets' values; on the stack for a decision (see `decide`).
+fn new_slots(program: &Program) -> Vec<OnceCell<Value>> {
     (0..program.slot_count()).map(|_| OnceCell::new()).collect()
 }
 
@@ -261,7 +263,8 @@ impl<'a> Evaluator<'a> {
             today: Some(today),
             slots,
             pending: Vec::new(),
-            locals: SmallVec::with_capacity(program.max_locals as usize),
+            // Grown by `bind` past four nested variables.
+            locals: SmallVec::new(),
             causes: Vec::new(),
             notes: Vec::new(),
             context: Context::Const,
@@ -927,13 +930,13 @@ impl<'a> Evaluator<'a> {
         if let Value::Text(t) = key {
             self.charge_text(t.len());
         }
-        let tables = self.tables;
-        let Some(def) = tables.get(table) else {
+        let Some(def) = self.tables.get(table) else {
             return Cow::Borrowed(&MISSING);
         };
-        let data = self.data;
-        let entries = (def.entries.as_ref()).or_else(|| data.get(table).and_then(|d| d.as_deref()));
-        match entries.and_then(|entries| entries.get_value(key)) {
+        match self
+            .entries(table)
+            .and_then(|entries| entries.get_value(key))
+        {
             Some(value) if !value.is_missing() => Cow::Borrowed(value),
             _ if !self.explain => Cow::Borrowed(&MISSING),
             _ => {
@@ -947,6 +950,13 @@ impl<'a> Evaluator<'a> {
                 Cow::Owned(Value::Missing(self.cause(Cause::Path(path.into()))))
             }
         }
+    }
+
+    /// The rows of a table: the policy's own, or the reference data's.
+    fn entries(&self, table: usize) -> Option<&'a TableEntries> {
+        let (tables, data) = (self.tables, self.data);
+        let def = tables.get(table)?;
+        (def.entries.as_ref()).or_else(|| data.get(table).and_then(|d| d.as_deref()))
     }
 
     /// An operator whose value is a truth: logic, equality, membership, comparison.

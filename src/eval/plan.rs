@@ -186,8 +186,19 @@ impl<'a> Evaluator<'a> {
 
     #[inline(never)]
     fn read_lookup(&mut self, table: TableId, key: &'a Operand) -> Read<'a> {
-        let key = self.read(key).value();
-        Read::of(self.lookup(table.0 as usize, &key))
+        let key = self.read(key);
+        // `lookup` on a text key, the usual kind, without building values.
+        if let Read::Place(Value::Text(text)) = key {
+            self.charge_text(text.len());
+            return match self
+                .entries(table.0 as usize)
+                .and_then(|e| e.get_text(text))
+            {
+                Some(value) if !value.is_missing() => Read::Place(value),
+                _ => Read::Missing,
+            };
+        }
+        Read::of(self.lookup(table.0 as usize, &key.value()))
     }
 
     #[inline(never)]
