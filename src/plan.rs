@@ -71,13 +71,17 @@ impl RulePlan {
 pub enum Cond {
     /// A condition with an operand that is no `Operand`, for the tree walk.
     Tree(Expr),
-    /// An operand whose value is a `bool`.
-    Truth(Operand),
+    /// An operand whose value is a `bool` (negated when `negated`).
+    Truth {
+        operand: Operand,
+        negated: bool,
+    },
     Not(Box<Cond>),
-    /// `and` (`or` false) or `or`, in Kleene logic.
+    /// `and` (`or` false) or `or` of two or more conditions, in Kleene logic, left to right:
+    /// `a and (b and c)` and `(a and b) and c` are `and` of `[a, b, c]`.
     Logic {
         or: bool,
-        operands: Box<[Cond; 2]>,
+        operands: Box<[Cond]>,
     },
     /// Equality, membership, containment or comparison (`op.is_condition()`, not `and`/`or`).
     Binary {
@@ -98,8 +102,10 @@ pub enum Cond {
         operand: Operand,
         list: Value,
     },
-    /// `list contains_any texts` (`contains_all` when `all`) with constant texts.
+    /// `list contains_any texts` (`contains_all` when `all`) with constant texts, negated
+    /// when `negated`.
     ContainsTexts {
+        negated: bool,
         all: bool,
         list: Operand,
         texts: Arc<[Value]>,
@@ -222,10 +228,23 @@ fn condition(expr: &Expr) -> Cond {
 fn planned_condition(expr: &Expr) -> Option<Cond> {
     Some(match expr {
         Expr::Not(operand) => negation(condition(operand)),
-        Expr::Binary(op @ (BinOp::And | BinOp::Or), left, right) => Cond::Logic {
-            or: *op == BinOp::Or,
-            operands: Box::new([condition(left), condition(right)]),
-        },
+        Expr::Binary(op @ (BinOp::And | BinOp::Or), left, right) => {
+            let or = *op == BinOp::Or;
+            let mut operands = Vec::new();
+            for side in [left, right] {
+                match condition(side) {
+                    Cond::Logic {
+                        or: same,
+                        operands: inner,
+                    } if same == or => operands.extend(inner),
+                    other => operands.push(other),
+                }
+            }
+            Cond::Logic {
+                or,
+                operands: operands.into(),
+            }
+        }
         Expr::Binary(op, left, right) if op.is_condition() => binary(*op, left, right)?,
         Expr::Quantifier {
             kind,
@@ -242,7 +261,10 @@ fn planned_condition(expr: &Expr) -> Option<Cond> {
             operand: operand(operand_expr)?,
             missing: matches!(expr, Expr::IsMissing(_)),
         },
-        other => Cond::Truth(operand(other)?),
+        other => Cond::Truth {
+            operand: operand(other)?,
+            negated: false,
+        },
     })
 }
 
@@ -250,6 +272,21 @@ fn planned_condition(expr: &Expr) -> Option<Cond> {
 fn negation(condition: Cond) -> Cond {
     match condition {
         Cond::Not(operand) => *operand,
+        Cond::Truth { operand, negated } => Cond::Truth {
+            operand,
+            negated: !negated,
+        },
+        Cond::ContainsTexts {
+            negated,
+            all,
+            list,
+            texts,
+        } => Cond::ContainsTexts {
+            negated: !negated,
+            all,
+            list,
+            texts,
+        },
         Cond::InConstant {
             negated,
             operand,
@@ -306,6 +343,7 @@ fn binary(op: BinOp, left: &Expr, right: &Expr) -> Option<Cond> {
             if texts.iter().all(|text| matches!(text, Value::Text(_))) =>
         {
             Cond::ContainsTexts {
+                negated: false,
                 all: op == BinOp::ListContainsAll,
                 list: operand(left)?,
                 texts: texts.clone(),

@@ -234,7 +234,7 @@ fn the_onboarding_baseline_is_planned_whole() {
             Cond::Not(operand) => walked(operand),
             Cond::Logic { operands, .. } => operands.iter().any(walked),
             Cond::Quantifier { list, body, .. } => walked_operand(list) || walked(body),
-            Cond::Truth(operand)
+            Cond::Truth { operand, .. }
             | Cond::InConstant { operand, .. }
             | Cond::IsMissing { operand, .. } => walked_operand(operand),
             Cond::ContainsTexts { list, .. } => walked_operand(list),

@@ -63,10 +63,17 @@ pub fn decide(
     data: &ReferenceData,
     today: Date,
 ) -> Result<Decision, EvalError> {
-    // Filled in place: collecting would build the inline array elsewhere and copy it.
-    let mut slots: SmallVec<[OnceCell<Value>; 16]> = SmallVec::new();
-    slots.resize_with(program.slot_count(), OnceCell::new);
-    let mut evaluator = Evaluator::new(program, input, data, today, &slots, false);
+    // On the stack for the usual handful of lets and scores.
+    let inline: [OnceCell<Value>; 8] = [const { OnceCell::new() }; 8];
+    let heap: Vec<OnceCell<Value>>;
+    let slots = match inline.get(..program.slot_count()) {
+        Some(slots) => slots,
+        None => {
+            heap = new_slots(program);
+            &heap
+        }
+    };
+    let mut evaluator = Evaluator::new(program, input, data, today, slots, false);
     let decision = evaluator.decide(program);
     evaluator.finish(decision)
 }

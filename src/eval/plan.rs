@@ -77,7 +77,7 @@ impl<'a> Evaluator<'a> {
     pub(super) fn cond(&mut self, cond: &'a Cond) -> Truth {
         match cond {
             Cond::Tree(expr) => self.truth(expr),
-            Cond::Truth(operand) => self.truth_of(operand),
+            Cond::Truth { operand, negated } => self.truth_of(operand, *negated),
             Cond::Not(operand) => self.not(operand),
             Cond::Logic { or, operands } => self.planned_logic(*or, operands),
             Cond::Binary { op, left, right } => self.binary(*op, left, right),
@@ -91,7 +91,12 @@ impl<'a> Evaluator<'a> {
                 operand,
                 list,
             } => self.in_constant(*negated, operand, list),
-            Cond::ContainsTexts { all, list, texts } => self.contains_texts(*all, list, texts),
+            Cond::ContainsTexts {
+                negated,
+                all,
+                list,
+                texts,
+            } => self.contains_texts(*negated, *all, list, texts),
             Cond::Quantifier {
                 kind,
                 depth,
@@ -161,9 +166,9 @@ impl<'a> Evaluator<'a> {
     }
 
     #[inline(never)]
-    fn truth_of(&mut self, operand: &'a Operand) -> Truth {
+    fn truth_of(&mut self, operand: &'a Operand, negated: bool) -> Truth {
         match self.read(operand) {
-            Read::Bool(b) | Read::Place(&Value::Bool(b)) => Ok(b),
+            Read::Bool(b) | Read::Place(&Value::Bool(b)) => Ok(b != negated),
             _ => Err(MissingCause::NONE),
         }
     }
@@ -173,10 +178,23 @@ impl<'a> Evaluator<'a> {
         self.cond(operand).map(|b| !b)
     }
 
+    /// `logic` over two or more conditions: the first decisive one decides, else any missing
+    /// one makes it missing.
     #[inline(never)]
-    fn planned_logic(&mut self, or: bool, operands: &'a [Cond; 2]) -> Truth {
-        let [left, right] = operands;
-        self.logic(or, |this| this.cond(left), |this| this.cond(right))
+    fn planned_logic(&mut self, or: bool, operands: &'a [Cond]) -> Truth {
+        let mut missing = false;
+        for operand in operands {
+            match self.cond(operand) {
+                Ok(b) if b == or => return Ok(b),
+                Ok(_) => {}
+                Err(_) => missing = true,
+            }
+        }
+        if missing {
+            Err(MissingCause::NONE)
+        } else {
+            Ok(!or)
+        }
     }
 
     #[inline(never)]
@@ -354,7 +372,24 @@ impl<'a> Evaluator<'a> {
     /// `list contains_any texts` (`contains_all` when `all`) on constant texts: Kleene any
     /// (all) over the texts of "the list holds the text", as `Evaluator::each` computes it.
     #[inline(never)]
-    fn contains_texts(&mut self, all: bool, list: &'a Operand, texts: &'a [Value]) -> Truth {
+    fn contains_texts(
+        &mut self,
+        negated: bool,
+        all: bool,
+        list: &'a Operand,
+        texts: &'a [Value],
+    ) -> Truth {
+        self.contains_texts_unnegated(all, list, texts)
+            .map(|b| b != negated)
+    }
+
+    #[inline(always)]
+    fn contains_texts_unnegated(
+        &mut self,
+        all: bool,
+        list: &'a Operand,
+        texts: &'a [Value],
+    ) -> Truth {
         let Read::Place(Value::List(items)) = self.read_elements(list, Construct::Membership)
         else {
             return Err(MissingCause::NONE);
