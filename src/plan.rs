@@ -110,10 +110,11 @@ pub enum Cond {
         list: Operand,
         texts: Arc<[Value]>,
     },
-    /// The variable is `Local(depth)` inside `body`.
+    /// The variable is `Local(depth)` inside `body`, or `Element(depth)` when `element`.
     Quantifier {
         kind: QuantifierKind,
         depth: u32,
+        element: bool,
         list: Operand,
         body: Box<Cond>,
     },
@@ -215,9 +216,94 @@ impl PartialEq for DayMemo {
 pub enum Root {
     Input,
     Slot(Slot),
-    /// The variable of an enclosing planned quantifier, by depth: always an element of a
-    /// place, since a quantifier is planned only over an `Operand`.
+    /// The variable of an enclosing planned quantifier, by depth, bound in the evaluator's
+    /// frames: always an element of a place, since a quantifier is planned only over an
+    /// `Operand`.
     Local(u32),
+    /// The same, bound as a bare element (`Cond::Quantifier::element`), for the first
+    /// [`ELEMENTS`] depths.
+    Element(u32),
+}
+
+/// How many nested quantifiers may bind bare elements.
+pub const ELEMENTS: usize = 4;
+
+impl Cond {
+    /// Whether the tree walk evaluates any part of this condition (a `Tree` condition or a
+    /// `Scalar` operand).
+    pub fn is_walked(&self) -> bool {
+        match self {
+            Cond::Tree(_) => true,
+            Cond::Not(operand) => operand.is_walked(),
+            Cond::Logic { operands, .. } => operands.iter().any(Cond::is_walked),
+            Cond::Quantifier { list, body, .. } => list.is_walked() || body.is_walked(),
+            Cond::Truth { operand, .. }
+            | Cond::InConstant { operand, .. }
+            | Cond::IsMissing { operand, .. }
+            | Cond::ContainsTexts { list: operand, .. } => operand.is_walked(),
+            Cond::Binary { left, right, .. } => left.is_walked() || right.is_walked(),
+            Cond::PlaceVsConstant { .. } => false,
+        }
+    }
+
+    /// Calls `visit` on every place this condition reads.
+    fn for_each_place(&mut self, visit: &mut impl FnMut(&mut Place)) {
+        match self {
+            Cond::Tree(_) => {}
+            Cond::Not(operand) => operand.for_each_place(visit),
+            Cond::Logic { operands, .. } => {
+                operands.iter_mut().for_each(|c| c.for_each_place(visit));
+            }
+            Cond::Quantifier { list, body, .. } => {
+                list.for_each_place(visit);
+                body.for_each_place(visit);
+            }
+            Cond::Truth { operand, .. }
+            | Cond::InConstant { operand, .. }
+            | Cond::IsMissing { operand, .. }
+            | Cond::ContainsTexts { list: operand, .. } => operand.for_each_place(visit),
+            Cond::Binary { left, right, .. } => {
+                left.for_each_place(visit);
+                right.for_each_place(visit);
+            }
+            Cond::PlaceVsConstant { place, .. } => visit(place),
+        }
+    }
+}
+
+impl Operand {
+    /// Whether the tree walk evaluates any part of this operand.
+    pub fn is_walked(&self) -> bool {
+        match self {
+            Operand::Scalar(_) => true,
+            Operand::Lookup { key, .. } => key.is_walked(),
+            Operand::Coalesce(operands) => operands.iter().any(Operand::is_walked),
+            Operand::Arithmetic { operands, .. } => operands.iter().any(Operand::is_walked),
+            Operand::Call { args, .. } => args.iter().any(Operand::is_walked),
+            Operand::Const(_)
+            | Operand::Path(_)
+            | Operand::Today
+            | Operand::ShiftedToday { .. } => false,
+        }
+    }
+
+    fn for_each_place(&mut self, visit: &mut impl FnMut(&mut Place)) {
+        match self {
+            Operand::Path(place) => visit(place),
+            Operand::Lookup { key, .. } => key.for_each_place(visit),
+            Operand::Coalesce(operands) => {
+                operands.iter_mut().for_each(|o| o.for_each_place(visit))
+            }
+            Operand::Arithmetic { operands, .. } => {
+                operands.iter_mut().for_each(|o| o.for_each_place(visit));
+            }
+            Operand::Call { args, .. } => args.iter_mut().for_each(|o| o.for_each_place(visit)),
+            Operand::Const(_)
+            | Operand::Today
+            | Operand::ShiftedToday { .. }
+            | Operand::Scalar(_) => {}
+        }
+    }
 }
 
 fn condition(expr: &Expr) -> Cond {
@@ -251,12 +337,26 @@ fn planned_condition(expr: &Expr) -> Option<Cond> {
             depth,
             list,
             body,
-        } => Cond::Quantifier {
-            kind: *kind,
-            depth: *depth,
-            list: operand(list)?,
-            body: Box::new(condition(body)),
-        },
+        } => {
+            let mut body = condition(body);
+            // Without the tree walk in the body, nothing but its places reads the variable:
+            // they can read the element itself rather than the evaluator's frames.
+            let element = (*depth as usize) < ELEMENTS && !body.is_walked();
+            if element {
+                body.for_each_place(&mut |place| {
+                    if place.root == Root::Local(*depth) {
+                        place.root = Root::Element(*depth);
+                    }
+                });
+            }
+            Cond::Quantifier {
+                kind: *kind,
+                depth: *depth,
+                element,
+                list: operand(list)?,
+                body: Box::new(body),
+            }
+        }
         Expr::IsMissing(operand_expr) | Expr::IsPresent(operand_expr) => Cond::IsMissing {
             operand: operand(operand_expr)?,
             missing: matches!(expr, Expr::IsMissing(_)),

@@ -21,7 +21,7 @@ use smallvec::SmallVec;
 use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::Date;
 use crate::limits::{MAX_EVAL_STEPS, TEXT_STEP_BYTES};
-use crate::plan::{Cond, Plans, RulePlan};
+use crate::plan::{Cond, ELEMENTS, Plans, RulePlan};
 use crate::policy::ReferenceData;
 use crate::program::{
     BinOp, Builtin, Expr, LetDef, MissingCause, Program, QuantifierKind, RuleDef, ScoreDef, Slot,
@@ -96,6 +96,7 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
         slots: &[],
         pending: Vec::new(),
         locals: SmallVec::new(),
+        elements: [&MISSING; ELEMENTS],
         causes: Vec::new(),
         notes: Vec::new(),
         context: Context::Const,
@@ -236,6 +237,8 @@ struct Evaluator<'a> {
     pending: Vec<usize>,
     /// Inline up to four nested quantifiers and comprehensions.
     locals: SmallVec<[Frame<'a>; 4]>,
+    /// The elements bound by planned quantifiers that bind bare elements (`plan::Root::Element`).
+    elements: [&'a Value; ELEMENTS],
     causes: Vec<Cause>,
     notes: Vec<String>,
     context: Context<'a>,
@@ -272,6 +275,7 @@ impl<'a> Evaluator<'a> {
             pending: Vec::new(),
             // Grown by `bind` past four nested variables.
             locals: SmallVec::new(),
+            elements: [&MISSING; ELEMENTS],
             causes: Vec::new(),
             notes: Vec::new(),
             context: Context::Const,

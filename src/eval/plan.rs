@@ -100,9 +100,10 @@ impl<'a> Evaluator<'a> {
             Cond::Quantifier {
                 kind,
                 depth,
+                element,
                 list,
                 body,
-            } => self.planned_quantifier(*kind, *depth as usize, list, body),
+            } => self.planned_quantifier(*kind, *depth as usize, *element, list, body),
             Cond::IsMissing { operand, missing } => self.is_missing(operand, *missing),
         }
     }
@@ -266,6 +267,11 @@ impl<'a> Evaluator<'a> {
                 // Planned quantifiers bind elements of places only.
                 _ => &MISSING,
             },
+            Root::Element(depth) => self
+                .elements
+                .get(depth as usize)
+                .copied()
+                .unwrap_or(&MISSING),
         };
         for &index in &place.fields {
             value = match value {
@@ -449,6 +455,7 @@ impl<'a> Evaluator<'a> {
         &mut self,
         kind: QuantifierKind,
         depth: usize,
+        element: bool,
         list: &'a Operand,
         body: &'a Cond,
     ) -> Truth {
@@ -457,7 +464,7 @@ impl<'a> Evaluator<'a> {
         let Read::Place(Value::List(items)) = self.read(list) else {
             return Err(MissingCause::NONE);
         };
-        if self.locals.len() <= depth {
+        if !element && self.locals.len() <= depth {
             self.bind(depth, None, 0, Cow::Borrowed(&MISSING));
         }
         let all = kind == QuantifierKind::All;
@@ -467,7 +474,11 @@ impl<'a> Evaluator<'a> {
             if !self.charge(1, construct) {
                 return Err(MissingCause::NONE);
             }
-            if let Some(frame) = self.locals.get_mut(depth) {
+            if element {
+                if let Some(bound) = self.elements.get_mut(depth) {
+                    *bound = item;
+                }
+            } else if let Some(frame) = self.locals.get_mut(depth) {
                 frame.value = Cow::Borrowed(item);
             }
             match self.cond(body) {
