@@ -357,41 +357,19 @@ impl<'a> Evaluator<'a> {
         let (Read::Place(x @ Value::Text(text)), Value::List(items)) = (x, list) else {
             return self.member(&x.value(), list).map(|b| b != negated);
         };
-        let mut missing = false;
-        for item in items.iter() {
-            if !self.charge(1, Construct::Membership) {
-                return Err(MissingCause::NONE);
-            }
-            match self.text_equal(item, text, x) {
-                Ok(true) => return Ok(!negated),
-                Ok(false) => {}
-                Err(_) => missing = true,
-            }
-        }
-        if missing {
-            Err(MissingCause::NONE)
-        } else {
-            Ok(negated)
-        }
+        self.kleene(items.iter(), false, Construct::Membership, |this, item| {
+            this.text_equal(item, text, x)
+        })
+        .map(|b| b != negated)
     }
 
-    /// `list contains_any texts` (`contains_all` when `all`) on constant texts: Kleene any
-    /// (all) over the texts of "the list holds the text", as `Evaluator::each` computes it.
+    /// `list contains_any texts` (`contains_all` when `all`; negated when `negated`) on
+    /// constant texts: Kleene any (all) over the texts of "the list holds the text", as
+    /// `Evaluator::each` computes it.
     #[inline(never)]
     fn contains_texts(
         &mut self,
         negated: bool,
-        all: bool,
-        list: &'a Operand,
-        texts: &'a [Value],
-    ) -> Truth {
-        self.contains_texts_unnegated(all, list, texts)
-            .map(|b| b != negated)
-    }
-
-    #[inline(always)]
-    fn contains_texts_unnegated(
-        &mut self,
         all: bool,
         list: &'a Operand,
         texts: &'a [Value],
@@ -408,30 +386,19 @@ impl<'a> Evaluator<'a> {
             let Value::Text(text) = member else {
                 continue;
             };
-            let mut holds = Ok(false);
-            for item in items.iter() {
-                if !self.charge(1, Construct::Membership) {
-                    return Err(MissingCause::NONE);
-                }
-                match self.text_equal(item, text, member) {
-                    Ok(true) => {
-                        holds = Ok(true);
-                        break;
-                    }
-                    Ok(false) => {}
-                    Err(cause) => holds = Err(cause),
-                }
-            }
+            // Out of steps, the inner loop is missing and the next charge stops this one.
+            let holds = self.kleene(items.iter(), false, Construct::Membership, |this, item| {
+                this.text_equal(item, text, member)
+            });
             match holds {
-                Ok(b) if b != all => return Ok(b),
+                Ok(b) if b != all => return Ok(b != negated),
                 Ok(_) => {}
                 Err(_) => missing = true,
             }
         }
-        if missing {
-            Err(MissingCause::NONE)
-        } else {
-            Ok(all)
+        match missing {
+            true => Err(MissingCause::NONE),
+            false => Ok(all != negated),
         }
     }
 
