@@ -6,8 +6,10 @@
 //! read by reference (a root and field positions: `s.metal` or `supplier.ecovadis.ethics` in
 //! one step; constants; table rows) or expressions whose values are bools, numbers or dates,
 //! which need no allocation; `x in [constants]` and `list contains_any [constant texts]` are
-//! loops of length checks and byte comparisons; truths never become `Value`s. A condition
-//! with any other operand (a computed text or list) stays an expression for the tree walk.
+//! loops of length checks and byte comparisons; `and`/`or` chains are one n-ary node; a
+//! quantifier whose body needs no tree walk binds bare elements rather than evaluator frames;
+//! `today ± duration` is computed once a day; truths never become `Value`s. A condition with
+//! any other operand (a computed text or list) stays an expression for the tree walk.
 //!
 //! Architecture invariant: a plan has the meaning of the expressions it was built from and
 //! costs the same evaluation steps in the same order (see `eval::plan`), so `decide` equals
