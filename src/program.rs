@@ -175,8 +175,6 @@ pub struct Program {
     /// In declaration order (the order of `rules` in a report).
     pub rules: Vec<RuleDef>,
     pub examples: Vec<ExampleDef>,
-    /// The deepest nesting of quantifiers and comprehensions: the size of the locals stack.
-    pub max_locals: u32,
     /// For each slot, the slots its expression reads directly, so that a decision computes a
     /// let or score only when a rule needs it. Filled by `lower`; a slot without an entry is
     /// computed when first read.

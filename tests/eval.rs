@@ -211,7 +211,6 @@ fn program(lets: Vec<LetDef>, scores: Vec<ScoreDef>, rules: Vec<RuleDef>) -> Pro
         eval_order,
         rules,
         examples: Vec::new(),
-        max_locals: 4,
         slot_reads: Vec::new(),
         plans: Default::default(),
     }

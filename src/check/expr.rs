@@ -300,7 +300,6 @@ impl<'a> Checker<'a> {
     fn push_local(&mut self, var: &Ident, ty: Type) -> u32 {
         let depth = to_u32(self.locals.len());
         self.locals.push((var.name.clone(), ty));
-        self.max_locals = self.max_locals.max(depth + 1);
         depth
     }
 

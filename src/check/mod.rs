@@ -173,7 +173,6 @@ struct Checker<'a> {
     eval_order: Vec<Slot>,
     /// Locals in scope while checking one expression, innermost last.
     locals: Vec<(String, Type)>,
-    max_locals: u32,
 }
 
 impl<'a> Checker<'a> {
@@ -203,7 +202,6 @@ impl<'a> Checker<'a> {
             stack: Vec::new(),
             eval_order: Vec::new(),
             locals: Vec::new(),
-            max_locals: 0,
         }
     }
 
@@ -339,7 +337,6 @@ impl<'a> Checker<'a> {
             eval_order: std::mem::take(&mut self.eval_order),
             rules,
             examples,
-            max_locals: self.max_locals,
             slot_reads: Vec::new(),
             plans: Default::default(),
         })

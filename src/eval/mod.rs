@@ -321,20 +321,16 @@ impl<'a> Evaluator<'a> {
         } else if let Some(score_index) = index.checked_sub(self.lets.len())
             && let Some(score) = self.scores.get(score_index)
         {
-            if let Some(components) =
-                plans.and_then(|plans| plans.scores.get(score_index)?.as_deref())
-            {
-                let value = self.planned_score(score, components);
-                if let Some(cell) = self.slots.get(index) {
-                    let _ = cell.set(value);
+            match plans.and_then(|plans| plans.scores.get(score_index)?.as_deref()) {
+                Some(planned) => self.planned_score(score, planned),
+                None => {
+                    let (value, reports) = self.score(score);
+                    if let Some(slot) = components.get_mut(score_index) {
+                        *slot = reports;
+                    }
+                    value
                 }
-                return;
             }
-            let (value, reports) = self.score(score);
-            if let Some(slot) = components.get_mut(score_index) {
-                *slot = reports;
-            }
-            value
         } else {
             return;
         };
@@ -1233,26 +1229,12 @@ impl<'a> Evaluator<'a> {
         list: &'a Expr,
         body: &'a Expr,
     ) -> Truth {
-        let items = self.eval(list);
-        self.quantify(kind, depth, Some(list), items, |this| this.truth(body))
-    }
-
-    /// A quantifier over the elements of `items`, bound in turn to `Local(depth)` for `body`;
-    /// `list` is the list's expression, for paths.
-    fn quantify(
-        &mut self,
-        kind: QuantifierKind,
-        depth: usize,
-        list: Option<&'a Expr>,
-        items: Cow<'a, Value>,
-        mut body: impl FnMut(&mut Self) -> Truth,
-    ) -> Truth {
-        let items = Elements::of(items)?;
+        let items = Elements::of(self.eval(list))?;
         let all = kind == QuantifierKind::All;
         let construct = Construct::Quantifier(kind);
         let any = self.kleene(0..items.len(), all, construct, |this, i| {
-            this.bind(depth, list, i, items.get(i));
-            body(this)
+            this.bind(depth, Some(list), i, items.get(i));
+            this.truth(body)
         });
         if kind == QuantifierKind::None {
             any.map(|b| !b)

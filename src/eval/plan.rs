@@ -426,8 +426,9 @@ impl<'a> Evaluator<'a> {
         list: &'a Operand,
         body: &'a Cond,
     ) -> Truth {
-        // `quantify` with the element bound in place: a plan's list is a place, whose elements
-        // outlive the evaluation, and nothing reads an element's index or list but paths.
+        // `Evaluator::quantifier` with the element bound in place: a plan's list is a place,
+        // whose elements outlive the evaluation, and nothing reads an element's index or list
+        // but paths.
         let Read::Place(Value::List(items)) = self.read(list) else {
             return Err(MissingCause::NONE);
         };
@@ -435,28 +436,21 @@ impl<'a> Evaluator<'a> {
             self.bind(depth, None, 0, Cow::Borrowed(&MISSING));
         }
         let all = kind == QuantifierKind::All;
-        let construct = Construct::Quantifier(kind);
-        let mut any = Ok(all);
-        for item in items.iter() {
-            if !self.charge(1, construct) {
-                return Err(MissingCause::NONE);
-            }
-            if element {
-                if let Some(bound) = self.elements.get_mut(depth) {
-                    *bound = item;
+        let any = self.kleene(
+            items.iter(),
+            all,
+            Construct::Quantifier(kind),
+            |this, item| {
+                if element {
+                    if let Some(bound) = this.elements.get_mut(depth) {
+                        *bound = item;
+                    }
+                } else if let Some(frame) = this.locals.get_mut(depth) {
+                    frame.value = Cow::Borrowed(item);
                 }
-            } else if let Some(frame) = self.locals.get_mut(depth) {
-                frame.value = Cow::Borrowed(item);
-            }
-            match self.cond(body) {
-                Ok(b) if b != all => {
-                    any = Ok(b);
-                    break;
-                }
-                Ok(_) => {}
-                Err(cause) => any = Err(cause),
-            }
-        }
+                this.cond(body)
+            },
+        );
         if kind == QuantifierKind::None {
             any.map(|b| !b)
         } else {
