@@ -11,6 +11,8 @@ use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use super::host::{GuestError, Pool, Version};
+use crate::diagnostic::Diagnostic;
+use crate::span::{LineIndex, Span};
 
 /// A version that compiled, with what the module said about it.
 #[derive(Debug)]
@@ -183,27 +185,20 @@ impl Registry {
         error: &std::string::FromUtf8Error,
         stamp: (Option<SystemTime>, u64),
     ) {
-        let bytes = error.as_bytes();
-        let valid = bytes
-            .get(..error.utf8_error().valid_up_to())
-            .unwrap_or_default();
-        // The valid prefix is UTF-8 by definition; columns count its characters.
-        let prefix = String::from_utf8_lossy(valid);
-        let line = prefix.matches('\n').count() + 1;
-        let column = prefix
-            .rsplit('\n')
-            .next()
-            .map_or(0, |last| last.chars().count())
-            + 1;
-        let diagnostics = serde_json::json!([{
-            "severity": "error",
-            "code": "utf8",
-            "message": format!("the policy file is not valid UTF-8 (byte {})", valid.len()),
-            "line": line, "column": column, "end_line": line, "end_column": column,
-            "help": "save the policy as UTF-8",
-        }]);
+        // The lossy text keeps the valid prefix as it is, so the first bad byte is at the same
+        // offset in both.
+        let source = String::from_utf8_lossy(error.as_bytes()).into_owned();
+        let offset = error.utf8_error().valid_up_to();
+        let diagnostic = Diagnostic::error(
+            "utf8",
+            Span::new(offset, offset),
+            format!("the policy file is not valid UTF-8 (byte {offset})"),
+        )
+        .with_help("save the policy as UTF-8");
+        let diagnostics =
+            serde_json::json!([diagnostic.to_json(&source, &LineIndex::new(&source))]);
         let entry = Entry {
-            source: String::from_utf8_lossy(bytes).into(),
+            source: source.into(),
             ok: false,
             diagnostics: Arc::new(diagnostics),
             good: None,
