@@ -1,5 +1,6 @@
 //! The evaluator on arbitrary JSON input (and reference data and dates) against every policy
-//! of `rules/`: validation errors or a report, never a panic.
+//! of `rules/`: validation errors or a report, never a panic, and `Policy::decide` gives the
+//! report's decision.
 #![no_main]
 
 use std::sync::OnceLock;

@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
             .map_err(|errors| errors.to_json())
     };
     let report = evaluate(&policy);
-    assert_decide_agrees(&policy, &case);
+    procura_fuzz::assert_decide_agrees(&policy, &case.input, case.data.as_ref(), case.today);
     assert_eq!(
         report,
         evaluate(&reprinted),
@@ -41,28 +41,6 @@ fuzz_target!(|data: &[u8]| {
         case.source
     );
 });
-
-fn assert_decide_agrees(policy: &procura::Policy, case: &procura_fuzz::generate::Case) {
-    let (Ok(input), Ok(data)) = (
-        policy.input(&case.input),
-        policy.reference_data(case.data.as_ref()),
-    ) else {
-        return;
-    };
-    let decision = policy.decide(&input, &data, case.today);
-    match policy.evaluate(&input, &data, case.today) {
-        Ok(report) => assert_eq!(
-            decision,
-            Ok(report.decision),
-            "decide disagrees with the report:\n{}\n{}",
-            case.source,
-            case.input
-        ),
-        // A decision runs fewer rules and lets than a report: it may finish where the report
-        // exceeds the budget.
-        Err(_) => {}
-    }
-}
 
 /// The report parsed back, without the `line` of each rule (printing moves rules).
 fn without_lines(report: &str) -> serde_json::Value {
