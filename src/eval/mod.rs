@@ -21,7 +21,7 @@ use smallvec::SmallVec;
 use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::Date;
 use crate::limits::{MAX_EVAL_STEPS, TEXT_STEP_BYTES};
-use crate::plan::{Cond, ELEMENTS, Plans, RulePlan};
+use crate::plan::{ELEMENTS, Plans};
 use crate::policy::ReferenceData;
 use crate::program::{
     BinOp, Builtin, Expr, LetDef, MissingCause, Program, QuantifierKind, RuleDef, ScoreDef, Slot,
@@ -159,20 +159,14 @@ struct Frame<'a> {
     index: usize,
 }
 
-/// A rule's `when` or condition: its expression, or its plan.
-#[derive(Clone, Copy)]
-enum Test<'a> {
-    Tree(&'a Expr),
-    Plan(&'a Cond),
-}
-
 /// A condition's value: `Err` carries the cause when it is missing.
 type Truth = Result<bool, MissingCause>;
 
 /// Read through a reference that outlives the evaluator (`&'a Value`) where a place is absent.
 static MISSING: Value = Value::MISSING;
 
-/// The plans of a constant's evaluation, which has no rules, lets or scores.
+/// The plans of an evaluation that runs none: a constant's, which has no rules, lets or
+/// scores, and a report's, which explains what plans cannot (they keep no causes).
 static NO_PLANS: Plans = Plans {
     rules: Vec::new(),
     lets: Vec::new(),
@@ -227,7 +221,7 @@ struct Evaluator<'a> {
     scores: &'a [ScoreDef],
     /// The slots each slot's expression reads (`Program::slot_reads`).
     slot_reads: &'a [Vec<Slot>],
-    /// Run instead of the expressions when nothing is explained.
+    /// Run instead of the expressions where they have an entry; none when explaining.
     plans: &'a Plans,
     tables: &'a [TableDef],
     data: &'a [Option<Arc<TableEntries>>],
@@ -267,7 +261,7 @@ impl<'a> Evaluator<'a> {
             lets: &program.lets,
             scores: &program.scores,
             slot_reads: &program.slot_reads,
-            plans: &program.plans,
+            plans: if explain { &NO_PLANS } else { &program.plans },
             tables: &program.tables,
             data: &data.tables,
             today: Some(today),
@@ -310,18 +304,17 @@ impl<'a> Evaluator<'a> {
 
     /// Computes one slot, whose own reads are computed already or are computed on demand.
     fn compute_slot(&mut self, index: usize, components: &mut [Vec<ComponentReport>]) {
-        // Plans keep no causes of missing values: only a decision runs them.
-        let plans = Some(self.plans).filter(|_| !self.explain);
+        let plans = self.plans;
         let value = if let Some(def) = self.lets.get(index) {
             self.context = Context::Let(&def.name);
-            match plans.and_then(|plans| plans.lets.get(index)?.as_ref()) {
+            match plans.lets.get(index).and_then(Option::as_ref) {
                 Some(operand) => self.read(operand).value().into_owned(),
                 None => self.eval(&def.expr).into_owned(),
             }
         } else if let Some(score_index) = index.checked_sub(self.lets.len())
             && let Some(score) = self.scores.get(score_index)
         {
-            match plans.and_then(|plans| plans.scores.get(score_index)?.as_deref()) {
+            match plans.scores.get(score_index).and_then(Option::as_deref) {
                 Some(planned) => self.planned_score(score, planned),
                 None => {
                     let (value, reports) = self.score(score);
@@ -397,52 +390,45 @@ impl<'a> Evaluator<'a> {
             .is_some_and(|cell| cell.get().is_none())
     }
 
-    /// A rule's outcome, through its plan when it has one and nothing is explained; `Err`
-    /// carries the cause when it is missing.
-    fn rule_outcome(
-        &mut self,
-        rule: &'a RuleDef,
-        plan: Option<&'a RulePlan>,
-    ) -> Result<Outcome, MissingCause> {
+    /// The outcome of rule `index`, through its plan when there is one; `Err` carries the
+    /// cause when it is missing.
+    #[inline(always)]
+    fn rule_outcome(&mut self, index: usize, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
         self.context = Context::Rule(&rule.name);
-        // Plans keep no causes of missing values: only a decision runs them.
-        let (when, condition) = match plan.filter(|_| !self.explain) {
-            Some(plan) => (
-                plan.when.as_ref().map(Test::Plan),
-                Test::Plan(&plan.condition),
-            ),
-            None => (
-                rule.when.as_ref().map(Test::Tree),
-                Test::Tree(&rule.condition),
-            ),
-        };
+        match self.plans.rules.get(index) {
+            Some(plan) => self.outcome(plan.when.as_ref(), &plan.condition, Self::cond),
+            None => self.outcome(rule.when.as_ref(), &rule.condition, Self::truth),
+        }
+    }
+
+    /// `not_applicable` when `when` is false, else whether `condition` holds. In line, so that
+    /// `test` is a direct call.
+    #[inline(always)]
+    fn outcome<T>(
+        &mut self,
+        when: Option<&'a T>,
+        condition: &'a T,
+        test: fn(&mut Self, &'a T) -> Truth,
+    ) -> Result<Outcome, MissingCause> {
         if let Some(when) = when
-            && !self.test(when)?
+            && !test(self, when)?
         {
             return Ok(Outcome::NotApplicable);
         }
-        Ok(if self.test(condition)? {
+        Ok(if test(self, condition)? {
             Outcome::Passed
         } else {
             Outcome::Failed
         })
     }
 
-    fn test(&mut self, test: Test<'a>) -> Truth {
-        match test {
-            Test::Tree(expr) => self.truth(expr),
-            Test::Plan(cond) => self.cond(cond),
-        }
-    }
-
     /// LANGUAGE.md's decision by precedence: a failed `reject` rule decides at once, then a
     /// missing outcome, then a failed `review` rule.
     fn decide(&mut self, program: &'a Program) -> Decision {
-        let plans = &program.plans.rules;
-        let rules = || (program.rules.iter().enumerate()).map(|(i, rule)| (rule, plans.get(i)));
+        let rules = || program.rules.iter().enumerate();
         let mut missing = false;
-        for (rule, plan) in rules().filter(|(r, _)| r.verdict == Verdict::Reject) {
-            match self.rule_outcome(rule, plan) {
+        for (index, rule) in rules().filter(|(_, r)| r.verdict == Verdict::Reject) {
+            match self.rule_outcome(index, rule) {
                 Ok(Outcome::Failed) => return Decision::Reject,
                 Err(_) => missing = true,
                 Ok(_) => {}
@@ -452,8 +438,8 @@ impl<'a> Evaluator<'a> {
             return Decision::Incomplete;
         }
         let mut review = false;
-        for (rule, plan) in rules().filter(|(r, _)| r.verdict != Verdict::Reject) {
-            match self.rule_outcome(rule, plan) {
+        for (index, rule) in rules().filter(|(_, r)| r.verdict != Verdict::Reject) {
+            match self.rule_outcome(index, rule) {
                 Ok(Outcome::Failed) => review |= rule.verdict == Verdict::Review,
                 Err(_) => return Decision::Incomplete,
                 Ok(_) => {}
@@ -472,14 +458,14 @@ impl<'a> Evaluator<'a> {
 
         let mut rules = Vec::with_capacity(program.rules.len());
         let mut missing: Vec<String> = Vec::new();
-        for rule in &program.rules {
+        for (index, rule) in program.rules.iter().enumerate() {
             let mut report = RuleReport {
                 outcome: Outcome::Passed,
                 verdict: None,
                 message: None,
                 missing: Vec::new(),
             };
-            match self.rule_outcome(rule, None) {
+            match self.rule_outcome(index, rule) {
                 Ok(Outcome::Failed) => {
                     report.outcome = Outcome::Failed;
                     report.verdict = Some(rule.verdict);
