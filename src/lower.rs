@@ -1,13 +1,11 @@
 //! Lowering: folds every closed subexpression (one that reads no input, `let`, score, table,
 //! `today` or outer variable) into a constant, once, so evaluation never recomputes it, and
-//! records which slots each slot reads, so that a decision computes only the slots it needs,
-//! and builds each rule's decision plan (`plan`).
+//! records which slots each slot reads, so that a decision computes only the slots it needs.
 //!
 //! Architecture invariant: lowering never changes a result. A subexpression whose evaluation
 //! would be missing (division by zero) is left alone so that its runtime note still appears.
 
 use crate::eval;
-use crate::plan::Plans;
 use crate::program::{Expr, Program, Slot, TemplatePart};
 
 pub fn lower(mut program: Program) -> Program {
@@ -37,7 +35,6 @@ pub fn lower(mut program: Program) -> Program {
     let scores = (program.scores.iter())
         .map(|score| slot_reads(score.components.iter().map(|component| &component.expr)));
     program.slot_reads = lets.chain(scores).collect();
-    program.plans = Plans::new(&program.rules, &program.lets, &program.scores);
     program
 }
 

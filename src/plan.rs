@@ -23,7 +23,7 @@ use smallvec::SmallVec;
 
 use crate::date::{Date, Duration};
 use crate::program::{
-    BinOp, Builtin, Expr, LetDef, QuantifierKind, RuleDef, ScoreDef, Slot, TableId, Value,
+    BinOp, Builtin, Expr, Program, QuantifierKind, RuleDef, Slot, TableId, Value,
 };
 
 /// The plans of a program's rules, lets and scores, in declaration order.
@@ -37,11 +37,11 @@ pub struct Plans {
 }
 
 impl Plans {
-    pub fn new(rules: &[RuleDef], lets: &[LetDef], scores: &[ScoreDef]) -> Plans {
+    pub fn new(program: &Program) -> Plans {
         Plans {
-            rules: rules.iter().map(RulePlan::new).collect(),
-            lets: lets.iter().map(|def| operand(&def.expr)).collect(),
-            scores: (scores.iter())
+            rules: program.rules.iter().map(RulePlan::new).collect(),
+            lets: program.lets.iter().map(|def| operand(&def.expr)).collect(),
+            scores: (program.scores.iter())
                 .map(|score| {
                     (score.components.iter())
                         .map(|component| operand(&component.expr))

@@ -1,6 +1,6 @@
 //! The narrow API every host uses: compile a source once, evaluate many records.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::ast::Decision;
 use crate::date::Date;
@@ -8,6 +8,7 @@ use crate::diagnostic::{self, Diagnostic};
 use crate::eval::EvalError;
 use crate::examples::{self, ExampleResult};
 use crate::input::{self, InputErrors};
+use crate::plan::Plans;
 use crate::program::{Program, TableEntries, Value};
 use crate::report::Report;
 use crate::{check as checker, eval, lower, syntax};
@@ -34,6 +35,7 @@ pub fn compile(source: &str) -> Result<Policy, Vec<Diagnostic>> {
         Some(program) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
             program: Arc::new(lower::lower(program)),
             warnings: diagnostics,
+            plans: Arc::default(),
         }),
         _ => Err(diagnostics),
     }
@@ -44,6 +46,9 @@ pub fn compile(source: &str) -> Result<Policy, Vec<Diagnostic>> {
 pub struct Policy {
     program: Arc<Program>,
     warnings: Vec<Diagnostic>,
+    /// Built on the first decision and shared by clones: hosts that only report (the
+    /// playground recompiling on every keystroke, the WebAssembly modules) never pay for them.
+    plans: Arc<OnceLock<Plans>>,
 }
 
 /// Validated reference data: one entry per table of the program (`None` where the table has a
@@ -116,7 +121,12 @@ impl Policy {
         data: &ReferenceData,
         today: Date,
     ) -> Result<Decision, EvalError> {
-        eval::decide(&self.program, input, data, today)
+        eval::decide(&self.program, self.plans(), input, data, today)
+    }
+
+    /// The decision plans `decide` runs, built on first use.
+    pub fn plans(&self) -> &Plans {
+        self.plans.get_or_init(|| Plans::new(&self.program))
     }
 
     /// Validates input and reference data together, reporting all their errors at once, then

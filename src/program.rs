@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::{Date, Duration};
-use crate::plan::Plans;
 use crate::types::{RecordType, Type};
 
 /// A runtime value. Records hold their fields in the declared order of their record type.
@@ -179,9 +178,6 @@ pub struct Program {
     /// let or score only when a rule needs it. Filled by `lower`; a slot without an entry is
     /// computed when first read.
     pub slot_reads: Vec<Vec<Slot>>,
-    /// What a decision runs instead of the expressions (`plan`). Filled by `lower`; a rule,
-    /// let or score without a plan is evaluated by the tree walk.
-    pub plans: Plans,
 }
 
 impl Program {

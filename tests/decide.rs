@@ -117,11 +117,10 @@ fn planned_and_walked(
 ) -> (Result<Decision, EvalError>, Result<Decision, EvalError>) {
     let input = policy.input(input).unwrap();
     let data = ReferenceData::default();
-    let mut walked = policy.program().clone();
-    walked.plans = Plans::default();
+    let walked = Plans::default();
     (
-        procura::eval::decide(policy.program(), &input, &data, today()),
-        procura::eval::decide(&walked, &input, &data, today()),
+        policy.decide(&input, &data, today()),
+        procura::eval::decide(policy.program(), &walked, &input, &data, today()),
     )
 }
 
@@ -219,7 +218,7 @@ fn comparisons_and_nested_quantifiers_cost_what_the_walk_costs() {
 #[test]
 fn the_onboarding_baseline_is_planned_whole() {
     let policy = procura::compile(include_str!("../rules/onboarding.policy")).unwrap();
-    let plans = &policy.program().plans;
+    let plans = policy.plans();
     assert_eq!(plans.rules.len(), 8);
     for plan in &plans.rules {
         assert!(!plan.when.as_ref().is_some_and(Cond::is_walked), "{plan:?}");

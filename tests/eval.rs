@@ -212,7 +212,6 @@ fn program(lets: Vec<LetDef>, scores: Vec<ScoreDef>, rules: Vec<RuleDef>) -> Pro
         rules,
         examples: Vec::new(),
         slot_reads: Vec::new(),
-        plans: Default::default(),
     }
 }
 

@@ -338,7 +338,6 @@ impl<'a> Checker<'a> {
             rules,
             examples,
             slot_reads: Vec::new(),
-            plans: Default::default(),
         })
     }
 

@@ -41,7 +41,7 @@ pub fn evaluate<'p>(
     today: Date,
 ) -> Result<Report<'p>, EvalError> {
     let slots: Vec<OnceCell<Value>> = new_slots(program);
-    let mut evaluator = Evaluator::new(program, input, data, today, &slots, true);
+    let mut evaluator = Evaluator::new(program, &NO_PLANS, input, data, today, &slots, true);
     let report = evaluator.run(program);
     let report = evaluator.finish(report);
     drop(evaluator);
@@ -57,8 +57,11 @@ pub fn evaluate<'p>(
 /// The decision of [`evaluate`] without the report: rules run in verdict precedence order and
 /// stop as soon as the decision is known, and nothing is rendered (no paths, messages or
 /// notes). It may succeed where [`evaluate`] exceeds the budget, never the other way round.
+/// Rules, lets and scores with an entry in `plans` (`Plans::new` of the program) run it;
+/// with `Plans::default()` everything is the tree walk's.
 pub fn decide(
     program: &Program,
+    plans: &Plans,
     input: &Value,
     data: &ReferenceData,
     today: Date,
@@ -73,7 +76,7 @@ pub fn decide(
             &heap
         }
     };
-    let mut evaluator = Evaluator::new(program, input, data, today, slots, false);
+    let mut evaluator = Evaluator::new(program, plans, input, data, today, slots, false);
     let decision = evaluator.decide(program);
     evaluator.finish(decision)
 }
@@ -166,7 +169,8 @@ type Truth = Result<bool, MissingCause>;
 static MISSING: Value = Value::MISSING;
 
 /// The plans of an evaluation that runs none: a constant's, which has no rules, lets or
-/// scores, and a report's, which explains what plans cannot (they keep no causes).
+/// scores, and a report's, which explains what plans cannot (they keep no causes of missing
+/// values).
 static NO_PLANS: Plans = Plans {
     rules: Vec::new(),
     lets: Vec::new(),
@@ -248,6 +252,7 @@ struct Evaluator<'a> {
 impl<'a> Evaluator<'a> {
     fn new(
         program: &'a Program,
+        plans: &'a Plans,
         input: &'a Value,
         data: &'a ReferenceData,
         today: Date,
@@ -261,7 +266,7 @@ impl<'a> Evaluator<'a> {
             lets: &program.lets,
             scores: &program.scores,
             slot_reads: &program.slot_reads,
-            plans: if explain { &NO_PLANS } else { &program.plans },
+            plans,
             tables: &program.tables,
             data: &data.tables,
             today: Some(today),
