@@ -351,6 +351,17 @@ pub enum Quantifier {
     None,
 }
 
+impl Quantifier {
+    /// How the quantifier is written.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Quantifier::All => "all",
+            Quantifier::Any => "any",
+            Quantifier::None => "none",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UnaryOp {
     /// `-x`

@@ -308,12 +308,7 @@ fn write_compound(out: &mut String, expr: &Expr) {
             list,
             body,
         } => {
-            let kind = match kind {
-                Quantifier::All => "all",
-                Quantifier::Any => "any",
-                Quantifier::None => "none",
-            };
-            let _ = write!(out, "{kind} {} in ", var.name);
+            let _ = write!(out, "{} {} in ", kind.keyword(), var.name);
             write_expr(out, list);
             out.push_str(": ");
             write_expr(out, body);

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+/// The quantifiers after checking are the syntax's own.
+pub use crate::ast::Quantifier as QuantifierKind;
 use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::{Date, Duration};
 use crate::types::{RecordType, Type};
@@ -373,13 +375,6 @@ impl Expr {
             }
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum QuantifierKind {
-    All,
-    Any,
-    None,
 }
 
 /// Operators after type checking. Comparison operators work on two numbers, two dates or two

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::ast::{self, ExprKind, Ident};
 use crate::date::{Date, Duration};
-use crate::program::{self as p, Builtin, Expr, QuantifierKind, Slot, TableId, Value};
+use crate::program::{self as p, Builtin, Expr, Slot, TableId, Value};
 use crate::span::Span;
 use crate::types::{FieldType, RecordType, Type};
 
@@ -245,11 +245,6 @@ impl<'a> Checker<'a> {
                 list,
                 body,
             } => {
-                let kind = match kind {
-                    ast::Quantifier::All => QuantifierKind::All,
-                    ast::Quantifier::Any => QuantifierKind::Any,
-                    ast::Quantifier::None => QuantifierKind::None,
-                };
                 let list = self.expr(list, cx);
                 let element = self.element_type(&list.ty, expr.span);
                 let depth = self.push_local(var, element);
@@ -260,7 +255,7 @@ impl<'a> Checker<'a> {
                 Typed {
                     ty,
                     expr: Expr::Quantifier {
-                        kind,
+                        kind: *kind,
                         depth,
                         list: Box::new(list.expr),
                         body: Box::new(typed_body.expr),

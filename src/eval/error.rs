@@ -35,12 +35,7 @@ impl Construct {
     fn describe(self) -> String {
         match self {
             Construct::Quantifier(kind) => {
-                let word = match kind {
-                    QuantifierKind::All => "all",
-                    QuantifierKind::Any => "any",
-                    QuantifierKind::None => "none",
-                };
-                format!("the quantifier `{word} ... in ...`")
+                format!("the quantifier `{} ... in ...`", kind.keyword())
             }
             Construct::Comprehension => "the list comprehension `[... for ... in ...]`".to_owned(),
             Construct::Membership => "a membership test (`in`, `contains`)".to_owned(),
