@@ -399,33 +399,30 @@ fn negation(condition: Cond) -> Cond {
             list,
         },
         Cond::PlaceVsConstant {
-            op: op @ (BinOp::Eq | BinOp::Ne),
+            op,
             place,
             constant,
-        } => Cond::PlaceVsConstant {
-            op: if op == BinOp::Eq {
-                BinOp::Ne
-            } else {
-                BinOp::Eq
-            },
+        } if let Some(op) = negated(op) => Cond::PlaceVsConstant {
+            op,
             place,
             constant,
         },
-        Cond::Binary {
-            op: op @ (BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn),
-            left,
-            right,
-        } => Cond::Binary {
-            op: match op {
-                BinOp::Eq => BinOp::Ne,
-                BinOp::Ne => BinOp::Eq,
-                BinOp::In => BinOp::NotIn,
-                _ => BinOp::In,
-            },
-            left,
-            right,
-        },
+        Cond::Binary { op, left, right } if let Some(op) = negated(op) => {
+            Cond::Binary { op, left, right }
+        }
         other => Cond::Not(Box::new(other)),
+    }
+}
+
+/// The operator that holds exactly when `op` does not, with the same operands and cost:
+/// `==` and `!=`, `in` and `not in`.
+fn negated(op: BinOp) -> Option<BinOp> {
+    match op {
+        BinOp::Eq => Some(BinOp::Ne),
+        BinOp::Ne => Some(BinOp::Eq),
+        BinOp::In => Some(BinOp::NotIn),
+        BinOp::NotIn => Some(BinOp::In),
+        _ => None,
     }
 }
 
