@@ -12,7 +12,7 @@
 //! any other operand (a computed text or list) stays an expression for the tree walk.
 //!
 //! Architecture invariant: a plan has the meaning of the expressions it was built from and
-//! costs the same evaluation steps in the same order (see `eval::plan`), so `decide` equals
+//! costs the same evaluation steps for the same constructs (see `eval::plan`), so `decide` equals
 //! `evaluate(..).decision`, and exceeds the budget exactly when the tree walk would, whether
 //! or not a rule has a plan.
 
@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use smallvec::SmallVec;
 
 use crate::date::{Date, Duration};
+use crate::limits::TEXT_STEP_BYTES;
 use crate::program::{
     BinOp, Builtin, Expr, Program, QuantifierKind, RuleDef, Slot, TableId, Value,
 };
@@ -104,13 +105,19 @@ pub enum Cond {
         operand: Operand,
         list: Value,
     },
+    /// `x in texts` (`x not in texts` when `negated`) on constant texts.
+    InTexts {
+        negated: bool,
+        operand: Operand,
+        texts: TextSet,
+    },
     /// `list contains_any texts` (`contains_all` when `all`) with constant texts, negated
     /// when `negated`.
     ContainsTexts {
         negated: bool,
         all: bool,
         list: Operand,
-        texts: Arc<[Value]>,
+        texts: TextSet,
     },
     /// The variable is `Local(depth)` inside `body`, or `Element(depth)` when `element`.
     Quantifier {
@@ -150,6 +157,8 @@ pub enum Operand {
         sign: i64,
         memo: DayMemo,
     },
+    /// `count(place)`, the commonest builtin, read without building its argument's value.
+    Count(Place),
     /// A builtin whose value is a scalar (`is_scalar`).
     Call {
         builtin: Builtin,
@@ -157,6 +166,55 @@ pub enum Operand {
     },
     /// An expression whose value is a bool, a number or a date (or missing), for the tree walk.
     Scalar(Expr),
+}
+
+/// A constant list of texts, each shorter than [`TEXT_STEP_BYTES`], so that comparing them
+/// costs no steps: a membership test is a length filter and a few byte comparisons, and the
+/// steps it costs (one per element visited) are known once it is done.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextSet {
+    /// The list as a value, for operands that are not texts.
+    pub list: Value,
+    texts: Box<[Arc<str>]>,
+    /// Bit `n` is set when some text is `n` bytes long.
+    lengths: u64,
+}
+
+const _: () = assert!(TEXT_STEP_BYTES <= u64::BITS as usize);
+
+impl TextSet {
+    /// `None` unless `list` is a list of texts shorter than [`TEXT_STEP_BYTES`].
+    fn new(list: &Value) -> Option<TextSet> {
+        let Value::List(items) = list else {
+            return None;
+        };
+        let texts: Box<[Arc<str>]> = (items.iter())
+            .map(|item| match item {
+                Value::Text(text) if text.len() < TEXT_STEP_BYTES => Some(text.clone()),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        Some(TextSet {
+            list: list.clone(),
+            lengths: texts
+                .iter()
+                .fold(0, |lengths, text| lengths | 1 << text.len()),
+            texts,
+        })
+    }
+
+    pub fn texts(&self) -> &[Arc<str>] {
+        &self.texts
+    }
+
+    /// The position of the first text equal to `text`.
+    #[inline]
+    pub fn position(&self, text: &str) -> Option<usize> {
+        if text.len() >= TEXT_STEP_BYTES || self.lengths >> text.len() & 1 == 0 {
+            return None;
+        }
+        (self.texts.iter()).position(|own| own.len() == text.len() && **own == *text)
+    }
 }
 
 /// A place: the root's value, then the field at each position in turn.
@@ -241,6 +299,7 @@ impl Cond {
             Cond::Quantifier { list, body, .. } => list.is_walked() || body.is_walked(),
             Cond::Truth { operand, .. }
             | Cond::InConstant { operand, .. }
+            | Cond::InTexts { operand, .. }
             | Cond::IsMissing { operand, .. }
             | Cond::ContainsTexts { list: operand, .. } => operand.is_walked(),
             Cond::Binary { left, right, .. } => left.is_walked() || right.is_walked(),
@@ -262,6 +321,7 @@ impl Cond {
             }
             Cond::Truth { operand, .. }
             | Cond::InConstant { operand, .. }
+            | Cond::InTexts { operand, .. }
             | Cond::IsMissing { operand, .. }
             | Cond::ContainsTexts { list: operand, .. } => operand.for_each_place(visit),
             Cond::Binary { left, right, .. } => {
@@ -284,6 +344,7 @@ impl Operand {
             Operand::Call { args, .. } => args.iter().any(Operand::is_walked),
             Operand::Const(_)
             | Operand::Path(_)
+            | Operand::Count(_)
             | Operand::Today
             | Operand::ShiftedToday { .. } => false,
         }
@@ -300,6 +361,7 @@ impl Operand {
                 operands.iter_mut().for_each(|o| o.for_each_place(visit));
             }
             Operand::Call { args, .. } => args.iter_mut().for_each(|o| o.for_each_place(visit)),
+            Operand::Count(place) => visit(place),
             Operand::Const(_)
             | Operand::Today
             | Operand::ShiftedToday { .. }
@@ -398,6 +460,15 @@ fn negation(condition: Cond) -> Cond {
             operand,
             list,
         },
+        Cond::InTexts {
+            negated,
+            operand,
+            texts,
+        } => Cond::InTexts {
+            negated: !negated,
+            operand,
+            texts,
+        },
         Cond::PlaceVsConstant {
             op,
             place,
@@ -429,23 +500,29 @@ fn negated(op: BinOp) -> Option<BinOp> {
 /// A condition operator other than `and` and `or`.
 fn binary(op: BinOp, left: &Expr, right: &Expr) -> Option<Cond> {
     let constant = match right {
-        Expr::Const(list @ Value::List(items)) => Some((list, items)),
+        Expr::Const(list @ Value::List(_)) => Some(list),
         _ => None,
     };
+    let texts = constant.and_then(TextSet::new);
     Some(match (op, constant) {
-        (BinOp::In | BinOp::NotIn, Some((list, _))) => Cond::InConstant {
-            negated: op == BinOp::NotIn,
-            operand: operand(left)?,
-            list: list.clone(),
+        (BinOp::In | BinOp::NotIn, Some(list)) => match texts {
+            Some(texts) => Cond::InTexts {
+                negated: op == BinOp::NotIn,
+                operand: operand(left)?,
+                texts,
+            },
+            None => Cond::InConstant {
+                negated: op == BinOp::NotIn,
+                operand: operand(left)?,
+                list: list.clone(),
+            },
         },
-        (BinOp::ListContainsAny | BinOp::ListContainsAll, Some((_, texts)))
-            if texts.iter().all(|text| matches!(text, Value::Text(_))) =>
-        {
+        (BinOp::ListContainsAny | BinOp::ListContainsAll, Some(_)) if let Some(texts) = texts => {
             Cond::ContainsTexts {
                 negated: false,
                 all: op == BinOp::ListContainsAll,
                 list: operand(left)?,
-                texts: texts.clone(),
+                texts,
             }
         }
         _ => match (operand(left)?, operand(right)?) {
@@ -523,6 +600,12 @@ fn operand(expr: &Expr) -> Option<Operand> {
                 op: *op,
                 operands: Box::new([left, right]),
             }
+        }
+        Expr::Call(Builtin::Count, args)
+            if let [list] = &args[..]
+                && let Some(Operand::Path(place)) = path(list) =>
+        {
+            Operand::Count(place)
         }
         Expr::Call(builtin, args)
             if is_scalar(expr)

@@ -1,10 +1,11 @@
 //! Runs decision plans (`crate::plan`) in decide mode, where no missing value keeps a cause.
 //!
 //! Each arm has the meaning of the tree walk over the expression its plan was built from and
-//! charges the same steps in the same order: the elements of list operands an operator reads
-//! (not those of constants), one per element a loop visits, one per 64 bytes of equal-length
-//! texts compared. So a decision exceeds the budget exactly when the tree walk would, and
-//! stops in the same place.
+//! charges the same steps to the same constructs in the same order: the elements of list
+//! operands an operator reads (not those of constants), one per element a loop visits, one
+//! per 64 bytes of equal-length texts compared. A loop whose body charges nothing (membership
+//! in constant texts) charges the elements it visited at once when it ends. So a decision
+//! exceeds the budget exactly when the tree walk would, in the same construct.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -12,7 +13,7 @@ use std::cmp::Ordering;
 use super::{Construct, Evaluator, MISSING, Truth, operand_construct};
 use crate::date::{Date, Duration};
 use crate::limits::TEXT_STEP_BYTES;
-use crate::plan::{Cond, DayMemo, Operand, Place, Root};
+use crate::plan::{Cond, DayMemo, Operand, Place, Root, TextSet};
 use crate::program::{
     BinOp, Builtin, Expr, MissingCause, QuantifierKind, ScoreDef, TableId, Value,
 };
@@ -91,6 +92,11 @@ impl<'a> Evaluator<'a> {
                 operand,
                 list,
             } => self.in_constant(*negated, operand, list),
+            Cond::InTexts {
+                negated,
+                operand,
+                texts,
+            } => self.in_texts(*negated, operand, texts),
             Cond::ContainsTexts {
                 negated,
                 all,
@@ -122,6 +128,7 @@ impl<'a> Evaluator<'a> {
                 sign,
                 memo,
             } => self.shifted_today(*duration, *sign, memo),
+            Operand::Count(place) => self.count(place),
             Operand::Call { builtin, args } => self.planned_call(*builtin, args),
             Operand::Scalar(expr) => self.scalar(expr),
         }
@@ -147,6 +154,23 @@ impl<'a> Evaluator<'a> {
             shifted
         });
         shifted.map_or(Read::Missing, Read::Date)
+    }
+
+    /// `planned_call` of `count` on a place: its elements cost a step each.
+    #[inline(never)]
+    fn count(&mut self, place: &'a Place) -> Read<'a> {
+        match self.read_place(place) {
+            Value::List(items) => {
+                let construct = Construct::Builtin(Builtin::Count);
+                if !self.charge(items.len(), construct) || items.iter().any(Value::is_missing) {
+                    return Read::Missing;
+                }
+                Read::Number(items.len() as f64)
+            }
+            Value::Missing(_) => Read::Missing,
+            // `builtin` counts no elements in what is not a list (the checker allows none).
+            _ => Read::Number(0.0),
+        }
     }
 
     /// A builtin's arguments are read as `call` reads them: their elements cost a step each.
@@ -352,72 +376,69 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// `x in list` (`not in` when `negated`) on a constant list, comparing texts by length
-    /// first.
+    /// `x in list` (`not in` when `negated`) on a constant list.
     #[inline(never)]
     fn in_constant(&mut self, negated: bool, operand: &'a Operand, list: &'a Value) -> Truth {
         let x = self.read_elements(operand, Construct::Membership);
-        let (Read::Place(x @ Value::Text(text)), Value::List(items)) = (x, list) else {
-            return self.member(&x.value(), list).map(|b| b != negated);
+        self.member(&x.value(), list).map(|b| b != negated)
+    }
+
+    /// `x in texts` (`not in` when `negated`) on constant texts: `member` with the steps of
+    /// its loop, one per text visited, charged at once.
+    #[inline(never)]
+    fn in_texts(&mut self, negated: bool, operand: &'a Operand, texts: &'a TextSet) -> Truth {
+        let x = self.read_elements(operand, Construct::Membership);
+        let Read::Place(Value::Text(text)) = x else {
+            return self.member(&x.value(), &texts.list).map(|b| b != negated);
         };
-        self.kleene(items.iter(), false, Construct::Membership, |this, item| {
-            this.text_equal(item, text, x)
-        })
-        .map(|b| b != negated)
+        let found = texts.position(text);
+        let visited = found.map_or(texts.texts().len(), |i| i + 1);
+        if !self.charge(visited, Construct::Membership) {
+            return Err(MissingCause::NONE);
+        }
+        Ok(found.is_some() != negated)
     }
 
     /// `list contains_any texts` (`contains_all` when `all`; negated when `negated`) on
-    /// constant texts: Kleene any (all) over the texts of "the list holds the text", as
-    /// `Evaluator::each` computes it.
+    /// constant texts: `Evaluator::each` over the texts of "the list holds the text", with
+    /// the steps of both loops charged at once. A list with an element that is not a text
+    /// (a missing one) goes the general way.
     #[inline(never)]
     fn contains_texts(
         &mut self,
         negated: bool,
         all: bool,
         list: &'a Operand,
-        texts: &'a [Value],
+        texts: &'a TextSet,
     ) -> Truth {
-        let Read::Place(Value::List(items)) = self.read_elements(list, Construct::Membership)
+        let Read::Place(list @ Value::List(items)) =
+            self.read_elements(list, Construct::Membership)
         else {
             return Err(MissingCause::NONE);
         };
-        let mut missing = false;
-        for member in texts {
-            if !self.charge(1, Construct::Membership) {
-                return Err(MissingCause::NONE);
-            }
-            let Value::Text(text) = member else {
-                continue;
+        let mut steps = 0;
+        let mut holds = all;
+        for text in texts.texts() {
+            let Some(found) = first_equal(items, text) else {
+                let op = if all {
+                    BinOp::ListContainsAll
+                } else {
+                    BinOp::ListContainsAny
+                };
+                return self
+                    .compare_values(op, list, &texts.list)
+                    .map(|b| b != negated);
             };
-            // Out of steps, the inner loop is missing and the next charge stops this one.
-            let holds = self.kleene(items.iter(), false, Construct::Membership, |this, item| {
-                this.text_equal(item, text, member)
-            });
-            match holds {
-                Ok(b) if b != all => return Ok(b != negated),
-                Ok(_) => {}
-                Err(_) => missing = true,
+            steps += 1 + found.map_or(items.len(), |i| i + 1);
+            if found.is_some() != all {
+                holds = !all;
+                break;
             }
         }
-        match missing {
-            true => Err(MissingCause::NONE),
-            false => Ok(all != negated),
+        if !self.charge(steps, Construct::Membership) {
+            return Err(MissingCause::NONE);
         }
-    }
-
-    /// `item == text`, where `value` is the text as a value: `Evaluator::equal` with its
-    /// text case first.
-    fn text_equal(&mut self, item: &Value, text: &str, value: &Value) -> Truth {
-        match item {
-            Value::Text(item) if item.len() != text.len() => Ok(false),
-            Value::Text(item) => {
-                if item.len() >= TEXT_STEP_BYTES {
-                    self.charge_text(item.len());
-                }
-                Ok(**item == *text)
-            }
-            other => self.equal(other, value),
-        }
+        Ok(holds != negated)
     }
 
     #[inline(never)]
@@ -485,6 +506,21 @@ impl<'a> Evaluator<'a> {
             None => Value::MISSING,
         }
     }
+}
+
+/// The position of the first text in `items` equal to `text`: `None` when an element before
+/// it is no text.
+fn first_equal(items: &[Value], text: &str) -> Option<Option<usize>> {
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Value::Text(item) if item.len() == text.len() && **item == *text => {
+                return Some(Some(i));
+            }
+            Value::Text(_) => {}
+            _ => return None,
+        }
+    }
+    Some(None)
 }
 
 /// Whether the comparison `op` (`Eq`, `Ne`, `Lt`, `Le`, `Gt` or `Ge`) holds for `order`.
