@@ -592,7 +592,7 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, CHECKED> {
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Visited<E> {
         match self.ty.required() {
             Type::Text if !CHECKED || s.len() <= RECORD.string => Ok(Value::Text(s.into())),
-            // The union's own member: equal texts share one allocation, and no text is copied.
+            // The union's own member: a long one is shared, not copied.
             Type::Union(members) => members
                 .iter()
                 .find(|m| ***m == *s)

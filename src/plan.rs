@@ -16,21 +16,23 @@
 //! `evaluate(..).decision`, and exceeds the budget exactly when the tree walk would, whether
 //! or not a rule has a plan.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use smallvec::SmallVec;
 
 use crate::date::{Date, Duration};
+use crate::eval::RuleNodes;
 use crate::limits::TEXT_STEP_BYTES;
 use crate::program::{
-    BinOp, Builtin, Expr, Program, QuantifierKind, RuleDef, Slot, TableId, Value,
+    BinOp, Builtin, Expr, Program, QuantifierKind, RuleDef, Slot, SmolStr, TableId, Value,
 };
 
 /// The plans of a program's rules, lets and scores, in declaration order.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct Plans {
     pub rules: Vec<RulePlan>,
+    /// The rules' plans compiled to nodes, which a decision runs.
+    pub nodes: RuleNodes,
     /// `None` for a let whose value the tree walk computes.
     pub lets: Vec<Option<Operand>>,
     /// A score's components; `None` when the tree walk computes one of them.
@@ -39,8 +41,10 @@ pub struct Plans {
 
 impl Plans {
     pub fn new(program: &Program) -> Plans {
+        let rules: Vec<RulePlan> = program.rules.iter().map(RulePlan::new).collect();
         Plans {
-            rules: program.rules.iter().map(RulePlan::new).collect(),
+            nodes: RuleNodes::new(&rules),
+            rules,
             lets: program.lets.iter().map(|def| operand(&def.expr)).collect(),
             scores: (program.scores.iter())
                 .map(|score| {
@@ -169,18 +173,19 @@ pub enum Operand {
 }
 
 /// A constant list of texts, each shorter than [`TEXT_STEP_BYTES`], so that comparing them
-/// costs no steps: a membership test is a length filter and a few byte comparisons, and the
+/// costs no steps: a membership test compares only the texts of the operand's length, and the
 /// steps it costs (one per element visited) are known once it is done.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextSet {
     /// The list as a value, for operands that are not texts.
     pub list: Value,
-    texts: Box<[Arc<str>]>,
-    /// Bit `n` is set when some text is `n` bytes long.
-    lengths: u64,
+    /// The texts in list order.
+    texts: Box<[SmolStr]>,
+    /// The texts with their positions in the list, by length, then position.
+    by_length: Box<[(SmolStr, usize)]>,
+    /// `by_length[starts[n]..starts[n + 1]]` are the texts of `n` bytes.
+    starts: Box<[usize]>,
 }
-
-const _: () = assert!(TEXT_STEP_BYTES <= u64::BITS as usize);
 
 impl TextSet {
     /// `None` unless `list` is a list of texts shorter than [`TEXT_STEP_BYTES`].
@@ -188,32 +193,39 @@ impl TextSet {
         let Value::List(items) = list else {
             return None;
         };
-        let texts: Box<[Arc<str>]> = (items.iter())
+        let texts: Box<[SmolStr]> = (items.iter())
             .map(|item| match item {
                 Value::Text(text) if text.len() < TEXT_STEP_BYTES => Some(text.clone()),
                 _ => None,
             })
             .collect::<Option<_>>()?;
+        let mut by_length: Vec<(SmolStr, usize)> = texts.iter().cloned().zip(0..).collect();
+        by_length.sort_by_key(|(text, position)| (text.len(), *position));
+        let starts = (0..=TEXT_STEP_BYTES)
+            .map(|n| by_length.partition_point(|(text, _)| text.len() < n))
+            .collect();
         Some(TextSet {
             list: list.clone(),
-            lengths: texts
-                .iter()
-                .fold(0, |lengths, text| lengths | 1 << text.len()),
             texts,
+            by_length: by_length.into(),
+            starts,
         })
     }
 
-    pub fn texts(&self) -> &[Arc<str>] {
+    pub fn texts(&self) -> &[SmolStr] {
         &self.texts
     }
 
     /// The position of the first text equal to `text`.
     #[inline]
-    pub fn position(&self, text: &str) -> Option<usize> {
-        if text.len() >= TEXT_STEP_BYTES || self.lengths >> text.len() & 1 == 0 {
-            return None;
-        }
-        (self.texts.iter()).position(|own| own.len() == text.len() && **own == *text)
+    pub fn position(&self, text: &SmolStr) -> Option<usize> {
+        let n = text.len();
+        let (&start, &end) = (self.starts.get(n)?, self.starts.get(n + 1)?);
+        // Short texts on both sides compare as fixed-size arrays, without a call.
+        let same_length = self.by_length.get(start..end)?;
+        same_length
+            .iter()
+            .find_map(|(own, position)| (own == text).then_some(*position))
     }
 }
 

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+pub use smol_str::SmolStr;
+
 /// The quantifiers after checking are the syntax's own.
 pub use crate::ast::Quantifier as QuantifierKind;
 use crate::ast::{Decision, Outcome, Verdict};
@@ -22,7 +24,7 @@ pub enum Value {
     Missing(MissingCause),
     Bool(bool),
     Number(f64),
-    Text(Arc<str>),
+    Text(SmolStr),
     Date(Date),
     Duration(Duration),
     List(Arc<[Value]>),
@@ -38,6 +40,9 @@ impl MissingCause {
     pub const NONE: MissingCause = MissingCause(0);
 }
 
+// Texts live inside values of the size they had as `Arc<str>`s: 24 bytes.
+const _: () = assert!(size_of::<Value>() == 24);
+
 impl Value {
     pub const MISSING: Value = Value::Missing(MissingCause::NONE);
 
@@ -49,7 +54,7 @@ impl Value {
 /// A table key: the hashable values (`text`, literal unions, `number`, `date`, `bool`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
-    Text(Arc<str>),
+    Text(SmolStr),
     /// The bits of a finite f64 with `-0.0` normalised to `0.0`.
     Number(u64),
     Date(Date),
@@ -75,7 +80,7 @@ impl Key {
 /// text it is given, without building a `Key`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TableEntries {
-    texts: HashMap<Arc<str>, Value, BuildHasherDefault<Fnv>>,
+    texts: HashMap<SmolStr, Value, BuildHasherDefault<Fnv>>,
     others: HashMap<Key, Value, BuildHasherDefault<Fnv>>,
 }
 

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use smol_str::SmolStr;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Type {
     Number,
@@ -12,7 +14,7 @@ pub enum Type {
     /// The type of `12 months`; it cannot be declared, only written as a literal.
     Duration,
     /// A literal union `"a" | "b"`: a subtype of `text`. Members are kept in declaration order.
-    Union(Arc<[Arc<str>]>),
+    Union(Arc<[SmolStr]>),
     List(Box<Type>),
     Record(Arc<RecordType>),
     Optional(Box<Type>),
@@ -111,7 +113,7 @@ impl Type {
             (Type::Error, _) | (_, Type::Error) => Some(Type::Error),
             (Type::Nothing, t) | (t, Type::Nothing) => Some(t.clone()),
             (Type::Union(a), Type::Union(b)) => {
-                let mut members: Vec<Arc<str>> = a.to_vec();
+                let mut members: Vec<SmolStr> = a.to_vec();
                 members.extend(b.iter().filter(|m| !a.contains(m)).cloned());
                 Some(Type::Union(members.into()))
             }

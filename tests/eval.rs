@@ -9,7 +9,7 @@ use procura::date::{Date, Duration};
 use procura::policy::ReferenceData;
 use procura::program::{
     BinOp, Builtin, ComponentDef, Expr, InputDef, Key, LetDef, Program, QuantifierKind, RuleDef,
-    ScoreDef, Slot, TableDef, TableEntries, TableId, TemplatePart, Value,
+    ScoreDef, Slot, SmolStr, TableDef, TableEntries, TableId, TemplatePart, Value,
 };
 use procura::report::format_number;
 use procura::types::{FieldType, RecordType, Type};
@@ -32,7 +32,7 @@ fn record(name: &str, fields: &[(&str, Type)]) -> Arc<RecordType> {
 }
 
 fn union(members: &[&str]) -> Type {
-    Type::Union(members.iter().map(|m| Arc::from(*m)).collect())
+    Type::Union(members.iter().map(SmolStr::new).collect())
 }
 
 fn list(ty: Type) -> Type {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::ast::{self, ExprKind, Ident};
 use crate::date::{Date, Duration};
-use crate::program::{self as p, Builtin, Expr, Slot, TableId, Value};
+use crate::program::{self as p, Builtin, Expr, Slot, SmolStr, TableId, Value};
 use crate::span::Span;
 use crate::types::{FieldType, RecordType, Type};
 
@@ -99,7 +99,7 @@ impl<'a> Checker<'a> {
             })),
             ast::TypeExprKind::Optional(inner) => self.resolve_type(inner).optional(),
             ast::TypeExprKind::Union(members) => {
-                let mut values: Vec<Arc<str>> = Vec::new();
+                let mut values: Vec<SmolStr> = Vec::new();
                 for member in members {
                     if values.iter().any(|v| **v == *member.value) {
                         self.error(
@@ -332,11 +332,11 @@ impl<'a> Checker<'a> {
                     ast::TemplatePart::Expr(_) => None,
                 })
                 .collect();
-            let text: Arc<str> = text.into();
+            let text: SmolStr = text.into();
             // A string literal has the singleton literal-union type, so it fits both `text`
             // and any union that lists it.
             return Typed {
-                ty: Type::Union(Arc::new([text.clone()]) as Arc<[Arc<str>]>),
+                ty: Type::Union(Arc::new([text.clone()]) as Arc<[SmolStr]>),
                 expr: Expr::Const(Value::Text(text)),
             };
         }
@@ -625,7 +625,7 @@ impl<'a> Checker<'a> {
         &mut self,
         typed: &Typed,
         ast: &ast::Expr,
-        members: &[Arc<str>],
+        members: &[SmolStr],
         what: &str,
     ) {
         match (typed.constant(), &ast.kind) {
@@ -650,13 +650,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn not_a_member_if(&mut self, text: &str, members: &[Arc<str>], span: Span, what: &str) {
+    fn not_a_member_if(&mut self, text: &str, members: &[SmolStr], span: Span, what: &str) {
         if !members.iter().any(|m| **m == *text) {
             self.not_a_member(text, members, span, what);
         }
     }
 
-    fn not_a_member(&mut self, text: &str, members: &[Arc<str>], span: Span, what: &str) {
+    fn not_a_member(&mut self, text: &str, members: &[SmolStr], span: Span, what: &str) {
         let suggestion = self.suggest(text, members.iter().map(|m| &**m));
         let listed: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
         let diagnostic = self.error(

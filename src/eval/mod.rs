@@ -9,6 +9,7 @@
 //!   field is read, from the shape of the expression that read it.
 
 mod error;
+mod node;
 mod ops;
 mod plan;
 
@@ -31,6 +32,7 @@ use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
 use crate::types::Type;
 
 pub use error::{Construct, EvalError};
+pub use node::RuleNodes;
 pub use ops::round;
 
 /// Evaluates one validated input record within [`MAX_EVAL_STEPS`].
@@ -173,6 +175,7 @@ static MISSING: Value = Value::MISSING;
 /// values).
 static NO_PLANS: Plans = Plans {
     rules: Vec::new(),
+    nodes: RuleNodes::NONE,
     lets: Vec::new(),
     scores: Vec::new(),
 };
@@ -400,8 +403,9 @@ impl<'a> Evaluator<'a> {
     #[inline(always)]
     fn rule_outcome(&mut self, index: usize, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
         self.context = Context::Rule(&rule.name);
-        match self.plans.rules.get(index) {
-            Some(plan) => self.outcome(plan.when.as_ref(), &plan.condition, Self::cond),
+        let plans = self.plans;
+        match plans.nodes.get(index) {
+            Some(plan) => self.outcome(plan.when.as_deref(), &*plan.condition, node::truth),
             None => self.outcome(rule.when.as_ref(), &rule.condition, Self::truth),
         }
     }
@@ -409,7 +413,7 @@ impl<'a> Evaluator<'a> {
     /// `not_applicable` when `when` is false, else whether `condition` holds. In line, so that
     /// `test` is a direct call.
     #[inline(always)]
-    fn outcome<T>(
+    fn outcome<T: ?Sized>(
         &mut self,
         when: Option<&'a T>,
         condition: &'a T,

@@ -15,7 +15,7 @@ use crate::date::{Date, Duration};
 use crate::limits::TEXT_STEP_BYTES;
 use crate::plan::{Cond, DayMemo, Operand, Place, Root, TextSet};
 use crate::program::{
-    BinOp, Builtin, Expr, MissingCause, QuantifierKind, ScoreDef, TableId, Value,
+    BinOp, Builtin, Expr, MissingCause, QuantifierKind, ScoreDef, SmolStr, TableId, Value,
 };
 
 /// An operand's value: a place, by reference, or a scalar the tree walk computed. Nothing to
@@ -192,10 +192,8 @@ impl<'a> Evaluator<'a> {
 
     #[inline(never)]
     fn truth_of(&mut self, operand: &'a Operand, negated: bool) -> Truth {
-        match self.read(operand) {
-            Read::Bool(b) | Read::Place(&Value::Bool(b)) => Ok(b != negated),
-            _ => Err(MissingCause::NONE),
-        }
+        let value = self.read(operand);
+        truth_of_read(value, negated)
     }
 
     #[inline(never)]
@@ -203,13 +201,23 @@ impl<'a> Evaluator<'a> {
         self.cond(operand).map(|b| !b)
     }
 
-    /// `logic` over two or more conditions: the first decisive one decides, else any missing
-    /// one makes it missing.
     #[inline(never)]
     fn planned_logic(&mut self, or: bool, operands: &'a [Cond]) -> Truth {
+        self.logic_of(or, operands, Self::cond)
+    }
+
+    /// `logic` over two or more conditions that `test` decides: the first decisive one
+    /// decides, else any missing one makes it missing.
+    #[inline(always)]
+    pub(super) fn logic_of<T>(
+        &mut self,
+        or: bool,
+        operands: &'a [T],
+        test: impl Fn(&mut Self, &'a T) -> Truth,
+    ) -> Truth {
         let mut missing = false;
         for operand in operands {
-            match self.cond(operand) {
+            match test(self, operand) {
                 Ok(b) if b == or => return Ok(b),
                 Ok(_) => {}
                 Err(_) => missing = true,
@@ -268,6 +276,13 @@ impl<'a> Evaluator<'a> {
             Operand::Path(place) => Read::Place(self.read_place(place)),
             other => self.read_computed(other),
         };
+        self.listed(value, construct)
+    }
+
+    /// `value` as an operand of an operator that reads its elements: a list costs a step per
+    /// element, and is missing once the budget runs out.
+    #[inline(always)]
+    pub(super) fn listed(&mut self, value: Read<'a>, construct: Construct) -> Read<'a> {
         if let Read::Place(Value::List(items)) = value
             && !self.charge(items.len(), construct)
         {
@@ -283,7 +298,7 @@ impl<'a> Evaluator<'a> {
     }
 
     #[inline(always)]
-    fn read_place(&mut self, place: &Place) -> &'a Value {
+    pub(super) fn read_place(&mut self, place: &Place) -> &'a Value {
         let mut value: &'a Value = match place.root {
             Root::Input => self.input,
             Root::Slot(slot) => self.slot(slot),
@@ -299,11 +314,7 @@ impl<'a> Evaluator<'a> {
                 .unwrap_or(&MISSING),
         };
         for &index in &place.fields {
-            value = match value {
-                Value::Record(values) => values.get(index as usize).unwrap_or(&MISSING),
-                Value::Missing(_) => break,
-                _ => &MISSING,
-            };
+            value = field(value, index);
         }
         value
     }
@@ -324,17 +335,27 @@ impl<'a> Evaluator<'a> {
     #[inline(never)]
     fn place_vs_constant(&mut self, op: BinOp, place: &'a Place, constant: &'a Value) -> Truth {
         let value = self.read_place(place);
+        self.vs_constant(op, value, constant)
+    }
+
+    /// `place_vs_constant` on the place's value.
+    #[inline(always)]
+    pub(super) fn vs_constant(
+        &mut self,
+        op: BinOp,
+        value: &'a Value,
+        constant: &'a Value,
+    ) -> Truth {
         // Texts and numbers first, matched on the values themselves: `compare_scalars` alone,
         // which goes through `Read`, costs 5 % more instructions per decision.
         match (op, value, constant) {
             (BinOp::Eq | BinOp::Ne, Value::Text(a), Value::Text(b)) => {
-                let same = a.len() == b.len() && {
-                    if a.len() >= TEXT_STEP_BYTES {
-                        self.charge_text(a.len());
-                    }
-                    a == b
-                };
-                return Ok(same == (op == BinOp::Eq));
+                // Texts of equal length cost their bytes; none of a short constant's length
+                // does. Short texts on both sides compare as fixed-size arrays.
+                if b.len() >= TEXT_STEP_BYTES && a.len() == b.len() {
+                    self.charge_text(a.len());
+                }
+                return Ok((a == b) == (op == BinOp::Eq));
             }
             (_, Value::Number(a), Value::Number(b)) if let Some(order) = a.partial_cmp(b) => {
                 return Ok(holds(op, order));
@@ -388,6 +409,17 @@ impl<'a> Evaluator<'a> {
     #[inline(never)]
     fn in_texts(&mut self, negated: bool, operand: &'a Operand, texts: &'a TextSet) -> Truth {
         let x = self.read_elements(operand, Construct::Membership);
+        self.read_in_texts(x, negated, texts)
+    }
+
+    /// `in_texts` on the operand as `read_elements` read it.
+    #[inline(always)]
+    pub(super) fn read_in_texts(
+        &mut self,
+        x: Read<'a>,
+        negated: bool,
+        texts: &'a TextSet,
+    ) -> Truth {
         let Read::Place(Value::Text(text)) = x else {
             return self.member(&x.value(), &texts.list).map(|b| b != negated);
         };
@@ -411,9 +443,20 @@ impl<'a> Evaluator<'a> {
         list: &'a Operand,
         texts: &'a TextSet,
     ) -> Truth {
-        let Read::Place(list @ Value::List(items)) =
-            self.read_elements(list, Construct::Membership)
-        else {
+        let list = self.read_elements(list, Construct::Membership);
+        self.read_contains_texts(list, negated, all, texts)
+    }
+
+    /// `contains_texts` on the list as `read_elements` read it.
+    #[inline(always)]
+    pub(super) fn read_contains_texts(
+        &mut self,
+        list: Read<'a>,
+        negated: bool,
+        all: bool,
+        texts: &'a TextSet,
+    ) -> Truth {
+        let Read::Place(list @ Value::List(items)) = list else {
             return Err(MissingCause::NONE);
         };
         let mut steps = 0;
@@ -459,6 +502,22 @@ impl<'a> Evaluator<'a> {
         if !element && self.locals.len() <= depth {
             self.bind(depth, None, 0, Cow::Borrowed(&MISSING));
         }
+        self.quantify(kind, depth, element, items, body, Self::cond)
+    }
+
+    /// The quantifier `kind` over `items`, each bound at `depth` (as a bare element when
+    /// `element`, else in the evaluator's frame, which must exist), deciding `body` with
+    /// `test`.
+    #[inline(always)]
+    pub(super) fn quantify<T: ?Sized>(
+        &mut self,
+        kind: QuantifierKind,
+        depth: usize,
+        element: bool,
+        items: &'a [Value],
+        body: &'a T,
+        test: impl Fn(&mut Self, &'a T) -> Truth,
+    ) -> Truth {
         let all = kind == QuantifierKind::All;
         let any = self.kleene(
             items.iter(),
@@ -472,7 +531,7 @@ impl<'a> Evaluator<'a> {
                 } else if let Some(frame) = this.locals.get_mut(depth) {
                     frame.value = Cow::Borrowed(item);
                 }
-                this.cond(body)
+                test(this, body)
             },
         );
         if kind == QuantifierKind::None {
@@ -508,14 +567,31 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// A field of a record value, as a place reads it: missing stays itself (with its cause).
+#[inline(always)]
+pub(super) fn field(value: &Value, index: u32) -> &Value {
+    match value {
+        Value::Record(values) => values.get(index as usize).unwrap_or(&MISSING),
+        Value::Missing(_) => value,
+        _ => &MISSING,
+    }
+}
+
+/// A condition that is an operand's value: its bool, negated when `negated`.
+#[inline(always)]
+pub(super) fn truth_of_read(value: Read, negated: bool) -> Truth {
+    match value {
+        Read::Bool(b) | Read::Place(&Value::Bool(b)) => Ok(b != negated),
+        _ => Err(MissingCause::NONE),
+    }
+}
+
 /// The position of the first text in `items` equal to `text`: `None` when an element before
 /// it is no text.
-fn first_equal(items: &[Value], text: &str) -> Option<Option<usize>> {
+fn first_equal(items: &[Value], text: &SmolStr) -> Option<Option<usize>> {
     for (i, item) in items.iter().enumerate() {
         match item {
-            Value::Text(item) if item.len() == text.len() && **item == *text => {
-                return Some(Some(i));
-            }
+            Value::Text(item) if item == text => return Some(Some(i)),
             Value::Text(_) => {}
             _ => return None,
         }

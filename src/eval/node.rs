@@ -1,0 +1,310 @@
+//! The rules' decision plans compiled once more, into nodes: each node of a plan becomes a
+//! value of a type made for its kind and generic over how it reads its place (a field of the
+//! input, a field of a quantifier's element, a let, any path). A decision then runs, per node,
+//! a small function that knows what it reads and what it tests, rather than matching on the
+//! condition, the operand, the root and the value at every step; such dispatch was most of a
+//! decision's instructions. Kinds no type is made for run the plan itself (`Evaluator::cond`).
+//!
+//! Every node calls the functions the plan arm it stands for calls (`eval::plan`: `logic_of`,
+//! `quantify`, `vs_constant`, `read_in_texts`, ...), so a node means and costs what its plan
+//! does.
+
+use super::plan::{Read, field, truth_of_read};
+use super::{Construct, Evaluator, MISSING, Truth};
+use crate::plan::{Cond, Operand, Place, Root, RulePlan, TextSet};
+use crate::program::{BinOp, MissingCause, QuantifierKind, Slot, Value};
+
+/// The nodes of every rule, in declaration order; none for the tree walk. A function of the
+/// rules' plans, which `Plans` keeps beside them.
+#[derive(Default)]
+pub struct RuleNodes(Vec<RuleNode>);
+
+/// A rule's `when` and condition.
+pub(super) struct RuleNode {
+    pub(super) when: Option<Box<dyn Node>>,
+    pub(super) condition: Box<dyn Node>,
+}
+
+impl RuleNodes {
+    pub const NONE: RuleNodes = RuleNodes(Vec::new());
+
+    pub fn new(rules: &[RulePlan]) -> RuleNodes {
+        RuleNodes(
+            (rules.iter())
+                .map(|rule| RuleNode {
+                    when: rule.when.as_ref().map(node),
+                    condition: node(&rule.condition),
+                })
+                .collect(),
+        )
+    }
+
+    pub(super) fn get(&self, index: usize) -> Option<&RuleNode> {
+        self.0.get(index)
+    }
+}
+
+impl std::fmt::Debug for RuleNodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "RuleNodes({} rules)", self.0.len())
+    }
+}
+
+/// A condition, compiled.
+pub(super) trait Node: Send + Sync {
+    fn truth<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Truth;
+}
+
+/// `Evaluator::cond` on a node, for `Evaluator::outcome`.
+pub(super) fn truth<'a>(evaluator: &mut Evaluator<'a>, node: &'a dyn Node) -> Truth {
+    node.truth(evaluator)
+}
+
+fn node(cond: &Cond) -> Box<dyn Node> {
+    match cond {
+        Cond::Logic { or, operands } => Box::new(Logic {
+            or: *or,
+            operands: operands.iter().map(node).collect(),
+        }),
+        Cond::PlaceVsConstant {
+            op,
+            place,
+            constant,
+        } => on_place(
+            place,
+            VsConstant {
+                op: *op,
+                constant: constant.clone(),
+            },
+        ),
+        Cond::InTexts {
+            negated,
+            operand: Operand::Path(place),
+            texts,
+        } => on_place(
+            place,
+            InTexts {
+                negated: *negated,
+                texts: texts.clone(),
+            },
+        ),
+        Cond::ContainsTexts {
+            negated,
+            all,
+            list: Operand::Path(place),
+            texts,
+        } => on_place(
+            place,
+            ContainsTexts {
+                negated: *negated,
+                all: *all,
+                texts: texts.clone(),
+            },
+        ),
+        Cond::Truth {
+            operand: Operand::Path(place),
+            negated,
+        } => on_place(place, IsTrue { negated: *negated }),
+        Cond::Quantifier {
+            kind,
+            depth,
+            element: true,
+            list: Operand::Path(place),
+            body,
+        } => on_place(
+            place,
+            Quantify {
+                kind: *kind,
+                depth: *depth as usize,
+                body: node(body),
+            },
+        ),
+        other => Box::new(Planned(other.clone())),
+    }
+}
+
+/// `test` on the value of `place`, read the way its shape allows.
+fn on_place(place: &Place, test: impl Test) -> Box<dyn Node> {
+    match (place.root, &place.fields[..]) {
+        (Root::Input, &[index]) => Box::new(Leaf {
+            read: InputField(index),
+            test,
+        }),
+        (Root::Element(depth), &[index]) => Box::new(Leaf {
+            read: ElementField {
+                depth: depth as usize,
+                index,
+            },
+            test,
+        }),
+        (Root::Slot(slot), []) => Box::new(Leaf {
+            read: Let(slot),
+            test,
+        }),
+        _ => Box::new(Leaf {
+            read: AnyPlace(place.clone()),
+            test,
+        }),
+    }
+}
+
+/// A plan node run as it is.
+struct Planned(Cond);
+
+impl Node for Planned {
+    fn truth<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Truth {
+        evaluator.cond(&self.0)
+    }
+}
+
+/// `Cond::Logic`.
+struct Logic {
+    or: bool,
+    operands: Box<[Box<dyn Node>]>,
+}
+
+impl Node for Logic {
+    fn truth<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Truth {
+        evaluator.logic_of(self.or, &self.operands, |evaluator, operand| {
+            operand.truth(evaluator)
+        })
+    }
+}
+
+/// A test of a place's value.
+struct Leaf<R, T> {
+    read: R,
+    test: T,
+}
+
+impl<R: Reader, T: Test> Node for Leaf<R, T> {
+    fn truth<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Truth {
+        let value = self.read.read(evaluator);
+        self.test.test(evaluator, value)
+    }
+}
+
+/// How a leaf reads its place: `Evaluator::read_place` for one shape of place.
+trait Reader: Send + Sync + 'static {
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> &'a Value;
+}
+
+/// A field of the input record.
+struct InputField(u32);
+
+impl Reader for InputField {
+    #[inline(always)]
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> &'a Value {
+        field(evaluator.input, self.0)
+    }
+}
+
+/// A field of the element bound by an enclosing quantifier.
+struct ElementField {
+    depth: usize,
+    index: u32,
+}
+
+impl Reader for ElementField {
+    #[inline(always)]
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> &'a Value {
+        let element = evaluator.elements.get(self.depth).copied();
+        field(element.unwrap_or(&MISSING), self.index)
+    }
+}
+
+/// A let or score, computed on first read.
+struct Let(Slot);
+
+impl Reader for Let {
+    #[inline(always)]
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> &'a Value {
+        evaluator.slot(self.0)
+    }
+}
+
+/// Any other place.
+struct AnyPlace(Place);
+
+impl Reader for AnyPlace {
+    #[inline(always)]
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> &'a Value {
+        evaluator.read_place(&self.0)
+    }
+}
+
+/// What a leaf tests of its place's value: the second half of a plan arm.
+trait Test: Send + Sync + 'static {
+    fn test<'a>(&'a self, evaluator: &mut Evaluator<'a>, value: &'a Value) -> Truth;
+}
+
+/// `Cond::PlaceVsConstant`.
+struct VsConstant {
+    op: BinOp,
+    constant: Value,
+}
+
+impl Test for VsConstant {
+    #[inline(always)]
+    fn test<'a>(&'a self, evaluator: &mut Evaluator<'a>, value: &'a Value) -> Truth {
+        evaluator.vs_constant(self.op, value, &self.constant)
+    }
+}
+
+/// `Cond::InTexts` on a place.
+struct InTexts {
+    negated: bool,
+    texts: TextSet,
+}
+
+impl Test for InTexts {
+    #[inline(always)]
+    fn test<'a>(&'a self, evaluator: &mut Evaluator<'a>, value: &'a Value) -> Truth {
+        let x = evaluator.listed(Read::Place(value), Construct::Membership);
+        evaluator.read_in_texts(x, self.negated, &self.texts)
+    }
+}
+
+/// `Cond::ContainsTexts` on a place.
+struct ContainsTexts {
+    negated: bool,
+    all: bool,
+    texts: TextSet,
+}
+
+impl Test for ContainsTexts {
+    #[inline(always)]
+    fn test<'a>(&'a self, evaluator: &mut Evaluator<'a>, value: &'a Value) -> Truth {
+        let list = evaluator.listed(Read::Place(value), Construct::Membership);
+        evaluator.read_contains_texts(list, self.negated, self.all, &self.texts)
+    }
+}
+
+/// `Cond::Truth` on a place.
+struct IsTrue {
+    negated: bool,
+}
+
+impl Test for IsTrue {
+    #[inline(always)]
+    fn test<'a>(&'a self, _: &mut Evaluator<'a>, value: &'a Value) -> Truth {
+        truth_of_read(Read::Place(value), self.negated)
+    }
+}
+
+/// `Cond::Quantifier` over a place, binding bare elements.
+struct Quantify {
+    kind: QuantifierKind,
+    depth: usize,
+    body: Box<dyn Node>,
+}
+
+impl Test for Quantify {
+    #[inline(always)]
+    fn test<'a>(&'a self, evaluator: &mut Evaluator<'a>, value: &'a Value) -> Truth {
+        let Value::List(items) = value else {
+            return Err(MissingCause::NONE);
+        };
+        evaluator.quantify(self.kind, self.depth, true, items, &*self.body, truth)
+    }
+}
