@@ -217,7 +217,7 @@ impl TextSet {
     }
 
     /// The position of the first text equal to `text`.
-    #[inline]
+    #[inline(always)]
     pub fn position(&self, text: &SmolStr) -> Option<usize> {
         let n = text.len();
         let (&start, &end) = (self.starts.get(n)?, self.starts.get(n + 1)?);

@@ -9,10 +9,11 @@
 //! `quantify`, `vs_constant`, `read_in_texts`, ...), so a node means and costs what its plan
 //! does.
 
-use super::plan::{Read, field, truth_of_read};
+use super::plan::{Read, field, holds, truth_of_read};
 use super::{Construct, Evaluator, MISSING, Truth};
+use crate::limits::TEXT_STEP_BYTES;
 use crate::plan::{Cond, Operand, Place, Root, RulePlan, TextSet};
-use crate::program::{BinOp, MissingCause, QuantifierKind, Slot, Value};
+use crate::program::{BinOp, MissingCause, QuantifierKind, Slot, SmolStr, Value};
 
 /// The nodes of every rule, in declaration order; none for the tree walk. A function of the
 /// rules' plans, which `Plans` keeps beside them.
@@ -70,13 +71,22 @@ fn node(cond: &Cond) -> Box<dyn Node> {
             op,
             place,
             constant,
-        } => on_place(
-            place,
-            VsConstant {
+        } => {
+            let general = VsConstant {
                 op: *op,
                 constant: constant.clone(),
-            },
-        ),
+            };
+            match constant {
+                Value::Text(text)
+                    if matches!(op, BinOp::Eq | BinOp::Ne) && text.len() < TEXT_STEP_BYTES =>
+                {
+                    let text = text.clone();
+                    on_place(place, IsText { text, general })
+                }
+                &Value::Number(number) => on_place(place, VsNumber { number, general }),
+                _ => on_place(place, general),
+            }
+        }
         Cond::InTexts {
             negated,
             operand: Operand::Path(place),
@@ -248,6 +258,42 @@ impl Test for VsConstant {
     #[inline(always)]
     fn test<'a>(&'a self, evaluator: &mut Evaluator<'a>, value: &'a Value) -> Truth {
         evaluator.vs_constant(self.op, value, &self.constant)
+    }
+}
+
+/// `Cond::PlaceVsConstant` for `==` or `!=` and a text shorter than [`TEXT_STEP_BYTES`]: a text
+/// of its length costs no steps to compare, so the first arm of `vs_constant` is a bare
+/// comparison.
+struct IsText {
+    text: SmolStr,
+    general: VsConstant,
+}
+
+impl Test for IsText {
+    #[inline(always)]
+    fn test<'a>(&'a self, evaluator: &mut Evaluator<'a>, value: &'a Value) -> Truth {
+        match value {
+            Value::Text(text) => Ok((*text == self.text) == (self.general.op == BinOp::Eq)),
+            _ => self.general.test(evaluator, value),
+        }
+    }
+}
+
+/// `Cond::PlaceVsConstant` for a number: the second arm of `vs_constant` first.
+struct VsNumber {
+    number: f64,
+    general: VsConstant,
+}
+
+impl Test for VsNumber {
+    #[inline(always)]
+    fn test<'a>(&'a self, evaluator: &mut Evaluator<'a>, value: &'a Value) -> Truth {
+        match value {
+            Value::Number(n) if let Some(order) = n.partial_cmp(&self.number) => {
+                Ok(holds(self.general.op, order))
+            }
+            _ => self.general.test(evaluator, value),
+        }
     }
 }
 

@@ -600,7 +600,7 @@ fn first_equal(items: &[Value], text: &SmolStr) -> Option<Option<usize>> {
 }
 
 /// Whether the comparison `op` (`Eq`, `Ne`, `Lt`, `Le`, `Gt` or `Ge`) holds for `order`.
-fn holds(op: BinOp, order: Ordering) -> bool {
+pub(super) fn holds(op: BinOp, order: Ordering) -> bool {
     match op {
         BinOp::Eq => order == Ordering::Equal,
         BinOp::Ne => order != Ordering::Equal,
