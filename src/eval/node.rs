@@ -10,10 +10,11 @@
 //! does.
 
 use super::plan::{Read, field, holds, truth_of_read};
-use super::{Construct, Evaluator, MISSING, Truth};
+use super::{Construct, Evaluator, MISSING, Truth, operand_construct};
+use crate::date::Duration;
 use crate::limits::TEXT_STEP_BYTES;
-use crate::plan::{Cond, Operand, Place, Root, RulePlan, TextSet};
-use crate::program::{BinOp, MissingCause, QuantifierKind, Slot, SmolStr, Value};
+use crate::plan::{Cond, DayMemo, Operand, Place, Root, RulePlan, TextSet};
+use crate::program::{BinOp, MissingCause, QuantifierKind, Slot, SmolStr, TableId, Value};
 
 /// The nodes of every rule, in declaration order; none for the tree walk. A function of the
 /// rules' plans, which `Plans` keeps beside them.
@@ -61,6 +62,35 @@ pub(super) fn truth<'a>(evaluator: &mut Evaluator<'a>, node: &'a dyn Node) -> Tr
     node.truth(evaluator)
 }
 
+/// A leaf of `tail` on the value of `place`, read the way its shape allows, boxed as the node
+/// (condition or operand) the context expects.
+macro_rules! on_place {
+    ($place:expr, $tail:expr $(,)?) => {{
+        let (place, tail): (&Place, _) = ($place, $tail);
+        match (place.root, &place.fields[..]) {
+            (Root::Input, &[index]) => Box::new(Leaf {
+                read: InputField(index),
+                tail,
+            }) as _,
+            (Root::Element(depth), &[index]) => Box::new(Leaf {
+                read: ElementField {
+                    depth: depth as usize,
+                    index,
+                },
+                tail,
+            }) as _,
+            (Root::Slot(slot), []) => Box::new(Leaf {
+                read: Let(slot),
+                tail,
+            }) as _,
+            _ => Box::new(Leaf {
+                read: AnyPlace(place.clone()),
+                tail,
+            }) as _,
+        }
+    }};
+}
+
 fn node(cond: &Cond) -> Box<dyn Node> {
     match cond {
         Cond::Logic { or, operands } => Box::new(Logic {
@@ -81,17 +111,17 @@ fn node(cond: &Cond) -> Box<dyn Node> {
                     if matches!(op, BinOp::Eq | BinOp::Ne) && text.len() < TEXT_STEP_BYTES =>
                 {
                     let text = text.clone();
-                    on_place(place, IsText { text, general })
+                    on_place!(place, IsText { text, general })
                 }
-                &Value::Number(number) => on_place(place, VsNumber { number, general }),
-                _ => on_place(place, general),
+                &Value::Number(number) => on_place!(place, VsNumber { number, general }),
+                _ => on_place!(place, general),
             }
         }
         Cond::InTexts {
             negated,
             operand: Operand::Path(place),
             texts,
-        } => on_place(
+        } => on_place!(
             place,
             InTexts {
                 negated: *negated,
@@ -103,7 +133,7 @@ fn node(cond: &Cond) -> Box<dyn Node> {
             all,
             list: Operand::Path(place),
             texts,
-        } => on_place(
+        } => on_place!(
             place,
             ContainsTexts {
                 negated: *negated,
@@ -114,14 +144,14 @@ fn node(cond: &Cond) -> Box<dyn Node> {
         Cond::Truth {
             operand: Operand::Path(place),
             negated,
-        } => on_place(place, IsTrue { negated: *negated }),
+        } => on_place!(place, IsTrue { negated: *negated }),
         Cond::Quantifier {
             kind,
             depth,
             element: true,
             list: Operand::Path(place),
             body,
-        } => on_place(
+        } => on_place!(
             place,
             Quantify {
                 kind: *kind,
@@ -129,32 +159,46 @@ fn node(cond: &Cond) -> Box<dyn Node> {
                 body: node(body),
             },
         ),
+        Cond::Truth { operand, negated } => Box::new(TruthOf {
+            operand: self::operand(operand),
+            negated: *negated,
+        }),
+        Cond::Binary { op, left, right } => Box::new(Compare {
+            op: *op,
+            left: self::operand(left),
+            right: self::operand(right),
+        }),
+        Cond::IsMissing { operand, missing } => Box::new(IsMissing {
+            operand: self::operand(operand),
+            missing: *missing,
+        }),
         other => Box::new(Planned(other.clone())),
     }
 }
 
-/// `test` on the value of `place`, read the way its shape allows.
-fn on_place(place: &Place, test: impl Test) -> Box<dyn Node> {
-    match (place.root, &place.fields[..]) {
-        (Root::Input, &[index]) => Box::new(Leaf {
-            read: InputField(index),
-            test,
+fn operand(operand: &Operand) -> Box<dyn OperandNode> {
+    match operand {
+        Operand::Const(value) => Box::new(Constant(value.clone())),
+        Operand::Path(place) => on_place!(place, Whole),
+        Operand::Count(place) => on_place!(place, CountOf),
+        Operand::Lookup { table, key } => Box::new(Lookup {
+            table: *table,
+            key: self::operand(key),
         }),
-        (Root::Element(depth), &[index]) => Box::new(Leaf {
-            read: ElementField {
-                depth: depth as usize,
-                index,
-            },
-            test,
+        Operand::Coalesce(operands) => {
+            let [left, right] = &**operands;
+            Box::new(Coalesce([self::operand(left), self::operand(right)]))
+        }
+        Operand::ShiftedToday {
+            duration,
+            sign,
+            memo: _,
+        } => Box::new(ShiftedToday {
+            duration: *duration,
+            sign: *sign,
+            memo: DayMemo::default(),
         }),
-        (Root::Slot(slot), []) => Box::new(Leaf {
-            read: Let(slot),
-            test,
-        }),
-        _ => Box::new(Leaf {
-            read: AnyPlace(place.clone()),
-            test,
-        }),
+        other => Box::new(PlannedOperand(other.clone())),
     }
 }
 
@@ -181,16 +225,24 @@ impl Node for Logic {
     }
 }
 
-/// A test of a place's value.
+/// A place's value and what is done with it: a condition when `tail` is a `Test`, an operand
+/// when it is a `Get`.
 struct Leaf<R, T> {
     read: R,
-    test: T,
+    tail: T,
 }
 
 impl<R: Reader, T: Test> Node for Leaf<R, T> {
     fn truth<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Truth {
         let value = self.read.read(evaluator);
-        self.test.test(evaluator, value)
+        self.tail.test(evaluator, value)
+    }
+}
+
+impl<R: Reader, G: Get> OperandNode for Leaf<R, G> {
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Read<'a> {
+        let value = self.read.read(evaluator);
+        self.tail.get(evaluator, value)
     }
 }
 
@@ -352,5 +404,144 @@ impl Test for Quantify {
             return Err(MissingCause::NONE);
         };
         evaluator.quantify(self.kind, self.depth, true, items, &*self.body, truth)
+    }
+}
+
+/// An operand, compiled: `Evaluator::read`.
+trait OperandNode: Send + Sync {
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Read<'a>;
+
+    /// `Evaluator::read_elements`: a list's elements cost a step each.
+    fn read_elements<'a>(
+        &'a self,
+        evaluator: &mut Evaluator<'a>,
+        construct: Construct,
+    ) -> Read<'a> {
+        let value = self.read(evaluator);
+        evaluator.listed(value, construct)
+    }
+}
+
+/// A plan operand read as it is.
+struct PlannedOperand(Operand);
+
+impl OperandNode for PlannedOperand {
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Read<'a> {
+        evaluator.read(&self.0)
+    }
+}
+
+/// `Operand::Const`.
+struct Constant(Value);
+
+impl OperandNode for Constant {
+    fn read<'a>(&'a self, _: &mut Evaluator<'a>) -> Read<'a> {
+        Read::Place(&self.0)
+    }
+
+    /// Constants are charged as the operator visits them.
+    fn read_elements<'a>(&'a self, _: &mut Evaluator<'a>, _: Construct) -> Read<'a> {
+        Read::Place(&self.0)
+    }
+}
+
+/// What an operand makes of a place's value: the second half of `Evaluator::read`.
+trait Get: Send + Sync + 'static {
+    fn get<'a>(&'a self, evaluator: &mut Evaluator<'a>, value: &'a Value) -> Read<'a>;
+}
+
+/// `Operand::Path`.
+struct Whole;
+
+impl Get for Whole {
+    #[inline(always)]
+    fn get<'a>(&'a self, _: &mut Evaluator<'a>, value: &'a Value) -> Read<'a> {
+        Read::Place(value)
+    }
+}
+
+/// `Operand::Count`.
+struct CountOf;
+
+impl Get for CountOf {
+    #[inline(always)]
+    fn get<'a>(&'a self, evaluator: &mut Evaluator<'a>, value: &'a Value) -> Read<'a> {
+        evaluator.count_of(value)
+    }
+}
+
+/// `Operand::Lookup`.
+struct Lookup {
+    table: TableId,
+    key: Box<dyn OperandNode>,
+}
+
+impl OperandNode for Lookup {
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Read<'a> {
+        let key = self.key.read(evaluator);
+        evaluator.lookup_read(self.table, key)
+    }
+}
+
+/// `Operand::Coalesce`.
+struct Coalesce([Box<dyn OperandNode>; 2]);
+
+impl OperandNode for Coalesce {
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Read<'a> {
+        evaluator.coalesce_of(&self.0, |evaluator, operand| operand.read(evaluator))
+    }
+}
+
+/// `Operand::ShiftedToday`, with a memo of its own.
+struct ShiftedToday {
+    duration: Duration,
+    sign: i64,
+    memo: DayMemo,
+}
+
+impl OperandNode for ShiftedToday {
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Read<'a> {
+        evaluator.shifted_today(self.duration, self.sign, &self.memo)
+    }
+}
+
+/// `Cond::Truth` on an operand other than a place.
+struct TruthOf {
+    operand: Box<dyn OperandNode>,
+    negated: bool,
+}
+
+impl Node for TruthOf {
+    fn truth<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Truth {
+        let value = self.operand.read(evaluator);
+        truth_of_read(value, self.negated)
+    }
+}
+
+/// `Cond::Binary`.
+struct Compare {
+    op: BinOp,
+    left: Box<dyn OperandNode>,
+    right: Box<dyn OperandNode>,
+}
+
+impl Node for Compare {
+    fn truth<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Truth {
+        let construct = operand_construct(self.op);
+        let left = self.left.read_elements(evaluator, construct);
+        let right = self.right.read_elements(evaluator, construct);
+        evaluator.compare_reads(self.op, left, right)
+    }
+}
+
+/// `Cond::IsMissing`.
+struct IsMissing {
+    operand: Box<dyn OperandNode>,
+    missing: bool,
+}
+
+impl Node for IsMissing {
+    fn truth<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Truth {
+        Ok(self.operand.read(evaluator).is_missing() == self.missing)
     }
 }

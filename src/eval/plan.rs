@@ -51,7 +51,7 @@ impl<'a> Read<'a> {
         }
     }
 
-    fn is_missing(self) -> bool {
+    pub(super) fn is_missing(self) -> bool {
         matches!(self, Read::Missing | Read::Place(Value::Missing(_)))
     }
 
@@ -144,7 +144,12 @@ impl<'a> Evaluator<'a> {
 
     /// `arithmetic_values` on `today` and a constant duration, once a day.
     #[inline(never)]
-    fn shifted_today(&mut self, duration: Duration, sign: i64, memo: &DayMemo) -> Read<'a> {
+    pub(super) fn shifted_today(
+        &mut self,
+        duration: Duration,
+        sign: i64,
+        memo: &DayMemo,
+    ) -> Read<'a> {
         let Some(today) = self.today else {
             return Read::Missing;
         };
@@ -159,7 +164,14 @@ impl<'a> Evaluator<'a> {
     /// `planned_call` of `count` on a place: its elements cost a step each.
     #[inline(never)]
     fn count(&mut self, place: &'a Place) -> Read<'a> {
-        match self.read_place(place) {
+        let list = self.read_place(place);
+        self.count_of(list)
+    }
+
+    /// `count` on the place's value.
+    #[inline(always)]
+    pub(super) fn count_of(&mut self, list: &'a Value) -> Read<'a> {
+        match list {
             Value::List(items) => {
                 let construct = Construct::Builtin(Builtin::Count);
                 if !self.charge(items.len(), construct) || items.iter().any(Value::is_missing) {
@@ -238,6 +250,12 @@ impl<'a> Evaluator<'a> {
     #[inline(never)]
     fn read_lookup(&mut self, table: TableId, key: &'a Operand) -> Read<'a> {
         let key = self.read(key);
+        self.lookup_read(table, key)
+    }
+
+    /// `read_lookup` on the key's value.
+    #[inline(always)]
+    pub(super) fn lookup_read(&mut self, table: TableId, key: Read<'a>) -> Read<'a> {
         // `lookup` on a text key, the usual kind, without building values.
         if let Read::Place(Value::Text(text)) = key {
             self.charge_text(text.len());
@@ -254,9 +272,18 @@ impl<'a> Evaluator<'a> {
 
     #[inline(never)]
     fn coalesce(&mut self, operands: &'a [Operand; 2]) -> Read<'a> {
-        let [left, right] = operands;
-        match self.read(left) {
-            value if value.is_missing() => self.read(right),
+        self.coalesce_of(operands, Self::read)
+    }
+
+    /// `left ?? right` of two operands that `read` reads.
+    #[inline(always)]
+    pub(super) fn coalesce_of<T>(
+        &mut self,
+        [left, right]: &'a [T; 2],
+        read: impl Fn(&mut Self, &'a T) -> Read<'a>,
+    ) -> Read<'a> {
+        match read(self, left) {
+            value if value.is_missing() => read(self, right),
             value => value,
         }
     }
@@ -324,6 +351,12 @@ impl<'a> Evaluator<'a> {
         let construct = operand_construct(op);
         let left = self.read_elements(left, construct);
         let right = self.read_elements(right, construct);
+        self.compare_reads(op, left, right)
+    }
+
+    /// `binary` on its operands as `read_elements` read them.
+    #[inline(always)]
+    pub(super) fn compare_reads(&mut self, op: BinOp, left: Read<'a>, right: Read<'a>) -> Truth {
         if let Some(truth) = self.compare_scalars(op, left, right) {
             return truth;
         }
