@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use smallvec::SmallVec;
 
 use crate::date::{Date, Duration};
-use crate::eval::RuleNodes;
+use crate::eval::Nodes;
 use crate::limits::TEXT_STEP_BYTES;
 use crate::program::{
     BinOp, Builtin, Expr, Program, QuantifierKind, RuleDef, Slot, SmolStr, TableId, Value,
@@ -31,28 +31,31 @@ use crate::program::{
 #[derive(Debug, Default)]
 pub struct Plans {
     pub rules: Vec<RulePlan>,
-    /// The rules' plans compiled to nodes, which a decision runs.
-    pub nodes: RuleNodes,
     /// `None` for a let whose value the tree walk computes.
     pub lets: Vec<Option<Operand>>,
     /// A score's components; `None` when the tree walk computes one of them.
     pub scores: Vec<Option<Box<[Operand]>>>,
+    /// All of the above compiled to nodes, which a decision runs (`eval::node`).
+    pub nodes: Nodes,
 }
 
 impl Plans {
     pub fn new(program: &Program) -> Plans {
         let rules: Vec<RulePlan> = program.rules.iter().map(RulePlan::new).collect();
+        let lets: Vec<Option<Operand>> =
+            program.lets.iter().map(|def| operand(&def.expr)).collect();
+        let scores: Vec<Option<Box<[Operand]>>> = (program.scores.iter())
+            .map(|score| {
+                (score.components.iter())
+                    .map(|component| operand(&component.expr))
+                    .collect()
+            })
+            .collect();
         Plans {
-            nodes: RuleNodes::new(&rules),
+            nodes: Nodes::new(program, &rules, &lets, &scores),
             rules,
-            lets: program.lets.iter().map(|def| operand(&def.expr)).collect(),
-            scores: (program.scores.iter())
-                .map(|score| {
-                    (score.components.iter())
-                        .map(|component| operand(&component.expr))
-                        .collect()
-                })
-                .collect(),
+            lets,
+            scores,
         }
     }
 }

@@ -32,7 +32,7 @@ use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
 use crate::types::Type;
 
 pub use error::{Construct, EvalError};
-pub use node::RuleNodes;
+pub use node::Nodes;
 pub use ops::round;
 
 /// Evaluates one validated input record within [`MAX_EVAL_STEPS`].
@@ -175,9 +175,9 @@ static MISSING: Value = Value::MISSING;
 /// values).
 static NO_PLANS: Plans = Plans {
     rules: Vec::new(),
-    nodes: RuleNodes::NONE,
     lets: Vec::new(),
     scores: Vec::new(),
+    nodes: Nodes::NONE,
 };
 
 /// The let and score values of one evaluation, each computed at most once. They live outside
@@ -312,18 +312,20 @@ impl<'a> Evaluator<'a> {
 
     /// Computes one slot, whose own reads are computed already or are computed on demand.
     fn compute_slot(&mut self, index: usize, components: &mut [Vec<ComponentReport>]) {
-        let plans = self.plans;
+        let nodes = &self.plans.nodes;
         let value = if let Some(def) = self.lets.get(index) {
             self.context = Context::Let(&def.name);
-            match plans.lets.get(index).and_then(Option::as_ref) {
-                Some(operand) => self.read(operand).value().into_owned(),
+            match nodes.let_value(index) {
+                Some(node) => node.read(self).value().into_owned(),
                 None => self.eval(&def.expr).into_owned(),
             }
         } else if let Some(score_index) = index.checked_sub(self.lets.len())
             && let Some(score) = self.scores.get(score_index)
         {
-            match plans.scores.get(score_index).and_then(Option::as_deref) {
-                Some(planned) => self.planned_score(score, planned),
+            match nodes.score_components(score_index) {
+                Some(components) => {
+                    self.planned_score(score, components, |this, component| component.read(this))
+                }
                 None => {
                     let (value, reports) = self.score(score);
                     if let Some(slot) = components.get_mut(score_index) {
@@ -404,7 +406,7 @@ impl<'a> Evaluator<'a> {
     fn rule_outcome(&mut self, index: usize, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
         self.context = Context::Rule(&rule.name);
         let plans = self.plans;
-        match plans.nodes.get(index) {
+        match plans.nodes.rule(index) {
             Some(plan) => self.outcome(plan.when.as_deref(), &*plan.condition, node::truth),
             None => self.outcome(rule.when.as_ref(), &rule.condition, Self::truth),
         }
@@ -431,30 +433,47 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    /// LANGUAGE.md's decision by precedence: a failed `reject` rule decides at once, then a
-    /// missing outcome, then a failed `review` rule.
     fn decide(&mut self, program: &'a Program) -> Decision {
-        let rules = || program.rules.iter().enumerate();
-        let mut missing = false;
-        for (index, rule) in rules().filter(|(_, r)| r.verdict == Verdict::Reject) {
-            match self.rule_outcome(index, rule) {
-                Ok(Outcome::Failed) => return Decision::Reject,
-                Err(_) => missing = true,
-                Ok(_) => {}
+        let rules = &program.rules;
+        match self.plans.nodes.order() {
+            Some(order) => self.decide_in(rules, order.iter().copied()),
+            None => {
+                let rejects = |reject: bool| {
+                    (0..rules.len())
+                        .filter(move |&index| (rules[index].verdict == Verdict::Reject) == reject)
+                };
+                self.decide_in(rules, rejects(true).chain(rejects(false)))
             }
         }
-        if missing {
-            return Decision::Incomplete;
-        }
+    }
+
+    /// LANGUAGE.md's decision by precedence, over the rules in `order`, reject rules first: a
+    /// failed `reject` rule decides at once, then a missing outcome, then a failed `review`
+    /// rule.
+    #[inline(always)]
+    fn decide_in(&mut self, rules: &'a [RuleDef], order: impl Iterator<Item = usize>) -> Decision {
+        let mut missing = false;
         let mut review = false;
-        for (index, rule) in rules().filter(|(_, r)| r.verdict != Verdict::Reject) {
+        for index in order {
+            let Some(rule) = rules.get(index) else {
+                continue;
+            };
+            let reject = rule.verdict == Verdict::Reject;
+            // Past the reject rules, none of which failed.
+            if missing && !reject {
+                return Decision::Incomplete;
+            }
             match self.rule_outcome(index, rule) {
+                Ok(Outcome::Failed) if reject => return Decision::Reject,
                 Ok(Outcome::Failed) => review |= rule.verdict == Verdict::Review,
+                Err(_) if reject => missing = true,
                 Err(_) => return Decision::Incomplete,
                 Ok(_) => {}
             }
         }
-        if review {
+        if missing {
+            Decision::Incomplete
+        } else if review {
             Decision::Review
         } else {
             Decision::Approve

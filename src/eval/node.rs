@@ -11,15 +11,27 @@
 
 use super::plan::{Read, field, holds, truth_of_read};
 use super::{Construct, Evaluator, MISSING, Truth, operand_construct};
+use crate::ast::Verdict;
 use crate::date::Duration;
 use crate::limits::TEXT_STEP_BYTES;
 use crate::plan::{Cond, DayMemo, Operand, Place, Root, RulePlan, TextSet};
-use crate::program::{BinOp, MissingCause, QuantifierKind, Slot, SmolStr, TableId, Value};
+use crate::program::{BinOp, MissingCause, Program, QuantifierKind, Slot, SmolStr, TableId, Value};
 
-/// The nodes of every rule, in declaration order; none for the tree walk. A function of the
-/// rules' plans, which `Plans` keeps beside them.
+/// The plans of a program compiled to nodes: every rule's, let's and score's; none for the
+/// tree walk. A function of the plans, which `Plans` keeps beside them.
 #[derive(Default)]
-pub struct RuleNodes(Vec<RuleNode>);
+pub struct Nodes {
+    /// In declaration order.
+    rules: Vec<RuleNode>,
+    /// The rules' indices in the order a decision runs them: reject rules first (the first
+    /// to fail decides), then the others, each group in declaration order.
+    order: Vec<usize>,
+    lets: Vec<Option<Box<dyn OperandNode>>>,
+    /// A score's components; `None` when the tree walk computes one of them.
+    scores: Vec<Option<Operands>>,
+}
+
+type Operands = Box<[Box<dyn OperandNode>]>;
 
 /// A rule's `when` and condition.
 pub(super) struct RuleNode {
@@ -27,28 +39,66 @@ pub(super) struct RuleNode {
     pub(super) condition: Box<dyn Node>,
 }
 
-impl RuleNodes {
-    pub const NONE: RuleNodes = RuleNodes(Vec::new());
+impl Nodes {
+    pub const NONE: Nodes = Nodes {
+        rules: Vec::new(),
+        order: Vec::new(),
+        lets: Vec::new(),
+        scores: Vec::new(),
+    };
 
-    pub fn new(rules: &[RulePlan]) -> RuleNodes {
-        RuleNodes(
-            (rules.iter())
+    pub fn new(
+        program: &Program,
+        rules: &[RulePlan],
+        lets: &[Option<Operand>],
+        scores: &[Option<Box<[Operand]>>],
+    ) -> Nodes {
+        let rejects = |reject: bool| {
+            (program.rules.iter().enumerate())
+                .filter(move |(_, rule)| (rule.verdict == Verdict::Reject) == reject)
+                .map(|(index, _)| index)
+        };
+        Nodes {
+            rules: (rules.iter())
                 .map(|rule| RuleNode {
                     when: rule.when.as_ref().map(node),
                     condition: node(&rule.condition),
                 })
                 .collect(),
-        )
+            order: rejects(true).chain(rejects(false)).collect(),
+            lets: (lets.iter())
+                .map(|plan| plan.as_ref().map(operand))
+                .collect(),
+            scores: (scores.iter())
+                .map(|plan| {
+                    plan.as_ref()
+                        .map(|components| components.iter().map(operand).collect())
+                })
+                .collect(),
+        }
     }
 
-    pub(super) fn get(&self, index: usize) -> Option<&RuleNode> {
-        self.0.get(index)
+    pub(super) fn rule(&self, index: usize) -> Option<&RuleNode> {
+        self.rules.get(index)
+    }
+
+    /// The rules in decision order, when there are nodes.
+    pub(super) fn order(&self) -> Option<&[usize]> {
+        (!self.rules.is_empty()).then_some(&self.order)
+    }
+
+    pub(super) fn let_value(&self, index: usize) -> Option<&dyn OperandNode> {
+        self.lets.get(index)?.as_deref()
+    }
+
+    pub(super) fn score_components(&self, index: usize) -> Option<&[Box<dyn OperandNode>]> {
+        self.scores.get(index)?.as_deref()
     }
 }
 
-impl std::fmt::Debug for RuleNodes {
+impl std::fmt::Debug for Nodes {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "RuleNodes({} rules)", self.0.len())
+        write!(f, "Nodes({} rules)", self.rules.len())
     }
 }
 
@@ -408,7 +458,7 @@ impl Test for Quantify {
 }
 
 /// An operand, compiled: `Evaluator::read`.
-trait OperandNode: Send + Sync {
+pub(super) trait OperandNode: Send + Sync {
     fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Read<'a>;
 
     /// `Evaluator::read_elements`: a list's elements cost a step each.

@@ -575,15 +575,16 @@ impl<'a> Evaluator<'a> {
     }
 
     /// A score's value from the plans of its components: `Evaluator::score` without reports.
-    pub(super) fn planned_score(
+    pub(super) fn planned_score<T>(
         &mut self,
         score: &'a ScoreDef,
-        components: &'a [Operand],
+        components: &'a [T],
+        read: impl Fn(&mut Self, &'a T) -> Read<'a>,
     ) -> Value {
         let mut total = Some(0.0);
         for (component, operand) in score.components.iter().zip(components) {
             self.context = super::Context::Component(&score.name, &component.name);
-            match self.read(operand) {
+            match read(self, operand) {
                 value if value.is_missing() => total = None,
                 value => {
                     if let (Some(sum), Some(n)) = (&mut total, value.number()) {
