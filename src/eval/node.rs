@@ -133,6 +133,10 @@ macro_rules! on_place {
                 read: Let(slot),
                 tail,
             }) as _,
+            (Root::Input, fields) => Box::new(Leaf {
+                read: InputPath(fields.into()),
+                tail,
+            }) as _,
             _ => Box::new(Leaf {
                 read: AnyPlace(place.clone()),
                 tail,
@@ -308,6 +312,16 @@ impl Reader for InputField {
     #[inline(always)]
     fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> &'a Value {
         field(evaluator.input, self.0)
+    }
+}
+
+/// A field of a field (of a field...) of the input record.
+struct InputPath(Box<[u32]>);
+
+impl Reader for InputPath {
+    #[inline(always)]
+    fn read<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> &'a Value {
+        (self.0.iter()).fold(evaluator.input, |value, &index| field(value, index))
     }
 }
 
