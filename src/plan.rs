@@ -187,15 +187,17 @@ pub struct TextSet {
     /// The texts with their positions in the list, by length, then position.
     by_length: Box<[(SmolStr, usize)]>,
     /// `by_length[starts[n]..starts[n + 1]]` are the texts of `n` bytes.
-    starts: Box<[usize]>,
+    starts: [u16; TEXT_STEP_BYTES + 1],
 }
 
 impl TextSet {
-    /// `None` unless `list` is a list of texts shorter than [`TEXT_STEP_BYTES`].
+    /// `None` unless `list` is a list of at most `u16::MAX` texts shorter than
+    /// [`TEXT_STEP_BYTES`].
     fn new(list: &Value) -> Option<TextSet> {
         let Value::List(items) = list else {
             return None;
         };
+        u16::try_from(items.len()).ok()?;
         let texts: Box<[SmolStr]> = (items.iter())
             .map(|item| match item {
                 Value::Text(text) if text.len() < TEXT_STEP_BYTES => Some(text.clone()),
@@ -204,9 +206,8 @@ impl TextSet {
             .collect::<Option<_>>()?;
         let mut by_length: Vec<(SmolStr, usize)> = texts.iter().cloned().zip(0..).collect();
         by_length.sort_by_key(|(text, position)| (text.len(), *position));
-        let starts = (0..=TEXT_STEP_BYTES)
-            .map(|n| by_length.partition_point(|(text, _)| text.len() < n))
-            .collect();
+        let starts =
+            std::array::from_fn(|n| by_length.partition_point(|(text, _)| text.len() < n) as u16);
         Some(TextSet {
             list: list.clone(),
             texts,
@@ -225,7 +226,7 @@ impl TextSet {
         let n = text.len();
         let (&start, &end) = (self.starts.get(n)?, self.starts.get(n + 1)?);
         // Short texts on both sides compare as fixed-size arrays, without a call.
-        let same_length = self.by_length.get(start..end)?;
+        let same_length = self.by_length.get(usize::from(start)..usize::from(end))?;
         same_length
             .iter()
             .find_map(|(own, position)| (own == text).then_some(*position))
