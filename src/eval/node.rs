@@ -147,10 +147,16 @@ macro_rules! on_place {
 
 fn node(cond: &Cond) -> Box<dyn Node> {
     match cond {
-        Cond::Logic { or, operands } => Box::new(Logic {
-            or: *or,
-            operands: operands.iter().map(node).collect(),
-        }),
+        Cond::Logic { or, operands } => match &operands[..] {
+            [left, right] => Box::new(Logic {
+                or: *or,
+                operands: [node(left), node(right)],
+            }),
+            _ => Box::new(Logic {
+                or: *or,
+                operands: operands.iter().map(node).collect::<Box<_>>(),
+            }),
+        },
         Cond::PlaceVsConstant {
             op,
             place,
@@ -266,14 +272,16 @@ impl Node for Planned {
 }
 
 /// `Cond::Logic`.
-struct Logic {
+/// `Cond::Logic`, with its operands in a fixed array when there are two (the usual case: the
+/// loop unrolls) or a slice.
+struct Logic<O> {
     or: bool,
-    operands: Box<[Box<dyn Node>]>,
+    operands: O,
 }
 
-impl Node for Logic {
+impl<O: AsRef<[Box<dyn Node>]> + Send + Sync> Node for Logic<O> {
     fn truth<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Truth {
-        evaluator.logic_of(self.or, &self.operands, |evaluator, operand| {
+        evaluator.logic_of(self.or, self.operands.as_ref(), |evaluator, operand| {
             operand.truth(evaluator)
         })
     }
