@@ -179,16 +179,27 @@ fn membership_in_a_constant_list_costs_what_the_walk_costs() {
 
 #[test]
 fn containment_of_constant_texts_costs_what_the_walk_costs() {
-    let source = format!(
-        "input supplier {{ flags: [text] }}\n\
-         rule clean \"No known flag\" {{ forbid supplier.flags contains_any {} else reject \"flagged\" }}",
-        constant_texts(4)
-    );
-    assert_plans_cost_what_the_walk_costs(
-        &source,
-        |n| json!({ "flags": texts("flag", n) }),
-        1..10_000,
-    );
+    let flags = |found: &[String], n: usize| {
+        let mut flags: Vec<String> = texts("flag", n);
+        flags.extend_from_slice(found);
+        json!({ "flags": flags })
+    };
+    let constants = |range: std::ops::Range<usize>| range.map(|i| format!("{i:04}")).rev();
+    // No text found; the 701st text found after the filler (and the 901st after it); every
+    // text found, each after the filler, in reverse order.
+    let cases = [
+        ("contains_any", Vec::new()),
+        ("contains_any", constants(700..701).chain(constants(900..901)).collect()),
+        ("contains_all", constants(0..1000).collect()),
+    ];
+    for (op, found) in cases {
+        let source = format!(
+            "input supplier {{ flags: [text] }}\n\
+             rule clean \"No known flag\" {{ forbid supplier.flags {op} {} else reject \"flagged\" }}",
+            constant_texts(4)
+        );
+        assert_plans_cost_what_the_walk_costs(&source, |n| flags(&found, n), 1..8_000);
+    }
 }
 
 #[test]

@@ -492,25 +492,20 @@ impl<'a> Evaluator<'a> {
         let Read::Place(list @ Value::List(items)) = list else {
             return Err(MissingCause::NONE);
         };
-        let mut steps = 0;
-        let mut holds = all;
-        for text in texts.texts() {
-            let Some(found) = first_equal(items, text) else {
-                let op = if all {
-                    BinOp::ListContainsAll
-                } else {
-                    BinOp::ListContainsAny
-                };
-                return self
-                    .compare_values(op, list, &texts.list)
-                    .map(|b| b != negated);
+        let found = match all {
+            false => contains_any(items, texts),
+            true => contains_all(items, texts),
+        };
+        let Some((holds, steps)) = found else {
+            let op = if all {
+                BinOp::ListContainsAll
+            } else {
+                BinOp::ListContainsAny
             };
-            steps += 1 + found.map_or(items.len(), |i| i + 1);
-            if found.is_some() != all {
-                holds = !all;
-                break;
-            }
-        }
+            return self
+                .compare_values(op, list, &texts.list)
+                .map(|b| b != negated);
+        };
         if !self.charge(steps, Construct::Membership) {
             return Err(MissingCause::NONE);
         }
@@ -618,6 +613,44 @@ pub(super) fn truth_of_read(value: Read, negated: bool) -> Truth {
         Read::Bool(b) | Read::Place(&Value::Bool(b)) => Ok(b != negated),
         _ => Err(MissingCause::NONE),
     }
+}
+
+/// `items contains_any texts` and the steps of `Evaluator::each`'s loops: one per text
+/// visited, and one per element compared with it; the first text (in list order) that some
+/// element equals decides, found in one pass over the elements. `None` when an element is no
+/// text.
+fn contains_any(items: &[Value], texts: &TextSet) -> Option<(bool, usize)> {
+    // The smallest position of a text some element equals, and the first such element.
+    let mut first: Option<(usize, usize)> = None;
+    for (index, item) in items.iter().enumerate() {
+        let Value::Text(item) = item else {
+            return None;
+        };
+        if let Some(position) = texts.position(item)
+            && first.is_none_or(|(earliest, _)| position < earliest)
+        {
+            first = Some((position, index));
+        }
+    }
+    let per_text = 1 + items.len();
+    Some(match first {
+        Some((position, index)) => (true, position * per_text + 1 + index + 1),
+        None => (false, texts.texts().len() * per_text),
+    })
+}
+
+/// `items contains_all texts` and the steps of `Evaluator::each`'s loops, text by text; `None`
+/// when an element before a text's first equal one is no text.
+fn contains_all(items: &[Value], texts: &TextSet) -> Option<(bool, usize)> {
+    let mut steps = 0;
+    for text in texts.texts() {
+        let found = first_equal(items, text)?;
+        steps += 1 + found.map_or(items.len(), |i| i + 1);
+        if found.is_none() {
+            return Some((false, steps));
+        }
+    }
+    Some((true, steps))
 }
 
 /// The position of the first text in `items` equal to `text`: `None` when an element before
