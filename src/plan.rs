@@ -193,7 +193,7 @@ pub struct TextSet {
 impl TextSet {
     /// `None` unless `list` is a list of at most `u16::MAX` texts shorter than
     /// [`TEXT_STEP_BYTES`].
-    fn new(list: &Value) -> Option<TextSet> {
+    pub(crate) fn new(list: &Value) -> Option<TextSet> {
         let Value::List(items) = list else {
             return None;
         };

@@ -189,7 +189,10 @@ fn containment_of_constant_texts_costs_what_the_walk_costs() {
     // text found, each after the filler, in reverse order.
     let cases = [
         ("contains_any", Vec::new()),
-        ("contains_any", constants(700..701).chain(constants(900..901)).collect()),
+        (
+            "contains_any",
+            constants(700..701).chain(constants(900..901)).collect(),
+        ),
         ("contains_all", constants(0..1000).collect()),
     ];
     for (op, found) in cases {

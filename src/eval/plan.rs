@@ -677,3 +677,71 @@ pub(super) fn holds(op: BinOp, order: Ordering) -> bool {
         _ => order != Ordering::Less,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::super::{Evaluator, NO_PLANS};
+    use super::*;
+    use crate::limits::MAX_EVAL_STEPS;
+    use crate::policy::ReferenceData;
+    use crate::program::Program;
+
+    /// What `run` makes of a fresh decide-mode evaluator, and the steps it charged.
+    fn charged<'a>(
+        program: &'a Program,
+        data: &'a ReferenceData,
+        run: impl FnOnce(&mut Evaluator<'a>) -> Truth,
+    ) -> (Truth, u64) {
+        let today = Date::parse("2025-06-01").unwrap();
+        let mut evaluator = Evaluator::new(program, &NO_PLANS, &MISSING, data, today, &[], false);
+        let truth = run(&mut evaluator);
+        (truth, MAX_EVAL_STEPS - evaluator.steps)
+    }
+
+    fn element() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            9 => "[abc]{0,2}".prop_map(|text| Value::Text(text.into())),
+            1 => Just(Value::MISSING),
+        ]
+    }
+
+    proptest! {
+        /// `in_texts` and `contains_texts` against the tree walk's `member` and `each`, which
+        /// charge a step per element they visit: the same truth and the same steps, for texts
+        /// that repeat, are absent from the list, or stand beside missing elements.
+        #[test]
+        fn text_sets_cost_what_the_walk_costs(
+            items in vec(element(), 0..8),
+            texts in vec("[abc]{0,2}", 0..6),
+            negated: bool,
+        ) {
+            let program = crate::compile("input x { a: text }").unwrap().program().clone();
+            let data = ReferenceData::default();
+            let constants = Value::List(texts.iter().map(|t| Value::Text(t.into())).collect());
+            let set = TextSet::new(&constants).unwrap();
+            let list = Value::List(items.iter().cloned().collect());
+            for all in [false, true] {
+                let op = if all { BinOp::ListContainsAll } else { BinOp::ListContainsAny };
+                let walked = charged(&program, &data, |this| {
+                    this.compare_values(op, &list, &constants).map(|b| b != negated)
+                });
+                let planned = charged(&program, &data, |this| {
+                    this.read_contains_texts(Read::Place(&list), negated, all, &set)
+                });
+                prop_assert_eq!(walked, planned, "all: {}", all);
+            }
+            for x in &items {
+                let walked = charged(&program, &data, |this| {
+                    this.member(x, &constants).map(|b| b != negated)
+                });
+                let planned = charged(&program, &data, |this| {
+                    this.read_in_texts(Read::Place(x), negated, &set)
+                });
+                prop_assert_eq!(walked, planned, "{:?}", x);
+            }
+        }
+    }
+}
