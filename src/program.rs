@@ -112,7 +112,8 @@ impl TableEntries {
         }
     }
 
-    pub fn get_text(&self, key: &str) -> Option<&Value> {
+    /// The row of a text key. A `SmolStr`, not a `str`: two short texts compare without a call.
+    pub fn get_text(&self, key: &SmolStr) -> Option<&Value> {
         self.texts.get(key)
     }
 
