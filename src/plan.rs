@@ -5,16 +5,18 @@
 //! passes values around as `Cow<Value>`. A decision needs no paths. Its operands are places
 //! read by reference (a root and field positions: `s.metal` or `supplier.ecovadis.ethics` in
 //! one step; constants; table rows) or expressions whose values are bools, numbers or dates,
-//! which need no allocation; `x in [constants]` and `list contains_any [constant texts]` are
-//! loops of length checks and byte comparisons; `and`/`or` chains are one n-ary node; a
-//! quantifier whose body needs no tree walk binds bare elements rather than evaluator frames;
-//! `today ± duration` is computed once a day; truths never become `Value`s. A condition with
-//! any other operand (a computed text or list) stays an expression for the tree walk.
+//! which need no allocation; `x in [texts]` and `list contains_any [texts]` compare only the
+//! texts of an element's length (`TextSet`); `count(place)` reads the list in place; `and`/`or`
+//! chains are one n-ary node; a quantifier whose body needs no tree walk binds bare elements
+//! rather than evaluator frames; `today ± duration` is computed once a day; truths never
+//! become `Value`s. A condition with any other operand (a computed text or list) stays an
+//! expression for the tree walk. `Plans::new` also compiles the plans to nodes
+//! (`eval::Nodes`), which a decision runs.
 //!
 //! Architecture invariant: a plan has the meaning of the expressions it was built from and
-//! costs the same evaluation steps for the same constructs (see `eval::plan`), so `decide` equals
-//! `evaluate(..).decision`, and exceeds the budget exactly when the tree walk would, whether
-//! or not a rule has a plan.
+//! costs the same evaluation steps for the same constructs (see `eval::plan`), so `decide`
+//! equals `evaluate(..).decision`, and exceeds the budget exactly when the tree walk would,
+//! whether or not a rule has a plan.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
