@@ -59,7 +59,7 @@ pub fn evaluate<'p>(
 /// The decision of [`evaluate`] without the report: rules run in verdict precedence order and
 /// stop as soon as the decision is known, and nothing is rendered (no paths, messages or
 /// notes). It may succeed where [`evaluate`] exceeds the budget, never the other way round.
-/// Rules, lets and scores with an entry in `plans` (`Plans::new` of the program) run it;
+/// Rules, lets and scores with an entry in `plans` (`Plans::new` of the program) run its nodes;
 /// with `Plans::default()` everything is the tree walk's.
 pub fn decide(
     program: &Program,
