@@ -985,7 +985,7 @@ impl<'a> Evaluator<'a> {
     fn condition(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Truth {
         if let BinOp::And | BinOp::Or = op {
             let or = op == BinOp::Or;
-            return self.logic(or, |this| this.truth(left), |this| this.truth(right));
+            return self.logic(or, [left, right], Self::truth);
         }
         let construct = operand_construct(op);
         let left = self.eval_list_elements(left, construct);
@@ -993,26 +993,26 @@ impl<'a> Evaluator<'a> {
         self.compare_values(op, &left, &right)
     }
 
-    /// `and` (`or` false) or `or` in Kleene logic, `right` evaluated only when `left` does not
-    /// decide.
-    fn logic(
+    /// `and` (`or` false) or `or` in Kleene logic over `operands`, left to right, each decided
+    /// by `test`: the first decisive one decides, and no later one is evaluated; otherwise any
+    /// missing one makes it missing, with the causes of all of them. The tree walk, the plans
+    /// and the nodes all fold with it.
+    #[inline(always)]
+    fn logic<T: 'a + ?Sized>(
         &mut self,
         or: bool,
-        left: impl FnOnce(&mut Self) -> Truth,
-        right: impl FnOnce(&mut Self) -> Truth,
+        operands: impl IntoIterator<Item = &'a T>,
+        test: impl Fn(&mut Self, &'a T) -> Truth,
     ) -> Truth {
-        let left = match left(self) {
-            Ok(b) if b == or => return Ok(b),
-            other => other,
-        };
-        // The left side is the neutral value or missing: the right side decides or completes
-        // the causes.
-        match (left, right(self)) {
-            (_, Ok(b)) if b == or => Ok(b),
-            (Ok(_), right) => right,
-            (Err(a), Err(b)) => Err(self.union(a, b)),
-            (Err(a), Ok(_)) => Err(a),
+        let mut cause = None;
+        for operand in operands {
+            match test(self, operand) {
+                Ok(b) if b == or => return Ok(b),
+                Ok(_) => {}
+                Err(c) => cause = Some(self.union(cause.unwrap_or(c), c)),
+            }
         }
+        cause.map_or(Ok(!or), Err)
     }
 
     /// Equality, membership, containment or comparison of two operand values.

@@ -5,7 +5,7 @@
 //! condition, the operand, the root and the value at every step; such dispatch was most of a
 //! decision's instructions. Kinds no type is made for run the plan itself (`Evaluator::cond`).
 //!
-//! Every node calls the functions the plan arm it stands for calls (`eval::plan`: `logic_of`,
+//! Every node calls the functions the plan arm it stands for calls (`Evaluator::logic`,
 //! `quantify`, `vs_constant`, `read_in_texts`, ...), so a node means and costs what its plan
 //! does.
 
@@ -271,7 +271,6 @@ impl Node for Planned {
     }
 }
 
-/// `Cond::Logic`.
 /// `Cond::Logic`, with its operands in a fixed array when there are two (the usual case: the
 /// loop unrolls) or a slice.
 struct Logic<O> {
@@ -281,7 +280,7 @@ struct Logic<O> {
 
 impl<O: AsRef<[Box<dyn Node>]> + Send + Sync> Node for Logic<O> {
     fn truth<'a>(&'a self, evaluator: &mut Evaluator<'a>) -> Truth {
-        evaluator.logic_of(self.or, self.operands.as_ref(), |evaluator, operand| {
+        evaluator.logic(self.or, self.operands.as_ref(), |evaluator, operand| {
             operand.truth(evaluator)
         })
     }

@@ -215,31 +215,7 @@ impl<'a> Evaluator<'a> {
 
     #[inline(never)]
     fn planned_logic(&mut self, or: bool, operands: &'a [Cond]) -> Truth {
-        self.logic_of(or, operands, Self::cond)
-    }
-
-    /// `logic` over two or more conditions that `test` decides: the first decisive one
-    /// decides, else any missing one makes it missing.
-    #[inline(always)]
-    pub(super) fn logic_of<T>(
-        &mut self,
-        or: bool,
-        operands: &'a [T],
-        test: impl Fn(&mut Self, &'a T) -> Truth,
-    ) -> Truth {
-        let mut missing = false;
-        for operand in operands {
-            match test(self, operand) {
-                Ok(b) if b == or => return Ok(b),
-                Ok(_) => {}
-                Err(_) => missing = true,
-            }
-        }
-        if missing {
-            Err(MissingCause::NONE)
-        } else {
-            Ok(!or)
-        }
+        self.logic(or, operands, Self::cond)
     }
 
     #[inline(never)]
