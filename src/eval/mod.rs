@@ -180,6 +180,17 @@ static NO_PLANS: Plans = Plans {
     nodes: Nodes::NONE,
 };
 
+/// The indices of `rules` in the order a decision runs them: reject rules first (the first to
+/// fail decides), then the others, each group in declaration order.
+fn decision_order(rules: &[RuleDef]) -> impl Iterator<Item = usize> {
+    let rejects = move |reject: bool| {
+        (rules.iter().enumerate())
+            .filter(move |(_, rule)| (rule.verdict == Verdict::Reject) == reject)
+            .map(|(index, _)| index)
+    };
+    rejects(true).chain(rejects(false))
+}
+
 /// The let and score values of one evaluation, each computed at most once. They live outside
 /// the evaluator so that reads borrow them for the whole evaluation: in a `Vec` for a report,
 /// which keeps the lets' values; on the stack for a decision (see `decide`).
@@ -400,7 +411,7 @@ impl<'a> Evaluator<'a> {
             .is_some_and(|cell| cell.get().is_none())
     }
 
-    /// The outcome of rule `index`, through its plan when there is one; `Err` carries the
+    /// The outcome of rule `index`, through its nodes when there are any; `Err` carries the
     /// cause when it is missing.
     #[inline(always)]
     fn rule_outcome(&mut self, index: usize, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
@@ -437,13 +448,7 @@ impl<'a> Evaluator<'a> {
         let rules = &program.rules;
         match self.plans.nodes.order() {
             Some(order) => self.decide_in(rules, order.iter().copied()),
-            None => {
-                let rejects = |reject: bool| {
-                    (0..rules.len())
-                        .filter(move |&index| (rules[index].verdict == Verdict::Reject) == reject)
-                };
-                self.decide_in(rules, rejects(true).chain(rejects(false)))
-            }
+            None => self.decide_in(rules, decision_order(rules)),
         }
     }
 

@@ -10,8 +10,7 @@
 //! does.
 
 use super::plan::{Read, field, holds, truth_of_read};
-use super::{Construct, Evaluator, MISSING, Truth, operand_construct};
-use crate::ast::Verdict;
+use super::{Construct, Evaluator, MISSING, Truth, decision_order, operand_construct};
 use crate::date::Duration;
 use crate::limits::TEXT_STEP_BYTES;
 use crate::plan::{Cond, DayMemo, Operand, Place, Root, RulePlan, TextSet};
@@ -23,8 +22,7 @@ use crate::program::{BinOp, MissingCause, Program, QuantifierKind, Slot, SmolStr
 pub struct Nodes {
     /// In declaration order.
     rules: Vec<RuleNode>,
-    /// The rules' indices in the order a decision runs them: reject rules first (the first
-    /// to fail decides), then the others, each group in declaration order.
+    /// The rules' indices in decision order (`decision_order`), computed once.
     order: Vec<usize>,
     lets: Vec<Option<Box<dyn OperandNode>>>,
     /// A score's components; `None` when the tree walk computes one of them.
@@ -53,11 +51,6 @@ impl Nodes {
         lets: &[Option<Operand>],
         scores: &[Option<Box<[Operand]>>],
     ) -> Nodes {
-        let rejects = |reject: bool| {
-            (program.rules.iter().enumerate())
-                .filter(move |(_, rule)| (rule.verdict == Verdict::Reject) == reject)
-                .map(|(index, _)| index)
-        };
         Nodes {
             rules: (rules.iter())
                 .map(|rule| RuleNode {
@@ -65,7 +58,7 @@ impl Nodes {
                     condition: node(&rule.condition),
                 })
                 .collect(),
-            order: rejects(true).chain(rejects(false)).collect(),
+            order: decision_order(&program.rules).collect(),
             lets: (lets.iter())
                 .map(|plan| plan.as_ref().map(operand))
                 .collect(),

@@ -71,9 +71,10 @@ impl<'a> Read<'a> {
 }
 
 impl<'a> Evaluator<'a> {
-    // `cond` and `read` run for every node: their arms are functions of their own, so that
-    // the two stay jump tables that need no registers saved (a call that returns through
-    // them costs a handful of instructions, not the frame of their largest arm).
+    // `cond` and `read` run the plan nodes that have no node type of their own (`eval::node`)
+    // and everything below them: their arms are functions of their own, so that the two stay
+    // jump tables that need no registers saved (a call that returns through them costs a
+    // handful of instructions, not the frame of their largest arm).
 
     pub(super) fn cond(&mut self, cond: &'a Cond) -> Truth {
         match cond {
