@@ -388,8 +388,8 @@ impl VsConstant {
 }
 
 /// `Cond::PlaceVsConstant` for `==` or `!=` and a text shorter than [`TEXT_STEP_BYTES`]: a text
-/// of its length costs no steps to compare, so the first arm of `vs_constant` is a bare
-/// comparison.
+/// of its length costs no steps to compare (`Evaluator::equal`), so comparing a text is a bare
+/// comparison (two short texts compare as fixed-size arrays).
 struct IsText {
     text: SmolStr,
     general: VsConstant,
@@ -405,7 +405,8 @@ impl Test for IsText {
     }
 }
 
-/// `Cond::PlaceVsConstant` for a number: the second arm of `vs_constant` first.
+/// `Cond::PlaceVsConstant` for a number: two numbers compare in line, as `compare_scalars`
+/// compares them.
 struct VsNumber {
     number: f64,
     general: VsConstant,
