@@ -182,10 +182,9 @@ pub enum Operand {
 /// steps it costs (one per element visited) are known once it is done.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextSet {
-    /// The list as a value, for operands that are not texts.
+    /// The list as a value: the texts in list order, and what operands that are not texts
+    /// are compared with.
     pub list: Value,
-    /// The texts in list order.
-    texts: Box<[SmolStr]>,
     /// The texts with their positions in the list, by length, then position.
     by_length: Box<[(SmolStr, usize)]>,
     /// `by_length[starts[n]..starts[n + 1]]` are the texts of `n` bytes.
@@ -200,26 +199,41 @@ impl TextSet {
             return None;
         };
         u16::try_from(items.len()).ok()?;
-        let texts: Box<[SmolStr]> = (items.iter())
-            .map(|item| match item {
-                Value::Text(text) if text.len() < TEXT_STEP_BYTES => Some(text.clone()),
+        let mut by_length: Vec<(SmolStr, usize)> = (items.iter().zip(0..))
+            .map(|(item, position)| match item {
+                Value::Text(text) if text.len() < TEXT_STEP_BYTES => Some((text.clone(), position)),
                 _ => None,
             })
             .collect::<Option<_>>()?;
-        let mut by_length: Vec<(SmolStr, usize)> = texts.iter().cloned().zip(0..).collect();
         by_length.sort_by_key(|(text, position)| (text.len(), *position));
         let starts =
             std::array::from_fn(|n| by_length.partition_point(|(text, _)| text.len() < n) as u16);
         Some(TextSet {
             list: list.clone(),
-            texts,
             by_length: by_length.into(),
             starts,
         })
     }
 
-    pub fn texts(&self) -> &[SmolStr] {
-        &self.texts
+    /// How many texts there are.
+    pub fn len(&self) -> usize {
+        self.by_length.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_length.is_empty()
+    }
+
+    /// The texts in list order.
+    pub fn texts(&self) -> impl Iterator<Item = &SmolStr> {
+        let items = match &self.list {
+            Value::List(items) => &items[..],
+            _ => &[],
+        };
+        items.iter().filter_map(|item| match item {
+            Value::Text(text) => Some(text),
+            _ => None,
+        })
     }
 
     /// The position of the first text equal to `text`.

@@ -410,7 +410,7 @@ impl<'a> Evaluator<'a> {
             return self.member(&x.value(), &texts.list).map(|b| b != negated);
         };
         let found = texts.position(text);
-        let visited = found.map_or(texts.texts().len(), |i| i + 1);
+        let visited = found.map_or(texts.len(), |i| i + 1);
         if !self.charge(visited, Construct::Membership) {
             return Err(MissingCause::NONE);
         }
@@ -588,7 +588,7 @@ fn contains_any(items: &[Value], texts: &TextSet) -> Option<(bool, usize)> {
     let per_text = 1 + items.len();
     Some(match first {
         Some((position, index)) => (true, position * per_text + 1 + index + 1),
-        None => (false, texts.texts().len() * per_text),
+        None => (false, texts.len() * per_text),
     })
 }
 
