@@ -113,6 +113,7 @@ impl TableEntries {
     }
 
     /// The row of a text key. A `SmolStr`, not a `str`: two short texts compare without a call.
+    #[inline]
     pub fn get_text(&self, key: &SmolStr) -> Option<&Value> {
         self.texts.get(key)
     }
