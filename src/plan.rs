@@ -216,12 +216,8 @@ impl TextSet {
     }
 
     /// How many texts there are.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.by_length.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_length.is_empty()
     }
 
     /// The texts in list order.
