@@ -13,7 +13,6 @@ use serde::de::Visitor as _;
 
 use crate::date::Date;
 use crate::diagnostic::did_you_mean;
-use crate::policy::ReferenceData;
 use crate::program::{Key, Program, TableEntries, Value};
 use crate::report::{format_number, write_str};
 use crate::types::Type;
@@ -55,6 +54,13 @@ const DATA: Limits = Limits {
 };
 
 /// One input error of LANGUAGE.md §8.
+/// Validated reference data: one entry per table of the program (`None` where the table has a
+/// body, which needs no data).
+#[derive(Debug, Clone, Default)]
+pub struct ReferenceData {
+    pub tables: Vec<Option<Arc<TableEntries>>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
     /// `$.smelters[2].rmap_status`, or `$data.cpi.DK` for reference data.

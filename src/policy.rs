@@ -8,8 +8,9 @@ use crate::diagnostic::{self, Diagnostic};
 use crate::eval::EvalError;
 use crate::examples::{self, ExampleResult};
 use crate::input::{self, InputErrors};
+pub use crate::input::ReferenceData;
 use crate::plan::Plans;
-use crate::program::{Program, TableEntries, Value};
+use crate::program::{Program, Value};
 use crate::report::Report;
 use crate::{check as checker, eval, lower, syntax};
 
@@ -49,13 +50,6 @@ pub struct Policy {
     /// Built on the first decision and shared by clones: hosts that only report (the
     /// playground recompiling on every keystroke, the WebAssembly modules) never pay for them.
     plans: Arc<OnceLock<Plans>>,
-}
-
-/// Validated reference data: one entry per table of the program (`None` where the table has a
-/// body, which needs no data).
-#[derive(Debug, Clone, Default)]
-pub struct ReferenceData {
-    pub tables: Vec<Option<Arc<TableEntries>>>,
 }
 
 impl Policy {
@@ -109,7 +103,7 @@ impl Policy {
         data: &ReferenceData,
         today: Date,
     ) -> Result<Report<'_>, EvalError> {
-        eval::evaluate(&self.program, input, data, today)
+        eval::evaluate(&self.program, input, data, today, crate::limits::MAX_EVAL_STEPS)
     }
 
     /// The decision [`Policy::evaluate`] would report, without the report: faster, as rules
@@ -121,7 +115,14 @@ impl Policy {
         data: &ReferenceData,
         today: Date,
     ) -> Result<Decision, EvalError> {
-        eval::decide(&self.program, self.plans(), input, data, today)
+        eval::decide(
+            &self.program,
+            self.plans(),
+            input,
+            data,
+            today,
+            crate::limits::MAX_EVAL_STEPS,
+        )
     }
 
     /// The decision plans `decide` runs, built on first use.

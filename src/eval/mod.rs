@@ -23,7 +23,7 @@ use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::Date;
 use crate::limits::{MAX_EVAL_STEPS, TEXT_STEP_BYTES};
 use crate::plan::{ELEMENTS, Plans};
-use crate::policy::ReferenceData;
+use crate::input::ReferenceData;
 use crate::program::{
     BinOp, Builtin, Expr, LetDef, MissingCause, Program, QuantifierKind, RuleDef, ScoreDef, Slot,
     TableDef, TableEntries, TemplatePart, Value,
@@ -41,9 +41,11 @@ pub fn evaluate<'p>(
     input: &Value,
     data: &ReferenceData,
     today: Date,
+    max_steps: u64,
 ) -> Result<Report<'p>, EvalError> {
     let slots: Vec<OnceCell<Value>> = new_slots(program);
     let mut evaluator = Evaluator::new(program, &NO_PLANS, input, data, today, &slots, true);
+    evaluator.steps = max_steps;
     let report = evaluator.run(program);
     let report = evaluator.finish(report);
     drop(evaluator);
@@ -67,6 +69,7 @@ pub fn decide(
     input: &Value,
     data: &ReferenceData,
     today: Date,
+    max_steps: u64,
 ) -> Result<Decision, EvalError> {
     // On the stack for the usual handful of lets and scores.
     let inline: [OnceCell<Value>; 8] = [const { OnceCell::new() }; 8];
@@ -79,6 +82,7 @@ pub fn decide(
         }
     };
     let mut evaluator = Evaluator::new(program, plans, input, data, today, slots, false);
+    evaluator.steps = max_steps;
     let decision = evaluator.decide(program);
     evaluator.finish(decision)
 }

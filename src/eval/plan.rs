@@ -639,7 +639,7 @@ mod tests {
     use super::super::{Evaluator, NO_PLANS};
     use super::*;
     use crate::limits::MAX_EVAL_STEPS;
-    use crate::policy::ReferenceData;
+    use crate::input::ReferenceData;
     use crate::program::Program;
 
     /// What `run` makes of a fresh decide-mode evaluator, and the steps it charged.
