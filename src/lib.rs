@@ -14,6 +14,7 @@ extern crate alloc;
 #[cfg(feature = "abi")]
 pub mod abi;
 pub mod ast;
+pub mod builtins;
 pub mod check;
 pub mod date;
 pub mod diagnostic;
@@ -22,7 +23,6 @@ pub mod examples;
 pub mod input;
 pub mod limits;
 pub mod lower;
-pub mod plan;
 pub mod policy;
 pub mod print;
 pub mod program;

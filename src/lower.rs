@@ -1,12 +1,16 @@
-//! Lowering: folds every closed subexpression (one that reads no input, `let`, score, table,
-//! `today` or outer variable) into a constant, once, so evaluation never recomputes it, and
-//! records which slots each slot reads, so that a decision computes only the slots it needs.
+//! Lowering: the checked program made ready to run, once. Every closed subexpression (one that
+//! reads no input, `let`, score, table, `today` or outer variable) is folded into a constant;
+//! membership in constant texts, `today ± duration` and the like become the forms the evaluator
+//! runs faster (`Expr::InTexts`, `Expr::ContainsTexts`, `Expr::ShiftedToday`); the slots each
+//! slot reads and the rules' decision order are recorded.
 //!
-//! Architecture invariant: lowering never changes a result. A subexpression whose evaluation
-//! would be missing (division by zero) is left alone so that its runtime note still appears.
+//! Architecture invariant: lowering never changes a result or the steps it costs. A
+//! subexpression whose evaluation would be missing (division by zero) is left alone so that its
+//! runtime note still appears.
 
+use crate::ast::Verdict;
 use crate::eval;
-use crate::program::{Expr, Program, Slot, TemplatePart};
+use crate::program::{BinOp, DayMemo, Expr, Program, Root, Slot, TemplatePart, TextSet, Value};
 
 pub fn lower(mut program: Program) -> Program {
     for definition in &mut program.lets {
@@ -35,6 +39,12 @@ pub fn lower(mut program: Program) -> Program {
     let scores = (program.scores.iter())
         .map(|score| slot_reads(score.components.iter().map(|component| &component.expr)));
     program.slot_reads = lets.chain(scores).collect();
+    let rejects = |reject: bool| {
+        (program.rules.iter().enumerate())
+            .filter(move |(_, rule)| (rule.verdict == Verdict::Reject) == reject)
+            .map(|(index, _)| index)
+    };
+    program.decision_order = rejects(true).chain(rejects(false)).collect();
     program
 }
 
@@ -42,7 +52,13 @@ pub fn lower(mut program: Program) -> Program {
 fn slot_reads<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> Vec<Slot> {
     fn visit(expr: &Expr, reads: &mut Vec<Slot>) {
         match expr {
-            Expr::Slot(slot) if !reads.contains(slot) => reads.push(*slot),
+            Expr::Place(place) => {
+                if let Root::Slot(slot) = place.root
+                    && !reads.contains(&slot)
+                {
+                    reads.push(slot);
+                }
+            }
             _ => expr.for_each_child(|child| visit(child, reads)),
         }
     }
@@ -58,21 +74,26 @@ fn slot_reads<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> Vec<Slot> {
 fn fold(expr: &mut Expr, bound: u32) -> bool {
     let closed = match expr {
         Expr::Const(_) => return true,
-        Expr::Input | Expr::Slot(_) | Expr::Today | Expr::Lookup { .. } => {
-            if let Expr::Lookup { key, .. } = expr {
-                fold(key, bound);
-            }
+        // A variable bound outside `expr` makes it depend on that binding.
+        Expr::Place(place) => {
+            return matches!(place.root, Root::Local(depth) if depth >= bound);
+        }
+        Expr::Today | Expr::ShiftedToday { .. } => return false,
+        Expr::Lookup { key, .. } => {
+            fold(key, bound);
             return false;
         }
-        // A variable bound outside `expr` makes it depend on that binding.
-        Expr::Local(depth) => return *depth >= bound,
-        Expr::Field { base, .. } => fold(base, bound),
-        Expr::Neg(operand)
+        Expr::Field { base: operand, .. }
+        | Expr::Neg(operand)
         | Expr::Not(operand)
         | Expr::IsMissing(operand)
-        | Expr::IsPresent(operand) => fold(operand, bound),
+        | Expr::IsPresent(operand)
+        | Expr::InTexts { operand, .. }
+        | Expr::ContainsTexts { list: operand, .. } => fold(operand, bound),
         Expr::Binary(_, lhs, rhs) | Expr::Coalesce(lhs, rhs) => fold(lhs, bound) & fold(rhs, bound),
-        Expr::List(elements) | Expr::Call(_, elements) => fold_all(elements, bound),
+        Expr::List(elements) | Expr::Call(_, elements) => elements
+            .iter_mut()
+            .fold(true, |closed, e| fold(e, bound) & closed),
         Expr::Choose { arms, otherwise } => {
             let mut closed = fold(otherwise, bound);
             for (condition, value) in arms {
@@ -110,13 +131,47 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
         let (value, notes) = eval::eval_const(expr);
         if notes.is_empty() && !value.is_missing() {
             *expr = Expr::Const(value);
+            return true;
         }
     }
+    specialise(expr);
     closed
 }
 
-fn fold_all(exprs: &mut [Expr], bound: u32) -> bool {
-    exprs
-        .iter_mut()
-        .fold(true, |closed, e| fold(e, bound) & closed)
+/// Rewrites `expr` into a faster form of the same meaning and cost, where it has one.
+fn specialise(expr: &mut Expr) {
+    let faster = match expr {
+        Expr::Binary(op @ (BinOp::In | BinOp::NotIn), operand, list) => match &**list {
+            Expr::Const(list) => TextSet::new(list).map(|texts| Expr::InTexts {
+                negated: *op == BinOp::NotIn,
+                operand: std::mem::replace(operand, Box::new(Expr::Today)),
+                texts,
+            }),
+            _ => None,
+        },
+        Expr::Binary(op @ (BinOp::ListContainsAny | BinOp::ListContainsAll), list, texts) => {
+            match &**texts {
+                Expr::Const(texts) => TextSet::new(texts).map(|texts| Expr::ContainsTexts {
+                    all: *op == BinOp::ListContainsAll,
+                    list: std::mem::replace(list, Box::new(Expr::Today)),
+                    texts,
+                }),
+                _ => None,
+            }
+        }
+        Expr::Binary(op @ (BinOp::DatePlus | BinOp::DateMinus), left, right) => {
+            match (&**left, &**right) {
+                (Expr::Today, Expr::Const(Value::Duration(duration))) => Some(Expr::ShiftedToday {
+                    duration: *duration,
+                    sign: if *op == BinOp::DatePlus { 1 } else { -1 },
+                    memo: DayMemo::default(),
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    if let Some(faster) = faster {
+        *expr = faster;
+    }
 }

@@ -1,15 +1,14 @@
 //! The narrow API every host uses: compile a source once, evaluate many records.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::ast::Decision;
 use crate::date::Date;
 use crate::diagnostic::{self, Diagnostic};
 use crate::eval::EvalError;
 use crate::examples::{self, ExampleResult};
-use crate::input::{self, InputErrors};
 pub use crate::input::ReferenceData;
-use crate::plan::Plans;
+use crate::input::{self, InputErrors};
 use crate::program::{Program, Value};
 use crate::report::Report;
 use crate::{check as checker, eval, lower, syntax};
@@ -36,7 +35,6 @@ pub fn compile(source: &str) -> Result<Policy, Vec<Diagnostic>> {
         Some(program) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
             program: Arc::new(lower::lower(program)),
             warnings: diagnostics,
-            plans: Arc::default(),
         }),
         _ => Err(diagnostics),
     }
@@ -47,9 +45,6 @@ pub fn compile(source: &str) -> Result<Policy, Vec<Diagnostic>> {
 pub struct Policy {
     program: Arc<Program>,
     warnings: Vec<Diagnostic>,
-    /// Built on the first decision and shared by clones: hosts that only report (the
-    /// playground recompiling on every keystroke, the WebAssembly modules) never pay for them.
-    plans: Arc<OnceLock<Plans>>,
 }
 
 impl Policy {
@@ -103,7 +98,13 @@ impl Policy {
         data: &ReferenceData,
         today: Date,
     ) -> Result<Report<'_>, EvalError> {
-        eval::evaluate(&self.program, input, data, today, crate::limits::MAX_EVAL_STEPS)
+        eval::evaluate(
+            &self.program,
+            input,
+            data,
+            today,
+            crate::limits::MAX_EVAL_STEPS,
+        )
     }
 
     /// The decision [`Policy::evaluate`] would report, without the report: faster, as rules
@@ -117,17 +118,11 @@ impl Policy {
     ) -> Result<Decision, EvalError> {
         eval::decide(
             &self.program,
-            self.plans(),
             input,
             data,
             today,
             crate::limits::MAX_EVAL_STEPS,
         )
-    }
-
-    /// The decision plans `decide` runs, built on first use.
-    pub fn plans(&self) -> &Plans {
-        self.plans.get_or_init(|| Plans::new(&self.program))
     }
 
     /// Validates input and reference data together, reporting all their errors at once, then

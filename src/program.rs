@@ -7,13 +7,16 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use smol_str::SmolStr;
 
 /// The quantifiers after checking are the syntax's own.
 pub use crate::ast::Quantifier as QuantifierKind;
 use crate::ast::{Decision, Outcome, Verdict};
+pub use crate::builtins::Builtin;
 use crate::date::{Date, Duration};
+use crate::limits::TEXT_STEP_BYTES;
 use crate::types::{RecordType, Type};
 
 /// A runtime value. Records hold their fields in the declared order of their record type.
@@ -48,6 +51,32 @@ impl Value {
 
     pub fn is_missing(&self) -> bool {
         matches!(self, Value::Missing(_))
+    }
+
+    /// Structural equality of two values that hold no missing part.
+    pub fn equal(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::Number(x), Value::Number(y)) => x == y,
+            (Value::Text(x), Value::Text(y)) => x == y,
+            (Value::Date(x), Value::Date(y)) => x == y,
+            (Value::Duration(x), Value::Duration(y)) => x == y,
+            (Value::List(x), Value::List(y)) | (Value::Record(x), Value::Record(y)) => {
+                x.len() == y.len() && x.iter().zip(y.iter()).all(|(x, y)| x.equal(y))
+            }
+            _ => false,
+        }
+    }
+
+    /// The order of two numbers, two dates or two texts (texts by Unicode scalar, which is the
+    /// byte order of UTF-8); `None` for anything else, which the checker rules out.
+    pub fn compare(&self, other: &Value) -> Option<std::cmp::Ordering> {
+        match (self, other) {
+            (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
+            (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
+            (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+            _ => None,
+        }
     }
 }
 
@@ -187,6 +216,9 @@ pub struct Program {
     /// let or score only when a rule needs it. Filled by `lower`; a slot without an entry is
     /// computed when first read.
     pub slot_reads: Vec<Vec<Slot>>,
+    /// The indices of `rules` in the order a decision runs them: reject rules first (the first
+    /// to fail decides), then the others, each group in declaration order. Filled by `lower`.
+    pub decision_order: Vec<usize>,
 }
 
 impl Program {
@@ -282,14 +314,11 @@ pub enum TemplatePart {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     Const(Value),
-    /// The input record.
-    Input,
-    /// A computed `let` or `score`.
-    Slot(Slot),
-    /// A variable bound by a quantifier or comprehension: its depth in the locals stack.
-    Local(u32),
+    /// The input, a `let` or score, or a bound variable, and the fields read from it.
+    Place(Place),
     Today,
-    /// `base.name`, the field at `index` of the base's record type.
+    /// `base.name` of a record that is no place (a table row, a computed value): the field at
+    /// `index` of the base's record type.
     Field {
         base: Box<Expr>,
         index: u32,
@@ -315,36 +344,83 @@ pub enum Expr {
         arms: Vec<(Expr, Expr)>,
         otherwise: Box<Expr>,
     },
-    /// The bound variable is `Local(depth)` inside `body`.
+    /// The bound variable is `Root::Local(depth)` inside `body`.
     Quantifier {
         kind: QuantifierKind,
         depth: u32,
         list: Box<Expr>,
         body: Box<Expr>,
     },
-    /// `[element for x in list if filter]`; the variable is `Local(depth)`.
+    /// `[element for x in list if filter]`; the variable is `Root::Local(depth)`.
     Comprehension {
         depth: u32,
         list: Box<Expr>,
         element: Box<Expr>,
         filter: Option<Box<Expr>>,
     },
-    Call(Builtin, Vec<Expr>),
+    Call(&'static Builtin, Vec<Expr>),
     /// An interpolated string.
     Template(Vec<TemplatePart>),
+    // Made by `lower` from the forms above, to be evaluated faster with the same meaning and
+    // cost:
+    /// `x in [texts]` (`x not in [texts]` when `negated`) on constant texts.
+    InTexts {
+        negated: bool,
+        operand: Box<Expr>,
+        texts: TextSet,
+    },
+    /// `list contains_any [texts]` (`contains_all` when `all`) on constant texts.
+    ContainsTexts {
+        all: bool,
+        list: Box<Expr>,
+        texts: TextSet,
+    },
+    /// `today + duration` (`sign` 1) or `today - duration` (`sign` -1), computed once a day.
+    ShiftedToday {
+        duration: Duration,
+        sign: i64,
+        memo: DayMemo,
+    },
+}
+
+/// A place: the root's value, then the field at each position in turn. Reading one borrows
+/// the value; an absent part is named by the path of the shallowest absent field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub root: Root,
+    pub fields: Vec<(u32, Arc<str>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Root {
+    Input,
+    Slot(Slot),
+    /// A variable bound by a quantifier or comprehension: its depth in the locals stack.
+    Local(u32),
+}
+
+impl Place {
+    pub fn root(root: Root) -> Expr {
+        Expr::Place(Place {
+            root,
+            fields: Vec::new(),
+        })
+    }
 }
 
 impl Expr {
     /// Calls `visit` on each direct subexpression, in source order.
     pub fn for_each_child<'e>(&'e self, mut visit: impl FnMut(&'e Expr)) {
         match self {
-            Expr::Const(_) | Expr::Input | Expr::Slot(_) | Expr::Local(_) | Expr::Today => {}
+            Expr::Const(_) | Expr::Place(_) | Expr::Today | Expr::ShiftedToday { .. } => {}
             Expr::Field { base: operand, .. }
             | Expr::Lookup { key: operand, .. }
             | Expr::Neg(operand)
             | Expr::Not(operand)
             | Expr::IsMissing(operand)
-            | Expr::IsPresent(operand) => visit(operand),
+            | Expr::IsPresent(operand)
+            | Expr::InTexts { operand, .. }
+            | Expr::ContainsTexts { list: operand, .. } => visit(operand),
             Expr::Binary(_, left, right) | Expr::Coalesce(left, right) => {
                 visit(left);
                 visit(right);
@@ -381,6 +457,131 @@ impl Expr {
                 }
             }
         }
+    }
+}
+
+/// A constant list of texts, each shorter than [`TEXT_STEP_BYTES`], so that comparing them
+/// costs no steps: a membership test compares only the texts of the operand's length, and the
+/// steps it costs (one per element visited) are known once it is done.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextSet {
+    /// The list as a value: the texts in list order, and what operands that are not texts
+    /// are compared with.
+    pub list: Value,
+    /// The texts with their positions in the list, by length, then position.
+    by_length: Box<[(SmolStr, usize)]>,
+    /// `by_length[starts[n]..starts[n + 1]]` are the texts of `n` bytes.
+    starts: [u16; TEXT_STEP_BYTES + 1],
+}
+
+impl TextSet {
+    /// `None` unless `list` is a list of at most `u16::MAX` texts shorter than
+    /// [`TEXT_STEP_BYTES`].
+    pub fn new(list: &Value) -> Option<TextSet> {
+        let Value::List(items) = list else {
+            return None;
+        };
+        u16::try_from(items.len()).ok()?;
+        let mut by_length: Vec<(SmolStr, usize)> = (items.iter().zip(0..))
+            .map(|(item, position)| match item {
+                Value::Text(text) if text.len() < TEXT_STEP_BYTES => Some((text.clone(), position)),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        by_length.sort_by_key(|(text, position)| (text.len(), *position));
+        let starts =
+            std::array::from_fn(|n| by_length.partition_point(|(text, _)| text.len() < n) as u16);
+        Some(TextSet {
+            list: list.clone(),
+            by_length: by_length.into(),
+            starts,
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.by_length.len()
+    }
+
+    /// The texts in list order.
+    pub fn texts(&self) -> impl Iterator<Item = &SmolStr> {
+        let items = match &self.list {
+            Value::List(items) => &items[..],
+            _ => &[],
+        };
+        items.iter().filter_map(|item| match item {
+            Value::Text(text) => Some(text),
+            _ => None,
+        })
+    }
+
+    /// The position of the first text equal to `text`.
+    #[inline(always)]
+    pub fn position(&self, text: &SmolStr) -> Option<usize> {
+        let n = text.len();
+        let (&start, &end) = (self.starts.get(n)?, self.starts.get(n + 1)?);
+        // Short texts on both sides compare as fixed-size arrays, without a call.
+        let same_length = self.by_length.get(usize::from(start)..usize::from(end))?;
+        same_length
+            .iter()
+            .find_map(|(own, position)| (own == text).then_some(*position))
+    }
+}
+
+/// The last day a `today ± duration` was computed for, and its value: a decision reads it for
+/// every record, and a batch decides many records on one day. A cache, not part of the
+/// expression's meaning: clones start empty and all memos are equal.
+#[derive(Debug, Default)]
+pub struct DayMemo(AtomicU64);
+
+/// Days are stored offset by this, so that every day a memo keeps is positive and 0 is empty.
+const DAY_OFFSET: i64 = 1 << 30;
+
+impl DayMemo {
+    /// `today` shifted by `duration` times `sign`, from the memo when it holds `today`.
+    pub fn shift(&self, today: Date, duration: Duration, sign: i64) -> Option<Date> {
+        if let Some(shifted) = self.get(today) {
+            return shifted;
+        }
+        let shifted = today.shift(duration, sign);
+        self.set(today, shifted);
+        shifted
+    }
+
+    /// The value memoised for `today`, if any: `Some(None)` for a day out of range.
+    fn get(&self, today: Date) -> Option<Option<Date>> {
+        let entry = self.0.load(Ordering::Relaxed);
+        let day = (entry >> 32) as i64 - DAY_OFFSET;
+        if entry == 0 || day != i64::from(today.0) {
+            return None;
+        }
+        let value = (entry & 0xffff_ffff) as i64;
+        Some((value != 0).then(|| Date((value - DAY_OFFSET) as i32)))
+    }
+
+    /// Remembers `value` for `today`, when both fit.
+    fn set(&self, today: Date, value: Option<Date>) {
+        let encode = |date: Date| u32::try_from(i64::from(date.0) + DAY_OFFSET).ok();
+        let day = encode(today).filter(|&day| day != 0);
+        let value = match value {
+            Some(date) => encode(date).filter(|&value| value != 0),
+            None => Some(0),
+        };
+        if let (Some(day), Some(value)) = (day, value) {
+            self.0
+                .store(u64::from(day) << 32 | u64::from(value), Ordering::Relaxed);
+        }
+    }
+}
+
+impl Clone for DayMemo {
+    fn clone(&self) -> DayMemo {
+        DayMemo::default()
+    }
+}
+
+impl PartialEq for DayMemo {
+    fn eq(&self, _: &DayMemo) -> bool {
+        true
     }
 }
 
@@ -443,86 +644,30 @@ impl BinOp {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Builtin {
-    Count,
-    Sum,
-    Min,
-    Max,
-    Avg,
-    Len,
-    Lower,
-    Upper,
-    Trim,
-    StartsWith,
-    EndsWith,
-    Round,
-    Abs,
-    DaysBetween,
-    Year,
-}
+#[cfg(test)]
+mod tests {
+    use super::DayMemo;
+    use crate::date::Date;
 
-impl Builtin {
-    pub const ALL: [Builtin; 15] = [
-        Builtin::Count,
-        Builtin::Sum,
-        Builtin::Min,
-        Builtin::Max,
-        Builtin::Avg,
-        Builtin::Len,
-        Builtin::Lower,
-        Builtin::Upper,
-        Builtin::Trim,
-        Builtin::StartsWith,
-        Builtin::EndsWith,
-        Builtin::Round,
-        Builtin::Abs,
-        Builtin::DaysBetween,
-        Builtin::Year,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::Count => "count",
-            Builtin::Sum => "sum",
-            Builtin::Min => "min",
-            Builtin::Max => "max",
-            Builtin::Avg => "avg",
-            Builtin::Len => "len",
-            Builtin::Lower => "lower",
-            Builtin::Upper => "upper",
-            Builtin::Trim => "trim",
-            Builtin::StartsWith => "starts_with",
-            Builtin::EndsWith => "ends_with",
-            Builtin::Round => "round",
-            Builtin::Abs => "abs",
-            Builtin::DaysBetween => "days_between",
-            Builtin::Year => "year",
-        }
-    }
-
-    /// How a call is written, for help lines.
-    pub fn signature(self) -> &'static str {
-        match self {
-            Builtin::Count => "count(list)",
-            Builtin::Sum => "sum(numbers)",
-            Builtin::Min => "min(numbers or dates)",
-            Builtin::Max => "max(numbers or dates)",
-            Builtin::Avg => "avg(numbers)",
-            Builtin::Len => "len(text)",
-            Builtin::Lower => "lower(text)",
-            Builtin::Upper => "upper(text)",
-            Builtin::Trim => "trim(text)",
-            Builtin::StartsWith => "starts_with(text, prefix)",
-            Builtin::EndsWith => "ends_with(text, suffix)",
-            Builtin::Round => "round(number, digits)",
-            Builtin::Abs => "abs(number)",
-            Builtin::DaysBetween => "days_between(first_date, second_date)",
-            Builtin::Year => "year(date)",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.into_iter().find(|b| b.name() == name)
+    #[test]
+    fn a_day_memo_answers_only_for_its_day() {
+        let memo = DayMemo::default();
+        let day = Date::parse("2025-06-01").unwrap();
+        let before = Date::parse("2024-06-01").unwrap();
+        assert_eq!(memo.get(day), None);
+        memo.set(day, Some(before));
+        assert_eq!(memo.get(day), Some(Some(before)));
+        assert_eq!(memo.get(before), None);
+        // Out of range is remembered too.
+        memo.set(before, None);
+        assert_eq!(memo.get(before), Some(None));
+        assert_eq!(memo.get(day), None);
+        // Days that do not fit are not remembered.
+        memo.set(Date(i32::MIN), Some(day));
+        assert_eq!(memo.get(Date(i32::MIN)), None);
+        assert_eq!(memo.get(before), Some(None));
+        let earliest = Date(-(1 << 30) + 1);
+        memo.set(earliest, Some(earliest));
+        assert_eq!(memo.get(earliest), Some(Some(earliest)));
     }
 }

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::ast::{self, ExprKind, Ident};
+use crate::builtins::{BUILTINS, Builtin, Misuse, Param, Returns};
 use crate::date::{Date, Duration};
-use crate::program::{self as p, Builtin, Expr, Slot, SmolStr, TableId, Value};
+use crate::program::{self as p, Expr, Place, Root, Slot, SmolStr, TableId, Value};
 use crate::span::Span;
 use crate::types::{FieldType, RecordType, Type};
 
@@ -362,7 +363,7 @@ impl<'a> Checker<'a> {
         {
             return Typed {
                 ty: self.locals[position].1.clone(),
-                expr: Expr::Local(to_u32(position)),
+                expr: Place::root(Root::Local(to_u32(position))),
             };
         }
         let Some((global, _)) = self.names.get(ident.name.as_str()).copied() else {
@@ -389,7 +390,7 @@ impl<'a> Checker<'a> {
         match global {
             Global::Input => Typed {
                 ty: Type::Record(self.input_record.clone()),
-                expr: Expr::Input,
+                expr: Place::root(Root::Input),
             },
             Global::Const(index) => {
                 let (ty, value) = self.constant(index, ident.span);
@@ -402,14 +403,14 @@ impl<'a> Checker<'a> {
                 let ty = self.let_value(index, ident.span);
                 Typed {
                     ty,
-                    expr: Expr::Slot(Slot(to_u32(index))),
+                    expr: Place::root(Root::Slot(Slot(to_u32(index)))),
                 }
             }
             Global::Score(index) => {
                 let ty = self.score(index, ident.span);
                 Typed {
                     ty,
-                    expr: Expr::Slot(Slot(to_u32(self.let_decls.len() + index))),
+                    expr: Place::root(Root::Slot(Slot(to_u32(self.let_decls.len() + index)))),
                 }
             }
             Global::Table(_) => {
@@ -472,11 +473,7 @@ impl<'a> Checker<'a> {
             Type::Record(record) => match record.field(&field.name) {
                 Some((index, field_type)) => Typed {
                     ty: keep_optional(field_type.ty.clone(), &typed.ty),
-                    expr: Expr::Field {
-                        base: Box::new(typed.expr),
-                        index: to_u32(index),
-                        name: field_type.name.clone(),
-                    },
+                    expr: field_of(typed.expr, to_u32(index), field_type.name.clone()),
                 },
                 None => {
                     let suggestion =
@@ -735,8 +732,8 @@ impl<'a> Checker<'a> {
 
     fn call(&mut self, function: &Ident, args: &[ast::Expr], span: Span, cx: Context) -> Typed {
         let typed: Vec<Typed> = args.iter().map(|a| self.expr(a, cx)).collect();
-        let Some(builtin) = Builtin::from_name(&function.name) else {
-            let suggestion = self.suggest(&function.name, Builtin::ALL.iter().map(|b| b.name()));
+        let Some(builtin) = Builtin::named(&function.name) else {
+            let suggestion = self.suggest(&function.name, BUILTINS.iter().map(|b| b.name));
             let diagnostic = self.error(
                 codes::UNKNOWN_FUNCTION,
                 function.span,
@@ -744,32 +741,22 @@ impl<'a> Checker<'a> {
             );
             diagnostic.help = Some(match suggestion {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => "the functions are count, sum, min, max, avg, len, lower, upper, trim, starts_with, ends_with, round, abs, days_between and year".into(),
+                None => {
+                    let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+                    let (last, others) = names.split_last().unwrap_or((&"", &[]));
+                    format!("the functions are {} and {last}", others.join(", "))
+                }
             });
             return Typed::error();
         };
-        use Builtin as B;
-        let (parameters, result): (&[Param], Type) = match builtin {
-            B::Count => (&[Param::AnyList], Type::Number),
-            B::Sum => (&[Param::NumberList], Type::Number),
-            B::Min | B::Max => (&[Param::OrderedList], Type::Nothing),
-            B::Avg => (&[Param::NumberList], Type::Number.optional()),
-            B::Len => (&[Param::Exactly(Type::Text)], Type::Number),
-            B::Lower | B::Upper | B::Trim => (&[Param::Exactly(Type::Text)], Type::Text),
-            B::StartsWith | B::EndsWith => (
-                &[Param::Exactly(Type::Text), Param::Exactly(Type::Text)],
-                Type::Bool,
-            ),
-            B::Round => (
-                &[Param::Exactly(Type::Number), Param::Exactly(Type::Number)],
-                Type::Number,
-            ),
-            B::Abs => (&[Param::Exactly(Type::Number)], Type::Number),
-            B::DaysBetween => (
-                &[Param::Exactly(Type::Date), Param::Exactly(Type::Date)],
-                Type::Number,
-            ),
-            B::Year => (&[Param::Exactly(Type::Date)], Type::Number),
+        let parameters = builtin.params;
+        let mut result = match builtin.returns {
+            Returns::Number => Type::Number,
+            Returns::OptionalNumber => Type::Number.optional(),
+            Returns::Text => Type::Text,
+            Returns::Bool => Type::Bool,
+            // Set from the argument below.
+            Returns::Element => Type::Nothing,
         };
         if parameters.len() != args.len() {
             let plural = if parameters.len() == 1 { "" } else { "s" };
@@ -784,11 +771,10 @@ impl<'a> Checker<'a> {
                     if args.len() == 1 { "was" } else { "were" }
                 ),
             )
-            .help = Some(format!("write `{}`", builtin.signature()));
+            .help = Some(format!("write `{}`", builtin.signature));
             return Typed::error();
         }
         let mut optional = false;
-        let mut result = result;
         for ((parameter, typed), arg) in parameters.iter().zip(&typed).zip(args) {
             optional |= typed.ty.is_optional();
             let ty = typed.ty.required();
@@ -821,13 +807,9 @@ impl<'a> Checker<'a> {
                     Param::NumberList => "a list of numbers".into(),
                     Param::OrderedList => "a list of numbers or dates".into(),
                 };
-                let help = match (builtin, ty) {
-                    (B::Len, Type::List(_)) => Some(
-                        "`len` measures text; use `count` for the number of elements in a list",
-                    ),
-                    (B::Count, Type::Text | Type::Union(_)) => {
-                        Some("`count` counts list elements; use `len` for the length of a text")
-                    }
+                let help = match (builtin.misuse, ty) {
+                    (Some((Misuse::List, help)), Type::List(_))
+                    | (Some((Misuse::Text, help)), Type::Text | Type::Union(_)) => Some(help),
                     _ => None,
                 };
                 let diagnostic = self.error(
@@ -855,10 +837,17 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// Parameter kinds of the built-in functions.
-enum Param {
-    Exactly(Type),
-    AnyList,
-    NumberList,
-    OrderedList,
+/// `base.name`: one field more of a place, or a field of a computed record.
+fn field_of(base: Expr, index: u32, name: std::sync::Arc<str>) -> Expr {
+    match base {
+        Expr::Place(mut place) => {
+            place.fields.push((index, name));
+            Expr::Place(place)
+        }
+        base => Expr::Field {
+            base: Box::new(base),
+            index,
+            name,
+        },
+    }
 }

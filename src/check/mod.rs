@@ -338,6 +338,7 @@ impl<'a> Checker<'a> {
             rules,
             examples,
             slot_reads: Vec::new(),
+            decision_order: Vec::new(),
         })
     }
 

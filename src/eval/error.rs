@@ -6,7 +6,7 @@ use crate::program::{Builtin, QuantifierKind};
 /// replaces the report: the record cannot be decided within the engine's limits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EvalError {
-    /// The evaluation took more than [`crate::limits::MAX_EVAL_STEPS`] steps.
+    /// The evaluation took more than its step limit (`limit`).
     #[error("the evaluation needed more than {limit} steps and was stopped in {place}")]
     BudgetExceeded {
         limit: u64,
@@ -26,7 +26,7 @@ pub enum Construct {
     Membership,
     /// `==` or `!=` on lists or records.
     Equality,
-    Builtin(Builtin),
+    Builtin(&'static Builtin),
     /// Reading or building a long text (comparison, `contains`, `+`, interpolation).
     Text,
 }
@@ -40,7 +40,7 @@ impl Construct {
             Construct::Comprehension => "the list comprehension `[... for ... in ...]`".to_owned(),
             Construct::Membership => "a membership test (`in`, `contains`)".to_owned(),
             Construct::Equality => "a comparison of lists or records".to_owned(),
-            Construct::Builtin(builtin) => format!("the call `{}`", builtin.signature()),
+            Construct::Builtin(builtin) => format!("the call `{}`", builtin.signature),
             Construct::Text => "an operation on long texts".to_owned(),
         }
     }

@@ -1,4 +1,10 @@
-//! The evaluator (LANGUAGE.md §5, §6): runs a checked [`Program`] on one validated record.
+//! The evaluator (LANGUAGE.md §5, §6): runs a lowered [`Program`] on one validated record.
+//!
+//! One evaluator, two modes. A report (*explain*) computes every let and score, every rule in
+//! declaration order, and gives each missing value its cause; a decision runs the rules in
+//! verdict order until the decision is known, computes a let or score only when a rule it runs
+//! reads it, and keeps no causes, paths or notes. Both run the same code for every construct,
+//! so both mean and cost the same.
 //!
 //! Architecture invariants:
 //! - No string lookups and no panics: names were resolved to indices by the checker; an index
@@ -6,12 +12,13 @@
 //! - Missing values carry a [`MissingCause`], an index into this evaluation's cause arena.
 //!   Paths are rendered only when a value turns out missing: a present value costs nothing.
 //!   The input tree stores absent fields as `Value::MISSING`; the path is attached when the
-//!   field is read, from the shape of the expression that read it.
+//!   field is read, from the place that read it.
+//! - Places (the input, slots, constants, table rows, elements of those) are read by
+//!   reference, never cloned.
+//! - Every element a loop visits, and every [`TEXT_STEP_BYTES`] of text compared or built,
+//!   costs a step, charged in one place per construct.
 
 mod error;
-mod node;
-mod ops;
-mod plan;
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -21,21 +28,18 @@ use smallvec::SmallVec;
 
 use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::Date;
-use crate::limits::{MAX_EVAL_STEPS, TEXT_STEP_BYTES};
-use crate::plan::{ELEMENTS, Plans};
 use crate::input::ReferenceData;
+use crate::limits::TEXT_STEP_BYTES;
 use crate::program::{
-    BinOp, Builtin, Expr, LetDef, MissingCause, Program, QuantifierKind, RuleDef, ScoreDef, Slot,
-    TableDef, TableEntries, TemplatePart, Value,
+    BinOp, Builtin, Expr, LetDef, MissingCause, Place, Program, QuantifierKind, Root, RuleDef,
+    ScoreDef, Slot, SmolStr, TableDef, TableEntries, TemplatePart, TextSet, Value,
 };
 use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
 use crate::types::Type;
 
 pub use error::{Construct, EvalError};
-pub use node::Nodes;
-pub use ops::round;
 
-/// Evaluates one validated input record within [`MAX_EVAL_STEPS`].
+/// Evaluates one validated input record within `max_steps` and explains the result.
 pub fn evaluate<'p>(
     program: &'p Program,
     input: &Value,
@@ -43,9 +47,8 @@ pub fn evaluate<'p>(
     today: Date,
     max_steps: u64,
 ) -> Result<Report<'p>, EvalError> {
-    let slots: Vec<OnceCell<Value>> = new_slots(program);
-    let mut evaluator = Evaluator::new(program, &NO_PLANS, input, data, today, &slots, true);
-    evaluator.steps = max_steps;
+    let slots: Vec<OnceCell<Value>> = (0..program.slot_count()).map(|_| OnceCell::new()).collect();
+    let mut evaluator = Evaluator::new(program, input, data, today, &slots, max_steps, true);
     let report = evaluator.run(program);
     let report = evaluator.finish(report);
     drop(evaluator);
@@ -61,11 +64,8 @@ pub fn evaluate<'p>(
 /// The decision of [`evaluate`] without the report: rules run in verdict precedence order and
 /// stop as soon as the decision is known, and nothing is rendered (no paths, messages or
 /// notes). It may succeed where [`evaluate`] exceeds the budget, never the other way round.
-/// Rules, lets and scores with an entry in `plans` (`Plans::new` of the program) run its nodes;
-/// with `Plans::default()` everything is the tree walk's.
 pub fn decide(
     program: &Program,
-    plans: &Plans,
     input: &Value,
     data: &ReferenceData,
     today: Date,
@@ -77,12 +77,11 @@ pub fn decide(
     let slots = match inline.get(..program.slot_count()) {
         Some(slots) => slots,
         None => {
-            heap = new_slots(program);
+            heap = (0..program.slot_count()).map(|_| OnceCell::new()).collect();
             &heap
         }
     };
-    let mut evaluator = Evaluator::new(program, plans, input, data, today, slots, false);
-    evaluator.steps = max_steps;
+    let mut evaluator = Evaluator::new(program, input, data, today, slots, max_steps, false);
     let decision = evaluator.decide(program);
     evaluator.finish(decision)
 }
@@ -94,22 +93,21 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
     let mut evaluator = Evaluator {
         input_name: "",
         input_type: None,
-        input: &Value::MISSING,
+        input: &MISSING,
         lets: &[],
         scores: &[],
         slot_reads: &[],
-        plans: &NO_PLANS,
         tables: &[],
         data: &[],
         today: None,
         slots: &[],
         pending: Vec::new(),
         locals: SmallVec::new(),
-        elements: [&MISSING; ELEMENTS],
         causes: Vec::new(),
         notes: Vec::new(),
         context: Context::Const,
-        steps: MAX_EVAL_STEPS,
+        steps: crate::limits::MAX_EVAL_STEPS,
+        limit: crate::limits::MAX_EVAL_STEPS,
         exceeded: None,
         explain: true,
     };
@@ -164,43 +162,23 @@ enum Cause {
 /// that outlives the evaluation (the input, a slot, a constant) are borrowed, not cloned.
 struct Frame<'a> {
     value: Cow<'a, Value>,
-    list: Option<&'a Expr>,
+    list: &'a Expr,
     index: usize,
 }
 
 /// A condition's value: `Err` carries the cause when it is missing.
 type Truth = Result<bool, MissingCause>;
 
+/// Why a place could not be read by reference.
+enum Unread {
+    /// Its root and the first `n` fields name the shallowest absent part.
+    Absent(usize),
+    /// Its root is an element of a list computed during the evaluation.
+    Owned,
+}
+
 /// Read through a reference that outlives the evaluator (`&'a Value`) where a place is absent.
 static MISSING: Value = Value::MISSING;
-
-/// The plans of an evaluation that runs none: a constant's, which has no rules, lets or
-/// scores, and a report's, which explains what plans cannot (they keep no causes of missing
-/// values).
-static NO_PLANS: Plans = Plans {
-    rules: Vec::new(),
-    lets: Vec::new(),
-    scores: Vec::new(),
-    nodes: Nodes::NONE,
-};
-
-/// The indices of `rules` in the order a decision runs them: reject rules first (the first to
-/// fail decides), then the others, each group in declaration order.
-fn decision_order(rules: &[RuleDef]) -> impl Iterator<Item = usize> {
-    let rejects = move |reject: bool| {
-        (rules.iter().enumerate())
-            .filter(move |(_, rule)| (rule.verdict == Verdict::Reject) == reject)
-            .map(|(index, _)| index)
-    };
-    rejects(true).chain(rejects(false))
-}
-
-/// The let and score values of one evaluation, each computed at most once. They live outside
-/// the evaluator so that reads borrow them for the whole evaluation: in a `Vec` for a report,
-/// which keeps the lets' values; on the stack for a decision (see `decide`).
-fn new_slots(program: &Program) -> Vec<OnceCell<Value>> {
-    (0..program.slot_count()).map(|_| OnceCell::new()).collect()
-}
 
 /// The elements of a list operand: borrowed when the list outlives the evaluation.
 enum Elements<'a> {
@@ -243,23 +221,23 @@ struct Evaluator<'a> {
     scores: &'a [ScoreDef],
     /// The slots each slot's expression reads (`Program::slot_reads`).
     slot_reads: &'a [Vec<Slot>],
-    /// Run instead of the expressions where they have an entry; none when explaining.
-    plans: &'a Plans,
     tables: &'a [TableDef],
     data: &'a [Option<Arc<TableEntries>>],
     today: Option<Date>,
+    /// The let and score values, each computed at most once. They live outside the evaluator
+    /// so that reads borrow them for the whole evaluation.
     slots: &'a [OnceCell<Value>],
     /// The slots being computed on demand, innermost last (see `force`).
     pending: Vec<usize>,
     /// Inline up to four nested quantifiers and comprehensions.
     locals: SmallVec<[Frame<'a>; 4]>,
-    /// The elements bound by planned quantifiers that bind bare elements (`plan::Root::Element`).
-    elements: [&'a Value; ELEMENTS],
     causes: Vec<Cause>,
     notes: Vec<String>,
     context: Context<'a>,
     /// What remains of the step budget.
     steps: u64,
+    /// The budget this evaluation started with.
+    limit: u64,
     /// Set when the budget ran out: every loop then stops at once and the report is dropped.
     exceeded: Option<(Construct, Context<'a>)>,
     /// Whether missing values get their causes and problems their notes; a bare decision
@@ -270,11 +248,11 @@ struct Evaluator<'a> {
 impl<'a> Evaluator<'a> {
     fn new(
         program: &'a Program,
-        plans: &'a Plans,
         input: &'a Value,
         data: &'a ReferenceData,
         today: Date,
         slots: &'a [OnceCell<Value>],
+        max_steps: u64,
         explain: bool,
     ) -> Evaluator<'a> {
         Evaluator {
@@ -284,7 +262,6 @@ impl<'a> Evaluator<'a> {
             lets: &program.lets,
             scores: &program.scores,
             slot_reads: &program.slot_reads,
-            plans,
             tables: &program.tables,
             data: &data.tables,
             today: Some(today),
@@ -292,11 +269,11 @@ impl<'a> Evaluator<'a> {
             pending: Vec::new(),
             // Grown by `bind` past four nested variables.
             locals: SmallVec::new(),
-            elements: [&MISSING; ELEMENTS],
             causes: Vec::new(),
             notes: Vec::new(),
             context: Context::Const,
-            steps: MAX_EVAL_STEPS,
+            steps: max_steps,
+            limit: max_steps,
             exceeded: None,
             explain,
         }
@@ -306,7 +283,7 @@ impl<'a> Evaluator<'a> {
     fn finish<T>(&self, result: T) -> Result<T, EvalError> {
         match self.exceeded {
             Some((construct, context)) => Err(EvalError::BudgetExceeded {
-                limit: MAX_EVAL_STEPS,
+                limit: self.limit,
                 place: context.describe(),
                 construct,
             }),
@@ -314,41 +291,22 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Computes every let and score in dependency order, so that notes come in that order;
-    /// `components` receives the component reports of the scores.
-    fn compute_slots(&mut self, program: &'a Program, components: &mut [Vec<ComponentReport>]) {
-        for slot in &program.eval_order {
-            let index = slot.0 as usize;
-            if self.is_unset(index) {
-                self.compute_slot(index, components);
-            }
-        }
-    }
+    // ------------------------------------------------------------------ lets and scores
 
-    /// Computes one slot, whose own reads are computed already or are computed on demand.
+    /// Computes one slot, whose own reads are computed already or are computed on demand;
+    /// `components` receives a score's component reports when explaining.
     fn compute_slot(&mut self, index: usize, components: &mut [Vec<ComponentReport>]) {
-        let nodes = &self.plans.nodes;
         let value = if let Some(def) = self.lets.get(index) {
             self.context = Context::Let(&def.name);
-            match nodes.let_value(index) {
-                Some(node) => node.read(self).value().into_owned(),
-                None => self.eval(&def.expr).into_owned(),
-            }
+            self.eval(&def.expr).into_owned()
         } else if let Some(score_index) = index.checked_sub(self.lets.len())
             && let Some(score) = self.scores.get(score_index)
         {
-            match nodes.score_components(score_index) {
-                Some(components) => {
-                    self.planned_score(score, components, |this, component| component.read(this))
-                }
-                None => {
-                    let (value, reports) = self.score(score);
-                    if let Some(slot) = components.get_mut(score_index) {
-                        *slot = reports;
-                    }
-                    value
-                }
+            let (value, reports) = self.score(score);
+            if let Some(slot) = components.get_mut(score_index) {
+                *slot = reports;
             }
+            value
         } else {
             return;
         };
@@ -359,7 +317,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// A let or score value, computed on first read (a decision reads only what its rules
-    /// need; a report computes every slot first, in `compute_slots`).
+    /// need; a report computes every slot first, in `run`).
     fn slot(&mut self, slot: Slot) -> &'a Value {
         let slots = self.slots;
         let Some(cell) = slots.get(slot.0 as usize) else {
@@ -415,56 +373,69 @@ impl<'a> Evaluator<'a> {
             .is_some_and(|cell| cell.get().is_none())
     }
 
-    /// The outcome of rule `index`, through its nodes when there are any; `Err` carries the
-    /// cause when it is missing.
-    #[inline(always)]
-    fn rule_outcome(&mut self, index: usize, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
-        self.context = Context::Rule(&rule.name);
-        let plans = self.plans;
-        match plans.nodes.rule(index) {
-            Some(plan) => self.outcome(plan.when.as_deref(), &*plan.condition, node::truth),
-            None => self.outcome(rule.when.as_ref(), &rule.condition, Self::truth),
+    /// A score's value (never renormalised: any missing component makes it missing) and, when
+    /// explaining, the report of its components.
+    fn score(&mut self, score: &'a ScoreDef) -> (Value, Vec<ComponentReport>) {
+        let mut total = Ok(0.0);
+        let mut reports = Vec::new();
+        if self.explain {
+            reports.reserve_exact(score.components.len());
         }
+        for component in &score.components {
+            self.context = Context::Component(&score.name, &component.name);
+            let number = match *self.eval(&component.expr) {
+                Value::Number(n) => Some(n),
+                Value::Missing(cause) => {
+                    total = Err(self.union(total.err().unwrap_or(MissingCause::NONE), cause));
+                    None
+                }
+                _ => None,
+            };
+            let contribution = number.map(|n| n * component.weight);
+            if let (Ok(sum), Some(c)) = (&mut total, contribution) {
+                *sum += c;
+            }
+            if self.explain {
+                reports.push(ComponentReport {
+                    value: number,
+                    contribution,
+                });
+            }
+        }
+        self.context = Context::Score(&score.name);
+        let value = match total {
+            Ok(sum) => self.finite(sum, "arithmetic overflow"),
+            Err(cause) => Value::Missing(cause),
+        };
+        (value, reports)
     }
 
-    /// `not_applicable` when `when` is false, else whether `condition` holds. In line, so that
-    /// `test` is a direct call.
-    #[inline(always)]
-    fn outcome<T: ?Sized>(
-        &mut self,
-        when: Option<&'a T>,
-        condition: &'a T,
-        test: fn(&mut Self, &'a T) -> Truth,
-    ) -> Result<Outcome, MissingCause> {
-        if let Some(when) = when
-            && !test(self, when)?
+    // ------------------------------------------------------------------ rules and decisions
+
+    /// `not_applicable` when `when` is false, else whether the condition holds; `Err` carries
+    /// the cause when it is missing.
+    fn rule_outcome(&mut self, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
+        self.context = Context::Rule(&rule.name);
+        if let Some(when) = &rule.when
+            && !self.truth(when)?
         {
             return Ok(Outcome::NotApplicable);
         }
-        Ok(if test(self, condition)? {
+        Ok(if self.truth(&rule.condition)? {
             Outcome::Passed
         } else {
             Outcome::Failed
         })
     }
 
+    /// LANGUAGE.md's decision by precedence, over the rules in decision order, reject rules
+    /// first: a failed `reject` rule decides at once, then a missing outcome, then a failed
+    /// `review` rule.
     fn decide(&mut self, program: &'a Program) -> Decision {
-        let rules = &program.rules;
-        match self.plans.nodes.order() {
-            Some(order) => self.decide_in(rules, order.iter().copied()),
-            None => self.decide_in(rules, decision_order(rules)),
-        }
-    }
-
-    /// LANGUAGE.md's decision by precedence, over the rules in `order`, reject rules first: a
-    /// failed `reject` rule decides at once, then a missing outcome, then a failed `review`
-    /// rule.
-    #[inline(always)]
-    fn decide_in(&mut self, rules: &'a [RuleDef], order: impl Iterator<Item = usize>) -> Decision {
         let mut missing = false;
         let mut review = false;
-        for index in order {
-            let Some(rule) = rules.get(index) else {
+        for &index in &program.decision_order {
+            let Some(rule) = program.rules.get(index) else {
                 continue;
             };
             let reject = rule.verdict == Verdict::Reject;
@@ -472,7 +443,7 @@ impl<'a> Evaluator<'a> {
             if missing && !reject {
                 return Decision::Incomplete;
             }
-            match self.rule_outcome(index, rule) {
+            match self.rule_outcome(rule) {
                 Ok(Outcome::Failed) if reject => return Decision::Reject,
                 Ok(Outcome::Failed) => review |= rule.verdict == Verdict::Review,
                 Err(_) if reject => missing = true,
@@ -489,20 +460,27 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The report: every slot in dependency order (so that notes come in that order), then
+    /// every rule in declaration order.
     fn run<'p: 'a>(&mut self, program: &'p Program) -> Report<'p> {
         let mut components: Vec<Vec<ComponentReport>> = vec![Vec::new(); program.scores.len()];
-        self.compute_slots(program, &mut components);
+        for slot in &program.eval_order {
+            let index = slot.0 as usize;
+            if self.is_unset(index) {
+                self.compute_slot(index, &mut components);
+            }
+        }
 
         let mut rules = Vec::with_capacity(program.rules.len());
         let mut missing: Vec<String> = Vec::new();
-        for (index, rule) in program.rules.iter().enumerate() {
+        for rule in &program.rules {
             let mut report = RuleReport {
                 outcome: Outcome::Passed,
                 verdict: None,
                 message: None,
                 missing: Vec::new(),
             };
-            match self.rule_outcome(index, rule) {
+            match self.rule_outcome(rule) {
                 Ok(Outcome::Failed) => {
                     report.outcome = Outcome::Failed;
                     report.verdict = Some(rule.verdict);
@@ -562,62 +540,48 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// A score's value (never renormalised: any missing component makes it missing) and the
-    /// report of its components.
-    fn score(&mut self, score: &'a ScoreDef) -> (Value, Vec<ComponentReport>) {
-        let mut total = Ok(0.0);
-        let mut reports = Vec::new();
-        if self.explain {
-            reports.reserve_exact(score.components.len());
-        }
-        for component in &score.components {
-            self.context = Context::Component(&score.name, &component.name);
-            let number = match *self.eval(&component.expr) {
-                Value::Number(n) => Some(n),
-                Value::Missing(cause) => {
-                    total = Err(self.union(total.err().unwrap_or(MissingCause::NONE), cause));
-                    None
+    /// A rule's message; missing values render as `missing`.
+    fn render(&mut self, parts: &'a [TemplatePart]) -> String {
+        // Room for a typical message, so that it is not regrown piece by piece.
+        let mut text = String::with_capacity(128);
+        for part in parts {
+            match part {
+                TemplatePart::Text(t) => text.push_str(t),
+                TemplatePart::Expr(e) => {
+                    let value = self.eval(e);
+                    let ty = self.type_of(e);
+                    report::render_text(&mut text, &value, ty);
                 }
-                _ => None,
-            };
-            let contribution = number.map(|n| n * component.weight);
-            if let (Ok(sum), Some(c)) = (&mut total, contribution) {
-                *sum += c;
-            }
-            if self.explain {
-                reports.push(ComponentReport {
-                    value: number,
-                    contribution,
-                });
             }
         }
-        self.context = Context::Score(&score.name);
-        let value = match total {
-            Ok(sum) => self.finite(sum, "arithmetic overflow"),
-            Err(cause) => Value::Missing(cause),
-        };
-        (value, reports)
+        self.charge_text(text.len());
+        text
     }
+
+    // ------------------------------------------------------------------ expressions
 
     /// The value of `expr`, borrowed when it is a place in something that outlives the
     /// evaluation (the input, a slot, a constant, a table) so that reading costs no clone.
     fn eval(&mut self, expr: &'a Expr) -> Cow<'a, Value> {
         match expr {
             Expr::Const(value) => Cow::Borrowed(value),
-            Expr::Input => Cow::Borrowed(self.input),
-            Expr::Slot(slot) => Cow::Borrowed(self.slot(*slot)),
-            Expr::Local(depth) => match self.locals.get(*depth as usize).map(|f| &f.value) {
-                Some(value) if is_absent(value) => Cow::Owned(self.place_cause(expr)),
-                Some(Cow::Borrowed(value)) => Cow::Borrowed(value),
-                Some(Cow::Owned(value)) => Cow::Owned(value.clone()),
-                None => Cow::Borrowed(&MISSING),
-            },
+            Expr::Place(place) => self.place(place),
             Expr::Today => Cow::Owned(self.today.map_or(Value::MISSING, Value::Date)),
-            Expr::Field { base, index, .. } => match self.place(expr) {
-                Some(Ok(value)) => Cow::Borrowed(value),
-                Some(Err(absent)) => Cow::Owned(self.place_cause(absent)),
-                None => self.field_of_value(base, *index as usize, expr),
-            },
+            Expr::ShiftedToday {
+                duration,
+                sign,
+                memo,
+            } => {
+                let shifted = self.today.and_then(|today| {
+                    let shifted = memo.shift(today, *duration, *sign);
+                    if shifted.is_none() {
+                        self.note("date out of range");
+                    }
+                    shifted
+                });
+                Cow::Owned(shifted.map_or(Value::MISSING, Value::Date))
+            }
+            Expr::Field { base, index, .. } => self.field_of_value(base, *index as usize, expr),
             Expr::Lookup { table, key } => {
                 let key = self.eval(key);
                 self.lookup(table.0 as usize, &key)
@@ -626,14 +590,9 @@ impl<'a> Evaluator<'a> {
                 Value::Number(n) => Value::Number(-n),
                 other => Value::Missing(cause_of(other)),
             }),
-            Expr::Not(_) | Expr::Quantifier { .. } => Cow::Owned(truth_value(self.truth(expr))),
-            Expr::Binary(op, left, right) => Cow::Owned(if op.is_condition() {
-                truth_value(self.condition(*op, left, right))
-            } else {
-                self.arithmetic(*op, left, right)
-            }),
-            Expr::IsMissing(operand) => Cow::Owned(Value::Bool(self.eval(operand).is_missing())),
-            Expr::IsPresent(operand) => Cow::Owned(Value::Bool(!self.eval(operand).is_missing())),
+            Expr::Binary(op, left, right) if !op.is_condition() => {
+                Cow::Owned(self.arithmetic(*op, left, right))
+            }
             Expr::Coalesce(left, right) => match self.eval(left) {
                 value if value.is_missing() => self.eval(right),
                 value => value,
@@ -643,50 +602,142 @@ impl<'a> Evaluator<'a> {
             | Expr::Comprehension { .. }
             | Expr::Call(..)
             | Expr::Template(_) => self.eval_compound(expr),
-        }
-    }
-
-    /// Reads a place in something that outlives the evaluation (the input, a slot, an element
-    /// bound from such a list, fields of those) without building a `Cow` at every step. `Err`
-    /// names the shallowest absent part, for its path; `None` when `expr` is no such place.
-    fn place(&mut self, expr: &'a Expr) -> Option<Result<&'a Value, &'a Expr>> {
-        match expr {
-            Expr::Input => Some(Ok(self.input)),
-            Expr::Slot(slot) => Some(Ok(self.slot(*slot))),
-            Expr::Local(depth) => match self.locals.get(*depth as usize)?.value {
-                Cow::Borrowed(value) if is_absent(value) => Some(Err(expr)),
-                Cow::Borrowed(value) => Some(Ok(value)),
-                Cow::Owned(_) => None,
-            },
-            Expr::Field { base, index, .. } => Some(match self.place(base)? {
-                Ok(Value::Record(fields)) => match fields.get(*index as usize) {
-                    Some(value) if !is_absent(value) => Ok(value),
-                    _ => Err(expr),
-                },
-                Ok(missing @ Value::Missing(_)) => Ok(missing),
-                Ok(_) => Ok(&MISSING),
-                Err(absent) => Err(absent),
+            // Conditions.
+            Expr::Binary(..)
+            | Expr::Not(_)
+            | Expr::Quantifier { .. }
+            | Expr::IsMissing(_)
+            | Expr::IsPresent(_)
+            | Expr::InTexts { .. }
+            | Expr::ContainsTexts { .. } => Cow::Owned(match self.truth(expr) {
+                Ok(b) => Value::Bool(b),
+                Err(cause) => Value::Missing(cause),
             }),
-            _ => None,
         }
     }
 
-    /// A field of a record built during the evaluation (a table row, a list element bound
-    /// from a computed list).
+    /// A condition's value, computed without building a `Value` where the expression is a
+    /// condition itself.
+    fn truth(&mut self, expr: &'a Expr) -> Truth {
+        match expr {
+            Expr::Binary(op @ (BinOp::And | BinOp::Or), left, right) => {
+                self.logic(*op == BinOp::Or, left, right)
+            }
+            Expr::Binary(op, left, right) if op.is_condition() => {
+                let construct = operand_construct(*op);
+                let left = self.operand(left, construct);
+                let right = self.operand(right, construct);
+                self.compare(*op, &left, &right)
+            }
+            Expr::Not(operand) => self.truth(operand).map(|b| !b),
+            Expr::Quantifier {
+                kind,
+                depth,
+                list,
+                body,
+            } => self.quantifier(*kind, *depth as usize, list, body),
+            Expr::InTexts {
+                negated,
+                operand,
+                texts,
+            } => {
+                let x = self.operand(operand, Construct::Membership);
+                self.in_texts(&x, texts).map(|b| b != *negated)
+            }
+            Expr::ContainsTexts { all, list, texts } => {
+                let list = self.operand(list, Construct::Membership);
+                self.contains_texts(&list, *all, texts)
+            }
+            Expr::IsMissing(operand) => Ok(self.eval(operand).is_missing()),
+            Expr::IsPresent(operand) => Ok(!self.eval(operand).is_missing()),
+            _ => match *self.eval(expr) {
+                Value::Bool(b) => Ok(b),
+                Value::Missing(cause) => Err(cause),
+                _ => Err(MissingCause::NONE),
+            },
+        }
+    }
+
+    /// `and` (`or` false) or `or` in Kleene logic, left to right: a decisive left operand
+    /// decides and the right one is not evaluated; otherwise a missing one makes it missing,
+    /// with the causes of both.
+    fn logic(&mut self, or: bool, left: &'a Expr, right: &'a Expr) -> Truth {
+        let left = match self.truth(left) {
+            Ok(b) if b == or => return Ok(b),
+            left => left,
+        };
+        match (left, self.truth(right)) {
+            (_, Ok(b)) if b == or => Ok(b),
+            (Err(a), Err(b)) => Err(self.union(a, b)),
+            (Err(cause), _) | (_, Err(cause)) => Err(cause),
+            _ => Ok(!or),
+        }
+    }
+
+    /// Reads a place. In line: it is most of what conditions read.
+    #[inline(always)]
+    fn place(&mut self, place: &'a Place) -> Cow<'a, Value> {
+        match self.read_place(place) {
+            Ok(value) => Cow::Borrowed(value),
+            Err(unread) => self.unread_place(place, unread),
+        }
+    }
+
+    /// A place by reference: the root, then each field.
+    #[inline(always)]
+    fn read_place(&mut self, place: &'a Place) -> Result<&'a Value, Unread> {
+        let root: &'a Value = match place.root {
+            Root::Input => self.input,
+            Root::Slot(slot) => self.slot(slot),
+            Root::Local(depth) => match self.locals.get(depth as usize).map(|f| &f.value) {
+                Some(Cow::Borrowed(value)) if is_absent(value) => {
+                    return Err(Unread::Absent(0));
+                }
+                Some(Cow::Borrowed(value)) => value,
+                Some(Cow::Owned(_)) => return Err(Unread::Owned),
+                None => &MISSING,
+            },
+        };
+        walk(root, &place.fields).map_err(Unread::Absent)
+    }
+
+    /// A place that could not be read by reference: missing for its path, or a field of an
+    /// element of a computed list, cloned.
+    #[cold]
+    fn unread_place(&mut self, place: &'a Place, unread: Unread) -> Cow<'a, Value> {
+        let depth = match (unread, place.root) {
+            (Unread::Absent(fields), _) => return Cow::Owned(self.absent(place, fields)),
+            (Unread::Owned, Root::Local(depth)) => depth as usize,
+            (Unread::Owned, _) => return Cow::Borrowed(&MISSING),
+        };
+        let Some(frame) = self.locals.get(depth) else {
+            return Cow::Borrowed(&MISSING);
+        };
+        match walk(&frame.value, &place.fields) {
+            Ok(value) => Cow::Owned(value.clone()),
+            Err(fields) => Cow::Owned(self.absent(place, fields)),
+        }
+    }
+
+    /// A field of a record that is no place (a table row, a computed value).
     #[inline(never)]
     fn field_of_value(&mut self, base: &'a Expr, index: usize, expr: &'a Expr) -> Cow<'a, Value> {
+        fn field(value: &Value, index: usize) -> Result<&Value, ()> {
+            match value {
+                Value::Record(fields) => fields.get(index).filter(|v| !is_absent(v)).ok_or(()),
+                Value::Missing(_) => Ok(value),
+                _ => Ok(&MISSING),
+            }
+        }
         match self.eval(base) {
-            Cow::Borrowed(Value::Record(fields)) => match fields.get(index) {
-                Some(value) if !is_absent(value) => Cow::Borrowed(value),
-                _ => Cow::Owned(self.place_cause(expr)),
+            Cow::Borrowed(value) => match field(value, index) {
+                Ok(value) => Cow::Borrowed(value),
+                Err(()) => Cow::Owned(self.place_cause(expr)),
             },
-            Cow::Owned(Value::Record(fields)) => match fields.get(index) {
-                Some(value) if !is_absent(value) => Cow::Owned(value.clone()),
-                _ => Cow::Owned(self.place_cause(expr)),
+            Cow::Owned(value) => match field(&value, index) {
+                Ok(value) => Cow::Owned(value.clone()),
+                Err(()) => Cow::Owned(self.place_cause(expr)),
             },
-            Cow::Borrowed(missing @ Value::Missing(_)) => Cow::Borrowed(missing),
-            Cow::Owned(missing @ Value::Missing(_)) => Cow::Owned(missing),
-            _ => Cow::Borrowed(&MISSING),
         }
     }
 
@@ -715,7 +766,7 @@ impl<'a> Evaluator<'a> {
                 element,
                 filter,
             } => Cow::Owned(self.comprehension(*depth as usize, list, element, filter.as_deref())),
-            Expr::Call(builtin, args) => Cow::Owned(self.call(*builtin, args)),
+            Expr::Call(builtin, args) => Cow::Owned(self.call(builtin, args)),
             Expr::Template(parts) => {
                 let mut cause = None;
                 let mut text = String::new();
@@ -744,20 +795,12 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Like `eval`, but absent elements of an input list get their paths (`supplier.scores[1]`)
-    /// for operators that read the elements without binding them to a variable.
-    /// Constants are borrowed as they are: they hold no absent element, and their elements
-    /// are charged as operators visit them.
-    fn eval_list_elements(&mut self, expr: &'a Expr, construct: Construct) -> Cow<'a, Value> {
+    /// An operand of an operator that reads its elements: a list costs a step per element
+    /// (constants are charged as the operator visits them), and absent elements of an input
+    /// list get their paths (`supplier.scores[1]`) when explaining.
+    fn operand(&mut self, expr: &'a Expr, construct: Construct) -> Cow<'a, Value> {
         let value = match expr {
             Expr::Const(value) => return Cow::Borrowed(value),
-            // Operands are mostly places: read them without a call to `eval`.
-            Expr::Input | Expr::Slot(_) | Expr::Local(_) | Expr::Field { .. } => {
-                match self.place(expr) {
-                    Some(Ok(value)) => Cow::Borrowed(value),
-                    _ => self.eval(expr),
-                }
-            }
             _ => self.eval(expr),
         };
         let Value::List(items) = &*value else {
@@ -799,15 +842,416 @@ impl<'a> Evaluator<'a> {
         Cow::Owned(Value::List(items.into()))
     }
 
+    #[inline(never)]
+    fn lookup(&mut self, table: usize, key: &Value) -> Cow<'a, Value> {
+        if let Value::Missing(cause) = key {
+            return Cow::Owned(Value::Missing(*cause));
+        }
+        if let Value::Text(t) = key {
+            self.charge_text(t.len());
+        }
+        let Some(def) = self.tables.get(table) else {
+            return Cow::Borrowed(&MISSING);
+        };
+        let (tables, data) = (self.tables, self.data);
+        let entries = (tables.get(table).and_then(|def| def.entries.as_ref()))
+            .or_else(|| data.get(table).and_then(|d| d.as_deref()));
+        match entries.and_then(|entries| entries.get_value(key)) {
+            Some(value) if !value.is_missing() => Cow::Borrowed(value),
+            _ if !self.explain => Cow::Borrowed(&MISSING),
+            _ => {
+                let mut path = def.name.clone();
+                path.push('[');
+                match key {
+                    Value::Text(t) => report::write_str(&mut path, t),
+                    other => report::render_text(&mut path, other, None),
+                }
+                path.push(']');
+                Cow::Owned(Value::Missing(self.cause(Cause::Path(path.into()))))
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ operators
+
+    /// Equality, membership, containment or comparison of two operand values.
+    fn compare(&mut self, op: BinOp, left: &Value, right: &Value) -> Truth {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        match op {
+            BinOp::Eq => self.equal(left, right),
+            BinOp::Ne => self.equal(left, right).map(|b| !b),
+            BinOp::In => self.member(left, right),
+            BinOp::NotIn => self.member(left, right).map(|b| !b),
+            BinOp::ListContains => self.member(right, left),
+            BinOp::ListContainsAny | BinOp::ListContainsAll => {
+                let all = op == BinOp::ListContainsAll;
+                self.each(left, right, all, |this, l, m| this.member(m, l))
+            }
+            BinOp::TextContainsAny | BinOp::TextContainsAll => {
+                let all = op == BinOp::TextContainsAll;
+                self.each(left, right, all, |this, t, s| {
+                    let (t, s) = this.texts(t, s)?;
+                    this.charge_text(t.len());
+                    Ok(t.contains(s))
+                })
+            }
+            _ => {
+                self.present(left, right)?;
+                let accept: &[std::cmp::Ordering] = match (op, left, right) {
+                    (BinOp::TextContains, Value::Text(t), Value::Text(s)) => {
+                        return Ok(t.contains(&**s));
+                    }
+                    (BinOp::Lt, ..) => &[Less],
+                    (BinOp::Le, ..) => &[Less, Equal],
+                    (BinOp::Gt, ..) => &[Greater],
+                    (BinOp::Ge, ..) => &[Greater, Equal],
+                    _ => return Err(MissingCause::NONE),
+                };
+                let order = left.compare(right).ok_or(MissingCause::NONE)?;
+                Ok(accept.contains(&order))
+            }
+        }
+    }
+
+    /// Structural equality; a missing part anywhere in either side makes it unknown.
+    fn equal(&mut self, left: &Value, right: &Value) -> Truth {
+        if is_scalar(left) && is_scalar(right) {
+            if let (Value::Text(a), Value::Text(b)) = (left, right) {
+                // Texts of different lengths differ at once.
+                if a.len() == b.len() {
+                    self.charge_text(a.len());
+                }
+            }
+            return Ok(left.equal(right));
+        }
+        let mut cause = None;
+        self.collect_missing(left, &mut cause);
+        self.collect_missing(right, &mut cause);
+        match cause {
+            Some(cause) => Err(cause),
+            None => Ok(left.equal(right)),
+        }
+    }
+
+    fn collect_missing(&mut self, value: &Value, cause: &mut Option<MissingCause>) {
+        match value {
+            Value::Missing(c) => *cause = Some(self.union(cause.unwrap_or(*c), *c)),
+            Value::List(items) | Value::Record(items) => {
+                for item in items.iter() {
+                    if !self.charge(1, Construct::Equality) {
+                        return;
+                    }
+                    self.collect_missing(item, cause);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `x in list`: Kleene "any element equals x".
+    fn member(&mut self, x: &Value, list: &Value) -> Truth {
+        match list {
+            Value::List(items) if !x.is_missing() => {
+                self.kleene(items.iter(), false, Construct::Membership, |this, item| {
+                    this.equal(item, x)
+                })
+            }
+            _ => Err(self.union(cause_of(x), cause_of(list))),
+        }
+    }
+
+    /// `member` of constant texts, comparing only the texts of `x`'s length, with the steps
+    /// of its loop (one per text visited) charged at once.
+    fn in_texts(&mut self, x: &Value, texts: &'a TextSet) -> Truth {
+        let Value::Text(text) = x else {
+            return self.member(x, &texts.list);
+        };
+        let found = texts.position(text);
+        if !self.charge(found.map_or(texts.len(), |i| i + 1), Construct::Membership) {
+            return Err(MissingCause::NONE);
+        }
+        Ok(found.is_some())
+    }
+
+    /// `list contains_any texts` (`contains_all` when `all`) on constant texts: `each` over the
+    /// texts of "the list holds the text", with the steps of both loops charged at once. A list
+    /// with an element that is no text (a missing one) goes the general way.
+    fn contains_texts(&mut self, list: &Value, all: bool, texts: &'a TextSet) -> Truth {
+        let Value::List(items) = list else {
+            return Err(cause_of(list));
+        };
+        let found = match all {
+            false => contains_any(items, texts),
+            true => contains_all(items, texts),
+        };
+        let Some((holds, steps)) = found else {
+            return self.each(list, &texts.list, all, |this, l, m| this.member(m, l));
+        };
+        if !self.charge(steps, Construct::Membership) {
+            return Err(MissingCause::NONE);
+        }
+        Ok(holds)
+    }
+
+    /// Kleene any (or all) of `test(container, m)` over the list `members`.
+    fn each(
+        &mut self,
+        container: &Value,
+        members: &Value,
+        all: bool,
+        mut test: impl FnMut(&mut Self, &Value, &Value) -> Truth,
+    ) -> Truth {
+        let Value::List(items) = members else {
+            return Err(self.union(cause_of(container), cause_of(members)));
+        };
+        if let Value::Missing(cause) = container {
+            return Err(*cause);
+        }
+        self.kleene(items.iter(), all, Construct::Membership, |this, m| {
+            test(this, container, m)
+        })
+    }
+
+    /// Kleene `all` (when `all`) or `any` over the truths of `items`: the first decisive truth
+    /// wins; otherwise any missing makes it missing, with the causes of all missing items.
+    fn kleene<T>(
+        &mut self,
+        items: impl Iterator<Item = T>,
+        all: bool,
+        construct: Construct,
+        mut test: impl FnMut(&mut Self, T) -> Truth,
+    ) -> Truth {
+        let mut cause = None;
+        for item in items {
+            if !self.charge(1, construct) {
+                return Err(MissingCause::NONE);
+            }
+            match test(self, item) {
+                Ok(b) if b != all => return Ok(b),
+                Ok(_) => {}
+                Err(c) => cause = Some(self.union(cause.unwrap_or(c), c)),
+            }
+        }
+        cause.map_or(Ok(all), Err)
+    }
+
+    /// Binds `Root::Local(depth)` to an element of `list`.
+    fn bind(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
+        if let Some(frame) = self.locals.get_mut(depth) {
+            *frame = Frame { value, list, index };
+            return;
+        }
+        while self.locals.len() < depth {
+            self.locals.push(Frame {
+                value: Cow::Borrowed(&MISSING),
+                list,
+                index: 0,
+            });
+        }
+        self.locals.push(Frame { value, list, index });
+    }
+
+    #[inline(never)]
+    fn quantifier(
+        &mut self,
+        kind: QuantifierKind,
+        depth: usize,
+        list: &'a Expr,
+        body: &'a Expr,
+    ) -> Truth {
+        let items = Elements::of(self.eval(list))?;
+        let all = kind == QuantifierKind::All;
+        let construct = Construct::Quantifier(kind);
+        let any = self.kleene(0..items.len(), all, construct, |this, i| {
+            this.bind(depth, list, i, items.get(i));
+            this.truth(body)
+        });
+        if kind == QuantifierKind::None {
+            any.map(|b| !b)
+        } else {
+            any
+        }
+    }
+
+    #[inline(never)]
+    fn comprehension(
+        &mut self,
+        depth: usize,
+        list: &'a Expr,
+        element: &'a Expr,
+        filter: Option<&'a Expr>,
+    ) -> Value {
+        let items = match Elements::of(self.eval(list)) {
+            Ok(items) => items,
+            Err(cause) => return Value::Missing(cause),
+        };
+        let mut out = Vec::new();
+        let mut cause = None;
+        for i in 0..items.len() {
+            if !self.charge(1, Construct::Comprehension) {
+                return Value::MISSING;
+            }
+            self.bind(depth, list, i, items.get(i));
+            let keep = match filter {
+                Some(filter) => self.truth(filter),
+                None => Ok(true),
+            };
+            let value = match keep {
+                Ok(false) => continue,
+                Ok(true) => self.eval(element),
+                Err(c) => Cow::Owned(Value::Missing(c)),
+            };
+            match *value {
+                Value::Missing(c) => cause = Some(self.union(cause.unwrap_or(c), c)),
+                _ if cause.is_none() => out.push(value.into_owned()),
+                _ => {}
+            }
+        }
+        match cause {
+            Some(cause) => Value::Missing(cause),
+            None => Value::List(out.into()),
+        }
+    }
+
+    /// A built-in function: missing when an argument is, or holds a missing element; its
+    /// list arguments cost a step per element and its first text argument a step per
+    /// [`TEXT_STEP_BYTES`].
+    #[inline(never)]
+    fn call(&mut self, builtin: &'static Builtin, args: &'a [Expr]) -> Value {
+        let construct = Construct::Builtin(builtin);
+        let values: SmallVec<[Cow<'a, Value>; 3]> = args
+            .iter()
+            .map(|arg| self.operand(arg, construct))
+            .collect();
+        let mut cause = None;
+        for value in &values {
+            let parts = match &**value {
+                Value::List(items) => &items[..],
+                other => std::slice::from_ref(other),
+            };
+            for part in parts {
+                if let Value::Missing(c) = part {
+                    cause = Some(self.union(cause.unwrap_or(*c), *c));
+                }
+            }
+        }
+        if let Some(cause) = cause {
+            return Value::Missing(cause);
+        }
+        if let Some(Value::Text(t)) = values.first().map(|value| &**value) {
+            self.charge_text(t.len());
+        }
+        let args: SmallVec<[&Value; 3]> = values.iter().map(|value| &**value).collect();
+        match (builtin.run)(&args) {
+            Ok(Value::Number(n)) => self.finite(n, "arithmetic overflow"),
+            Ok(value) => value,
+            Err(problem) => {
+                self.note(problem);
+                Value::MISSING
+            }
+        }
+    }
+
+    /// An operator whose value is a number, a text or a date.
+    #[inline(never)]
+    fn arithmetic(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Value {
+        let left = self.eval(left);
+        let right = self.eval(right);
+        if let Err(cause) = self.present(&left, &right) {
+            return Value::Missing(cause);
+        }
+        match (op, &*left, &*right) {
+            (BinOp::Concat, Value::Text(a), Value::Text(b)) => {
+                let mut text = String::with_capacity(a.len() + b.len());
+                text.push_str(a);
+                text.push_str(b);
+                Value::Text(text.into())
+            }
+            (BinOp::DatePlus | BinOp::DateMinus, Value::Date(d), Value::Duration(span)) => {
+                let sign = if op == BinOp::DatePlus { 1 } else { -1 };
+                match d.shift(*span, sign) {
+                    Some(date) => Value::Date(date),
+                    None => {
+                        self.note("date out of range");
+                        Value::MISSING
+                    }
+                }
+            }
+            (BinOp::Div | BinOp::Rem, Value::Number(_), Value::Number(b)) if *b == 0.0 => {
+                self.note(if op == BinOp::Div {
+                    "division by zero"
+                } else {
+                    "remainder of division by zero"
+                });
+                Value::MISSING
+            }
+            (_, Value::Number(a), Value::Number(b)) => {
+                let n = match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    BinOp::Div => a / b,
+                    BinOp::Rem => a % b,
+                    _ => return Value::MISSING,
+                };
+                self.finite(n, "arithmetic overflow")
+            }
+            _ => Value::MISSING,
+        }
+    }
+
+    fn texts<'v>(
+        &mut self,
+        t: &'v Value,
+        s: &'v Value,
+    ) -> Result<(&'v str, &'v str), MissingCause> {
+        match (t, s) {
+            (Value::Text(t), Value::Text(s)) => Ok((t, s)),
+            _ => Err(self.union(cause_of(t), cause_of(s))),
+        }
+    }
+
+    /// `Err` with the causes of the missing operands of a strict operator; charges the text
+    /// it is about to read.
+    fn present(&mut self, left: &Value, right: &Value) -> Result<(), MissingCause> {
+        if left.is_missing() || right.is_missing() {
+            return Err(self.union(cause_of(left), cause_of(right)));
+        }
+        if let (Value::Text(a), Value::Text(b)) = (left, right) {
+            self.charge_text(a.len() + b.len());
+        }
+        Ok(())
+    }
+
+    /// A number, or missing with a note when arithmetic left the finite numbers.
+    fn finite(&mut self, n: f64, problem: &str) -> Value {
+        if n.is_finite() {
+            Value::Number(n)
+        } else {
+            self.note(problem);
+            Value::MISSING
+        }
+    }
+
+    // ------------------------------------------------------------------ explanations
+
+    /// Missing, caused by the absence of `place`'s root and first `fields` fields.
+    #[cold]
+    fn absent(&mut self, place: &'a Place, fields: usize) -> Value {
+        let mut path = String::new();
+        if self.explain && self.write_path(place, fields, &mut path) {
+            Value::Missing(self.cause(Cause::Path(path.into())))
+        } else {
+            Value::MISSING
+        }
+    }
+
     /// Missing, caused by the absence of the place `expr` names (`Value::MISSING` when it names
     /// no input place).
     #[cold]
     fn place_cause(&mut self, expr: &'a Expr) -> Value {
-        if !self.explain {
-            return Value::MISSING;
-        }
         let mut path = String::new();
-        if self.write_place(expr, &mut path) {
+        if self.explain && self.write_place(expr, &mut path) {
             Value::Missing(self.cause(Cause::Path(path.into())))
         } else {
             Value::MISSING
@@ -816,35 +1260,68 @@ impl<'a> Evaluator<'a> {
 
     fn write_place(&self, expr: &'a Expr, out: &mut String) -> bool {
         match expr {
-            Expr::Input => {
-                out.push_str(self.input_name);
-                true
-            }
+            Expr::Place(place) => self.write_path(place, place.fields.len(), out),
             Expr::Field { base, name, .. } => {
                 let ok = self.write_place(base, out);
                 out.push('.');
                 out.push_str(name);
                 ok
             }
-            Expr::Local(depth) => match self.locals.get(*depth as usize) {
-                Some(Frame {
-                    list: Some(list),
-                    index,
-                    ..
-                }) => {
+            _ => false,
+        }
+    }
+
+    /// The path of `place`'s root and its first `fields` fields.
+    fn write_path(&self, place: &'a Place, fields: usize, out: &mut String) -> bool {
+        let ok = match place.root {
+            Root::Input => {
+                out.push_str(self.input_name);
+                true
+            }
+            Root::Local(depth) => match self.locals.get(depth as usize) {
+                Some(Frame { list, index, .. }) => {
                     let ok = self.write_place(list, out);
                     out.push('[');
                     out.push_str(&index.to_string());
                     out.push(']');
                     ok
                 }
-                _ => false,
+                None => false,
             },
-            Expr::Slot(slot) => self
+            Root::Slot(slot) => self
                 .lets
                 .get(slot.0 as usize)
                 .is_some_and(|def| self.write_place(&def.expr, out)),
-            _ => false,
+        };
+        for (_, name) in place.fields.iter().take(fields) {
+            out.push('.');
+            out.push_str(name);
+        }
+        ok
+    }
+
+    /// The static type of a place, which names record fields when a message renders a
+    /// record; `None` where the evaluator cannot tell.
+    fn type_of(&self, expr: &'a Expr) -> Option<&Type> {
+        match expr {
+            Expr::Place(place) => {
+                let mut ty = match place.root {
+                    Root::Input => self.input_type.as_ref()?,
+                    Root::Slot(slot) => &self.lets.get(slot.0 as usize)?.ty,
+                    Root::Local(depth) => {
+                        let list = self.locals.get(depth as usize)?.list;
+                        self.type_of(list)?.list_element()?
+                    }
+                };
+                for (index, _) in &place.fields {
+                    ty = field_type(ty, *index)?;
+                }
+                Some(ty)
+            }
+            Expr::Field { base, index, .. } => field_type(self.type_of(base)?, *index),
+            Expr::Lookup { table, .. } => self.tables.get(table.0 as usize).map(|t| &t.value_type),
+            Expr::Coalesce(left, _) => self.type_of(left),
+            _ => None,
         }
     }
 
@@ -901,6 +1378,8 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    // ------------------------------------------------------------------ the budget
+
     /// Spends `steps` of the budget on `construct`; `false` once it is spent, and from then
     /// on: the caller stops its loop, and the report is replaced by an error.
     fn charge(&mut self, steps: usize, construct: Construct) -> bool {
@@ -921,529 +1400,30 @@ impl<'a> Evaluator<'a> {
     fn charge_text(&mut self, bytes: usize) -> bool {
         self.charge(bytes / TEXT_STEP_BYTES, Construct::Text)
     }
+}
 
-    /// A number, or missing with a note when arithmetic left the finite numbers.
-    fn finite(&mut self, n: f64, problem: &str) -> Value {
-        if n.is_finite() {
-            Value::Number(n)
-        } else {
-            self.note(problem);
-            Value::MISSING
-        }
-    }
-
-    /// A condition's value, computed without building a `Value` where the expression is a
-    /// condition itself.
-    fn truth(&mut self, expr: &'a Expr) -> Truth {
-        match expr {
-            Expr::Binary(op, left, right) if op.is_condition() => self.condition(*op, left, right),
-            Expr::Not(operand) => self.truth(operand).map(|b| !b),
-            Expr::Quantifier {
-                kind,
-                depth,
-                list,
-                body,
-            } => self.quantifier(*kind, *depth as usize, list, body),
-            _ => match *self.eval(expr) {
-                Value::Bool(b) => Ok(b),
-                Value::Missing(cause) => Err(cause),
-                _ => Err(MissingCause::NONE),
+/// The value at `fields` of `value`: `Err(n)` when the `n`th field is absent; a missing value
+/// on the way is the value (with its cause).
+#[inline(always)]
+fn walk<'v>(mut value: &'v Value, fields: &[(u32, Arc<str>)]) -> Result<&'v Value, usize> {
+    for (n, (index, _)) in fields.iter().enumerate() {
+        value = match value {
+            Value::Record(items) => match items.get(*index as usize) {
+                Some(field) if !is_absent(field) => field,
+                _ => return Err(n + 1),
             },
-        }
-    }
-
-    #[inline(never)]
-    fn lookup(&mut self, table: usize, key: &Value) -> Cow<'a, Value> {
-        if let Value::Missing(cause) = key {
-            return Cow::Owned(Value::Missing(*cause));
-        }
-        if let Value::Text(t) = key {
-            self.charge_text(t.len());
-        }
-        let Some(def) = self.tables.get(table) else {
-            return Cow::Borrowed(&MISSING);
+            Value::Missing(_) => return Ok(value),
+            _ => &MISSING,
         };
-        match self
-            .entries(table)
-            .and_then(|entries| entries.get_value(key))
-        {
-            Some(value) if !value.is_missing() => Cow::Borrowed(value),
-            _ if !self.explain => Cow::Borrowed(&MISSING),
-            _ => {
-                let mut path = def.name.clone();
-                path.push('[');
-                match key {
-                    Value::Text(t) => report::write_str(&mut path, t),
-                    other => report::render_text(&mut path, other, None),
-                }
-                path.push(']');
-                Cow::Owned(Value::Missing(self.cause(Cause::Path(path.into()))))
-            }
-        }
     }
+    Ok(value)
+}
 
-    /// The rows of a table: the policy's own, or the reference data's.
-    fn entries(&self, table: usize) -> Option<&'a TableEntries> {
-        let (tables, data) = (self.tables, self.data);
-        let def = tables.get(table)?;
-        (def.entries.as_ref()).or_else(|| data.get(table).and_then(|d| d.as_deref()))
-    }
-
-    /// An operator whose value is a truth: logic, equality, membership, comparison.
-    #[inline(never)]
-    fn condition(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Truth {
-        if let BinOp::And | BinOp::Or = op {
-            let or = op == BinOp::Or;
-            return self.logic(or, [left, right], Self::truth);
-        }
-        let construct = operand_construct(op);
-        let left = self.eval_list_elements(left, construct);
-        let right = self.eval_list_elements(right, construct);
-        self.compare_values(op, &left, &right)
-    }
-
-    /// `and` (`or` false) or `or` in Kleene logic over `operands`, left to right, each decided
-    /// by `test`: the first decisive one decides, and no later one is evaluated; otherwise any
-    /// missing one makes it missing, with the causes of all of them. The tree walk, the plans
-    /// and the nodes all fold with it.
-    #[inline(always)]
-    fn logic<T: 'a + ?Sized>(
-        &mut self,
-        or: bool,
-        operands: impl IntoIterator<Item = &'a T>,
-        test: impl Fn(&mut Self, &'a T) -> Truth,
-    ) -> Truth {
-        let mut cause = None;
-        for operand in operands {
-            match test(self, operand) {
-                Ok(b) if b == or => return Ok(b),
-                Ok(_) => {}
-                Err(c) => cause = Some(self.union(cause.unwrap_or(c), c)),
-            }
-        }
-        cause.map_or(Ok(!or), Err)
-    }
-
-    /// Equality, membership, containment or comparison of two operand values.
-    fn compare_values(&mut self, op: BinOp, left: &Value, right: &Value) -> Truth {
-        match op {
-            BinOp::Eq => self.equal(left, right),
-            BinOp::Ne => self.equal(left, right).map(|b| !b),
-            BinOp::In => self.member(left, right),
-            BinOp::NotIn => self.member(left, right).map(|b| !b),
-            BinOp::ListContains => self.member(right, left),
-            BinOp::ListContainsAny | BinOp::ListContainsAll => {
-                let all = op == BinOp::ListContainsAll;
-                self.each(left, right, all, |this, l, m| this.member(m, l))
-            }
-            BinOp::TextContainsAny | BinOp::TextContainsAll => {
-                let all = op == BinOp::TextContainsAll;
-                self.each(left, right, all, |this, t, s| {
-                    let (t, s) = this.texts(t, s)?;
-                    this.charge_text(t.len());
-                    Ok(t.contains(s))
-                })
-            }
-            _ => {
-                use std::cmp::Ordering::{Equal, Greater, Less};
-                self.present(left, right)?;
-                let accept: &[std::cmp::Ordering] = match (op, left, right) {
-                    (BinOp::TextContains, Value::Text(t), Value::Text(s)) => {
-                        return Ok(t.contains(&**s));
-                    }
-                    (BinOp::Lt, ..) => &[Less],
-                    (BinOp::Le, ..) => &[Less, Equal],
-                    (BinOp::Gt, ..) => &[Greater],
-                    (BinOp::Ge, ..) => &[Greater, Equal],
-                    _ => return Err(MissingCause::NONE),
-                };
-                let order = ops::compare(left, right).ok_or(MissingCause::NONE)?;
-                Ok(accept.contains(&order))
-            }
-        }
-    }
-
-    /// `Err` with the causes of the missing operands of a strict operator; charges the text
-    /// it is about to read.
-    fn present(&mut self, left: &Value, right: &Value) -> Result<(), MissingCause> {
-        if left.is_missing() || right.is_missing() {
-            return Err(self.union(cause_of(left), cause_of(right)));
-        }
-        if let (Value::Text(a), Value::Text(b)) = (left, right) {
-            self.charge_text(a.len() + b.len());
-        }
-        Ok(())
-    }
-
-    /// An operator whose value is a number, a text or a date.
-    #[inline(never)]
-    fn arithmetic(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Value {
-        let left = self.eval(left);
-        let right = self.eval(right);
-        self.arithmetic_values(op, &left, &right)
-    }
-
-    fn arithmetic_values(&mut self, op: BinOp, left: &Value, right: &Value) -> Value {
-        if let Err(cause) = self.present(left, right) {
-            return Value::Missing(cause);
-        }
-        match (op, left, right) {
-            (BinOp::Concat, Value::Text(a), Value::Text(b)) => {
-                let mut text = String::with_capacity(a.len() + b.len());
-                text.push_str(a);
-                text.push_str(b);
-                Value::Text(text.into())
-            }
-            (BinOp::DatePlus | BinOp::DateMinus, Value::Date(d), Value::Duration(span)) => {
-                let sign = if op == BinOp::DatePlus { 1 } else { -1 };
-                match d.shift(*span, sign) {
-                    Some(date) => Value::Date(date),
-                    None => {
-                        self.note("date out of range");
-                        Value::MISSING
-                    }
-                }
-            }
-            (BinOp::Div | BinOp::Rem, Value::Number(_), Value::Number(b)) if *b == 0.0 => {
-                self.note(if op == BinOp::Div {
-                    "division by zero"
-                } else {
-                    "remainder of division by zero"
-                });
-                Value::MISSING
-            }
-            (_, Value::Number(a), Value::Number(b)) => {
-                let n = match op {
-                    BinOp::Add => a + b,
-                    BinOp::Sub => a - b,
-                    BinOp::Mul => a * b,
-                    BinOp::Div => a / b,
-                    BinOp::Rem => a % b,
-                    _ => return Value::MISSING,
-                };
-                self.finite(n, "arithmetic overflow")
-            }
-            _ => Value::MISSING,
-        }
-    }
-
-    fn texts<'v>(
-        &mut self,
-        t: &'v Value,
-        s: &'v Value,
-    ) -> Result<(&'v str, &'v str), MissingCause> {
-        match (t, s) {
-            (Value::Text(t), Value::Text(s)) => Ok((t, s)),
-            _ => Err(self.union(cause_of(t), cause_of(s))),
-        }
-    }
-
-    /// Structural equality; a missing part anywhere in either side makes it unknown.
-    fn equal(&mut self, left: &Value, right: &Value) -> Truth {
-        if is_scalar(left) && is_scalar(right) {
-            if let (Value::Text(a), Value::Text(b)) = (left, right) {
-                // Texts of different lengths differ at once.
-                if a.len() == b.len() {
-                    self.charge_text(a.len());
-                }
-            }
-            return Ok(ops::equal(left, right));
-        }
-        let mut cause = None;
-        self.collect_missing(left, &mut cause);
-        self.collect_missing(right, &mut cause);
-        match cause {
-            Some(cause) => Err(cause),
-            None => Ok(ops::equal(left, right)),
-        }
-    }
-
-    fn collect_missing(&mut self, value: &Value, cause: &mut Option<MissingCause>) {
-        match value {
-            Value::Missing(c) => *cause = Some(self.union(cause.unwrap_or(*c), *c)),
-            Value::List(items) | Value::Record(items) => {
-                for item in items.iter() {
-                    if !self.charge(1, Construct::Equality) {
-                        return;
-                    }
-                    self.collect_missing(item, cause);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// `x in list`: Kleene "any element equals x".
-    fn member(&mut self, x: &Value, list: &Value) -> Truth {
-        match list {
-            Value::List(items) if !x.is_missing() => {
-                self.kleene(items.iter(), false, Construct::Membership, |this, item| {
-                    this.equal(item, x)
-                })
-            }
-            _ => Err(self.union(cause_of(x), cause_of(list))),
-        }
-    }
-
-    /// Kleene any (or all) of `test(container, m)` over the list `members`.
-    fn each(
-        &mut self,
-        container: &Value,
-        members: &Value,
-        all: bool,
-        mut test: impl FnMut(&mut Self, &Value, &Value) -> Truth,
-    ) -> Truth {
-        let Value::List(items) = members else {
-            return Err(self.union(cause_of(container), cause_of(members)));
-        };
-        if let Value::Missing(cause) = container {
-            return Err(*cause);
-        }
-        self.kleene(items.iter(), all, Construct::Membership, |this, m| {
-            test(this, container, m)
-        })
-    }
-
-    /// Kleene `all` (when `all`) or `any` over the truths of `items`: the first decisive truth
-    /// wins; otherwise any missing makes it missing, with the causes of all missing items.
-    fn kleene<T>(
-        &mut self,
-        items: impl Iterator<Item = T>,
-        all: bool,
-        construct: Construct,
-        mut test: impl FnMut(&mut Self, T) -> Truth,
-    ) -> Truth {
-        let mut cause = None;
-        for item in items {
-            if !self.charge(1, construct) {
-                return Err(MissingCause::NONE);
-            }
-            match test(self, item) {
-                Ok(b) if b != all => return Ok(b),
-                Ok(_) => {}
-                Err(c) => cause = Some(self.union(cause.unwrap_or(c), c)),
-            }
-        }
-        cause.map_or(Ok(all), Err)
-    }
-
-    /// Binds `Local(depth)` to each element of `list` in turn.
-    /// `list` is the list's expression, for the paths of absent elements (none in a plan).
-    fn bind(&mut self, depth: usize, list: Option<&'a Expr>, index: usize, value: Cow<'a, Value>) {
-        if let Some(frame) = self.locals.get_mut(depth) {
-            *frame = Frame { value, list, index };
-            return;
-        }
-        while self.locals.len() < depth {
-            self.locals.push(Frame {
-                value: Cow::Borrowed(&MISSING),
-                list: None,
-                index: 0,
-            });
-        }
-        self.locals.push(Frame { value, list, index });
-    }
-
-    #[inline(never)]
-    fn quantifier(
-        &mut self,
-        kind: QuantifierKind,
-        depth: usize,
-        list: &'a Expr,
-        body: &'a Expr,
-    ) -> Truth {
-        let items = Elements::of(self.eval(list))?;
-        let all = kind == QuantifierKind::All;
-        let construct = Construct::Quantifier(kind);
-        let any = self.kleene(0..items.len(), all, construct, |this, i| {
-            this.bind(depth, Some(list), i, items.get(i));
-            this.truth(body)
-        });
-        if kind == QuantifierKind::None {
-            any.map(|b| !b)
-        } else {
-            any
-        }
-    }
-
-    #[inline(never)]
-    fn comprehension(
-        &mut self,
-        depth: usize,
-        list: &'a Expr,
-        element: &'a Expr,
-        filter: Option<&'a Expr>,
-    ) -> Value {
-        let items = match Elements::of(self.eval(list)) {
-            Ok(items) => items,
-            Err(cause) => return Value::Missing(cause),
-        };
-        let mut out = Vec::new();
-        let mut cause = None;
-        for i in 0..items.len() {
-            if !self.charge(1, Construct::Comprehension) {
-                return Value::MISSING;
-            }
-            self.bind(depth, Some(list), i, items.get(i));
-            let keep = match filter {
-                Some(filter) => self.truth(filter),
-                None => Ok(true),
-            };
-            let value = match keep {
-                Ok(false) => continue,
-                Ok(true) => self.eval(element),
-                Err(c) => Cow::Owned(Value::Missing(c)),
-            };
-            match *value {
-                Value::Missing(c) => cause = Some(self.union(cause.unwrap_or(c), c)),
-                _ if cause.is_none() => out.push(value.into_owned()),
-                _ => {}
-            }
-        }
-        match cause {
-            Some(cause) => Value::Missing(cause),
-            None => Value::List(out.into()),
-        }
-    }
-
-    #[inline(never)]
-    fn call(&mut self, builtin: Builtin, args: &'a [Expr]) -> Value {
-        let construct = Construct::Builtin(builtin);
-        let mut values = args
-            .iter()
-            .map(|arg| self.eval_list_elements(arg, construct));
-        let first = values.next().unwrap_or(Cow::Borrowed(&MISSING));
-        let second = values.next();
-        drop(values);
-        self.call_values(builtin, &first, second.as_deref())
-    }
-
-    /// A builtin on the values of its arguments: missing when one is, or holds a missing
-    /// element.
-    fn call_values(&mut self, builtin: Builtin, first: &Value, second: Option<&Value>) -> Value {
-        let mut cause = cause_of(first);
-        if let Some(second) = second {
-            cause = self.union(cause, cause_of(second));
-        }
-        if let Value::List(items) = first {
-            let mut inner = None;
-            for item in items.iter() {
-                if let Value::Missing(c) = item {
-                    inner = Some(self.union(inner.unwrap_or(*c), *c));
-                }
-            }
-            if let Some(inner) = inner {
-                return Value::Missing(self.union(cause, inner));
-            }
-        }
-        if first.is_missing() || second.is_some_and(Value::is_missing) {
-            return Value::Missing(cause);
-        }
-        self.builtin(builtin, first, second)
-    }
-
-    /// A builtin on present arguments (lists without missing elements).
-    fn builtin(&mut self, builtin: Builtin, first: &Value, second: Option<&Value>) -> Value {
-        let items: &[Value] = match first {
-            Value::List(items) => items,
-            _ => &[],
-        };
-        let numbers = || items.iter().filter_map(number);
-        if let Value::Text(t) = first {
-            self.charge_text(t.len());
-        }
-        match (builtin, first, second) {
-            (Builtin::Count, ..) => Value::Number(items.len() as f64),
-            (Builtin::Sum, ..) => {
-                let sum = numbers().sum();
-                self.finite(sum, "arithmetic overflow")
-            }
-            (Builtin::Avg, ..) if items.is_empty() => Value::MISSING,
-            (Builtin::Avg, ..) => {
-                let sum: f64 = numbers().sum();
-                self.finite(sum / items.len() as f64, "arithmetic overflow")
-            }
-            (Builtin::Min | Builtin::Max, ..) => {
-                let want = if builtin == Builtin::Min {
-                    std::cmp::Ordering::Less
-                } else {
-                    std::cmp::Ordering::Greater
-                };
-                items
-                    .iter()
-                    .reduce(|best, item| {
-                        if ops::compare(item, best) == Some(want) {
-                            item
-                        } else {
-                            best
-                        }
-                    })
-                    .cloned()
-                    .unwrap_or(Value::MISSING)
-            }
-            (Builtin::Len, Value::Text(t), _) => Value::Number(t.chars().count() as f64),
-            (Builtin::Lower, Value::Text(t), _) => Value::Text(t.to_lowercase().into()),
-            (Builtin::Upper, Value::Text(t), _) => Value::Text(t.to_uppercase().into()),
-            (Builtin::Trim, Value::Text(t), _) => Value::Text(t.trim().into()),
-            (Builtin::StartsWith, Value::Text(t), Some(Value::Text(p))) => {
-                Value::Bool(t.starts_with(&**p))
-            }
-            (Builtin::EndsWith, Value::Text(t), Some(Value::Text(p))) => {
-                Value::Bool(t.ends_with(&**p))
-            }
-            (Builtin::Round, Value::Number(n), Some(Value::Number(digits))) => {
-                if digits.fract() != 0.0 || digits.abs() > 15.0 {
-                    self.note("invalid `round` digits (not a whole number from -15 to 15)");
-                    return Value::MISSING;
-                }
-                let rounded = ops::round(*n, *digits as i32);
-                self.finite(rounded, "arithmetic overflow")
-            }
-            (Builtin::Abs, Value::Number(n), _) => Value::Number(n.abs()),
-            (Builtin::DaysBetween, Value::Date(a), Some(Value::Date(b))) => {
-                Value::Number(f64::from(b.0) - f64::from(a.0))
-            }
-            (Builtin::Year, Value::Date(d), _) => Value::Number(f64::from(d.year())),
-            _ => Value::MISSING,
-        }
-    }
-
-    /// A rule's message; missing values render as `missing`.
-    fn render(&mut self, parts: &'a [TemplatePart]) -> String {
-        // Room for a typical message, so that it is not regrown piece by piece.
-        let mut text = String::with_capacity(128);
-        for part in parts {
-            match part {
-                TemplatePart::Text(t) => text.push_str(t),
-                TemplatePart::Expr(e) => {
-                    let value = self.eval(e);
-                    let ty = self.type_of(e);
-                    report::render_text(&mut text, &value, ty);
-                }
-            }
-        }
-        self.charge_text(text.len());
-        text
-    }
-
-    /// The static type of a place, which names record fields when a message renders a
-    /// record; `None` where the evaluator cannot tell.
-    fn type_of(&self, expr: &'a Expr) -> Option<&Type> {
-        match expr {
-            Expr::Input => self.input_type.as_ref(),
-            Expr::Slot(slot) => self.lets.get(slot.0 as usize).map(|def| &def.ty),
-            Expr::Local(depth) => {
-                let list = self.locals.get(*depth as usize)?.list?;
-                self.type_of(list)?.list_element()
-            }
-            Expr::Field { base, index, .. } => match self.type_of(base)?.required() {
-                Type::Record(record) => record.fields.get(*index as usize).map(|f| &f.ty),
-                _ => None,
-            },
-            Expr::Lookup { table, .. } => self.tables.get(table.0 as usize).map(|t| &t.value_type),
-            Expr::Coalesce(left, _) => self.type_of(left),
-            _ => None,
-        }
+/// The type of field `index` of a record type.
+fn field_type(ty: &Type, index: u32) -> Option<&Type> {
+    match ty.required() {
+        Type::Record(record) => record.fields.get(index as usize).map(|f| &f.ty),
+        _ => None,
     }
 }
 
@@ -1452,13 +1432,6 @@ fn operand_construct(op: BinOp) -> Construct {
     match op {
         BinOp::Eq | BinOp::Ne => Construct::Equality,
         _ => Construct::Membership,
-    }
-}
-
-fn truth_value(truth: Truth) -> Value {
-    match truth {
-        Ok(b) => Value::Bool(b),
-        Err(cause) => Value::Missing(cause),
     }
 }
 
@@ -1481,9 +1454,53 @@ fn is_scalar(value: &Value) -> bool {
     !matches!(value, Value::Missing(_) | Value::List(_) | Value::Record(_))
 }
 
-fn number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(n) => Some(*n),
-        _ => None,
+/// `items contains_any texts` and the steps of `Evaluator::each`'s loops: one per text
+/// visited, and one per element compared with it; the first text (in list order) that some
+/// element equals decides, found in one pass over the elements. `None` when an element is no
+/// text.
+fn contains_any(items: &[Value], texts: &TextSet) -> Option<(bool, usize)> {
+    // The smallest position of a text some element equals, and the first such element.
+    let mut first: Option<(usize, usize)> = None;
+    for (index, item) in items.iter().enumerate() {
+        let Value::Text(item) = item else {
+            return None;
+        };
+        if let Some(position) = texts.position(item)
+            && first.is_none_or(|(earliest, _)| position < earliest)
+        {
+            first = Some((position, index));
+        }
     }
+    let per_text = 1 + items.len();
+    Some(match first {
+        Some((position, index)) => (true, position * per_text + 1 + index + 1),
+        None => (false, texts.len() * per_text),
+    })
+}
+
+/// `items contains_all texts` and the steps of `Evaluator::each`'s loops, text by text; `None`
+/// when an element before a text's first equal one is no text.
+fn contains_all(items: &[Value], texts: &TextSet) -> Option<(bool, usize)> {
+    let mut steps = 0;
+    for text in texts.texts() {
+        let found = first_equal(items, text)?;
+        steps += 1 + found.map_or(items.len(), |i| i + 1);
+        if found.is_none() {
+            return Some((false, steps));
+        }
+    }
+    Some((true, steps))
+}
+
+/// The position of the first text in `items` equal to `text`: `None` when an element before
+/// it is no text.
+fn first_equal(items: &[Value], text: &SmolStr) -> Option<Option<usize>> {
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Value::Text(item) if item == text => return Some(Some(i)),
+            Value::Text(_) => {}
+            _ => return None,
+        }
+    }
+    Some(None)
 }
