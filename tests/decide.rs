@@ -38,7 +38,9 @@ fn decide(policy: &Policy, input: &serde_json::Value) -> Result<&'static str, Ev
 
 /// The report's decision as its JSON name.
 fn evaluate(policy: &Policy, input: &serde_json::Value) -> Result<&'static str, EvalError> {
-    let input = policy.input(input).unwrap_or_else(|e| panic!("{input}: {e:?}"));
+    let input = policy
+        .input(input)
+        .unwrap_or_else(|e| panic!("{input}: {e:?}"));
     let report = policy.evaluate(&input, &ReferenceData::default(), today())?;
     Ok(report.decision.as_str())
 }
@@ -143,7 +145,11 @@ fn assert_budget_edge_agrees(
     for n in [low - 1, low, high] {
         let record = input(n);
         let reported = evaluate(&policy, &record);
-        assert_eq!(decide(&policy, &record), reported, "{n} elements:\n{source}");
+        assert_eq!(
+            decide(&policy, &record),
+            reported,
+            "{n} elements:\n{source}"
+        );
     }
     match evaluate(&policy, &input(high)) {
         Err(EvalError::BudgetExceeded { limit, .. }) => assert_eq!(limit, MAX_EVAL_STEPS),
@@ -239,12 +245,28 @@ fn containment_of_constant_texts_agrees() {
     let any = assert_agree(&containment_policy("contains_any"), &records);
     assert_eq!(
         any,
-        ["approve", "approve", "reject", "reject", "reject", "incomplete", "reject"]
+        [
+            "approve",
+            "approve",
+            "reject",
+            "reject",
+            "reject",
+            "incomplete",
+            "reject"
+        ]
     );
     let all = assert_agree(&containment_policy("contains_all"), &records);
     assert_eq!(
         all,
-        ["approve", "approve", "approve", "approve", "incomplete", "incomplete", "reject"]
+        [
+            "approve",
+            "approve",
+            "approve",
+            "approve",
+            "incomplete",
+            "incomplete",
+            "reject"
+        ]
     );
 }
 
@@ -301,7 +323,14 @@ fn long_text_comparisons_and_nested_quantifiers_agree() {
         );
         assert_eq!(
             decisions,
-            ["approve", "approve", "review", "review", "incomplete", "review"],
+            [
+                "approve",
+                "approve",
+                "review",
+                "review",
+                "incomplete",
+                "review"
+            ],
             "{name}"
         );
     }
@@ -327,9 +356,7 @@ fn comprehensions_agree() {
          let open = [s.id for s in supplier.smelters if s.metal in METALS and s.status != \"conformant\"]\n\
          rule closed \"No open smelters\" { require count(open) == 0 else review \"open: {open}\" }\n\
          rule ids \"Ids are known\" { forbid [s.id for s in supplier.smelters] contains_any [\"BAD\"] else reject \"bad\" }";
-    let smelter = |id: &str, metal: Option<&str>, status: &str| {
-        json!({ "id": id, "metal": metal, "status": status })
-    };
+    let smelter = |id: &str, metal: Option<&str>, status: &str| json!({ "id": id, "metal": metal, "status": status });
     let decisions = assert_agree(
         source,
         &[
@@ -344,6 +371,14 @@ fn comprehensions_agree() {
     );
     assert_eq!(
         decisions,
-        ["approve", "approve", "review", "approve", "incomplete", "reject", "review"]
+        [
+            "approve",
+            "approve",
+            "review",
+            "approve",
+            "incomplete",
+            "reject",
+            "review"
+        ]
     );
 }

@@ -79,7 +79,9 @@ fn compile(source: &str) -> Policy {
 
 /// The report of `input` as JSON text, asserting that `Policy::decide` gives its decision.
 fn report_text(policy: &Policy, input: &Json, data: &Json, today: Date) -> String {
-    let record = policy.input(input).unwrap_or_else(|e| panic!("{input}: {e:?}"));
+    let record = policy
+        .input(input)
+        .unwrap_or_else(|e| panic!("{input}: {e:?}"));
     let data = policy.reference_data(Some(data)).unwrap();
     let report = policy.evaluate(&record, &data, today).unwrap();
     let decision = policy.decide(&record, &data, today).unwrap();
@@ -96,7 +98,10 @@ fn report(items: &str, input: &Json) -> Json {
 
 /// The JSON text of the first value of `json` after `key`, exactly as the report printed it.
 fn raw_after<'a>(json: &'a str, key: &str) -> &'a str {
-    let start = json.find(key).unwrap_or_else(|| panic!("no {key} in {json}")) + key.len();
+    let start = json
+        .find(key)
+        .unwrap_or_else(|| panic!("no {key} in {json}"))
+        + key.len();
     let mut values = serde_json::Deserializer::from_str(&json[start..]).into_iter::<Json>();
     values.next().unwrap().unwrap();
     &json[start..start + values.byte_offset()]
@@ -116,7 +121,12 @@ fn probe_with(expr: &str, input: Json) -> Probe {
         "{BASE}let x = {expr}\nrule probe \"Rule probe\" {{ require x == x else reject \"probe\" }}\n"
     );
     let policy = compile(&source);
-    let text = report_text(&policy, &input, &json!({"sanctioned": {"XX": true}}), today());
+    let text = report_text(
+        &policy,
+        &input,
+        &json!({"sanctioned": {"XX": true}}),
+        today(),
+    );
     let json: Json = serde_json::from_str(&text).unwrap();
     let strings = |v: &Json| -> Vec<String> {
         v.as_array()
@@ -250,7 +260,8 @@ fn coalesce_and_presence_decide_on_absence() {
 
 #[test]
 fn match_takes_the_first_true_arm_and_stops_at_a_missing_condition() {
-    let choose = |first: &str| format!("match {{ {first} => \"a\"\n true => \"b\"\n else => \"c\" }}");
+    let choose =
+        |first: &str| format!("match {{ {first} => \"a\"\n true => \"b\"\n else => \"c\" }}");
     assert_eq!(value(&choose("true")), "\"a\"");
     assert_eq!(value(&choose("false")), "\"b\"");
     missing(
@@ -260,7 +271,10 @@ fn match_takes_the_first_true_arm_and_stops_at_a_missing_condition() {
     );
     assert_eq!(value("match { false => \"a\" else => \"c\" }"), "\"c\"");
     // `if` reads its condition the same way.
-    assert_eq!(value("if supplier.spend > 1 then \"a\" else \"b\""), "\"a\"");
+    assert_eq!(
+        value("if supplier.spend > 1 then \"a\" else \"b\""),
+        "\"a\""
+    );
     missing(
         "if supplier.spend > 1 then \"a\" else \"b\"",
         sparse(),
@@ -279,7 +293,10 @@ fn equality_is_structural_and_unknown_with_a_missing_part() {
         ("2025-01-01 == 2025-01-01", "true"),
         ("supplier.ecovadis == supplier.ecovadis", "true"),
         ("supplier.smelters == supplier.smelters", "true"),
-        ("[s.metal for s in supplier.smelters] == [\"tin\", \"gold\"]", "true"),
+        (
+            "[s.metal for s in supplier.smelters] == [\"tin\", \"gold\"]",
+            "true",
+        ),
         ("[s.metal for s in supplier.smelters] == [\"tin\"]", "false"),
     ]);
     missing(
@@ -337,7 +354,10 @@ fn contains_any_and_all() {
     assert_eq!(probe_with(any, flags(&["fraud"])).value, "true");
     assert_eq!(probe_with(any, flags(&["late"])).value, "false");
     assert_eq!(probe_with(all, flags(&["fraud"])).value, "false");
-    assert_eq!(probe_with(all, flags(&["fraud", "x", "bribery"])).value, "true");
+    assert_eq!(
+        probe_with(all, flags(&["fraud", "x", "bribery"])).value,
+        "true"
+    );
     values(&[
         ("supplier.flags contains_any []", "false"),
         ("supplier.flags contains_all []", "true"),
@@ -714,7 +734,9 @@ fn decision_precedence() {
             .iter()
             .enumerate()
             .map(|(i, (condition, verdict))| {
-                format!("rule r{i} \"Rule {i}\" {{ require {condition} else {verdict} \"r{i}\" }}\n")
+                format!(
+                    "rule r{i} \"Rule {i}\" {{ require {condition} else {verdict} \"r{i}\" }}\n"
+                )
             })
             .collect();
         let report = report(&items, &sparse());
@@ -774,7 +796,10 @@ fn report_json_is_exact() {
            require supplier.cmrt_date >= 2025-04-01\n\
            else review \"CMRT dated {{supplier.cmrt_date}}\"\n\
          }}\n",
-        BASE.replace("policy \"Test policy\"", "policy \"Test policy\" version \"2025.1\"")
+        BASE.replace(
+            "policy \"Test policy\"",
+            "policy \"Test policy\" version \"2025.1\""
+        )
     );
     let policy = compile(&source);
     let actual = report_text(
@@ -1093,11 +1118,17 @@ fn golden_reports() {
 /// `values.once` and `values.twice` of `round(n, digits)` and `round(round(n, digits), digits)`.
 fn rounded_twice(n: f64, digits: i32) -> (f64, f64) {
     static POLICY: std::sync::LazyLock<Policy> = std::sync::LazyLock::new(|| {
-        compile("input s { n: number, d: number }\nlet once = round(s.n, s.d)\nlet twice = round(once, s.d)\n")
+        compile(
+            "input s { n: number, d: number }\nlet once = round(s.n, s.d)\nlet twice = round(once, s.d)\n",
+        )
     });
     let text = report_text(&POLICY, &json!({"n": n, "d": digits}), &json!({}), today());
     let report: Json = serde_json::from_str(&text).unwrap();
-    let read = |name: &str| report["values"][name].as_f64().unwrap_or_else(|| panic!("{text}"));
+    let read = |name: &str| {
+        report["values"][name]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{text}"))
+    };
     (read("once"), read("twice"))
 }
 

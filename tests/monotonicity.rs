@@ -282,14 +282,19 @@ fn input_shapes_are_read_whole() {
     let names: Vec<&str> = fields.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names.len(), 11, "{names:?}");
     assert_eq!(names[10], "employees");
-    assert!(matches!(&fields[8].1, Shape::List(s) if matches!(&**s, Shape::Record(f) if f.len() == 3)));
+    assert!(
+        matches!(&fields[8].1, Shape::List(s) if matches!(&**s, Shape::Record(f) if f.len() == 3))
+    );
     for compiled in ALL_BUNDLED.iter() {
         let Shape::Record(fields) = &compiled.input else {
             panic!("{:?}", compiled.input)
         };
         for example in examples(&compiled.source) {
             for key in example.given.as_object().unwrap().keys() {
-                assert!(fields.iter().any(|(name, _)| name == key), "{key}: {fields:?}");
+                assert!(
+                    fields.iter().any(|(name, _)| name == key),
+                    "{key}: {fields:?}"
+                );
             }
         }
     }
