@@ -229,9 +229,11 @@ fn remove_some(value: &Json, rng: &mut Rng) -> Json {
     }
 }
 
-/// The report of `record` as JSON.
+/// The report of `record` as JSON, asserting that `Policy::decide` gives its decision.
 fn report(policy: &Policy, record: &Json, data: &Json) -> Json {
     let report = policy.evaluate_json(record, Some(data), today()).unwrap();
+    let data = policy.reference_data(Some(data)).unwrap();
+    assert_decide_agrees(policy, &data, record, today());
     serde_json::from_str(&report.to_json()).unwrap()
 }
 
