@@ -6,10 +6,9 @@
 //! with random fields removed (at every depth) is evaluated too, and every decided outcome of
 //! the partial input must equal the outcome on the complete one.
 
-use std::sync::{Arc, LazyLock};
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
-use procura::ast::Outcome;
-use procura::types::{RecordType, Type};
 use procura::{Date, Policy};
 use proptest::prelude::*;
 use serde_json::{Map, Value as Json};
@@ -84,24 +83,49 @@ rule arithmetic "Arithmetic" {
 }
 "#;
 
-static TEST_POLICY: LazyLock<Policy> = LazyLock::new(|| procura::compile(POLICY).unwrap());
+/// A compiled policy with its source and the shape of its input.
+struct Compiled {
+    source: String,
+    policy: Policy,
+    input: Shape,
+}
 
-/// The bundled policies that use none of `??`, `is missing` and `is present`.
-static BUNDLED: LazyLock<Vec<Policy>> = LazyLock::new(|| {
-    let mut policies = Vec::new();
-    for entry in std::fs::read_dir("rules").unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "policy") {
-            let source = std::fs::read_to_string(&path).unwrap();
-            if !["??", "is missing", "is present"]
-                .iter()
-                .any(|op| source.contains(op))
-            {
-                policies.push(procura::compile(&source).unwrap());
-            }
+impl Compiled {
+    fn new(source: String) -> Compiled {
+        Compiled {
+            policy: procura::compile(&source).unwrap(),
+            input: input_shape(&source),
+            source,
         }
     }
-    policies
+}
+
+static TEST_POLICY: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(POLICY.to_owned()));
+
+/// Every bundled policy.
+static ALL_BUNDLED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
+    let mut paths: Vec<_> = std::fs::read_dir("rules")
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "policy"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| Compiled::new(std::fs::read_to_string(path).unwrap()))
+        .collect()
+});
+
+/// The bundled policies that use none of `??`, `is missing` and `is present`.
+static BUNDLED: LazyLock<Vec<&Compiled>> = LazyLock::new(|| {
+    ALL_BUNDLED
+        .iter()
+        .filter(|c| {
+            !["??", "is missing", "is present"]
+                .iter()
+                .any(|op| c.source.contains(op))
+        })
+        .collect()
 });
 
 fn today() -> Date {
@@ -166,29 +190,24 @@ const DATES: &[&str] = &[
     "2025-06-01",
 ];
 
-fn generate(ty: &Type, rng: &mut Rng) -> Json {
-    match ty {
-        Type::Number => Json::from(*rng.pick(NUMBERS)),
-        Type::Text => Json::from(*rng.pick(TEXTS)),
-        Type::Bool => Json::from(rng.below(2) == 0),
-        Type::Date => Json::from(*rng.pick(DATES)),
-        Type::Union(members) => Json::from(&**rng.pick(members)),
-        Type::List(element) => {
+fn generate(shape: &Shape, rng: &mut Rng) -> Json {
+    match shape {
+        Shape::Number => Json::from(*rng.pick(NUMBERS)),
+        Shape::Text => Json::from(*rng.pick(TEXTS)),
+        Shape::Bool => Json::from(rng.below(2) == 0),
+        Shape::Date => Json::from(*rng.pick(DATES)),
+        Shape::Union(members) => Json::from(rng.pick(members).as_str()),
+        Shape::List(element) => {
             Json::Array((0..rng.below(4)).map(|_| generate(element, rng)).collect())
         }
-        Type::Record(record) => generate_record(record, rng),
-        Type::Optional(inner) => generate(inner, rng),
-        other => panic!("inputs have no values of type {other}"),
+        Shape::Record(fields) => Json::Object(
+            fields
+                .iter()
+                .map(|(name, shape)| (name.clone(), generate(shape, rng)))
+                .collect(),
+        ),
+        Shape::Optional(inner) => generate(inner, rng),
     }
-}
-
-fn generate_record(record: &Arc<RecordType>, rng: &mut Rng) -> Json {
-    let fields: Map<String, Json> = record
-        .fields
-        .iter()
-        .map(|f| (f.name.to_string(), generate(&f.ty, rng)))
-        .collect();
-    Json::Object(fields)
 }
 
 /// Removes each field at every depth with probability 1/3.
@@ -210,22 +229,29 @@ fn remove_some(value: &Json, rng: &mut Rng) -> Json {
     }
 }
 
-fn assert_monotone(policy: &Policy, seed: u64) {
+/// The report of `record` as JSON, asserting that `Policy::decide` gives its decision.
+fn report(policy: &Policy, record: &Json, data: &Json) -> Json {
+    let report = policy.evaluate_json(record, Some(data), today()).unwrap();
+    let data = policy.reference_data(Some(data)).unwrap();
+    assert_decide_agrees(policy, &data, record, today());
+    serde_json::from_str(&report.to_json()).unwrap()
+}
+
+fn assert_monotone(compiled: &Compiled, seed: u64) {
     let mut rng = Rng(seed | 1);
-    let full = generate_record(&policy.program().input.record, &mut rng);
+    let full = generate(&compiled.input, &mut rng);
     let partial = remove_some(&full, &mut rng);
     let data = serde_json::json!({"sanctioned": {"RU": true}});
-    let complete = policy.evaluate_json(&full, Some(&data), today()).unwrap();
-    let incomplete = policy
-        .evaluate_json(&partial, Some(&data), today())
-        .unwrap();
-    let rules = policy.program().rules.iter();
-    for ((rule, before), after) in rules.zip(&incomplete.rules).zip(&complete.rules) {
-        if before.outcome != Outcome::Missing {
+    let complete = report(&compiled.policy, &full, &data);
+    let incomplete = report(&compiled.policy, &partial, &data);
+    let rules = complete["rules"].as_array().unwrap();
+    assert!(!rules.is_empty());
+    for (before, after) in incomplete["rules"].as_array().unwrap().iter().zip(rules) {
+        if before["outcome"] != "missing" {
             assert_eq!(
-                before.outcome, after.outcome,
-                "rule `{}` was {:?} on the partial input {partial} but {:?} on the complete input {full}",
-                rule.name, before.outcome, after.outcome
+                before["outcome"], after["outcome"],
+                "rule `{}` was {} on the partial input {partial} but {} on the complete input {full}",
+                before["name"], before["outcome"], after["outcome"]
             );
         }
     }
@@ -248,24 +274,47 @@ proptest! {
     }
 }
 
-/// Every bundled policy with the bundled reference data, for `Policy::decide`.
-static ALL_BUNDLED: LazyLock<Vec<(Policy, procura::ReferenceData)>> = LazyLock::new(|| {
+/// The shapes read from the sources name every field of the records the examples give, and
+/// every field of the test policy's input.
+#[test]
+fn input_shapes_are_read_whole() {
+    let Shape::Record(fields) = &TEST_POLICY.input else {
+        panic!("{:?}", TEST_POLICY.input)
+    };
+    let names: Vec<&str> = fields.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names.len(), 11, "{names:?}");
+    assert_eq!(names[10], "employees");
+    assert!(
+        matches!(&fields[8].1, Shape::List(s) if matches!(&**s, Shape::Record(f) if f.len() == 3))
+    );
+    for compiled in ALL_BUNDLED.iter() {
+        let Shape::Record(fields) = &compiled.input else {
+            panic!("{:?}", compiled.input)
+        };
+        for example in examples(&compiled.source) {
+            for key in example.given.as_object().unwrap().keys() {
+                assert!(
+                    fields.iter().any(|(name, _)| name == key),
+                    "{key}: {fields:?}"
+                );
+            }
+        }
+    }
+}
+
+/// The bundled reference data as each bundled policy validates it, for `Policy::decide`.
+static BUNDLED_DATA: LazyLock<Vec<procura::ReferenceData>> = LazyLock::new(|| {
     let reference: Json =
         serde_json::from_str(&std::fs::read_to_string("rules/data/reference.json").unwrap())
             .unwrap();
-    let mut policies = Vec::new();
-    for entry in std::fs::read_dir("rules").unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "policy") {
-            let policy = procura::compile(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let data = policy
-                .reference_data(Some(&reference))
-                .or_else(|_| policy.reference_data(None))
-                .unwrap();
-            policies.push((policy, data));
-        }
-    }
-    policies
+    ALL_BUNDLED
+        .iter()
+        .map(|c| {
+            (c.policy.reference_data(Some(&reference)))
+                .or_else(|_| c.policy.reference_data(None))
+                .unwrap()
+        })
+        .collect()
 });
 
 /// `Policy::decide` is `evaluate(..).decision`, whatever is missing.
@@ -286,19 +335,28 @@ fn assert_decide_agrees(
 
 #[test]
 fn decide_agrees_with_every_bundled_example() {
-    let mut examples = 0;
-    for (policy, _) in ALL_BUNDLED.iter() {
-        for example in &policy.program().examples {
+    let mut count = 0;
+    for compiled in ALL_BUNDLED.iter() {
+        let policy = &compiled.policy;
+        let examples = examples(&compiled.source);
+        // Every example block was found and read.
+        assert_eq!(
+            examples.len(),
+            policy.run_examples(today()).len(),
+            "{}",
+            &compiled.source[..80]
+        );
+        for example in examples {
             let input = policy.input(&example.given).unwrap();
             let data = policy.reference_data(example.data.as_ref()).unwrap();
             let today = example.as_of.unwrap_or_else(today);
             let report = policy.evaluate(&input, &data, today).unwrap();
             let decision = policy.decide(&input, &data, today).unwrap();
             assert_eq!(decision, report.decision, "example `{}`", example.title);
-            examples += 1;
+            count += 1;
         }
     }
-    assert!(examples >= 10, "only {examples} examples");
+    assert!(count >= 10, "only {count} examples");
 }
 
 proptest! {
@@ -308,14 +366,275 @@ proptest! {
     fn decide_agrees_with_the_report(seed in any::<u64>()) {
         let mut rng = Rng(seed | 1);
         let data = serde_json::json!({"sanctioned": {"RU": true}});
-        let test_data = TEST_POLICY.reference_data(Some(&data)).unwrap();
+        let test_data = TEST_POLICY.policy.reference_data(Some(&data)).unwrap();
         let mut cases = vec![(&*TEST_POLICY, &test_data)];
-        cases.extend(ALL_BUNDLED.iter().map(|(policy, data)| (policy, data)));
-        for (policy, data) in cases {
-            let full = generate_record(&policy.program().input.record, &mut rng);
+        cases.extend(ALL_BUNDLED.iter().zip(BUNDLED_DATA.iter()));
+        for (compiled, data) in cases {
+            let full = generate(&compiled.input, &mut rng);
             let partial = remove_some(&full, &mut rng);
-            assert_decide_agrees(policy, data, &full, today());
-            assert_decide_agrees(policy, data, &partial, today());
+            assert_decide_agrees(&compiled.policy, data, &full, today());
+            assert_decide_agrees(&compiled.policy, data, &partial, today());
         }
     }
+}
+
+// ---------------------------------------------------------------- reading the source
+
+/// The shape of an input value. The public API exposes no types, so the test reads a policy's
+/// `input` and `type` items from its source, in the grammar of LANGUAGE.md §4 (`number`,
+/// `text`, `bool`, `date`, type names, `[T]`, `{ field: T ... }`, `T?`, literal unions,
+/// parentheses).
+#[derive(Debug, Clone)]
+enum Shape {
+    Number,
+    Text,
+    Bool,
+    Date,
+    Union(Vec<String>),
+    List(Box<Shape>),
+    Record(Vec<(String, Shape)>),
+    Optional(Box<Shape>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Name(String),
+    Str(String),
+    Punct(char),
+    Other,
+}
+
+/// A policy's tokens, comments and whitespace skipped, each with the byte offsets where it
+/// starts and ends.
+struct Tokens {
+    tokens: Vec<Token>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Tokens {
+    fn new(source: &str) -> Tokens {
+        let bytes = source.as_bytes();
+        let (mut tokens, mut spans) = (Vec::new(), Vec::new());
+        let mut i = 0;
+        while i < bytes.len() {
+            let (c, start) = (bytes[i], i);
+            if c.is_ascii_whitespace() {
+                i += 1;
+                continue;
+            }
+            if c == b'#' {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            let token = if c == b'"' {
+                i += 1;
+                let mut text = Vec::new();
+                while bytes[i] != b'"' {
+                    i += usize::from(bytes[i] == b'\\');
+                    text.push(bytes[i]);
+                    i += 1;
+                }
+                i += 1;
+                Token::Str(String::from_utf8(text).unwrap())
+            } else if c.is_ascii_alphabetic() || c == b'_' {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                Token::Name(source[start..i].to_owned())
+            } else if c.is_ascii_punctuation() {
+                i += 1;
+                Token::Punct(c as char)
+            } else {
+                i += source[i..].chars().next().unwrap().len_utf8();
+                Token::Other
+            };
+            tokens.push(token);
+            spans.push((start, i));
+        }
+        Tokens { tokens, spans }
+    }
+
+    fn is_name(&self, at: usize, word: &str) -> bool {
+        self.tokens.get(at) == Some(&Token::Name(word.to_owned()))
+    }
+
+    fn is_punct(&self, at: usize, c: char) -> bool {
+        self.tokens.get(at) == Some(&Token::Punct(c))
+    }
+
+    /// The indices of the tokens at nesting depth 0, where items start.
+    fn top_level(&self) -> Vec<usize> {
+        let mut depth = 0;
+        let mut top = Vec::new();
+        for (i, token) in self.tokens.iter().enumerate() {
+            match token {
+                Token::Punct('{' | '[' | '(') => depth += 1,
+                Token::Punct('}' | ']' | ')') => depth -= 1,
+                _ if depth == 0 => top.push(i),
+                _ => {}
+            }
+        }
+        top
+    }
+
+    /// The index of the bracket closing the one at `open`.
+    fn closing(&self, open: usize) -> usize {
+        let mut depth = 0;
+        for i in open.. {
+            match self.tokens[i] {
+                Token::Punct('{' | '[' | '(') => depth += 1,
+                Token::Punct('}' | ']' | ')') => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                return i;
+            }
+        }
+        unreachable!()
+    }
+}
+
+/// Reads type expressions; `types` maps each `type` item's name to the index of its first
+/// token after `=`.
+struct Types<'t> {
+    tokens: &'t Tokens,
+    types: HashMap<String, usize>,
+}
+
+impl Types<'_> {
+    /// The shape of the type expression at `*at`, which moves past it.
+    fn shape(&self, at: &mut usize) -> Shape {
+        let token = self.tokens.tokens[*at].clone();
+        *at += 1;
+        let mut shape = match token {
+            Token::Punct('[') => {
+                let element = self.shape(at);
+                *at += 1;
+                Shape::List(Box::new(element))
+            }
+            Token::Punct('(') => {
+                let inner = self.shape(at);
+                *at += 1;
+                inner
+            }
+            Token::Punct('{') => Shape::Record(self.fields(at)),
+            Token::Str(first) => {
+                let mut members = vec![first];
+                while self.tokens.is_punct(*at, '|') {
+                    match &self.tokens.tokens[*at + 1] {
+                        Token::Str(member) => members.push(member.clone()),
+                        other => panic!("a union member, not {other:?}"),
+                    }
+                    *at += 2;
+                }
+                Shape::Union(members)
+            }
+            Token::Name(name) => match name.as_str() {
+                "number" => Shape::Number,
+                "text" => Shape::Text,
+                "bool" => Shape::Bool,
+                "date" => Shape::Date,
+                _ => self.shape(&mut self.types[&name].clone()),
+            },
+            other => panic!("a type, not {other:?}"),
+        };
+        while self.tokens.is_punct(*at, '?') {
+            *at += 1;
+            shape = Shape::Optional(Box::new(shape));
+        }
+        shape
+    }
+
+    /// The fields of a record whose `{` is before `*at`; `*at` moves past its `}`.
+    fn fields(&self, at: &mut usize) -> Vec<(String, Shape)> {
+        let mut fields = Vec::new();
+        loop {
+            let token = self.tokens.tokens[*at].clone();
+            *at += 1;
+            let name = match token {
+                Token::Punct('}') => return fields,
+                Token::Punct(',') => continue,
+                Token::Name(name) | Token::Str(name) => name,
+                other => panic!("a field name, not {other:?}"),
+            };
+            assert!(self.tokens.is_punct(*at, ':'), "`:` after field `{name}`");
+            *at += 1;
+            fields.push((name, self.shape(at)));
+        }
+    }
+}
+
+/// The shape of the policy's `input` record, its `type` names resolved.
+fn input_shape(source: &str) -> Shape {
+    let tokens = Tokens::new(source);
+    let mut types = HashMap::new();
+    let mut input = None;
+    for i in tokens.top_level() {
+        if tokens.is_name(i, "type") && tokens.is_punct(i + 2, '=') {
+            if let Token::Name(name) = &tokens.tokens[i + 1] {
+                types.insert(name.clone(), i + 3);
+            }
+        } else if tokens.is_name(i, "input") && tokens.is_punct(i + 2, '{') {
+            input = Some(i + 3);
+        }
+    }
+    let types = Types {
+        tokens: &tokens,
+        types,
+    };
+    Shape::Record(types.fields(&mut input.expect("an input item")))
+}
+
+/// An `example` block: its record, reference data and date.
+struct Example {
+    title: String,
+    given: Json,
+    data: Option<Json>,
+    as_of: Option<Date>,
+}
+
+/// The `example` blocks of a policy.
+fn examples(source: &str) -> Vec<Example> {
+    let tokens = Tokens::new(source);
+    // The JSON object whose `{` is token `open`.
+    let json = |open: usize| {
+        let (start, _) = tokens.spans[open];
+        let (_, end) = tokens.spans[tokens.closing(open)];
+        serde_json::from_str::<Json>(&source[start..end]).unwrap()
+    };
+    let mut examples = Vec::new();
+    for i in tokens.top_level() {
+        let Some(Token::Str(title)) = tokens.tokens.get(i + 1) else {
+            continue;
+        };
+        if !tokens.is_name(i, "example") || !tokens.is_punct(i + 2, '{') {
+            continue;
+        }
+        let mut example = Example {
+            title: title.clone(),
+            given: Json::Null,
+            data: None,
+            as_of: None,
+        };
+        let mut at = i + 3;
+        let end = tokens.closing(i + 2);
+        while at < end {
+            if tokens.is_name(at, "given") {
+                example.given = json(at + 1);
+                at = tokens.closing(at + 1);
+            } else if tokens.is_name(at, "data") && tokens.is_punct(at + 1, '{') {
+                example.data = Some(json(at + 1));
+                at = tokens.closing(at + 1);
+            } else if tokens.is_name(at, "as_of") {
+                let (_, after) = tokens.spans[at];
+                let date = source[after..].trim_start();
+                example.as_of = Some(Date::parse(&date[..10]).unwrap());
+            }
+            at += 1;
+        }
+        examples.push(example);
+    }
+    examples
 }

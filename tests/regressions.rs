@@ -8,10 +8,15 @@ fn today() -> Date {
     Date::parse("2025-06-01").unwrap()
 }
 
-/// The report of `record` under a policy that must compile, as JSON.
+/// The report of `record` under a policy that must compile, as JSON; `Policy::decide` must
+/// give its decision.
 fn report_of(source: &str, record: &serde_json::Value) -> serde_json::Value {
     let policy = procura::compile(source).unwrap_or_else(|d| panic!("{d:#?}"));
     let report = policy.evaluate_json(record, None, today()).unwrap();
+    let input = policy.input(record).unwrap();
+    let data = policy.reference_data(None).unwrap();
+    let decision = policy.decide(&input, &data, today()).unwrap();
+    assert_eq!(decision, report.decision, "{source}");
     serde_json::from_str(&report.to_json()).unwrap()
 }
 

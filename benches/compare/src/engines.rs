@@ -40,9 +40,9 @@ fn policy() -> procura::Policy {
 
 /// `Policy::evaluate` (the full report) when `report`, else `Policy::decide`.
 struct Procura {
-    policy: procura::Policy,
-    data: procura::ReferenceData,
-    inputs: Vec<procura::program::Value>,
+    /// The decision of every input, validated once by `new`; a closure, as the validated
+    /// record's type is the engine's own and not named by its public API.
+    decide_all: Box<dyn Fn() -> Vec<&'static str>>,
     report: bool,
 }
 
@@ -52,14 +52,22 @@ impl Procura {
         let data = policy
             .reference_data(Some(&crate::workloads::reference_data()))
             .expect("valid reference data");
-        let inputs = suppliers
+        let inputs: Vec<_> = suppliers
             .iter()
             .map(|s| policy.input(s).expect("a valid supplier"))
             .collect();
+        let decide_all = move || {
+            let today = today();
+            let decide = |input| match report {
+                true => (policy.evaluate(input, &data, today)).map(|report| report.decision),
+                false => policy.decide(input, &data, today),
+            };
+            (inputs.iter())
+                .map(|input| decide(input).map_or("error", |decision| decision.as_str()))
+                .collect()
+        };
         Procura {
-            policy,
-            data,
-            inputs,
+            decide_all: Box::new(decide_all),
             report,
         }
     }
@@ -75,15 +83,7 @@ impl Engine for Procura {
     }
 
     fn decide_all(&mut self) -> Vec<&'static str> {
-        let today = today();
-        let (policy, data) = (&self.policy, &self.data);
-        let decide = |input| match self.report {
-            true => policy.evaluate(input, data, today).map(|report| report.decision),
-            false => policy.decide(input, data, today),
-        };
-        (self.inputs.iter())
-            .map(|input| decide(input).map_or("error", |decision| decision.as_str()))
-            .collect()
+        (self.decide_all)()
     }
 }
 
