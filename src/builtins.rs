@@ -323,7 +323,24 @@ pub fn round(n: f64, digits: i32) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::round;
+    use super::{BUILTINS, round};
+
+    /// The docs list every built-in by its signature, in the table's order, and no other.
+    #[test]
+    fn the_docs_list_every_builtin() {
+        let docs = include_str!("../docs/language.md");
+        let section = docs
+            .split("## Built-in functions")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap();
+        let listed: Vec<&str> = section
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+            .collect();
+        let table: Vec<&str> = BUILTINS.iter().map(|builtin| builtin.signature).collect();
+        assert_eq!(listed, table);
+    }
 
     #[test]
     fn rounds_on_the_shortest_decimal() {
