@@ -188,6 +188,22 @@ pub static BUILTINS: &[Builtin] = &[
         },
     },
     Builtin {
+        name: "floor",
+        signature: "floor(number)",
+        params: &[NUMBER],
+        returns: Returns::Number,
+        misuse: None,
+        run: |args| Ok(Value::Number(number(args, 0).floor())),
+    },
+    Builtin {
+        name: "ceil",
+        signature: "ceil(number)",
+        params: &[NUMBER],
+        returns: Returns::Number,
+        misuse: None,
+        run: |args| Ok(Value::Number(number(args, 0).ceil())),
+    },
+    Builtin {
         name: "abs",
         signature: "abs(number)",
         params: &[NUMBER],

@@ -596,7 +596,21 @@ fn rounding_and_numbers() {
         ("round(1234.5678, -2)", "1200"),
         ("round(58.75, 1)", "58.8"),
         ("abs(-3.5)", "3.5"),
+        ("floor(2.7)", "2"),
+        ("floor(-2.5)", "-3"),
+        ("floor(4)", "4"),
+        ("ceil(2.1)", "3"),
+        ("ceil(-2.5)", "-2"),
+        ("ceil(supplier.spend / 3)", "266667"),
     ]);
+    assert_eq!(
+        missing(
+            "floor(supplier.ecovadis.ethics)",
+            sparse(),
+            &["supplier.ecovadis"]
+        ),
+        Vec::<String>::new()
+    );
     for digits in ["0.5", "16", "-16"] {
         let notes = missing(&format!("round(1, {digits})"), base_input(), &[]);
         assert_eq!(notes.len(), 1, "{digits}: {notes:?}");
