@@ -184,11 +184,23 @@ pub fn reference_data() -> serde_json::Value {
 /// CMRT date, a few with adverse screening findings, countries from the whole CPI table.
 #[allow(dead_code)]
 pub fn suppliers(count: usize, seed: u64) -> Vec<serde_json::Value> {
-    let mut rng = Rng::new(seed);
-    (0..count).map(|i| supplier(i, &mut rng)).collect()
+    suppliers_with_smelters(count, seed, 10)
 }
 
-fn supplier(i: usize, rng: &mut Rng) -> serde_json::Value {
+/// [`suppliers`] with 0 to `max_smelters` smelters each.
+#[allow(dead_code)]
+pub fn suppliers_with_smelters(
+    count: usize,
+    seed: u64,
+    max_smelters: u64,
+) -> Vec<serde_json::Value> {
+    let mut rng = Rng::new(seed);
+    (0..count)
+        .map(|i| supplier(i, max_smelters, &mut rng))
+        .collect()
+}
+
+fn supplier(i: usize, max_smelters: u64, rng: &mut Rng) -> serde_json::Value {
     use serde_json::{Value, json};
     let country = CPI[rng.below(CPI.len() as u64) as usize].0;
     let category = rng.pick(&["manufacturing", "chemicals", "logistics", "services"]);
@@ -214,7 +226,7 @@ fn supplier(i: usize, rng: &mut Rng) -> serde_json::Value {
     } else {
         Vec::new()
     };
-    let smelters: Vec<Value> = (0..rng.below(11))
+    let smelters: Vec<Value> = (0..rng.below(max_smelters + 1))
         .map(|_| {
             let status = match rng.below(100) {
                 0..90 => "conformant",

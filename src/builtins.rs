@@ -10,8 +10,8 @@
 
 use std::cmp::Ordering;
 
-use crate::program::Value;
 use crate::types::Type;
+use crate::value::Value;
 
 #[derive(Debug)]
 pub struct Builtin {

@@ -32,6 +32,7 @@ pub mod server;
 pub mod span;
 pub mod syntax;
 pub mod types;
+pub mod value;
 #[cfg(feature = "wasm")]
 pub mod wasm;
 

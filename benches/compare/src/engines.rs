@@ -16,8 +16,8 @@ pub trait Engine {
 
 pub fn all(suppliers: &[serde_json::Value]) -> Vec<Box<dyn Engine>> {
     vec![
-        Box::new(Procura::new(suppliers, true)),
-        Box::new(Procura::new(suppliers, false)),
+        Box::new(Procura::new(POLICY, suppliers, true)),
+        Box::new(Procura::new(POLICY, suppliers, false)),
         Box::new(HandWritten::new(suppliers)),
         Box::new(Zen::new(suppliers)),
         Box::new(Cel::new(suppliers)),
@@ -34,8 +34,20 @@ fn today() -> procura::Date {
     procura::Date::parse("2025-06-01").expect("a valid date")
 }
 
-fn policy() -> procura::Policy {
-    procura::compile(POLICY).expect("the onboarding policy compiles")
+/// The second workload: the onboarding policy with an unknown country's CPI read as -1
+/// (`cpi[supplier.country] ?? -1`, so such suppliers go to review rather than stay
+/// incomplete), against a hand-written function that reads the CPI from a dense array. Its
+/// suppliers have 0 to 20 smelters each.
+pub fn dense(suppliers: &[serde_json::Value]) -> Vec<Box<dyn Engine>> {
+    let lookup = "let country_cpi = cpi[supplier.country]\n";
+    assert!(POLICY.contains(lookup), "the onboarding policy reads the CPI as expected");
+    let policy = POLICY.replace(lookup, "let country_cpi = cpi[supplier.country] ?? -1\n");
+    let policy: &'static str = policy.leak();
+    vec![
+        Box::new(Procura::new(policy, suppliers, true)),
+        Box::new(Procura::new(policy, suppliers, false)),
+        Box::new(DenseHandWritten::new(suppliers)),
+    ]
 }
 
 /// `Policy::evaluate` (the full report) when `report`, else `Policy::decide`.
@@ -47,8 +59,8 @@ struct Procura {
 }
 
 impl Procura {
-    fn new(suppliers: &[serde_json::Value], report: bool) -> Procura {
-        let policy = policy();
+    fn new(source: &str, suppliers: &[serde_json::Value], report: bool) -> Procura {
+        let policy = procura::compile(source).expect("the policy compiles");
         let data = policy
             .reference_data(Some(&crate::workloads::reference_data()))
             .expect("valid reference data");
@@ -201,6 +213,80 @@ impl Engine for HandWritten {
 
     fn decide_all(&mut self) -> Vec<&'static str> {
         self.suppliers.iter().map(|s| self.decide(s)).collect()
+    }
+}
+
+/// The second workload's lower bound: the CPI in a dense array indexed by the country code's
+/// two letters (-1 where the table has none), the smelters' metals and statuses compared as
+/// the hand-written function above compares them.
+struct DenseHandWritten {
+    rules: HandWritten,
+    cpi: Box<[f64; 26 * 26]>,
+}
+
+impl DenseHandWritten {
+    fn new(suppliers: &[serde_json::Value]) -> DenseHandWritten {
+        let mut cpi = Box::new([-1.0; 26 * 26]);
+        for (country, score) in CPI {
+            if let Some(index) = country_index(country) {
+                cpi[index] = f64::from(score);
+            }
+        }
+        DenseHandWritten {
+            rules: HandWritten::new(suppliers),
+            cpi,
+        }
+    }
+
+    fn decide(&self, s: &Supplier) -> &'static str {
+        let certified = s
+            .certifications
+            .iter()
+            .any(|c| c == "ISO14001" || c == "EMAS");
+        let reject = s.flags.iter().any(|f| CRIMINAL.contains(&f.as_str()))
+            || self.rules.sanctioned.contains(s.country.as_str())
+            || (matches!(s.category, Category::Manufacturing | Category::Chemicals) && !certified);
+        if reject {
+            return "reject";
+        }
+        let strategic = s.annual_spend >= 500_000.0;
+        if (strategic && s.ecovadis.is_none()) || (!s.smelters.is_empty() && s.cmrt_date.is_none())
+        {
+            return "incomplete";
+        }
+        let cpi = country_index(&s.country).map_or(-1.0, |index| self.cpi[index]);
+        let weak_rating = s.ecovadis.as_ref().is_some_and(|e| {
+            let score = 0.25
+                * (e.environment + e.labor_human_rights + e.ethics + e.sustainable_procurement);
+            score < 45.0 || e.ethics < 40.0
+        });
+        let open_smelter = s.smelters.iter().any(|smelter| {
+            CONFLICT.contains(&smelter.metal.as_str())
+                && !matches!(smelter.rmap_status, RmapStatus::Conformant)
+        });
+        if cpi < 40.0 || !s.guidelines_confirmed || (strategic && weak_rating) || open_smelter {
+            "review"
+        } else {
+            "approve"
+        }
+    }
+}
+
+/// The position of a two-letter upper-case country code in a 26 × 26 array.
+fn country_index(country: &str) -> Option<usize> {
+    match country.as_bytes() {
+        &[a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => Some(usize::from(a - b'A') * 26 + usize::from(b - b'A')),
+        _ => None,
+    }
+}
+
+impl Engine for DenseHandWritten {
+    fn name(&self) -> &str {
+        "hand-written Rust, CPI in a dense array"
+    }
+
+    fn decide_all(&mut self) -> Vec<&'static str> {
+        self.rules.suppliers.iter().map(|s| self.decide(s)).collect()
     }
 }
 

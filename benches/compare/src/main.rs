@@ -22,6 +22,29 @@ const ROUNDS: usize = 7;
 fn main() {
     let suppliers = workloads::suppliers(SUPPLIERS, 2025);
     let texts: Vec<String> = suppliers.iter().map(|s| s.to_string()).collect();
+    println!("workload 1: rules/onboarding.policy");
+    let mut engines = engines::all(&suppliers);
+    let mut rows = compare(&mut engines, &suppliers, &texts);
+    for (name, mut run) in engines::from_text(&texts) {
+        let ns = median_ns(|| run());
+        rows.push((name, ns));
+    }
+    print_rows(&rows);
+
+    let suppliers = workloads::suppliers_with_smelters(SUPPLIERS, 2026, 20);
+    let texts: Vec<String> = suppliers.iter().map(|s| s.to_string()).collect();
+    println!("\nworkload 2: `cpi[supplier.country] ?? -1`, 0 to 20 smelters");
+    let rows = compare(&mut engines::dense(&suppliers), &suppliers, &texts);
+    print_rows(&rows);
+}
+
+/// Checks that every engine agrees with the first (Procura) on every supplier, then times
+/// each: (name, median ns per decision).
+fn compare(
+    engines: &mut [Box<dyn engines::Engine>],
+    suppliers: &[serde_json::Value],
+    texts: &[String],
+) -> Vec<(String, f64)> {
     let smelters: usize = suppliers
         .iter()
         .map(|s| s["smelters"].as_array().map_or(0, Vec::len))
@@ -30,8 +53,6 @@ fn main() {
         "{SUPPLIERS} generated suppliers, {:.1} smelters each on average",
         smelters as f64 / SUPPLIERS as f64
     );
-
-    let mut engines = engines::all(&suppliers);
     let expected: Vec<&'static str> = engines[0].decide_all();
     let mut tally = std::collections::BTreeMap::new();
     for decision in &expected {
@@ -57,23 +78,22 @@ fn main() {
         }
     }
     println!("every engine agrees with procura on all {SUPPLIERS} suppliers\n");
+    engines
+        .iter_mut()
+        .map(|engine| {
+            let ns = median_ns(|| {
+                std::hint::black_box(engine.decide_all());
+            });
+            (engine.name().to_owned(), ns)
+        })
+        .collect()
+}
 
-    let mut rows: Vec<(String, f64)> = Vec::new();
-    for engine in &mut engines {
-        let ns = median_ns(|| {
-            std::hint::black_box(engine.decide_all());
-        });
-        rows.push((engine.name().to_owned(), ns));
-    }
-    let text_rows = engines::from_text(&texts);
-    for (name, mut run) in text_rows {
-        let ns = median_ns(|| run());
-        rows.push((name, ns));
-    }
-
-    let procura = rows[0].1;
-    println!("{:<58} {:>12} {:>16}", "engine", "ns/decision", "× procura");
-    for (name, ns) in &rows {
+/// Each row's time and its ratio to the second row's (Procura's `decide`).
+fn print_rows(rows: &[(String, f64)]) {
+    let procura = rows[1].1;
+    println!("{:<58} {:>12} {:>16}", "engine", "ns/decision", "× procura decide");
+    for (name, ns) in rows {
         println!("{name:<58} {ns:>12.0} {:>16.2}", ns / procura);
     }
 }
