@@ -120,7 +120,14 @@ fn planned_and_walked(
     let walked = Plans::default();
     (
         policy.decide(&input, &data, today()),
-        procura::eval::decide(policy.program(), &walked, &input, &data, today()),
+        procura::eval::decide(
+            policy.program(),
+            &walked,
+            &input,
+            &data,
+            today(),
+            MAX_EVAL_STEPS,
+        ),
     )
 }
 

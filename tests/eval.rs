@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use procura::ast::{Decision, Outcome, Verdict};
 use procura::date::{Date, Duration};
+use procura::limits::{Limits, MAX_EVAL_STEPS};
 use procura::policy::ReferenceData;
 use procura::program::{
     BinOp, Builtin, ComponentDef, Expr, InputDef, Key, LetDef, Program, QuantifierKind, RuleDef,
@@ -254,9 +255,9 @@ fn run<'p>(
     input: &serde_json::Value,
     data: serde_json::Value,
 ) -> procura::Report<'p> {
-    let value = input::validate_input(program, input).unwrap();
-    let data = input::validate_data(program, Some(&data)).unwrap();
-    eval::evaluate(program, &value, &data, today()).unwrap()
+    let value = input::validate_input(program, input, &Limits::default()).unwrap();
+    let data = input::validate_data(program, Some(&data), &Limits::default()).unwrap();
+    eval::evaluate(program, &value, &data, today(), MAX_EVAL_STEPS).unwrap()
 }
 
 /// The result of evaluating one expression: its JSON value, the paths that made it missing
@@ -952,10 +953,21 @@ fn date_arithmetic_clamps_to_month_end() {
         vec![],
         vec![],
     );
-    let input = input::validate_input(&program, &base_input()).unwrap();
-    let data = input::validate_data(&program, Some(&json!({"sanctioned": {}}))).unwrap();
-    let report =
-        eval::evaluate(&program, &input, &data, Date::parse("2024-03-31").unwrap()).unwrap();
+    let input = input::validate_input(&program, &base_input(), &Limits::default()).unwrap();
+    let data = input::validate_data(
+        &program,
+        Some(&json!({"sanctioned": {}})),
+        &Limits::default(),
+    )
+    .unwrap();
+    let report = eval::evaluate(
+        &program,
+        &input,
+        &data,
+        Date::parse("2024-03-31").unwrap(),
+        MAX_EVAL_STEPS,
+    )
+    .unwrap();
     assert!(
         report
             .to_json()
@@ -1296,7 +1308,7 @@ fn strings_are_escaped_like_serde_json() {
 
 fn input_errors(json: serde_json::Value) -> Vec<(String, String, String)> {
     let program = program(vec![], vec![], vec![]);
-    input::validate_input(&program, &json)
+    input::validate_input(&program, &json, &Limits::default())
         .unwrap_err()
         .errors
         .into_iter()
@@ -1347,8 +1359,12 @@ fn input_errors_name_paths_expectations_and_findings() {
 #[test]
 fn input_error_messages_suggest_and_serialise() {
     let program = program(vec![], vec![], vec![]);
-    let errors = input::validate_input(&program, &input_with(json!({"category": "manufactring"})))
-        .unwrap_err();
+    let errors = input::validate_input(
+        &program,
+        &input_with(json!({"category": "manufactring"})),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert_eq!(errors.errors.len(), 1);
     assert!(
         errors.errors[0]
@@ -1359,13 +1375,14 @@ fn input_error_messages_suggest_and_serialise() {
     );
     assert_eq!(errors.to_json()["errors"][0]["path"], json!("$.category"));
     assert_eq!(errors.to_json()["error"], json!("input"));
-    let root = input::validate_input(&program, &json!([1])).unwrap_err();
+    let root = input::validate_input(&program, &json!([1]), &Limits::default()).unwrap_err();
     assert_eq!(root.errors[0].path, "$");
     assert_eq!(root.errors[0].found, "list");
     // Absent and null fields are missing, not errors.
     let fine = input::validate_input(
         &program,
         &json!({"smelters": [], "flags": [], "scores": [], "spend": null}),
+        &Limits::default(),
     );
     assert!(fine.is_ok());
 }
@@ -1373,10 +1390,10 @@ fn input_error_messages_suggest_and_serialise() {
 #[test]
 fn reference_data_is_validated_per_table() {
     let program = program(vec![], vec![], vec![]);
-    let none = input::validate_data(&program, None).unwrap_err();
+    let none = input::validate_data(&program, None, &Limits::default()).unwrap_err();
     assert_eq!(none.errors[0].path, "$data.sanctioned");
     assert_eq!(none.errors[0].expected, "{text: bool}");
-    let bad = input::validate_data(&program, Some(&json!({"sanctioned": {"DK": "yes", "odd key": 1, "SE": null}, "cpi": {"ignored": "x"}}))).unwrap_err();
+    let bad = input::validate_data(&program, Some(&json!({"sanctioned": {"DK": "yes", "odd key": 1, "SE": null}, "cpi": {"ignored": "x"}})), &Limits::default()).unwrap_err();
     let paths: Vec<&str> = bad.errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(
         paths,
@@ -1385,6 +1402,7 @@ fn reference_data_is_validated_per_table() {
     let ok = input::validate_data(
         &program,
         Some(&json!({"sanctioned": {"XX": true, "SE": null}})),
+        &Limits::default(),
     )
     .unwrap();
     assert_eq!(ok.tables.len(), 3);
@@ -1412,14 +1430,15 @@ fn reference_data_keys_take_the_key_type() {
         "by_number": {"1.5": "a", "x": "b"},
         "by_date": {"2025-01-01": 1, "2025-02-30": 2}
     });
-    let errors = input::validate_data(&program, Some(&data)).unwrap_err();
+    let errors = input::validate_data(&program, Some(&data), &Limits::default()).unwrap_err();
     let paths: Vec<&str> = errors.errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(
         paths,
         ["$data.by_number.x", "$data.by_date[\"2025-02-30\"]"]
     );
     let data = json!({"sanctioned": {}, "by_number": {"1.5": "a"}, "by_date": {"2025-01-01": 1}});
-    let data: ReferenceData = input::validate_data(&program, Some(&data)).unwrap();
+    let data: ReferenceData =
+        input::validate_data(&program, Some(&data), &Limits::default()).unwrap();
     let entries = data.tables[3].as_ref().unwrap();
     assert_eq!(
         entries.get_value(&Value::Number(1.5)),
@@ -1536,7 +1555,12 @@ fn out_of_range_indices_read_as_missing_instead_of_panicking() {
 fn long_strings_are_cut_in_input_errors() {
     let program = program(vec![], vec![], vec![]);
     let long = "x".repeat(100);
-    let errors = input::validate_input(&program, &input_with(json!({"spend": long}))).unwrap_err();
+    let errors = input::validate_input(
+        &program,
+        &input_with(json!({"spend": long})),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert_eq!(
         errors.errors[0].found,
         format!("string \"{}…\"", "x".repeat(40))
