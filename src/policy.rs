@@ -277,38 +277,35 @@ impl Options {
         let limits = policy.limits();
         input::check_size(input::OPTIONS, text, limits)?;
         let malformed = |error| InputErrors::malformed_json(input::OPTIONS, &error);
-        let mut options = Options {
-            as_of: None,
-            data: Ok(ReferenceData::default()),
-            max_steps: limits.max_steps,
-        };
-        let mut data = None;
-        let Some(members) = input::object_members(text).map_err(malformed)? else {
-            return match serde_json::from_slice(text).map_err(malformed)? {
-                serde_json::Value::Null => {
-                    options.data = policy.reference_data(None);
-                    Ok(options)
+        let members = match input::object_members(text).map_err(malformed)? {
+            Some(members) => members,
+            None => match serde_json::from_slice(text).map_err(malformed)? {
+                serde_json::Value::Null => Default::default(),
+                other => {
+                    return Err(option_error(
+                        input::OPTIONS.to_owned(),
+                        "object",
+                        &other,
+                        "the options must be a JSON object".to_owned(),
+                    ));
                 }
-                other => Err(option_error(
-                    input::OPTIONS.to_owned(),
-                    "object",
-                    &other,
-                    "the options must be a JSON object".to_owned(),
-                )),
-            };
+            },
         };
+        let (mut as_of, mut max_steps, mut data) = (None, limits.max_steps, Ok(None));
         let mut errors = InputErrors { errors: Vec::new() };
         for (key, raw) in members {
             let path = format!("{}.{key}", input::OPTIONS);
-            let value = || serde_json::from_str(raw.get()).map_err(malformed);
+            let value = || serde_json::from_str::<serde_json::Value>(raw.get()).map_err(malformed);
             let read = match key.as_str() {
                 "as_of" => value().and_then(|value| {
-                    options.as_of = read_date(&path, &value)?;
+                    if !value.is_null() {
+                        as_of = Some(read_date(&path, &value)?);
+                    }
                     Ok(())
                 }),
                 "max_steps" => value().and_then(|value| {
-                    if let Some(steps) = read_steps(&path, &value)? {
-                        options.max_steps = steps;
+                    if !value.is_null() {
+                        max_steps = read_steps(&path, &value)?;
                     }
                     Ok(())
                 }),
@@ -316,10 +313,10 @@ impl Options {
                 // errors are at `$data`, and a host need not parse it first. So is an object:
                 // its own text is held to the data's size limit.
                 "data" => {
-                    data = Some(match serde_json::from_str::<String>(raw.get()) {
+                    data = match serde_json::from_str::<String>(raw.get()) {
                         Ok(text) => input::parse_json("$data", text.as_bytes(), limits).map(Some),
                         Err(_) => input::parse_data(raw, limits),
-                    });
+                    };
                     Ok(())
                 }
                 _ => value().and_then(|value| {
@@ -340,20 +337,25 @@ impl Options {
         if !errors.errors.is_empty() {
             return Err(errors);
         }
-        options.data = match data {
-            Some(Ok(json)) => policy.reference_data(json.as_ref()),
-            Some(Err(errors)) => Err(errors),
-            None => policy.reference_data(None),
-        };
-        Ok(options)
+        Ok(Options {
+            as_of,
+            data: data.and_then(|json| policy.reference_data(json.as_ref())),
+            max_steps,
+        })
     }
 }
 
-fn read_date(path: &str, value: &serde_json::Value) -> Result<Option<Date>, InputErrors> {
+/// A date given as the option `as_of` alone (the wasm-bindgen API's `runExamples(as_of)`),
+/// with the error the options would have at `$options.as_of`.
+pub fn as_of_from_str(text: &str) -> Result<Date, InputErrors> {
+    let value = serde_json::Value::String(text.to_owned());
+    read_date(&format!("{}.as_of", input::OPTIONS), &value)
+}
+
+fn read_date(path: &str, value: &serde_json::Value) -> Result<Date, InputErrors> {
     let message = match value {
-        serde_json::Value::Null => return Ok(None),
         serde_json::Value::String(text) => match Date::parse(text) {
-            Some(date) => return Ok(Some(date)),
+            Some(date) => return Ok(date),
             None => format!("`{text}` is not a valid date: expected YYYY-MM-DD"),
         },
         _ => "`as_of` must be a date written YYYY-MM-DD".to_owned(),
@@ -369,22 +371,18 @@ fn read_date(path: &str, value: &serde_json::Value) -> Result<Option<Date>, Inpu
 /// The largest `max_steps` option: every whole number up to it is exact in a JSON number.
 const MAX_STEPS_OPTION: u64 = 1 << 53;
 
-fn read_steps(path: &str, value: &serde_json::Value) -> Result<Option<u64>, InputErrors> {
-    match value {
-        serde_json::Value::Null => return Ok(None),
-        serde_json::Value::Number(n) => {
-            if let Some(steps) = n.as_u64().filter(|s| (1..=MAX_STEPS_OPTION).contains(s)) {
-                return Ok(Some(steps));
-            }
-        }
-        _ => {}
-    }
-    Err(option_error(
-        path.to_owned(),
-        "a whole number from 1 to 9,007,199,254,740,992",
-        value,
-        "`max_steps` must be a whole number of evaluation steps, at least 1".to_owned(),
-    ))
+fn read_steps(path: &str, value: &serde_json::Value) -> Result<u64, InputErrors> {
+    let steps = value
+        .as_u64()
+        .filter(|s| (1..=MAX_STEPS_OPTION).contains(s));
+    steps.ok_or_else(|| {
+        option_error(
+            path.to_owned(),
+            "a whole number from 1 to 9,007,199,254,740,992",
+            value,
+            "`max_steps` must be a whole number of evaluation steps, at least 1".to_owned(),
+        )
+    })
 }
 
 fn option_error(

@@ -16,7 +16,7 @@ use crate::date::Date;
 use crate::diagnostic::Diagnostic;
 use crate::eval::EvalError;
 use crate::input::{InputError, InputErrors};
-use crate::policy::{EvaluateError, LastOptions, Options};
+use crate::policy::{EvaluateError, LastOptions, Options, as_of_from_str};
 use crate::span::LineIndex;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -295,13 +295,7 @@ impl Policy {
     pub fn run_examples(&self, as_of: Option<String>) -> Result<JsValue, JsValue> {
         let today = match as_of {
             // Read as the option `as_of` is, with its errors.
-            Some(text) => {
-                let options = json!({"as_of": text}).to_string();
-                Options::from_json_bytes(options.as_bytes(), &self.policy)
-                    .map_err(|e| invalid_input(&e))?
-                    .as_of
-                    .unwrap_or_else(today)
-            }
+            Some(text) => as_of_from_str(&text).map_err(|e| invalid_input(&e))?,
             None => today(),
         };
         let results: Vec<Json> = (self.policy.run_examples(today).iter())
