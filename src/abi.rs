@@ -9,7 +9,7 @@
 use std::alloc::{self, Layout};
 use std::cell::RefCell;
 
-use crate::input::InputErrors;
+use crate::input::{self, InputError, InputErrors};
 use crate::policy::{self, EvaluateError, LastOptions, Options, Policy};
 use crate::span::LineIndex;
 
@@ -109,18 +109,19 @@ fn evaluate_into(
     let options = match last.get(options, |bytes| Options::from_json_bytes(bytes, policy)) {
         Ok(options) => options,
         Err(errors) => {
-            let message = errors.errors.iter().map(|e| e.message.as_str());
-            let message = message.collect::<Vec<_>>().join("; ");
-            out.push_str(&options_error(
-                &message,
-                errors.to_json().get("errors").cloned().unwrap_or_default(),
-            ));
+            out.push_str(&options_error(errors));
             return Status::Options;
         }
     };
     let Some(today) = options.as_of else {
-        let message = "`as_of` is required: the module has no clock";
-        out.push_str(&options_error(message, serde_json::json!([])));
+        out.push_str(&options_error(&InputErrors {
+            errors: vec![InputError {
+                path: format!("{}.as_of", input::OPTIONS),
+                expected: "date (YYYY-MM-DD)".to_owned(),
+                found: "nothing".to_owned(),
+                message: "`as_of` is required: the module has no clock".to_owned(),
+            }],
+        }));
         return Status::Options;
     };
     match policy.evaluate_with_options(policy.input_from_bytes(input), options, today) {
@@ -138,9 +139,13 @@ fn evaluate_into(
     }
 }
 
-/// `{"error": "options", "message", "errors"}`: why the options were refused.
-fn options_error(message: &str, errors: serde_json::Value) -> String {
-    serde_json::json!({"error": "options", "message": message, "errors": errors}).to_string()
+/// `{"error": "options", "message", "errors"}`: why the options were refused, each error at
+/// its path as the wasm-bindgen API reports it, and their messages joined.
+fn options_error(errors: &InputErrors) -> String {
+    let messages: Vec<&str> = errors.errors.iter().map(|e| e.message.as_str()).collect();
+    let list = errors.to_json().get("errors").cloned().unwrap_or_default();
+    serde_json::json!({"error": "options", "message": messages.join("; "), "errors": list})
+        .to_string()
 }
 
 fn set_result(text: String) {

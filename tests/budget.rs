@@ -259,7 +259,12 @@ fn bad_options_are_refused_with_their_paths() {
     // The `abi` module has no clock: `as_of` is required there.
     let (status, json) = evaluate_bytes(&policy, b"{}", b"{}");
     assert_eq!(status, Status::Options, "{json}");
-    assert!(json.contains("`as_of` is required"), "{json}");
+    let json: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        json["message"],
+        "`as_of` is required: the module has no clock"
+    );
+    assert_eq!(json["errors"][0]["path"], "$options.as_of");
 }
 
 #[test]
