@@ -1,5 +1,5 @@
 //! Evaluation speed of the onboarding baseline (`rules/onboarding.policy`).
-//! Run: `cargo bench --bench eval`.
+//! Run: `cargo bench --features cli --bench eval`.
 //!
 //! - `decide_validated`: one decision and its full report on an input already validated and
 //!   converted; `decide_only_validated`: the same decision through `Policy::decide`;

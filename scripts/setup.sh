@@ -3,6 +3,7 @@
 # it does and skips itself when its work is already done, so CI may run it on every job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/features.sh
 
 step() { printf '==> %s\n' "$*"; }
 skip() { printf '    (already done) %s\n' "$*"; }
@@ -18,10 +19,10 @@ require_cargo() {
 
 build_release() {
   # Cargo itself skips the work when nothing changed. Building the tests too, with the features
-  # the test script uses, unifies dependency features once: `cargo test` then reuses every
-  # artifact instead of compiling wasmtime a second time.
-  step "building the release binary (target/release/procura) and its tests"
-  cargo build --release --tests --features abi -j 2
+  # the test script uses (scripts/features.sh), unifies dependency features once: `cargo test`
+  # and clippy then reuse every artifact instead of compiling wasmtime a second time.
+  step "building the release binary (${CARGO_TARGET_DIR:-target}/release/procura) and its tests"
+  cargo build --release --tests --features "$NATIVE_FEATURES" -j 2
 }
 
 build_wasm() {

@@ -3,21 +3,23 @@
 # uses, so the binary and the dependencies are compiled once per run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/features.sh
 
 step() { printf '==> %s\n' "$*"; }
 
 scripts/setup.sh
 # The server and wasmtime tests host the module that setup built.
-export PROCURA_ABI_WASM="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/abi-release/procura.wasm"
+target_dir="${CARGO_TARGET_DIR:-target}"
+export PROCURA_ABI_WASM="$target_dir/wasm32-unknown-unknown/abi-release/procura.wasm"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --release --all-targets --features abi -j 2 -- -D warnings
+cargo clippy --release --all-targets --features "$NATIVE_FEATURES" -j 2 -- -D warnings
 
 step "cargo test"
-cargo test --release --features abi -j 2
+cargo test --release --features "$NATIVE_FEATURES" -j 2
 
 step "cargo clippy for the WebAssembly bindings"
 cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features wasm -j 2 -- -D warnings
@@ -26,12 +28,12 @@ step "cargo clippy for the plain WebAssembly module"
 cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features abi --lib -j 2 -- -D warnings
 
 step "node --test tests/node/ (WebAssembly package; differential against the native CLI)"
-PROCURA_BIN=target/release/procura node --test tests/node/
+PROCURA_BIN="$target_dir/release/procura" node --test tests/node/
 
 step "browser tests of www/ (playground and supplier form, Chromium headless)"
 www/scripts/test.sh
 
 step "procura test rules/*.policy"
-target/release/procura test rules/*.policy
+"$target_dir/release/procura" test rules/*.policy
 
 step "all tests passed"

@@ -9,11 +9,9 @@
 use std::alloc::{self, Layout};
 use std::cell::RefCell;
 
-use crate::date::Date;
-use crate::input::{self, InputErrors};
-use crate::policy::{self, EvaluateError, LastOptions, Policy, ReferenceData};
+use crate::input::{self, InputError, InputErrors};
+use crate::policy::{self, EvaluateError, LastOptions, Options, Policy};
 use crate::span::LineIndex;
-use crate::types::Type;
 
 /// What [`procura_evaluate`] returns; the result buffer then holds the matching JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,12 +21,13 @@ pub enum Status {
     Report = 0,
     /// `{"error": "input", "errors": [...]}`: the input or the reference data is invalid.
     Input = 1,
-    /// `{"error": "options", "message": ...}`: the options are malformed.
+    /// `{"error": "options", "message": ..., "errors": [...]}`: the options are malformed (the
+    /// errors are input errors at `$options...`).
     Options = 2,
     /// `{"error": "handle", "message": ...}`: no compiled policy has this handle.
     Handle = 3,
     /// `{"error": "evaluation", "message": ..., "help": ...}`: the evaluation was stopped
-    /// (`limits::MAX_EVAL_STEPS`).
+    /// (`max_steps` of the options, by default `limits::MAX_EVAL_STEPS`).
     Evaluation = 4,
 }
 
@@ -62,10 +61,7 @@ pub fn compile_source(source: &str) -> (Option<Policy>, String) {
             let summary = serde_json::json!({
                 "title": program.title,
                 "version": program.version,
-                "input": {
-                    "name": program.input.name,
-                    "type": type_json(&Type::Record(program.input.record.clone())),
-                },
+                "input": policy.input_schema(),
                 "warnings": diagnostics_json(policy.warnings()),
             });
             (Some(policy), summary.to_string())
@@ -80,40 +76,14 @@ pub fn compile_source(source: &str) -> (Option<Policy>, String) {
     }
 }
 
-/// The shape of an input type for API clients: `"number"`, `"text"`, `"bool"`, `"date"`,
-/// `{"one_of": [...]}`, `{"list": T}`, `{"optional": T}` and
-/// `{"record": NAME|null, "fields": [{"name", "type"}]}`. Types are finite trees (the checker
-/// rejects recursive types), and their depth is bounded by the parser's nesting limit.
-pub fn type_json(ty: &Type) -> serde_json::Value {
-    use serde_json::json;
-    match ty {
-        Type::Union(members) => {
-            json!({ "one_of": members.iter().map(|m| &**m).collect::<Vec<_>>() })
-        }
-        Type::List(element) => json!({ "list": type_json(element) }),
-        Type::Optional(inner) => json!({ "optional": type_json(inner) }),
-        Type::Record(record) => json!({
-            "record": record.name,
-            "fields": record
-                .fields
-                .iter()
-                .map(|f| json!({ "name": &*f.name, "type": type_json(&f.ty) }))
-                .collect::<Vec<_>>(),
-        }),
-        other => json!(other.to_string()),
-    }
-}
-
 /// A compiled policy and what the options of its last evaluation gave.
 struct Compiled {
     policy: Policy,
-    options: LastOptions<ReadOptions>,
+    options: LastOptions<Result<Options, InputErrors>>,
 }
 
-/// The date and the validated reference data of the options, or why the options are refused.
-type ReadOptions = Result<(Date, Result<ReferenceData, InputErrors>), String>;
-
-/// Evaluates a record (JSON text) with options `{"as_of": "YYYY-MM-DD", "data": {...}}`.
+/// Evaluates a record (JSON text) with options `{"as_of": "YYYY-MM-DD", "data": {...},
+/// "max_steps": N}` ([`Options`]; `as_of` required: the module has no clock).
 pub fn evaluate_bytes(policy: &Policy, input: &[u8], options: &[u8]) -> (Status, String) {
     let mut compiled = Compiled {
         policy: policy.clone(),
@@ -136,15 +106,25 @@ fn evaluate_into(
         policy,
         options: last,
     } = compiled;
-    let (today, data) = match last.get(options, |bytes| read_options(policy, bytes)) {
-        Ok((today, data)) => (*today, data.as_ref()),
-        Err(message) => {
-            let error = serde_json::json!({"error": "options", "message": message});
-            out.push_str(&error.to_string());
+    let options = match last.get(options, |bytes| Options::from_json_bytes(bytes, policy)) {
+        Ok(options) => options,
+        Err(errors) => {
+            out.push_str(&options_error(errors));
             return Status::Options;
         }
     };
-    match policy.evaluate_validated(policy.input_from_bytes(input), data, today) {
+    let Some(today) = options.as_of else {
+        out.push_str(&options_error(&InputErrors {
+            errors: vec![InputError {
+                path: format!("{}.as_of", input::OPTIONS),
+                expected: "date (YYYY-MM-DD)".to_owned(),
+                found: "nothing".to_owned(),
+                message: "`as_of` is required: the module has no clock".to_owned(),
+            }],
+        }));
+        return Status::Options;
+    };
+    match policy.evaluate_with_options(policy.input_from_bytes(input), options, today) {
         Ok(report) => {
             report.write_json(out);
             Status::Report
@@ -159,47 +139,13 @@ fn evaluate_into(
     }
 }
 
-fn read_options(policy: &Policy, bytes: &[u8]) -> ReadOptions {
-    let (today, data) = parse_options(bytes)?;
-    Ok((
-        today,
-        data.and_then(|data| policy.reference_data(data.as_ref())),
-    ))
-}
-
-/// `as_of` is required because the module has no imports and therefore no clock; unknown
-/// options are refused so that a misspelt `as_of` cannot silently change the date. The
-/// reference data is read like a data file: its errors are input errors at `$data`.
-fn parse_options(
-    bytes: &[u8],
-) -> Result<(Date, Result<Option<serde_json::Value>, InputErrors>), String> {
-    if let Err(errors) = input::check_size(input::OPTIONS, bytes) {
-        return Err(errors.errors.into_iter().map(|e| e.message).collect());
-    }
-    let mut options = input::object_members(bytes)
-        .map_err(|error| format!("the options are not valid JSON: {error}"))?
-        .ok_or_else(|| "the options must be a JSON object".to_owned())?;
-    let as_of = match options.remove("as_of").map(|raw| raw.get()) {
-        Some(raw) => match serde_json::from_str::<serde_json::Value>(raw) {
-            Ok(serde_json::Value::String(text)) => Date::parse(&text).ok_or_else(|| {
-                format!("`as_of` must be a date written YYYY-MM-DD, found `{text}`")
-            })?,
-            Ok(other) => {
-                return Err(format!(
-                    "`as_of` must be a date written YYYY-MM-DD, found `{other}`"
-                ));
-            }
-            Err(error) => return Err(format!("the options are not valid JSON: {error}")),
-        },
-        None => return Err("`as_of` is required: the module has no clock".to_owned()),
-    };
-    let data = options.remove("data").map_or(Ok(None), input::parse_data);
-    match options.keys().next() {
-        Some(key) => Err(format!(
-            "unknown option `{key}`: the options are `as_of` and `data`"
-        )),
-        None => Ok((as_of, data)),
-    }
+/// `{"error": "options", "message", "errors"}`: why the options were refused, each error at
+/// its path as the wasm-bindgen API reports it, and their messages joined.
+fn options_error(errors: &InputErrors) -> String {
+    let messages: Vec<&str> = errors.errors.iter().map(|e| e.message.as_str()).collect();
+    let list = errors.to_json().get("errors").cloned().unwrap_or_default();
+    serde_json::json!({"error": "options", "message": messages.join("; "), "errors": list})
+        .to_string()
 }
 
 fn set_result(text: String) {
@@ -386,10 +332,10 @@ mod tests {
         let summary: serde_json::Value = serde_json::from_str(&summary).expect("JSON");
         assert_eq!(
             summary["input"],
-            serde_json::json!({"name": "supplier", "type": {"record": null, "fields": [
-                {"name": "name", "type": "text"},
-                {"name": "spend", "type": {"optional": "number"}},
-            ]}})
+            serde_json::json!({"name": "supplier", "fields": [
+                {"name": "name", "type": {"kind": "text", "optional": false}},
+                {"name": "spend", "type": {"kind": "number", "optional": true}},
+            ]})
         );
     }
 

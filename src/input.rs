@@ -13,6 +13,7 @@ use serde::de::Visitor as _;
 
 use crate::date::Date;
 use crate::diagnostic::did_you_mean;
+use crate::limits::Limits;
 use crate::program::{Key, Program, TableEntries, Value};
 use crate::report::{format_number, write_str};
 use crate::types::Type;
@@ -27,8 +28,8 @@ pub const MAX_INPUT_STRING_BYTES: usize = 64 << 10;
 /// The largest reference data, in bytes of JSON text: the full RMAP smelter list (a few
 /// thousand smelters) is about 1 MiB.
 pub const MAX_DATA_BYTES: usize = 16 << 20;
-/// The largest options of an evaluation on the WebAssembly hosts (`{"as_of", "data"}` and
-/// `{"asOf", "data"}`), in bytes of JSON text: room for reference data of [`MAX_DATA_BYTES`]
+/// The largest options of an evaluation on the JSON-text hosts (`{"as_of", "data",
+/// "max_steps"}`, `policy::Options`), in bytes of JSON text: room for reference data of [`MAX_DATA_BYTES`]
 /// written as a JSON string, whose quotes are escaped. The reference data inside is held to
 /// [`MAX_DATA_BYTES`] of its own text, at `$data`, as a data file is.
 pub const MAX_OPTIONS_BYTES: usize = 2 * MAX_DATA_BYTES;
@@ -39,19 +40,26 @@ pub const MAX_DATA_STRING_BYTES: usize = 1 << 20;
 
 /// What one list and one string may hold: records and reference data have their own limits.
 #[derive(Clone, Copy)]
-struct Limits {
+struct Sizes {
     list: usize,
     string: usize,
 }
 
-const RECORD: Limits = Limits {
-    list: MAX_INPUT_LIST_LEN,
-    string: MAX_INPUT_STRING_BYTES,
-};
-const DATA: Limits = Limits {
-    list: MAX_DATA_LIST_LEN,
-    string: MAX_DATA_STRING_BYTES,
-};
+impl Sizes {
+    fn record(limits: &Limits) -> Sizes {
+        Sizes {
+            list: limits.max_input_list_len,
+            string: limits.max_input_string_bytes,
+        }
+    }
+
+    fn data(limits: &Limits) -> Sizes {
+        Sizes {
+            list: limits.max_data_list_len,
+            string: limits.max_data_string_bytes,
+        }
+    }
+}
 
 /// One input error of LANGUAGE.md §8.
 /// Validated reference data: one entry per table of the program (`None` where the table has a
@@ -91,8 +99,8 @@ impl InputErrors {
     }
 
     /// JSON text over the size limit of what is read at `root` (see [`parse_json`]).
-    pub fn too_large(root: &str, bytes: u64) -> InputErrors {
-        let limit = max_json_bytes(root);
+    pub fn too_large(root: &str, bytes: u64, limits: &Limits) -> InputErrors {
+        let limit = limits.json_bytes(root);
         let what = match root {
             "$" => "the record is",
             OPTIONS => "the options are",
@@ -104,9 +112,9 @@ impl InputErrors {
                 expected: format!("at most {} bytes of JSON", grouped(limit as u64)),
                 found: format!("{} bytes", grouped(bytes)),
                 message: format!(
-                    "{what} {} bytes of JSON, more than the limit of {} MiB",
+                    "{what} {} bytes of JSON, more than the limit of {}",
                     grouped(bytes),
-                    limit >> 20
+                    mebibytes(limit)
                 ),
             }],
         }
@@ -135,33 +143,35 @@ impl InputErrors {
     }
 }
 
-/// The root of the options of the WebAssembly hosts in paths and errors.
+/// The root of the options of the JSON-text hosts in paths and errors.
 pub const OPTIONS: &str = "$options";
 
-/// The size limit of JSON text read at `root`: [`MAX_INPUT_BYTES`] for the record (`$`),
-/// [`MAX_OPTIONS_BYTES`] for the options of the WebAssembly hosts ([`OPTIONS`]),
-/// [`MAX_DATA_BYTES`] for reference data (`$data`).
-pub fn max_json_bytes(root: &str) -> usize {
-    match root {
-        "$" => MAX_INPUT_BYTES,
-        OPTIONS => MAX_OPTIONS_BYTES,
-        _ => MAX_DATA_BYTES,
+/// `4 MiB` for whole mebibytes, else `1,000 bytes`: a limit in a message.
+fn mebibytes(limit: usize) -> String {
+    if limit >= 1 << 20 && limit.is_multiple_of(1 << 20) {
+        format!("{} MiB", limit >> 20)
+    } else {
+        format!("{} bytes", grouped(limit as u64))
     }
 }
 
 /// Parses JSON text read at `root` (`$` for a record, `$data` for reference data): text over
-/// the size limit, not JSON or not UTF-8 is one input error at `root`, worded the same on
-/// every host.
-pub fn parse_json(root: &str, text: &[u8]) -> Result<serde_json::Value, InputErrors> {
-    check_size(root, text)?;
+/// its size limit ([`Limits::json_bytes`]), not JSON or not UTF-8 is one input error at
+/// `root`, worded the same on every host.
+pub fn parse_json(
+    root: &str,
+    text: &[u8],
+    limits: &Limits,
+) -> Result<serde_json::Value, InputErrors> {
+    check_size(root, text, limits)?;
     serde_json::from_slice(text).map_err(|error| InputErrors::malformed_json(root, &error))
 }
 
-/// JSON text read at `root` over its size limit (see [`max_json_bytes`]) is one input error
+/// JSON text read at `root` over its size limit ([`Limits::json_bytes`]) is one input error
 /// there.
-pub fn check_size(root: &str, text: &[u8]) -> Result<(), InputErrors> {
-    if text.len() > max_json_bytes(root) {
-        return Err(InputErrors::too_large(root, text.len() as u64));
+pub fn check_size(root: &str, text: &[u8], limits: &Limits) -> Result<(), InputErrors> {
+    if text.len() > limits.json_bytes(root) {
+        return Err(InputErrors::too_large(root, text.len() as u64, limits));
     }
     Ok(())
 }
@@ -181,12 +191,55 @@ pub fn object_members(
 }
 
 /// Reference data written as a value inside host options: read like a data file (its own text
-/// over [`MAX_DATA_BYTES`] is an error at `$data`); `None` for `null`.
+/// over [`Limits::max_data_bytes`] is an error at `$data`); `None` for `null`.
 pub fn parse_data(
     value: &serde_json::value::RawValue,
+    limits: &Limits,
 ) -> Result<Option<serde_json::Value>, InputErrors> {
-    let data = parse_json("$data", value.get().as_bytes())?;
+    let data = parse_json("$data", value.get().as_bytes(), limits)?;
     Ok(Some(data).filter(|data| !data.is_null()))
+}
+
+/// The `input` declaration as JSON, the one description every host gives of it (the
+/// wasm-bindgen API's `inputSchema`, the `abi` module's compile summary, `procura serve`'s
+/// `GET /v1/policies/NAME`): `{"name": NAME, "fields": [{"name", "type"}]}`, fields in
+/// declaration order. A type is `{"kind", "optional"}` with `kind` one of `"number"`,
+/// `"text"`, `"bool"`, `"date"`, `"union"` (with `"values"`), `"list"` (with `"element"`, a
+/// type) and `"record"` (with `"name"`, a name or `null`, and `"fields"`); `optional` is true
+/// for `T?`. Types are finite trees (the checker rejects recursive types), their depth bounded
+/// by the parser's nesting limit.
+pub fn schema_json(input: &crate::program::InputDef) -> serde_json::Value {
+    serde_json::json!({"name": input.name, "fields": fields_json(&input.record)})
+}
+
+fn fields_json(record: &crate::types::RecordType) -> serde_json::Value {
+    serde_json::Value::Array(
+        (record.fields.iter())
+            .map(|field| serde_json::json!({"name": &*field.name, "type": type_json(&field.ty)}))
+            .collect(),
+    )
+}
+
+fn type_json(ty: &Type) -> serde_json::Value {
+    use serde_json::json;
+    let optional = ty.is_optional();
+    match ty.required() {
+        Type::Union(values) => json!({
+            "kind": "union",
+            "optional": optional,
+            "values": values.iter().map(|v| &**v).collect::<Vec<_>>(),
+        }),
+        Type::List(element) => {
+            json!({"kind": "list", "optional": optional, "element": type_json(element)})
+        }
+        Type::Record(record) => json!({
+            "kind": "record",
+            "optional": optional,
+            "name": record.name,
+            "fields": fields_json(record),
+        }),
+        other => json!({"kind": other.to_string(), "optional": optional}),
+    }
 }
 
 /// `1,048,576`: limits and sizes in errors, readable at a glance.
@@ -219,14 +272,19 @@ fn too_long(
     }
 }
 
-/// Converts the input record, reporting every error found.
-pub fn validate_input(program: &Program, json: &serde_json::Value) -> Result<Value, InputErrors> {
+/// Converts the input record, reporting every error found; lists and strings are held to
+/// the record limits of `limits`.
+pub fn validate_input(
+    program: &Program,
+    json: &serde_json::Value,
+    limits: &Limits,
+) -> Result<Value, InputErrors> {
     let mut errors = Vec::new();
     let value = convert(
         &Type::Record(program.input.record.clone()),
         json,
         &mut "$".to_owned(),
-        RECORD,
+        Sizes::record(limits),
         &mut errors,
     );
     if errors.is_empty() {
@@ -236,11 +294,14 @@ pub fn validate_input(program: &Program, json: &serde_json::Value) -> Result<Val
     }
 }
 
-/// Converts reference data (`{"table": {key: value}}`) for the tables without a body.
+/// Converts reference data (`{"table": {key: value}}`) for the tables without a body; tables,
+/// lists and strings are held to the reference data limits of `limits`.
 pub fn validate_data(
     program: &Program,
     json: Option<&serde_json::Value>,
+    limits: &Limits,
 ) -> Result<ReferenceData, InputErrors> {
+    let data = Sizes::data(limits);
     let mut errors = Vec::new();
     let root = match json {
         None | Some(serde_json::Value::Null) => None,
@@ -265,8 +326,8 @@ pub fn validate_data(
         push_field(&mut path, &table.name);
         let expected = format!("{{{}: {}}}", table.key_type, table.value_type);
         let rows = match root.and_then(|root| root.get(&table.name)) {
-            Some(json @ serde_json::Value::Object(rows)) if rows.len() > DATA.list => {
-                errors.push(too_long(&path, json, "rows", DATA.list, rows.len()));
+            Some(json @ serde_json::Value::Object(rows)) if rows.len() > data.list => {
+                errors.push(too_long(&path, json, "rows", data.list, rows.len()));
                 tables.push(None);
                 continue;
             }
@@ -295,11 +356,11 @@ pub fn validate_data(
         for (key, value) in rows {
             let mut path = path.clone();
             push_field(&mut path, key);
-            let key_value = convert_key(&table.key_type, key, &path, &mut errors);
+            let key_value = convert_key(&table.key_type, key, &path, data, &mut errors);
             if value.is_null() {
                 continue;
             }
-            let value = convert(&table.value_type, value, &mut path, DATA, &mut errors);
+            let value = convert(&table.value_type, value, &mut path, data, &mut errors);
             if let Some(key) = key_value.as_ref().and_then(Key::from_value) {
                 entries.insert(key, value);
             }
@@ -314,7 +375,13 @@ pub fn validate_data(
 }
 
 /// A table key from a JSON object key, converted to the table's key type.
-fn convert_key(ty: &Type, key: &str, path: &str, errors: &mut Vec<InputError>) -> Option<Value> {
+fn convert_key(
+    ty: &Type,
+    key: &str,
+    path: &str,
+    sizes: Sizes,
+    errors: &mut Vec<InputError>,
+) -> Option<Value> {
     let json = match ty.required() {
         Type::Number => match key.parse::<f64>() {
             Ok(n) if n.is_finite() => return Some(Value::Number(n)),
@@ -328,7 +395,7 @@ fn convert_key(ty: &Type, key: &str, path: &str, errors: &mut Vec<InputError>) -
         _ => serde_json::Value::String(key.to_owned()),
     };
     let before = errors.len();
-    let value = convert(ty, &json, &mut path.to_owned(), DATA, errors);
+    let value = convert(ty, &json, &mut path.to_owned(), sizes, errors);
     (errors.len() == before).then_some(value)
 }
 
@@ -338,7 +405,7 @@ fn convert(
     ty: &Type,
     json: &serde_json::Value,
     path: &mut String,
-    limits: Limits,
+    limits: Sizes,
     errors: &mut Vec<InputError>,
 ) -> Value {
     use serde_json::Value as Json;
@@ -501,25 +568,27 @@ fn summary(json: &serde_json::Value) -> String {
 /// fast path of a valid record. `None` when the text is not JSON or does not fit the input type;
 /// [`validate_input`] on the parsed JSON then reports every error, so errors stay exactly those
 /// of the slow path.
-pub fn input_from_str(program: &Program, json: &str) -> Option<Value> {
-    if json.len() > MAX_INPUT_BYTES {
+pub fn input_from_str(program: &Program, json: &str, limits: &Limits) -> Option<Value> {
+    if json.len() > limits.max_input_bytes {
         return None;
     }
     let root = Type::Record(program.input.record.clone());
+    let sizes = Sizes::record(limits);
     // A list of n elements takes at least 2n + 1 bytes of JSON, and a string at least its own
     // length plus quotes: shorter texts (every real record) need no limit checks.
-    if json.len() <= 2 * MAX_INPUT_LIST_LEN && json.len() <= MAX_INPUT_STRING_BYTES {
-        convert_str::<false>(&root, json)
+    if json.len() <= sizes.list.saturating_mul(2) && json.len() <= sizes.string {
+        convert_str::<false>(&root, json, sizes)
     } else {
-        convert_str::<true>(&root, json)
+        convert_str::<true>(&root, json, sizes)
     }
 }
 
-fn convert_str<const CHECKED: bool>(root: &Type, json: &str) -> Option<Value> {
+fn convert_str<const CHECKED: bool>(root: &Type, json: &str, sizes: Sizes) -> Option<Value> {
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let seed = Seed::<CHECKED> {
         ty: root,
         null_is_missing: false,
+        sizes,
     };
     let value = serde::de::DeserializeSeed::deserialize(seed, &mut deserializer).ok()?;
     deserializer.end().ok()?;
@@ -534,6 +603,8 @@ struct Seed<'t, const CHECKED: bool> {
     ty: &'t Type,
     /// Record fields read `null` as missing whatever their type; list elements do not.
     null_is_missing: bool,
+    /// The record limits, checked when `CHECKED`.
+    sizes: Sizes,
 }
 
 type Visited<E> = Result<Value, E>;
@@ -597,7 +668,7 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, CHECKED> {
 
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Visited<E> {
         match self.ty.required() {
-            Type::Text if !CHECKED || s.len() <= RECORD.string => Ok(Value::Text(s.into())),
+            Type::Text if !CHECKED || s.len() <= self.sizes.string => Ok(Value::Text(s.into())),
             // The union's own member: a long one is shared, not copied.
             Type::Union(members) => members
                 .iter()
@@ -616,10 +687,11 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, CHECKED> {
         let seed = Seed::<CHECKED> {
             ty: element,
             null_is_missing: false,
+            sizes: self.sizes,
         };
         let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(value) = seq.next_element_seed(seed)? {
-            if CHECKED && values.len() == RECORD.list {
+            if CHECKED && values.len() == self.sizes.list {
                 return Err(mismatch());
             }
             values.push(value);
@@ -646,6 +718,7 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, CHECKED> {
                     *slot = map.next_value_seed(Seed::<CHECKED> {
                         ty: field.ty.required(),
                         null_is_missing: true,
+                        sizes: self.sizes,
                     })?;
                 }
                 None => {
@@ -746,10 +819,14 @@ mod tests {
 
     /// The fast path converts exactly the texts the slow path accepts, to the same values.
     fn agrees(program: &Program, text: &str) {
+        agrees_within(program, text, &Limits::default());
+    }
+
+    fn agrees_within(program: &Program, text: &str, limits: &Limits) {
         let slow = serde_json::from_str(text)
             .ok()
-            .and_then(|json| validate_input(program, &json).ok());
-        let fast = input_from_str(program, text);
+            .and_then(|json| validate_input(program, &json, limits).ok());
+        let fast = input_from_str(program, text, limits);
         assert_eq!(fast, slow, "{text}");
     }
 
@@ -829,8 +906,8 @@ mod tests {
             )
         };
         let error = |text: &str| {
-            let json = parse_json("$", text.as_bytes())?;
-            validate_input(program, &json).map(|_| ())
+            let json = parse_json("$", text.as_bytes(), &Limits::default())?;
+            validate_input(program, &json, &Limits::default()).map(|_| ())
         };
         let first = |text: &str| error(text).unwrap_err().errors.swap_remove(0);
         for text in [
@@ -838,7 +915,7 @@ mod tests {
             record(0, 0),
         ] {
             agrees(program, &text);
-            assert!(input_from_str(program, &text).is_some());
+            assert!(input_from_str(program, &text, &Limits::default()).is_some());
         }
         let long_list = record(MAX_INPUT_LIST_LEN + 1, 1);
         agrees(program, &long_list);
@@ -854,7 +931,7 @@ mod tests {
             ("$.name", "string of 65,537 bytes")
         );
         let padded = format!("{}{}", record(1, 1), " ".repeat(MAX_INPUT_BYTES));
-        assert_eq!(input_from_str(program, &padded), None);
+        assert_eq!(input_from_str(program, &padded, &Limits::default()), None);
         let found = first(&padded);
         assert_eq!(
             (found.path.as_str(), found.expected.as_str()),

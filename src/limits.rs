@@ -20,8 +20,14 @@
 //!   so every host gets the same errors; sizes are checked where text is parsed
 //!   (`input::parse_json`, `input::input_from_str`), for reference data inside the options of
 //!   the WebAssembly hosts on its own text;
-//! - options of the WebAssembly hosts (`abi`, `wasm`): [`MAX_OPTIONS_BYTES`] of JSON text.
+//! - options of the JSON-text hosts (`abi`, `wasm`, read by `policy::Options`):
+//!   [`MAX_OPTIONS_BYTES`] of JSON text.
 //! - evaluation: [`MAX_EVAL_STEPS`] per evaluated record (`EvalError::BudgetExceeded`).
+//!
+//! The limits on inputs and evaluation are also a value, [`Limits`], as in rhai: a
+//! [`crate::Policy`] carries one (the constants above by default, on every host) and everything
+//! that enforces them reads them from it. Limits on policy source are not in it: they protect
+//! the parser and checker before there is a policy to carry anything.
 
 pub use crate::check::{MAX_DEPENDENCY_DEPTH, MAX_DIAGNOSTICS};
 pub use crate::date::{MAX_YEAR, MIN_YEAR};
@@ -53,3 +59,93 @@ pub const MAX_EVAL_STEPS: u64 = 5_000_000;
 
 /// How many bytes of text one evaluation step pays for (see [`MAX_EVAL_STEPS`]).
 pub const TEXT_STEP_BYTES: usize = 64;
+
+/// The limits on what one evaluation may receive and do, carried by a [`crate::Policy`]
+/// ([`crate::Policy::with_limits`], [`crate::Policy::limits`]). Every field defaults to the
+/// constant of the same name, on every host (SECURITY.md, "Limits"); a host may lower them
+/// for untrusted callers or raise them for a trusted batch.
+///
+/// ```
+/// use procura::limits::{Limits, MAX_EVAL_STEPS};
+/// let limits = Limits { max_steps: 10_000, ..Limits::default() };
+/// assert_eq!(Limits::default().max_steps, MAX_EVAL_STEPS);
+/// # let _ = limits;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Evaluation steps per record ([`MAX_EVAL_STEPS`], 5,000,000): past it an evaluation is
+    /// `EvalError::BudgetExceeded` instead of a report. Hosts set it with `--max-steps` (the
+    /// command line, `procura serve`) or the option `max_steps` (the JSON-text hosts).
+    pub max_steps: u64,
+    /// Bytes of JSON text of one input record ([`MAX_INPUT_BYTES`], 4 MiB): an input error at
+    /// `$`.
+    pub max_input_bytes: usize,
+    /// Elements of one list of an input record ([`MAX_INPUT_LIST_LEN`], 10,000): an input error
+    /// at the list.
+    pub max_input_list_len: usize,
+    /// Bytes of UTF-8 of one string of an input record ([`MAX_INPUT_STRING_BYTES`], 64 KiB): an
+    /// input error at the string.
+    pub max_input_string_bytes: usize,
+    /// Bytes of JSON text of reference data ([`MAX_DATA_BYTES`], 16 MiB): an input error at
+    /// `$data`.
+    pub max_data_bytes: usize,
+    /// Rows of one table, or elements of one list, of reference data ([`MAX_DATA_LIST_LEN`],
+    /// 100,000): an input error at the table or list.
+    pub max_data_list_len: usize,
+    /// Bytes of UTF-8 of one string of reference data ([`MAX_DATA_STRING_BYTES`], 1 MiB): an
+    /// input error at the string.
+    pub max_data_string_bytes: usize,
+    /// Bytes of JSON text of the options of the JSON-text hosts, reference data included
+    /// ([`MAX_OPTIONS_BYTES`], 32 MiB): an input error at `$options`.
+    pub max_options_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_steps: MAX_EVAL_STEPS,
+            max_input_bytes: MAX_INPUT_BYTES,
+            max_input_list_len: MAX_INPUT_LIST_LEN,
+            max_input_string_bytes: MAX_INPUT_STRING_BYTES,
+            max_data_bytes: MAX_DATA_BYTES,
+            max_data_list_len: MAX_DATA_LIST_LEN,
+            max_data_string_bytes: MAX_DATA_STRING_BYTES,
+            max_options_bytes: MAX_OPTIONS_BYTES,
+        }
+    }
+}
+
+impl Limits {
+    /// The size limit of JSON text read at `root`: [`Limits::max_input_bytes`] for the record
+    /// (`$`), [`Limits::max_options_bytes`] for options (`$options`),
+    /// [`Limits::max_data_bytes`] for reference data (`$data`).
+    pub fn json_bytes(&self, root: &str) -> usize {
+        match root {
+            "$" => self.max_input_bytes,
+            crate::input::OPTIONS => self.max_options_bytes,
+            _ => self.max_data_bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_constants() {
+        let limits = Limits::default();
+        assert_eq!(limits.max_steps, MAX_EVAL_STEPS);
+        assert_eq!(limits.json_bytes("$"), MAX_INPUT_BYTES);
+        assert_eq!(limits.json_bytes("$options"), MAX_OPTIONS_BYTES);
+        assert_eq!(limits.json_bytes("$data"), MAX_DATA_BYTES);
+        assert_eq!(
+            (limits.max_input_list_len, limits.max_input_string_bytes),
+            (MAX_INPUT_LIST_LEN, MAX_INPUT_STRING_BYTES)
+        );
+        assert_eq!(
+            (limits.max_data_list_len, limits.max_data_string_bytes),
+            (MAX_DATA_LIST_LEN, MAX_DATA_STRING_BYTES)
+        );
+    }
+}

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use procura::Date;
+use procura::limits::{Limits, MAX_EVAL_STEPS};
 
 use crate::cli::{Exit, Format};
 
@@ -44,11 +45,17 @@ enum Command {
         as_of: Option<Date>,
         #[arg(long, value_enum, default_value_t = FormatArg::Json)]
         format: FormatArg,
+        /// Evaluation steps one record may take before it is stopped (an `evaluation` error)
+        #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
+        max_steps: u64,
     },
     /// Run the `example` blocks of policy files
     Test {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Evaluation steps one example may take before it is stopped
+        #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
+        max_steps: u64,
     },
     /// Serve the policies of a directory over HTTP, evaluated in WebAssembly under wasmtime
     #[cfg(feature = "serve")]
@@ -82,6 +89,9 @@ enum Command {
         /// Seconds a client may take to send a request's body (408 after)
         #[arg(long, value_name = "SECONDS", default_value_t = procura::server::DEFAULT_BODY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
         body_timeout: u64,
+        /// Evaluation steps one record may take in the module before it is stopped (422 `evaluation`)
+        #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
+        max_steps: u64,
     },
 }
 
@@ -100,6 +110,19 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// A step budget: from 1 to 2^53, as the JSON-text hosts' option `max_steps` takes it.
+fn max_steps() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=1 << 53)
+}
+
+/// The default limits with the step budget `max_steps`.
+fn limits(max_steps: u64) -> Limits {
+    Limits {
+        max_steps,
+        ..Limits::default()
+    }
+}
+
 fn parse_date(text: &str) -> Result<Date, String> {
     Date::parse(text).ok_or_else(|| format!("`{text}` is not a valid date (expected YYYY-MM-DD)"))
 }
@@ -114,14 +137,18 @@ fn main() -> ExitCode {
             data,
             as_of,
             format,
+            max_steps,
         } => cli::eval::run(&cli::eval::Options {
             policy,
             input,
             data,
             today: as_of.unwrap_or_else(cli::today),
             format: format.into(),
+            limits: limits(max_steps),
         }),
-        Command::Test { files } => cli::test::run(&files, cli::today()),
+        Command::Test { files, max_steps } => {
+            cli::test::run(&files, cli::today(), limits(max_steps))
+        }
         #[cfg(feature = "serve")]
         Command::Serve {
             dir,
@@ -134,6 +161,7 @@ fn main() -> ExitCode {
             max_body_kb,
             header_timeout,
             body_timeout,
+            max_steps,
         } => {
             let config = procura::server::ServeConfig {
                 addr,
@@ -145,6 +173,7 @@ fn main() -> ExitCode {
                 max_body_kb,
                 header_timeout: std::time::Duration::from_secs(header_timeout),
                 body_timeout: std::time::Duration::from_secs(body_timeout),
+                max_steps: Some(max_steps),
                 ..procura::server::ServeConfig::new(dir)
             };
             procura::server::serve_blocking(config)

@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use crate::ast::Decision;
 use crate::date::Date;
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::{self, Diagnostic, did_you_mean};
 use crate::eval::EvalError;
 use crate::examples::{self, ExampleResult};
 pub use crate::input::ReferenceData;
-use crate::input::{self, InputErrors};
+use crate::input::{self, InputError, InputErrors};
+use crate::limits::Limits;
 use crate::program::{Program, Value};
 use crate::report::Report;
 use crate::{check as checker, eval, lower, syntax};
@@ -35,6 +36,7 @@ pub fn compile(source: &str) -> Result<Policy, Vec<Diagnostic>> {
         Some(program) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
             program: Arc::new(lower::lower(program)),
             warnings: diagnostics,
+            limits: Limits::default(),
         }),
         _ => Err(diagnostics),
     }
@@ -45,11 +47,38 @@ pub fn compile(source: &str) -> Result<Policy, Vec<Diagnostic>> {
 pub struct Policy {
     program: Arc<Program>,
     warnings: Vec<Diagnostic>,
+    /// What an evaluation may receive and do; [`Limits::default`] unless set.
+    limits: Limits,
 }
 
 impl Policy {
     pub fn program(&self) -> &Program {
         &self.program
+    }
+
+    /// The policy with other limits on inputs and evaluation (builder style):
+    /// `compile(source)?.with_limits(Limits { max_steps: 10_000, ..Limits::default() })`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Policy {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the limits on inputs and evaluation (see [`Policy::with_limits`]).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// The limits every validation and evaluation of this policy applies.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The `input` declaration as JSON, for building a form or documenting an API (the same on
+    /// every host): `{"name", "fields": [{"name", "type"}]}`, fields in declaration order; see
+    /// [`input::schema_json`] for the types.
+    pub fn input_schema(&self) -> serde_json::Value {
+        input::schema_json(&self.program.input)
     }
 
     pub fn warnings(&self) -> &[Diagnostic] {
@@ -58,27 +87,27 @@ impl Policy {
 
     /// Validates and converts an input record.
     pub fn input(&self, json: &serde_json::Value) -> Result<Value, InputErrors> {
-        input::validate_input(&self.program, json)
+        input::validate_input(&self.program, json, &self.limits)
     }
 
     /// Converts input JSON text directly, the fast path for valid records (no intermediate
     /// `serde_json::Value`). `None` when the text is not valid JSON or not a valid input: parse
     /// it and call [`Policy::input`] for the errors, or call [`Policy::input_from_bytes`].
     pub fn input_from_str(&self, json: &str) -> Option<Value> {
-        input::input_from_str(&self.program, json)
+        input::input_from_str(&self.program, json, &self.limits)
     }
 
     /// Converts a record given as JSON text in bytes, as every host receives it: valid records
     /// take the fast path of [`Policy::input_from_str`]; any other is parsed again by the
     /// validating path, which explains every error. Text over
-    /// [`crate::limits::MAX_INPUT_BYTES`], not JSON or not UTF-8 is one error at `$`.
+    /// [`Limits::max_input_bytes`], not JSON or not UTF-8 is one error at `$`.
     pub fn input_from_bytes(&self, json: &[u8]) -> Result<Value, InputErrors> {
         let fast = std::str::from_utf8(json)
             .ok()
             .and_then(|text| self.input_from_str(text));
         match fast {
             Some(value) => Ok(value),
-            None => input::parse_json("$", json).and_then(|json| self.input(&json)),
+            None => input::parse_json("$", json, &self.limits).and_then(|json| self.input(&json)),
         }
     }
 
@@ -87,24 +116,23 @@ impl Policy {
         &self,
         json: Option<&serde_json::Value>,
     ) -> Result<ReferenceData, InputErrors> {
-        input::validate_data(&self.program, json)
+        input::validate_data(&self.program, json, &self.limits)
+    }
+
+    /// Reads the options of the JSON-text hosts against this policy (see [`Options`]).
+    pub fn options_from_json_bytes(&self, json: &[u8]) -> Result<Options, InputErrors> {
+        Options::from_json_bytes(json, self)
     }
 
     /// Evaluates an already validated record; `Err` when it needs more than
-    /// [`crate::limits::MAX_EVAL_STEPS`].
+    /// [`Limits::max_steps`].
     pub fn evaluate(
         &self,
         input: &Value,
         data: &ReferenceData,
         today: Date,
     ) -> Result<Report<'_>, EvalError> {
-        eval::evaluate(
-            &self.program,
-            input,
-            data,
-            today,
-            crate::limits::MAX_EVAL_STEPS,
-        )
+        eval::evaluate(&self.program, input, data, today, self.limits.max_steps)
     }
 
     /// The decision [`Policy::evaluate`] would report, without the report: faster, as rules
@@ -121,7 +149,7 @@ impl Policy {
             input,
             data,
             today,
-            crate::limits::MAX_EVAL_STEPS,
+            self.limits.max_steps,
         )
     }
 
@@ -146,8 +174,35 @@ impl Policy {
         data: Result<&ReferenceData, &InputErrors>,
         today: Date,
     ) -> Result<Report<'_>, EvaluateError> {
+        self.evaluate_within(input, data, today, self.limits.max_steps)
+    }
+
+    /// [`Policy::evaluate_validated`] with the reference data and step limit of options read
+    /// by [`Options::from_json_bytes`]; `today` is their `as_of` or the host's date.
+    pub fn evaluate_with_options(
+        &self,
+        input: Result<Value, InputErrors>,
+        options: &Options,
+        today: Date,
+    ) -> Result<Report<'_>, EvaluateError> {
+        self.evaluate_within(input, options.data.as_ref(), today, options.max_steps)
+    }
+
+    fn evaluate_within(
+        &self,
+        input: Result<Value, InputErrors>,
+        data: Result<&ReferenceData, &InputErrors>,
+        today: Date,
+        max_steps: u64,
+    ) -> Result<Report<'_>, EvaluateError> {
         match (input, data) {
-            (Ok(input), Ok(data)) => Ok(self.evaluate(&input, data, today)?),
+            (Ok(input), Ok(data)) => Ok(eval::evaluate(
+                &self.program,
+                &input,
+                data,
+                today,
+                max_steps,
+            )?),
             (Err(errors), Ok(_)) => Err(errors.into()),
             (Ok(_), Err(errors)) => Err(errors.clone().into()),
             (Err(a), Err(b)) => Err(a.merge(b.clone()).into()),
@@ -177,6 +232,161 @@ impl EvaluateError {
             EvaluateError::Input(errors) => errors.to_json(),
             EvaluateError::Eval(error) => error.to_json(),
         }
+    }
+}
+
+/// The options of an evaluation on the JSON-text hosts (the wasm-bindgen API, the `abi`
+/// module and through it `procura serve`), one spelling everywhere (LANGUAGE.md §8):
+/// `{"as_of": "YYYY-MM-DD", "data": {...}, "max_steps": N}`, every member optional; `null`
+/// is no options. Read by [`Options::from_json_bytes`], the one reader every host uses.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `as_of`, the value of `today`; `None` when absent or `null` (the host then supplies its
+    /// own date, or refuses the options when it has no clock).
+    pub as_of: Option<Date>,
+    /// `data`, reference data for the tables without a body: an object, or that object as JSON
+    /// text (as read from a file); validated against the policy, its errors at `$data` (none
+    /// supplied is validated as `null`).
+    pub data: Result<ReferenceData, InputErrors>,
+    /// `max_steps`, the step budget of this evaluation: a whole number from 1 to 2^53; the
+    /// policy's [`Limits::max_steps`] when absent or `null`.
+    pub max_steps: u64,
+}
+
+impl Options {
+    /// The names of the options.
+    pub const KEYS: [&'static str; 3] = ["as_of", "data", "max_steps"];
+
+    /// Reads options given as JSON text for `policy`, held to its [`Limits`]: text over
+    /// [`Limits::max_options_bytes`], not JSON, not an object (or `null`), a member of the
+    /// wrong type or an unknown member (a misspelt `as_of` would otherwise silently evaluate
+    /// as of another day) is an error at `$options` or `$options.KEY`; every such error is
+    /// reported. Errors of the reference data itself are kept in [`Options::data`].
+    pub fn from_json_bytes(text: &[u8], policy: &Policy) -> Result<Options, InputErrors> {
+        let limits = policy.limits();
+        input::check_size(input::OPTIONS, text, limits)?;
+        let malformed = |error| InputErrors::malformed_json(input::OPTIONS, &error);
+        let members = match input::object_members(text).map_err(malformed)? {
+            Some(members) => members,
+            None => match serde_json::from_slice(text).map_err(malformed)? {
+                serde_json::Value::Null => Default::default(),
+                other => {
+                    return Err(option_error(
+                        input::OPTIONS.to_owned(),
+                        "object",
+                        &other,
+                        "the options must be a JSON object".to_owned(),
+                    ));
+                }
+            },
+        };
+        let (mut as_of, mut max_steps, mut data) = (None, limits.max_steps, Ok(None));
+        let mut errors = InputErrors { errors: Vec::new() };
+        for (key, raw) in members {
+            let path = format!("{}.{key}", input::OPTIONS);
+            let value = || serde_json::from_str::<serde_json::Value>(raw.get()).map_err(malformed);
+            let read = match key.as_str() {
+                "as_of" => value().and_then(|value| {
+                    if !value.is_null() {
+                        as_of = Some(read_date(&path, &value)?);
+                    }
+                    Ok(())
+                }),
+                "max_steps" => value().and_then(|value| {
+                    if !value.is_null() {
+                        max_steps = read_steps(&path, &value)?;
+                    }
+                    Ok(())
+                }),
+                // Text is the reference data as JSON, read like the CLI's `--data` file: its
+                // errors are at `$data`, and a host need not parse it first. So is an object:
+                // its own text is held to the data's size limit.
+                "data" => {
+                    data = match serde_json::from_str::<String>(raw.get()) {
+                        Ok(text) => input::parse_json("$data", text.as_bytes(), limits).map(Some),
+                        Err(_) => input::parse_data(raw, limits),
+                    };
+                    Ok(())
+                }
+                _ => value().and_then(|value| {
+                    let help = did_you_mean(&key, Options::KEYS)
+                        .map_or_else(String::new, |name| format!(": did you mean `{name}`?"));
+                    Err(option_error(
+                        path,
+                        "`as_of`, `data` or `max_steps`",
+                        &value,
+                        format!("unknown option `{key}`{help}"),
+                    ))
+                }),
+            };
+            if let Err(more) = read {
+                errors = errors.merge(more);
+            }
+        }
+        if !errors.errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Options {
+            as_of,
+            data: data.and_then(|json| policy.reference_data(json.as_ref())),
+            max_steps,
+        })
+    }
+}
+
+/// A date given as the option `as_of` alone (the wasm-bindgen API's `runExamples(as_of)`),
+/// with the error the options would have at `$options.as_of`.
+pub fn as_of_from_str(text: &str) -> Result<Date, InputErrors> {
+    let value = serde_json::Value::String(text.to_owned());
+    read_date(&format!("{}.as_of", input::OPTIONS), &value)
+}
+
+fn read_date(path: &str, value: &serde_json::Value) -> Result<Date, InputErrors> {
+    let message = match value {
+        serde_json::Value::String(text) => match Date::parse(text) {
+            Some(date) => return Ok(date),
+            None => format!("`{text}` is not a valid date: expected YYYY-MM-DD"),
+        },
+        _ => "`as_of` must be a date written YYYY-MM-DD".to_owned(),
+    };
+    Err(option_error(
+        path.to_owned(),
+        "date (YYYY-MM-DD)",
+        value,
+        message,
+    ))
+}
+
+/// The largest `max_steps` option: every whole number up to it is exact in a JSON number.
+const MAX_STEPS_OPTION: u64 = 1 << 53;
+
+fn read_steps(path: &str, value: &serde_json::Value) -> Result<u64, InputErrors> {
+    let steps = value
+        .as_u64()
+        .filter(|s| (1..=MAX_STEPS_OPTION).contains(s));
+    steps.ok_or_else(|| {
+        option_error(
+            path.to_owned(),
+            "a whole number from 1 to 9,007,199,254,740,992",
+            value,
+            "`max_steps` must be a whole number of evaluation steps, at least 1".to_owned(),
+        )
+    })
+}
+
+fn option_error(
+    path: String,
+    expected: &str,
+    found: &serde_json::Value,
+    message: String,
+) -> InputErrors {
+    InputErrors {
+        errors: vec![InputError {
+            path,
+            expected: expected.to_owned(),
+            found: found.to_string(),
+            message,
+        }],
     }
 }
 

@@ -13,12 +13,11 @@ use serde_json::{Value as Json, json};
 use wasm_bindgen::prelude::*;
 
 use crate::date::Date;
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 use crate::eval::EvalError;
-use crate::input::{self, InputError, InputErrors};
-use crate::policy::{EvaluateError, LastOptions, ReferenceData};
+use crate::input::{InputError, InputErrors};
+use crate::policy::{EvaluateError, LastOptions, Options, as_of_from_str};
 use crate::span::LineIndex;
-use crate::types::{RecordType, Type};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -42,7 +41,7 @@ export interface CompileError extends Error {
 }
 
 /** One invalid value of the input, the reference data or the options, by JSON path
- * (`$.smelters[2].rmap_status`, `$data.cpi.DK`, `$options.asOf`). */
+ * (`$.smelters[2].rmap_status`, `$data.cpi.DK`, `$options.as_of`). */
 export interface InputError {
   path: string;
   expected: string;
@@ -65,13 +64,16 @@ export interface EvaluationError extends Error {
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** Options of `evaluate`; `evaluateJson` takes the same object as JSON text. */
+/** Options of `evaluate`; `evaluateJson` takes the same object as JSON text. Spelt as on every
+ * host (LANGUAGE.md §8, `procura serve`, the `abi` module); other keys are errors. */
 export interface EvaluateOptions {
   /** The evaluation date (`today` in the policy) as `YYYY-MM-DD`; defaults to today in UTC. */
-  asOf?: string;
+  as_of?: string | null;
   /** Reference data for the tables without a body: `{table: {key: value}}`, or that object
    * as JSON text (as read from a file; its errors are then at `$data`, as in the CLI). */
-  data?: { [table: string]: { [key: string]: JsonValue } } | string;
+  data?: { [table: string]: { [key: string]: JsonValue } } | string | null;
+  /** The evaluation step budget (a whole number, at least 1); defaults to 5,000,000. */
+  max_steps?: number | null;
 }
 
 export interface RuleReport {
@@ -124,7 +126,7 @@ export interface Example {
   given: JsonValue;
   data: JsonValue;
   /** The example's `as_of`, or null when it uses the evaluation date. */
-  asOf: string | null;
+  as_of: string | null;
 }
 
 export interface ExampleResult {
@@ -192,13 +194,7 @@ pub struct Policy {
     source: String,
     /// What the options of the last evaluation gave: a form or a batch sends the same reference
     /// data with every record.
-    options: RefCell<LastOptions<Result<ValidOptions, InputErrors>>>,
-}
-
-/// Options parsed, with their reference data validated.
-struct ValidOptions {
-    as_of: Option<Date>,
-    data: Result<ReferenceData, InputErrors>,
+    options: RefCell<LastOptions<Result<Options, InputErrors>>>,
 }
 
 #[wasm_bindgen]
@@ -235,7 +231,8 @@ impl Policy {
         js_sys::JSON::parse(&report)
     }
 
-    /// `evaluate` on JSON text: the record and the options (`{"asOf", "data"}`) in, the report's
+    /// `evaluate` on JSON text: the record and the options (`{"as_of", "data", "max_steps"}`)
+    /// in, the report's
     /// JSON text out, byte for byte what `procura eval --format json` prints.
     #[wasm_bindgen(js_name = evaluateJson)]
     pub fn evaluate_json(&self, input: &str, options: Option<String>) -> Result<String, JsValue> {
@@ -250,35 +247,29 @@ impl Policy {
         let mut last = self.options.borrow_mut();
         // Omitted options read as `null` does.
         let text = options.as_deref().unwrap_or("null");
-        // Invalid options stand where the reference data would: their errors follow the
-        // record's, and nothing is evaluated.
-        let (as_of, data) = match last.get(text.as_bytes(), |text| self.validate_options(text)) {
-            Ok(options) => (options.as_of, options.data.as_ref()),
-            Err(errors) => (None, Err(errors)),
+        let options = last.get(text.as_bytes(), |text| {
+            Options::from_json_bytes(text, &self.policy)
+        });
+        let result = match options {
+            Ok(options) => {
+                let today = options.as_of.unwrap_or_else(today);
+                self.policy.evaluate_with_options(input, options, today)
+            }
+            // Invalid options stand where the reference data would: their errors follow the
+            // record's, and nothing is evaluated.
+            Err(errors) => self.policy.evaluate_validated(input, Err(errors), today()),
         };
-        let today = as_of.unwrap_or_else(today);
-        match self.policy.evaluate_validated(input, data, today) {
+        match result {
             Ok(report) => Ok(report.to_json()),
             Err(EvaluateError::Input(errors)) => Err(invalid_input(&errors)),
             Err(EvaluateError::Eval(error)) => Err(evaluation_error(&error)),
         }
     }
 
-    /// The options parsed; their errors, or the options with their reference data validated
-    /// (which may have errors of its own).
-    fn validate_options(&self, text: &[u8]) -> Result<ValidOptions, InputErrors> {
-        let options = Options::read(text)?;
-        Ok(ValidOptions {
-            as_of: options.as_of,
-            data: self.policy.reference_data(options.data.as_ref()),
-        })
-    }
-
     /// The `input` declaration, for building a form.
     #[wasm_bindgen(js_name = inputSchema, unchecked_return_type = "InputSchema")]
     pub fn input_schema(&self) -> Result<JsValue, JsValue> {
-        let input = &self.policy.program().input;
-        to_js(&json!({"name": input.name, "fields": fields_json(&input.record)}))
+        to_js(&self.policy.input_schema())
     }
 
     /// The `example` blocks with their records, for trying them out.
@@ -291,22 +282,20 @@ impl Policy {
                     "line": example.line,
                     "given": example.given,
                     "data": example.data,
-                    "asOf": example.as_of.map(|date| date.to_string()),
+                    "as_of": example.as_of.map(|date| date.to_string()),
                 })
             })
             .collect();
         to_js(&Json::Array(examples))
     }
 
-    /// Runs every `example` block; `asOf` (`YYYY-MM-DD`, default today) is the date of
+    /// Runs every `example` block; `as_of` (`YYYY-MM-DD`, default today) is the date of
     /// examples without `as_of`.
     #[wasm_bindgen(js_name = runExamples, unchecked_return_type = "ExampleResult[]")]
-    pub fn run_examples(
-        &self,
-        #[wasm_bindgen(js_name = asOf)] as_of: Option<String>,
-    ) -> Result<JsValue, JsValue> {
+    pub fn run_examples(&self, as_of: Option<String>) -> Result<JsValue, JsValue> {
         let today = match as_of {
-            Some(text) => parse_date(&Json::String(text)).map_err(|e| invalid_input(&e))?,
+            // Read as the option `as_of` is, with its errors.
+            Some(text) => as_of_from_str(&text).map_err(|e| invalid_input(&e))?,
             None => today(),
         };
         let results: Vec<Json> = (self.policy.run_examples(today).iter())
@@ -330,97 +319,6 @@ impl Policy {
             })
             .collect();
         to_js(&Json::Array(results))
-    }
-}
-
-#[derive(Default)]
-struct Options {
-    as_of: Option<Date>,
-    data: Option<Json>,
-}
-
-impl Options {
-    const KEYS: [&'static str; 2] = ["asOf", "data"];
-
-    /// Unknown keys are errors: a misspelt `asOf` would otherwise silently evaluate as of today.
-    fn read(text: &[u8]) -> Result<Options, InputErrors> {
-        input::check_size(input::OPTIONS, text)?;
-        let malformed = |error| InputErrors::malformed_json(input::OPTIONS, &error);
-        let Some(members) = input::object_members(text).map_err(malformed)? else {
-            return match serde_json::from_slice(text).map_err(malformed)? {
-                Json::Null => Ok(Options::default()),
-                other => Err(one_error(
-                    input::OPTIONS.to_owned(),
-                    "object",
-                    &other,
-                    "options must be an object".to_owned(),
-                )),
-            };
-        };
-        let mut errors = InputErrors { errors: Vec::new() };
-        let mut options = Options::default();
-        for (key, value) in members {
-            let result = match key.as_str() {
-                "asOf" => match serde_json::from_str(value.get()).map_err(malformed)? {
-                    Json::Null => Ok(()),
-                    value => parse_date(&value).map(|date| options.as_of = Some(date)),
-                },
-                // Text is the reference data as JSON, read like the CLI's `--data` file: its
-                // errors are at `$data`, and a host need not parse it first. So is an object:
-                // its own text is held to the data's size limit.
-                "data" => match serde_json::from_str::<String>(value.get()) {
-                    Ok(text) => input::parse_json("$data", text.as_bytes()).map(Some),
-                    Err(_) => input::parse_data(value),
-                }
-                .map(|data| options.data = data),
-                _ => {
-                    let value = serde_json::from_str(value.get()).map_err(malformed)?;
-                    let help = did_you_mean(&key, Options::KEYS)
-                        .map_or_else(String::new, |name| format!(": did you mean `{name}`?"));
-                    Err(one_error(
-                        format!("$options.{key}"),
-                        "`asOf` or `data`",
-                        &value,
-                        format!("unknown option `{key}`{help}"),
-                    ))
-                }
-            };
-            if let Err(e) = result {
-                errors = errors.merge(e);
-            }
-        }
-        if errors.errors.is_empty() {
-            Ok(options)
-        } else {
-            Err(errors)
-        }
-    }
-}
-
-fn parse_date(json: &Json) -> Result<Date, InputErrors> {
-    let message = match json.as_str() {
-        Some(text) => match Date::parse(text) {
-            Some(date) => return Ok(date),
-            None => format!("`{text}` is not a valid date"),
-        },
-        None => "`asOf` must be a date string".to_owned(),
-    };
-    Err(one_error(
-        "$options.asOf".to_owned(),
-        "date `YYYY-MM-DD`",
-        json,
-        message,
-    ))
-}
-
-fn one_error(path: String, expected: &str, found: &Json, message: String) -> InputErrors {
-    InputErrors {
-        errors: vec![InputError {
-            path,
-            expected: expected.to_owned(),
-            found: found.to_string(),
-            message,
-        }],
     }
 }
 
@@ -502,33 +400,4 @@ fn error(name: &str, message: &str, property: &str, items: &Json) -> JsValue {
 
 fn to_js(value: &Json) -> Result<JsValue, JsValue> {
     Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
-}
-
-fn fields_json(record: &RecordType) -> Json {
-    Json::Array(
-        (record.fields.iter())
-            .map(|field| json!({"name": &*field.name, "type": type_json(&field.ty)}))
-            .collect(),
-    )
-}
-
-fn type_json(ty: &Type) -> Json {
-    let optional = ty.is_optional();
-    match ty.required() {
-        Type::Union(values) => json!({
-            "kind": "union",
-            "optional": optional,
-            "values": values.iter().map(|v| &**v).collect::<Vec<_>>(),
-        }),
-        Type::List(element) => {
-            json!({"kind": "list", "optional": optional, "element": type_json(element)})
-        }
-        Type::Record(record) => json!({
-            "kind": "record",
-            "optional": optional,
-            "name": record.name,
-            "fields": fields_json(record),
-        }),
-        other => json!({"kind": other.to_string(), "optional": optional}),
-    }
 }

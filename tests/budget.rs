@@ -1,9 +1,12 @@
 //! The evaluation step budget (`limits::MAX_EVAL_STEPS`): work that grows faster than the input
 //! is stopped with a structured error on every host, and work just under the budget is not.
-//! The command line's errors, for one record and in a batch, are checked by `tests/hostile.rs`.
+//! The command line's errors, for one record and in a batch, are checked by `tests/hostile.rs`,
+//! its `--max-steps` by `tests/cli.rs`. A policy carries its own budget (`limits::Limits`), and
+//! the JSON-text hosts take it as the option `max_steps`.
 
 use procura::abi::{Status, evaluate_bytes};
-use procura::limits::MAX_EVAL_STEPS;
+use procura::limits::{Limits, MAX_EVAL_STEPS};
+use procura::policy::Options;
 use procura::{Date, EvalError, EvaluateError, Policy};
 use serde_json::{Value, json};
 
@@ -113,4 +116,177 @@ fn the_abi_returns_an_evaluation_error() {
     assert_budget_error(&error);
     assert_eq!(json["message"], error.to_string());
     assert_eq!(json["help"], error.help());
+}
+
+/// A policy with a budget of `max_steps` and the default limits otherwise.
+fn with_steps(max_steps: u64) -> Policy {
+    quadratic().with_limits(Limits {
+        max_steps,
+        ..Limits::default()
+    })
+}
+
+/// Ten ids cost 10 × 12 = 120 steps: over a budget of 100, well within the default.
+#[test]
+fn a_policy_carries_its_own_step_budget() {
+    assert_eq!(quadratic().limits(), &Limits::default());
+    let small = with_steps(100);
+    assert_eq!(small.limits().max_steps, 100);
+    let input = small.input(&smelters(10)).unwrap();
+    let data = Default::default();
+    let over = |result: Result<_, EvalError>| {
+        assert!(
+            matches!(result, Err(EvalError::BudgetExceeded { .. })),
+            "{result:?}"
+        );
+    };
+    over(small.evaluate(&input, &data, today()).map(|r| r.decision));
+    over(small.decide(&input, &data, today()));
+    assert!(matches!(
+        small.evaluate_json(&smelters(10), None, today()),
+        Err(EvaluateError::Eval(EvalError::BudgetExceeded { .. }))
+    ));
+    assert!(with_steps(120).decide(&input, &data, today()).is_ok());
+    assert!(quadratic().evaluate(&input, &data, today()).is_ok());
+    // `set_limits` is the same, in place.
+    let mut policy = quadratic();
+    policy.set_limits(*small.limits());
+    over(policy.decide(&input, &data, today()));
+}
+
+#[test]
+fn a_policy_holds_input_to_its_own_limits() {
+    let policy = quadratic().with_limits(Limits {
+        max_input_list_len: 3,
+        max_input_string_bytes: 2,
+        max_input_bytes: 40,
+        ..Limits::default()
+    });
+    let paths = |text: &str| -> Vec<(String, String)> {
+        let errors = policy.input_from_bytes(text.as_bytes()).unwrap_err();
+        (errors.errors.into_iter())
+            .map(|e| (e.path, e.expected))
+            .collect()
+    };
+    assert_eq!(
+        paths(r#"{"smelters": ["1", "2", "3", "4"]}"#),
+        [("$.smelters".to_owned(), "at most 3 elements".to_owned())]
+    );
+    assert_eq!(
+        paths(r#"{"smelters": ["123"]}"#),
+        [("$.smelters[0]".to_owned(), "at most 2 bytes".to_owned())]
+    );
+    assert_eq!(
+        paths(&format!(r#"{{"smelters": []}}{}"#, " ".repeat(30))),
+        [("$".to_owned(), "at most 40 bytes of JSON".to_owned())]
+    );
+    assert!(
+        policy
+            .input_from_bytes(br#"{"smelters": ["1", "22"]}"#)
+            .is_ok()
+    );
+    // The default limits take all three.
+    let json = serde_json::json!({"smelters": ["1", "2", "3", "4"]});
+    assert!(quadratic().input(&json).is_ok());
+    assert!(policy.input(&json).is_err());
+}
+
+#[test]
+fn the_option_max_steps_sets_the_budget_on_the_json_text_hosts() {
+    let input = smelters(10).to_string();
+    let evaluate =
+        |options: &str| evaluate_bytes(&quadratic(), input.as_bytes(), options.as_bytes());
+    let (status, json) = evaluate(r#"{"as_of": "2025-06-01", "max_steps": 100}"#);
+    assert_eq!(status, Status::Evaluation, "{json}");
+    let (status, json) = evaluate(r#"{"as_of": "2025-06-01", "max_steps": 120}"#);
+    assert_eq!(status, Status::Report, "{json}");
+    let (status, json) = evaluate(r#"{"as_of": "2025-06-01", "max_steps": null}"#);
+    assert_eq!(status, Status::Report, "{json}");
+    // The option overrides the policy's own budget, up or down.
+    let (status, json) = evaluate_bytes(
+        &with_steps(100),
+        input.as_bytes(),
+        br#"{"as_of": "2025-06-01", "max_steps": 1000}"#,
+    );
+    assert_eq!(status, Status::Report, "{json}");
+    let (status, json) = evaluate_bytes(
+        &with_steps(100),
+        input.as_bytes(),
+        br#"{"as_of": "2025-06-01"}"#,
+    );
+    assert_eq!(status, Status::Evaluation, "{json}");
+}
+
+/// One reader of options for every JSON-text host: each bad option is an error at its path,
+/// all reported at once, and the `abi` module returns them with status 2.
+#[test]
+fn bad_options_are_refused_with_their_paths() {
+    let policy = quadratic();
+    let cases: [(&str, &[&str]); 10] = [
+        ("", &["$options"]),
+        ("{", &["$options"]),
+        ("[]", &["$options"]),
+        (r#"{"as_of": "2025-02-30"}"#, &["$options.as_of"]),
+        (r#"{"as_of": 20250601}"#, &["$options.as_of"]),
+        (r#"{"asOf": "2025-06-01"}"#, &["$options.asOf"]),
+        (
+            r#"{"as_of": "2025-06-01", "max_steps": 0}"#,
+            &["$options.max_steps"],
+        ),
+        (
+            r#"{"as_of": "2025-06-01", "max_steps": 2.5}"#,
+            &["$options.max_steps"],
+        ),
+        (
+            r#"{"as_of": "2025-06-01", "max_steps": "9"}"#,
+            &["$options.max_steps"],
+        ),
+        (
+            r#"{"as_of": "x", "max_steps": 1e300, "data": {}, "date": 1}"#,
+            &["$options.as_of", "$options.date", "$options.max_steps"],
+        ),
+    ];
+    for (options, expected) in cases {
+        let errors = Options::from_json_bytes(options.as_bytes(), &policy).unwrap_err();
+        let paths: Vec<&str> = errors.errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, expected, "{options}");
+        let (status, json) = evaluate_bytes(&policy, b"{}", options.as_bytes());
+        assert_eq!(status, Status::Options, "{options}: {json}");
+        let json: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json["error"], "options");
+        assert_eq!(json["errors"], errors.to_json()["errors"], "{options}");
+    }
+    let misspelt = Options::from_json_bytes(br#"{"asOf": "2025-06-01"}"#, &policy).unwrap_err();
+    assert_eq!(
+        misspelt.errors[0].message,
+        "unknown option `asOf`: did you mean `as_of`?"
+    );
+    // Good options: absent members take the policy's defaults; `null` is no options.
+    let read =
+        Options::from_json_bytes(br#"{"as_of": "2025-06-01", "max_steps": 7}"#, &policy).unwrap();
+    assert_eq!((read.as_of, read.max_steps), (Some(today()), 7));
+    let none = Options::from_json_bytes(b"null", &policy).unwrap();
+    assert_eq!((none.as_of, none.max_steps), (None, MAX_EVAL_STEPS));
+    // The `abi` module has no clock: `as_of` is required there.
+    let (status, json) = evaluate_bytes(&policy, b"{}", b"{}");
+    assert_eq!(status, Status::Options, "{json}");
+    let json: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        json["message"],
+        "`as_of` is required: the module has no clock"
+    );
+    assert_eq!(json["errors"][0]["path"], "$options.as_of");
+}
+
+#[test]
+fn options_are_held_to_the_policy_limits() {
+    let policy = quadratic().with_limits(Limits {
+        max_options_bytes: 30,
+        ..Limits::default()
+    });
+    let options = br#"{"as_of": "2025-06-01", "data": null}"#;
+    let errors = Options::from_json_bytes(options, &policy).unwrap_err();
+    assert_eq!(errors.errors[0].path, "$options");
+    assert_eq!(errors.errors[0].expected, "at most 30 bytes of JSON");
+    assert!(Options::from_json_bytes(options, &quadratic()).is_ok());
 }

@@ -6,7 +6,7 @@
 //!   `NAME.args` (extra arguments, e.g. `--as-of 2025-06-01`): `procura eval --format json`
 //!   in `NAME.report.json` as `{"exit": CODE, "stdout": OUTPUT}`.
 //!
-//! `UPDATE_GOLDEN=1 cargo test --test cli` rewrites the expectations; review them with
+//! `UPDATE_GOLDEN=1 cargo test --features cli --test cli` rewrites the expectations; review them with
 //! `git diff`. The binary runs inside the case's directory so outputs hold relative paths.
 
 use std::fs;
@@ -74,7 +74,7 @@ impl Golden {
         }
         match fs::read_to_string(path) {
             Err(_) => self.failures.push(format!(
-                "{shown}: no expectation; create it with `UPDATE_GOLDEN=1 cargo test --test cli` \
+                "{shown}: no expectation; create it with `UPDATE_GOLDEN=1 cargo test --features cli --test cli` \
                  and review it. Actual output:\n{actual}"
             )),
             Ok(expected) if expected != actual => self.failures.push(format!(
@@ -475,4 +475,79 @@ fn eval_text_summarises_the_report() {
          \x20   environment 50% of 70 = 35\n\
          \x20   ethics 50% of missing = missing\n"
     );
+}
+
+/// `--max-steps` sets the step budget of `eval` (one record and a batch) and `test`.
+#[test]
+fn max_steps_sets_the_budget() {
+    let dir = std::env::temp_dir().join(format!("procura-cli-max-steps-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let quadratic =
+        fs::read_to_string(tests_dir("hostile").join("policy/quadratic.policy")).unwrap();
+    // Ten ids cost 10 × 12 = 120 steps.
+    let ids: Vec<String> = (0..10).map(|i| format!("\"{i}\"")).collect();
+    let record = format!(r#"{{"smelters": [{}]}}"#, ids.join(", "));
+    let example = format!(
+        "{quadratic}\nexample \"ten smelters\" {{\n  given {record}\n  expect approve\n}}\n"
+    );
+    fs::write(dir.join("quadratic.policy"), example).unwrap();
+    fs::write(dir.join("ten.json"), &record).unwrap();
+    fs::write(
+        dir.join("ten.jsonl"),
+        format!("{record}\n{{\"smelters\": []}}\n"),
+    )
+    .unwrap();
+    let eval = |extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "quadratic.policy",
+            "--input",
+            "ten.json",
+            "--as-of",
+            "2025-06-01",
+        ];
+        args.extend(extra);
+        procura(&dir, &args)
+    };
+    let over = eval(&["--max-steps", "100"]);
+    assert_eq!(code(&over), 2);
+    let json: serde_json::Value = serde_json::from_slice(&over.stdout).unwrap();
+    assert_eq!(json["error"], "evaluation", "{json}");
+    for within in [eval(&[]), eval(&["--max-steps", "120"])] {
+        assert_eq!(code(&within), 0, "{}", stdout(&within));
+        assert!(stdout(&within).contains(r#""decision":"approve""#));
+    }
+    for bad in ["0", "-1", "x", "9007199254740993"] {
+        let refused = eval(&["--max-steps", bad]);
+        assert_eq!(code(&refused), 2, "{bad}");
+        assert!(refused.stdout.is_empty(), "{bad}");
+    }
+    let batch = procura(
+        &dir,
+        &[
+            "eval",
+            "quadratic.policy",
+            "--input",
+            "ten.jsonl",
+            "--max-steps",
+            "100",
+        ],
+    );
+    let lines: Vec<serde_json::Value> = stdout(&batch)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["error"], "evaluation");
+    assert_eq!(lines[1]["decision"], "approve");
+    let test = procura(&dir, &["test", "quadratic.policy", "--max-steps", "100"]);
+    assert_eq!(code(&test), 1, "{}", stdout(&test));
+    assert!(
+        stdout(&test).contains("0 passed, 1 failed"),
+        "{}",
+        stdout(&test)
+    );
+    let test = procura(&dir, &["test", "quadratic.policy"]);
+    assert_eq!(code(&test), 0, "{}", stdout(&test));
+    fs::remove_dir_all(&dir).unwrap();
 }

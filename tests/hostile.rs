@@ -172,7 +172,7 @@ fn outcome_of(json: &str) -> Value {
 fn evaluate(record: &[u8], data: &[u8]) -> Value {
     let policy = supplier_policy();
     let input = policy.input_from_bytes(record);
-    let data = procura::input::parse_json("$data", data)
+    let data = procura::input::parse_json("$data", data, policy.limits())
         .and_then(|data| policy.reference_data(Some(&data)));
     let today = Date::parse(AS_OF).unwrap();
     match policy.evaluate_validated(input, data.as_ref(), today) {

@@ -65,7 +65,9 @@ fn every_endpoint_and_error_status() {
     let (status, shown) = call(addr, "GET", "/v1/policies/onboarding", None);
     assert_eq!(status, 200);
     assert_eq!(shown["source"], onboarding.as_str());
-    assert_eq!(shown["input"]["name"], "supplier");
+    // The input schema of every host, as the library gives it.
+    let native = procura::compile(&onboarding).expect("compiles");
+    assert_eq!(shown["input"], native.input_schema());
     assert!(shown["diagnostics"].is_array());
     let (status, broken) = call(addr, "GET", "/v1/policies/broken", None);
     assert_eq!(status, 200);
@@ -512,4 +514,42 @@ fn a_call_past_its_deadline_is_stopped() {
         let (status, report) = call_text(addr, "POST", path, Some(r#"{"input": {}}"#));
         assert_eq!((status, report.as_str()), (200, spin::REPORT));
     }
+}
+
+/// `--max-steps` is the step budget of every evaluation in the module (sent as the option
+/// `max_steps`); a client cannot send it.
+#[test]
+fn max_steps_sets_the_budget_of_every_evaluation() {
+    let dir = temp_dir("max-steps");
+    write(&dir, "heavy.policy", HEAVY);
+    let mut config = config(&dir);
+    config.max_steps = Some(5);
+    config.instances = 1;
+    let server = server_support::start_with(config);
+    let path = "/v1/policies/heavy/evaluate";
+    let small = json!({"input": {"values": [1, 2, 3]}}).to_string();
+    let (status, error) = call(server.addr, "POST", path, Some(&small));
+    assert_eq!(
+        (status, &error["error"]),
+        (422, &json!("evaluation")),
+        "{error}"
+    );
+    let (status, report) = call(
+        server.addr,
+        "POST",
+        path,
+        Some(r#"{"input": {"values": []}}"#),
+    );
+    assert_eq!(
+        (status, &report["decision"]),
+        (200, &json!("approve")),
+        "{report}"
+    );
+    let client = json!({"input": {"values": []}, "max_steps": 1_000_000}).to_string();
+    let (status, error) = call(server.addr, "POST", path, Some(&client));
+    assert_eq!(
+        (status, &error["error"]),
+        (400, &json!("request")),
+        "{error}"
+    );
 }

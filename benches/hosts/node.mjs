@@ -18,7 +18,7 @@ const rounds = at > 0 ? Number(process.argv[at + 1]) : 7;
 
 const policy = procura.compile(read("rules/onboarding.policy"));
 const suppliers = read("rules/data/suppliers.jsonl").split("\n").filter((l) => l.trim());
-const options = JSON.stringify({ asOf: "2025-06-01", data: JSON.parse(read("rules/data/reference.json")) });
+const options = JSON.stringify({ as_of: "2025-06-01", data: JSON.parse(read("rules/data/reference.json")) });
 
 // 32-bit FNV-1a over the UTF-8 bytes of every report, as `benches/abi.rs` computes it.
 let checksum = 0x811c9dc5;

@@ -91,7 +91,7 @@ const CHUNK: usize = 256 << 10;
 
 impl<W: Write> Batch<'_, W> {
     fn json_lines(&mut self, mut reader: impl BufRead, path: &Path) -> Result<(), CliError> {
-        let limit = procura::input::MAX_INPUT_BYTES;
+        let limit = self.policy.limits().max_input_bytes;
         let mut line = Vec::new();
         let mut number = 0;
         let mut consumed = 0;
@@ -124,7 +124,7 @@ impl<W: Write> Batch<'_, W> {
                 continue;
             }
             let input = if line.len() > limit {
-                Err(InputErrors::too_large("$", size))
+                Err(InputErrors::too_large("$", size, self.policy.limits()))
             } else {
                 self.policy.input_from_bytes(&line)
             };

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use procura::ast::Verdict;
+use procura::limits::Limits;
 use procura::report::{Report, format_number, write_value};
 use procura::{Date, EvaluateError};
 
@@ -16,6 +17,8 @@ pub struct Options {
     pub data: Option<PathBuf>,
     pub today: Date,
     pub format: Format,
+    /// The limits on the record, the reference data and the evaluation (`--max-steps`).
+    pub limits: Limits,
 }
 
 pub fn run(options: &Options) -> CliResult {
@@ -28,9 +31,11 @@ pub fn run(options: &Options) -> CliResult {
     let Some(policy) = compile(&options.policy, options.format)? else {
         return Ok(Exit::Failure);
     };
+    let policy = policy.with_limits(options.limits);
+    let limits = policy.limits();
     let data = match options.data.as_deref() {
-        Some(path) => read_json(path, "$data")?
-            .and_then(|text| procura::input::parse_json("$data", &text))
+        Some(path) => read_json(path, "$data", limits)?
+            .and_then(|text| procura::input::parse_json("$data", &text, limits))
             .map(Some),
         None => Ok(None),
     };
@@ -38,7 +43,8 @@ pub fn run(options: &Options) -> CliResult {
         return batch::run(&policy, &options.input, kind, data, options.today);
     }
     // Validated apart so that a malformed file does not hide the other file's errors.
-    let input = read_json(&options.input, "$")?.and_then(|text| policy.input_from_bytes(&text));
+    let input =
+        read_json(&options.input, "$", limits)?.and_then(|text| policy.input_from_bytes(&text));
     let data = data.and_then(|json| policy.reference_data(json.as_ref()));
     let result = policy.evaluate_validated(input, data.as_ref(), options.today);
     // Input errors are the caller's mistake, like a bad argument; so is a record too large for

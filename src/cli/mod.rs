@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
+use procura::limits::Limits;
 use procura::{Date, InputErrors};
 
 /// Process exit codes; when several outcomes occur the largest wins.
@@ -91,8 +92,12 @@ pub fn compile(path: &Path, format: Format) -> Result<Option<procura::Policy>, C
 /// Reads the bytes of a JSON file; a file over the size limit of what is read at `root` (`$`
 /// for the record, `$data` for reference data) is an input error there, as on every host; an
 /// unreadable file is not.
-pub fn read_json(path: &Path, root: &str) -> Result<Result<Vec<u8>, InputErrors>, CliError> {
-    let limit = procura::input::max_json_bytes(root);
+pub fn read_json(
+    path: &Path,
+    root: &str,
+    limits: &Limits,
+) -> Result<Result<Vec<u8>, InputErrors>, CliError> {
+    let limit = limits.json_bytes(root);
     let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
     // Read no more than one byte over the limit: a huge file is refused without loading it.
     let mut text = Vec::new();
@@ -101,7 +106,7 @@ pub fn read_json(path: &Path, root: &str) -> Result<Result<Vec<u8>, InputErrors>
         .map_err(|error| CliError::io(path, &error))?;
     if text.len() > limit {
         let size = std::fs::metadata(path).map_or(text.len() as u64, |meta| meta.len());
-        return Ok(Err(InputErrors::too_large(root, size)));
+        return Ok(Err(InputErrors::too_large(root, size, limits)));
     }
     Ok(Ok(text))
 }

@@ -4,16 +4,17 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use procura::Date;
+use procura::limits::Limits;
 
 use super::diagnostics::write_stdout;
 use super::{CliResult, Exit, Format, compile};
 
-pub fn run(paths: &[PathBuf], today: Date) -> CliResult {
+pub fn run(paths: &[PathBuf], today: Date, limits: Limits) -> CliResult {
     let mut exit = Exit::Success;
     let (mut passed, mut failed) = (0, 0);
     for path in paths {
         let policy = match compile(path, Format::Text) {
-            Ok(Some(policy)) => policy,
+            Ok(Some(policy)) => policy.with_limits(limits),
             Ok(None) => {
                 exit = exit.max(Exit::Failure);
                 continue;

@@ -2,9 +2,10 @@
 //! instances that each keep the policies they have compiled.
 //!
 //! What bounds a request's work on every host is the evaluator's own step budget
-//! (`limits::MAX_EVAL_STEPS`) and the input limits; here every call also gets a wall-clock
-//! deadline as a backstop (epoch interruption: a few instructions per loop, where fuel metering
-//! cost 40 % of a decision), and fuel only when asked for.
+//! (`limits::MAX_EVAL_STEPS`, or `--max-steps`, sent as the option `max_steps`) and the input
+//! limits; here every call also gets a wall-clock deadline as a backstop (epoch interruption:
+//! a few instructions per loop, where fuel metering cost 40 % of a decision), and fuel only
+//! when asked for.
 //!
 //! Architecture invariant: an instance whose call trapped (deadline, fuel, memory, anything
 //! else) is never called again: the trap may have left its allocator or its handle table

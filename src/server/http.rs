@@ -39,6 +39,8 @@ pub struct App {
     scanning: Arc<Mutex<()>>,
     max_body: usize,
     body_timeout: Duration,
+    /// The step budget of every evaluation, sent to the module in its options.
+    max_steps: Option<u64>,
 }
 
 impl App {
@@ -50,6 +52,7 @@ impl App {
             scanning: Arc::default(),
             max_body: config.max_body_kb.saturating_mul(1024),
             body_timeout: config.body_timeout,
+            max_steps: config.max_steps,
         }
     }
 
@@ -326,8 +329,12 @@ async fn show(State(app): State<App>, Name(name): Name) -> Reply {
 }
 
 /// The module's input and options JSON for one `{input, data?, as_of?}` request; `as_of`
-/// defaults to today (UTC) because the module has no clock.
-fn guest_arguments(request: serde_json::Value) -> Result<(Vec<u8>, Vec<u8>), String> {
+/// defaults to today (UTC) because the module has no clock. The step budget is the server's
+/// (`--max-steps`), never the client's.
+fn guest_arguments(
+    request: serde_json::Value,
+    max_steps: Option<u64>,
+) -> Result<(Vec<u8>, Vec<u8>), String> {
     let serde_json::Value::Object(mut request) = request else {
         return Err(
             "the request must be a JSON object `{\"input\": ..., \"data\": ..., \"as_of\": ...}`"
@@ -349,6 +356,9 @@ fn guest_arguments(request: serde_json::Value) -> Result<(Vec<u8>, Vec<u8>), Str
     if let Some(data) = data {
         options.insert("data".into(), data);
     }
+    if let Some(max_steps) = max_steps {
+        options.insert("max_steps".into(), max_steps.into());
+    }
     Ok((
         input.to_string().into_bytes(),
         serde_json::Value::Object(options).to_string().into_bytes(),
@@ -368,8 +378,9 @@ fn evaluate_one(
     pool: &Pool,
     good: &Good,
     request: serde_json::Value,
+    max_steps: Option<u64>,
 ) -> (StatusCode, String) {
-    let (input, options) = match guest_arguments(request) {
+    let (input, options) = match guest_arguments(request, max_steps) {
         Ok(arguments) => arguments,
         Err(message) => {
             let body = serde_json::json!({"error": "request", "message": message});
@@ -392,8 +403,9 @@ async fn evaluate(
 ) -> Result<Reply, Reply> {
     let good = app.good(&name)?;
     let body = app.read_json(request).await?;
+    let max_steps = app.max_steps;
     let (status, body) = app
-        .run(move |registry, pool| evaluate_one(registry, pool, &good, body))
+        .run(move |registry, pool| evaluate_one(registry, pool, &good, body, max_steps))
         .await?;
     Ok(json(status, body))
 }
@@ -413,6 +425,7 @@ async fn evaluate_batch(
             "the batch must be a JSON array of `{\"input\": ...}` requests",
         ));
     };
+    let max_steps = app.max_steps;
     let results = app
         .run(move |registry, pool| {
             let mut out = String::from("[");
@@ -420,7 +433,7 @@ async fn evaluate_batch(
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&evaluate_one(registry, pool, &good, request).1);
+                out.push_str(&evaluate_one(registry, pool, &good, request, max_steps).1);
             }
             out.push(']');
             out

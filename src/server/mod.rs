@@ -67,6 +67,10 @@ pub struct ServeConfig {
     pub header_timeout: Duration,
     /// How long a client may take to send a request's body once its headers arrived (408).
     pub body_timeout: Duration,
+    /// The step budget of one evaluation (`max_steps` in the module's options, a 422
+    /// `evaluation` error beyond it); `None` keeps the module's default,
+    /// `limits::MAX_EVAL_STEPS`.
+    pub max_steps: Option<u64>,
 }
 
 /// Defaults of [`ServeConfig::new`], for command-line help.
@@ -93,6 +97,7 @@ impl ServeConfig {
             poll: Duration::from_millis(500),
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            max_steps: None,
         }
     }
 }

@@ -70,16 +70,16 @@ test("evaluate gives the report of the specification's example", () => {
   const policy = procura.compile(SPEC);
   assert.equal(policy.title, "Supplier onboarding baseline");
   assert.equal(policy.version, "2025.1");
-  const { given, data, asOf } = specExample();
+  const { given, data, as_of } = specExample();
   assert.equal(given.name, "Nordisk Komponent A/S");
-  const report = policy.evaluate(given, { asOf, data });
+  const report = policy.evaluate(given, { as_of, data });
   assert.equal(report.decision, "approve");
   assert.deepEqual(report.policy, { title: "Supplier onboarding baseline", version: "2025.1" });
   assert.equal(report.rules.find((r) => r.name === "cmrt_fresh").outcome, "passed");
   assert.equal(report.scores.sustainability.value, 58.75);
   assert.equal(report.values.audit_plan, "self-assessment questionnaire");
   assert.deepEqual(report.missing, []);
-  const text = policy.evaluateJson(JSON.stringify(given), JSON.stringify({ asOf, data }));
+  const text = policy.evaluateJson(JSON.stringify(given), JSON.stringify({ as_of, data }));
   assert.deepEqual(report, JSON.parse(text));
 });
 
@@ -90,19 +90,19 @@ test("the evaluation date defaults to today in UTC", () => {
   const { values } = policy.evaluate(given, { data });
   const after = new Date().toISOString().slice(0, 10);
   assert.ok([before, after].includes(values.evaluated_on), values.evaluated_on);
-  assert.equal(policy.evaluate(given, { data, asOf: "2024-02-29" }).values.evaluated_on, "2024-02-29");
+  assert.equal(policy.evaluate(given, { data, as_of: "2024-02-29" }).values.evaluated_on, "2024-02-29");
 });
 
 test("input errors throw with every path, the first in the message", () => {
   const policy = procura.compile(SPEC);
-  const { given, asOf } = specExample();
+  const { given, as_of } = specExample();
   const bad = {
     ...given,
     category: "manufactring",
     annual_spend: "lots",
     smelters: [{ id: "CID1", metal: "tin", rmap_status: "enrolled" }],
   };
-  const error = thrown(() => policy.evaluate(bad, { asOf }));
+  const error = thrown(() => policy.evaluate(bad, { as_of }));
   assert.ok(error instanceof Error);
   assert.equal(error.name, "InvalidInputError");
   const paths = error.errors.map((e) => e.path);
@@ -111,7 +111,7 @@ test("input errors throw with every path, the first in the message", () => {
   }
   for (const e of error.errors) assert.deepEqual(Object.keys(e).sort(), ["expected", "found", "message", "path"]);
   assert.match(error.message, new RegExp(`^invalid input at \`\\${paths[0]}\`: .* \\(and ${paths.length - 1} more errors\\)$`));
-  const fromText = thrown(() => policy.evaluateJson(JSON.stringify(bad), JSON.stringify({ asOf })));
+  const fromText = thrown(() => policy.evaluateJson(JSON.stringify(bad), JSON.stringify({ as_of })));
   assert.deepEqual(fromText.errors, error.errors);
 });
 
@@ -120,11 +120,16 @@ test("malformed JSON and bad options are input errors too", () => {
   const { given, data } = specExample();
   const malformed = thrown(() => policy.evaluateJson("{", "{"));
   assert.deepEqual(malformed.errors.map((e) => e.path), ["$", "$options"]);
-  const misspelt = thrown(() => policy.evaluate(given, { data, as_of: "2025-06-01" }));
-  assert.deepEqual(misspelt.errors.map((e) => e.path), ["$options.as_of"]);
-  assert.match(misspelt.errors[0].message, /did you mean `asOf`/);
-  const impossible = thrown(() => policy.evaluate(given, { data, asOf: "2025-02-30" }));
-  assert.deepEqual(impossible.errors.map((e) => e.path), ["$options.asOf"]);
+  // The spelling of the options before they were the same on every host.
+  const misspelt = thrown(() => policy.evaluate(given, { data, asOf: "2025-06-01" }));
+  assert.deepEqual(misspelt.errors.map((e) => e.path), ["$options.asOf"]);
+  assert.match(misspelt.errors[0].message, /did you mean `as_of`/);
+  const impossible = thrown(() => policy.evaluate(given, { data, as_of: "2025-02-30" }));
+  assert.deepEqual(impossible.errors.map((e) => e.path), ["$options.as_of"]);
+  for (const max_steps of [0, -1, 1.5, "100", 2 ** 60]) {
+    const refused = thrown(() => policy.evaluate(given, { data, max_steps }));
+    assert.deepEqual(refused.errors.map((e) => e.path), ["$options.max_steps"], `${max_steps}`);
+  }
   assert.equal(thrown(() => policy.runExamples("June")).name, "InvalidInputError");
 });
 
@@ -187,7 +192,7 @@ test("examples lists the example blocks with their records", () => {
   const [example] = examples;
   assert.equal(example.title, "Danish manufacturer with a complete file is approved");
   assert.equal(example.line, position(SPEC, "example ").line);
-  assert.equal(example.asOf, "2025-06-01");
+  assert.equal(example.as_of, "2025-06-01");
   assert.deepEqual(example.data, { sanctioned: {} });
   assert.equal(example.given.cmrt_date, "2025-03-01");
 });
@@ -241,10 +246,10 @@ test("hostile sources and inputs give errors, and the module keeps working", () 
     assert.ok(diagnostics.some((d) => d.severity === "error"), source.slice(0, 40));
   }
   const policy = procura.compile(SPEC);
-  const { data, asOf } = specExample();
+  const { data, as_of } = specExample();
   let nested = {};
   for (let i = 0; i < 1_000; i++) nested = { ecovadis: nested };
-  const error = thrown(() => policy.evaluateJson(JSON.stringify(nested), JSON.stringify({ data, asOf })));
+  const error = thrown(() => policy.evaluateJson(JSON.stringify(nested), JSON.stringify({ data, as_of })));
   assert.equal(error.name, "InvalidInputError");
   assert.deepEqual(error.errors.map((e) => e.path), ["$"]);
   assert.ok(policy.runExamples().every((result) => result.passed));

@@ -49,7 +49,7 @@ function wasm(source, inputText, dataText, asOf, dataAsText) {
     return { stdout: `${JSON.stringify(error.diagnostics)}\n`, status: 1 };
   }
   const data = dataText === undefined ? "null" : dataAsText ? JSON.stringify(dataText) : dataText;
-  const options = `{"asOf":${JSON.stringify(asOf ?? null)},"data":${data}}`;
+  const options = `{"as_of":${JSON.stringify(asOf ?? null)},"data":${data}}`;
   try {
     return { stdout: `${policy.evaluateJson(inputText, options)}\n`, status: 0 };
   } catch (error) {
@@ -113,7 +113,7 @@ for (const file of policies) {
     for (const [i, example] of examples.entries()) {
       const inputFile = write(`${stem}-${i}.input.json`, JSON.stringify(example.given));
       const dataFile = example.data === null ? undefined : write(`${stem}-${i}.data.json`, JSON.stringify(example.data));
-      compare(policyFile, inputFile, dataFile, example.asOf ?? DEFAULT_AS_OF);
+      compare(policyFile, inputFile, dataFile, example.as_of ?? DEFAULT_AS_OF);
     }
   });
 
@@ -181,7 +181,7 @@ for (const [policy, records, data] of BATCHES) {
   test(`${records} against ${policy} gives the native lines`, () => {
     const expected = native(path.join(root, policy), path.join(root, records), path.join(root, data), DEFAULT_AS_OF);
     const compiled = procura.compile(read(policy));
-    const options = `{"asOf":"${DEFAULT_AS_OF}","data":${read(data)}}`;
+    const options = `{"as_of":"${DEFAULT_AS_OF}","data":${read(data)}}`;
     const actual = [];
     // Lines as the CLI reads them, without their newline (so an error's position is within
     // the row); blank lines are not records.

@@ -99,7 +99,7 @@ function assertOutcome(c, actual, host) {
 const fixture = (name) => fs.readFileSync(path.join(CORPUS, name));
 const policy = procura.compile(fixture("supplier.policy").toString("utf8"));
 /** The options of an evaluation with `data` (reference data as JSON text, as read from a file). */
-const options = (data) => JSON.stringify({ asOf: AS_OF, data });
+const options = (data) => JSON.stringify({ as_of: AS_OF, data });
 
 /** Runs a record through every evaluation entry point that can take it. */
 function assertRecord(c, record, data) {
@@ -116,7 +116,7 @@ function assertRecord(c, record, data) {
   } catch {
     return;
   }
-  outcome(c.name, () => policy.evaluate(object, { asOf: AS_OF, data: JSON.parse(data) }));
+  outcome(c.name, () => policy.evaluate(object, { as_of: AS_OF, data: JSON.parse(data) }));
 }
 
 test("hostile records get their structured errors or decisions", () => {
@@ -137,7 +137,7 @@ test("hostile reference data gets its structured errors, as text and as a value"
     } catch {
       continue;
     }
-    const spliced = `{"asOf": "${AS_OF}", "data": ${data}}`;
+    const spliced = `{"as_of": "${AS_OF}", "data": ${data}}`;
     assertOutcome(c, outcome(c.name, () => policy.evaluateJson(record, spliced)), "data as a value");
   }
 });
@@ -145,7 +145,7 @@ test("hostile reference data gets its structured errors, as text and as a value"
 test("options over their limit are refused at $options, with their own limit", () => {
   const record = fixture("valid.json").toString("utf8");
   const limit = 2 * 16 * 1024 * 1024;
-  const start = `{"asOf": "${AS_OF}", "pad": "`;
+  const start = `{"as_of": "${AS_OF}", "pad": "`;
   const sized = (size) => `${start}${"x".repeat(size - start.length - 2)}"}`;
   const over = thrown(() => policy.evaluateJson(record, sized(limit + 1)));
   assert.equal(over.name, "InvalidInputError");
@@ -195,7 +195,7 @@ test("the instance still evaluates after the whole corpus", () => {
   const report = JSON.parse(policy.evaluateJson(fixture("valid.json").toString("utf8"), options(data)));
   assert.equal(report.decision, "approve");
   const fresh = procura.compile(fixture("supplier.policy").toString("utf8"));
-  assert.equal(fresh.evaluate(JSON.parse(fixture("valid.json")), { asOf: AS_OF, data: JSON.parse(data) }).decision, "approve");
+  assert.equal(fresh.evaluate(JSON.parse(fixture("valid.json")), { as_of: AS_OF, data: JSON.parse(data) }).decision, "approve");
 });
 
 test("reused options never leak into an evaluation with other options", () => {
@@ -207,8 +207,8 @@ test("reused options never leak into an evaluation with other options", () => {
   assert.deepEqual(decide(sanctioned), { decision: "reject" });
   assert.deepEqual(decide('{"sanctioned": {"DK": "yes"}}').errors.map((e) => e.path), ["$data.sanctioned.DK"]);
   assert.deepEqual(decide(clean), { decision: "approve" });
-  const badDate = thrown(() => policy.evaluateJson(record, JSON.stringify({ asOf: "2025-02-30" })));
-  assert.deepEqual(badDate.errors.map((e) => e.path), ["$options.asOf"]);
+  const badDate = thrown(() => policy.evaluateJson(record, JSON.stringify({ as_of: "2025-02-30" })));
+  assert.deepEqual(badDate.errors.map((e) => e.path), ["$options.as_of"]);
   assert.deepEqual(decide(sanctioned), { decision: "reject" });
 });
 
@@ -224,7 +224,7 @@ test("evaluateBytes reads bytes that are not UTF-8 as malformed JSON", () => {
 test("evaluate refuses what JSON.stringify refuses as an input error", () => {
   const cyclic = JSON.parse(fixture("valid.json"));
   cyclic.ecovadis = cyclic;
-  const error = thrown(() => policy.evaluate(cyclic, { asOf: AS_OF }));
+  const error = thrown(() => policy.evaluate(cyclic, { as_of: AS_OF }));
   assert.equal(error.name, "InvalidInputError");
   assert.deepEqual(error.errors.map((e) => [e.path, e.expected]), [["$", "JSON"]]);
 });
@@ -233,8 +233,8 @@ test("an evaluation over its step budget throws an EvaluationError, and the next
   const quadratic = procura.compile(fixture("policy/quadratic.policy").toString("utf8"));
   const record = { smelters: Array.from({ length: 8_000 }, (_, i) => String(i)) };
   for (const call of [
-    () => quadratic.evaluate(record, { asOf: AS_OF }),
-    () => quadratic.evaluateJson(JSON.stringify(record), JSON.stringify({ asOf: AS_OF })),
+    () => quadratic.evaluate(record, { as_of: AS_OF }),
+    () => quadratic.evaluateJson(JSON.stringify(record), JSON.stringify({ as_of: AS_OF })),
   ]) {
     const error = thrown(call);
     assert.equal(error.name, "EvaluationError", error.message);
@@ -243,5 +243,24 @@ test("an evaluation over its step budget throws an EvaluationError, and the next
     assert.ok(error.help.length > 0);
   }
   const small = { smelters: ["1", "2", "3"] };
-  assert.ok(["approve", "review", "reject", "incomplete"].includes(quadratic.evaluate(small, { asOf: AS_OF }).decision));
+  assert.ok(["approve", "review", "reject", "incomplete"].includes(quadratic.evaluate(small, { as_of: AS_OF }).decision));
+});
+
+test("the option max_steps sets the step budget of one evaluation", () => {
+  const quadratic = procura.compile(fixture("policy/quadratic.policy").toString("utf8"));
+  const small = { smelters: ["1", "2", "3", "4", "5"] };
+  const text = JSON.stringify(small);
+  for (const call of [
+    () => quadratic.evaluate(small, { as_of: AS_OF, max_steps: 5 }),
+    () => quadratic.evaluateJson(text, JSON.stringify({ as_of: AS_OF, max_steps: 5 })),
+  ]) {
+    const error = thrown(call);
+    assert.equal(error.name, "EvaluationError", error.message);
+  }
+  // The same record within the default budget, and with a generous one.
+  assert.ok(quadratic.evaluate(small, { as_of: AS_OF }).decision);
+  assert.ok(quadratic.evaluateJson(text, JSON.stringify({ as_of: AS_OF, max_steps: 1_000_000 })));
+  const refused = thrown(() => quadratic.evaluateJson(text, JSON.stringify({ as_of: AS_OF, max_steps: 0 })));
+  assert.equal(refused.name, "InvalidInputError");
+  assert.deepEqual(refused.errors.map((e) => e.path), ["$options.max_steps"]);
 });

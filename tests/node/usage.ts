@@ -47,7 +47,7 @@ try {
   const title: string | undefined = policy.title;
   const schema: InputSchema = policy.inputSchema();
   const form: string[] = schema.fields.map((f) => `${schema.name}.${f.name}: ${describe(f.type)}`);
-  const options: EvaluateOptions = { asOf: "2025-06-01", data: { sanctioned: { RU: true } } };
+  const options: EvaluateOptions = { as_of: "2025-06-01", data: { sanctioned: { RU: true } } };
   const report: Report = policy.evaluate({ name: "Nordisk", spend: [1, null, { a: true }] }, options);
   const withoutOptions: Report = policy.evaluate(supplier);
   const decision: "approve" | "review" | "incomplete" | "reject" = report.decision;
@@ -56,10 +56,10 @@ try {
   const text: string = policy.evaluateJson("{}", JSON.stringify(options));
   const results: ExampleResult[] = policy.runExamples("2025-06-01");
   const failing: string[] = results.filter((r) => !r.passed).flatMap((r) => r.failures.map((f) => f.subject));
-  const givens = policy.examples().map((e) => [e.title, e.line, e.given, e.data, e.asOf ?? "today"]);
+  const givens = policy.examples().map((e) => [e.title, e.line, e.given, e.data, e.as_of ?? "today"]);
   const warnings: Diagnostic[] = policy.warnings();
-  // @ts-expect-error asOf is a string
-  policy.evaluate({}, { asOf: new Date() });
+  // @ts-expect-error as_of is a string
+  policy.evaluate({}, { as_of: new Date() });
   // @ts-expect-error the input is a record, not text
   policy.evaluate("supplier");
   // @ts-expect-error a report is not a string

@@ -22,7 +22,7 @@ for (const file of list("rules", ".policy")) {
     assert.deepEqual(fromWeb.inputSchema(), fromNode.inputSchema());
     assert.deepEqual(fromWeb.runExamples("2025-06-01"), fromNode.runExamples("2025-06-01"));
     for (const example of fromNode.examples()) {
-      const options = JSON.stringify({ asOf: example.asOf ?? "2025-06-01", data: example.data });
+      const options = JSON.stringify({ as_of: example.as_of ?? "2025-06-01", data: example.data });
       const input = JSON.stringify(example.given);
       assert.equal(fromWeb.evaluateJson(input, options), fromNode.evaluateJson(input, options));
     }

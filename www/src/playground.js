@@ -215,7 +215,7 @@ function refresh({ recompile, keystroke = false }) {
   const evaluateStarted = performance.now();
   let report = null;
   try {
-    report = policy.evaluate(state.holder.value, { asOf: state.asOf ?? undefined, data: state.data ?? undefined });
+    report = policy.evaluate(state.holder.value, { as_of: state.asOf, data: state.data });
   } catch (error) {
     if (error.name !== "InvalidInputError") throw error;
     $("result").replaceChildren(
@@ -265,7 +265,7 @@ function scheduleShare() {
       policy: state.policyKey,
       source: editor.state.doc.toString(),
       input: state.holder.value,
-      asOf: state.asOf,
+      as_of: state.asOf,
     };
     // Reference data stays out of links unless it was edited: it is long and bundled anyway.
     if (state.dataText !== REFERENCE_DATA) shared.data = state.dataText;
@@ -274,7 +274,8 @@ function scheduleShare() {
   }, 150);
 }
 
-function load({ policy, source, input, data, asOf }) {
+// Links made before the options were spelt `as_of` everywhere carry `asOf`.
+function load({ policy, source, input, data, as_of: asOfDate, asOf = asOfDate }) {
   state.policyKey = POLICIES[policy] ? policy : "onboarding";
   $("policy-menu").value = state.policyKey;
   state.holder.value = input;
@@ -296,7 +297,7 @@ function load({ policy, source, input, data, asOf }) {
 
 function loadPolicy(key) {
   const { source, supplier } = POLICIES[key];
-  load({ policy: key, source, input: JSON.parse(supplier), asOf: state.asOf });
+  load({ policy: key, source, input: JSON.parse(supplier), as_of: state.asOf });
 }
 
 for (const [key, { label }] of Object.entries(POLICIES)) $("policy-menu").append(el("option", { value: key }, label));
@@ -318,7 +319,7 @@ document.body.dataset.ready = "true";
 window.procuraSource = () => editor.state.doc.toString();
 window.procuraBenchmark = (runs = 50) => {
   const source = editor.state.doc.toString();
-  const options = { asOf: state.asOf ?? undefined, data: state.data ?? undefined };
+  const options = { as_of: state.asOf, data: state.data };
   const times = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
