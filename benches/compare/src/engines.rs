@@ -709,7 +709,7 @@ impl Engine for Cedar {
 
 /// Rows that start from JSON text: what a server or form handler does per request.
 pub fn from_text(texts: &[String]) -> Vec<(String, Box<dyn FnMut() + '_>)> {
-    let policy = policy();
+    let policy = procura::compile(POLICY).expect("the onboarding policy compiles");
     let data = policy
         .reference_data(Some(&crate::workloads::reference_data()))
         .expect("valid reference data");
