@@ -1,6 +1,7 @@
 //! Calendar dates and durations (LANGUAGE.md §2): proleptic Gregorian, no time zones.
 //! Month arithmetic clamps to the end of the month (2024-03-31 - 1 month = 2024-02-29).
 
+pub use crate::limits::{MAX_YEAR, MIN_YEAR};
 use std::fmt;
 
 /// Days since 1970-01-01.
@@ -13,10 +14,6 @@ pub enum Duration {
     Days(i64),
     Months(i64),
 }
-
-/// The supported range keeps every intermediate in `i32` days and four-digit years.
-pub const MIN_YEAR: i32 = 1;
-pub const MAX_YEAR: i32 = 9999;
 
 impl Date {
     /// `None` for impossible dates such as 2025-02-30 or years outside 1..=9999.

@@ -14,29 +14,13 @@ use serde::de::Visitor as _;
 use crate::date::Date;
 use crate::diagnostic::did_you_mean;
 use crate::limits::Limits;
+pub use crate::limits::{
+    MAX_DATA_BYTES, MAX_DATA_LIST_LEN, MAX_DATA_STRING_BYTES, MAX_INPUT_BYTES, MAX_INPUT_LIST_LEN,
+    MAX_INPUT_STRING_BYTES, MAX_OPTIONS_BYTES,
+};
 use crate::program::{Key, Program, TableEntries, Value};
 use crate::report::{format_number, write_str};
 use crate::types::Type;
-
-/// The largest input record, in bytes of JSON text. A record with the longest list of the
-/// longest smelter entries seen in practice (a CMRT of a few hundred smelters) is under 100 KiB.
-pub const MAX_INPUT_BYTES: usize = 4 << 20;
-/// The most elements one list of an input record may hold.
-pub const MAX_INPUT_LIST_LEN: usize = 10_000;
-/// The longest string of an input record, in bytes of UTF-8.
-pub const MAX_INPUT_STRING_BYTES: usize = 64 << 10;
-/// The largest reference data, in bytes of JSON text: the full RMAP smelter list (a few
-/// thousand smelters) is about 1 MiB.
-pub const MAX_DATA_BYTES: usize = 16 << 20;
-/// The largest options of an evaluation on the JSON-text hosts (`{"as_of", "data",
-/// "max_steps"}`, `policy::Options`), in bytes of JSON text: room for reference data of [`MAX_DATA_BYTES`]
-/// written as a JSON string, whose quotes are escaped. The reference data inside is held to
-/// [`MAX_DATA_BYTES`] of its own text, at `$data`, as a data file is.
-pub const MAX_OPTIONS_BYTES: usize = 2 * MAX_DATA_BYTES;
-/// The most rows one table, or elements one list, of reference data may hold.
-pub const MAX_DATA_LIST_LEN: usize = 100_000;
-/// The longest string of reference data, in bytes of UTF-8.
-pub const MAX_DATA_STRING_BYTES: usize = 1 << 20;
 
 /// What one list and one string may hold: records and reference data have their own limits.
 #[derive(Clone, Copy)]

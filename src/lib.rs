@@ -14,15 +14,14 @@ extern crate alloc;
 #[cfg(feature = "abi")]
 pub mod abi;
 pub mod ast;
-pub mod builtins;
-pub mod check;
+pub(crate) mod builtins;
+pub(crate) mod check;
 pub mod date;
 pub mod diagnostic;
-pub mod eval;
-pub mod examples;
+pub(crate) mod eval;
 pub mod input;
 pub mod limits;
-pub mod lower;
+pub(crate) mod lower;
 pub mod policy;
 pub mod print;
 pub mod program;
@@ -32,13 +31,14 @@ pub mod server;
 pub mod span;
 pub mod syntax;
 pub mod types;
-pub mod value;
+pub(crate) mod value;
 #[cfg(feature = "wasm")]
 pub mod wasm;
 
 pub use date::Date;
 pub use diagnostic::{Diagnostic, Severity};
-pub use eval::EvalError;
+pub use eval::{Construct, EvalError};
 pub use input::{InputError, InputErrors};
 pub use policy::{EvaluateError, Policy, ReferenceData, check, compile};
+pub use policy::{ExampleResult, ExpectationFailure};
 pub use report::Report;

@@ -29,14 +29,6 @@
 //! that enforces them reads them from it. Limits on policy source are not in it: they protect
 //! the parser and checker before there is a policy to carry anything.
 
-pub use crate::check::{MAX_DEPENDENCY_DEPTH, MAX_DIAGNOSTICS};
-pub use crate::date::{MAX_YEAR, MIN_YEAR};
-pub use crate::input::{
-    MAX_DATA_BYTES, MAX_DATA_LIST_LEN, MAX_DATA_STRING_BYTES, MAX_INPUT_BYTES, MAX_INPUT_LIST_LEN,
-    MAX_INPUT_STRING_BYTES, MAX_OPTIONS_BYTES,
-};
-pub use crate::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES};
-
 /// How deeply JSON input and reference data may nest (arrays and objects, the outermost
 /// included): serde_json's recursion limit refuses 128 levels. Hosts keep it by parsing with
 /// serde_json; the engine receives parsed values, so it cannot enforce this itself.
@@ -122,7 +114,7 @@ impl Limits {
     pub fn json_bytes(&self, root: &str) -> usize {
         match root {
             "$" => self.max_input_bytes,
-            crate::input::OPTIONS => self.max_options_bytes,
+            "$options" => self.max_options_bytes,
             _ => self.max_data_bytes,
         }
     }
@@ -149,3 +141,52 @@ mod tests {
         );
     }
 }
+
+/// The largest input record, in bytes of JSON text. A record with the longest list of the
+/// longest smelter entries seen in practice (a CMRT of a few hundred smelters) is under 100 KiB.
+pub const MAX_INPUT_BYTES: usize = 4 << 20;
+
+/// The most elements one list of an input record may hold.
+pub const MAX_INPUT_LIST_LEN: usize = 10_000;
+
+/// The longest string of an input record, in bytes of UTF-8.
+pub const MAX_INPUT_STRING_BYTES: usize = 64 << 10;
+
+/// The largest reference data, in bytes of JSON text: the full RMAP smelter list (a few
+/// thousand smelters) is about 1 MiB.
+pub const MAX_DATA_BYTES: usize = 16 << 20;
+
+/// The largest options of an evaluation on the JSON-text hosts (`{"as_of", "data",
+/// "max_steps"}`, `policy::Options`), in bytes of JSON text: room for reference data of [`MAX_DATA_BYTES`]
+/// written as a JSON string, whose quotes are escaped. The reference data inside is held to
+/// [`MAX_DATA_BYTES`] of its own text, at `$data`, as a data file is.
+pub const MAX_OPTIONS_BYTES: usize = 2 * MAX_DATA_BYTES;
+
+/// The most rows one table, or elements one list, of reference data may hold.
+pub const MAX_DATA_LIST_LEN: usize = 100_000;
+
+/// The longest string of reference data, in bytes of UTF-8.
+pub const MAX_DATA_STRING_BYTES: usize = 1 << 20;
+
+/// The largest source accepted, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
+
+/// How deeply brackets, string interpolations and `if` conditions may nest.
+pub const MAX_NESTING: usize = 64;
+
+/// The greatest height of an expression tree, and the most operators in one expression
+/// outside brackets.
+pub const MAX_EXPR_DEPTH: usize = 2 * MAX_NESTING;
+
+/// The supported range keeps every intermediate in `i32` days and four-digit years.
+pub const MIN_YEAR: i32 = 1;
+
+pub const MAX_YEAR: i32 = 9999;
+
+/// How deeply definitions may depend on each other (`let a = b`, `let b = c`, ...). Checking
+/// recurses along such chains, and WebAssembly has a small stack.
+pub const MAX_DEPENDENCY_DEPTH: usize = 200;
+
+/// At most this many diagnostics are reported; past it, checking stops suggesting names, which
+/// costs time proportional to the number of names.
+pub const MAX_DIAGNOSTICS: usize = 200;

@@ -647,7 +647,7 @@ fn evaluation_budget_errors_are_structured_in_eval_and_batch() {
     let expected = procura::EvalError::BudgetExceeded {
         limit: procura::limits::MAX_EVAL_STEPS,
         place: "rule `unique`".to_owned(),
-        construct: procura::eval::Construct::Comprehension,
+        construct: procura::Construct::Comprehension,
     };
     assert_eq!(error, expected.to_json());
     assert_eq!(output.status.code(), Some(2));

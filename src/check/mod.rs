@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crate::ast::{self, Ident, Item};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::eval;
+pub use crate::limits::{MAX_DEPENDENCY_DEPTH, MAX_DIAGNOSTICS};
 use crate::program::{self as p, ComponentDef, Expr, Key, Slot, Value};
 use crate::span::{LineIndex, Span};
 use crate::types::{RecordType, Type};
@@ -55,14 +56,6 @@ pub mod codes {
     pub const TOO_DEEP: &str = "E0311";
     pub const TOO_MANY_ERRORS: &str = "E0312";
 }
-
-/// How deeply definitions may depend on each other (`let a = b`, `let b = c`, ...). Checking
-/// recurses along such chains, and WebAssembly has a small stack.
-pub const MAX_DEPENDENCY_DEPTH: usize = 200;
-
-/// At most this many diagnostics are reported; past it, checking stops suggesting names, which
-/// costs time proportional to the number of names.
-pub const MAX_DIAGNOSTICS: usize = 200;
 
 /// Checks a parsed file. Returns the program when no error was found, and every diagnostic.
 pub fn check(file: &ast::PolicyFile, source: &str) -> (Option<p::Program>, Vec<Diagnostic>) {

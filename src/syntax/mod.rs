@@ -31,17 +31,8 @@ use pest_derive::Parser;
 
 use crate::ast::PolicyFile;
 use crate::diagnostic::{self, Diagnostic};
+pub use crate::limits::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES};
 use crate::span::{LineIndex, Span};
-
-/// The largest source accepted, in bytes.
-pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
-
-/// How deeply brackets, string interpolations and `if` conditions may nest.
-pub const MAX_NESTING: usize = 64;
-
-/// The greatest height of an expression tree, and the most operators in one expression
-/// outside brackets.
-pub const MAX_EXPR_DEPTH: usize = 2 * MAX_NESTING;
 
 #[derive(Parser)]
 #[grammar = "grammar/policy.pest"]

@@ -6,13 +6,15 @@ use crate::ast::Decision;
 use crate::date::Date;
 use crate::diagnostic::{self, Diagnostic, did_you_mean};
 use crate::eval::EvalError;
-use crate::examples::{self, ExampleResult};
+mod examples;
+
 pub use crate::input::ReferenceData;
 use crate::input::{self, InputError, InputErrors};
 use crate::limits::Limits;
 use crate::program::{Program, Value};
 use crate::report::Report;
 use crate::{check as checker, eval, lower, syntax};
+pub use examples::{ExampleResult, ExpectationFailure};
 
 /// All diagnostics (errors and warnings) of a source, sorted by position.
 pub fn check(source: &str) -> Vec<Diagnostic> {
@@ -144,13 +146,7 @@ impl Policy {
         data: &ReferenceData,
         today: Date,
     ) -> Result<Decision, EvalError> {
-        eval::decide(
-            &self.program,
-            input,
-            data,
-            today,
-            self.limits.max_steps,
-        )
+        eval::decide(&self.program, input, data, today, self.limits.max_steps)
     }
 
     /// Validates input and reference data together, reporting all their errors at once, then

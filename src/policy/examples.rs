@@ -3,8 +3,8 @@
 //! Expected and actual values are rendered as JSON text, taken from the report's JSON so that an
 //! example compares exactly what a host would see.
 
+use super::{EvaluateError, Policy};
 use crate::date::Date;
-use crate::policy::{EvaluateError, Policy};
 use crate::program::{ExampleDef, ExpectKind};
 use crate::report::Report;
 
