@@ -42,3 +42,8 @@ pub use input::{InputError, InputErrors};
 pub use policy::{EvaluateError, Policy, ReferenceData, check, compile};
 pub use policy::{ExampleResult, ExpectationFailure};
 pub use report::Report;
+
+// The README's Rust examples run as doctests, so that they keep compiling and passing.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
