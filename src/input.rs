@@ -14,10 +14,6 @@ use serde::de::Visitor as _;
 use crate::date::Date;
 use crate::diagnostic::did_you_mean;
 use crate::limits::Limits;
-pub use crate::limits::{
-    MAX_DATA_BYTES, MAX_DATA_LIST_LEN, MAX_DATA_STRING_BYTES, MAX_INPUT_BYTES, MAX_INPUT_LIST_LEN,
-    MAX_INPUT_STRING_BYTES, MAX_OPTIONS_BYTES,
-};
 use crate::program::{Key, Program, TableEntries, Value};
 use crate::report::{format_number, write_str};
 use crate::types::Type;
@@ -800,6 +796,7 @@ impl<'de> serde::de::Visitor<'de> for FieldIndex<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::{MAX_INPUT_BYTES, MAX_INPUT_LIST_LEN, MAX_INPUT_STRING_BYTES};
 
     /// The fast path converts exactly the texts the slow path accepts, to the same values.
     fn agrees(program: &Program, text: &str) {

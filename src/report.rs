@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::ast::{Decision, Outcome, Verdict};
+pub use crate::ast::{Decision, Outcome, Verdict};
 use crate::program::{Program, Value};
 use crate::types::Type;
 
@@ -52,6 +52,80 @@ pub struct ComponentReport {
 }
 
 impl<'p> Report<'p> {
+    /// A summary for people (`procura eval --format text`): the decision and what led to it.
+    pub fn to_text(&self) -> String {
+        let report = self;
+        let program = report.program;
+        let mut out = String::new();
+        if let Some(title) = &program.title {
+            let version = program
+                .version
+                .as_deref()
+                .map(|v| format!(" (version {v})"));
+            let _ = writeln!(out, "policy: {title}{}", version.unwrap_or_default());
+        }
+        let _ = writeln!(out, "decision: {}", report.decision.as_str());
+        let rules = || program.rules.iter().zip(&report.rules);
+        let failed = |warnings: bool| {
+            rules().filter(move |(_, rule)| {
+                rule.verdict
+                    .is_some_and(|verdict| (verdict == Verdict::Warn) == warnings)
+            })
+        };
+        section(
+            &mut out,
+            "failed rules",
+            failed(false),
+            |out, (def, rule)| {
+                let verdict = rule.verdict.map_or("", Verdict::as_str);
+                let _ = writeln!(out, "  {} (line {}): {verdict}", def.name, def.line);
+                let _ = writeln!(out, "    {}", rule.message.as_deref().unwrap_or_default());
+            },
+        );
+        let missing = rules().filter(|(_, rule)| !rule.missing.is_empty());
+        section(&mut out, "missing data", missing, |out, (def, rule)| {
+            let _ = writeln!(
+                out,
+                "  {} (line {}): {}",
+                def.name,
+                def.line,
+                rule.missing.join(", ")
+            );
+        });
+        section(&mut out, "warnings", failed(true), |out, (def, rule)| {
+            let message = rule.message.as_deref().unwrap_or_default();
+            let _ = writeln!(out, "  {} (line {}): {message}", def.name, def.line);
+        });
+        let scores = program.scores.iter().zip(&report.scores);
+        section(&mut out, "scores", scores, |out, (def, score)| {
+            let _ = writeln!(out, "  {} = {}", def.name, number_or_missing(score.value));
+            for (def, component) in def.components.iter().zip(&score.components) {
+                let percent = (def.weight * 10_000.0).round() / 100.0;
+                let _ = writeln!(
+                    out,
+                    "    {} {percent}% of {} = {}",
+                    def.name,
+                    number_or_missing(component.value),
+                    number_or_missing(component.contribution)
+                );
+            }
+        });
+        let values = program.lets.iter().zip(&report.values);
+        section(&mut out, "values", values, |out, (def, value)| {
+            let _ = write!(out, "  {} = ", def.name);
+            if value.is_missing() {
+                out.push_str("missing");
+            } else {
+                write_value(out, value, Some(&def.ty));
+            }
+            out.push('\n');
+        });
+        section(&mut out, "notes", report.notes.iter(), |out, note| {
+            let _ = writeln!(out, "  {note}");
+        });
+        out
+    }
+
     /// The program that was evaluated: the names, titles and types of what the report lists.
     pub fn program(&self) -> &'p Program {
         self.program
@@ -449,6 +523,24 @@ pub fn write_str(out: &mut String, text: &str) {
     }
     out.push_str(text.get(plain..).unwrap_or_default());
     out.push('"');
+}
+
+/// A titled block of lines, left out when there is nothing to list.
+fn section<T>(
+    out: &mut String,
+    title: &str,
+    items: impl Iterator<Item = T>,
+    mut line: impl FnMut(&mut String, T),
+) {
+    let mut items = items.peekable();
+    if items.peek().is_some() {
+        let _ = writeln!(out, "\n{title}:");
+        items.for_each(|item| line(out, item));
+    }
+}
+
+fn number_or_missing(value: Option<f64>) -> String {
+    value.map_or_else(|| "missing".to_owned(), format_number)
 }
 
 #[cfg(test)]

@@ -172,7 +172,7 @@ fn outcome_of(json: &str) -> Value {
 fn evaluate(record: &[u8], data: &[u8]) -> Value {
     let policy = supplier_policy();
     let input = policy.input_from_bytes(record);
-    let data = procura::input::parse_json("$data", data, policy.limits())
+    let data = procura::policy::parse_json("$data", data, policy.limits())
         .and_then(|data| policy.reference_data(Some(&data)));
     let today = Date::parse(AS_OF).unwrap();
     match policy.evaluate_validated(input, data.as_ref(), today) {
@@ -518,9 +518,9 @@ fn json_lines_batch_answers_every_row() {
     line(review.as_bytes()); // 8
     line(b"[]"); // 9: not a record
     line(b"NaN"); // 10
-    let long = "a".repeat(procura::input::MAX_INPUT_BYTES);
+    let long = "a".repeat(procura::limits::MAX_INPUT_BYTES);
     line(format!(r#"{{"name": "{long}"}}"#).as_bytes()); // 11: over the size limit
-    let list = vec!["\"ISO\""; procura::input::MAX_INPUT_LIST_LEN + 1].join(", ");
+    let list = vec!["\"ISO\""; procura::limits::MAX_INPUT_LIST_LEN + 1].join(", ");
     line(
         valid
             .replace(r#"["ISO14001"]"#, &format!("[{list}]"))

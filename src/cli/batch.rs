@@ -57,7 +57,7 @@ pub fn run(
         today,
         out: std::io::stdout().lock(),
         progress: Progress::new(size),
-        tally: Tally::new(policy.program().rules.len()),
+        tally: Tally::new(policy.rule_names().len()),
         json: String::with_capacity(CHUNK + (CHUNK >> 2)),
     };
     let reader = BufReader::with_capacity(CHUNK, file);
@@ -136,7 +136,7 @@ impl<W: Write> Batch<'_, W> {
     fn csv(&mut self, reader: impl Read, path: &Path) -> Result<(), CliError> {
         let mut reader = csv::Reader::from_reader(LineStarts::new(reader));
         let header = reader.headers().map_err(|error| csv_error(path, &error))?;
-        let (columns, unknown) = Columns::new(&self.policy.program().input.record, header);
+        let (columns, unknown) = Columns::new(&self.policy.input_schema(), header);
         for name in unknown {
             eprintln!("warning: column `{name}` is not a field of the input and is ignored");
         }
@@ -178,7 +178,7 @@ impl<W: Write> Batch<'_, W> {
     fn row(
         &mut self,
         line: u64,
-        input: Result<procura::program::Value, InputErrors>,
+        input: Result<procura::policy::Value, InputErrors>,
     ) -> Result<(), CliError> {
         let result = (self.policy).evaluate_validated(input, Ok(&self.reference), self.today);
         match result {
@@ -378,9 +378,9 @@ impl Tally {
         let mut failing: Vec<(u64, &str)> = self
             .failures
             .iter()
-            .zip(&policy.program().rules)
+            .zip(policy.rule_names())
             .filter(|(count, _)| **count > 0)
-            .map(|(count, rule)| (*count, rule.name.as_str()))
+            .map(|(count, name)| (*count, name))
             .collect();
         failing.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
         if !failing.is_empty() {

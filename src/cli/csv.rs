@@ -6,7 +6,6 @@
 //! JSON in the cell. A cell that does not parse stays text, so the library's validation
 //! reports it with its path like any other type mismatch.
 
-use procura::types::{RecordType, Type};
 use serde_json::{Map, Value};
 
 /// What each column of a header feeds; `None` for a column that names no input field.
@@ -14,17 +13,19 @@ pub struct Columns(Vec<Option<Column>>);
 
 struct Column {
     path: Vec<String>,
-    ty: Type,
+    /// The field's type as the input schema describes it (`{"kind": "number", ...}`).
+    ty: Value,
 }
 
 impl Columns {
-    /// Resolves the header once per file; also returns the columns that were not recognised.
-    pub fn new(record: &RecordType, header: &csv::StringRecord) -> (Columns, Vec<String>) {
+    /// Resolves the header once per file against the policy's input schema
+    /// (`Policy::input_schema`); also returns the columns that were not recognised.
+    pub fn new(schema: &Value, header: &csv::StringRecord) -> (Columns, Vec<String>) {
         let mut unknown = Vec::new();
         let columns = header
             .iter()
             .map(|name| {
-                let column = resolve(record, name);
+                let column = resolve(schema, name);
                 if column.is_none() {
                     unknown.push(name.to_owned());
                 }
@@ -47,16 +48,20 @@ impl Columns {
     }
 }
 
-fn resolve(record: &RecordType, name: &str) -> Option<Column> {
-    let mut ty: Option<&Type> = None;
+/// The field a dotted column name (`ecovadis.environment`) names, through nested records.
+fn resolve(schema: &Value, name: &str) -> Option<Column> {
+    let mut record = schema;
+    let mut ty: Option<&Value> = None;
     let mut path = Vec::new();
     for part in name.trim().split('.') {
-        let record = match ty.map(Type::required) {
-            None => record,
-            Some(Type::Record(nested)) => nested,
-            Some(_) => return None,
-        };
-        ty = Some(&record.field(part)?.1.ty);
+        if let Some(nested) = ty {
+            if nested["kind"] != "record" {
+                return None;
+            }
+            record = nested;
+        }
+        let fields = record["fields"].as_array()?;
+        ty = Some(&fields.iter().find(|field| field["name"] == part)?["type"]);
         path.push(part.to_owned());
     }
     ty.map(|ty| Column {
@@ -83,36 +88,34 @@ fn insert(root: &mut Map<String, Value>, path: &[String], value: Value) {
     map.insert(last.clone(), value);
 }
 
-fn cell_value(cell: &str, ty: &Type) -> Value {
+fn cell_value(cell: &str, ty: &Value) -> Value {
     let text = || Value::String(cell.to_owned());
-    match ty.required() {
-        Type::Number => cell
+    match ty["kind"].as_str().unwrap_or_default() {
+        "number" => cell
             .trim()
             .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map_or_else(text, Value::Number),
-        Type::Bool => match cell.trim() {
+        "bool" => match cell.trim() {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
             _ => text(),
         },
-        Type::List(element) if is_scalar(element) && !cell.trim_start().starts_with('[') => {
-            Value::Array(
-                cell.split(';')
-                    .map(|item| cell_value(item.trim(), element))
-                    .collect(),
-            )
-        }
-        Type::List(_) | Type::Record(_) => serde_json::from_str(cell).unwrap_or_else(|_| text()),
+        "list" if is_scalar(&ty["element"]) && !cell.trim_start().starts_with('[') => Value::Array(
+            cell.split(';')
+                .map(|item| cell_value(item.trim(), &ty["element"]))
+                .collect(),
+        ),
+        "list" | "record" => serde_json::from_str(cell).unwrap_or_else(|_| text()),
         _ => text(),
     }
 }
 
-fn is_scalar(ty: &Type) -> bool {
+fn is_scalar(ty: &Value) -> bool {
     matches!(
-        ty.required(),
-        Type::Number | Type::Text | Type::Bool | Type::Date | Type::Union(_)
+        ty["kind"].as_str(),
+        Some("number" | "text" | "bool" | "date" | "union")
     )
 }
 
@@ -120,38 +123,15 @@ fn is_scalar(ty: &Type) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::sync::Arc;
 
-    fn field(name: &str, ty: Type) -> procura::types::FieldType {
-        procura::types::FieldType {
-            name: name.into(),
-            ty,
+    fn supplier() -> Value {
+        let source = "input supplier {
+          name: text, spend: number, ok: bool, certifications: [text]
+          ecovadis: Ecovadis?, smelters: [Smelter]
         }
-    }
-
-    fn supplier() -> RecordType {
-        let ecovadis = RecordType {
-            name: Some("Ecovadis".to_owned()),
-            fields: vec![field("environment", Type::Number)],
-        };
-        let smelter = RecordType {
-            name: None,
-            fields: vec![field("id", Type::Text)],
-        };
-        RecordType {
-            name: None,
-            fields: vec![
-                field("name", Type::Text),
-                field("spend", Type::Number),
-                field("ok", Type::Bool),
-                field("certifications", Type::List(Box::new(Type::Text))),
-                field("ecovadis", Type::Record(Arc::new(ecovadis)).optional()),
-                field(
-                    "smelters",
-                    Type::List(Box::new(Type::Record(Arc::new(smelter)))),
-                ),
-            ],
-        }
+        type Ecovadis = { environment: number }
+        type Smelter = { id: text }";
+        procura::compile(source).unwrap().input_schema()
     }
 
     const HEADER: [&str; 7] = [

@@ -8,11 +8,12 @@ use crate::diagnostic::{self, Diagnostic, did_you_mean};
 use crate::eval::EvalError;
 mod examples;
 
-pub use crate::input::ReferenceData;
 use crate::input::{self, InputError, InputErrors};
+pub use crate::input::{ReferenceData, parse_json};
 use crate::limits::Limits;
-use crate::program::{Program, Value};
+use crate::program::Program;
 use crate::report::Report;
+pub use crate::value::Value;
 use crate::{check as checker, eval, lower, syntax};
 pub use examples::{ExampleResult, ExpectationFailure};
 
@@ -81,6 +82,11 @@ impl Policy {
     /// [`input::schema_json`] for the types.
     pub fn input_schema(&self) -> serde_json::Value {
         input::schema_json(&self.program.input)
+    }
+
+    /// The names of the rules, in declaration order (the order of a report's `rules`).
+    pub fn rule_names(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.program.rules.iter().map(|rule| rule.name.as_str())
     }
 
     pub fn warnings(&self) -> &[Diagnostic] {
