@@ -126,11 +126,6 @@ impl<'p> Report<'p> {
         out
     }
 
-    /// The program that was evaluated: the names, titles and types of what the report lists.
-    pub fn program(&self) -> &'p Program {
-        self.program
-    }
-
     /// The report as compact, deterministic JSON text (keys in the order of LANGUAGE.md §8).
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(1024);

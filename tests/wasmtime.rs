@@ -142,8 +142,7 @@ fn rules_examples_and_sample_suppliers_match_native() {
             .and_then(|s| s.to_str())
             .unwrap_or_default();
         let mut cases: Vec<Case> = policy
-            .program()
-            .examples
+            .examples()
             .iter()
             .map(|example| Case {
                 label: format!("{}: example `{}`", path.display(), example.title),

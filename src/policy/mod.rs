@@ -11,6 +11,7 @@ mod examples;
 use crate::input::{self, InputError, InputErrors};
 pub use crate::input::{ReferenceData, parse_json};
 use crate::limits::Limits;
+pub use crate::program::ExampleDef;
 use crate::program::Program;
 use crate::report::Report;
 pub use crate::value::Value;
@@ -55,7 +56,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn program(&self) -> &Program {
+    pub(crate) fn program(&self) -> &Program {
         &self.program
     }
 
@@ -82,6 +83,11 @@ impl Policy {
     /// [`input::schema_json`] for the types.
     pub fn input_schema(&self) -> serde_json::Value {
         input::schema_json(&self.program.input)
+    }
+
+    /// The policy's `example` blocks, in declaration order.
+    pub fn examples(&self) -> &[ExampleDef] {
+        &self.program.examples
     }
 
     /// The names of the rules, in declaration order (the order of a report's `rules`).
