@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use procura::ast::{Decision, Outcome};
+use procura::report::{Decision, Outcome};
 use procura::{Date, EvaluateError, InputError, InputErrors, Policy, ReferenceData};
 
 use super::csv::Columns;
