@@ -42,7 +42,6 @@ pub(super) struct Builder {
 
 impl Builder {
     pub fn new() -> Builder {
-        // `fast.rs` mirrors these binding powers in its `PREC_*` constants: change both.
         let pratt = PrattParser::new()
             .op(Op::prefix(Rule::if_prefix) | Op::prefix(Rule::quantifier_prefix))
             .op(Op::infix(Rule::op_coalesce, Assoc::Left))

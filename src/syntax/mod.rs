@@ -2,9 +2,7 @@
 //!
 //! Architecture invariants:
 //! - This is the only module that knows pest; the grammar is `grammar/policy.pest`.
-//! - [`fast`] parses well-formed items by hand (all but `policy` lines and tables with computed
-//!   rows), into exactly the tree pest would build; everything else, every error included,
-//!   goes through pest.
+//! - pest decides every parse: there is no second parser to keep in step with the grammar.
 //! - Parsing never fails and never panics: it returns the items that parsed and every syntax
 //!   error found. After an error it resynchronises at the next line that starts an item.
 //! - Parsing never overflows the stack: a linear pre-scan ([`scan`]) refuses nesting deeper
@@ -22,7 +20,6 @@
 
 mod build;
 mod errors;
-mod fast;
 mod node;
 mod scan;
 
@@ -50,17 +47,6 @@ struct PolicyParser;
 /// Parses a whole source. Never fails and never panics: returns what parsed and every syntax
 /// error found.
 pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
-    parse_with(source, true)
-}
-
-/// [`parse`] with every item parsed by pest: the reference the hand-written fast path
-/// ([`fast`]) is tested against.
-#[doc(hidden)]
-pub fn parse_with_pest_only(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
-    parse_with(source, false)
-}
-
-fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
     let mut file = PolicyFile::default();
     if source.len() > MAX_SOURCE_BYTES {
         let diagnostic = Diagnostic::error(
@@ -99,18 +85,6 @@ fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
             let Some(text) = source.get(position..region.end).filter(|t| !t.is_empty()) else {
                 break;
             };
-            if let Some((item, end)) = fast_path
-                .then(|| fast::item(source, position, region.end))
-                .flatten()
-            {
-                // Only a clean end counts: anything else goes to pest, which explains it.
-                let next = skip_trivia(source, end, region.end);
-                if next >= region.end || starts_item(source, next) {
-                    file.items.push(item);
-                    position = next;
-                    continue;
-                }
-            }
             match PolicyParser::parse(Rule::item, text) {
                 Ok(mut pairs) => {
                     let Some(pair) = pairs.next() else { break };
