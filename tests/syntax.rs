@@ -424,6 +424,39 @@ let fine = 3
     assert_eq!(names, ["ok", "fine"]);
 }
 
+/// The objects of `given` and `data` are matched as one token and checked by serde_json; where
+/// one is not JSON, the grammar's JSON rules find the error, exactly where they always did.
+#[test]
+fn example_json_errors_come_from_the_grammar() {
+    let example =
+        |json: &str| format!("example \"t\" {{\n  given {json}\n  expect approve\n}}\nlet x = 1");
+    let (file, diagnostics) = parse(&example(r#"{"a": [1, {"b": "{}"}], "c": "\"}"}"#));
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    assert_eq!(file.items.len(), 2);
+    // Balanced braces, but not JSON: a tab inside a string, a leading zero, a trailing comma.
+    for (json, message, at) in [
+        ("{\"a\": \"x\ty\"}", "expected a JSON value, found `\"`", 6),
+        (
+            "{\"a\": 01}",
+            "expected `}` to close the JSON object opened on line 2",
+            7,
+        ),
+        ("{\"a\": 1, }", "expected a JSON value, found `}`", 9),
+    ] {
+        let source = example(json);
+        let (file, diagnostics) = parse(&source);
+        assert_eq!(diagnostics.len(), 1, "{json}: {diagnostics:#?}");
+        let d = &diagnostics[0];
+        assert_eq!(
+            (d.message.as_str(), d.span.start - 22),
+            (message, at),
+            "{json}"
+        );
+        // The example is left out; the item after it still parses.
+        assert!(matches!(file.items.as_slice(), [Item::Let(_)]), "{json}");
+    }
+}
+
 #[test]
 fn lexical_errors() {
     let source = "let s = \"abc\nlet t = 1";

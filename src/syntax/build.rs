@@ -108,6 +108,15 @@ impl Builder {
             .ok_or_else(|| self.internal(parent))
     }
 
+    /// The first child that is one of `rules`.
+    fn child_of<'i>(&self, parent: &Pair<'i, Rule>, rules: &[Rule]) -> Build<Pair<'i, Rule>> {
+        parent
+            .clone()
+            .into_inner()
+            .find(|p| rules.contains(&p.as_rule()))
+            .ok_or_else(|| self.internal(parent))
+    }
+
     fn children<'i>(&self, parent: &Pair<'i, Rule>, rule: Rule) -> Vec<Pair<'i, Rule>> {
         parent
             .clone()
@@ -353,8 +362,10 @@ impl Builder {
         let title = self
             .child(pair, Rule::string)
             .and_then(|s| self.str_lit(&s, "a title"));
-        let json =
-            |clause: &Pair<'_, Rule>| self.child(clause, Rule::json_object).map(|j| self.json(&j));
+        let json = |clause: &Pair<'_, Rule>| {
+            self.child_of(clause, &[Rule::json_block, Rule::json_object])
+                .map(|j| self.json(&j))
+        };
         let given = self.child(pair, Rule::given_clause).and_then(|c| json(&c));
         let data = self.optional(pair, Rule::data_clause).map(|c| json(&c));
         let as_of = self.optional(pair, Rule::as_of_clause).map(|c| {

@@ -124,7 +124,7 @@ fn expected(rule: Rule) -> Expected {
         Rule::type_expr | Rule::type_union | Rule::type_list | Rule::type_record => Type,
         Rule::type_paren => Words("`(`"),
         Rule::type_question => Words("`?`"),
-        Rule::json_object => Words("a JSON object"),
+        Rule::json_object | Rule::json_block => Words("a JSON object"),
         Rule::json_value
         | Rule::json_array
         | Rule::json_string

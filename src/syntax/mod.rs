@@ -65,7 +65,8 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
     let lines = || lines.get_or_init(|| LineIndex::new(source));
     let builder = build::Builder::new();
     let mut diagnostics = Vec::new();
-    for region in scan::regions(source) {
+    let scan = scan::scan(source);
+    for region in scan.regions {
         if let Some(at) = region.too_deep {
             diagnostics.push(
                 Diagnostic::error("E0011", Span::new(at, at + 1), "this is nested too deeply")
@@ -79,6 +80,19 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
         let syntax_error = |at, error: &pest::error::Error<Rule>| {
             errors::diagnostic(source, lines(), at, region.end, error)
         };
+        // The first JSON object in `source[from..to]` that is not JSON: pest's error on it.
+        let json_error = |from: usize, to: usize| {
+            let objects = &scan.json_objects;
+            let first = objects.partition_point(|&at| at < from);
+            objects
+                .get(first..)?
+                .iter()
+                .take_while(|&&at| at < to)
+                .find_map(|&at| {
+                    let error = not_json(source.get(at..region.end)?)?;
+                    Some(syntax_error(at, &error))
+                })
+        };
         let mut position = region.start;
         loop {
             position = skip_trivia(source, position, region.end);
@@ -89,6 +103,10 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
                 Ok(mut pairs) => {
                     let Some(pair) = pairs.next() else { break };
                     let end = pair.as_span().end();
+                    if let Some(diagnostic) = json_error(position, position + end) {
+                        diagnostics.push(diagnostic);
+                        break;
+                    }
                     let items_before = file.items.len();
                     if let Ok(item) = builder.item(pair, position) {
                         file.items.push(item);
@@ -109,7 +127,12 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
                     position = next;
                 }
                 Err(error) => {
-                    diagnostics.push(syntax_error(position, &error));
+                    // A JSON object pest went past without looking inside is where the
+                    // grammar's JSON rules would have stopped, if it is not JSON.
+                    let at = position + errors::position(&error);
+                    diagnostics.push(
+                        json_error(position, at).unwrap_or_else(|| syntax_error(position, &error)),
+                    );
                     break;
                 }
             }
@@ -118,6 +141,17 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
     diagnostics.extend(builder.into_diagnostics());
     diagnostic::sort(&mut diagnostics);
     (file, diagnostics)
+}
+
+/// pest's error on the JSON object that `text` starts with, when it is not JSON. serde_json
+/// tells first, quickly; the grammar's JSON rules (`json_object`) have the last word and the
+/// diagnostic.
+fn not_json(text: &str) -> Option<pest::error::Error<Rule>> {
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    if let Some(Ok(_)) = values.next() {
+        return None;
+    }
+    PolicyParser::parse(Rule::json_object, text).err()
 }
 
 /// Whether the word at `at` is an item keyword.
