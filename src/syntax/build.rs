@@ -5,7 +5,6 @@
 //! its errors; an item with an error is left out of the tree.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
@@ -582,23 +581,28 @@ impl Builder {
             // pest's Pratt parser panics on a sequence the grammar should never produce.
             return Err(self.internal(pair));
         }
+        if let [operand] = sequence.as_slice() {
+            // Most expressions are a single operand: no operators to order.
+            return self.operand(operand);
+        }
         let operators = sequence.iter().filter(|p| !is_operand(p.as_rule())).count();
         if operators > MAX_EXPR_DEPTH {
             return Err(self.too_deep(self.span(pair.as_span())));
         }
         // Parts are built first, in source order, so that the Pratt pass below recurses only
-        // as deep as the operators of this one sequence.
-        let mut parts = BTreeMap::new();
-        for p in &sequence {
-            if let Some(part) = self.part(p) {
-                parts.insert(p.as_span().start(), part);
-            }
-        }
+        // as deep as the operators of this one sequence. They are found again by where they
+        // start.
+        let parts: Vec<(usize, Option<Build<Part>>)> = sequence
+            .iter()
+            .filter_map(|p| Some((p.as_span().start(), Some(self.part(p)?))))
+            .collect();
         let parts = RefCell::new(parts);
         let take = |p: &Pair<'_, Rule>| -> Build<Part> {
+            let mut parts = parts.borrow_mut();
             parts
-                .borrow_mut()
-                .remove(&p.as_span().start())
+                .binary_search_by_key(&p.as_span().start(), |(start, _)| *start)
+                .ok()
+                .and_then(|i| parts.get_mut(i)?.1.take())
                 .unwrap_or_else(|| Err(self.internal(p)))
         };
         self.pratt
