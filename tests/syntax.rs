@@ -4,7 +4,7 @@
 use procura::ast::{Expr, ExprKind, Item, PolicyFile};
 use procura::diagnostic::Diagnostic;
 use procura::print::{print_expr, print_file};
-use procura::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, parse};
+use procura::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, RESERVED, parse};
 
 #[path = "../fuzz/src/spans.rs"]
 mod spans;
@@ -364,6 +364,53 @@ fn chained_comparisons_are_refused() {
     assert_eq!(d.span.start, 14);
     parse_expr("(a < b) == (c < d)");
     parse_expr("not a == b and c < d");
+}
+
+/// The reserved words are listed once, in `syntax::RESERVED`; the grammar's `reserved` rule and
+/// the playground's highlighting name exactly the same words.
+#[test]
+fn reserved_words_are_the_same_everywhere() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap();
+    // The texts between double quotes.
+    let quoted = |text: &str| -> Vec<String> {
+        text.split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let sorted = |mut words: Vec<String>| {
+        words.sort();
+        words
+    };
+    let rust = sorted(RESERVED.iter().map(|w| w.to_string()).collect());
+
+    // `"a" ~ ("ll" | "ny" | ...)`: a first letter and its endings per line.
+    let grammar = read("grammar/policy.pest");
+    let rule = grammar.split_once("\nreserved = @{").unwrap().1;
+    let rule = rule.split_once("\n}").unwrap().0;
+    let mut words = Vec::new();
+    for line in rule.lines() {
+        let Some((first, endings)) = line.split_once('~') else {
+            continue;
+        };
+        if let [first] = quoted(first).as_slice() {
+            words.extend(
+                quoted(endings)
+                    .iter()
+                    .map(|ending| format!("{first}{ending}")),
+            );
+        }
+    }
+    assert_eq!(sorted(words), rust, "grammar/policy.pest `reserved`");
+
+    let js = read("www/src/language.js");
+    let set = js.split_once("const RESERVED = new Set(").unwrap().1;
+    let set = set.split_once(".split(").unwrap().0;
+    let words = quoted(set).concat();
+    let words = words.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(sorted(words), rust, "www/src/language.js `RESERVED`");
 }
 
 #[test]

@@ -181,8 +181,10 @@ fn skip_trivia(source: &str, mut at: usize, end: usize) -> usize {
     at
 }
 
-/// The reserved words of LANGUAGE.md §2.
-pub const RESERVED_WORDS: [&str; 37] = [
+/// The reserved words of LANGUAGE.md §2: the one list. The grammar's `reserved` rule and the
+/// playground's highlighting (`www/src/language.js`) name the same words; a test in
+/// `tests/syntax.rs` reads both and compares.
+pub const RESERVED: &[&str] = &[
     "policy", "input", "type", "const", "table", "let", "score", "rule", "when", "require",
     "forbid", "else", "reject", "review", "warn", "example", "given", "data", "as_of", "expect",
     "all", "any", "none", "in", "not", "and", "or", "if", "then", "match", "is", "missing",
@@ -190,5 +192,5 @@ pub const RESERVED_WORDS: [&str; 37] = [
 ];
 
 pub fn is_reserved(word: &str) -> bool {
-    RESERVED_WORDS.contains(&word)
+    RESERVED.contains(&word)
 }
