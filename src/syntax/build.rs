@@ -576,14 +576,17 @@ impl Builder {
 
     /// An `expr` or `expr_l2`: a flat sequence of operands and operators.
     fn expr_built(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let mut inner = pair.clone().into_inner();
+        if let (Some(operand), None) = (inner.next(), inner.peek()) {
+            // Most expressions are a single operand: no operators to order.
+            if is_operand(operand.as_rule()) {
+                return self.operand(&operand);
+            }
+        }
         let sequence: Vec<Pair<'_, Rule>> = pair.clone().into_inner().collect();
         if !well_formed(&sequence) {
             // pest's Pratt parser panics on a sequence the grammar should never produce.
             return Err(self.internal(pair));
-        }
-        if let [operand] = sequence.as_slice() {
-            // Most expressions are a single operand: no operators to order.
-            return self.operand(operand);
         }
         let operators = sequence.iter().filter(|p| !is_operand(p.as_rule())).count();
         if operators > MAX_EXPR_DEPTH {
