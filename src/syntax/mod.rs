@@ -3,6 +3,9 @@
 //! Architecture invariants:
 //! - This is the only module that knows pest; the grammar is `grammar/policy.pest`.
 //! - pest decides every parse: there is no second parser to keep in step with the grammar.
+//!   The JSON object of an example's `given` or `data` is one pest token (`json_block`); the
+//!   pre-scan finds where each starts, serde_json checks it, and where one is not JSON the
+//!   grammar's own JSON rules give the item's diagnostic (`not_json`).
 //! - Parsing never fails and never panics: it returns the items that parsed and every syntax
 //!   error found. After an error it resynchronises at the next line that starts an item.
 //! - Parsing never overflows the stack: a linear pre-scan ([`scan`]) refuses nesting deeper
