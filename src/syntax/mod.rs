@@ -102,7 +102,7 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
             let Some(text) = source.get(position..region.end).filter(|t| !t.is_empty()) else {
                 break;
             };
-            match PolicyParser::parse(Rule::item, text) {
+            match PolicyParser::parse(item_rule(source, position), text) {
                 Ok(mut pairs) => {
                     let Some(pair) = pairs.next() else { break };
                     let end = pair.as_span().end();
@@ -155,6 +155,24 @@ fn not_json(text: &str) -> Option<pest::error::Error<Rule>> {
         return None;
     }
     PolicyParser::parse(Rule::json_object, text).err()
+}
+
+/// The grammar rule of the item whose keyword is at `at`, so that pest does not try the others
+/// first (an item keyword starts exactly one of them); `item` for anything else.
+fn item_rule(source: &str, at: usize) -> Rule {
+    let bytes = source.as_bytes();
+    match bytes.get(at..scan::word_end(bytes, at)).unwrap_or_default() {
+        b"policy" => Rule::policy_item,
+        b"input" => Rule::input_item,
+        b"type" => Rule::type_item,
+        b"const" => Rule::const_item,
+        b"table" => Rule::table_item,
+        b"let" => Rule::let_item,
+        b"score" => Rule::score_item,
+        b"rule" => Rule::rule_item,
+        b"example" => Rule::example_item,
+        _ => Rule::item,
+    }
 }
 
 /// Whether the word at `at` is an item keyword.
