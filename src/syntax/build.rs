@@ -5,7 +5,6 @@
 //! its errors; an item with an error is left out of the tree.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
@@ -42,7 +41,6 @@ pub(super) struct Builder {
 
 impl Builder {
     pub fn new() -> Builder {
-        // `fast.rs` mirrors these binding powers in its `PREC_*` constants: change both.
         let pratt = PrattParser::new()
             .op(Op::prefix(Rule::if_prefix) | Op::prefix(Rule::quantifier_prefix))
             .op(Op::infix(Rule::op_coalesce, Assoc::Left))
@@ -106,6 +104,15 @@ impl Builder {
             .clone()
             .into_inner()
             .find(|p| p.as_rule() == rule)
+            .ok_or_else(|| self.internal(parent))
+    }
+
+    /// The first child that is one of `rules`.
+    fn child_of<'i>(&self, parent: &Pair<'i, Rule>, rules: &[Rule]) -> Build<Pair<'i, Rule>> {
+        parent
+            .clone()
+            .into_inner()
+            .find(|p| rules.contains(&p.as_rule()))
             .ok_or_else(|| self.internal(parent))
     }
 
@@ -354,8 +361,10 @@ impl Builder {
         let title = self
             .child(pair, Rule::string)
             .and_then(|s| self.str_lit(&s, "a title"));
-        let json =
-            |clause: &Pair<'_, Rule>| self.child(clause, Rule::json_object).map(|j| self.json(&j));
+        let json = |clause: &Pair<'_, Rule>| {
+            self.child_of(clause, &[Rule::json_block, Rule::json_object])
+                .map(|j| self.json(&j))
+        };
         let given = self.child(pair, Rule::given_clause).and_then(|c| json(&c));
         let data = self.optional(pair, Rule::data_clause).map(|c| json(&c));
         let as_of = self.optional(pair, Rule::as_of_clause).map(|c| {
@@ -567,6 +576,13 @@ impl Builder {
 
     /// An `expr` or `expr_l2`: a flat sequence of operands and operators.
     fn expr_built(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let mut inner = pair.clone().into_inner();
+        if let (Some(operand), None) = (inner.next(), inner.peek()) {
+            // Most expressions are a single operand: no operators to order.
+            if is_operand(operand.as_rule()) {
+                return self.operand(&operand);
+            }
+        }
         let sequence: Vec<Pair<'_, Rule>> = pair.clone().into_inner().collect();
         if !well_formed(&sequence) {
             // pest's Pratt parser panics on a sequence the grammar should never produce.
@@ -577,18 +593,19 @@ impl Builder {
             return Err(self.too_deep(self.span(pair.as_span())));
         }
         // Parts are built first, in source order, so that the Pratt pass below recurses only
-        // as deep as the operators of this one sequence.
-        let mut parts = BTreeMap::new();
-        for p in &sequence {
-            if let Some(part) = self.part(p) {
-                parts.insert(p.as_span().start(), part);
-            }
-        }
+        // as deep as the operators of this one sequence. They are found again by where they
+        // start.
+        let parts: Vec<(usize, Option<Build<Part>>)> = sequence
+            .iter()
+            .filter_map(|p| Some((p.as_span().start(), Some(self.part(p)?))))
+            .collect();
         let parts = RefCell::new(parts);
         let take = |p: &Pair<'_, Rule>| -> Build<Part> {
+            let mut parts = parts.borrow_mut();
             parts
-                .borrow_mut()
-                .remove(&p.as_span().start())
+                .binary_search_by_key(&p.as_span().start(), |(start, _)| *start)
+                .ok()
+                .and_then(|i| parts.get_mut(i)?.1.take())
                 .unwrap_or_else(|| Err(self.internal(p)))
         };
         self.pratt

@@ -43,6 +43,7 @@ fn expected(rule: Rule) -> Expected {
         | Rule::type_atom
         | Rule::prefix
         | Rule::prefix_l2
+        | Rule::prefix_start
         | Rule::operand
         | Rule::infix
         | Rule::postfix
@@ -120,11 +121,13 @@ fn expected(rule: Rule) -> Expected {
         | Rule::op_is_present
         | Rule::field_access
         | Rule::index_access
-        | Rule::kw_is => Operator,
+        | Rule::kw_is
+        | Rule::infix_start
+        | Rule::postfix_start => Operator,
         Rule::type_expr | Rule::type_union | Rule::type_list | Rule::type_record => Type,
         Rule::type_paren => Words("`(`"),
         Rule::type_question => Words("`?`"),
-        Rule::json_object => Words("a JSON object"),
+        Rule::json_object | Rule::json_block => Words("a JSON object"),
         Rule::json_value
         | Rule::json_array
         | Rule::json_string

@@ -2,9 +2,10 @@
 //!
 //! Architecture invariants:
 //! - This is the only module that knows pest; the grammar is `grammar/policy.pest`.
-//! - [`fast`] parses well-formed items by hand (all but `policy` lines and tables with computed
-//!   rows), into exactly the tree pest would build; everything else, every error included,
-//!   goes through pest.
+//! - pest decides every parse: there is no second parser to keep in step with the grammar.
+//!   The JSON object of an example's `given` or `data` is one pest token (`json_block`); the
+//!   pre-scan finds where each starts, serde_json checks it, and where one is not JSON the
+//!   grammar's own JSON rules give the item's diagnostic (`not_json`).
 //! - Parsing never fails and never panics: it returns the items that parsed and every syntax
 //!   error found. After an error it resynchronises at the next line that starts an item.
 //! - Parsing never overflows the stack: a linear pre-scan ([`scan`]) refuses nesting deeper
@@ -22,7 +23,6 @@
 
 mod build;
 mod errors;
-mod fast;
 mod node;
 mod scan;
 
@@ -41,17 +41,6 @@ struct PolicyParser;
 /// Parses a whole source. Never fails and never panics: returns what parsed and every syntax
 /// error found.
 pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
-    parse_with(source, true)
-}
-
-/// [`parse`] with every item parsed by pest: the reference the hand-written fast path
-/// ([`fast`]) is tested against.
-#[doc(hidden)]
-pub fn parse_with_pest_only(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
-    parse_with(source, false)
-}
-
-fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
     let mut file = PolicyFile::default();
     if source.len() > MAX_SOURCE_BYTES {
         let diagnostic = Diagnostic::error(
@@ -70,7 +59,8 @@ fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
     let lines = || lines.get_or_init(|| LineIndex::new(source));
     let builder = build::Builder::new();
     let mut diagnostics = Vec::new();
-    for region in scan::regions(source) {
+    let scan = scan::scan(source);
+    for region in scan.regions {
         if let Some(at) = region.too_deep {
             diagnostics.push(
                 Diagnostic::error("E0011", Span::new(at, at + 1), "this is nested too deeply")
@@ -84,28 +74,33 @@ fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
         let syntax_error = |at, error: &pest::error::Error<Rule>| {
             errors::diagnostic(source, lines(), at, region.end, error)
         };
+        // The first JSON object in `source[from..to]` that is not JSON: pest's error on it.
+        let json_error = |from: usize, to: usize| {
+            let objects = &scan.json_objects;
+            let first = objects.partition_point(|&at| at < from);
+            objects
+                .get(first..)?
+                .iter()
+                .take_while(|&&at| at < to)
+                .find_map(|&at| {
+                    let error = not_json(source.get(at..region.end)?)?;
+                    Some(syntax_error(at, &error))
+                })
+        };
         let mut position = region.start;
         loop {
             position = skip_trivia(source, position, region.end);
             let Some(text) = source.get(position..region.end).filter(|t| !t.is_empty()) else {
                 break;
             };
-            if let Some((item, end)) = fast_path
-                .then(|| fast::item(source, position, region.end))
-                .flatten()
-            {
-                // Only a clean end counts: anything else goes to pest, which explains it.
-                let next = skip_trivia(source, end, region.end);
-                if next >= region.end || starts_item(source, next) {
-                    file.items.push(item);
-                    position = next;
-                    continue;
-                }
-            }
-            match PolicyParser::parse(Rule::item, text) {
+            match PolicyParser::parse(item_rule(source, position), text) {
                 Ok(mut pairs) => {
                     let Some(pair) = pairs.next() else { break };
                     let end = pair.as_span().end();
+                    if let Some(diagnostic) = json_error(position, position + end) {
+                        diagnostics.push(diagnostic);
+                        break;
+                    }
                     let items_before = file.items.len();
                     if let Ok(item) = builder.item(pair, position) {
                         file.items.push(item);
@@ -126,7 +121,12 @@ fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
                     position = next;
                 }
                 Err(error) => {
-                    diagnostics.push(syntax_error(position, &error));
+                    // A JSON object pest went past without looking inside is where the
+                    // grammar's JSON rules would have stopped, if it is not JSON.
+                    let at = position + errors::position(&error);
+                    diagnostics.push(
+                        json_error(position, at).unwrap_or_else(|| syntax_error(position, &error)),
+                    );
                     break;
                 }
             }
@@ -135,6 +135,35 @@ fn parse_with(source: &str, fast_path: bool) -> (PolicyFile, Vec<Diagnostic>) {
     diagnostics.extend(builder.into_diagnostics());
     diagnostic::sort(&mut diagnostics);
     (file, diagnostics)
+}
+
+/// pest's error on the JSON object that `text` starts with, when it is not JSON. serde_json
+/// tells first, quickly; the grammar's JSON rules (`json_object`) have the last word and the
+/// diagnostic.
+fn not_json(text: &str) -> Option<pest::error::Error<Rule>> {
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    if let Some(Ok(_)) = values.next() {
+        return None;
+    }
+    PolicyParser::parse(Rule::json_object, text).err()
+}
+
+/// The grammar rule of the item whose keyword is at `at`, so that pest does not try the others
+/// first (an item keyword starts exactly one of them); `item` for anything else.
+fn item_rule(source: &str, at: usize) -> Rule {
+    let bytes = source.as_bytes();
+    match bytes.get(at..scan::word_end(bytes, at)).unwrap_or_default() {
+        b"policy" => Rule::policy_item,
+        b"input" => Rule::input_item,
+        b"type" => Rule::type_item,
+        b"const" => Rule::const_item,
+        b"table" => Rule::table_item,
+        b"let" => Rule::let_item,
+        b"score" => Rule::score_item,
+        b"rule" => Rule::rule_item,
+        b"example" => Rule::example_item,
+        _ => Rule::item,
+    }
 }
 
 /// Whether the word at `at` is an item keyword.
@@ -164,8 +193,10 @@ fn skip_trivia(source: &str, mut at: usize, end: usize) -> usize {
     at
 }
 
-/// The reserved words of LANGUAGE.md §2.
-pub const RESERVED_WORDS: [&str; 37] = [
+/// The reserved words of LANGUAGE.md §2: the one list. The grammar's `reserved` rule and the
+/// playground's highlighting (`www/src/language.js`) name the same words; a test in
+/// `tests/syntax.rs` reads both and compares.
+pub const RESERVED: &[&str] = &[
     "policy", "input", "type", "const", "table", "let", "score", "rule", "when", "require",
     "forbid", "else", "reject", "review", "warn", "example", "given", "data", "as_of", "expect",
     "all", "any", "none", "in", "not", "and", "or", "if", "then", "match", "is", "missing",
@@ -173,5 +204,5 @@ pub const RESERVED_WORDS: [&str; 37] = [
 ];
 
 pub fn is_reserved(word: &str) -> bool {
-    RESERVED_WORDS.contains(&word)
+    RESERVED.contains(&word)
 }

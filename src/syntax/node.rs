@@ -1,7 +1,5 @@
-//! What the two builders of the tree share: `build` (over pest's pairs) and `fast` (over the
-//! text) make every expression node and every weight here, so that both apply the same depth,
-//! shape and precision rules. A [`Fault`] is a diagnostic for `build` and a reason to decline
-//! for `fast`.
+//! The expression nodes and weights `build` makes, with their depth, shape and precision rules.
+//! A [`Fault`] is what `build` reports as a diagnostic.
 
 use super::MAX_EXPR_DEPTH;
 use crate::ast::*;
@@ -51,8 +49,6 @@ pub(super) enum Postfix {
     Index(Built),
 }
 
-// `#[inline]`: the fast path's Pratt fold makes a node per operator, and the calls cost more
-// than the checks (instruction counts of `cargo bench --bench compile`).
 impl Built {
     /// A node one level above children of depth `depth`.
     #[inline]

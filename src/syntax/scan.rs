@@ -69,10 +69,19 @@ struct Scanner<'s> {
     dead: bool,
     regions: Vec<Region>,
     current: Region,
+    json_objects: Vec<usize>,
 }
 
-/// Splits `source` into regions; every byte belongs to exactly one region.
-pub(super) fn regions(source: &str) -> Vec<Region> {
+/// What the pre-scan finds: regions and where the JSON objects of `given` and `data` start.
+pub(super) struct Scan {
+    /// Every byte of the source belongs to exactly one region.
+    pub regions: Vec<Region>,
+    /// The `{` of each object after `given` or `data`, in source order.
+    pub json_objects: Vec<usize>,
+}
+
+/// Splits `source` into regions and finds its JSON objects.
+pub(super) fn scan(source: &str) -> Scan {
     let mut scanner = Scanner {
         bytes: source.as_bytes(),
         frames: Vec::new(),
@@ -85,9 +94,13 @@ pub(super) fn regions(source: &str) -> Vec<Region> {
             end: 0,
             too_deep: None,
         },
+        json_objects: Vec::new(),
     };
     scanner.run();
-    scanner.regions
+    Scan {
+        regions: scanner.regions,
+        json_objects: scanner.json_objects,
+    }
 }
 
 /// Whether the line starting at `at` (after blanks) starts an item: an item keyword, blanks,
@@ -272,6 +285,7 @@ impl Scanner<'_> {
                 i + 1
             }
             b'{' if pending == Pending::JsonObject => {
+                self.json_objects.push(i);
                 self.push(Frame::Json, i);
                 i + 1
             }

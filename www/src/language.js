@@ -4,9 +4,12 @@
 import { StreamLanguage, HighlightStyle } from "@codemirror/language";
 import { tags as t } from "@lezer/highlight";
 
+// The reserved words of LANGUAGE.md §2, exactly `syntax::RESERVED` (a test in tests/syntax.rs
+// compares them). Verdicts, `true`, `false` and `today` are reserved too but highlighted apart.
 const RESERVED = new Set(
-  ("policy input type const table let score rule when require forbid else example given data " +
-    "as_of expect all any none in not and or if then match is missing present for")
+  ("policy input type const table let score rule when require forbid else reject review warn " +
+    "example given data as_of expect all any none in not and or if then match is missing " +
+    "present for true false today")
     .split(" "),
 );
 const VERDICTS = new Set(["reject", "review", "warn"]);
