@@ -4,7 +4,7 @@
 //! the host. Codes are stable: tests and users may rely on them. Messages follow Cedar's style:
 //! lowercase, no trailing period, user text in backticks; details go into `help`.
 
-use crate::span::{LineIndex, Span};
+pub use crate::span::{LineIndex, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

@@ -13,7 +13,6 @@ extern crate alloc;
 
 #[cfg(feature = "abi")]
 pub mod abi;
-pub mod ast;
 pub(crate) mod builtins;
 pub(crate) mod check;
 pub mod date;
@@ -23,14 +22,25 @@ pub(crate) mod input;
 pub mod limits;
 pub(crate) mod lower;
 pub mod policy;
-pub mod print;
 pub(crate) mod program;
 pub mod report;
 #[cfg(feature = "serve")]
 pub mod server;
-pub mod span;
-pub mod syntax;
+pub(crate) mod span;
 pub(crate) mod types;
+
+// The syntax tree, the parser and the printer are the crate's own. The `internals` feature makes
+// them public for the syntax tests and the fuzz targets; it is no API and may change any day.
+#[cfg(feature = "internals")]
+pub mod ast;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod ast;
+#[cfg(feature = "internals")]
+pub mod print;
+#[cfg(feature = "internals")]
+pub mod syntax;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod syntax;
 pub(crate) mod value;
 #[cfg(feature = "wasm")]
 pub mod wasm;

@@ -510,7 +510,7 @@ fn lexical_errors() {
     let d = error(source);
     assert_eq!(d.code, "E0002");
     assert_eq!(d.message, "unterminated string");
-    assert_eq!(d.span, procura::span::Span::new(8, 9));
+    assert_eq!(d.span, procura::diagnostic::Span::new(8, 9));
     // An interpolation left open runs into the next line before pest gives up.
     let source = "rule r \"R {\n  require true\n  else warn \"x\"\n}";
     let d = error(source);
@@ -709,7 +709,7 @@ fn deep_ast_is_bounded_by_parens_and_operators_together() {
 mod roundtrip {
     use super::*;
     use procura::ast::*;
-    use procura::span::Span;
+    use procura::diagnostic::Span;
     use proptest::prelude::*;
 
     fn expr(kind: ExprKind) -> Expr {

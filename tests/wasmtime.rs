@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use procura::diagnostic::LineIndex;
 use procura::server::{Fuel, GuestError, Host, Limits, Pool, STATUS_REPORT, Version, Worker};
-use procura::span::LineIndex;
 use procura::{Date, EvaluateError};
 
 /// The server's defaults: deadlines, no fuel.

@@ -12,7 +12,7 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor::Buffer};
 use procura::Severity;
 use procura::diagnostic::Diagnostic;
-use procura::span::{LineIndex, Span};
+use procura::diagnostic::{LineIndex, Span};
 
 use super::{CliError, Format};
 
