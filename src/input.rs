@@ -253,20 +253,35 @@ fn too_long(
 }
 
 /// Converts the input record, reporting every error found; lists and strings are held to
-/// the record limits of `limits`.
+/// the record limits of `limits`. A valid record converts in one pass of the visitor that also
+/// reads JSON text ([`input_from_str`]); only an invalid one is walked again, to explain every
+/// error.
 pub fn validate_input(
     program: &Program,
     json: &serde_json::Value,
     limits: &Limits,
 ) -> Result<Value, InputErrors> {
+    let root = Type::Record(program.input.record.clone());
+    let sizes = Sizes::record(limits);
+    let seed = Seed::<true> {
+        ty: &root,
+        null_is_missing: false,
+        sizes,
+    };
+    match serde::de::DeserializeSeed::deserialize(seed, json) {
+        Ok(value) => Ok(value),
+        Err(_) => explain_input(&root, json, sizes),
+    }
+}
+
+/// The conversion of [`validate_input`] that collects every error with its path.
+fn explain_input(
+    root: &Type,
+    json: &serde_json::Value,
+    sizes: Sizes,
+) -> Result<Value, InputErrors> {
     let mut errors = Vec::new();
-    let value = convert(
-        &Type::Record(program.input.record.clone()),
-        json,
-        &mut "$".to_owned(),
-        Sizes::record(limits),
-        &mut errors,
-    );
+    let value = convert(root, json, &mut "$".to_owned(), sizes, &mut errors);
     if errors.is_empty() {
         Ok(value)
     } else {
@@ -803,12 +818,18 @@ mod tests {
         agrees_within(program, text, &Limits::default());
     }
 
+    /// The visitor reading text and reading a `serde_json::Value` accept what the explaining
+    /// conversion accepts, and give the same values.
     fn agrees_within(program: &Program, text: &str, limits: &Limits) {
-        let slow = serde_json::from_str(text)
-            .ok()
-            .and_then(|json| validate_input(program, &json, limits).ok());
+        let json: Option<serde_json::Value> = serde_json::from_str(text).ok();
+        let root = Type::Record(program.input.record.clone());
+        let slow =
+            (json.as_ref()).and_then(|json| explain_input(&root, json, Sizes::record(limits)).ok());
+        let from_value =
+            (json.as_ref()).and_then(|json| validate_input(program, json, limits).ok());
         let fast = input_from_str(program, text, limits);
         assert_eq!(fast, slow, "{text}");
+        assert_eq!(from_value, slow, "{text}");
     }
 
     #[test]

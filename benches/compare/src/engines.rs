@@ -40,7 +40,10 @@ fn today() -> procura::Date {
 /// suppliers have 0 to 20 smelters each.
 pub fn dense(suppliers: &[serde_json::Value]) -> Vec<Box<dyn Engine>> {
     let lookup = "let country_cpi = cpi[supplier.country]\n";
-    assert!(POLICY.contains(lookup), "the onboarding policy reads the CPI as expected");
+    assert!(
+        POLICY.contains(lookup),
+        "the onboarding policy reads the CPI as expected"
+    );
     let policy = POLICY.replace(lookup, "let country_cpi = cpi[supplier.country] ?? -1\n");
     let policy: &'static str = policy.leak();
     vec![
@@ -275,7 +278,9 @@ impl DenseHandWritten {
 /// The position of a two-letter upper-case country code in a 26 × 26 array.
 fn country_index(country: &str) -> Option<usize> {
     match country.as_bytes() {
-        &[a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => Some(usize::from(a - b'A') * 26 + usize::from(b - b'A')),
+        &[a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => {
+            Some(usize::from(a - b'A') * 26 + usize::from(b - b'A'))
+        }
         _ => None,
     }
 }
@@ -286,7 +291,11 @@ impl Engine for DenseHandWritten {
     }
 
     fn decide_all(&mut self) -> Vec<&'static str> {
-        self.rules.suppliers.iter().map(|s| self.decide(s)).collect()
+        self.rules
+            .suppliers
+            .iter()
+            .map(|s| self.decide(s))
+            .collect()
     }
 }
 
@@ -705,6 +714,31 @@ impl Engine for Cedar {
             })
             .collect()
     }
+}
+
+/// Rows that start from a parsed `serde_json::Value`, as a Rust service that already holds
+/// parsed JSON has it: converting it to the engine's input, no decision.
+pub fn from_values(suppliers: &[serde_json::Value]) -> Vec<(String, Box<dyn FnMut() + '_>)> {
+    let policy = procura::compile(POLICY).expect("the onboarding policy compiles");
+    vec![
+        (
+            "procura Policy::input of a serde_json::Value (no decision)".to_owned(),
+            Box::new(move || {
+                for supplier in suppliers {
+                    std::hint::black_box(policy.input(supplier).expect("a valid supplier"));
+                }
+            }),
+        ),
+        (
+            "serde derive of typed structs from a serde_json::Value".to_owned(),
+            Box::new(move || {
+                for supplier in suppliers {
+                    let typed = <Supplier as serde::Deserialize>::deserialize(supplier);
+                    std::hint::black_box(typed.expect("a valid supplier"));
+                }
+            }),
+        ),
+    ]
 }
 
 /// Rows that start from JSON text: what a server or form handler does per request.

@@ -25,7 +25,10 @@ fn main() {
     println!("workload 1: rules/onboarding.policy");
     let mut engines = engines::all(&suppliers);
     let mut rows = compare(&mut engines, &suppliers, &texts);
-    for (name, mut run) in engines::from_text(&texts) {
+    for (name, mut run) in engines::from_text(&texts)
+        .into_iter()
+        .chain(engines::from_values(&suppliers))
+    {
         let ns = median_ns(|| run());
         rows.push((name, ns));
     }
@@ -92,7 +95,10 @@ fn compare(
 /// Each row's time and its ratio to the second row's (Procura's `decide`).
 fn print_rows(rows: &[(String, f64)]) {
     let procura = rows[1].1;
-    println!("{:<58} {:>12} {:>16}", "engine", "ns/decision", "× procura decide");
+    println!(
+        "{:<58} {:>12} {:>16}",
+        "engine", "ns/decision", "× procura decide"
+    );
     for (name, ns) in rows {
         println!("{name:<58} {ns:>12.0} {:>16.2}", ns / procura);
     }
