@@ -625,6 +625,16 @@ impl<'a> Evaluator<'a> {
             }
             Expr::Binary(op, left, right) if op.is_condition() => {
                 let construct = operand_construct(*op);
+                // Most comparisons are of a place and a constant: read both by reference.
+                if let Some(left) = self.scalar_ref(left) {
+                    return match self.scalar_ref(right) {
+                        Some(right) => self.compare(*op, left, right),
+                        None => {
+                            let right = self.operand(right, construct);
+                            self.compare(*op, left, &right)
+                        }
+                    };
+                }
                 let left = self.operand(left, construct);
                 let right = self.operand(right, construct);
                 self.compare(*op, &left, &right)
@@ -641,8 +651,14 @@ impl<'a> Evaluator<'a> {
                 operand,
                 texts,
             } => {
-                let x = self.operand(operand, Construct::Membership);
-                self.in_texts(&x, texts).map(|b| b != *negated)
+                let found = match self.scalar_ref(operand) {
+                    Some(x) => self.in_texts(x, texts),
+                    None => {
+                        let x = self.operand(operand, Construct::Membership);
+                        self.in_texts(&x, texts)
+                    }
+                };
+                found.map(|b| b != *negated)
             }
             Expr::ContainsTexts { all, list, texts } => {
                 let list = self.operand(list, Construct::Membership);
@@ -792,6 +808,19 @@ impl<'a> Evaluator<'a> {
             }
             // `eval` answers the others itself.
             _ => Cow::Borrowed(&MISSING),
+        }
+    }
+
+    /// A constant, or a present place that holds no list, by reference: what `operand` gives
+    /// for it, with nothing to charge. `None` for anything else.
+    #[inline(always)]
+    fn scalar_ref(&mut self, expr: &'a Expr) -> Option<&'a Value> {
+        match expr {
+            Expr::Const(value) => Some(value),
+            Expr::Place(place) => {
+                (self.read_place(place).ok()).filter(|value| !matches!(value, Value::List(_)))
+            }
+            _ => None,
         }
     }
 
