@@ -54,6 +54,7 @@ impl Value {
     }
 
     /// Structural equality of two values that hold no missing part.
+    #[inline]
     pub fn equal(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -70,6 +71,7 @@ impl Value {
 
     /// The order of two numbers, two dates or two texts (texts by Unicode scalar, which is the
     /// byte order of UTF-8); `None` for anything else, which the checker rules out.
+    #[inline]
     pub fn compare(&self, other: &Value) -> Option<std::cmp::Ordering> {
         match (self, other) {
             (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),

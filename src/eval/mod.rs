@@ -27,6 +27,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::ast::{Decision, Outcome, Verdict};
+use crate::builtins::MAX_PARAMS;
 use crate::date::Date;
 use crate::input::ReferenceData;
 use crate::limits::TEXT_STEP_BYTES;
@@ -905,7 +906,6 @@ impl<'a> Evaluator<'a> {
 
     /// Equality, membership, containment or comparison of two operand values.
     fn compare(&mut self, op: BinOp, left: &Value, right: &Value) -> Truth {
-        use std::cmp::Ordering::{Equal, Greater, Less};
         match op {
             BinOp::Eq => self.equal(left, right),
             BinOp::Ne => self.equal(left, right).map(|b| !b),
@@ -926,18 +926,17 @@ impl<'a> Evaluator<'a> {
             }
             _ => {
                 self.present(left, right)?;
-                let accept: &[std::cmp::Ordering] = match (op, left, right) {
-                    (BinOp::TextContains, Value::Text(t), Value::Text(s)) => {
-                        return Ok(t.contains(&**s));
-                    }
-                    (BinOp::Lt, ..) => &[Less],
-                    (BinOp::Le, ..) => &[Less, Equal],
-                    (BinOp::Gt, ..) => &[Greater],
-                    (BinOp::Ge, ..) => &[Greater, Equal],
-                    _ => return Err(MissingCause::NONE),
-                };
-                let order = left.compare(right).ok_or(MissingCause::NONE)?;
-                Ok(accept.contains(&order))
+                if let (BinOp::TextContains, Value::Text(t), Value::Text(s)) = (op, left, right) {
+                    return Ok(t.contains(&**s));
+                }
+                let order = left.compare(right).ok_or(MissingCause::NONE);
+                match op {
+                    BinOp::Lt => Ok(order?.is_lt()),
+                    BinOp::Le => Ok(order?.is_le()),
+                    BinOp::Gt => Ok(order?.is_gt()),
+                    BinOp::Ge => Ok(order?.is_ge()),
+                    _ => Err(MissingCause::NONE),
+                }
             }
         }
     }
@@ -1148,12 +1147,18 @@ impl<'a> Evaluator<'a> {
     #[inline(never)]
     fn call(&mut self, builtin: &'static Builtin, args: &'a [Expr]) -> Value {
         let construct = Construct::Builtin(builtin);
-        let values: SmallVec<[Cow<'a, Value>; 3]> = args
-            .iter()
-            .map(|arg| self.operand(arg, construct))
-            .collect();
+        // An array, not a growable vector: a call has one or two arguments, and building a
+        // vector of them cost as much as the rest of the call.
+        let mut values = [const { Cow::Borrowed(&MISSING) }; MAX_PARAMS];
+        // The checker gives a call as many arguments as its built-in has parameters.
+        let Some(values) = values.get_mut(..args.len()) else {
+            return Value::MISSING;
+        };
+        for (value, arg) in values.iter_mut().zip(args) {
+            *value = self.operand(arg, construct);
+        }
         let mut cause = None;
-        for value in &values {
+        for value in values.iter() {
             let parts = match &**value {
                 Value::List(items) => &items[..],
                 other => std::slice::from_ref(other),
@@ -1170,8 +1175,9 @@ impl<'a> Evaluator<'a> {
         if let Some(Value::Text(t)) = values.first().map(|value| &**value) {
             self.charge_text(t.len());
         }
-        let args: SmallVec<[&Value; 3]> = values.iter().map(|value| &**value).collect();
-        match (builtin.run)(&args) {
+        let args: [&Value; MAX_PARAMS] =
+            std::array::from_fn(|i| values.get(i).map_or(&MISSING, |value| &**value));
+        match (builtin.run)(&args[..values.len()]) {
             Ok(Value::Number(n)) => self.finite(n, "arithmetic overflow"),
             Ok(value) => value,
             Err(problem) => {
@@ -1242,6 +1248,7 @@ impl<'a> Evaluator<'a> {
 
     /// `Err` with the causes of the missing operands of a strict operator; charges the text
     /// it is about to read.
+    #[inline]
     fn present(&mut self, left: &Value, right: &Value) -> Result<(), MissingCause> {
         if left.is_missing() || right.is_missing() {
             return Err(self.union(cause_of(left), cause_of(right)));
