@@ -620,25 +620,22 @@ impl<'a> Evaluator<'a> {
     /// A condition's value, computed without building a `Value` where the expression is a
     /// condition itself.
     fn truth(&mut self, expr: &'a Expr) -> Truth {
+        // Operands that are places or constants are read by reference; the others, which
+        // hold computed values, are left to `computed_truth` so that this function, which
+        // recurses through every `not`, `and`, `or` and quantifier, keeps a small frame.
         match expr {
             Expr::Binary(op @ (BinOp::And | BinOp::Or), left, right) => {
                 self.logic(*op == BinOp::Or, left, right)
             }
             Expr::Binary(op, left, right) if op.is_condition() => {
                 let construct = operand_construct(*op);
-                // Most comparisons are of a place and a constant: read both by reference.
-                if let Some(left) = self.scalar_ref(left) {
-                    return match self.scalar_ref(right) {
-                        Some(right) => self.compare(*op, left, right),
-                        None => {
-                            let right = self.operand(right, construct);
-                            self.compare(*op, left, &right)
-                        }
-                    };
+                match self.operand_ref(left, construct) {
+                    Some(l) => match self.operand_ref(right, construct) {
+                        Some(r) => self.compare(*op, l, r),
+                        None => self.compare_computed(*op, Some(l), left, right),
+                    },
+                    None => self.compare_computed(*op, None, left, right),
                 }
-                let left = self.operand(left, construct);
-                let right = self.operand(right, construct);
-                self.compare(*op, &left, &right)
             }
             Expr::Not(operand) => self.truth(operand).map(|b| !b),
             Expr::Quantifier {
@@ -651,15 +648,36 @@ impl<'a> Evaluator<'a> {
                 negated,
                 operand,
                 texts,
+            } => match self.operand_ref(operand, Construct::Membership) {
+                Some(x) => self.in_texts(x, texts).map(|b| b != *negated),
+                None => self.computed_truth(expr),
+            },
+            Expr::ContainsTexts { all, list, texts } => {
+                match self.operand_ref(list, Construct::Membership) {
+                    Some(list) => self.contains_texts(list, *all, texts),
+                    None => self.computed_truth(expr),
+                }
+            }
+            Expr::Place(place) => match self.read_place(place) {
+                Ok(value) => truth_of(value),
+                Err(_) => self.computed_truth(expr),
+            },
+            _ => self.computed_truth(expr),
+        }
+    }
+
+    /// `truth` of a condition whose operands are computed, or are places that cannot be read
+    /// by reference.
+    #[inline(never)]
+    fn computed_truth(&mut self, expr: &'a Expr) -> Truth {
+        match expr {
+            Expr::InTexts {
+                negated,
+                operand,
+                texts,
             } => {
-                let found = match self.scalar_ref(operand) {
-                    Some(x) => self.in_texts(x, texts),
-                    None => {
-                        let x = self.operand(operand, Construct::Membership);
-                        self.in_texts(&x, texts)
-                    }
-                };
-                found.map(|b| b != *negated)
+                let x = self.operand(operand, Construct::Membership);
+                self.in_texts(&x, texts).map(|b| b != *negated)
             }
             Expr::ContainsTexts { all, list, texts } => {
                 let list = self.operand(list, Construct::Membership);
@@ -667,12 +685,27 @@ impl<'a> Evaluator<'a> {
             }
             Expr::IsMissing(operand) => Ok(self.eval(operand).is_missing()),
             Expr::IsPresent(operand) => Ok(!self.eval(operand).is_missing()),
-            _ => match *self.eval(expr) {
-                Value::Bool(b) => Ok(b),
-                Value::Missing(cause) => Err(cause),
-                _ => Err(MissingCause::NONE),
-            },
+            _ => truth_of(&self.eval(expr)),
         }
+    }
+
+    /// A comparison of which an operand is computed; `left` is the left operand when it was
+    /// read (and charged) already.
+    #[inline(never)]
+    fn compare_computed(
+        &mut self,
+        op: BinOp,
+        left: Option<&'a Value>,
+        left_expr: &'a Expr,
+        right: &'a Expr,
+    ) -> Truth {
+        let construct = operand_construct(op);
+        let left = match left {
+            Some(left) => Cow::Borrowed(left),
+            None => self.operand(left_expr, construct),
+        };
+        let right = self.operand(right, construct);
+        self.compare(op, &left, &right)
     }
 
     /// `and` (`or` false) or `or` in Kleene logic, left to right: a decisive left operand
@@ -812,17 +845,27 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// A constant, or a present place that holds no list, by reference: what `operand` gives
-    /// for it, with nothing to charge. `None` for anything else.
+    /// What `operand` gives for a constant or a present place, by reference, with its
+    /// elements charged; `None`, with nothing charged, for anything else.
     #[inline(always)]
-    fn scalar_ref(&mut self, expr: &'a Expr) -> Option<&'a Value> {
-        match expr {
-            Expr::Const(value) => Some(value),
-            Expr::Place(place) => {
-                (self.read_place(place).ok()).filter(|value| !matches!(value, Value::List(_)))
-            }
-            _ => None,
+    fn operand_ref(&mut self, expr: &'a Expr, construct: Construct) -> Option<&'a Value> {
+        let value = match expr {
+            Expr::Const(value) => return Some(value),
+            Expr::Place(place) => self.read_place(place).ok()?,
+            _ => return None,
+        };
+        let Value::List(items) = value else {
+            return Some(value);
+        };
+        // Absent elements get their paths in `operand`.
+        if self.explain && items.iter().any(is_absent) {
+            return None;
         }
+        Some(if self.charge(items.len(), construct) {
+            value
+        } else {
+            &MISSING
+        })
     }
 
     /// An operand of an operator that reads its elements: a list costs a step per element
@@ -905,10 +948,29 @@ impl<'a> Evaluator<'a> {
     // ------------------------------------------------------------------ operators
 
     /// Equality, membership, containment or comparison of two operand values.
+    #[inline]
     fn compare(&mut self, op: BinOp, left: &Value, right: &Value) -> Truth {
         match op {
             BinOp::Eq => self.equal(left, right),
             BinOp::Ne => self.equal(left, right).map(|b| !b),
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                self.present(left, right)?;
+                let order = left.compare(right).ok_or(MissingCause::NONE)?;
+                Ok(match op {
+                    BinOp::Lt => order.is_lt(),
+                    BinOp::Le => order.is_le(),
+                    BinOp::Gt => order.is_gt(),
+                    _ => order.is_ge(),
+                })
+            }
+            _ => self.containment(op, left, right),
+        }
+    }
+
+    /// Membership and containment, out of line: the loops would weigh on every comparison.
+    #[inline(never)]
+    fn containment(&mut self, op: BinOp, left: &Value, right: &Value) -> Truth {
+        match op {
             BinOp::In => self.member(left, right),
             BinOp::NotIn => self.member(left, right).map(|b| !b),
             BinOp::ListContains => self.member(right, left),
@@ -926,15 +988,8 @@ impl<'a> Evaluator<'a> {
             }
             _ => {
                 self.present(left, right)?;
-                if let (BinOp::TextContains, Value::Text(t), Value::Text(s)) = (op, left, right) {
-                    return Ok(t.contains(&**s));
-                }
-                let order = left.compare(right).ok_or(MissingCause::NONE);
-                match op {
-                    BinOp::Lt => Ok(order?.is_lt()),
-                    BinOp::Le => Ok(order?.is_le()),
-                    BinOp::Gt => Ok(order?.is_gt()),
-                    BinOp::Ge => Ok(order?.is_ge()),
+                match (op, left, right) {
+                    (BinOp::TextContains, Value::Text(t), Value::Text(s)) => Ok(t.contains(&**s)),
                     _ => Err(MissingCause::NONE),
                 }
             }
@@ -942,16 +997,25 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Structural equality; a missing part anywhere in either side makes it unknown.
+    #[inline]
     fn equal(&mut self, left: &Value, right: &Value) -> Truth {
         if is_scalar(left) && is_scalar(right) {
             if let (Value::Text(a), Value::Text(b)) = (left, right) {
                 // Texts of different lengths differ at once.
-                if a.len() == b.len() {
-                    self.charge_text(a.len());
+                if a.len() != b.len() {
+                    return Ok(false);
                 }
+                self.charge_text(a.len());
+                return Ok(a == b);
             }
             return Ok(left.equal(right));
         }
+        self.equal_parts(left, right)
+    }
+
+    /// `equal` of values with parts, which may hide missing ones.
+    #[inline(never)]
+    fn equal_parts(&mut self, left: &Value, right: &Value) -> Truth {
         let mut cause = None;
         self.collect_missing(left, &mut cause);
         self.collect_missing(right, &mut cause);
@@ -1248,10 +1312,10 @@ impl<'a> Evaluator<'a> {
 
     /// `Err` with the causes of the missing operands of a strict operator; charges the text
     /// it is about to read.
-    #[inline]
+    #[inline(always)]
     fn present(&mut self, left: &Value, right: &Value) -> Result<(), MissingCause> {
         if left.is_missing() || right.is_missing() {
-            return Err(self.union(cause_of(left), cause_of(right)));
+            return Err(self.union_of(left, right));
         }
         if let (Value::Text(a), Value::Text(b)) = (left, right) {
             self.charge_text(a.len() + b.len());
@@ -1366,6 +1430,12 @@ impl<'a> Evaluator<'a> {
         MissingCause(u32::try_from(self.causes.len()).unwrap_or(0))
     }
 
+    /// The union of the causes of two values.
+    #[cold]
+    fn union_of(&mut self, a: &Value, b: &Value) -> MissingCause {
+        self.union(cause_of(a), cause_of(b))
+    }
+
     fn union(&mut self, a: MissingCause, b: MissingCause) -> MissingCause {
         if a == MissingCause::NONE || a == b {
             b
@@ -1477,6 +1547,15 @@ fn cause_of(value: &Value) -> MissingCause {
     match value {
         Value::Missing(cause) => *cause,
         _ => MissingCause::NONE,
+    }
+}
+
+/// The truth a condition's value holds.
+fn truth_of(value: &Value) -> Truth {
+    match *value {
+        Value::Bool(b) => Ok(b),
+        Value::Missing(cause) => Err(cause),
+        _ => Err(MissingCause::NONE),
     }
 }
 
