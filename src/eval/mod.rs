@@ -203,6 +203,7 @@ impl<'a> Elements<'a> {
         }
     }
 
+    #[inline]
     fn get(&self, index: usize) -> Cow<'a, Value> {
         match self {
             Elements::Borrowed(items) => Cow::Borrowed(items.get(index).unwrap_or(&MISSING)),
@@ -563,7 +564,21 @@ impl<'a> Evaluator<'a> {
 
     /// The value of `expr`, borrowed when it is a place in something that outlives the
     /// evaluation (the input, a slot, a constant, a table) so that reading costs no clone.
+    ///
+    /// In line where it is called: constants and places, which most expressions read, are
+    /// then borrowed without a call, and the caller sees that there is nothing to drop.
+    #[inline(always)]
     fn eval(&mut self, expr: &'a Expr) -> Cow<'a, Value> {
+        match expr {
+            Expr::Const(value) => Cow::Borrowed(value),
+            Expr::Place(place) => self.place(place),
+            _ => self.eval_computed(expr),
+        }
+    }
+
+    /// `eval` of what is neither a constant nor a place.
+    #[inline(never)]
+    fn eval_computed(&mut self, expr: &'a Expr) -> Cow<'a, Value> {
         match expr {
             Expr::Const(value) => Cow::Borrowed(value),
             Expr::Place(place) => self.place(place),
@@ -948,7 +963,7 @@ impl<'a> Evaluator<'a> {
     // ------------------------------------------------------------------ operators
 
     /// Equality, membership, containment or comparison of two operand values.
-    #[inline]
+    #[inline(always)]
     fn compare(&mut self, op: BinOp, left: &Value, right: &Value) -> Truth {
         match op {
             BinOp::Eq => self.equal(left, right),
@@ -997,7 +1012,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Structural equality; a missing part anywhere in either side makes it unknown.
-    #[inline]
+    #[inline(always)]
     fn equal(&mut self, left: &Value, right: &Value) -> Truth {
         if is_scalar(left) && is_scalar(right) {
             if let (Value::Text(a), Value::Text(b)) = (left, right) {
@@ -1128,11 +1143,17 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Binds `Root::Local(depth)` to an element of `list`.
+    #[inline]
     fn bind(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
-        if let Some(frame) = self.locals.get_mut(depth) {
-            *frame = Frame { value, list, index };
-            return;
+        match self.locals.get_mut(depth) {
+            Some(frame) => *frame = Frame { value, list, index },
+            None => self.bind_first(depth, list, index, value),
         }
+    }
+
+    /// `bind` at a depth bound for the first time in this evaluation.
+    #[cold]
+    fn bind_first(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
         while self.locals.len() < depth {
             self.locals.push(Frame {
                 value: Cow::Borrowed(&MISSING),
