@@ -634,10 +634,14 @@ impl<'a> Evaluator<'a> {
 
     /// A condition's value, computed without building a `Value` where the expression is a
     /// condition itself.
+    ///
+    /// In line where a condition is asked for: most are comparisons, memberships and places,
+    /// and evaluating those there saves a call each. `and`, `or`, `not` and quantifiers go out
+    /// of line, which also ends the inlining of this function into itself.
+    #[inline(always)]
     fn truth(&mut self, expr: &'a Expr) -> Truth {
         // Operands that are places or constants are read by reference; the others, which
-        // hold computed values, are left to `computed_truth` so that this function, which
-        // recurses through every `not`, `and`, `or` and quantifier, keeps a small frame.
+        // hold computed values, are left to `computed_truth`, out of line.
         match expr {
             Expr::Binary(op @ (BinOp::And | BinOp::Or), left, right) => {
                 self.logic(*op == BinOp::Or, left, right)
@@ -652,7 +656,7 @@ impl<'a> Evaluator<'a> {
                     None => self.compare_computed(*op, None, left, right),
                 }
             }
-            Expr::Not(operand) => self.truth(operand).map(|b| !b),
+            Expr::Not(operand) => self.negation(operand),
             Expr::Quantifier {
                 kind,
                 depth,
@@ -723,9 +727,16 @@ impl<'a> Evaluator<'a> {
         self.compare(op, &left, &right)
     }
 
+    /// `not operand`.
+    #[inline(never)]
+    fn negation(&mut self, operand: &'a Expr) -> Truth {
+        self.truth(operand).map(|b| !b)
+    }
+
     /// `and` (`or` false) or `or` in Kleene logic, left to right: a decisive left operand
     /// decides and the right one is not evaluated; otherwise a missing one makes it missing,
     /// with the causes of both.
+    #[inline(never)]
     fn logic(&mut self, or: bool, left: &'a Expr, right: &'a Expr) -> Truth {
         let left = match self.truth(left) {
             Ok(b) if b == or => return Ok(b),
