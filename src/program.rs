@@ -71,7 +71,7 @@ impl Value {
 
     /// The order of two numbers, two dates or two texts (texts by Unicode scalar, which is the
     /// byte order of UTF-8); `None` for anything else, which the checker rules out.
-    #[inline]
+    #[inline(always)]
     pub fn compare(&self, other: &Value) -> Option<std::cmp::Ordering> {
         match (self, other) {
             (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),

@@ -106,6 +106,7 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
         locals: SmallVec::new(),
         causes: Vec::new(),
         notes: Vec::new(),
+        path: String::new(),
         context: Context::Const,
         steps: crate::limits::MAX_EVAL_STEPS,
         limit: crate::limits::MAX_EVAL_STEPS,
@@ -235,6 +236,8 @@ struct Evaluator<'a> {
     locals: SmallVec<[Frame<'a>; 4]>,
     causes: Vec<Cause>,
     notes: Vec<String>,
+    /// Where `path_cause` renders paths.
+    path: String,
     context: Context<'a>,
     /// What remains of the step budget.
     steps: u64,
@@ -273,6 +276,7 @@ impl<'a> Evaluator<'a> {
             locals: SmallVec::new(),
             causes: Vec::new(),
             notes: Vec::new(),
+            path: String::new(),
             context: Context::Const,
             steps: max_steps,
             limit: max_steps,
@@ -958,16 +962,16 @@ impl<'a> Evaluator<'a> {
         match entries.and_then(|entries| entries.get_value(key)) {
             Some(value) if !value.is_missing() => Cow::Borrowed(value),
             _ if !self.explain => Cow::Borrowed(&MISSING),
-            _ => {
-                let mut path = def.name.clone();
+            _ => Cow::Owned(self.path_cause(|_, path| {
+                path.push_str(&def.name);
                 path.push('[');
                 match key {
-                    Value::Text(t) => report::write_str(&mut path, t),
-                    other => report::render_text(&mut path, other, None),
+                    Value::Text(t) => report::write_str(path, t),
+                    other => report::render_text(path, other, None),
                 }
                 path.push(']');
-                Cow::Owned(Value::Missing(self.cause(Cause::Path(path.into()))))
-            }
+                true
+            })),
         }
     }
 
@@ -1370,24 +1374,32 @@ impl<'a> Evaluator<'a> {
     /// Missing, caused by the absence of `place`'s root and first `fields` fields.
     #[cold]
     fn absent(&mut self, place: &'a Place, fields: usize) -> Value {
-        let mut path = String::new();
-        if self.explain && self.write_path(place, fields, &mut path) {
-            Value::Missing(self.cause(Cause::Path(path.into())))
-        } else {
-            Value::MISSING
-        }
+        self.path_cause(|this, path| this.write_path(place, fields, path))
     }
 
     /// Missing, caused by the absence of the place `expr` names (`Value::MISSING` when it names
     /// no input place).
     #[cold]
     fn place_cause(&mut self, expr: &'a Expr) -> Value {
-        let mut path = String::new();
-        if self.explain && self.write_place(expr, &mut path) {
-            Value::Missing(self.cause(Cause::Path(path.into())))
+        self.path_cause(|this, path| this.write_place(expr, path))
+    }
+
+    /// Missing, caused by the path `write` renders, when explaining and it renders one. Paths
+    /// are rendered into one buffer kept for the evaluation and copied out at their size:
+    /// growing a new string for each cost more than the rest of the report's paths.
+    fn path_cause(&mut self, write: impl FnOnce(&Self, &mut String) -> bool) -> Value {
+        if !self.explain {
+            return Value::MISSING;
+        }
+        let mut path = std::mem::take(&mut self.path);
+        path.clear();
+        let value = if write(self, &mut path) {
+            Value::Missing(self.cause(Cause::Path(path.as_str().into())))
         } else {
             Value::MISSING
-        }
+        };
+        self.path = path;
+        value
     }
 
     fn write_place(&self, expr: &'a Expr, out: &mut String) -> bool {
