@@ -420,6 +420,7 @@ impl<'a> Evaluator<'a> {
 
     /// `not_applicable` when `when` is false, else whether the condition holds; `Err` carries
     /// the cause when it is missing.
+    #[inline(always)]
     fn rule_outcome(&mut self, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
         self.context = Context::Rule(&rule.name);
         if let Some(when) = &rule.when
