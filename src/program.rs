@@ -136,6 +136,7 @@ impl TableEntries {
     }
 
     /// The row of a key given as a value; `None` for values that cannot be keys.
+    #[inline]
     pub fn get_value(&self, key: &Value) -> Option<&Value> {
         match key {
             Value::Text(text) => self.get_text(text),
