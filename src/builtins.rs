@@ -68,6 +68,19 @@ impl Builtin {
     }
 }
 
+/// The most parameters a built-in takes: a call's arguments fit in an array of this size.
+pub const MAX_PARAMS: usize = {
+    let mut max = 0;
+    let mut i = 0;
+    while i < BUILTINS.len() {
+        if BUILTINS[i].params.len() > max {
+            max = BUILTINS[i].params.len();
+        }
+        i += 1;
+    }
+    max
+};
+
 const NUMBER: Param = Param::Exactly(Type::Number);
 const TEXT: Param = Param::Exactly(Type::Text);
 const DATE: Param = Param::Exactly(Type::Date);

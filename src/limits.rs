@@ -120,7 +120,6 @@ impl Limits {
     }
 }
 
-
 /// The largest input record, in bytes of JSON text. A record with the longest list of the
 /// longest smelter entries seen in practice (a CMRT of a few hundred smelters) is under 100 KiB.
 pub const MAX_INPUT_BYTES: usize = 4 << 20;

@@ -43,6 +43,7 @@ impl Value {
     }
 
     /// Structural equality of two values that hold no missing part.
+    #[inline]
     pub fn equal(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -59,6 +60,7 @@ impl Value {
 
     /// The order of two numbers, two dates or two texts (texts by Unicode scalar, which is the
     /// byte order of UTF-8); `None` for anything else, which the checker rules out.
+    #[inline(always)]
     pub fn compare(&self, other: &Value) -> Option<std::cmp::Ordering> {
         match (self, other) {
             (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
@@ -123,6 +125,7 @@ impl TableEntries {
     }
 
     /// The row of a key given as a value; `None` for values that cannot be keys.
+    #[inline]
     pub fn get_value(&self, key: &Value) -> Option<&Value> {
         match key {
             Value::Text(text) => self.get_text(text),

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::ast::{Decision, Outcome, Verdict};
+use crate::builtins::MAX_PARAMS;
 use crate::date::Date;
 use crate::input::ReferenceData;
 use crate::limits::TEXT_STEP_BYTES;
@@ -105,6 +106,7 @@ pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
         locals: SmallVec::new(),
         causes: Vec::new(),
         notes: Vec::new(),
+        path: String::new(),
         context: Context::Const,
         steps: crate::limits::MAX_EVAL_STEPS,
         limit: crate::limits::MAX_EVAL_STEPS,
@@ -202,6 +204,7 @@ impl<'a> Elements<'a> {
         }
     }
 
+    #[inline]
     fn get(&self, index: usize) -> Cow<'a, Value> {
         match self {
             Elements::Borrowed(items) => Cow::Borrowed(items.get(index).unwrap_or(&MISSING)),
@@ -233,6 +236,8 @@ struct Evaluator<'a> {
     locals: SmallVec<[Frame<'a>; 4]>,
     causes: Vec<Cause>,
     notes: Vec<String>,
+    /// Where `path_cause` renders paths.
+    path: String,
     context: Context<'a>,
     /// What remains of the step budget.
     steps: u64,
@@ -271,6 +276,7 @@ impl<'a> Evaluator<'a> {
             locals: SmallVec::new(),
             causes: Vec::new(),
             notes: Vec::new(),
+            path: String::new(),
             context: Context::Const,
             steps: max_steps,
             limit: max_steps,
@@ -414,6 +420,7 @@ impl<'a> Evaluator<'a> {
 
     /// `not_applicable` when `when` is false, else whether the condition holds; `Err` carries
     /// the cause when it is missing.
+    #[inline(always)]
     fn rule_outcome(&mut self, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
         self.context = Context::Rule(&rule.name);
         if let Some(when) = &rule.when
@@ -562,7 +569,21 @@ impl<'a> Evaluator<'a> {
 
     /// The value of `expr`, borrowed when it is a place in something that outlives the
     /// evaluation (the input, a slot, a constant, a table) so that reading costs no clone.
+    ///
+    /// In line where it is called: constants and places, which most expressions read, are
+    /// then borrowed without a call, and the caller sees that there is nothing to drop.
+    #[inline(always)]
     fn eval(&mut self, expr: &'a Expr) -> Cow<'a, Value> {
+        match expr {
+            Expr::Const(value) => Cow::Borrowed(value),
+            Expr::Place(place) => self.place(place),
+            _ => self.eval_computed(expr),
+        }
+    }
+
+    /// `eval` of what is neither a constant nor a place.
+    #[inline(never)]
+    fn eval_computed(&mut self, expr: &'a Expr) -> Cow<'a, Value> {
         match expr {
             Expr::Const(value) => Cow::Borrowed(value),
             Expr::Place(place) => self.place(place),
@@ -618,24 +639,62 @@ impl<'a> Evaluator<'a> {
 
     /// A condition's value, computed without building a `Value` where the expression is a
     /// condition itself.
+    ///
+    /// In line where a condition is asked for: most are comparisons, memberships and places,
+    /// and evaluating those there saves a call each. `and`, `or`, `not` and quantifiers go out
+    /// of line, which also ends the inlining of this function into itself.
+    #[inline(always)]
     fn truth(&mut self, expr: &'a Expr) -> Truth {
+        // Operands that are places or constants are read by reference; the others, which
+        // hold computed values, are left to `computed_truth`, out of line.
         match expr {
             Expr::Binary(op @ (BinOp::And | BinOp::Or), left, right) => {
                 self.logic(*op == BinOp::Or, left, right)
             }
             Expr::Binary(op, left, right) if op.is_condition() => {
                 let construct = operand_construct(*op);
-                let left = self.operand(left, construct);
-                let right = self.operand(right, construct);
-                self.compare(*op, &left, &right)
+                match self.operand_ref(left, construct) {
+                    Some(l) => match self.operand_ref(right, construct) {
+                        Some(r) => self.compare(*op, l, r),
+                        None => self.compare_computed(*op, Some(l), left, right),
+                    },
+                    None => self.compare_computed(*op, None, left, right),
+                }
             }
-            Expr::Not(operand) => self.truth(operand).map(|b| !b),
+            Expr::Not(operand) => self.negation(operand),
             Expr::Quantifier {
                 kind,
                 depth,
                 list,
                 body,
             } => self.quantifier(*kind, *depth as usize, list, body),
+            Expr::InTexts {
+                negated,
+                operand,
+                texts,
+            } => match self.operand_ref(operand, Construct::Membership) {
+                Some(x) => self.in_texts(x, texts).map(|b| b != *negated),
+                None => self.computed_truth(expr),
+            },
+            Expr::ContainsTexts { all, list, texts } => {
+                match self.operand_ref(list, Construct::Membership) {
+                    Some(list) => self.contains_texts(list, *all, texts),
+                    None => self.computed_truth(expr),
+                }
+            }
+            Expr::Place(place) => match self.read_place(place) {
+                Ok(value) => truth_of(value),
+                Err(_) => self.computed_truth(expr),
+            },
+            _ => self.computed_truth(expr),
+        }
+    }
+
+    /// `truth` of a condition whose operands are computed, or are places that cannot be read
+    /// by reference.
+    #[inline(never)]
+    fn computed_truth(&mut self, expr: &'a Expr) -> Truth {
+        match expr {
             Expr::InTexts {
                 negated,
                 operand,
@@ -650,17 +709,39 @@ impl<'a> Evaluator<'a> {
             }
             Expr::IsMissing(operand) => Ok(self.eval(operand).is_missing()),
             Expr::IsPresent(operand) => Ok(!self.eval(operand).is_missing()),
-            _ => match *self.eval(expr) {
-                Value::Bool(b) => Ok(b),
-                Value::Missing(cause) => Err(cause),
-                _ => Err(MissingCause::NONE),
-            },
+            _ => truth_of(&self.eval(expr)),
         }
+    }
+
+    /// A comparison of which an operand is computed; `left` is the left operand when it was
+    /// read (and charged) already.
+    #[inline(never)]
+    fn compare_computed(
+        &mut self,
+        op: BinOp,
+        left: Option<&'a Value>,
+        left_expr: &'a Expr,
+        right: &'a Expr,
+    ) -> Truth {
+        let construct = operand_construct(op);
+        let left = match left {
+            Some(left) => Cow::Borrowed(left),
+            None => self.operand(left_expr, construct),
+        };
+        let right = self.operand(right, construct);
+        self.compare(op, &left, &right)
+    }
+
+    /// `not operand`.
+    #[inline(never)]
+    fn negation(&mut self, operand: &'a Expr) -> Truth {
+        self.truth(operand).map(|b| !b)
     }
 
     /// `and` (`or` false) or `or` in Kleene logic, left to right: a decisive left operand
     /// decides and the right one is not evaluated; otherwise a missing one makes it missing,
     /// with the causes of both.
+    #[inline(never)]
     fn logic(&mut self, or: bool, left: &'a Expr, right: &'a Expr) -> Truth {
         let left = match self.truth(left) {
             Ok(b) if b == or => return Ok(b),
@@ -795,6 +876,29 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// What `operand` gives for a constant or a present place, by reference, with its
+    /// elements charged; `None`, with nothing charged, for anything else.
+    #[inline(always)]
+    fn operand_ref(&mut self, expr: &'a Expr, construct: Construct) -> Option<&'a Value> {
+        let value = match expr {
+            Expr::Const(value) => return Some(value),
+            Expr::Place(place) => self.read_place(place).ok()?,
+            _ => return None,
+        };
+        let Value::List(items) = value else {
+            return Some(value);
+        };
+        // Absent elements get their paths in `operand`.
+        if self.explain && items.iter().any(is_absent) {
+            return None;
+        }
+        Some(if self.charge(items.len(), construct) {
+            value
+        } else {
+            &MISSING
+        })
+    }
+
     /// An operand of an operator that reads its elements: a list costs a step per element
     /// (constants are charged as the operator visits them), and absent elements of an input
     /// list get their paths (`supplier.scores[1]`) when explaining.
@@ -859,27 +963,45 @@ impl<'a> Evaluator<'a> {
         match entries.and_then(|entries| entries.get_value(key)) {
             Some(value) if !value.is_missing() => Cow::Borrowed(value),
             _ if !self.explain => Cow::Borrowed(&MISSING),
-            _ => {
-                let mut path = def.name.clone();
+            _ => Cow::Owned(self.path_cause(|_, path| {
+                path.push_str(&def.name);
                 path.push('[');
                 match key {
-                    Value::Text(t) => report::write_str(&mut path, t),
-                    other => report::render_text(&mut path, other, None),
+                    Value::Text(t) => report::write_str(path, t),
+                    other => report::render_text(path, other, None),
                 }
                 path.push(']');
-                Cow::Owned(Value::Missing(self.cause(Cause::Path(path.into()))))
-            }
+                true
+            })),
         }
     }
 
     // ------------------------------------------------------------------ operators
 
     /// Equality, membership, containment or comparison of two operand values.
+    #[inline(always)]
     fn compare(&mut self, op: BinOp, left: &Value, right: &Value) -> Truth {
-        use std::cmp::Ordering::{Equal, Greater, Less};
         match op {
             BinOp::Eq => self.equal(left, right),
             BinOp::Ne => self.equal(left, right).map(|b| !b),
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                self.present(left, right)?;
+                let order = left.compare(right).ok_or(MissingCause::NONE)?;
+                Ok(match op {
+                    BinOp::Lt => order.is_lt(),
+                    BinOp::Le => order.is_le(),
+                    BinOp::Gt => order.is_gt(),
+                    _ => order.is_ge(),
+                })
+            }
+            _ => self.containment(op, left, right),
+        }
+    }
+
+    /// Membership and containment, out of line: the loops would weigh on every comparison.
+    #[inline(never)]
+    fn containment(&mut self, op: BinOp, left: &Value, right: &Value) -> Truth {
+        match op {
             BinOp::In => self.member(left, right),
             BinOp::NotIn => self.member(left, right).map(|b| !b),
             BinOp::ListContains => self.member(right, left),
@@ -897,33 +1019,34 @@ impl<'a> Evaluator<'a> {
             }
             _ => {
                 self.present(left, right)?;
-                let accept: &[std::cmp::Ordering] = match (op, left, right) {
-                    (BinOp::TextContains, Value::Text(t), Value::Text(s)) => {
-                        return Ok(t.contains(&**s));
-                    }
-                    (BinOp::Lt, ..) => &[Less],
-                    (BinOp::Le, ..) => &[Less, Equal],
-                    (BinOp::Gt, ..) => &[Greater],
-                    (BinOp::Ge, ..) => &[Greater, Equal],
-                    _ => return Err(MissingCause::NONE),
-                };
-                let order = left.compare(right).ok_or(MissingCause::NONE)?;
-                Ok(accept.contains(&order))
+                match (op, left, right) {
+                    (BinOp::TextContains, Value::Text(t), Value::Text(s)) => Ok(t.contains(&**s)),
+                    _ => Err(MissingCause::NONE),
+                }
             }
         }
     }
 
     /// Structural equality; a missing part anywhere in either side makes it unknown.
+    #[inline(always)]
     fn equal(&mut self, left: &Value, right: &Value) -> Truth {
         if is_scalar(left) && is_scalar(right) {
             if let (Value::Text(a), Value::Text(b)) = (left, right) {
                 // Texts of different lengths differ at once.
-                if a.len() == b.len() {
-                    self.charge_text(a.len());
+                if a.len() != b.len() {
+                    return Ok(false);
                 }
+                self.charge_text(a.len());
+                return Ok(a == b);
             }
             return Ok(left.equal(right));
         }
+        self.equal_parts(left, right)
+    }
+
+    /// `equal` of values with parts, which may hide missing ones.
+    #[inline(never)]
+    fn equal_parts(&mut self, left: &Value, right: &Value) -> Truth {
         let mut cause = None;
         self.collect_missing(left, &mut cause);
         self.collect_missing(right, &mut cause);
@@ -1036,11 +1159,17 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Binds `Root::Local(depth)` to an element of `list`.
+    #[inline]
     fn bind(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
-        if let Some(frame) = self.locals.get_mut(depth) {
-            *frame = Frame { value, list, index };
-            return;
+        match self.locals.get_mut(depth) {
+            Some(frame) => *frame = Frame { value, list, index },
+            None => self.bind_first(depth, list, index, value),
         }
+    }
+
+    /// `bind` at a depth bound for the first time in this evaluation.
+    #[cold]
+    fn bind_first(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
         while self.locals.len() < depth {
             self.locals.push(Frame {
                 value: Cow::Borrowed(&MISSING),
@@ -1119,12 +1248,18 @@ impl<'a> Evaluator<'a> {
     #[inline(never)]
     fn call(&mut self, builtin: &'static Builtin, args: &'a [Expr]) -> Value {
         let construct = Construct::Builtin(builtin);
-        let values: SmallVec<[Cow<'a, Value>; 3]> = args
-            .iter()
-            .map(|arg| self.operand(arg, construct))
-            .collect();
+        // An array, not a growable vector: a call has one or two arguments, and building a
+        // vector of them cost as much as the rest of the call.
+        let mut values = [const { Cow::Borrowed(&MISSING) }; MAX_PARAMS];
+        // The checker gives a call as many arguments as its built-in has parameters.
+        let Some(values) = values.get_mut(..args.len()) else {
+            return Value::MISSING;
+        };
+        for (value, arg) in values.iter_mut().zip(args) {
+            *value = self.operand(arg, construct);
+        }
         let mut cause = None;
-        for value in &values {
+        for value in values.iter() {
             let parts = match &**value {
                 Value::List(items) => &items[..],
                 other => std::slice::from_ref(other),
@@ -1141,8 +1276,9 @@ impl<'a> Evaluator<'a> {
         if let Some(Value::Text(t)) = values.first().map(|value| &**value) {
             self.charge_text(t.len());
         }
-        let args: SmallVec<[&Value; 3]> = values.iter().map(|value| &**value).collect();
-        match (builtin.run)(&args) {
+        let args: [&Value; MAX_PARAMS] =
+            std::array::from_fn(|i| values.get(i).map_or(&MISSING, |value| &**value));
+        match (builtin.run)(&args[..values.len()]) {
             Ok(Value::Number(n)) => self.finite(n, "arithmetic overflow"),
             Ok(value) => value,
             Err(problem) => {
@@ -1213,9 +1349,10 @@ impl<'a> Evaluator<'a> {
 
     /// `Err` with the causes of the missing operands of a strict operator; charges the text
     /// it is about to read.
+    #[inline(always)]
     fn present(&mut self, left: &Value, right: &Value) -> Result<(), MissingCause> {
         if left.is_missing() || right.is_missing() {
-            return Err(self.union(cause_of(left), cause_of(right)));
+            return Err(self.union_of(left, right));
         }
         if let (Value::Text(a), Value::Text(b)) = (left, right) {
             self.charge_text(a.len() + b.len());
@@ -1238,24 +1375,32 @@ impl<'a> Evaluator<'a> {
     /// Missing, caused by the absence of `place`'s root and first `fields` fields.
     #[cold]
     fn absent(&mut self, place: &'a Place, fields: usize) -> Value {
-        let mut path = String::new();
-        if self.explain && self.write_path(place, fields, &mut path) {
-            Value::Missing(self.cause(Cause::Path(path.into())))
-        } else {
-            Value::MISSING
-        }
+        self.path_cause(|this, path| this.write_path(place, fields, path))
     }
 
     /// Missing, caused by the absence of the place `expr` names (`Value::MISSING` when it names
     /// no input place).
     #[cold]
     fn place_cause(&mut self, expr: &'a Expr) -> Value {
-        let mut path = String::new();
-        if self.explain && self.write_place(expr, &mut path) {
-            Value::Missing(self.cause(Cause::Path(path.into())))
+        self.path_cause(|this, path| this.write_place(expr, path))
+    }
+
+    /// Missing, caused by the path `write` renders, when explaining and it renders one. Paths
+    /// are rendered into one buffer kept for the evaluation and copied out at their size:
+    /// growing a new string for each cost more than the rest of the report's paths.
+    fn path_cause(&mut self, write: impl FnOnce(&Self, &mut String) -> bool) -> Value {
+        if !self.explain {
+            return Value::MISSING;
+        }
+        let mut path = std::mem::take(&mut self.path);
+        path.clear();
+        let value = if write(self, &mut path) {
+            Value::Missing(self.cause(Cause::Path(path.as_str().into())))
         } else {
             Value::MISSING
-        }
+        };
+        self.path = path;
+        value
     }
 
     fn write_place(&self, expr: &'a Expr, out: &mut String) -> bool {
@@ -1328,6 +1473,12 @@ impl<'a> Evaluator<'a> {
     fn cause(&mut self, cause: Cause) -> MissingCause {
         self.causes.push(cause);
         MissingCause(u32::try_from(self.causes.len()).unwrap_or(0))
+    }
+
+    /// The union of the causes of two values.
+    #[cold]
+    fn union_of(&mut self, a: &Value, b: &Value) -> MissingCause {
+        self.union(cause_of(a), cause_of(b))
     }
 
     fn union(&mut self, a: MissingCause, b: MissingCause) -> MissingCause {
@@ -1441,6 +1592,15 @@ fn cause_of(value: &Value) -> MissingCause {
     match value {
         Value::Missing(cause) => *cause,
         _ => MissingCause::NONE,
+    }
+}
+
+/// The truth a condition's value holds.
+fn truth_of(value: &Value) -> Truth {
+    match *value {
+        Value::Bool(b) => Ok(b),
+        Value::Missing(cause) => Err(cause),
+        _ => Err(MissingCause::NONE),
     }
 }
 
