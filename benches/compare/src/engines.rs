@@ -170,6 +170,12 @@ impl HandWritten {
     }
 
     fn decide(&self, s: &Supplier) -> &'static str {
+        self.decide_with(s, |country| self.cpi.get(country).copied())
+    }
+
+    /// The rules, with the CPI of a country read by `cpi` (`None`: unknown, so incomplete).
+    #[inline(always)]
+    fn decide_with(&self, s: &Supplier, cpi: impl Fn(&str) -> Option<f64>) -> &'static str {
         let certified = s
             .certifications
             .iter()
@@ -181,7 +187,7 @@ impl HandWritten {
             return "reject";
         }
         let strategic = s.annual_spend >= 500_000.0;
-        let cpi = self.cpi.get(s.country.as_str()).copied();
+        let cpi = cpi(&s.country);
         if cpi.is_none()
             || (strategic && s.ecovadis.is_none())
             || (!s.smelters.is_empty() && s.cmrt_date.is_none())
@@ -242,36 +248,9 @@ impl DenseHandWritten {
     }
 
     fn decide(&self, s: &Supplier) -> &'static str {
-        let certified = s
-            .certifications
-            .iter()
-            .any(|c| c == "ISO14001" || c == "EMAS");
-        let reject = s.flags.iter().any(|f| CRIMINAL.contains(&f.as_str()))
-            || self.rules.sanctioned.contains(s.country.as_str())
-            || (matches!(s.category, Category::Manufacturing | Category::Chemicals) && !certified);
-        if reject {
-            return "reject";
-        }
-        let strategic = s.annual_spend >= 500_000.0;
-        if (strategic && s.ecovadis.is_none()) || (!s.smelters.is_empty() && s.cmrt_date.is_none())
-        {
-            return "incomplete";
-        }
-        let cpi = country_index(&s.country).map_or(-1.0, |index| self.cpi[index]);
-        let weak_rating = s.ecovadis.as_ref().is_some_and(|e| {
-            let score = 0.25
-                * (e.environment + e.labor_human_rights + e.ethics + e.sustainable_procurement);
-            score < 45.0 || e.ethics < 40.0
-        });
-        let open_smelter = s.smelters.iter().any(|smelter| {
-            CONFLICT.contains(&smelter.metal.as_str())
-                && !matches!(smelter.rmap_status, RmapStatus::Conformant)
-        });
-        if cpi < 40.0 || !s.guidelines_confirmed || (strategic && weak_rating) || open_smelter {
-            "review"
-        } else {
-            "approve"
-        }
+        (self.rules).decide_with(s, |country| {
+            Some(country_index(country).map_or(-1.0, |index| self.cpi[index]))
+        })
     }
 }
 
