@@ -168,25 +168,3 @@ pub const MAX_DEPENDENCY_DEPTH: usize = 200;
 /// At most this many diagnostics are reported; past it, checking stops suggesting names, which
 /// costs time proportional to the number of names.
 pub const MAX_DIAGNOSTICS: usize = 200;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_the_constants() {
-        let limits = Limits::default();
-        assert_eq!(limits.max_steps, MAX_EVAL_STEPS);
-        assert_eq!(limits.json_bytes("$"), MAX_INPUT_BYTES);
-        assert_eq!(limits.json_bytes("$options"), MAX_OPTIONS_BYTES);
-        assert_eq!(limits.json_bytes("$data"), MAX_DATA_BYTES);
-        assert_eq!(
-            (limits.max_input_list_len, limits.max_input_string_bytes),
-            (MAX_INPUT_LIST_LEN, MAX_INPUT_STRING_BYTES)
-        );
-        assert_eq!(
-            (limits.max_data_list_len, limits.max_data_string_bytes),
-            (MAX_DATA_LIST_LEN, MAX_DATA_STRING_BYTES)
-        );
-    }
-}

@@ -437,30 +437,3 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         && words_a.remainder() == words_b.remainder()
         && words_a.zip(words_b).all(|(x, y)| word(x) == word(y))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn last_options_are_read_again_only_for_other_bytes() {
-        let mut last = LastOptions::default();
-        let mut reads = Vec::new();
-        let mut read = |bytes: &[u8]| {
-            reads.push(bytes.to_vec());
-            bytes.len()
-        };
-        // Same length, one byte apart, and a tail shorter than a word.
-        let texts: [&[u8]; 5] = [
-            b"0123456789",
-            b"0123456789",
-            b"0123456788",
-            b"0123",
-            b"0123",
-        ];
-        for text in texts {
-            assert_eq!(*last.get(text, &mut read), text.len());
-        }
-        assert_eq!(reads, [&b"0123456789"[..], b"0123456788", b"0123"]);
-    }
-}
