@@ -148,10 +148,12 @@ fn a_policy_carries_its_own_step_budget() {
     ));
     assert!(with_steps(120).decide(&input, &data, today()).is_ok());
     assert!(quadratic().evaluate(&input, &data, today()).is_ok());
-    // `set_limits` is the same, in place.
-    let mut policy = quadratic();
-    policy.set_limits(*small.limits());
-    over(policy.decide(&input, &data, today()));
+    // A policy's limits are copied with it.
+    over(
+        quadratic()
+            .with_limits(*small.limits())
+            .decide(&input, &data, today()),
+    );
 }
 
 #[test]

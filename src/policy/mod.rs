@@ -68,11 +68,6 @@ impl Policy {
         self
     }
 
-    /// Sets the limits on inputs and evaluation (see [`Policy::with_limits`]).
-    pub fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
-    }
-
     /// The limits every validation and evaluation of this policy applies.
     pub fn limits(&self) -> &Limits {
         &self.limits
@@ -131,11 +126,6 @@ impl Policy {
         json: Option<&serde_json::Value>,
     ) -> Result<ReferenceData, InputErrors> {
         input::validate_data(&self.program, json, &self.limits)
-    }
-
-    /// Reads the options of the JSON-text hosts against this policy (see [`Options`]).
-    pub fn options_from_json_bytes(&self, json: &[u8]) -> Result<Options, InputErrors> {
-        Options::from_json_bytes(json, self)
     }
 
     /// Evaluates an already validated record; `Err` when it needs more than
