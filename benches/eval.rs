@@ -7,11 +7,11 @@
 //! - `decide_from_json_text_fused`: the same through `Policy::input_from_str` (no JSON tree)
 //!   and `Report::write_json` into a reused buffer;
 //! - `parse_json_value_only`: `serde_json::from_str::<Value>` of the same text, the yardstick;
-//! - `screen_csv`: the `procura eval --input suppliers.csv` command on the bundled
+//! - `screen_csv`: the `procura eval --input suppliers.csv --jobs 1` command on the bundled
 //!   `rules/data/suppliers.csv` (1,200 suppliers), end to end, output discarded;
 //! - `screen_100k`: the same command on 100,000 generated suppliers (`workloads::suppliers`,
-//!   about 5 smelters each) as JSON Lines and as CSV, written once to the target directory;
-//!   divan reports suppliers per second.
+//!   about 5 smelters each) as JSON Lines and as CSV, written once to the target directory,
+//!   with `--jobs` 1 and 2 (the `JOBS` constant); divan reports suppliers per second.
 
 #[path = "workloads.rs"]
 mod workloads;
@@ -114,17 +114,17 @@ fn parse_json_value_only() -> serde_json::Value {
 
 #[divan::bench(sample_count = 20)]
 fn screen_csv() {
-    screen("rules/data/suppliers.csv");
+    screen("rules/data/suppliers.csv", 1);
 }
 
 const BATCH: usize = 100_000;
 
-#[divan::bench(args = ["jsonl", "csv"], sample_count = 5)]
-fn screen_100k(bencher: divan::Bencher, format: &str) {
+#[divan::bench(args = ["jsonl", "csv"], consts = [1, 2], sample_count = 5)]
+fn screen_100k<const JOBS: usize>(bencher: divan::Bencher, format: &str) {
     let path = batch_file(format);
     bencher
         .counter(divan::counter::ItemsCount::new(BATCH))
-        .bench(|| screen(&path));
+        .bench(|| screen(&path, JOBS));
 }
 
 /// The generated suppliers in `format`, written once under the target directory.
@@ -151,7 +151,7 @@ fn batch_file(format: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-fn screen(input: &str) {
+fn screen(input: &str, jobs: usize) {
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
         .args(["eval", "rules/onboarding.policy", "--input", input])
         .args([
@@ -159,6 +159,8 @@ fn screen(input: &str) {
             "rules/data/reference.json",
             "--as-of",
             "2025-06-01",
+            "--jobs",
+            &jobs.to_string(),
         ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

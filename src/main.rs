@@ -48,6 +48,9 @@ enum Command {
         /// Evaluation steps one record may take before it is stopped (an `evaluation` error)
         #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
         max_steps: u64,
+        /// Threads evaluating a batch (`.jsonl`, `.csv`); the output does not depend on it [default: the available cores]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_JOBS))]
+        jobs: Option<u64>,
     },
     /// Run the `example` blocks of policy files
     Test {
@@ -115,6 +118,14 @@ fn max_steps() -> clap::builder::RangedU64ValueParser<u64> {
     clap::value_parser!(u64).range(1..=1 << 53)
 }
 
+/// The most threads `--jobs` takes.
+const MAX_JOBS: u64 = 256;
+
+/// The threads of a batch without `--jobs`: one per available core.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
 /// The default limits with the step budget `max_steps`.
 fn limits(max_steps: u64) -> Limits {
     Limits {
@@ -138,6 +149,7 @@ fn main() -> ExitCode {
             as_of,
             format,
             max_steps,
+            jobs,
         } => cli::eval::run(&cli::eval::Options {
             policy,
             input,
@@ -145,6 +157,7 @@ fn main() -> ExitCode {
             today: as_of.unwrap_or_else(cli::today),
             format: format.into(),
             limits: limits(max_steps),
+            jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),
         }),
         Command::Test { files, max_steps } => {
             cli::test::run(&files, cli::today(), limits(max_steps))

@@ -551,3 +551,78 @@ fn max_steps_sets_the_budget() {
     assert_eq!(code(&test), 0, "{}", stdout(&test));
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--jobs` changes nothing but speed: a few thousand rows, with bad rows among them and rows
+/// over the step budget, give the same stdout, stderr and exit code on 1 thread and on 4.
+#[test]
+fn batch_output_does_not_depend_on_jobs() {
+    let dir = std::env::temp_dir().join(format!("procura-cli-jobs-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let data = rules.join("data");
+    let json_bad = [
+        "{\"annual_spend\": \"lots\"}",
+        "not json",
+        "",
+        "{\"name\": ",
+    ];
+    let csv_bad = [
+        "a,b",
+        "Acme,DE,manufacturing,lots,,,,,,,,,",
+        "",
+        "\"Multi\nline\",DE,manufacturing,1000,,,true,,,,,[],",
+    ];
+    for (format, bad) in [("jsonl", json_bad), ("csv", csv_bad)] {
+        let source = fs::read_to_string(data.join(format!("suppliers.{format}"))).unwrap();
+        let mut lines = source.lines();
+        let mut text = String::new();
+        if format == "csv" {
+            text.push_str(lines.next().unwrap());
+            text.push('\n');
+        }
+        let rows: Vec<&str> = lines.collect();
+        for copy in 0..3 {
+            for (i, row) in rows.iter().enumerate() {
+                if (i + copy) % 97 == 0 {
+                    text.push_str(bad[(i / 97 + copy) % bad.len()]);
+                    text.push('\n');
+                }
+                text.push_str(row);
+                text.push('\n');
+            }
+        }
+        let input = dir.join(format!("suppliers.{format}"));
+        fs::write(&input, text).unwrap();
+        let run = |jobs: &str| {
+            procura(
+                &dir,
+                &[
+                    "eval",
+                    rules.join("onboarding.policy").to_str().unwrap(),
+                    "--input",
+                    input.to_str().unwrap(),
+                    "--data",
+                    data.join("reference.json").to_str().unwrap(),
+                    "--as-of",
+                    "2025-06-01",
+                    // Some suppliers take more steps than this.
+                    "--max-steps",
+                    "50",
+                    "--jobs",
+                    jobs,
+                ],
+            )
+        };
+        let one = run("1");
+        let stderr = String::from_utf8_lossy(&one.stderr);
+        assert_eq!(code(&one), 2, "{format}: {stderr}");
+        assert!(stdout(&one).lines().count() > 3 * rows.len(), "{format}");
+        assert!(stderr.contains("evaluation errors"), "{format}: {stderr}");
+        assert!(!stderr.contains(" 0 input errors"), "{format}: {stderr}");
+        let four = run("4");
+        assert!(one.stdout == four.stdout, "{format}: stdout differs");
+        assert_eq!(one.stderr, four.stderr, "{format}");
+        assert_eq!(code(&one), code(&four), "{format}");
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -3,14 +3,22 @@
 //! A bad row yields `{"line": N, "error": "input", "errors": [...]}` in its place, so output
 //! line `k` always answers input row `k`. The policy is compiled and the reference data
 //! validated once; each row is only parsed, validated and evaluated.
+//!
+//! Rows are read in chunks on the calling thread; with `--jobs N` over 1, `N` worker threads
+//! parse, validate and evaluate whole chunks and render their output, which is written in
+//! input order: the output does not depend on `N`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::Path;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use procura::limits::Limits;
+use procura::policy::Value;
 use procura::report::{Decision, Outcome};
 use procura::{Date, EvaluateError, InputError, InputErrors, Policy, ReferenceData};
 
@@ -35,12 +43,14 @@ impl Kind {
     }
 }
 
+/// Evaluates the batch in `path` on `jobs` threads (1: on the calling thread alone).
 pub fn run(
     policy: &Policy,
     path: &Path,
     kind: Kind,
     data: Result<Option<serde_json::Value>, InputErrors>,
     today: Date,
+    jobs: usize,
 ) -> CliResult {
     let reference = match data.and_then(|data| policy.reference_data(data.as_ref())) {
         Ok(reference) => reference,
@@ -51,61 +61,271 @@ pub fn run(
     };
     let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
     let size = file.metadata().map_or(0, |metadata| metadata.len());
-    let mut batch = Batch {
+    let reader = BufReader::with_capacity(CHUNK, file);
+    let evaluator = Evaluator {
         policy,
-        reference,
+        reference: &reference,
         today,
+    };
+    let mut output = Output {
         out: std::io::stdout().lock(),
         progress: Progress::new(size),
         tally: Tally::new(policy.rule_names().len()),
-        json: String::with_capacity(CHUNK + (CHUNK >> 2)),
     };
-    let reader = BufReader::with_capacity(CHUNK, file);
     match kind {
-        Kind::JsonLines => batch.json_lines(reader, path)?,
-        Kind::Csv => batch.csv(reader, path)?,
+        Kind::JsonLines => {
+            let mut rows = JsonLines::new(reader, path, policy.limits());
+            let parse = |line: &Vec<u8>| policy.input_from_bytes(line);
+            evaluator.all(jobs, || rows.chunk(), parse, &mut output)?;
+        }
+        Kind::Csv => {
+            let (mut rows, columns) = CsvRows::new(reader, path, policy)?;
+            let parse = |row: &csv::StringRecord| policy.input(&columns.record(row));
+            evaluator.all(jobs, || rows.chunk(), parse, &mut output)?;
+        }
     }
-    batch.write(0)?;
-    batch.progress.finish();
-    batch.tally.print(policy);
-    Ok(if batch.tally.errors + batch.tally.stopped > 0 {
+    output.progress.finish();
+    output.tally.print(policy);
+    Ok(if output.tally.errors + output.tally.stopped > 0 {
         Exit::Usage
     } else {
         Exit::Success
     })
 }
 
-struct Batch<'a, W: Write> {
+/// How much is read at once.
+const CHUNK: usize = 256 << 10;
+
+/// About how many input bytes make a chunk of rows, the unit of work of a thread: small
+/// enough for a few thousand rows to keep two threads busy, large enough that passing it
+/// between threads costs nothing measurable.
+const CHUNK_ROWS_BYTES: u64 = 64 << 10;
+
+/// Chunks read but not yet written, per thread: bounds the memory of a batch.
+const IN_FLIGHT_PER_JOB: u64 = 4;
+
+/// A row read: its line in the input file and its text, or why it has none (a row too large
+/// or malformed).
+type Row<T> = (u64, Result<T, InputErrors>);
+
+/// Rows read together.
+struct Chunk<T> {
+    rows: Vec<Row<T>>,
+    /// The input bytes read up to the chunk's end, for the progress display.
+    end: u64,
+}
+
+/// What a chunk gives: its output lines and its counts.
+struct Done {
+    json: String,
+    tally: Tally,
+    end: u64,
+}
+
+/// Reads chunks with `read` until it returns `None`, evaluates each with `evaluate`, and hands
+/// the results to `write` in the order read. With `jobs` over 1, `jobs` threads evaluate while
+/// the calling thread reads and writes, with at most `IN_FLIGHT_PER_JOB * jobs` chunks read
+/// and not yet written; otherwise the calling thread does everything in turn.
+fn pipeline<C: Send, D: Send>(
+    jobs: usize,
+    mut read: impl FnMut() -> Result<Option<C>, CliError>,
+    evaluate: impl Fn(C) -> D + Sync,
+    mut write: impl FnMut(D) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    if jobs <= 1 {
+        while let Some(chunk) = read()? {
+            write(evaluate(chunk))?;
+        }
+        return Ok(());
+    }
+    let (to_workers, chunks) = mpsc::channel::<(u64, C)>();
+    let chunks = Mutex::new(chunks);
+    let (to_writer, results) = mpsc::channel();
+    std::thread::scope(|scope| {
+        // Owned here so that leaving early (an error, a panic) disconnects the workers.
+        let (to_workers, results) = (to_workers, results);
+        for _ in 0..jobs {
+            let (chunks, evaluate, to_writer) = (&chunks, &evaluate, to_writer.clone());
+            scope.spawn(move || {
+                loop {
+                    let Ok(next) = chunks.lock().map(|chunks| chunks.recv()) else {
+                        return;
+                    };
+                    let Ok((number, chunk)) = next else { return };
+                    let done = catch_unwind(AssertUnwindSafe(|| evaluate(chunk)));
+                    if to_writer.send((number, done)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(to_writer);
+        let (mut read_count, mut written) = (0, 0);
+        let mut finished = false;
+        // Chunks evaluated before an earlier one, by number.
+        let mut waiting = BTreeMap::new();
+        loop {
+            while !finished && read_count - written < IN_FLIGHT_PER_JOB * jobs as u64 {
+                match read()? {
+                    Some(chunk) => {
+                        to_workers
+                            .send((read_count, chunk))
+                            .map_err(|_| CliError("batch workers stopped".to_owned()))?;
+                        read_count += 1;
+                    }
+                    None => finished = true,
+                }
+            }
+            if written == read_count {
+                return Ok(());
+            }
+            let (number, done) = results
+                .recv()
+                .map_err(|_| CliError("batch workers stopped".to_owned()))?;
+            waiting.insert(number, done.unwrap_or_else(|panic| resume_unwind(panic)));
+            while let Some(done) = waiting.remove(&written) {
+                write(done)?;
+                written += 1;
+            }
+        }
+    })
+}
+
+/// What evaluating a row needs, shared by every thread.
+struct Evaluator<'a> {
     policy: &'a Policy,
-    reference: ReferenceData,
+    reference: &'a ReferenceData,
     today: Date,
+}
+
+impl Evaluator<'_> {
+    /// Evaluates the chunks `read` gives on `jobs` threads, each row parsed from its text by
+    /// `parse`, and writes them to `output` in input order.
+    fn all<T: Send>(
+        &self,
+        jobs: usize,
+        read: impl FnMut() -> Result<Option<Chunk<T>>, CliError>,
+        parse: impl Fn(&T) -> Result<Value, InputErrors> + Sync,
+        output: &mut Output<impl Write>,
+    ) -> Result<(), CliError> {
+        let evaluate = |chunk| self.chunk(chunk, &parse);
+        pipeline(jobs, read, evaluate, |done| output.write(done))
+    }
+
+    /// Evaluates the rows of a chunk, each parsed from its text by `parse`.
+    fn chunk<T>(&self, chunk: Chunk<T>, parse: impl Fn(&T) -> Result<Value, InputErrors>) -> Done {
+        let mut done = Done {
+            json: String::with_capacity(4 * CHUNK_ROWS_BYTES as usize),
+            tally: Tally::new(self.policy.rule_names().len()),
+            end: chunk.end,
+        };
+        for (line, row) in chunk.rows {
+            let input = row.and_then(|row| parse(&row));
+            self.row(line, input, &mut done);
+        }
+        done
+    }
+
+    /// Evaluates one row: its output line is added to `done`, with its counts.
+    fn row(&self, line: u64, input: Result<Value, InputErrors>, done: &mut Done) {
+        let result = (self.policy).evaluate_validated(input, Ok(self.reference), self.today);
+        match result {
+            Ok(report) => {
+                done.tally.report(&report);
+                report.write_json(&mut done.json);
+            }
+            Err(error) => {
+                done.tally.rows += 1;
+                match error {
+                    EvaluateError::Input(_) => done.tally.errors += 1,
+                    EvaluateError::Eval(_) => done.tally.stopped += 1,
+                }
+                let mut json = error.to_json();
+                if let Some(object) = json.as_object_mut() {
+                    object.insert("line".to_owned(), line.into());
+                }
+                let _ = write!(done.json, "{json}");
+            }
+        }
+        done.json.push('\n');
+    }
+}
+
+/// Where the results go, in input order.
+struct Output<W: Write> {
     out: W,
     progress: Progress,
     tally: Tally,
-    /// The output not written yet: reports are written in place, then in chunks.
-    json: String,
 }
 
-/// How much is read and written at once.
-const CHUNK: usize = 256 << 10;
+impl<W: Write> Output<W> {
+    fn write(&mut self, done: Done) -> Result<(), CliError> {
+        self.tally.add(&done.tally);
+        self.out
+            .write_all(done.json.as_bytes())
+            .and_then(|()| self.out.flush())
+            .map_err(|error| CliError(format!("cannot write output: {error}")))?;
+        self.progress.update(done.end, self.tally.rows);
+        Ok(())
+    }
+}
 
-impl<W: Write> Batch<'_, W> {
-    fn json_lines(&mut self, mut reader: impl BufRead, path: &Path) -> Result<(), CliError> {
-        let limit = self.policy.limits().max_input_bytes;
-        let mut line = Vec::new();
-        let mut number = 0;
-        let mut consumed = 0;
+/// The rows of a JSON Lines file: one record a line.
+struct JsonLines<'a, R> {
+    reader: R,
+    path: &'a Path,
+    limits: &'a Limits,
+    /// The line being read.
+    line: Vec<u8>,
+    /// Lines read so far.
+    number: u64,
+    /// Bytes read so far.
+    consumed: u64,
+}
+
+impl<'a, R: BufRead> JsonLines<'a, R> {
+    fn new(reader: R, path: &'a Path, limits: &'a Limits) -> JsonLines<'a, R> {
+        JsonLines {
+            reader,
+            path,
+            limits,
+            line: Vec::new(),
+            number: 0,
+            consumed: 0,
+        }
+    }
+
+    /// The next chunk of rows; `None` at the end of the file.
+    fn chunk(&mut self) -> Result<Option<Chunk<Vec<u8>>>, CliError> {
+        let start = self.consumed;
+        let mut rows = Vec::new();
+        while self.consumed - start < CHUNK_ROWS_BYTES {
+            match self.row()? {
+                Some(row) => rows.push(row),
+                None => break,
+            }
+        }
+        Ok((!rows.is_empty()).then_some(Chunk {
+            rows,
+            end: self.consumed,
+        }))
+    }
+
+    /// The next record with its line number; `None` at the end of the file.
+    fn row(&mut self) -> Result<Option<Row<Vec<u8>>>, CliError> {
+        let limit = self.limits.max_input_bytes;
+        let line = &mut self.line;
         loop {
             line.clear();
-            let io = |error| CliError::io(path, &error);
+            let io = |error| CliError::io(self.path, &error);
             // At most one byte over the limit and the newline are kept: a huge line is refused
             // without loading it.
-            let read = (&mut reader)
+            let read = (&mut self.reader)
                 .take(limit as u64 + 2)
-                .read_until(b'\n', &mut line)
+                .read_until(b'\n', line)
                 .map_err(io)?;
             if read == 0 {
-                return Ok(());
+                return Ok(None);
             }
             let mut newline = line.last() == Some(&b'\n');
             if newline {
@@ -114,42 +334,61 @@ impl<W: Write> Batch<'_, W> {
             // The record's bytes, its newline not included.
             let mut size = line.len() as u64;
             if !newline && line.len() > limit {
-                let (rest, ended) = skip_line(&mut reader).map_err(io)?;
+                let (rest, ended) = skip_line(&mut self.reader).map_err(io)?;
                 (size, newline) = (size + rest, ended);
             }
-            number += 1;
-            consumed += size + u64::from(newline);
+            self.number += 1;
+            self.consumed += size + u64::from(newline);
             // Blank lines are not records (a trailing newline, a spacer between records).
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let input = if line.len() > limit {
-                Err(InputErrors::too_large("$", size, self.policy.limits()))
+            let text = if line.len() > limit {
+                Err(InputErrors::too_large("$", size, self.limits))
             } else {
-                self.policy.input_from_bytes(&line)
+                Ok(line.clone())
             };
-            self.row(number, input)?;
-            self.progress.update(consumed, self.tally.rows);
+            return Ok(Some((self.number, text)));
         }
     }
+}
 
-    fn csv(&mut self, reader: impl Read, path: &Path) -> Result<(), CliError> {
+/// The rows of a CSV file, after its header.
+struct CsvRows<'a, R> {
+    reader: csv::Reader<LineStarts<R>>,
+    path: &'a Path,
+    /// The row being read.
+    row: csv::StringRecord,
+}
+
+impl<'a, R: Read> CsvRows<'a, R> {
+    /// Reads the header, warns of the columns that name no input field, and returns the rows
+    /// and what the columns feed.
+    fn new(
+        reader: R,
+        path: &'a Path,
+        policy: &Policy,
+    ) -> Result<(CsvRows<'a, R>, Columns), CliError> {
         let mut reader = csv::Reader::from_reader(LineStarts::new(reader));
         let header = reader.headers().map_err(|error| csv_error(path, &error))?;
-        let (columns, unknown) = Columns::new(&self.policy.input_schema(), header);
+        let (columns, unknown) = Columns::new(&policy.input_schema(), header);
         for name in unknown {
             eprintln!("warning: column `{name}` is not a field of the input and is ignored");
         }
-        let mut row = csv::StringRecord::new();
-        loop {
-            let (start, record) = match reader.read_record(&mut row) {
-                Ok(false) => return Ok(()),
-                Ok(true) => (
-                    row.position().cloned(),
-                    self.policy.input(&columns.record(&row)),
-                ),
+        let row = csv::StringRecord::new();
+        Ok((CsvRows { reader, path, row }, columns))
+    }
+
+    /// The next chunk of rows; `None` at the end of the file.
+    fn chunk(&mut self) -> Result<Option<Chunk<csv::StringRecord>>, CliError> {
+        let start = self.reader.position().byte();
+        let mut rows = Vec::new();
+        while self.reader.position().byte() - start < CHUNK_ROWS_BYTES {
+            let (start, record) = match self.reader.read_record(&mut self.row) {
+                Ok(false) => break,
+                Ok(true) => (self.row.position().cloned(), Ok(self.row.clone())),
                 Err(error) if matches!(error.kind(), csv::ErrorKind::Io(_)) => {
-                    return Err(csv_error(path, &error));
+                    return Err(csv_error(self.path, &error));
                 }
                 Err(error) => (
                     error.position().cloned(),
@@ -165,54 +404,16 @@ impl<W: Write> Batch<'_, W> {
             };
             // The line where the row starts (a quoted cell may span several).
             let line = match start {
-                Some(start) => reader.get_mut().line_at(start.byte()),
+                Some(start) => self.reader.get_mut().line_at(start.byte()),
                 None => None,
             };
-            let line = line.unwrap_or_else(|| reader.position().line());
-            self.row(line, record)?;
-            self.progress
-                .update(reader.position().byte(), self.tally.rows);
+            let line = line.unwrap_or_else(|| self.reader.position().line());
+            rows.push((line, record));
         }
-    }
-
-    fn row(
-        &mut self,
-        line: u64,
-        input: Result<procura::policy::Value, InputErrors>,
-    ) -> Result<(), CliError> {
-        let result = (self.policy).evaluate_validated(input, Ok(&self.reference), self.today);
-        match result {
-            Ok(report) => {
-                self.tally.report(&report);
-                report.write_json(&mut self.json);
-            }
-            Err(error) => {
-                self.tally.rows += 1;
-                match error {
-                    EvaluateError::Input(_) => self.tally.errors += 1,
-                    EvaluateError::Eval(_) => self.tally.stopped += 1,
-                }
-                let mut json = error.to_json();
-                if let Some(object) = json.as_object_mut() {
-                    object.insert("line".to_owned(), line.into());
-                }
-                let _ = write!(self.json, "{json}");
-            }
-        }
-        self.json.push('\n');
-        self.write(CHUNK)
-    }
-
-    /// Writes the pending output once it reaches `at_least` bytes (0: whatever is pending).
-    fn write(&mut self, at_least: usize) -> Result<(), CliError> {
-        if self.json.len() < at_least.max(1) {
-            return Ok(());
-        }
-        let written = self.out.write_all(self.json.as_bytes());
-        self.json.clear();
-        written
-            .and_then(|()| self.out.flush())
-            .map_err(|error| CliError(format!("cannot write output: {error}")))
+        Ok((!rows.is_empty()).then(|| Chunk {
+            rows,
+            end: self.reader.position().byte(),
+        }))
     }
 }
 
@@ -355,6 +556,19 @@ impl Tally {
         }
         for (count, rule) in self.failures.iter_mut().zip(&report.rules) {
             *count += u64::from(rule.outcome == Outcome::Failed);
+        }
+    }
+
+    /// Adds the counts of another part of the batch.
+    fn add(&mut self, other: &Tally) {
+        self.rows += other.rows;
+        self.errors += other.errors;
+        self.stopped += other.stopped;
+        for (count, more) in self.decisions.iter_mut().zip(other.decisions) {
+            *count += more;
+        }
+        for (count, more) in self.failures.iter_mut().zip(&other.failures) {
+            *count += more;
         }
     }
 

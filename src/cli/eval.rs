@@ -1,4 +1,4 @@
-//! `procura eval POLICY --input FILE [--data FILE] [--as-of DATE] [--format json|text]`
+//! `procura eval POLICY --input FILE [--data FILE] [--as-of DATE] [--format json|text] [--jobs N]`
 
 use std::path::PathBuf;
 
@@ -16,6 +16,8 @@ pub struct Options {
     pub format: Format,
     /// The limits on the record, the reference data and the evaluation (`--max-steps`).
     pub limits: Limits,
+    /// Threads evaluating a batch (`--jobs`).
+    pub jobs: usize,
 }
 
 pub fn run(options: &Options) -> CliResult {
@@ -37,7 +39,14 @@ pub fn run(options: &Options) -> CliResult {
         None => Ok(None),
     };
     if let Some(kind) = batch {
-        return batch::run(&policy, &options.input, kind, data, options.today);
+        return batch::run(
+            &policy,
+            &options.input,
+            kind,
+            data,
+            options.today,
+            options.jobs,
+        );
     }
     // Validated apart so that a malformed file does not hide the other file's errors.
     let input =
