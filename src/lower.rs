@@ -45,6 +45,7 @@ pub fn lower(mut program: Program) -> Program {
             .map(|(index, _)| index)
     };
     program.decision_order = rejects(true).chain(rejects(false)).collect();
+    program.json = crate::report::program_json(&program);
     program
 }
 

@@ -48,6 +48,22 @@ pub struct Program {
     /// The indices of `rules` in the order a decision runs them: reject rules first (the first
     /// to fail decides), then the others, each group in declaration order. Filled by `lower`.
     pub decision_order: Vec<usize>,
+    /// The parts of a report's JSON text that only the program decides, escaped once. Filled
+    /// by `lower` (`report::program_json`).
+    pub json: ProgramJson,
+}
+
+/// JSON text of the program's names and titles, as every report writes them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProgramJson {
+    /// `{"policy":{"title":...,"version":...},"decision":`
+    pub head: String,
+    /// Per rule: `{"name":...,"title":...`
+    pub rules: Vec<String>,
+    /// Per score: its name, and its components' names, as JSON strings.
+    pub scores: Vec<(String, Vec<String>)>,
+    /// Per let: its name as a JSON string.
+    pub lets: Vec<String>,
 }
 
 impl Program {

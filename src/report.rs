@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 pub use crate::ast::{Decision, Outcome, Verdict};
-use crate::program::{Program, Value};
+use crate::program::{Program, ProgramJson, Value};
 use crate::types::Type;
 
 /// The outcome of one evaluation. Names, titles, weights and types stay in the program and are
@@ -136,19 +136,14 @@ impl<'p> Report<'p> {
     /// [`Report::to_json`] appended to a buffer, which a batch reuses from record to record.
     pub fn write_json(&self, out: &mut String) {
         let program = self.program;
-        out.push_str("{\"policy\":{\"title\":");
-        write_opt_str(out, program.title.as_deref());
-        out.push_str(",\"version\":");
-        write_opt_str(out, program.version.as_deref());
-        out.push_str("},\"decision\":");
+        let json = &program.json;
+        out.push_str(&json.head);
         write_str(out, self.decision.as_str());
         out.push_str(",\"rules\":[");
-        for (i, (def, rule)) in program.rules.iter().zip(&self.rules).enumerate() {
+        let rules = program.rules.iter().zip(&json.rules).zip(&self.rules);
+        for (i, ((def, head), rule)) in rules.enumerate() {
             comma(out, i);
-            out.push_str("{\"name\":");
-            write_str(out, &def.name);
-            out.push_str(",\"title\":");
-            write_opt_str(out, def.title.as_deref());
+            out.push_str(head);
             let plain = RuleReport {
                 outcome: Outcome::Passed,
                 verdict: None,
@@ -175,17 +170,18 @@ impl<'p> Report<'p> {
             out.push('}');
         }
         out.push_str("],\"scores\":{");
-        for (i, (def, score)) in program.scores.iter().zip(&self.scores).enumerate() {
+        let scores = program.scores.iter().zip(&json.scores).zip(&self.scores);
+        for (i, ((def, (name, component_names)), score)) in scores.enumerate() {
             comma(out, i);
-            write_str(out, &def.name);
+            out.push_str(name);
             out.push_str(":{\"value\":");
             write_opt_number(out, score.value);
             out.push_str(",\"components\":[");
-            let components = def.components.iter().zip(&score.components);
-            for (j, (def, component)) in components.enumerate() {
+            let components = (def.components.iter().zip(component_names)).zip(&score.components);
+            for (j, ((def, name), component)) in components.enumerate() {
                 comma(out, j);
                 out.push_str("{\"name\":");
-                write_str(out, &def.name);
+                out.push_str(name);
                 out.push_str(",\"weight\":");
                 write_opt_number(out, Some(def.weight));
                 out.push_str(",\"value\":");
@@ -197,9 +193,10 @@ impl<'p> Report<'p> {
             out.push_str("]}");
         }
         out.push_str("},\"values\":{");
-        for (i, (def, value)) in program.lets.iter().zip(&self.values).enumerate() {
+        let lets = program.lets.iter().zip(&json.lets).zip(&self.values);
+        for (i, ((def, name), value)) in lets.enumerate() {
             comma(out, i);
-            write_str(out, &def.name);
+            out.push_str(name);
             out.push(':');
             write_value(out, value, Some(&def.ty));
         }
@@ -208,6 +205,42 @@ impl<'p> Report<'p> {
         out.push_str(",\"notes\":");
         write_str_list(out, &self.notes);
         out.push('}');
+    }
+}
+
+/// The JSON text of `program`'s names and titles that every report writes ([`ProgramJson`]).
+pub(crate) fn program_json(program: &Program) -> ProgramJson {
+    let string = |text: &str| {
+        let mut out = String::new();
+        write_str(&mut out, text);
+        out
+    };
+    let mut head = String::from("{\"policy\":{\"title\":");
+    write_opt_str(&mut head, program.title.as_deref());
+    head.push_str(",\"version\":");
+    write_opt_str(&mut head, program.version.as_deref());
+    head.push_str("},\"decision\":");
+    let rules = (program.rules.iter())
+        .map(|rule| {
+            let mut out = String::from("{\"name\":");
+            write_str(&mut out, &rule.name);
+            out.push_str(",\"title\":");
+            write_opt_str(&mut out, rule.title.as_deref());
+            out
+        })
+        .collect();
+    let scores = (program.scores.iter())
+        .map(|score| {
+            let components = score.components.iter().map(|c| string(&c.name)).collect();
+            (string(&score.name), components)
+        })
+        .collect();
+    let lets = program.lets.iter().map(|def| string(&def.name)).collect();
+    ProgramJson {
+        head,
+        rules,
+        scores,
+        lets,
     }
 }
 

@@ -332,6 +332,7 @@ impl<'a> Checker<'a> {
             examples,
             slot_reads: Vec::new(),
             decision_order: Vec::new(),
+            json: Default::default(),
         })
     }
 
