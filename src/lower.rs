@@ -135,44 +135,42 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
             return true;
         }
     }
-    specialise(expr);
+    *expr = specialise(std::mem::replace(expr, Expr::Today));
     closed
 }
 
-/// Rewrites `expr` into a faster form of the same meaning and cost, where it has one.
-fn specialise(expr: &mut Expr) {
-    let faster = match expr {
-        Expr::Binary(op @ (BinOp::In | BinOp::NotIn), operand, list) => match &**list {
-            Expr::Const(list) => TextSet::new(list).map(|texts| Expr::InTexts {
-                negated: *op == BinOp::NotIn,
-                operand: std::mem::replace(operand, Box::new(Expr::Today)),
+/// `expr` in a faster form of the same meaning and cost, where it has one.
+fn specialise(expr: Expr) -> Expr {
+    match expr {
+        Expr::Binary(op @ (BinOp::In | BinOp::NotIn), operand, list)
+            if let Expr::Const(list) = &*list
+                && let Some(texts) = TextSet::new(list) =>
+        {
+            Expr::InTexts {
+                negated: op == BinOp::NotIn,
+                operand,
                 texts,
-            }),
-            _ => None,
-        },
-        Expr::Binary(op @ (BinOp::ListContainsAny | BinOp::ListContainsAll), list, texts) => {
-            match &**texts {
-                Expr::Const(texts) => TextSet::new(texts).map(|texts| Expr::ContainsTexts {
-                    all: *op == BinOp::ListContainsAll,
-                    list: std::mem::replace(list, Box::new(Expr::Today)),
-                    texts,
-                }),
-                _ => None,
             }
         }
-        Expr::Binary(op @ (BinOp::DatePlus | BinOp::DateMinus), left, right) => {
-            match (&**left, &**right) {
-                (Expr::Today, Expr::Const(Value::Duration(duration))) => Some(Expr::ShiftedToday {
-                    duration: *duration,
-                    sign: if *op == BinOp::DatePlus { 1 } else { -1 },
-                    memo: DayMemo::default(),
-                }),
-                _ => None,
+        Expr::Binary(op @ (BinOp::ListContainsAny | BinOp::ListContainsAll), list, texts)
+            if let Expr::Const(texts) = &*texts
+                && let Some(texts) = TextSet::new(texts) =>
+        {
+            Expr::ContainsTexts {
+                all: op == BinOp::ListContainsAll,
+                list,
+                texts,
             }
         }
-        _ => None,
-    };
-    if let Some(faster) = faster {
-        *expr = faster;
+        Expr::Binary(op @ (BinOp::DatePlus | BinOp::DateMinus), ref left, ref right)
+            if let (Expr::Today, Expr::Const(Value::Duration(duration))) = (&**left, &**right) =>
+        {
+            Expr::ShiftedToday {
+                duration: *duration,
+                sign: if op == BinOp::DatePlus { 1 } else { -1 },
+                memo: DayMemo::default(),
+            }
+        }
+        other => other,
     }
 }
