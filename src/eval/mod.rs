@@ -954,12 +954,12 @@ impl<'a> Evaluator<'a> {
         if let Value::Text(t) = key {
             self.charge_text(t.len());
         }
-        let Some(def) = self.tables.get(table) else {
+        let (tables, data) = (self.tables, self.data);
+        let Some(def) = tables.get(table) else {
             return Cow::Borrowed(&MISSING);
         };
-        let (tables, data) = (self.tables, self.data);
-        let entries = (tables.get(table).and_then(|def| def.entries.as_ref()))
-            .or_else(|| data.get(table).and_then(|d| d.as_deref()));
+        // The policy's own rows, or the reference data's.
+        let entries = (def.entries.as_ref()).or_else(|| data.get(table).and_then(|d| d.as_deref()));
         match entries.and_then(|entries| entries.get_value(key)) {
             Some(value) if !value.is_missing() => Cow::Borrowed(value),
             _ if !self.explain => Cow::Borrowed(&MISSING),
