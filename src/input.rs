@@ -495,7 +495,13 @@ fn convert(
     }
 }
 
-fn error(path: String, expected: String, json: &serde_json::Value, message: String) -> InputError {
+/// An input error at `path`; what was found is summarised from `json`, as everywhere.
+pub(crate) fn error(
+    path: String,
+    expected: String,
+    json: &serde_json::Value,
+    message: String,
+) -> InputError {
     InputError {
         path,
         expected,

@@ -8,7 +8,7 @@ use crate::diagnostic::{self, Diagnostic, did_you_mean};
 use crate::eval::EvalError;
 mod examples;
 
-use crate::input::{self, InputError, InputErrors};
+use crate::input::{self, InputErrors};
 pub use crate::input::{ReferenceData, parse_json};
 use crate::limits::Limits;
 pub use crate::program::ExampleDef;
@@ -372,6 +372,7 @@ fn read_steps(path: &str, value: &serde_json::Value) -> Result<u64, InputErrors>
     })
 }
 
+/// An error of the options: one input error, its finding summarised as every input error's.
 fn option_error(
     path: String,
     expected: &str,
@@ -379,12 +380,7 @@ fn option_error(
     message: String,
 ) -> InputErrors {
     InputErrors {
-        errors: vec![InputError {
-            path,
-            expected: expected.to_owned(),
-            found: found.to_string(),
-            message,
-        }],
+        errors: vec![input::error(path, expected.to_owned(), found, message)],
     }
 }
 
