@@ -54,8 +54,7 @@ pub struct ComponentReport {
 impl<'p> Report<'p> {
     /// A summary for people (`procura eval --format text`): the decision and what led to it.
     pub fn to_text(&self) -> String {
-        let report = self;
-        let program = report.program;
+        let program = self.program;
         let mut out = String::new();
         if let Some(title) = &program.title {
             let version = program
@@ -64,8 +63,8 @@ impl<'p> Report<'p> {
                 .map(|v| format!(" (version {v})"));
             let _ = writeln!(out, "policy: {title}{}", version.unwrap_or_default());
         }
-        let _ = writeln!(out, "decision: {}", report.decision.as_str());
-        let rules = || program.rules.iter().zip(&report.rules);
+        let _ = writeln!(out, "decision: {}", self.decision.as_str());
+        let rules = || program.rules.iter().zip(&self.rules);
         let failed = |warnings: bool| {
             rules().filter(move |(_, rule)| {
                 rule.verdict
@@ -96,7 +95,7 @@ impl<'p> Report<'p> {
             let message = rule.message.as_deref().unwrap_or_default();
             let _ = writeln!(out, "  {} (line {}): {message}", def.name, def.line);
         });
-        let scores = program.scores.iter().zip(&report.scores);
+        let scores = program.scores.iter().zip(&self.scores);
         section(&mut out, "scores", scores, |out, (def, score)| {
             let _ = writeln!(out, "  {} = {}", def.name, number_or_missing(score.value));
             for (def, component) in def.components.iter().zip(&score.components) {
@@ -110,7 +109,7 @@ impl<'p> Report<'p> {
                 );
             }
         });
-        let values = program.lets.iter().zip(&report.values);
+        let values = program.lets.iter().zip(&self.values);
         section(&mut out, "values", values, |out, (def, value)| {
             let _ = write!(out, "  {} = ", def.name);
             if value.is_missing() {
@@ -120,7 +119,7 @@ impl<'p> Report<'p> {
             }
             out.push('\n');
         });
-        section(&mut out, "notes", report.notes.iter(), |out, note| {
+        section(&mut out, "notes", self.notes.iter(), |out, note| {
             let _ = writeln!(out, "  {note}");
         });
         out
