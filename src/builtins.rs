@@ -10,6 +10,7 @@
 
 use std::cmp::Ordering;
 
+use crate::date::Date;
 use crate::types::Type;
 use crate::value::Value;
 
@@ -232,7 +233,7 @@ pub static BUILTINS: &[Builtin] = &[
         misuse: None,
         run: |args| {
             Ok(Value::Number(
-                f64::from(date(args, 1)) - f64::from(date(args, 0)),
+                f64::from(date(args, 1).0) - f64::from(date(args, 0).0),
             ))
         },
     },
@@ -242,10 +243,7 @@ pub static BUILTINS: &[Builtin] = &[
         params: &[DATE],
         returns: Returns::Number,
         misuse: None,
-        run: |args| match args.first() {
-            Some(Value::Date(d)) => Ok(Value::Number(f64::from(d.year()))),
-            _ => Ok(Value::MISSING),
-        },
+        run: |args| Ok(Value::Number(f64::from(date(args, 0).year()))),
     },
 ];
 
@@ -280,10 +278,10 @@ fn number(args: &[&Value], index: usize) -> f64 {
     }
 }
 
-fn date(args: &[&Value], index: usize) -> i32 {
+fn date(args: &[&Value], index: usize) -> Date {
     match args.get(index) {
-        Some(Value::Date(d)) => d.0,
-        _ => 0,
+        Some(Value::Date(d)) => *d,
+        _ => Date(0),
     }
 }
 
