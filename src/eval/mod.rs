@@ -91,28 +91,7 @@ pub fn decide(
 /// Returns the value and the runtime notes (`division by zero`, `arithmetic overflow`, ...),
 /// which name no place: the caller knows where the expression stands.
 pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
-    let mut evaluator = Evaluator {
-        input_name: "",
-        input_type: None,
-        input: &MISSING,
-        lets: &[],
-        scores: &[],
-        slot_reads: &[],
-        tables: &[],
-        data: &[],
-        today: None,
-        slots: &[],
-        pending: Vec::new(),
-        locals: SmallVec::new(),
-        causes: Vec::new(),
-        notes: Vec::new(),
-        path: String::new(),
-        context: Context::Const,
-        steps: crate::limits::MAX_EVAL_STEPS,
-        limit: crate::limits::MAX_EVAL_STEPS,
-        exceeded: None,
-        explain: true,
-    };
+    let mut evaluator = Evaluator::empty();
     let value = evaluator.eval(expr).into_owned();
     if let Err(error) = evaluator.finish(()) {
         // Not folded: evaluation stops at the same construct and reports where it stands.
@@ -271,6 +250,26 @@ impl<'a> Evaluator<'a> {
             data: &data.tables,
             today: Some(today),
             slots,
+            steps: max_steps,
+            limit: max_steps,
+            explain,
+            ..Evaluator::empty()
+        }
+    }
+
+    /// An evaluator of no program, input, table or date: what constants are evaluated with.
+    fn empty() -> Evaluator<'a> {
+        Evaluator {
+            input_name: "",
+            input_type: None,
+            input: &MISSING,
+            lets: &[],
+            scores: &[],
+            slot_reads: &[],
+            tables: &[],
+            data: &[],
+            today: None,
+            slots: &[],
             pending: Vec::new(),
             // Grown by `bind` past four nested variables.
             locals: SmallVec::new(),
@@ -278,10 +277,10 @@ impl<'a> Evaluator<'a> {
             notes: Vec::new(),
             path: String::new(),
             context: Context::Const,
-            steps: max_steps,
-            limit: max_steps,
+            steps: crate::limits::MAX_EVAL_STEPS,
+            limit: crate::limits::MAX_EVAL_STEPS,
             exceeded: None,
-            explain,
+            explain: true,
         }
     }
 
