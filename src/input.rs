@@ -123,8 +123,7 @@ impl InputErrors {
     }
 }
 
-/// The root of the options of the JSON-text hosts in paths and errors.
-pub const OPTIONS: &str = "$options";
+pub use crate::limits::OPTIONS;
 
 /// `4 MiB` for whole mebibytes, else `1,000 bytes`: a limit in a message.
 fn mebibytes(limit: usize) -> String {

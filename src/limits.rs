@@ -107,6 +107,9 @@ impl Default for Limits {
     }
 }
 
+/// The root of the options of the JSON-text hosts in paths and errors.
+pub const OPTIONS: &str = "$options";
+
 impl Limits {
     /// The size limit of JSON text read at `root`: [`Limits::max_input_bytes`] for the record
     /// (`$`), [`Limits::max_options_bytes`] for options (`$options`),
@@ -114,7 +117,7 @@ impl Limits {
     pub fn json_bytes(&self, root: &str) -> usize {
         match root {
             "$" => self.max_input_bytes,
-            "$options" => self.max_options_bytes,
+            OPTIONS => self.max_options_bytes,
             _ => self.max_data_bytes,
         }
     }
