@@ -168,9 +168,7 @@ fn item_rule(source: &str, at: usize) -> Rule {
 
 /// Whether the word at `at` is an item keyword.
 fn starts_item(source: &str, at: usize) -> bool {
-    let bytes = source.as_bytes();
-    let word = bytes.get(at..scan::word_end(bytes, at)).unwrap_or_default();
-    scan::ITEM_KEYWORDS.iter().any(|k| k.as_bytes() == word)
+    item_rule(source, at) != Rule::item
 }
 
 /// Skips whitespace, comments and a byte order mark in `source[at..end]`.
@@ -205,4 +203,16 @@ pub const RESERVED: &[&str] = &[
 
 pub fn is_reserved(word: &str) -> bool {
     RESERVED.contains(&word)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every item keyword the pre-scan knows has its own rule.
+    #[test]
+    fn every_item_keyword_has_a_rule() {
+        for keyword in super::scan::ITEM_KEYWORDS {
+            assert!(super::starts_item(keyword, 0), "{keyword}");
+        }
+        assert!(!super::starts_item("rules", 0));
+    }
 }
