@@ -4,9 +4,9 @@
 //! line `k` always answers input row `k`. The policy is compiled and the reference data
 //! validated once; each row is only parsed, validated and evaluated.
 //!
-//! Rows are read in chunks on the calling thread; with `--jobs N` over 1, `N` worker threads
-//! parse, validate and evaluate whole chunks and render their output, which is written in
-//! input order: the output does not depend on `N`.
+//! Rows are read in chunks on the calling thread; with `--jobs N` over 1, `N` threads (the
+//! calling one among them) parse, validate and evaluate whole chunks and render their output,
+//! which is written in input order: the output does not depend on `N`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
@@ -123,9 +123,11 @@ struct Done {
 }
 
 /// Reads chunks with `read` until it returns `None`, evaluates each with `evaluate`, and hands
-/// the results to `write` in the order read. With `jobs` over 1, `jobs` threads evaluate while
-/// the calling thread reads and writes, with at most `IN_FLIGHT_PER_JOB * jobs` chunks read
-/// and not yet written; otherwise the calling thread does everything in turn.
+/// the results to `write` in the order read. With `jobs` over 1, `jobs - 1` threads evaluate
+/// and the calling thread reads, writes and, when nothing is ready to write, evaluates too:
+/// `jobs` threads are busy, not `jobs + 1` (on two cores, a third busy thread costs a fifth of
+/// the throughput). At most `IN_FLIGHT_PER_JOB * jobs` chunks are read and not yet written;
+/// otherwise the calling thread does everything in turn.
 fn pipeline<C: Send, D: Send>(
     jobs: usize,
     mut read: impl FnMut() -> Result<Option<C>, CliError>,
@@ -138,13 +140,14 @@ fn pipeline<C: Send, D: Send>(
         }
         return Ok(());
     }
+    let stopped = || CliError("batch workers stopped".to_owned());
     let (to_workers, chunks) = mpsc::channel::<(u64, C)>();
     let chunks = Mutex::new(chunks);
     let (to_writer, results) = mpsc::channel();
     std::thread::scope(|scope| {
         // Owned here so that leaving early (an error, a panic) disconnects the workers.
         let (to_workers, results) = (to_workers, results);
-        for _ in 0..jobs {
+        for _ in 1..jobs {
             let (chunks, evaluate, to_writer) = (&chunks, &evaluate, to_writer.clone());
             scope.spawn(move || {
                 loop {
@@ -170,7 +173,7 @@ fn pipeline<C: Send, D: Send>(
                     Some(chunk) => {
                         to_workers
                             .send((read_count, chunk))
-                            .map_err(|_| CliError("batch workers stopped".to_owned()))?;
+                            .map_err(|_| stopped())?;
                         read_count += 1;
                     }
                     None => finished = true,
@@ -179,10 +182,21 @@ fn pipeline<C: Send, D: Send>(
             if written == read_count {
                 return Ok(());
             }
-            let (number, done) = results
-                .recv()
-                .map_err(|_| CliError("batch workers stopped".to_owned()))?;
+            // A chunk nobody has started is evaluated here; otherwise wait for a worker. A
+            // worker waits for chunks holding the lock, so the lock is only tried: blocking on
+            // it while the queue is empty would wait for ever.
+            let queued = chunks
+                .try_lock()
+                .ok()
+                .and_then(|chunks| chunks.try_recv().ok());
+            let (number, done) = match queued {
+                Some((number, chunk)) => (number, Ok(evaluate(chunk))),
+                None => results.recv().map_err(|_| stopped())?,
+            };
             waiting.insert(number, done.unwrap_or_else(|panic| resume_unwind(panic)));
+            while let Ok((number, done)) = results.try_recv() {
+                waiting.insert(number, done.unwrap_or_else(|panic| resume_unwind(panic)));
+            }
             while let Some(done) = waiting.remove(&written) {
                 write(done)?;
                 written += 1;
