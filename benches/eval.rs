@@ -11,7 +11,9 @@
 //!   `rules/data/suppliers.csv` (1,200 suppliers), end to end, output discarded;
 //! - `screen_100k`: the same command on 100,000 generated suppliers (`workloads::suppliers`,
 //!   about 5 smelters each) as JSON Lines and as CSV, written once to the target directory,
-//!   with `--jobs` 1 and 2 (the `JOBS` constant); divan reports suppliers per second.
+//!   with `--jobs` 1 and 2 (the `JOBS` constant); divan reports suppliers per second;
+//! - `diff_100k`: `procura diff` of the onboarding policy against a copy with the CPI floor at
+//!   45 on the same JSON Lines suppliers, `--jobs 1`.
 
 #[path = "workloads.rs"]
 mod workloads;
@@ -151,16 +153,53 @@ fn batch_file(format: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// `procura diff` of the onboarding policy against a copy with the CPI floor at 45.
+#[divan::bench(sample_count = 5)]
+fn diff_100k(bencher: divan::Bencher) {
+    let input = batch_file("jsonl");
+    let raised =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-onboarding-45.policy");
+    std::fs::write(
+        &raised,
+        POLICY.replacen("const CPI_FLOOR = 40", "const CPI_FLOOR = 45", 1),
+    )
+    .unwrap();
+    let raised = raised.to_string_lossy().into_owned();
+    bencher
+        .counter(divan::counter::ItemsCount::new(BATCH))
+        .bench(|| {
+            procura(&[
+                "diff",
+                "rules/onboarding.policy",
+                &raised,
+                "--input",
+                &input,
+                "--jobs",
+                "1",
+            ])
+        });
+}
+
 fn screen(input: &str, jobs: usize) {
+    procura(&[
+        "eval",
+        "rules/onboarding.policy",
+        "--input",
+        input,
+        "--jobs",
+        &jobs.to_string(),
+    ]);
+}
+
+/// Runs the binary with `args`, the bench reference data and date; its output is discarded.
+fn procura(args: &[&str]) {
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
-        .args(["eval", "rules/onboarding.policy", "--input", input])
+        .args(args)
         .args([
             "--data",
             "rules/data/reference.json",
             "--as-of",
             "2025-06-01",
-            "--jobs",
-            &jobs.to_string(),
         ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

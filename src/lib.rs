@@ -17,6 +17,7 @@ pub(crate) mod builtins;
 pub(crate) mod check;
 pub mod date;
 pub mod diagnostic;
+pub mod diff;
 pub(crate) mod eval;
 pub(crate) mod input;
 pub mod limits;
@@ -37,6 +38,8 @@ pub mod ast;
 pub(crate) mod ast;
 #[cfg(feature = "internals")]
 pub mod print;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod print;
 #[cfg(feature = "internals")]
 pub mod syntax;
 #[cfg(not(feature = "internals"))]

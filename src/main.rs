@@ -52,6 +52,31 @@ enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_JOBS))]
         jobs: Option<u64>,
     },
+    /// Show what changed between two versions of a policy and, with a batch, whose decision changes
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// A batch (`.jsonl` or `.csv`) decided by both versions
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Reference data for tables without a body, given to both versions
+        #[arg(long, requires = "input")]
+        data: Option<PathBuf>,
+        /// The evaluation date (`today` in the policies); defaults to today's UTC date
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, requires = "input")]
+        as_of: Option<Date>,
+        /// The field (dotted for nested records) that names a record in the list of changed decisions [default: `id`, else `name`, if the input has it]
+        #[arg(long, value_name = "FIELD", requires = "input")]
+        key: Option<String>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+        /// Evaluation steps one record may take before it is stopped
+        #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
+        max_steps: u64,
+        /// Threads deciding the batch [default: the available cores]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_JOBS))]
+        jobs: Option<u64>,
+    },
     /// Run the `example` blocks of policy files
     Test {
         #[arg(required = true)]
@@ -155,6 +180,27 @@ fn main() -> ExitCode {
             input,
             data,
             today: as_of.unwrap_or_else(cli::today),
+            format: format.into(),
+            limits: limits(max_steps),
+            jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),
+        }),
+        Command::Diff {
+            old,
+            new,
+            input,
+            data,
+            as_of,
+            key,
+            format,
+            max_steps,
+            jobs,
+        } => cli::diff::run(&cli::diff::Options {
+            old,
+            new,
+            input,
+            data,
+            today: as_of.unwrap_or_else(cli::today),
+            key,
             format: format.into(),
             limits: limits(max_steps),
             jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use crate::ast::*;
 
 /// The source of a whole file, one item after another.
+#[cfg(feature = "internals")]
 pub fn print_file(file: &PolicyFile) -> String {
     let mut out = String::new();
     for item in &file.items {
@@ -17,7 +18,7 @@ pub fn print_file(file: &PolicyFile) -> String {
     out
 }
 
-fn print_item(out: &mut String, item: &Item) {
+pub fn print_item(out: &mut String, item: &Item) {
     match item {
         Item::Policy(meta) => {
             out.push_str(&format!("policy {}", quote(&meta.title.value)));

@@ -626,3 +626,126 @@ fn batch_output_does_not_depend_on_jobs() {
     }
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `procura diff` of the onboarding policy against a copy with the CPI floor at 45: exactly the
+/// suppliers approved before whose country's CPI lies in [40, 45) change decision, to review,
+/// with `cpi_floor` as the cause; the same on one thread and two, from JSON Lines and CSV.
+#[test]
+fn diff_lists_exactly_the_records_whose_decision_changes() {
+    let dir = std::env::temp_dir().join(format!("procura-cli-diff-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let data = rules.join("data");
+    let old = rules.join("onboarding.policy");
+    let source = fs::read_to_string(&old).unwrap();
+    let new = dir.join("onboarding-45.policy");
+    fs::write(
+        &new,
+        source.replacen("const CPI_FLOOR = 40", "const CPI_FLOOR = 45", 1),
+    )
+    .unwrap();
+    let path = |path: &Path| path.to_str().unwrap().to_owned();
+    let (old_path, new_path) = (path(&old), path(&new));
+    let reference = path(&data.join("reference.json"));
+    let common = ["--data", &reference, "--as-of", "2025-06-01"];
+
+    // The decisions before, from the full reports of `procura eval`.
+    let suppliers = data.join("suppliers.jsonl");
+    let eval = procura(
+        &dir,
+        &[
+            &["eval", &old_path, "--input", &path(&suppliers)][..],
+            &common,
+        ]
+        .concat(),
+    );
+    assert_eq!(code(&eval), 0);
+    let records: Vec<serde_json::Value> = fs::read_to_string(&suppliers)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let cpi_40_to_45 = ["VN", "ZA", "CU", "CN"]; // 40, 41, 41, 42 in the policy's table
+    let expected: Vec<u64> = stdout(&eval)
+        .lines()
+        .zip(&records)
+        .enumerate()
+        .filter(|(_, (report, record))| {
+            let report: serde_json::Value = serde_json::from_str(report).unwrap();
+            report["decision"] == "approve"
+                && cpi_40_to_45.contains(&record["country"].as_str().unwrap())
+        })
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    assert!(expected.len() > 20, "the sample has such suppliers");
+
+    for (input, jobs) in [(suppliers.clone(), "1"), (data.join("suppliers.csv"), "2")] {
+        let input_path = path(&input);
+        let args = [
+            &["diff", &old_path, &new_path, "--input", &input_path][..],
+            &common,
+            &["--format", "json", "--jobs", jobs],
+        ]
+        .concat();
+        let output = procura(&dir, &args);
+        assert_eq!(
+            code(&output),
+            0,
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let diff: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert_eq!(diff["changes"].as_array().unwrap().len(), 1);
+        assert_eq!(diff["changes"][0]["name"], "CPI_FLOOR");
+        assert_eq!(
+            diff["changes"][0]["affects"],
+            serde_json::json!(["cpi_floor"])
+        );
+        let changed = diff["impact"]["changed"].as_array().unwrap();
+        // CSV rows start on line 2, after the header.
+        let offset = u64::from(input.extension().unwrap() == "csv");
+        let lines: Vec<u64> = changed
+            .iter()
+            .map(|c| c["line"].as_u64().unwrap() - offset)
+            .collect();
+        assert_eq!(lines, expected, "{}", input.display());
+        for change in changed {
+            assert_eq!(change["before"], "approve");
+            assert_eq!(change["after"], "review");
+            let cause =
+                serde_json::json!([{"name": "cpi_floor", "before": "passed", "after": "failed"}]);
+            assert_eq!(change["rules"], cause);
+            let line = change["line"].as_u64().unwrap() - offset;
+            assert_eq!(change["key"], records[line as usize - 1]["name"]);
+        }
+        let matrix = &diff["impact"]["matrix"];
+        assert_eq!(matrix["approve"]["review"], expected.len() as u64);
+        assert_eq!(diff["impact"]["records"], records.len() as u64);
+    }
+
+    // The text form names the change and the records.
+    let text = procura(
+        &dir,
+        &[
+            &["diff", &old_path, &new_path, "--input", &path(&suppliers)][..],
+            &common,
+        ]
+        .concat(),
+    );
+    let text = stdout(&text);
+    assert!(
+        text.contains(
+            "~ const CPI_FLOOR changed\n    value: 40  →  45\n    can change rules: cpi_floor"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{} change decision", expected.len())),
+        "{text}"
+    );
+    assert!(
+        text.contains(": approve → review; cpi_floor passed → failed"),
+        "{text}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -59,31 +59,20 @@ pub fn run(
             return Ok(Exit::Usage);
         }
     };
-    let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
-    let size = file.metadata().map_or(0, |metadata| metadata.len());
-    let reader = BufReader::with_capacity(CHUNK, file);
+    let mut rows = Rows::open(path, kind, policy.limits())?;
     let evaluator = Evaluator {
         policy,
+        parser: rows.parser(policy),
         reference: &reference,
         today,
     };
     let mut output = Output {
         out: std::io::stdout().lock(),
-        progress: Progress::new(size),
+        progress: Progress::new(rows.size),
         tally: Tally::new(policy.rule_names().len()),
     };
-    match kind {
-        Kind::JsonLines => {
-            let mut rows = JsonLines::new(reader, path, policy.limits());
-            let parse = |line: &Vec<u8>| policy.input_from_bytes(line);
-            evaluator.all(jobs, || rows.chunk(), parse, &mut output)?;
-        }
-        Kind::Csv => {
-            let (mut rows, columns) = CsvRows::new(reader, path, policy)?;
-            let parse = |row: &csv::StringRecord| policy.input(&columns.record(row));
-            evaluator.all(jobs, || rows.chunk(), parse, &mut output)?;
-        }
-    }
+    let evaluate = |chunk| evaluator.chunk(chunk);
+    pipeline(jobs, || rows.chunk(), evaluate, |done| output.write(done))?;
     output.progress.finish();
     output.tally.print(policy);
     Ok(if output.tally.errors + output.tally.stopped > 0 {
@@ -91,6 +80,87 @@ pub fn run(
     } else {
         Exit::Success
     })
+}
+
+/// The rows of a batch file, read in chunks.
+pub struct Rows<'a> {
+    reader: Reader<'a>,
+    /// The file's size, for the progress display.
+    pub size: u64,
+}
+
+enum Reader<'a> {
+    JsonLines(JsonLines<'a, BufReader<File>>),
+    Csv(CsvRows<'a, BufReader<File>>),
+}
+
+/// One row as the file holds it.
+pub enum RowText {
+    Json(Vec<u8>),
+    Csv(csv::StringRecord),
+}
+
+/// Turns rows into one policy's input records.
+pub struct Parser {
+    /// What each CSV column feeds in the policy's input (none for JSON Lines).
+    columns: Columns,
+}
+
+impl<'a> Rows<'a> {
+    pub fn open(path: &'a Path, kind: Kind, limits: &'a Limits) -> Result<Rows<'a>, CliError> {
+        let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
+        let size = file.metadata().map_or(0, |metadata| metadata.len());
+        let reader = BufReader::with_capacity(CHUNK, file);
+        let reader = match kind {
+            Kind::JsonLines => Reader::JsonLines(JsonLines::new(reader, path, limits)),
+            Kind::Csv => Reader::Csv(CsvRows::new(reader, path)?),
+        };
+        Ok(Rows { reader, size })
+    }
+
+    /// How rows become `policy`'s records; warns of the CSV columns that name no input field.
+    pub fn parser(&self, policy: &Policy) -> Parser {
+        let header = match &self.reader {
+            Reader::JsonLines(_) => &csv::StringRecord::new(),
+            Reader::Csv(rows) => &rows.header,
+        };
+        let (columns, unknown) = Columns::new(&policy.input_schema(), header);
+        for name in unknown {
+            eprintln!("warning: column `{name}` is not a field of the input and is ignored");
+        }
+        Parser { columns }
+    }
+
+    /// A CSV file's header.
+    pub fn header(&self) -> Option<&csv::StringRecord> {
+        match &self.reader {
+            Reader::JsonLines(_) => None,
+            Reader::Csv(rows) => Some(&rows.header),
+        }
+    }
+
+    /// The next chunk of rows; `None` at the end of the file.
+    pub fn chunk(&mut self) -> Result<Option<Chunk>, CliError> {
+        match &mut self.reader {
+            Reader::JsonLines(rows) => rows.chunk(),
+            Reader::Csv(rows) => rows.chunk(),
+        }
+    }
+}
+
+impl Parser {
+    /// The record of a row read, validated by `policy`.
+    pub fn parse(
+        &self,
+        policy: &Policy,
+        row: &Result<RowText, InputErrors>,
+    ) -> Result<Value, InputErrors> {
+        match row {
+            Err(errors) => Err(errors.clone()),
+            Ok(RowText::Json(line)) => policy.input_from_bytes(line),
+            Ok(RowText::Csv(row)) => policy.input(&self.columns.record(row)),
+        }
+    }
 }
 
 /// How much is read at once.
@@ -106,11 +176,11 @@ const IN_FLIGHT_PER_JOB: u64 = 4;
 
 /// A row read: its line in the input file and its text, or why it has none (a row too large
 /// or malformed).
-type Row<T> = (u64, Result<T, InputErrors>);
+pub type Row = (u64, Result<RowText, InputErrors>);
 
 /// Rows read together.
-struct Chunk<T> {
-    rows: Vec<Row<T>>,
+pub struct Chunk {
+    pub rows: Vec<Row>,
     /// The input bytes read up to the chunk's end, for the progress display.
     end: u64,
 }
@@ -128,7 +198,7 @@ struct Done {
 /// `jobs` threads are busy, not `jobs + 1` (on two cores, a third busy thread costs a fifth of
 /// the throughput). At most `IN_FLIGHT_PER_JOB * jobs` chunks are read and not yet written;
 /// otherwise the calling thread does everything in turn.
-fn pipeline<C: Send, D: Send>(
+pub fn pipeline<C: Send, D: Send>(
     jobs: usize,
     mut read: impl FnMut() -> Result<Option<C>, CliError>,
     evaluate: impl Fn(C) -> D + Sync,
@@ -208,34 +278,22 @@ fn pipeline<C: Send, D: Send>(
 /// What evaluating a row needs, shared by every thread.
 struct Evaluator<'a> {
     policy: &'a Policy,
+    parser: Parser,
     reference: &'a ReferenceData,
     today: Date,
 }
 
 impl Evaluator<'_> {
-    /// Evaluates the chunks `read` gives on `jobs` threads, each row parsed from its text by
-    /// `parse`, and writes them to `output` in input order.
-    fn all<T: Send>(
-        &self,
-        jobs: usize,
-        read: impl FnMut() -> Result<Option<Chunk<T>>, CliError>,
-        parse: impl Fn(&T) -> Result<Value, InputErrors> + Sync,
-        output: &mut Output<impl Write>,
-    ) -> Result<(), CliError> {
-        let evaluate = |chunk| self.chunk(chunk, &parse);
-        pipeline(jobs, read, evaluate, |done| output.write(done))
-    }
-
-    /// Evaluates the rows of a chunk, each parsed from its text by `parse`.
-    fn chunk<T>(&self, chunk: Chunk<T>, parse: impl Fn(&T) -> Result<Value, InputErrors>) -> Done {
+    /// Evaluates the rows of a chunk.
+    fn chunk(&self, chunk: Chunk) -> Done {
         let mut done = Done {
             json: String::with_capacity(4 * CHUNK_ROWS_BYTES as usize),
             tally: Tally::new(self.policy.rule_names().len()),
             end: chunk.end,
         };
-        for (line, row) in chunk.rows {
-            let input = row.and_then(|row| parse(&row));
-            self.row(line, input, &mut done);
+        for (line, row) in &chunk.rows {
+            let input = self.parser.parse(self.policy, row);
+            self.row(*line, input, &mut done);
         }
         done
     }
@@ -310,7 +368,7 @@ impl<'a, R: BufRead> JsonLines<'a, R> {
     }
 
     /// The next chunk of rows; `None` at the end of the file.
-    fn chunk(&mut self) -> Result<Option<Chunk<Vec<u8>>>, CliError> {
+    fn chunk(&mut self) -> Result<Option<Chunk>, CliError> {
         let start = self.consumed;
         let mut rows = Vec::new();
         while self.consumed - start < CHUNK_ROWS_BYTES {
@@ -326,7 +384,7 @@ impl<'a, R: BufRead> JsonLines<'a, R> {
     }
 
     /// The next record with its line number; `None` at the end of the file.
-    fn row(&mut self) -> Result<Option<Row<Vec<u8>>>, CliError> {
+    fn row(&mut self) -> Result<Option<Row>, CliError> {
         let limit = self.limits.max_input_bytes;
         let line = &mut self.line;
         loop {
@@ -360,7 +418,7 @@ impl<'a, R: BufRead> JsonLines<'a, R> {
             let text = if line.len() > limit {
                 Err(InputErrors::too_large("$", size, self.limits))
             } else {
-                Ok(line.clone())
+                Ok(RowText::Json(line.clone()))
             };
             return Ok(Some((self.number, text)));
         }
@@ -371,36 +429,36 @@ impl<'a, R: BufRead> JsonLines<'a, R> {
 struct CsvRows<'a, R> {
     reader: csv::Reader<LineStarts<R>>,
     path: &'a Path,
+    header: csv::StringRecord,
     /// The row being read.
     row: csv::StringRecord,
 }
 
 impl<'a, R: Read> CsvRows<'a, R> {
-    /// Reads the header, warns of the columns that name no input field, and returns the rows
-    /// and what the columns feed.
-    fn new(
-        reader: R,
-        path: &'a Path,
-        policy: &Policy,
-    ) -> Result<(CsvRows<'a, R>, Columns), CliError> {
+    /// Reads the header.
+    fn new(reader: R, path: &'a Path) -> Result<CsvRows<'a, R>, CliError> {
         let mut reader = csv::Reader::from_reader(LineStarts::new(reader));
-        let header = reader.headers().map_err(|error| csv_error(path, &error))?;
-        let (columns, unknown) = Columns::new(&policy.input_schema(), header);
-        for name in unknown {
-            eprintln!("warning: column `{name}` is not a field of the input and is ignored");
-        }
+        let header = (reader.headers().map_err(|error| csv_error(path, &error))?).clone();
         let row = csv::StringRecord::new();
-        Ok((CsvRows { reader, path, row }, columns))
+        Ok(CsvRows {
+            reader,
+            path,
+            header,
+            row,
+        })
     }
 
     /// The next chunk of rows; `None` at the end of the file.
-    fn chunk(&mut self) -> Result<Option<Chunk<csv::StringRecord>>, CliError> {
+    fn chunk(&mut self) -> Result<Option<Chunk>, CliError> {
         let start = self.reader.position().byte();
         let mut rows = Vec::new();
         while self.reader.position().byte() - start < CHUNK_ROWS_BYTES {
             let (start, record) = match self.reader.read_record(&mut self.row) {
                 Ok(false) => break,
-                Ok(true) => (self.row.position().cloned(), Ok(self.row.clone())),
+                Ok(true) => (
+                    self.row.position().cloned(),
+                    Ok(RowText::Csv(self.row.clone())),
+                ),
                 Err(error) if matches!(error.kind(), csv::ErrorKind::Io(_)) => {
                     return Err(csv_error(self.path, &error));
                 }

@@ -4,6 +4,7 @@ pub mod batch;
 pub mod check;
 pub mod csv;
 pub mod diagnostics;
+pub mod diff;
 pub mod eval;
 pub mod test;
 
