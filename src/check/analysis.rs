@@ -325,12 +325,13 @@ impl Term<'_> {
         texts.sort();
         texts.dedup();
         if let (Some(first), Some(last)) = (numbers.first(), numbers.last()) {
-            samples.push(Value::Number(first - 1.0));
+            // Steps that stay steps at any magnitude (`1e300 - 1.0` is `1e300`).
+            samples.push(Value::Number(first - first.abs().max(1.0)));
             for pair in numbers.windows(2) {
                 samples.push(Value::Number(pair[0] / 2.0 + pair[1] / 2.0));
             }
             samples.extend(numbers.iter().map(|n| Value::Number(*n)));
-            samples.push(Value::Number(last + 1.0));
+            samples.push(Value::Number(last + last.abs().max(1.0)));
         }
         if let (Some(first), Some(last)) = (dates.first(), dates.last()) {
             let date = |days: i32| Value::Date(crate::date::Date(days));
