@@ -18,6 +18,8 @@ pub(crate) mod check;
 pub mod date;
 pub mod diagnostic;
 pub(crate) mod eval;
+#[cfg(feature = "import")]
+pub mod import;
 pub(crate) mod input;
 pub mod limits;
 pub(crate) mod lower;

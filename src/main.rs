@@ -52,6 +52,11 @@ enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_JOBS))]
         jobs: Option<u64>,
     },
+    /// Read a supplier's reporting template, or a public reference list, as JSON
+    Import {
+        #[command(subcommand)]
+        kind: ImportKind,
+    },
     /// Run the `example` blocks of policy files
     Test {
         #[arg(required = true)]
@@ -96,6 +101,44 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
         max_steps: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum ImportKind {
+    /// An RMI Conflict Minerals Reporting Template (CMRT 6.x, `.xlsx`) as one JSON record
+    Cmrt(ImportArgs),
+    /// An RMI Extended Minerals Reporting Template (EMRT 1.x or 2.x, `.xlsx`) as one JSON record
+    Emrt(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The file to read
+    file: PathBuf,
+    /// Place the import inside this JSON record (a supplier) at `--field`, and print the record
+    #[arg(long, value_name = "RECORD.json", requires = "field")]
+    into: Option<PathBuf>,
+    /// The field of the `--into` record that receives the import
+    #[arg(long, value_name = "NAME", requires = "into")]
+    field: Option<String>,
+    /// Write the JSON to this file instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+impl ImportKind {
+    fn options(self) -> cli::import::Options {
+        let (kind, args) = match self {
+            ImportKind::Cmrt(args) => (cli::import::Kind::Cmrt, args),
+            ImportKind::Emrt(args) => (cli::import::Kind::Emrt, args),
+        };
+        cli::import::Options {
+            kind,
+            file: args.file,
+            into: args.into.zip(args.field),
+            output: args.output,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -159,6 +202,7 @@ fn main() -> ExitCode {
             limits: limits(max_steps),
             jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),
         }),
+        Command::Import { kind } => cli::import::run(&kind.options()),
         Command::Test { files, max_steps } => {
             cli::test::run(&files, cli::today(), limits(max_steps))
         }

@@ -5,6 +5,7 @@ pub mod check;
 pub mod csv;
 pub mod diagnostics;
 pub mod eval;
+pub mod import;
 pub mod test;
 
 use std::fmt;
