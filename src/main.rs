@@ -34,10 +34,10 @@ enum Command {
     /// Evaluate a supplier record (`.json`), or many (`.jsonl`, `.csv`), against a policy
     Eval {
         policy: PathBuf,
-        /// The record: `.json`, or a batch as `.jsonl` (one record per line) or `.csv`
+        /// The record: `.json` (`-`: standard input), or a batch as `.jsonl` (one record per line) or `.csv`
         #[arg(long)]
         input: PathBuf,
-        /// Reference data for tables without a body: `{"table": {key: value}}`
+        /// Reference data for tables without a body: `{"table": {key: value}}` (`-`: standard input)
         #[arg(long)]
         data: Option<PathBuf>,
         /// The evaluation date (`today` in the policy); defaults to today's UTC date

@@ -633,3 +633,70 @@ fn an_unreadable_file_is_a_usage_error() {
         "error: cannot read `no-such-file.xlsx`: no such file or directory\n"
     );
 }
+
+#[test]
+fn an_import_is_evaluated_from_standard_input() {
+    let file = fixture_file("cli-pipe.xlsx", &cmrt_6_5());
+    let import = run(&["import", "cmrt", &file], None);
+    assert_eq!(import.status.code(), Some(0));
+    let args = [
+        "eval",
+        "rules/cmrt-quality.policy",
+        "--input",
+        "-",
+        "--as-of",
+        "2025-06-01",
+    ];
+    let eval = run(&args, Some(&import.stdout));
+    assert_eq!(
+        eval.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let report: Value = serde_json::from_slice(&eval.stdout).unwrap();
+    let outcome = |name: &str| {
+        report["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|rule| rule["name"] == name)
+            .unwrap()["outcome"]
+            .clone()
+    };
+    // Complete but for the smelter not listed, which has no identification number.
+    assert_eq!(report["decision"], "review");
+    assert_eq!(outcome("smelter_ids"), "failed");
+    assert_eq!(report["values"]["smelters_without_cid"], json!([9]));
+    for rule in [
+        "company_information",
+        "questions_1_2",
+        "questions_in_scope",
+        "company_questions",
+        "sourcing_policy",
+        "policy_url",
+        "smelters_listed",
+        "smelter_metals",
+        "current",
+        "revision",
+    ] {
+        assert_eq!(outcome(rule), "passed", "{rule}");
+    }
+
+    let both = run(
+        &[
+            "eval",
+            "rules/cmrt-quality.policy",
+            "--input",
+            "-",
+            "--data",
+            "-",
+        ],
+        Some(b"{}"),
+    );
+    assert_eq!(both.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(both.stderr).unwrap(),
+        "error: `--input -` and `--data -` cannot both read standard input\n"
+    );
+}

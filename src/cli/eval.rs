@@ -1,4 +1,7 @@
 //! `procura eval POLICY --input FILE [--data FILE] [--as-of DATE] [--format json|text] [--jobs N]`
+//!
+//! `-` as a file reads one JSON record (or the reference data) from standard input, so that
+//! `procura import cmrt FILE.xlsx | procura eval POLICY --input -` works.
 
 use std::path::PathBuf;
 
@@ -6,7 +9,9 @@ use procura::limits::Limits;
 use procura::{Date, EvaluateError};
 
 use super::diagnostics::write_stdout;
-use super::{CliError, CliResult, Exit, Format, batch, compile, print_input_errors, read_json};
+use super::{
+    CliError, CliResult, Exit, Format, batch, compile, is_stdin, print_input_errors, read_json,
+};
 
 pub struct Options {
     pub policy: PathBuf,
@@ -21,6 +26,11 @@ pub struct Options {
 }
 
 pub fn run(options: &Options) -> CliResult {
+    if options.data.as_deref().is_some_and(is_stdin) && is_stdin(&options.input) {
+        return Err(CliError(
+            "`--input -` and `--data -` cannot both read standard input".to_owned(),
+        ));
+    }
     let batch = batch::Kind::of(&options.input);
     if batch.is_some() && options.format == Format::Text {
         return Err(CliError(
