@@ -109,6 +109,37 @@ enum ImportKind {
     Cmrt(ImportArgs),
     /// An RMI Extended Minerals Reporting Template (EMRT 1.x or 2.x, `.xlsx`) as one JSON record
     Emrt(ImportArgs),
+    /// Transparency International's CPI results (`.xlsx` or `.csv`) as the table `cpi`: ISO alpha-2 code → score
+    Cpi(ReferenceArgs),
+    /// An RMI facility list (`.xlsx` or `.csv`) as the table `rmap`: smelter ID → name, metal, country, status, audit
+    Rmi(ReferenceArgs),
+    /// OFAC's `sdn.csv` as the table `sdn`: name → entry number, type, programs
+    Ofac(ReferenceArgs),
+    /// The EU consolidated financial sanctions list (XML) as the table `eu_sanctions`: name → entry
+    EuSanctions(ReferenceArgs),
+    /// The ECHA REACH Candidate List (`.xlsx` or `.csv`) as the table `svhc_candidates`: CAS number → substance
+    Svhc(ReferenceArgs),
+}
+
+#[derive(clap::Args)]
+struct ReferenceArgs {
+    /// The file to read
+    file: PathBuf,
+    /// The table name in the JSON [default: the list's usual table]
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// The sheet of a workbook [default: the first]
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
+    /// `cpi`: the year of the score column [default: the first `CPI score` column]
+    #[arg(long, value_name = "YYYY")]
+    year: Option<u32>,
+    /// `rmi`: the status of the smelters of a list without a status column [default: conformant]
+    #[arg(long, value_name = "STATUS")]
+    status: Option<String>,
+    /// Write the JSON to this file instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -128,15 +159,39 @@ struct ImportArgs {
 
 impl ImportKind {
     fn options(self) -> cli::import::Options {
+        use cli::import::Kind;
         let (kind, args) = match self {
-            ImportKind::Cmrt(args) => (cli::import::Kind::Cmrt, args),
-            ImportKind::Emrt(args) => (cli::import::Kind::Emrt, args),
+            ImportKind::Cmrt(args) => (Kind::Cmrt, args),
+            ImportKind::Emrt(args) => (Kind::Emrt, args),
+            ImportKind::Cpi(args) => return args.options(Kind::Cpi),
+            ImportKind::Rmi(args) => return args.options(Kind::Rmi),
+            ImportKind::Ofac(args) => return args.options(Kind::Ofac),
+            ImportKind::EuSanctions(args) => return args.options(Kind::EuSanctions),
+            ImportKind::Svhc(args) => return args.options(Kind::Svhc),
         };
         cli::import::Options {
             kind,
             file: args.file,
             into: args.into.zip(args.field),
             output: args.output,
+            reference: procura::import::ReferenceOptions::default(),
+        }
+    }
+}
+
+impl ReferenceArgs {
+    fn options(self, kind: cli::import::Kind) -> cli::import::Options {
+        cli::import::Options {
+            kind,
+            file: self.file,
+            into: None,
+            output: self.output,
+            reference: procura::import::ReferenceOptions {
+                table: self.table,
+                sheet: self.sheet,
+                year: self.year,
+                status: self.status,
+            },
         }
     }
 }

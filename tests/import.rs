@@ -3,6 +3,8 @@
 //! (`UPDATE_GOLDEN=1` rewrites them; review with `git diff`), hostile workbooks, and the
 //! command line: `procura import cmrt FILE | procura eval POLICY --input -`.
 
+#[path = "support/reference.rs"]
+mod reference;
 #[path = "support/templates.rs"]
 mod templates;
 
@@ -11,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use procura::import::Import;
 use procura::import::cmrt::{self, Template};
+use procura::import::{Import, ReferenceOptions, cpi, eu, ofac, rmi, svhc};
 use serde_json::{Value, json};
 use templates::{Cell, Kind, Smelter, Spec, formula, text};
 
@@ -290,29 +292,34 @@ fn shown(import: &Import) -> Value {
     })
 }
 
+/// Compares an import with its golden file `tests/import/NAME.json` (or writes it, with
+/// `UPDATE_GOLDEN`); a failure is returned, so that one run reports every case.
+fn golden(name: &str, import: &Import) -> Option<String> {
+    let actual = serde_json::to_string_pretty(&shown(import)).unwrap() + "\n";
+    let path = golden_dir().join(format!("{name}.json"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+        return None;
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(expected) if expected == actual => None,
+        Ok(expected) => Some(format!(
+            "{name}: differs\n--- expected\n{expected}\n--- actual\n{actual}"
+        )),
+        Err(_) => Some(format!(
+            "{name}: no golden file; UPDATE_GOLDEN=1 writes it\n{actual}"
+        )),
+    }
+}
+
 #[test]
 fn every_fixture_layout_imports_as_its_golden_record() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for (name, template, spec) in fixtures() {
         let bytes = spec.write();
         let import = cmrt::read(&format!("{name}.xlsx"), &bytes, template)
             .unwrap_or_else(|error| panic!("{name}: {error}"));
-        let actual = serde_json::to_string_pretty(&shown(&import)).unwrap() + "\n";
-        let path = golden_dir().join(format!("{name}.json"));
-        if update {
-            std::fs::write(&path, &actual).unwrap();
-            continue;
-        }
-        match std::fs::read_to_string(&path) {
-            Ok(expected) if expected == actual => {}
-            Ok(expected) => failures.push(format!(
-                "{name}: differs\n--- expected\n{expected}\n--- actual\n{actual}"
-            )),
-            Err(_) => failures.push(format!(
-                "{name}: no golden file; UPDATE_GOLDEN=1 writes it\n{actual}"
-            )),
-        }
+        failures.extend(golden(name, &import));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
@@ -558,6 +565,14 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Runs `procura` and checks that it succeeded.
+fn succeed(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let output = run(args, stdin);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    output
+}
+
 /// Writes a fixture into the test's scratch folder.
 fn fixture_file(name: &str, spec: &Spec) -> String {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -600,7 +615,7 @@ fn the_import_goes_into_a_supplier_record() {
         r#"{"name": "Nordisk Komponent A/S", "country": "DK"}"#,
     )
     .unwrap();
-    let output = run(
+    let output = succeed(
         &[
             "import",
             "cmrt",
@@ -611,12 +626,6 @@ fn the_import_goes_into_a_supplier_record() {
             "cmrt",
         ],
         None,
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
     );
     let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["name"], "Nordisk Komponent A/S");
@@ -698,5 +707,195 @@ fn an_import_is_evaluated_from_standard_input() {
     assert_eq!(
         String::from_utf8(both.stderr).unwrap(),
         "error: `--input -` and `--data -` cannot both read standard input\n"
+    );
+}
+
+// Reference lists.
+
+type Reader = fn(&str, &[u8], &ReferenceOptions) -> Result<Import, procura::import::ImportError>;
+
+fn options(table: Option<&str>, sheet: Option<&str>, year: Option<u32>) -> ReferenceOptions {
+    ReferenceOptions {
+        table: table.map(str::to_owned),
+        sheet: sheet.map(str::to_owned),
+        year,
+        status: None,
+    }
+}
+
+#[test]
+fn reference_lists_import_as_their_golden_tables() {
+    let cases: Vec<(&str, &str, Reader, Vec<u8>, ReferenceOptions)> = vec![
+        (
+            "ref-cpi-xlsx",
+            "cpi.xlsx",
+            cpi::read,
+            reference::cpi_workbook(),
+            options(None, None, None),
+        ),
+        (
+            "ref-cpi-2023",
+            "cpi.xlsx",
+            cpi::read,
+            reference::cpi_workbook(),
+            options(Some("cpi_2023"), Some("CPI2023"), Some(2023)),
+        ),
+        (
+            "ref-cpi-csv",
+            "cpi.csv",
+            cpi::read,
+            reference::CPI_CSV.into(),
+            options(None, None, None),
+        ),
+        (
+            "ref-rmi",
+            "rmi.xlsx",
+            rmi::read,
+            reference::rmi_workbook(),
+            options(None, None, None),
+        ),
+        (
+            "ref-ofac",
+            "sdn.csv",
+            ofac::read,
+            reference::SDN_CSV.into(),
+            options(None, None, None),
+        ),
+        (
+            "ref-eu",
+            "eu.xml",
+            eu::read,
+            reference::EU_XML.into(),
+            options(None, None, None),
+        ),
+        (
+            "ref-svhc",
+            "svhc.csv",
+            svhc::read,
+            reference::SVHC_CSV.into(),
+            options(None, None, None),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, file, read, bytes, options) in cases {
+        let import = read(file, &bytes, &options).unwrap_or_else(|error| panic!("{name}: {error}"));
+        failures.extend(golden(name, &import));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The error of a reference importer, which must come quickly.
+fn reference_error(read: Reader, file: &str, bytes: &[u8], options: &ReferenceOptions) -> String {
+    let start = Instant::now();
+    let error = read(file, bytes, options).expect_err("the import fails");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+    error.to_string()
+}
+
+#[test]
+fn reference_errors_name_the_file_sheet_row_and_column() {
+    let none = options(None, None, None);
+    let csv = reference::CPI_CSV.replace("PER,", "XYZ,");
+    assert_eq!(
+        reference_error(cpi::read, "cpi.csv", csv.as_bytes(), &none),
+        "`cpi.csv`, row 3, column `B`: `XYZ` is not an ISO 3166-1 alpha-3 country code"
+    );
+    let csv = reference::CPI_CSV.replace(",31,", ",high,");
+    assert_eq!(
+        reference_error(cpi::read, "cpi.csv", csv.as_bytes(), &none),
+        "`cpi.csv`, row 3, column `D`: `high` is not a number"
+    );
+    assert_eq!(
+        reference_error(
+            cpi::read,
+            "cpi.xlsx",
+            &reference::cpi_workbook(),
+            &options(None, Some("CPI2025"), None)
+        ),
+        "`cpi.xlsx`: no sheet `CPI2025` (its sheets are `CPI2024`, `CPI2023`)"
+    );
+    assert_eq!(
+        reference_error(
+            cpi::read,
+            "cpi.xlsx",
+            &reference::cpi_workbook(),
+            &options(None, None, Some(2019))
+        ),
+        "`cpi.xlsx`, sheet `CPI2024`: no header row with `ISO3` and `CPI score 2019` columns in the first 30 rows"
+    );
+    let sdn = reference::SDN_CSV.replace("173,", "17x,");
+    assert_eq!(
+        reference_error(ofac::read, "sdn.csv", sdn.as_bytes(), &none),
+        "`sdn.csv`, row 2, column `A`: entry number `17x` is not a number"
+    );
+    assert_eq!(
+        reference_error(ofac::read, "sdn.csv", b"1,\"A\",-0-\n", &none),
+        "`sdn.csv`, row 1: 3 columns where sdn.csv has 12"
+    );
+    let rmi_csv =
+        "Smelter ID,Smelter Name,Metal,Last Audit Date\nCID001105,PT Timah,Tin,sometime\n";
+    assert_eq!(
+        reference_error(rmi::read, "rmi.csv", rmi_csv.as_bytes(), &none),
+        "`rmi.csv`, row 2, column `D`: `sometime` is not a date"
+    );
+    assert_eq!(
+        reference_error(svhc::read, "svhc.csv", b"Name,Colour\nLead,grey\n", &none),
+        "`svhc.csv`: no header row with `Substance name`, `EC No.` and `CAS No.` columns in the first 30 rows"
+    );
+}
+
+#[test]
+fn the_sanctions_xml_refuses_a_dtd_and_malformed_xml() {
+    let none = options(None, None, None);
+    let dtd = reference::EU_XML.replacen(
+        "<export",
+        "<!DOCTYPE export [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;\">]>\n<export",
+        1,
+    );
+    assert_eq!(
+        reference_error(eu::read, "eu.xml", dtd.as_bytes(), &none),
+        "`eu.xml`, row 2: a document type declaration (DTD) is refused"
+    );
+    let malformed = reference::EU_XML.replace(
+        "</sanctionEntity>\n</export>",
+        "</sanctionEntity>\n</exporte>",
+    );
+    let error = reference_error(eu::read, "eu.xml", malformed.as_bytes(), &none);
+    assert!(
+        error.starts_with("`eu.xml`, row 15: malformed XML"),
+        "{error}"
+    );
+    assert_eq!(
+        reference_error(eu::read, "eu.xml", b"<list><item/></list>", &none),
+        "`eu.xml`: no `sanctionEntity` element: not the EU consolidated sanctions list"
+    );
+}
+
+#[test]
+fn the_command_imports_a_reference_list_for_eval() {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-sdn.csv");
+    std::fs::write(&path, reference::SDN_CSV).unwrap();
+    let output = succeed(
+        &[
+            "import",
+            "ofac",
+            &path.display().to_string(),
+            "--table",
+            "denied",
+        ],
+        None,
+    );
+    let data: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        data["denied"]["AEROCARIBBEAN AIRLINES"]["programs"],
+        json!(["CUBA"])
+    );
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "warning: row 5: `ANGLO-CARIBBEAN CO., LTD.` is listed again (entry 9999): the first entry is kept\n"
     );
 }

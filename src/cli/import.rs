@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use procura::import::cmrt::{self, Template};
-use procura::import::{Import, ImportError};
+use procura::import::{self, Import, ImportError, ReferenceOptions};
 use procura::limits::MAX_IMPORT_TEXT_BYTES;
 
 use super::diagnostics::write_stdout;
@@ -18,6 +18,11 @@ use super::{CliError, CliResult, Exit};
 pub enum Kind {
     Cmrt,
     Emrt,
+    Cpi,
+    Rmi,
+    Ofac,
+    EuSanctions,
+    Svhc,
 }
 
 pub struct Options {
@@ -27,12 +32,15 @@ pub struct Options {
     pub into: Option<(PathBuf, String)>,
     /// Where to write the JSON; stdout when `None`.
     pub output: Option<PathBuf>,
+    /// What a reference list's importer is told.
+    pub reference: ReferenceOptions,
 }
 
 pub fn run(options: &Options) -> CliResult {
     let bytes = read_bytes(&options.file)?;
     let name = options.file.display().to_string();
-    let import = read(options.kind, &name, &bytes).map_err(|error| CliError(error.to_string()))?;
+    let import = read(options.kind, &name, &bytes, &options.reference)
+        .map_err(|error| CliError(error.to_string()))?;
     for warning in &import.warnings {
         eprintln!("warning: {warning}");
     }
@@ -52,10 +60,20 @@ pub fn run(options: &Options) -> CliResult {
 }
 
 /// Runs the library's reader of `kind` on the bytes of a file.
-pub fn read(kind: Kind, name: &str, bytes: &[u8]) -> Result<Import, ImportError> {
+pub fn read(
+    kind: Kind,
+    name: &str,
+    bytes: &[u8],
+    reference: &ReferenceOptions,
+) -> Result<Import, ImportError> {
     match kind {
         Kind::Cmrt => cmrt::read(name, bytes, Template::Cmrt),
         Kind::Emrt => cmrt::read(name, bytes, Template::Emrt),
+        Kind::Cpi => import::cpi::read(name, bytes, reference),
+        Kind::Rmi => import::rmi::read(name, bytes, reference),
+        Kind::Ofac => import::ofac::read(name, bytes, reference),
+        Kind::EuSanctions => import::eu::read(name, bytes, reference),
+        Kind::Svhc => import::svhc::read(name, bytes, reference),
     }
 }
 

@@ -5,6 +5,13 @@
 //! `docs/data.md` documents every format and the JSON it gives.
 
 pub mod cmrt;
+pub mod cpi;
+pub mod eu;
+pub mod iso3166;
+pub mod ofac;
+pub mod rmi;
+pub mod svhc;
+pub mod table;
 pub mod xlsx;
 
 use std::fmt;
@@ -39,6 +46,21 @@ impl fmt::Display for Warning {
             (None, None) => f.write_str(&self.message),
         }
     }
+}
+
+/// What a reference-list importer may be told.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReferenceOptions {
+    /// The table the JSON is for (each importer has a default: `cpi`, `rmap`, `sdn`,
+    /// `eu_sanctions`, `svhc_candidates`).
+    pub table: Option<String>,
+    /// The sheet of a workbook (default: the first).
+    pub sheet: Option<String>,
+    /// The CPI year whose score column is read (default: the first score column).
+    pub year: Option<u32>,
+    /// The status of the smelters of an RMI list without a status column (default:
+    /// `conformant`).
+    pub status: Option<String>,
 }
 
 /// Why a file could not be imported. Every variant names the file; those about a place in it
@@ -103,6 +125,18 @@ impl ImportError {
             message,
         }
     }
+}
+
+/// Refuses a text file (CSV, XML) over [`limits::MAX_IMPORT_TEXT_BYTES`].
+pub fn check_text_size(file: &str, bytes: &[u8]) -> Result<(), ImportError> {
+    if bytes.len() as u64 > limits::MAX_IMPORT_TEXT_BYTES {
+        return Err(ImportError::TooLarge {
+            file: file.to_owned(),
+            what: "file".to_owned(),
+            limit: limits::MAX_IMPORT_TEXT_BYTES,
+        });
+    }
+    Ok(())
 }
 
 /// The date of an Excel serial number (days since 1899-12-30 in the 1900 date system, whose
