@@ -34,9 +34,15 @@ enum Command {
     /// Evaluate a supplier record (`.json`), or many (`.jsonl`, `.csv`), against a policy
     Eval {
         policy: PathBuf,
-        /// The record: `.json` (`-`: standard input), or a batch as `.jsonl` (one record per line) or `.csv`
+        /// The record: `.json` (`-`: standard input), or a batch as `.jsonl`/`.ndjson` (one record per line), `.csv` or `.xlsx`
         #[arg(long)]
         input: PathBuf,
+        /// The sheet of an `.xlsx` batch [default: the first]
+        #[arg(long, value_name = "NAME")]
+        sheet: Option<String>,
+        /// Write a batch's results for analysts to `results.csv` or `results.xlsx` (with a summary sheet) instead of JSON Lines
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
         /// Reference data for tables without a body: `{"table": {key: value}}` (`-`: standard input)
         #[arg(long)]
         data: Option<PathBuf>,
@@ -248,6 +254,8 @@ fn main() -> ExitCode {
             format,
             max_steps,
             jobs,
+            sheet,
+            output,
         } => cli::eval::run(&cli::eval::Options {
             policy,
             input,
@@ -256,6 +264,8 @@ fn main() -> ExitCode {
             format: format.into(),
             limits: limits(max_steps),
             jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),
+            sheet,
+            output,
         }),
         Command::Import { kind } => cli::import::run(&kind.options()),
         Command::Test { files, max_steps } => {

@@ -899,3 +899,164 @@ fn the_command_imports_a_reference_list_for_eval() {
         "warning: row 5: `ANGLO-CARIBBEAN CO., LTD.` is listed again (entry 9999): the first entry is kept\n"
     );
 }
+
+// Batches from and to spreadsheets.
+
+/// `tests/batch/suppliers.csv` as a workbook: the same header and rows on the second sheet
+/// (the first holds notes), numbers as numbers.
+fn suppliers_workbook() -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let notes = workbook.add_worksheet().set_name("Notes").unwrap();
+    notes
+        .write_string(0, 0, "Suppliers of the spring review")
+        .unwrap();
+    let sheet = workbook.add_worksheet().set_name("Suppliers").unwrap();
+    let text = std::fs::read_to_string(batch_dir().join("suppliers.csv")).unwrap();
+    for (row, line) in (0u32..).zip(text.lines()) {
+        for (column, cell) in (0u16..).zip(line.split(',')) {
+            match cell.parse::<f64>() {
+                Ok(number) => sheet.write_number(row, column, number).unwrap(),
+                Err(_) if cell.is_empty() => sheet,
+                Err(_) => sheet.write_string(row, column, cell).unwrap(),
+            };
+        }
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+fn batch_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/batch")
+}
+
+fn scratch(name: &str) -> String {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(name)
+        .display()
+        .to_string()
+}
+
+const BATCH_ARGS: [&str; 6] = [
+    "--data",
+    "tests/batch/data.json",
+    "--as-of",
+    "2025-06-01",
+    "--jobs",
+    "1",
+];
+
+fn eval_batch(input: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["eval", "tests/batch/supplier.policy", "--input", input];
+    args.extend(BATCH_ARGS);
+    args.extend(extra);
+    run(&args, None)
+}
+
+#[test]
+fn a_workbook_sheet_is_a_batch_like_csv() {
+    let workbook = scratch("suppliers.xlsx");
+    std::fs::write(&workbook, suppliers_workbook()).unwrap();
+    let csv = eval_batch("tests/batch/suppliers.csv", &[]);
+    let xlsx = eval_batch(&workbook, &["--sheet", "Suppliers"]);
+    assert_eq!(xlsx.status.code(), csv.status.code());
+    // The same reports, but for the malformed CSV row, which a sheet cannot have: there the
+    // short row is a record with absent fields.
+    let csv_lines: Vec<&str> = std::str::from_utf8(&csv.stdout).unwrap().lines().collect();
+    let xlsx_lines: Vec<&str> = std::str::from_utf8(&xlsx.stdout).unwrap().lines().collect();
+    assert_eq!(xlsx_lines.len(), csv_lines.len());
+    assert_eq!(xlsx_lines[..4], csv_lines[..4]);
+    assert!(
+        xlsx_lines[4].contains("\"decision\":\"incomplete\""),
+        "{}",
+        xlsx_lines[4]
+    );
+
+    let output = eval_batch(&workbook, &["--sheet", "Missing"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(": no sheet `Missing` (its sheets are `Notes`, `Suppliers`)"),
+        "{stderr}"
+    );
+    let output = eval_batch("tests/batch/suppliers.csv", &["--sheet", "Suppliers"]);
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "error: `--sheet` needs an `.xlsx` workbook as `--input`\n"
+    );
+}
+
+#[test]
+fn ndjson_is_json_lines() {
+    let ndjson = scratch("suppliers.ndjson");
+    std::fs::copy(batch_dir().join("suppliers.jsonl"), &ndjson).unwrap();
+    let jsonl = eval_batch("tests/batch/suppliers.jsonl", &[]);
+    let output = eval_batch(&ndjson, &[]);
+    assert_eq!(output.stdout, jsonl.stdout);
+    assert!(!output.stdout.is_empty());
+}
+
+#[test]
+fn batch_results_are_written_for_analysts() {
+    let results = scratch("results.csv");
+    let output = eval_batch("tests/batch/suppliers.csv", &["--output", &results]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "input errors are still counted"
+    );
+    assert!(output.stdout.is_empty());
+    let text = std::fs::read_to_string(&results).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "line,supplier,decision,failed rules,missing,error"
+    );
+    assert_eq!(lines[1], "2,Nordisk Komponent A/S,approve,,,");
+    assert_eq!(lines[2], "3,Big Services Co,incomplete,,supplier.ecovadis,");
+    assert!(
+        lines[3].starts_with("4,Typo Inc,error,,,\"input: $.category:"),
+        "{}",
+        lines[3]
+    );
+    assert_eq!(
+        lines[4],
+        "5,Ru Co,reject,not_sanctioned (reject): RU is under sanctions,\"cpi[\"\"RU\"\"]\","
+    );
+    assert!(lines[5].starts_with("6,,error,"), "{}", lines[5]);
+
+    let workbook = scratch("results.xlsx");
+    eval_batch("tests/batch/suppliers.csv", &["--output", &workbook]);
+    let bytes = std::fs::read(&workbook).unwrap();
+    let mut book = procura::import::xlsx::Workbook::open("results.xlsx", &bytes).unwrap();
+    assert_eq!(book.sheet_names(), ["Results", "Summary"]);
+    let results = book.sheet("Results", 6).unwrap().unwrap();
+    assert_eq!(results.text(2, 1).as_deref(), Some("Nordisk Komponent A/S"));
+    assert_eq!(
+        results.text(5, 3).as_deref(),
+        Some("not_sanctioned (reject): RU is under sanctions")
+    );
+    let summary = book.sheet("Summary", 2).unwrap().unwrap();
+    let counts: Vec<(String, String)> = (1..=summary.last_row)
+        .filter_map(|row| Some((summary.text(row, 0)?, summary.text(row, 1)?)))
+        .collect();
+    let count = |name: &str| {
+        counts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.as_str())
+    };
+    assert_eq!(count("approve"), Some("1"));
+    assert_eq!(count("reject"), Some("1"));
+    assert_eq!(count("error"), Some("2"));
+    assert_eq!(count("not_sanctioned"), Some("1"));
+    assert_eq!(count("supplier.ecovadis"), Some("1"));
+
+    let output = eval_batch(
+        "tests/batch/suppliers.csv",
+        &["--output", &scratch("results.txt")],
+    );
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("the results are written as `.csv` or `.xlsx`")
+    );
+}

@@ -29,6 +29,8 @@ use super::{CliError, CliResult, Exit, print_input_errors};
 pub enum Kind {
     JsonLines,
     Csv,
+    /// A workbook sheet, with the CSV conventions (`cli::sheet`).
+    Xlsx,
 }
 
 impl Kind {
@@ -36,22 +38,38 @@ impl Kind {
     pub fn of(path: &Path) -> Option<Kind> {
         let extension = path.extension()?.to_str()?.to_ascii_lowercase();
         match extension.as_str() {
-            "jsonl" => Some(Kind::JsonLines),
+            "jsonl" | "ndjson" => Some(Kind::JsonLines),
             "csv" => Some(Kind::Csv),
+            "xlsx" => Some(Kind::Xlsx),
             _ => None,
         }
     }
 }
 
+/// A batch to evaluate: its file and format, the sheet of a workbook, and where its results
+/// go as a spreadsheet instead of JSON Lines on stdout.
+#[derive(Clone, Copy)]
+pub struct Input<'a> {
+    pub path: &'a Path,
+    pub kind: Kind,
+    pub sheet: Option<&'a str>,
+    pub results: Option<&'a Path>,
+}
+
 /// Evaluates the batch in `path` on `jobs` threads (1: on the calling thread alone).
 pub fn run(
     policy: &Policy,
-    path: &Path,
-    kind: Kind,
+    input: &Input<'_>,
     data: Result<Option<serde_json::Value>, InputErrors>,
     today: Date,
     jobs: usize,
 ) -> CliResult {
+    let Input {
+        path,
+        kind,
+        sheet,
+        results,
+    } = *input;
     let reference = match data.and_then(|data| policy.reference_data(data.as_ref())) {
         Ok(reference) => reference,
         Err(errors) => {
@@ -67,8 +85,21 @@ pub fn run(
         reference: &reference,
         today,
     };
+    // `--output results.csv|xlsx`: the JSON Lines are collected and laid out for a spreadsheet.
+    let results = match results {
+        Some(file) => Some((
+            file,
+            super::results::Format::of(file)?,
+            super::results::Sink::default(),
+        )),
+        None => None,
+    };
+    let out: Box<dyn Write> = match &results {
+        Some((_, _, sink)) => Box::new(sink.clone()),
+        None => Box::new(std::io::stdout().lock()),
+    };
     let mut output = Output {
-        out: std::io::stdout().lock(),
+        out,
         progress: Progress::new(size),
         tally: Tally::new(policy.rule_names().len()),
     };
@@ -83,9 +114,28 @@ pub fn run(
             let parse = |row: &csv::StringRecord| policy.input(&columns.record(row));
             evaluator.all(jobs, || rows.chunk(), parse, &mut output)?;
         }
+        Kind::Xlsx => {
+            let sheet = super::sheet::read(path, sheet)?;
+            let columns = columns(policy, &sheet.header);
+            let mut records = sheet.records.into_iter();
+            let mut read = || {
+                let rows: Vec<Row<csv::StringRecord>> = records
+                    .by_ref()
+                    .take(SHEET_CHUNK_ROWS)
+                    .map(|(line, record)| (line, Ok(record)))
+                    .collect();
+                Ok((!rows.is_empty()).then_some(Chunk { rows, end: 0 }))
+            };
+            let parse = |row: &csv::StringRecord| policy.input(&columns.record(row));
+            evaluator.all(jobs, &mut read, parse, &mut output)?;
+        }
     }
     output.progress.finish();
     output.tally.print(policy);
+    if let Some((file, format, sink)) = results {
+        let records = super::results::records(path, kind, sheet)?;
+        sink.write_to(file, format, &records)?;
+    }
     Ok(if output.tally.errors + output.tally.stopped > 0 {
         Exit::Usage
     } else {
@@ -371,10 +421,7 @@ impl<'a, R: Read> CsvRows<'a, R> {
     ) -> Result<(CsvRows<'a, R>, Columns), CliError> {
         let mut reader = csv::Reader::from_reader(LineStarts::new(reader));
         let header = reader.headers().map_err(|error| csv_error(path, &error))?;
-        let (columns, unknown) = Columns::new(&policy.input_schema(), header);
-        for name in unknown {
-            eprintln!("warning: column `{name}` is not a field of the input and is ignored");
-        }
+        let columns = columns(policy, header);
         let row = csv::StringRecord::new();
         Ok((CsvRows { reader, path, row }, columns))
     }
@@ -416,6 +463,18 @@ impl<'a, R: Read> CsvRows<'a, R> {
         }))
     }
 }
+
+/// What the columns of a header feed, after warning of those that name no input field.
+fn columns(policy: &Policy, header: &csv::StringRecord) -> Columns {
+    let (columns, unknown) = Columns::new(&policy.input_schema(), header);
+    for name in unknown {
+        eprintln!("warning: column `{name}` is not a field of the input and is ignored");
+    }
+    columns
+}
+
+/// Rows of a sheet evaluated together (the sheet is read whole first).
+const SHEET_CHUNK_ROWS: usize = 512;
 
 /// Skips the rest of a line: how many bytes it had, its newline not counted, and whether a
 /// newline ended it (the last line of a file may have none).

@@ -23,6 +23,10 @@ pub struct Options {
     pub limits: Limits,
     /// Threads evaluating a batch (`--jobs`).
     pub jobs: usize,
+    /// The sheet of an `.xlsx` batch (`--sheet`; default: the first).
+    pub sheet: Option<String>,
+    /// Where a batch's results go as a spreadsheet (`--output results.csv|xlsx`).
+    pub output: Option<PathBuf>,
 }
 
 pub fn run(options: &Options) -> CliResult {
@@ -32,6 +36,17 @@ pub fn run(options: &Options) -> CliResult {
         ));
     }
     let batch = batch::Kind::of(&options.input);
+    if options.output.is_some() && batch.is_none() {
+        return Err(CliError(
+            "`--output` writes the results of a batch (`.jsonl`, `.ndjson`, `.csv`, `.xlsx`)"
+                .to_owned(),
+        ));
+    }
+    if options.sheet.is_some() && batch != Some(batch::Kind::Xlsx) {
+        return Err(CliError(
+            "`--sheet` needs an `.xlsx` workbook as `--input`".to_owned(),
+        ));
+    }
     if batch.is_some() && options.format == Format::Text {
         return Err(CliError(
             "`--format text` needs a single `.json` record: a batch prints JSON Lines".to_owned(),
@@ -49,14 +64,13 @@ pub fn run(options: &Options) -> CliResult {
         None => Ok(None),
     };
     if let Some(kind) = batch {
-        return batch::run(
-            &policy,
-            &options.input,
+        let input = batch::Input {
+            path: &options.input,
             kind,
-            data,
-            options.today,
-            options.jobs,
-        );
+            sheet: options.sheet.as_deref(),
+            results: options.output.as_deref(),
+        };
+        return batch::run(&policy, &input, data, options.today, options.jobs);
     }
     // Validated apart so that a malformed file does not hide the other file's errors.
     let input =

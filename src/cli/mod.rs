@@ -6,6 +6,8 @@ pub mod csv;
 pub mod diagnostics;
 pub mod eval;
 pub mod import;
+pub mod results;
+pub mod sheet;
 pub mod test;
 
 use std::fmt;

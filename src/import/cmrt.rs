@@ -332,12 +332,7 @@ impl TemplateReader<'_> {
                 hint: format!(
                     ": not an RMI {} workbook (its sheets are {})",
                     self.template.name(),
-                    workbook
-                        .sheet_names()
-                        .iter()
-                        .map(|name| format!("`{name}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    workbook.sheet_list()
                 ),
             })
     }

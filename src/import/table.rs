@@ -42,31 +42,8 @@ impl Table {
 
     fn from_workbook(file: &str, bytes: &[u8], sheet: Option<&str>) -> Result<Table, ImportError> {
         let mut workbook = Workbook::open(file, bytes)?;
-        let names = workbook.sheet_names();
-        let name = match sheet {
-            Some(name) => name.to_owned(),
-            None => names
-                .first()
-                .cloned()
-                .ok_or_else(|| ImportError::Workbook {
-                    file: file.to_owned(),
-                    message: "the workbook has no sheet".to_owned(),
-                })?,
-        };
-        let Some(grid) = workbook.sheet(&name, COLUMNS)? else {
-            return Err(ImportError::MissingSheet {
-                file: file.to_owned(),
-                sheet: name,
-                hint: format!(
-                    " (its sheets are {})",
-                    names
-                        .iter()
-                        .map(|name| format!("`{name}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            });
-        };
+        let grid = workbook.sheet_or_first(sheet, COLUMNS)?;
+        let name = grid.name.clone();
         let mut rows = BTreeMap::new();
         for row in 1..=grid.last_row {
             if !grid.row_has_any(row, 0..COLUMNS) {

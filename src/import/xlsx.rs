@@ -86,6 +86,35 @@ impl<'a> Workbook<'a> {
         self.xlsx.sheet_names()
     }
 
+    /// The sheet names as a message lists them: `` `A`, `B` ``.
+    pub fn sheet_list(&self) -> String {
+        let names: Vec<String> = self
+            .sheet_names()
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect();
+        names.join(", ")
+    }
+
+    /// Reads the sheet `name`, or the first sheet (see [`Workbook::sheet`]); an error names
+    /// the sheets there are when there is no such sheet.
+    pub fn sheet_or_first(
+        &mut self,
+        name: Option<&str>,
+        columns: u32,
+    ) -> Result<Sheet, ImportError> {
+        let name = match name {
+            Some(name) => name.to_owned(),
+            None => self.sheet_names().first().cloned().unwrap_or_default(),
+        };
+        self.sheet(&name, columns)?
+            .ok_or_else(|| ImportError::MissingSheet {
+                file: self.file.clone(),
+                sheet: name,
+                hint: format!(" (its sheets are {})", self.sheet_list()),
+            })
+    }
+
     /// Whether the workbook has a sheet of that name.
     pub fn has_sheet(&self, name: &str) -> bool {
         self.xlsx.sheet_names().iter().any(|sheet| sheet == name)
