@@ -1060,3 +1060,30 @@ fn batch_results_are_written_for_analysts() {
             .contains("the results are written as `.csv` or `.xlsx`")
     );
 }
+
+#[test]
+fn hostile_workbooks_are_clear_errors_on_the_command_line() {
+    let mut sheet = b"<worksheet><sheetData>".to_vec();
+    sheet.resize(100 << 20, b' ');
+    let bomb = scratch("bomb.xlsx");
+    std::fs::write(&bomb, with_part(SMELTER_SHEET, sheet)).unwrap();
+    let start = Instant::now();
+    for output in [
+        run(&["import", "cmrt", &bomb], None),
+        eval_batch(&bomb, &[]),
+    ] {
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.ends_with(&format!(
+                "the part `{SMELTER_SHEET}` decompressed is larger than the limit of 67108864\n"
+            )),
+            "{stderr}"
+        );
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+}
