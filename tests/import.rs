@@ -1087,3 +1087,37 @@ fn hostile_workbooks_are_clear_errors_on_the_command_line() {
         start.elapsed()
     );
 }
+
+#[test]
+fn a_workbook_saved_without_formula_values_imports_with_a_warning() {
+    // As a program that does not calculate saves it: every formula without its value.
+    let mut parts = parts(&cmrt_6_5().write());
+    for (name, data) in &mut parts {
+        if name.starts_with("xl/worksheets/") {
+            let text = String::from_utf8(data.clone()).unwrap();
+            let mut stripped = String::new();
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find("</f><v>") {
+                let end = start + rest[start..].find("</v>").unwrap() + "</v>".len();
+                stripped.push_str(&rest[..start + "</f>".len()]);
+                rest = &rest[end..];
+            }
+            stripped.push_str(rest);
+            *data = stripped.replace(" t=\"str\"", "").into_bytes();
+        }
+    }
+    let import = cmrt::read("uncalculated.xlsx", &zip_of(&parts), Template::Cmrt).unwrap();
+    let warnings: Vec<String> = import.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        warnings.iter().any(|w| w.starts_with("`Smelter List`: ")
+            && w.contains("formula cells were saved without their values")),
+        "{warnings:?}"
+    );
+    // What the supplier typed is still there: the identification numbers of column A and
+    // the look-up choices.
+    let smelters = import.json["smelters"].as_array().unwrap();
+    assert_eq!(smelters.len(), 5);
+    assert_eq!(smelters[0]["id"], "CID001105");
+    assert_eq!(smelters[1]["name"], "Advanced Chemical Company");
+    assert_eq!(smelters[4]["name"], "Fundición San Luis");
+}

@@ -262,6 +262,18 @@ pub fn read(file: &str, bytes: &[u8], template: Template) -> Result<Import, Impo
         }
     };
     reader.check_structure(&declaration, &smelters, layout)?;
+    for sheet in [&declaration, &smelters] {
+        if sheet.uncached() > 0 {
+            reader.warn(
+                &sheet.name,
+                None,
+                format!(
+                    "{} formula cells were saved without their values (by a program that does not calculate formulas), so what the template fills in by formula is missing: open and save the workbook in Excel or LibreOffice first",
+                    sheet.uncached()
+                ),
+            );
+        }
+    }
     let mut record = Map::new();
     record.insert("template".to_owned(), template.name().into());
     record.insert("version".to_owned(), version.into());
@@ -379,8 +391,9 @@ impl TemplateReader<'_> {
         smelters: &Sheet,
         layout: &Layout,
     ) -> Result<(), ImportError> {
+        // A label is a formula: saved without its value, it still marks the header.
         let missing: Vec<String> = (B..=G)
-            .filter(|column| smelters.text(HEADER_ROW, *column).is_none())
+            .filter(|column| !smelters.is_filled(HEADER_ROW, *column))
             .map(|column| format!("{}{HEADER_ROW}", column_name(column)))
             .collect();
         if !missing.is_empty() {
@@ -398,7 +411,7 @@ impl TemplateReader<'_> {
             .collect();
         let labelled = headers
             .iter()
-            .filter(|row| declaration.text(**row, B).is_some())
+            .filter(|row| declaration.is_filled(**row, B))
             .count();
         if labelled == 0 {
             return Err(ImportError::NotTemplate {
@@ -415,7 +428,7 @@ impl TemplateReader<'_> {
             });
         }
         for row in headers {
-            if declaration.text(row, B).is_none() {
+            if !declaration.is_filled(row, B) {
                 self.warn(
                     DECLARATION,
                     Some(row),

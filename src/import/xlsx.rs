@@ -3,7 +3,7 @@
 //! reader, never a dense range sized by the sheet's own claims), keeping only the columns the
 //! caller asks for.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read};
 
 use calamine::{DataRef, Reader, Xlsx};
@@ -137,17 +137,27 @@ impl<'a> Workbook<'a> {
         let mut sheet = Sheet {
             name: name.to_owned(),
             cells: HashMap::new(),
+            uncached: HashSet::new(),
             last_row: 0,
         };
-        while let Some(cell) = reader.next_cell().map_err(error)? {
-            let (row, column) = cell.get_position();
+        while let Some(cell) = reader.next_cell_with_formula_metadata().map_err(error)? {
+            let (row, column) = cell.pos;
             if column >= columns {
                 continue;
             }
-            let Some(value) = value(cell.get_value(), is_1904) else {
+            let kept = sheet.cells.len() + sheet.uncached.len();
+            let Some(value) = value(&cell.value, is_1904) else {
+                // A formula saved without its value (by a program that does not calculate):
+                // the cell is there, its value is not.
+                if cell.formula.is_some()
+                    && cell.value == DataRef::Empty
+                    && (kept as u64) < limits::MAX_SHEET_CELLS
+                {
+                    sheet.uncached.insert((row.saturating_add(1), column));
+                }
                 continue;
             };
-            if sheet.cells.len() as u64 >= limits::MAX_SHEET_CELLS {
+            if kept as u64 >= limits::MAX_SHEET_CELLS {
                 return Err(ImportError::TooLarge {
                     file: self.file.clone(),
                     what: format!("sheet `{name}`"),
@@ -168,6 +178,8 @@ impl<'a> Workbook<'a> {
 pub struct Sheet {
     pub name: String,
     cells: HashMap<(u32, u32), Value>,
+    /// Formula cells saved without a value.
+    uncached: HashSet<(u32, u32)>,
     /// The last row that holds a value (0 for an empty sheet).
     pub last_row: u32,
 }
@@ -180,6 +192,16 @@ impl Sheet {
     /// The cell as trimmed text; `None` when it is empty or an error.
     pub fn text(&self, row: u32, column: u32) -> Option<String> {
         self.get(row, column).and_then(Value::text)
+    }
+
+    /// Whether the cell holds a value, or a formula saved without one.
+    pub fn is_filled(&self, row: u32, column: u32) -> bool {
+        self.cells.contains_key(&(row, column)) || self.uncached.contains(&(row, column))
+    }
+
+    /// How many formula cells were saved without their value.
+    pub fn uncached(&self) -> usize {
+        self.uncached.len()
     }
 
     /// Whether any of `columns` of `row` holds a value (an error included).
