@@ -4,4 +4,4 @@
 # and linting with the same features lets cargo reuse every artifact, wasmtime included,
 # instead of compiling twice. The library's own default is no feature at all.
 # shellcheck disable=SC2034
-NATIVE_FEATURES=abi,cli,serve,internals
+NATIVE_FEATURES=abi,cli,import,serve,internals

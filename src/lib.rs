@@ -19,6 +19,8 @@ pub mod date;
 pub mod diagnostic;
 pub mod diff;
 pub(crate) mod eval;
+#[cfg(feature = "import")]
+pub mod import;
 pub(crate) mod input;
 pub mod limits;
 pub(crate) mod lower;

@@ -171,3 +171,32 @@ pub const MAX_DEPENDENCY_DEPTH: usize = 200;
 /// At most this many diagnostics are reported; past it, checking stops suggesting names, which
 /// costs time proportional to the number of names.
 pub const MAX_DIAGNOSTICS: usize = 200;
+
+// Imported files (`procura import`, the `import` feature): workbooks, CSV and XML from
+// suppliers and publishers. Each gives an `ImportError` naming the file and what was too large.
+
+/// The largest workbook (`.xlsx`) read, in bytes of the file. A real CMRT or EMRT is about
+/// 1.5 MiB; the TI CPI workbook under 1 MiB.
+pub const MAX_WORKBOOK_BYTES: u64 = 32 << 20;
+
+/// The most parts (zip entries) a workbook may have; a real template has under 100.
+pub const MAX_WORKBOOK_PARTS: u64 = 10_000;
+
+/// The largest XML part of a workbook once decompressed, counted as it is decompressed (a zip
+/// bomb's headers lie): a real template's smelter list, 2,500 rows of formulas, is about
+/// 6 MiB.
+pub const MAX_PART_BYTES: u64 = 64 << 20;
+
+/// All XML parts of a workbook together, decompressed; a real template is about 12 MiB.
+pub const MAX_UNCOMPRESSED_BYTES: u64 = 256 << 20;
+
+/// The most non-empty cells kept from one sheet, in the columns a reader asks for.
+pub const MAX_SHEET_CELLS: u64 = 2_000_000;
+
+/// The most smelter (or mine) rows read from one reporting template; the template prepares
+/// 2,500.
+pub const MAX_TEMPLATE_ROWS: u64 = 10_000;
+
+/// The largest CSV or XML file an importer reads, in bytes (the EU consolidated sanctions XML
+/// is about 25 MiB, OFAC's `sdn.csv` about 5 MiB).
+pub const MAX_IMPORT_TEXT_BYTES: u64 = 256 << 20;

@@ -34,10 +34,16 @@ enum Command {
     /// Evaluate a supplier record (`.json`), or many (`.jsonl`, `.csv`), against a policy
     Eval {
         policy: PathBuf,
-        /// The record: `.json`, or a batch as `.jsonl` (one record per line) or `.csv`
+        /// The record: `.json` (`-`: standard input), or a batch as `.jsonl`/`.ndjson` (one record per line), `.csv` or `.xlsx`
         #[arg(long)]
         input: PathBuf,
-        /// Reference data for tables without a body: `{"table": {key: value}}`
+        /// The sheet of an `.xlsx` batch [default: the first]
+        #[arg(long, value_name = "NAME")]
+        sheet: Option<String>,
+        /// Write a batch's results for analysts to `results.csv` or `results.xlsx` (with a summary sheet) instead of JSON Lines
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Reference data for tables without a body: `{"table": {key: value}}` (`-`: standard input)
         #[arg(long)]
         data: Option<PathBuf>,
         /// The evaluation date (`today` in the policy); defaults to today's UTC date
@@ -76,6 +82,11 @@ enum Command {
         /// Threads deciding the batch [default: the available cores]
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_JOBS))]
         jobs: Option<u64>,
+    },
+    /// Read a supplier's reporting template, or a public reference list, as JSON
+    Import {
+        #[command(subcommand)]
+        kind: ImportKind,
     },
     /// Run the `example` blocks of policy files
     Test {
@@ -121,6 +132,99 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
         max_steps: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum ImportKind {
+    /// An RMI Conflict Minerals Reporting Template (CMRT 6.x, `.xlsx`) as one JSON record
+    Cmrt(ImportArgs),
+    /// An RMI Extended Minerals Reporting Template (EMRT 1.x or 2.x, `.xlsx`) as one JSON record
+    Emrt(ImportArgs),
+    /// Transparency International's CPI results (`.xlsx` or `.csv`) as the table `cpi`: ISO alpha-2 code → score
+    Cpi(ReferenceArgs),
+    /// An RMI facility list (`.xlsx` or `.csv`) as the table `rmap`: smelter ID → name, metal, country, status, audit
+    Rmi(ReferenceArgs),
+    /// OFAC's `sdn.csv` as the table `sdn`: name → entry number, type, programs
+    Ofac(ReferenceArgs),
+    /// The EU consolidated financial sanctions list (XML) as the table `eu_sanctions`: name → entry
+    EuSanctions(ReferenceArgs),
+    /// The ECHA REACH Candidate List (`.xlsx` or `.csv`) as the table `svhc_candidates`: CAS number → substance
+    Svhc(ReferenceArgs),
+}
+
+#[derive(clap::Args)]
+struct ReferenceArgs {
+    /// The file to read
+    file: PathBuf,
+    /// The table name in the JSON [default: the list's usual table]
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// The sheet of a workbook [default: the first]
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
+    /// `cpi`: the year of the score column [default: the first `CPI score` column]
+    #[arg(long, value_name = "YYYY")]
+    year: Option<u32>,
+    /// `rmi`: the status of the smelters of a list without a status column [default: conformant]
+    #[arg(long, value_name = "STATUS")]
+    status: Option<String>,
+    /// Write the JSON to this file instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The file to read
+    file: PathBuf,
+    /// Place the import inside this JSON record (a supplier) at `--field`, and print the record
+    #[arg(long, value_name = "RECORD.json", requires = "field")]
+    into: Option<PathBuf>,
+    /// The field of the `--into` record that receives the import
+    #[arg(long, value_name = "NAME", requires = "into")]
+    field: Option<String>,
+    /// Write the JSON to this file instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+impl ImportKind {
+    fn options(self) -> cli::import::Options {
+        use cli::import::Kind;
+        let (kind, args) = match self {
+            ImportKind::Cmrt(args) => (Kind::Cmrt, args),
+            ImportKind::Emrt(args) => (Kind::Emrt, args),
+            ImportKind::Cpi(args) => return args.options(Kind::Cpi),
+            ImportKind::Rmi(args) => return args.options(Kind::Rmi),
+            ImportKind::Ofac(args) => return args.options(Kind::Ofac),
+            ImportKind::EuSanctions(args) => return args.options(Kind::EuSanctions),
+            ImportKind::Svhc(args) => return args.options(Kind::Svhc),
+        };
+        cli::import::Options {
+            kind,
+            file: args.file,
+            into: args.into.zip(args.field),
+            output: args.output,
+            reference: procura::import::ReferenceOptions::default(),
+        }
+    }
+}
+
+impl ReferenceArgs {
+    fn options(self, kind: cli::import::Kind) -> cli::import::Options {
+        cli::import::Options {
+            kind,
+            file: self.file,
+            into: None,
+            output: self.output,
+            reference: procura::import::ReferenceOptions {
+                table: self.table,
+                sheet: self.sheet,
+                year: self.year,
+                status: self.status,
+            },
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -175,6 +279,8 @@ fn main() -> ExitCode {
             format,
             max_steps,
             jobs,
+            sheet,
+            output,
         } => cli::eval::run(&cli::eval::Options {
             policy,
             input,
@@ -183,6 +289,8 @@ fn main() -> ExitCode {
             format: format.into(),
             limits: limits(max_steps),
             jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),
+            sheet,
+            output,
         }),
         Command::Diff {
             old,
@@ -205,6 +313,7 @@ fn main() -> ExitCode {
             limits: limits(max_steps),
             jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),
         }),
+        Command::Import { kind } => cli::import::run(&kind.options()),
         Command::Test { files, max_steps } => {
             cli::test::run(&files, cli::today(), limits(max_steps))
         }

@@ -29,6 +29,8 @@ use super::{CliError, CliResult, Exit, print_input_errors};
 pub enum Kind {
     JsonLines,
     Csv,
+    /// A workbook sheet, with the CSV conventions (`cli::sheet`).
+    Xlsx,
 }
 
 impl Kind {
@@ -36,22 +38,38 @@ impl Kind {
     pub fn of(path: &Path) -> Option<Kind> {
         let extension = path.extension()?.to_str()?.to_ascii_lowercase();
         match extension.as_str() {
-            "jsonl" => Some(Kind::JsonLines),
+            "jsonl" | "ndjson" => Some(Kind::JsonLines),
             "csv" => Some(Kind::Csv),
+            "xlsx" => Some(Kind::Xlsx),
             _ => None,
         }
     }
 }
 
+/// A batch to evaluate: its file and format, the sheet of a workbook, and where its results
+/// go as a spreadsheet instead of JSON Lines on stdout.
+#[derive(Clone, Copy)]
+pub struct Input<'a> {
+    pub path: &'a Path,
+    pub kind: Kind,
+    pub sheet: Option<&'a str>,
+    pub results: Option<&'a Path>,
+}
+
 /// Evaluates the batch in `path` on `jobs` threads (1: on the calling thread alone).
 pub fn run(
     policy: &Policy,
-    path: &Path,
-    kind: Kind,
+    input: &Input<'_>,
     data: Result<Option<serde_json::Value>, InputErrors>,
     today: Date,
     jobs: usize,
 ) -> CliResult {
+    let Input {
+        path,
+        kind,
+        sheet,
+        results,
+    } = *input;
     let reference = match data.and_then(|data| policy.reference_data(data.as_ref())) {
         Ok(reference) => reference,
         Err(errors) => {
@@ -59,15 +77,28 @@ pub fn run(
             return Ok(Exit::Usage);
         }
     };
-    let mut rows = Rows::open(path, kind, policy.limits())?;
+    let mut rows = Rows::open(path, kind, sheet, policy.limits())?;
     let evaluator = Evaluator {
         policy,
         parser: rows.parser(policy),
         reference: &reference,
         today,
     };
+    // `--output results.csv|xlsx`: the JSON Lines are collected and laid out for a spreadsheet.
+    let results = match results {
+        Some(file) => Some((
+            file,
+            super::results::Format::of(file)?,
+            super::results::Sink::default(),
+        )),
+        None => None,
+    };
+    let out: Box<dyn Write> = match &results {
+        Some((_, _, sink)) => Box::new(sink.clone()),
+        None => Box::new(std::io::stdout().lock()),
+    };
     let mut output = Output {
-        out: std::io::stdout().lock(),
+        out,
         progress: Progress::new(rows.size),
         tally: Tally::new(policy.rule_names().len()),
     };
@@ -75,6 +106,10 @@ pub fn run(
     pipeline(jobs, || rows.chunk(), evaluate, |done| output.write(done))?;
     output.progress.finish();
     output.tally.print(policy);
+    if let Some((file, format, sink)) = results {
+        let records = super::results::records(path, kind, sheet)?;
+        sink.write_to(file, format, &records)?;
+    }
     Ok(if output.tally.errors + output.tally.stopped > 0 {
         Exit::Usage
     } else {
@@ -92,6 +127,11 @@ pub struct Rows<'a> {
 enum Reader<'a> {
     JsonLines(JsonLines<'a, BufReader<File>>),
     Csv(CsvRows<'a, BufReader<File>>),
+    /// A workbook sheet, read whole: its header and its records with their row numbers.
+    Sheet(
+        csv::StringRecord,
+        std::vec::IntoIter<(u64, csv::StringRecord)>,
+    ),
 }
 
 /// One row as the file holds it.
@@ -107,23 +147,33 @@ pub struct Parser {
 }
 
 impl<'a> Rows<'a> {
-    pub fn open(path: &'a Path, kind: Kind, limits: &'a Limits) -> Result<Rows<'a>, CliError> {
+    /// Opens a batch file; `sheet` names the sheet of a workbook (default: the first).
+    pub fn open(
+        path: &'a Path,
+        kind: Kind,
+        sheet: Option<&str>,
+        limits: &'a Limits,
+    ) -> Result<Rows<'a>, CliError> {
+        if kind == Kind::Xlsx {
+            let sheet = super::sheet::read(path, sheet)?;
+            let reader = Reader::Sheet(sheet.header, sheet.records.into_iter());
+            // The sheet is read before any row is evaluated: no progress to show.
+            return Ok(Rows { reader, size: 0 });
+        }
         let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
         let size = file.metadata().map_or(0, |metadata| metadata.len());
         let reader = BufReader::with_capacity(CHUNK, file);
         let reader = match kind {
-            Kind::JsonLines => Reader::JsonLines(JsonLines::new(reader, path, limits)),
             Kind::Csv => Reader::Csv(CsvRows::new(reader, path)?),
+            _ => Reader::JsonLines(JsonLines::new(reader, path, limits)),
         };
         Ok(Rows { reader, size })
     }
 
     /// How rows become `policy`'s records; warns of the CSV columns that name no input field.
     pub fn parser(&self, policy: &Policy) -> Parser {
-        let header = match &self.reader {
-            Reader::JsonLines(_) => &csv::StringRecord::new(),
-            Reader::Csv(rows) => &rows.header,
-        };
+        let header = self.header().unwrap_or(&csv::StringRecord::new()).clone();
+        let header = &header;
         let (columns, unknown) = Columns::new(&policy.input_schema(), header);
         for name in unknown {
             eprintln!("warning: column `{name}` is not a field of the input and is ignored");
@@ -136,6 +186,7 @@ impl<'a> Rows<'a> {
         match &self.reader {
             Reader::JsonLines(_) => None,
             Reader::Csv(rows) => Some(&rows.header),
+            Reader::Sheet(header, _) => Some(header),
         }
     }
 
@@ -144,6 +195,12 @@ impl<'a> Rows<'a> {
         match &mut self.reader {
             Reader::JsonLines(rows) => rows.chunk(),
             Reader::Csv(rows) => rows.chunk(),
+            Reader::Sheet(_, records) => {
+                let rows: Vec<Row> = (records.by_ref().take(SHEET_CHUNK_ROWS))
+                    .map(|(line, record)| (line, Ok(RowText::Csv(record))))
+                    .collect();
+                Ok((!rows.is_empty()).then_some(Chunk { rows, end: 0 }))
+            }
         }
     }
 }
@@ -488,6 +545,9 @@ impl<'a, R: Read> CsvRows<'a, R> {
         }))
     }
 }
+
+/// Rows of a sheet evaluated together (the sheet is read whole first).
+const SHEET_CHUNK_ROWS: usize = 512;
 
 /// Skips the rest of a line: how many bytes it had, its newline not counted, and whether a
 /// newline ended it (the last line of a file may have none).

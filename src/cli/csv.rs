@@ -1,7 +1,8 @@
 //! CSV rows as input records, typed by the policy's `input` declaration.
 //!
 //! Conventions: the header names input fields, nested record fields as dotted columns
-//! (`ecovadis.environment`); an empty cell is absent; numbers and `true`/`false` are parsed;
+//! (`ecovadis.environment`); an empty cell is absent; numbers and `true`/`false` (any case,
+//! as Excel's `TRUE`/`FALSE`) are parsed;
 //! lists of scalars are `;`-separated (`[]` is the empty list); any other list or record is
 //! JSON in the cell. A cell that does not parse stays text, so the library's validation
 //! reports it with its path like any other type mismatch.
@@ -97,7 +98,8 @@ fn cell_value(cell: &str, ty: &Value) -> Value {
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map_or_else(text, Value::Number),
-        "bool" => match cell.trim() {
+        // Excel writes `TRUE` and `FALSE`.
+        "bool" => match cell.trim().to_ascii_lowercase().as_str() {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
             _ => text(),
@@ -174,6 +176,11 @@ mod tests {
 
     #[test]
     fn empty_cells_are_absent_and_bad_cells_stay_text() {
+        let (record, _) = convert(["", "12", "FALSE", "[]", " ", "", ""]);
+        assert_eq!(
+            record,
+            json!({"spend": 12.0, "ok": false, "certifications": []})
+        );
         let (record, _) = convert(["", "lots", "yes", "[]", " ", "", ""]);
         assert_eq!(
             record,

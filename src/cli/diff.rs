@@ -260,7 +260,7 @@ fn impact(
 ) -> Result<Option<Impact>, CliError> {
     let Some(kind) = batch::Kind::of(path) else {
         return Err(CliError(format!(
-            "`{}`: `--input` takes a batch (`.jsonl` or `.csv`)",
+            "`{}`: `--input` takes a batch (`.jsonl`, `.ndjson`, `.csv` or `.xlsx`)",
             path.display()
         )));
     };
@@ -292,7 +292,7 @@ fn impact(
     let [old_reference, new_reference]: [ReferenceData; 2] = references
         .try_into()
         .map_err(|_| CliError("reference data".to_owned()))?;
-    let mut rows = Rows::open(path, kind, limits)?;
+    let mut rows = Rows::open(path, kind, None, limits)?;
     let key = options.key.clone().or_else(|| default_key(policies[1]));
     let judge = Judge {
         policies,

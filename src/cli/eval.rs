@@ -1,4 +1,7 @@
 //! `procura eval POLICY --input FILE [--data FILE] [--as-of DATE] [--format json|text] [--jobs N]`
+//!
+//! `-` as a file reads one JSON record (or the reference data) from standard input, so that
+//! `procura import cmrt FILE.xlsx | procura eval POLICY --input -` works.
 
 use std::path::PathBuf;
 
@@ -6,7 +9,9 @@ use procura::limits::Limits;
 use procura::{Date, EvaluateError};
 
 use super::diagnostics::write_stdout;
-use super::{CliError, CliResult, Exit, Format, batch, compile, print_input_errors, read_json};
+use super::{
+    CliError, CliResult, Exit, Format, batch, compile, is_stdin, print_input_errors, read_json,
+};
 
 pub struct Options {
     pub policy: PathBuf,
@@ -18,10 +23,30 @@ pub struct Options {
     pub limits: Limits,
     /// Threads evaluating a batch (`--jobs`).
     pub jobs: usize,
+    /// The sheet of an `.xlsx` batch (`--sheet`; default: the first).
+    pub sheet: Option<String>,
+    /// Where a batch's results go as a spreadsheet (`--output results.csv|xlsx`).
+    pub output: Option<PathBuf>,
 }
 
 pub fn run(options: &Options) -> CliResult {
+    if options.data.as_deref().is_some_and(is_stdin) && is_stdin(&options.input) {
+        return Err(CliError(
+            "`--input -` and `--data -` cannot both read standard input".to_owned(),
+        ));
+    }
     let batch = batch::Kind::of(&options.input);
+    if options.output.is_some() && batch.is_none() {
+        return Err(CliError(
+            "`--output` writes the results of a batch (`.jsonl`, `.ndjson`, `.csv`, `.xlsx`)"
+                .to_owned(),
+        ));
+    }
+    if options.sheet.is_some() && batch != Some(batch::Kind::Xlsx) {
+        return Err(CliError(
+            "`--sheet` needs an `.xlsx` workbook as `--input`".to_owned(),
+        ));
+    }
     if batch.is_some() && options.format == Format::Text {
         return Err(CliError(
             "`--format text` needs a single `.json` record: a batch prints JSON Lines".to_owned(),
@@ -39,14 +64,13 @@ pub fn run(options: &Options) -> CliResult {
         None => Ok(None),
     };
     if let Some(kind) = batch {
-        return batch::run(
-            &policy,
-            &options.input,
+        let input = batch::Input {
+            path: &options.input,
             kind,
-            data,
-            options.today,
-            options.jobs,
-        );
+            sheet: options.sheet.as_deref(),
+            results: options.output.as_deref(),
+        };
+        return batch::run(&policy, &input, data, options.today, options.jobs);
     }
     // Validated apart so that a malformed file does not hide the other file's errors.
     let input =

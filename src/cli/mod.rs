@@ -6,6 +6,9 @@ pub mod csv;
 pub mod diagnostics;
 pub mod diff;
 pub mod eval;
+pub mod import;
+pub mod results;
+pub mod sheet;
 pub mod test;
 
 use std::fmt;
@@ -90,7 +93,12 @@ pub fn compile(path: &Path, format: Format) -> Result<Option<procura::Policy>, C
     }
 }
 
-/// Reads the bytes of a JSON file; a file over the size limit of what is read at `root` (`$`
+/// Whether a path names standard input (`-`).
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads the bytes of a JSON file (`-`: standard input); a file over the size limit of what is read at `root` (`$`
 /// for the record, `$data` for reference data) is an input error there, as on every host; an
 /// unreadable file is not.
 pub fn read_json(
@@ -99,12 +107,18 @@ pub fn read_json(
     limits: &Limits,
 ) -> Result<Result<Vec<u8>, InputErrors>, CliError> {
     let limit = limits.json_bytes(root);
-    let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
     // Read no more than one byte over the limit: a huge file is refused without loading it.
     let mut text = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut text)
-        .map_err(|error| CliError::io(path, &error))?;
+    let read = if is_stdin(path) {
+        io::stdin()
+            .lock()
+            .take(limit as u64 + 1)
+            .read_to_end(&mut text)
+    } else {
+        let file = File::open(path).map_err(|error| CliError::io(path, &error))?;
+        file.take(limit as u64 + 1).read_to_end(&mut text)
+    };
+    read.map_err(|error| CliError::io(path, &error))?;
     if text.len() > limit {
         let size = std::fs::metadata(path).map_or(text.len() as u64, |meta| meta.len());
         return Ok(Err(InputErrors::too_large(root, size, limits)));
