@@ -11,10 +11,18 @@ use procura::limits::{Limits, MAX_EVAL_STEPS};
 
 use crate::cli::{Exit, Format};
 
+/// `procura --version`: the crate's version and the commit it was built from (`build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PROCURA_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "procura",
-    version,
+    version = VERSION,
     about = "Responsible procurement rules engine"
 )]
 struct Args {
@@ -68,7 +76,7 @@ enum Command {
         /// Address to listen on
         #[arg(long, default_value_t = procura::server::DEFAULT_ADDR)]
         addr: std::net::SocketAddr,
-        /// The ABI module [default: $PROCURA_ABI_WASM, else target/wasm32-unknown-unknown/abi-release/procura.wasm]
+        /// The ABI module [default: $PROCURA_ABI_WASM, else the module embedded at build time, else target/wasm32-unknown-unknown/abi-release/procura.wasm]
         #[arg(long)]
         module: Option<PathBuf>,
         /// Milliseconds one evaluation may run in the module before it is stopped (422 `deadline`)

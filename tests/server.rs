@@ -5,8 +5,8 @@
 
 mod server_support;
 
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use procura::server::{ServeError, Server};
 use serde_json::{Value, json};
@@ -274,40 +274,16 @@ fn policies_reload_keep_their_last_good_version_and_disappear() {
     assert_eq!(call(addr, "GET", "/healthz", None).1["policies"], 1);
 }
 
-/// Kills the child server when the test ends, however it ends.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The `procura serve` binary itself, as a user starts it: a free loopback port, the bundled
 /// policies, and reports byte-identical to native evaluation.
 #[test]
 fn the_procura_serve_binary_serves_the_bundled_policies() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let _child = Child(
-        std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
-            .args(["serve", "rules", "--addr", &addr.to_string()])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("procura serve starts"),
+    let binary = server_support::spawn_binary(
+        std::process::Command::new(env!("CARGO_BIN_EXE_procura")),
+        Path::new("rules"),
+        &[],
     );
-    let start = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "procura serve never listened on {addr}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let addr = binary.addr;
     let (status, health) = call(addr, "GET", "/healthz", None);
     assert_eq!(status, 200, "{health}");
     let policies = wait_for(addr, "/v1/policies", |status, body| {
@@ -552,4 +528,47 @@ fn max_steps_sets_the_budget_of_every_evaluation() {
         (400, &json!("request")),
         "{error}"
     );
+}
+
+/// Scale-out: the binary embeds its module, so several instances start from an empty working
+/// directory with no `PROCURA_ABI_WASM`, each on its own port, and give the same bytes for
+/// the same requests (the server keeps no state but the policy files).
+#[test]
+fn instances_started_anywhere_answer_identically() {
+    let policies = temp_dir("scale-policies");
+    for file in ["onboarding.policy", "conflict-minerals.policy"] {
+        write(&policies, file, &read(&format!("rules/{file}")));
+    }
+    let elsewhere = temp_dir("scale-cwd");
+    let instances: Vec<_> = (0..3)
+        .map(|_| {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_procura"));
+            command
+                .current_dir(&elsewhere)
+                .env_remove("PROCURA_ABI_WASM");
+            server_support::spawn_binary(command, &policies, &[])
+        })
+        .collect();
+    let data: Value = serde_json::from_str(&read("rules/data/reference.json")).expect("JSON");
+    let suppliers = read("rules/data/suppliers.jsonl");
+    let mut requests = vec![("GET", "/v1/policies".to_owned(), None)];
+    for supplier in suppliers.lines().take(20) {
+        let input: Value = serde_json::from_str(supplier).expect("JSON");
+        let body = json!({"input": input, "data": data, "as_of": "2025-06-01"}).to_string();
+        let path = "/v1/policies/onboarding/evaluate".to_owned();
+        requests.push(("POST", path, Some(body)));
+    }
+    for (method, path, body) in &requests {
+        let answers: Vec<(u16, String)> = instances
+            .iter()
+            .map(|instance| call_text(instance.addr, method, path, body.as_deref()))
+            .collect();
+        assert_eq!(answers[0].0, 200, "{method} {path}: {}", answers[0].1);
+        for answer in &answers[1..] {
+            assert_eq!(answer, &answers[0], "{method} {path}");
+        }
+    }
+    drop(instances);
+    let _ = std::fs::remove_dir_all(&policies);
+    let _ = std::fs::remove_dir_all(&elsewhere);
 }

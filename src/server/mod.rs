@@ -7,6 +7,7 @@
 
 mod host;
 mod http;
+mod module;
 mod registry;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -17,24 +18,12 @@ use std::time::Duration;
 pub use host::{
     Compiled, Fuel, GuestError, Host, Limits, LoadError, Pool, STATUS_REPORT, Version, Worker,
 };
+pub use module::{DEFAULT_MODULE, EMBEDDED, Module};
 use registry::Registry;
 
-/// Where `procura serve` looks for the module when `--module` is not given, relative to the
-/// working directory: where `scripts/build-abi.sh` builds it.
-pub const DEFAULT_MODULE: &str = "target/wasm32-unknown-unknown/abi-release/procura.wasm";
-
-/// The module to load without `--module`: `$PROCURA_ABI_WASM` if set, else [`DEFAULT_MODULE`].
-pub fn default_module() -> PathBuf {
-    std::env::var_os("PROCURA_ABI_WASM")
-        .map_or_else(|| PathBuf::from(DEFAULT_MODULE), PathBuf::from)
-}
-
-/// Loads the module (instrumented for fuel metering if `fuel`), or says how to build it.
-pub fn load_host(module: &Path, fuel: bool) -> Result<Host, ServeError> {
-    if !module.is_file() {
-        return Err(ServeError::ModuleMissing(module.display().to_string()));
-    }
-    Ok(Host::load(module, fuel)?)
+/// Loads the module `--module` names, or the one [`Module::choose`] picks without it.
+pub fn load_host(module: Option<&Path>, fuel: bool) -> Result<Host, ServeError> {
+    Module::choose(module).load(fuel)
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +31,7 @@ pub struct ServeConfig {
     /// The directory whose `NAME.policy` files are served as `NAME`.
     pub dir: PathBuf,
     pub addr: SocketAddr,
-    /// The `abi` module; [`default_module`] when `None`.
+    /// The `abi` module; [`Module::choose`] picks one when `None`.
     pub module: Option<PathBuf>,
     /// Wall-clock time one evaluation may take in the module (a decision of
     /// `rules/onboarding.policy` takes about 10 µs; the step budget stops a runaway policy
@@ -105,7 +94,7 @@ impl ServeConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(
-        "the WebAssembly module `{0}` does not exist: build it with `scripts/build-abi.sh` or pass `--module PATH`"
+        "the WebAssembly module `{0}` does not exist: build it with `scripts/build-abi.sh` (then build `procura` again to embed it) or pass `--module PATH`"
     )]
     ModuleMissing(String),
     #[error(transparent)]
@@ -129,7 +118,7 @@ pub struct Server {
 impl Server {
     /// Loads the module, compiles every policy of the directory and binds the address.
     pub async fn bind(config: ServeConfig) -> Result<Server, ServeError> {
-        let module = config.module.clone().unwrap_or_else(default_module);
+        let module = Module::choose(config.module.as_deref());
         let limits = Limits {
             timeout: config.timeout,
             compile_timeout: config.compile_timeout,
@@ -141,7 +130,7 @@ impl Server {
             }),
             memory_bytes: config.memory_mb.saturating_mul(1 << 20),
         };
-        let host = load_host(&module, limits.fuel.is_some())?;
+        let host = module.load(limits.fuel.is_some())?;
         let pool = Arc::new(Pool::new(Arc::new(host), limits));
         let registry = Arc::new(Registry::new(config.dir.clone()));
         let dir_error = |error: String| ServeError::Dir {

@@ -284,6 +284,51 @@ fn exchange(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> R
     response
 }
 
+/// A `procura serve` process on a free loopback port, killed when dropped.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> SocketAddr {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// Starts `procura serve DIR --addr ADDR ARGS...` as `command` sets it up (working directory,
+/// environment) and waits until it listens.
+pub fn spawn_binary(mut command: std::process::Command, dir: &Path, args: &[&str]) -> Binary {
+    let addr = free_port();
+    let child = command
+        .arg("serve")
+        .arg(dir)
+        .args(["--addr", &addr.to_string()])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("procura serve starts");
+    let binary = Binary { child, addr };
+    let start = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "procura serve never listened on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    binary
+}
+
 pub fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
