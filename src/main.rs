@@ -100,6 +100,12 @@ enum Command {
         /// Seconds a client may take to send a request's body (408 after)
         #[arg(long, value_name = "SECONDS", default_value_t = procura::server::DEFAULT_BODY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
         body_timeout: u64,
+        /// Milliseconds between checks of the directory for changed policy files
+        #[arg(long, value_name = "MS", default_value_t = procura::server::DEFAULT_POLL_MS, value_parser = clap::value_parser!(u64).range(1..))]
+        poll_ms: u64,
+        /// Milliseconds a changed policy file must stay unchanged before it is read (never half-written)
+        #[arg(long, value_name = "MS", default_value_t = procura::server::DEFAULT_SETTLE_MS)]
+        settle_ms: u64,
         /// Evaluation steps one record may take in the module before it is stopped (422 `evaluation`)
         #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
         max_steps: u64,
@@ -182,6 +188,8 @@ fn main() -> ExitCode {
             max_body_kb,
             header_timeout,
             body_timeout,
+            poll_ms,
+            settle_ms,
             max_steps,
         } => {
             let config = procura::server::ServeConfig {
@@ -194,6 +202,8 @@ fn main() -> ExitCode {
                 max_body_kb,
                 header_timeout: std::time::Duration::from_secs(header_timeout),
                 body_timeout: std::time::Duration::from_secs(body_timeout),
+                poll: std::time::Duration::from_millis(poll_ms),
+                settle: std::time::Duration::from_millis(settle_ms),
                 max_steps: Some(max_steps),
                 ..procura::server::ServeConfig::new(dir)
             };

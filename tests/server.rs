@@ -572,3 +572,135 @@ fn instances_started_anywhere_answer_identically() {
     let _ = std::fs::remove_dir_all(&policies);
     let _ = std::fs::remove_dir_all(&elsewhere);
 }
+
+/// A policy of `rules` rules, one a line, so that every prefix of it that ends a line compiles
+/// (the half-written file a reader could see) with fewer rules.
+fn lines_policy(version: &str, rules: usize) -> String {
+    let mut text =
+        format!("policy \"Lines\" version \"{version}\"\ninput supplier {{ spend: number }}\n");
+    for i in 0..rules {
+        text.push_str(&format!(
+            "rule r{i} \"Rule {i}\" {{ require supplier.spend < {i} else review \"r{i}\" }}\n"
+        ));
+    }
+    text
+}
+
+/// A file rewritten in place, with a pause in the middle shorter than the settling time, is
+/// never served half written: every report has all its rules, and each version is served
+/// once it is complete.
+#[test]
+fn a_file_written_in_place_is_served_only_once_complete() {
+    use std::io::Write;
+    let dir = temp_dir("half-written");
+    write(&dir, "lines.policy", &lines_policy("0", 40));
+    let mut config = config(&dir);
+    config.poll = Duration::from_millis(20);
+    config.settle = Duration::from_millis(600);
+    let server = server_support::start_with(config);
+    let addr = server.addr;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let body = r#"{"input": {"spend": 5}, "as_of": "2025-01-01"}"#;
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut versions = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let (status, report) =
+                    call(addr, "POST", "/v1/policies/lines/evaluate", Some(body));
+                assert_eq!(status, 200, "{report}");
+                let rules = report["rules"].as_array().map_or(0, Vec::len);
+                assert_eq!(rules, 40, "a half-written version was served: {report}");
+                versions.insert(
+                    report["policy"]["version"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                );
+            }
+            versions
+        });
+        for version in 1..=3 {
+            let text = lines_policy(&version.to_string(), 40);
+            // At the end of a line: the first half compiles on its own.
+            let half = text[..text.len() / 2].rfind('\n').map_or(0, |at| at + 1);
+            let mut file = std::fs::File::create(dir.join("lines.policy")).expect("creates");
+            file.write_all(&text.as_bytes()[..half]).expect("writes");
+            file.flush().expect("flushes");
+            std::thread::sleep(Duration::from_millis(300));
+            file.write_all(&text.as_bytes()[half..]).expect("writes");
+            drop(file);
+            wait_for(addr, "/v1/policies/lines", |_, p| {
+                p["version"] == version.to_string()
+            });
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let versions = reader.join().expect("the reader");
+        assert!(versions.contains("3"), "{versions:?}");
+    });
+}
+
+/// A policy directory switched by renaming a symlink over the old one (as deployments and
+/// Kubernetes ConfigMap volumes do) switches every policy at once: no listing ever shows
+/// policies of both directories, and a policy only the old one had disappears with it.
+#[cfg(unix)]
+#[test]
+fn a_symlink_swap_switches_the_whole_directory_at_once() {
+    let root = temp_dir("symlink-swap");
+    for (name, files) in [
+        ("a", &["one", "two", "old"][..]),
+        ("b", &["one", "two"][..]),
+    ] {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).expect("a directory");
+        for file in files {
+            write(
+                &dir,
+                &format!("{file}.policy"),
+                &TINY.replace("VERSION", name),
+            );
+        }
+    }
+    let current = root.join("current");
+    std::os::unix::fs::symlink(root.join("a"), &current).expect("links");
+    let server = server_support::start_with(config(&current));
+    let addr = server.addr;
+    let swap = |to: &str| {
+        // Touched, as freshly deployed files are: they must settle first.
+        for file in ["one", "two"] {
+            write(
+                &root.join(to),
+                &format!("{file}.policy"),
+                &TINY.replace("VERSION", to),
+            );
+        }
+        let link = root.join("next");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(root.join(to), &link).expect("links");
+        std::fs::rename(&link, &current).expect("renames");
+    };
+    let listing = || {
+        let (status, list) = call(addr, "GET", "/v1/policies", None);
+        assert_eq!(status, 200, "{list}");
+        let list = list.as_array().cloned().unwrap_or_default();
+        let versions: std::collections::BTreeSet<String> = list
+            .iter()
+            .map(|p| p["version"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert_eq!(versions.len(), 1, "a mixed listing: {list:?}");
+        (versions.into_iter().next().unwrap_or_default(), list.len())
+    };
+    assert_eq!(listing(), ("a".to_owned(), 3));
+    for (to, count) in [("b", 2), ("a", 3), ("b", 2)] {
+        swap(to);
+        let start = std::time::Instant::now();
+        loop {
+            let seen = listing();
+            if seen == (to.to_owned(), count) {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "still {seen:?}");
+        }
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -8,7 +8,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::HttpBody;
@@ -58,13 +58,23 @@ impl App {
 
     /// Brings the served policies in line with the directory (off the async threads); an
     /// error says why the directory cannot be listed. Callers queue without holding a thread.
-    pub async fn rescan(&self) -> Result<(), String> {
+    /// With `wait`, files that changed a moment ago are waited for until they settle (at most
+    /// three times the settling time: a file written without pause stays unread).
+    pub async fn rescan(&self, wait: bool) -> Result<(), String> {
         let _turn = self.scanning.lock().await;
-        let (registry, pool) = (self.registry.clone(), self.pool.clone());
-        tokio::task::spawn_blocking(move || registry.scan(&pool))
-            .await
-            .map_err(|error| error.to_string())?
-            .map_err(|error| error.to_string())
+        let settle = self.registry.settle();
+        let give_up = Instant::now() + settle.saturating_mul(3);
+        loop {
+            let (registry, pool) = (self.registry.clone(), self.pool.clone());
+            let scanned = tokio::task::spawn_blocking(move || registry.scan(&pool))
+                .await
+                .map_err(|error| error.to_string())?
+                .map_err(|error| error.to_string())?;
+            if !(wait && scanned.waiting) || Instant::now() >= give_up {
+                return Ok(());
+            }
+            tokio::time::sleep((settle / 4).max(Duration::from_millis(10))).await;
+        }
     }
 
     pub fn router(self) -> Router {
@@ -288,7 +298,7 @@ async fn list(State(app): State<App>) -> Reply {
 /// Scans the directory now rather than at the next poll, then lists the policies as they are
 /// after it. Cheap when nothing changed (one directory listing); concurrent reloads queue.
 async fn reload(State(app): State<App>) -> Reply {
-    match app.rescan().await {
+    match app.rescan(true).await {
         Ok(()) => listing(&app),
         Err(message) => {
             let message = format!("cannot read the policy directory: {message}");

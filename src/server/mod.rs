@@ -51,6 +51,9 @@ pub struct ServeConfig {
     pub instances: usize,
     /// How often the directory is checked for changed files.
     pub poll: Duration,
+    /// How long a changed file must stay unchanged (length, modification time, real path)
+    /// before it is read: a file being written is not served half written.
+    pub settle: Duration,
     /// How long a client may take to send a request's headers, and how long a kept-alive
     /// connection may stay idle; the connection is closed after it.
     pub header_timeout: Duration,
@@ -70,6 +73,8 @@ pub const DEFAULT_MEMORY_MB: usize = 64;
 pub const DEFAULT_MAX_BODY_KB: usize = 1024;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_POLL_MS: u64 = 500;
+pub const DEFAULT_SETTLE_MS: u64 = 500;
 
 impl ServeConfig {
     pub fn new(dir: PathBuf) -> ServeConfig {
@@ -83,7 +88,8 @@ impl ServeConfig {
             memory_mb: DEFAULT_MEMORY_MB,
             max_body_kb: DEFAULT_MAX_BODY_KB,
             instances: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
-            poll: Duration::from_millis(500),
+            poll: Duration::from_millis(DEFAULT_POLL_MS),
+            settle: Duration::from_millis(DEFAULT_SETTLE_MS),
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
             max_steps: None,
@@ -132,13 +138,13 @@ impl Server {
         };
         let host = module.load(limits.fuel.is_some())?;
         let pool = Arc::new(Pool::new(Arc::new(host), limits));
-        let registry = Arc::new(Registry::new(config.dir.clone()));
+        let registry = Arc::new(Registry::new(config.dir.clone(), config.settle));
         let dir_error = |error: String| ServeError::Dir {
             path: config.dir.display().to_string(),
             message: error,
         };
         let app = http::App::new(registry, pool, &config);
-        app.rescan().await.map_err(dir_error)?;
+        app.rescan(true).await.map_err(dir_error)?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|error| ServeError::Bind {
@@ -175,7 +181,7 @@ impl Server {
             loop {
                 ticks.tick().await;
                 // A directory that vanished for a moment is retried on the next tick.
-                let _ = poller.rescan().await;
+                let _ = poller.rescan(false).await;
             }
         });
         let router = self.app.router();

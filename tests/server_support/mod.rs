@@ -62,6 +62,7 @@ pub fn config(dir: &Path) -> ServeConfig {
     let mut config = defaults(dir);
     config.max_body_kb = 64;
     config.poll = Duration::from_millis(100);
+    config.settle = Duration::from_millis(100);
     config
 }
 
