@@ -629,8 +629,9 @@ fn a_file_written_in_place_is_served_only_once_complete() {
             std::thread::sleep(Duration::from_millis(300));
             file.write_all(&text.as_bytes()[half..]).expect("writes");
             drop(file);
+            let name = version.to_string();
             wait_for(addr, "/v1/policies/lines", |_, p| {
-                p["version"] == version.to_string()
+                p["version"] == name.as_str()
             });
         }
         done.store(true, std::sync::atomic::Ordering::Relaxed);
