@@ -109,7 +109,27 @@ enum Command {
         /// Evaluation steps one record may take in the module before it is stopped (422 `evaluation`)
         #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
         max_steps: u64,
+        /// HTTP connections open at once; more are answered 503 and closed
+        #[arg(long, value_name = "N", default_value_t = procura::server::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u64).range(1..))]
+        max_connections: u64,
+        /// Milliseconds a request may wait for a free instance (503 `busy` after)
+        #[arg(long, value_name = "MS", default_value_t = procura::server::DEFAULT_QUEUE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+        queue_timeout_ms: u64,
+        /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight
+        #[arg(long, value_name = "SECONDS", default_value_t = procura::server::DEFAULT_DRAIN_TIMEOUT_SECS)]
+        drain_timeout: u64,
+        /// Log lines on stderr: one per request and per policy loaded
+        #[arg(long, value_enum, default_value_t = LogArg::Json)]
+        log: LogArg,
     },
+}
+
+#[cfg(feature = "serve")]
+#[derive(Clone, Copy, ValueEnum)]
+enum LogArg {
+    Json,
+    Text,
+    Off,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -191,7 +211,16 @@ fn main() -> ExitCode {
             poll_ms,
             settle_ms,
             max_steps,
+            max_connections,
+            queue_timeout_ms,
+            drain_timeout,
+            log,
         } => {
+            procura::server::init_logs(match log {
+                LogArg::Json => procura::server::LogFormat::Json,
+                LogArg::Text => procura::server::LogFormat::Text,
+                LogArg::Off => procura::server::LogFormat::Off,
+            });
             let config = procura::server::ServeConfig {
                 addr,
                 module,
@@ -205,6 +234,9 @@ fn main() -> ExitCode {
                 poll: std::time::Duration::from_millis(poll_ms),
                 settle: std::time::Duration::from_millis(settle_ms),
                 max_steps: Some(max_steps),
+                max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+                queue_timeout: std::time::Duration::from_millis(queue_timeout_ms),
+                drain_timeout: std::time::Duration::from_secs(drain_timeout),
                 ..procura::server::ServeConfig::new(dir)
             };
             procura::server::serve_blocking(config)

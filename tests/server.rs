@@ -705,3 +705,168 @@ fn a_symlink_swap_switches_the_whole_directory_at_once() {
     drop(server);
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// `GET /readyz`, `GET /metrics` adding up to the requests sent, request ids, and an OpenAPI
+/// description with exactly the router's routes, each of which answers.
+#[test]
+fn readiness_metrics_request_ids_and_the_openapi_description() {
+    let dir = temp_dir("observe");
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    write(&dir, "broken.policy", "input supplier { name: txt }");
+    let server = start(dir);
+    let addr = server.addr;
+    assert_eq!(
+        call(addr, "GET", "/readyz", None),
+        (200, json!({"status": "ready", "policies": 2}))
+    );
+
+    let path = "/v1/policies/tiny/evaluate";
+    let small = r#"{"input": {"name": "Acme", "spend": 5}}"#;
+    let large = r#"{"input": {"name": "Acme", "spend": 500}}"#;
+    for body in [small, small, large] {
+        assert_eq!(call(addr, "POST", path, Some(body)).0, 200);
+    }
+    assert_eq!(call(addr, "POST", path, Some("{")).0, 400);
+    assert_eq!(call(addr, "GET", "/v1/policies/absent", None).0, 404);
+    assert_eq!(call(addr, "GET", "/nowhere", None).0, 404);
+
+    let mut connection = Connection::open(addr).expect("connects");
+    let given = connection
+        .send_with_headers("GET", "/healthz", "x-request-id: abc-123\r\n")
+        .expect("an answer");
+    assert_eq!(given.header("x-request-id"), Some("abc-123"));
+    let made = connection
+        .send_with_headers("GET", "/healthz", "x-request-id: not a token\r\n")
+        .expect("an answer");
+    let made = made.header("x-request-id").unwrap_or_default().to_owned();
+    assert!(!made.is_empty() && made != "not a token", "{made}");
+
+    let (status, metrics) = call_text_any(addr, "/metrics");
+    assert_eq!(status, 200);
+    for line in [
+        r#"procura_http_requests_total{policy="tiny",endpoint="/v1/policies/{name}/evaluate",status="200"} 3"#,
+        r#"procura_http_requests_total{policy="tiny",endpoint="/v1/policies/{name}/evaluate",status="400"} 1"#,
+        r#"procura_http_requests_total{policy="-",endpoint="/v1/policies/{name}",status="404"} 1"#,
+        r#"procura_http_requests_total{policy="-",endpoint="unmatched",status="404"} 1"#,
+        r#"procura_decisions_total{policy="tiny",decision="approve"} 2"#,
+        r#"procura_decisions_total{policy="tiny",decision="review"} 1"#,
+        r#"procura_policy_reloads_total{policy="tiny",result="ok"} 1"#,
+        r#"procura_policy_reloads_total{policy="broken",result="error"} 1"#,
+        r#"procura_http_request_duration_seconds_count{endpoint="/v1/policies/{name}/evaluate"} 4"#,
+        "procura_instances_in_use 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no `{line}` in\n{metrics}"
+        );
+    }
+
+    let (status, openapi) = call(addr, "GET", "/v1/openapi.json", None);
+    assert_eq!(status, 200);
+    let mut described: Vec<(String, String)> = Vec::new();
+    for (path, operations) in openapi["paths"].as_object().expect("paths") {
+        for method in operations.as_object().expect("operations").keys() {
+            described.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    let mut routes: Vec<(String, String)> = procura::server::route_list()
+        .into_iter()
+        .map(|(method, path)| (method.to_owned(), path.to_owned()))
+        .collect();
+    described.sort();
+    routes.sort();
+    assert_eq!(described, routes);
+    for (method, path) in &routes {
+        let concrete = path.replace("{name}", "tiny");
+        let body = (method == "POST").then_some(small);
+        let response = Connection::open(addr)
+            .and_then(|mut c| c.send(method, &concrete, body.map(str::as_bytes)))
+            .expect("an answer");
+        assert!(
+            ![404, 405].contains(&response.status),
+            "{method} {concrete}: {response:?}"
+        );
+    }
+}
+
+/// `/metrics` is text, not JSON: read it without the JSON check of `call`.
+fn call_text_any(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let response = Connection::open(addr)
+        .and_then(|mut c| c.send("GET", path, None))
+        .expect("an answer");
+    (response.status, response.body)
+}
+
+/// Over `--max-connections` a connection is answered 503 at once while those within the
+/// limit keep being served; SIGTERM lets a request already received finish and exits 0.
+#[cfg(unix)]
+#[test]
+fn connection_limit_and_graceful_shutdown() {
+    let dir = temp_dir("shutdown");
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    let mut binary = server_support::spawn_binary(
+        std::process::Command::new(env!("CARGO_BIN_EXE_procura")),
+        &dir,
+        &["--max-connections", "3", "--log", "off"],
+    );
+    let addr = binary.addr;
+    let body = r#"{"input": {"name": "Acme", "spend": 5}}"#;
+    let path = "/v1/policies/tiny/evaluate";
+    let mut open: Vec<Connection> = (0..3)
+        .map(|_| {
+            let mut connection = Connection::open(addr).expect("connects");
+            let response = connection.send("POST", path, Some(body.as_bytes()));
+            assert_eq!(response.expect("an answer").status, 200);
+            connection
+        })
+        .collect();
+    let mut extra = Connection::open(addr).expect("connects");
+    let refused = extra.receive().expect("a 503");
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.json()["error"], "busy");
+    for connection in &mut open {
+        let response = connection.send("POST", path, Some(body.as_bytes()));
+        assert_eq!(response.expect("an answer").status, 200);
+    }
+
+    // A request whose headers arrived, whose body is still on its way when SIGTERM comes.
+    use std::io::Write;
+    let mut in_flight = open.pop().expect("a connection");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    in_flight
+        .stream()
+        .write_all(head.as_bytes())
+        .expect("sends");
+    std::thread::sleep(Duration::from_millis(200));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &binary.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(300));
+    in_flight
+        .stream()
+        .write_all(body.as_bytes())
+        .expect("sends");
+    let response = in_flight
+        .receive()
+        .expect("the answer to a request in flight");
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.json()["decision"], "approve");
+    let start = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = binary.child.try_wait().expect("waits") {
+            break exit;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "still running");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(exit.code(), Some(0));
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still accepting"
+    );
+}

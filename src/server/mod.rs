@@ -7,7 +7,10 @@
 
 mod host;
 mod http;
+mod listen;
+mod metrics;
 mod module;
+mod observe;
 mod registry;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -18,7 +21,9 @@ use std::time::Duration;
 pub use host::{
     Compiled, Fuel, GuestError, Host, Limits, LoadError, Pool, STATUS_REPORT, Version, Worker,
 };
+pub use http::{OPENAPI, route_list};
 pub use module::{DEFAULT_MODULE, EMBEDDED, Module};
+pub use observe::{LogFormat, init_logs};
 use registry::Registry;
 
 /// Loads the module `--module` names, or the one [`Module::choose`] picks without it.
@@ -59,6 +64,12 @@ pub struct ServeConfig {
     pub header_timeout: Duration,
     /// How long a client may take to send a request's body once its headers arrived (408).
     pub body_timeout: Duration,
+    /// HTTP connections open at once; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// How long a request may wait for a free instance before a 503 `busy`.
+    pub queue_timeout: Duration,
+    /// How long a shutdown (SIGTERM, Ctrl-C) waits for requests in flight.
+    pub drain_timeout: Duration,
     /// The step budget of one evaluation (`max_steps` in the module's options, a 422
     /// `evaluation` error beyond it); `None` keeps the module's default,
     /// `limits::MAX_EVAL_STEPS`.
@@ -74,6 +85,9 @@ pub const DEFAULT_MAX_BODY_KB: usize = 1024;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_POLL_MS: u64 = 500;
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 1024;
+pub const DEFAULT_QUEUE_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_DRAIN_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_SETTLE_MS: u64 = 500;
 
 impl ServeConfig {
@@ -92,6 +106,9 @@ impl ServeConfig {
             settle: Duration::from_millis(DEFAULT_SETTLE_MS),
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS as usize,
+            queue_timeout: Duration::from_millis(DEFAULT_QUEUE_TIMEOUT_MS),
+            drain_timeout: Duration::from_secs(DEFAULT_DRAIN_TIMEOUT_SECS),
             max_steps: None,
         }
     }
@@ -118,7 +135,8 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     app: http::App,
     poll: Duration,
-    header_timeout: Duration,
+    limits: listen::Limits,
+    module: String,
 }
 
 impl Server {
@@ -155,7 +173,12 @@ impl Server {
             listener,
             app,
             poll: config.poll,
-            header_timeout: config.header_timeout,
+            limits: listen::Limits {
+                max_connections: config.max_connections,
+                header_timeout: config.header_timeout,
+                drain_timeout: config.drain_timeout,
+            },
+            module: module.describe(),
         })
     }
 
@@ -169,57 +192,65 @@ impl Server {
         self.app.registry.all().len()
     }
 
-    /// Serves until the process ends, reloading changed policies in the background.
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully ([`Server::run_until`]).
+    pub async fn run(self) -> Result<(), ServeError> {
+        self.run_until(listen::signal()).await
+    }
+
+    /// Serves, reloading changed policies in the background, until `shutdown` completes; then
+    /// stops accepting connections, answers every request already received, and returns.
     ///
     /// Each connection is a task of its own and holds no evaluation instance while it reads:
     /// a slow or stalled client costs a socket until its timeout, never a worker.
-    pub async fn run(self) -> Result<(), ServeError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), ServeError> {
         let poller = self.app.clone();
         let mut ticks = tokio::time::interval(self.poll);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::spawn(async move {
+        let polling = tokio::spawn(async move {
             loop {
                 ticks.tick().await;
                 // A directory that vanished for a moment is retried on the next tick.
-                let _ = poller.rescan(false).await;
+                if let Err(error) = poller.rescan(false).await {
+                    tracing::warn!(error, "cannot read the policy directory");
+                }
             }
         });
+        let (metrics, draining) = (self.app.metrics.clone(), self.app.draining.clone());
         let router = self.app.router();
-        let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(self.header_timeout);
-        loop {
-            let stream = match self.listener.accept().await {
-                Ok((stream, _)) => stream,
-                // Out of file descriptors or a connection reset before it was accepted: the
-                // listener itself is fine, so wait a moment rather than spin or stop.
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            // Small JSON responses on kept-alive connections would otherwise wait for the
-            // client's delayed acknowledgement.
-            let _ = stream.set_nodelay(true);
-            let service = hyper_util::service::TowerToHyperService::new(router.clone());
-            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            // A connection ends with an error when its client times out, resets or sends
-            // garbage; that concerns that client only.
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
+        let shutdown = async {
+            shutdown.await;
+            draining.store(true, std::sync::atomic::Ordering::Release);
+            tracing::info!("shutting down: no new connections, finishing requests in flight");
+        };
+        let drained = listen::serve(self.listener, router, &self.limits, metrics, shutdown).await;
+        polling.abort();
+        if drained.abandoned > 0 {
+            tracing::warn!(
+                connections = drained.abandoned,
+                "stopped with requests still in flight after --drain-timeout"
+            );
+        } else {
+            tracing::info!("stopped");
         }
+        Ok(())
     }
 }
 
-/// `procura serve`: binds, reports where it listens, and serves.
+/// `procura serve`: binds, reports where it listens, and serves until SIGTERM or Ctrl-C.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let dir = config.dir.display().to_string();
     let server = Server::bind(config).await?;
-    eprintln!(
-        "serving {} policies from `{dir}` on http://{}",
-        server.policy_count(),
-        server.local_addr()?
+    let addr = server.local_addr()?.to_string();
+    tracing::info!(
+        policies = server.policy_count(),
+        dir,
+        addr,
+        module = server.module,
+        version = env!("CARGO_PKG_VERSION"),
+        "serving"
     );
     server.run().await
 }

@@ -173,6 +173,18 @@ impl Connection {
         self.receive()
     }
 
+    /// Sends a request without a body with extra header lines (each ending in `\r\n`).
+    pub fn send_with_headers(
+        &mut self,
+        method: &str,
+        path: &str,
+        extra: &str,
+    ) -> std::io::Result<Response> {
+        self.stream()
+            .write_all(head(method, path, 0, extra).as_bytes())?;
+        self.receive()
+    }
+
     /// Sends the head with `Expect: 100-continue` and the body only once the server asks for
     /// it, as curl does with large bodies: a body the server refuses is never sent, and the
     /// refusal is read instead of a reset.
