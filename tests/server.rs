@@ -11,7 +11,8 @@ use std::time::Duration;
 use procura::server::{ServeError, Server};
 use serde_json::{Value, json};
 use server_support::{
-    Connection, HEAVY, TINY, call, call_text, config, read, spin, start, temp_dir, wait_for, write,
+    Connection, HEAVY, TINY, call, call_text, config, lines_policy, read, spin, start, temp_dir,
+    wait_for, write,
 };
 
 #[test]
@@ -573,19 +574,6 @@ fn instances_started_anywhere_answer_identically() {
     let _ = std::fs::remove_dir_all(&elsewhere);
 }
 
-/// A policy of `rules` rules, one a line, so that every prefix of it that ends a line compiles
-/// (the half-written file a reader could see) with fewer rules.
-fn lines_policy(version: &str, rules: usize) -> String {
-    let mut text =
-        format!("policy \"Lines\" version \"{version}\"\ninput supplier {{ spend: number }}\n");
-    for i in 0..rules {
-        text.push_str(&format!(
-            "rule r{i} \"Rule {i}\" {{ require supplier.spend < {i} else review \"r{i}\" }}\n"
-        ));
-    }
-    text
-}
-
 /// A file rewritten in place, with a pause in the middle shorter than the settling time, is
 /// never served half written: every report has all its rules, and each version is served
 /// once it is complete.
@@ -841,11 +829,7 @@ fn connection_limit_and_graceful_shutdown() {
         .write_all(head.as_bytes())
         .expect("sends");
     std::thread::sleep(Duration::from_millis(200));
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &binary.child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+    binary.terminate();
     std::thread::sleep(Duration::from_millis(300));
     in_flight
         .stream()

@@ -442,6 +442,20 @@ impl Worker {
         })
     }
 
+    /// Compiles a version to learn whether it compiles and what it declares, and frees it at
+    /// once: an instance keeps only the policies it evaluates, so that checking every file of
+    /// a directory in one instance does not add up their memory.
+    pub fn check(&mut self, version: &Version) -> Result<Compiled, GuestError> {
+        let (handle, json) = self.guest.compile(&version.source)?;
+        if let Some(handle) = handle {
+            self.guest.drop_policy(handle)?;
+        }
+        Ok(Compiled {
+            ok: handle.is_some(),
+            json,
+        })
+    }
+
     /// Evaluates with a version, compiling it first if this instance has not yet.
     pub fn evaluate(
         &mut self,

@@ -278,7 +278,7 @@ impl Registry {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             source: source.clone(),
         };
-        let compiled = self.with_worker(pool, |worker| worker.compile(&version));
+        let compiled = self.with_worker(pool, |worker| worker.check(&version));
         let (ok, json) = match compiled {
             Ok(compiled) => (
                 compiled.ok,

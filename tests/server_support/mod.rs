@@ -29,6 +29,19 @@ let pairs = count([x for x in supplier.values if any y in supplier.values: x + y
 rule no_pairs "No pairs" { require pairs == 0 else review "pairs" }
 "#;
 
+/// A policy of `rules` rules, one a line, so that every prefix of it that ends a line compiles
+/// (the half-written file a reader could see) with fewer rules.
+pub fn lines_policy(version: &str, rules: usize) -> String {
+    let mut text =
+        format!("policy \"Lines\" version \"{version}\"\ninput supplier {{ spend: number }}\n");
+    for i in 0..rules {
+        text.push_str(&format!(
+            "rule r{i} \"Rule {i}\" {{ require supplier.spend < {i} else review \"r{i}\" }}\n"
+        ));
+    }
+    text
+}
+
 pub struct Running {
     pub addr: SocketAddr,
     pub dir: PathBuf,
@@ -301,6 +314,17 @@ fn exchange(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> R
 pub struct Binary {
     pub child: std::process::Child,
     pub addr: SocketAddr,
+}
+
+impl Binary {
+    /// Sends SIGTERM, as Kubernetes and `kill` do.
+    pub fn terminate(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
 }
 
 impl Drop for Binary {
