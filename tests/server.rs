@@ -550,6 +550,14 @@ fn instances_started_anywhere_answer_identically() {
             server_support::spawn_binary(command, &policies, &[])
         })
         .collect();
+    // What operations check first: the version and the commit it was built from.
+    let version = std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
+        .arg("--version")
+        .output()
+        .expect("procura --version runs");
+    let version = String::from_utf8_lossy(&version.stdout).into_owned();
+    let expected = format!("procura {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(version.starts_with(&expected), "{version}");
     let data: Value = serde_json::from_str(&read("rules/data/reference.json")).expect("JSON");
     let suppliers = read("rules/data/suppliers.jsonl");
     let mut requests = vec![("GET", "/v1/policies".to_owned(), None)];
