@@ -12,7 +12,6 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 p99="${2:-10}"
 scripts/build-abi.sh >/dev/null
-export PROCURA_ABI_WASM="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/abi-release/procura.wasm"
 echo "load-test: ${seconds}s, p99 limit ${p99} ms; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 output=$(PROCURA_LOAD_SECONDS="$seconds" PROCURA_LOAD_P99_MS="$p99" \

@@ -118,6 +118,9 @@ enum Command {
         /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight
         #[arg(long, value_name = "SECONDS", default_value_t = procura::server::DEFAULT_DRAIN_TIMEOUT_SECS)]
         drain_timeout: u64,
+        /// Seconds a shutdown keeps accepting while /readyz answers 503 (for load balancers to notice)
+        #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+        shutdown_delay: u64,
         /// Log lines on stderr: one per request and per policy loaded
         #[arg(long, value_enum, default_value_t = LogArg::Json)]
         log: LogArg,
@@ -214,6 +217,7 @@ fn main() -> ExitCode {
             max_connections,
             queue_timeout_ms,
             drain_timeout,
+            shutdown_delay,
             log,
         } => {
             procura::server::init_logs(match log {
@@ -237,6 +241,7 @@ fn main() -> ExitCode {
                 max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
                 queue_timeout: std::time::Duration::from_millis(queue_timeout_ms),
                 drain_timeout: std::time::Duration::from_secs(drain_timeout),
+                shutdown_delay: std::time::Duration::from_secs(shutdown_delay),
                 ..procura::server::ServeConfig::new(dir)
             };
             procura::server::serve_blocking(config)

@@ -862,3 +862,31 @@ fn connection_limit_and_graceful_shutdown() {
         "still accepting"
     );
 }
+
+/// `--shutdown-delay`: after SIGTERM the server is not ready but still accepts connections for
+/// that long (a load balancer notices first), then stops and exits 0.
+#[cfg(unix)]
+#[test]
+fn readiness_fails_first_during_the_shutdown_delay() {
+    let dir = temp_dir("shutdown-delay");
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    let mut binary = server_support::spawn_binary(
+        std::process::Command::new(env!("CARGO_BIN_EXE_procura")),
+        &dir,
+        &["--shutdown-delay", "2", "--log", "off"],
+    );
+    let addr = binary.addr;
+    assert_eq!(call(addr, "GET", "/readyz", None).0, 200);
+    binary.terminate();
+    wait_for(addr, "/readyz", |status, body| {
+        status == 503 && body["status"] == "draining"
+    });
+    let body = r#"{"input": {"name": "Acme", "spend": 5}}"#;
+    let (status, _) = call(addr, "POST", "/v1/policies/tiny/evaluate", Some(body));
+    assert_eq!(
+        status, 200,
+        "a new connection during the delay is still served"
+    );
+    let exit = binary.child.wait().expect("the server exits");
+    assert_eq!(exit.code(), Some(0));
+}

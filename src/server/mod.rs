@@ -70,6 +70,9 @@ pub struct ServeConfig {
     pub queue_timeout: Duration,
     /// How long a shutdown (SIGTERM, Ctrl-C) waits for requests in flight.
     pub drain_timeout: Duration,
+    /// How long a shutdown keeps accepting connections while `GET /readyz` answers 503, so
+    /// that load balancers stop sending new ones first (Kubernetes: a few seconds).
+    pub shutdown_delay: Duration,
     /// The step budget of one evaluation (`max_steps` in the module's options, a 422
     /// `evaluation` error beyond it); `None` keeps the module's default,
     /// `limits::MAX_EVAL_STEPS`.
@@ -109,6 +112,7 @@ impl ServeConfig {
             max_connections: DEFAULT_MAX_CONNECTIONS as usize,
             queue_timeout: Duration::from_millis(DEFAULT_QUEUE_TIMEOUT_MS),
             drain_timeout: Duration::from_secs(DEFAULT_DRAIN_TIMEOUT_SECS),
+            shutdown_delay: Duration::ZERO,
             max_steps: None,
         }
     }
@@ -135,6 +139,7 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     app: http::App,
     poll: Duration,
+    shutdown_delay: Duration,
     limits: listen::Limits,
     module: String,
 }
@@ -173,6 +178,7 @@ impl Server {
             listener,
             app,
             poll: config.poll,
+            shutdown_delay: config.shutdown_delay,
             limits: listen::Limits {
                 max_connections: config.max_connections,
                 header_timeout: config.header_timeout,
@@ -220,9 +226,14 @@ impl Server {
         });
         let (metrics, draining) = (self.app.metrics.clone(), self.app.draining.clone());
         let router = self.app.router();
+        let delay = self.shutdown_delay;
         let shutdown = async {
             shutdown.await;
             draining.store(true, std::sync::atomic::Ordering::Release);
+            if !delay.is_zero() {
+                tracing::info!(seconds = delay.as_secs_f64(), "shutting down: not ready");
+                tokio::time::sleep(delay).await;
+            }
             tracing::info!("shutting down: no new connections, finishing requests in flight");
         };
         let drained = listen::serve(self.listener, router, &self.limits, metrics, shutdown).await;
