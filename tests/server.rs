@@ -798,13 +798,7 @@ fn call_text_any(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 #[cfg(unix)]
 #[test]
 fn connection_limit_and_graceful_shutdown() {
-    let dir = temp_dir("shutdown");
-    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
-    let mut binary = server_support::spawn_binary(
-        std::process::Command::new(env!("CARGO_BIN_EXE_procura")),
-        &dir,
-        &["--max-connections", "3", "--log", "off"],
-    );
+    let mut binary = tiny_binary("shutdown", &["--max-connections", "3", "--log", "off"]);
     let addr = binary.addr;
     let body = r#"{"input": {"name": "Acme", "spend": 5}}"#;
     let path = "/v1/policies/tiny/evaluate";
@@ -868,13 +862,7 @@ fn connection_limit_and_graceful_shutdown() {
 #[cfg(unix)]
 #[test]
 fn readiness_fails_first_during_the_shutdown_delay() {
-    let dir = temp_dir("shutdown-delay");
-    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
-    let mut binary = server_support::spawn_binary(
-        std::process::Command::new(env!("CARGO_BIN_EXE_procura")),
-        &dir,
-        &["--shutdown-delay", "2", "--log", "off"],
-    );
+    let mut binary = tiny_binary("shutdown-delay", &["--shutdown-delay", "2", "--log", "off"]);
     let addr = binary.addr;
     assert_eq!(call(addr, "GET", "/readyz", None).0, 200);
     binary.terminate();
@@ -889,4 +877,15 @@ fn readiness_fails_first_during_the_shutdown_delay() {
     );
     let exit = binary.child.wait().expect("the server exits");
     assert_eq!(exit.code(), Some(0));
+}
+
+/// The `procura serve` binary serving `TINY` (version 1) with `args`.
+fn tiny_binary(name: &str, args: &[&str]) -> server_support::Binary {
+    let dir = temp_dir(name);
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    server_support::spawn_binary(
+        std::process::Command::new(env!("CARGO_BIN_EXE_procura")),
+        &dir,
+        args,
+    )
 }
