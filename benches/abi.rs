@@ -54,9 +54,7 @@ fn main() {
     let native =
         |text: &str, buffer: &mut String| native_decision(&policy, &data, today, text, buffer);
 
-    let module = procura::server::default_module();
-    let host =
-        procura::server::load_host(&module, fuel.is_some()).unwrap_or_else(|e| panic!("{e}"));
+    let host = procura::server::load_host(None, fuel.is_some()).unwrap_or_else(|e| panic!("{e}"));
     let limits = Limits {
         timeout: Duration::from_millis(procura::server::DEFAULT_TIMEOUT_MS),
         compile_timeout: Duration::from_millis(procura::server::DEFAULT_COMPILE_TIMEOUT_MS),

@@ -41,8 +41,10 @@ install_browser_tools() {
 }
 
 require_cargo
+# The module first: the release binary embeds it (build.rs), so that `procura serve` needs no
+# file beside it.
+build_abi
 build_release
 build_wasm
-build_abi
 install_browser_tools
 step "setup complete"

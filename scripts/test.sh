@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 step() { printf '==> %s\n' "$*"; }
 
 scripts/setup.sh
-# The server and wasmtime tests host the module that setup built.
+# The server and wasmtime tests host the module that setup built ($PROCURA_ABI_WASM, set by
+# scripts/features.sh).
 target_dir="${CARGO_TARGET_DIR:-target}"
-export PROCURA_ABI_WASM="$target_dir/wasm32-unknown-unknown/abi-release/procura.wasm"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -11,10 +11,18 @@ use procura::limits::{Limits, MAX_EVAL_STEPS};
 
 use crate::cli::{Exit, Format};
 
+/// `procura --version`: the crate's version and the commit it was built from (`build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PROCURA_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "procura",
-    version,
+    version = VERSION,
     about = "Responsible procurement rules engine"
 )]
 struct Args {
@@ -104,7 +112,7 @@ enum Command {
         /// Address to listen on
         #[arg(long, default_value_t = procura::server::DEFAULT_ADDR)]
         addr: std::net::SocketAddr,
-        /// The ABI module [default: $PROCURA_ABI_WASM, else target/wasm32-unknown-unknown/abi-release/procura.wasm]
+        /// The ABI module [default: $PROCURA_ABI_WASM, else the module embedded at build time, else target/wasm32-unknown-unknown/abi-release/procura.wasm]
         #[arg(long)]
         module: Option<PathBuf>,
         /// Milliseconds one evaluation may run in the module before it is stopped (422 `deadline`)
@@ -128,9 +136,30 @@ enum Command {
         /// Seconds a client may take to send a request's body (408 after)
         #[arg(long, value_name = "SECONDS", default_value_t = procura::server::DEFAULT_BODY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
         body_timeout: u64,
+        /// Milliseconds between checks of the directory for changed policy files
+        #[arg(long, value_name = "MS", default_value_t = procura::server::DEFAULT_POLL_MS, value_parser = clap::value_parser!(u64).range(1..))]
+        poll_ms: u64,
+        /// Milliseconds a changed policy file must stay unchanged before it is read (never half-written)
+        #[arg(long, value_name = "MS", default_value_t = procura::server::DEFAULT_SETTLE_MS)]
+        settle_ms: u64,
         /// Evaluation steps one record may take in the module before it is stopped (422 `evaluation`)
         #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
         max_steps: u64,
+        /// HTTP connections open at once; more are answered 503 and closed
+        #[arg(long, value_name = "N", default_value_t = procura::server::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u64).range(1..))]
+        max_connections: u64,
+        /// Milliseconds a request may wait for a free instance (503 `busy` after)
+        #[arg(long, value_name = "MS", default_value_t = procura::server::DEFAULT_QUEUE_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+        queue_timeout_ms: u64,
+        /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight
+        #[arg(long, value_name = "SECONDS", default_value_t = procura::server::DEFAULT_DRAIN_TIMEOUT_SECS)]
+        drain_timeout: u64,
+        /// Seconds a shutdown keeps accepting while /readyz answers 503 (for load balancers to notice)
+        #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+        shutdown_delay: u64,
+        /// Log lines on stderr: one per request and per policy loaded
+        #[arg(long, value_enum, default_value_t = LogArg::Json)]
+        log: LogArg,
     },
 }
 
@@ -225,6 +254,14 @@ impl ReferenceArgs {
             },
         }
     }
+}
+
+#[cfg(feature = "serve")]
+#[derive(Clone, Copy, ValueEnum)]
+enum LogArg {
+    Json,
+    Text,
+    Off,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -329,8 +366,20 @@ fn main() -> ExitCode {
             max_body_kb,
             header_timeout,
             body_timeout,
+            poll_ms,
+            settle_ms,
             max_steps,
+            max_connections,
+            queue_timeout_ms,
+            drain_timeout,
+            shutdown_delay,
+            log,
         } => {
+            procura::server::init_logs(match log {
+                LogArg::Json => procura::server::LogFormat::Json,
+                LogArg::Text => procura::server::LogFormat::Text,
+                LogArg::Off => procura::server::LogFormat::Off,
+            });
             let config = procura::server::ServeConfig {
                 addr,
                 module,
@@ -341,7 +390,13 @@ fn main() -> ExitCode {
                 max_body_kb,
                 header_timeout: std::time::Duration::from_secs(header_timeout),
                 body_timeout: std::time::Duration::from_secs(body_timeout),
+                poll: std::time::Duration::from_millis(poll_ms),
+                settle: std::time::Duration::from_millis(settle_ms),
                 max_steps: Some(max_steps),
+                max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+                queue_timeout: std::time::Duration::from_millis(queue_timeout_ms),
+                drain_timeout: std::time::Duration::from_secs(drain_timeout),
+                shutdown_delay: std::time::Duration::from_secs(shutdown_delay),
                 ..procura::server::ServeConfig::new(dir)
             };
             procura::server::serve_blocking(config)

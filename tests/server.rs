@@ -5,13 +5,14 @@
 
 mod server_support;
 
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use procura::server::{ServeError, Server};
 use serde_json::{Value, json};
 use server_support::{
-    Connection, HEAVY, TINY, call, call_text, config, read, spin, start, temp_dir, wait_for, write,
+    Connection, HEAVY, TINY, call, call_text, config, lines_policy, read, spin, start, temp_dir,
+    wait_for, write,
 };
 
 #[test]
@@ -274,40 +275,16 @@ fn policies_reload_keep_their_last_good_version_and_disappear() {
     assert_eq!(call(addr, "GET", "/healthz", None).1["policies"], 1);
 }
 
-/// Kills the child server when the test ends, however it ends.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The `procura serve` binary itself, as a user starts it: a free loopback port, the bundled
 /// policies, and reports byte-identical to native evaluation.
 #[test]
 fn the_procura_serve_binary_serves_the_bundled_policies() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let _child = Child(
-        std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
-            .args(["serve", "rules", "--addr", &addr.to_string()])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("procura serve starts"),
+    let binary = server_support::spawn_binary(
+        std::process::Command::new(env!("CARGO_BIN_EXE_procura")),
+        Path::new("rules"),
+        &[],
     );
-    let start = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "procura serve never listened on {addr}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let addr = binary.addr;
     let (status, health) = call(addr, "GET", "/healthz", None);
     assert_eq!(status, 200, "{health}");
     let policies = wait_for(addr, "/v1/policies", |status, body| {
@@ -552,4 +529,369 @@ fn max_steps_sets_the_budget_of_every_evaluation() {
         (400, &json!("request")),
         "{error}"
     );
+}
+
+/// Scale-out: the binary embeds its module, so several instances start from an empty working
+/// directory with no `PROCURA_ABI_WASM`, each on its own port, and give the same bytes for
+/// the same requests (the server keeps no state but the policy files).
+#[test]
+fn instances_started_anywhere_answer_identically() {
+    let policies = temp_dir("scale-policies");
+    for file in ["onboarding.policy", "conflict-minerals.policy"] {
+        write(&policies, file, &read(&format!("rules/{file}")));
+    }
+    let elsewhere = temp_dir("scale-cwd");
+    let instances: Vec<_> = (0..3)
+        .map(|_| {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_procura"));
+            command
+                .current_dir(&elsewhere)
+                .env_remove("PROCURA_ABI_WASM");
+            server_support::spawn_binary(command, &policies, &[])
+        })
+        .collect();
+    // What operations check first: the version and the commit it was built from.
+    let version = std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
+        .arg("--version")
+        .output()
+        .expect("procura --version runs");
+    let version = String::from_utf8_lossy(&version.stdout).into_owned();
+    let expected = format!("procura {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(version.starts_with(&expected), "{version}");
+    let data: Value = serde_json::from_str(&read("rules/data/reference.json")).expect("JSON");
+    let suppliers = read("rules/data/suppliers.jsonl");
+    let mut requests = vec![("GET", "/v1/policies".to_owned(), None)];
+    for supplier in suppliers.lines().take(20) {
+        let input: Value = serde_json::from_str(supplier).expect("JSON");
+        let body = json!({"input": input, "data": data, "as_of": "2025-06-01"}).to_string();
+        let path = "/v1/policies/onboarding/evaluate".to_owned();
+        requests.push(("POST", path, Some(body)));
+    }
+    for (method, path, body) in &requests {
+        let answers: Vec<(u16, String)> = instances
+            .iter()
+            .map(|instance| call_text(instance.addr, method, path, body.as_deref()))
+            .collect();
+        assert_eq!(answers[0].0, 200, "{method} {path}: {}", answers[0].1);
+        for answer in &answers[1..] {
+            assert_eq!(answer, &answers[0], "{method} {path}");
+        }
+    }
+    drop(instances);
+    let _ = std::fs::remove_dir_all(&policies);
+    let _ = std::fs::remove_dir_all(&elsewhere);
+}
+
+/// A file rewritten in place, with a pause in the middle shorter than the settling time, is
+/// never served half written: every report has all its rules, and each version is served
+/// once it is complete.
+#[test]
+fn a_file_written_in_place_is_served_only_once_complete() {
+    use std::io::Write;
+    let dir = temp_dir("half-written");
+    write(&dir, "lines.policy", &lines_policy("0", 40));
+    let mut config = config(&dir);
+    config.poll = Duration::from_millis(20);
+    config.settle = Duration::from_millis(600);
+    let server = server_support::start_with(config);
+    let addr = server.addr;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let body = r#"{"input": {"spend": 5}, "as_of": "2025-01-01"}"#;
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut versions = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let (status, report) =
+                    call(addr, "POST", "/v1/policies/lines/evaluate", Some(body));
+                assert_eq!(status, 200, "{report}");
+                let rules = report["rules"].as_array().map_or(0, Vec::len);
+                assert_eq!(rules, 40, "a half-written version was served: {report}");
+                versions.insert(
+                    report["policy"]["version"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                );
+            }
+            versions
+        });
+        for version in 1..=3 {
+            let text = lines_policy(&version.to_string(), 40);
+            // At the end of a line: the first half compiles on its own.
+            let half = text[..text.len() / 2].rfind('\n').map_or(0, |at| at + 1);
+            let mut file = std::fs::File::create(dir.join("lines.policy")).expect("creates");
+            file.write_all(&text.as_bytes()[..half]).expect("writes");
+            file.flush().expect("flushes");
+            std::thread::sleep(Duration::from_millis(300));
+            file.write_all(&text.as_bytes()[half..]).expect("writes");
+            drop(file);
+            let name = version.to_string();
+            wait_for(addr, "/v1/policies/lines", |_, p| {
+                p["version"] == name.as_str()
+            });
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let versions = reader.join().expect("the reader");
+        assert!(
+            versions.len() >= 2,
+            "the reader saw no reload: {versions:?}"
+        );
+        let (_, report) = call(addr, "POST", "/v1/policies/lines/evaluate", Some(body));
+        assert_eq!(report["policy"]["version"], "3");
+        assert_eq!(report["rules"].as_array().map_or(0, Vec::len), 40);
+    });
+}
+
+/// A policy directory switched by renaming a symlink over the old one (as deployments and
+/// Kubernetes ConfigMap volumes do) switches every policy at once: no listing ever shows
+/// policies of both directories, and a policy only the old one had disappears with it.
+#[cfg(unix)]
+#[test]
+fn a_symlink_swap_switches_the_whole_directory_at_once() {
+    let root = temp_dir("symlink-swap");
+    for (name, files) in [
+        ("a", &["one", "two", "old"][..]),
+        ("b", &["one", "two"][..]),
+    ] {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).expect("a directory");
+        for file in files {
+            write(
+                &dir,
+                &format!("{file}.policy"),
+                &TINY.replace("VERSION", name),
+            );
+        }
+    }
+    let current = root.join("current");
+    std::os::unix::fs::symlink(root.join("a"), &current).expect("links");
+    let server = server_support::start_with(config(&current));
+    let addr = server.addr;
+    let swap = |to: &str| {
+        // Touched, as freshly deployed files are: they must settle first.
+        for file in ["one", "two"] {
+            write(
+                &root.join(to),
+                &format!("{file}.policy"),
+                &TINY.replace("VERSION", to),
+            );
+        }
+        let link = root.join("next");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(root.join(to), &link).expect("links");
+        std::fs::rename(&link, &current).expect("renames");
+    };
+    let listing = || {
+        let (status, list) = call(addr, "GET", "/v1/policies", None);
+        assert_eq!(status, 200, "{list}");
+        let list = list.as_array().cloned().unwrap_or_default();
+        let versions: std::collections::BTreeSet<String> = list
+            .iter()
+            .map(|p| p["version"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert_eq!(versions.len(), 1, "a mixed listing: {list:?}");
+        (versions.into_iter().next().unwrap_or_default(), list.len())
+    };
+    assert_eq!(listing(), ("a".to_owned(), 3));
+    for (to, count) in [("b", 2), ("a", 3), ("b", 2)] {
+        swap(to);
+        let start = std::time::Instant::now();
+        loop {
+            let seen = listing();
+            if seen == (to.to_owned(), count) {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "still {seen:?}");
+        }
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// `GET /readyz`, `GET /metrics` adding up to the requests sent, request ids, and an OpenAPI
+/// description with exactly the router's routes, each of which answers.
+#[test]
+fn readiness_metrics_request_ids_and_the_openapi_description() {
+    let dir = temp_dir("observe");
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    write(&dir, "broken.policy", "input supplier { name: txt }");
+    let server = start(dir);
+    let addr = server.addr;
+    assert_eq!(
+        call(addr, "GET", "/readyz", None),
+        (200, json!({"status": "ready", "policies": 2}))
+    );
+
+    let path = "/v1/policies/tiny/evaluate";
+    let small = r#"{"input": {"name": "Acme", "spend": 5}}"#;
+    let large = r#"{"input": {"name": "Acme", "spend": 500}}"#;
+    for body in [small, small, large] {
+        assert_eq!(call(addr, "POST", path, Some(body)).0, 200);
+    }
+    assert_eq!(call(addr, "POST", path, Some("{")).0, 400);
+    assert_eq!(call(addr, "GET", "/v1/policies/absent", None).0, 404);
+    assert_eq!(call(addr, "GET", "/nowhere", None).0, 404);
+
+    let mut connection = Connection::open(addr).expect("connects");
+    let given = connection
+        .send_with_headers("GET", "/healthz", "x-request-id: abc-123\r\n")
+        .expect("an answer");
+    assert_eq!(given.header("x-request-id"), Some("abc-123"));
+    let made = connection
+        .send_with_headers("GET", "/healthz", "x-request-id: not a token\r\n")
+        .expect("an answer");
+    let made = made.header("x-request-id").unwrap_or_default().to_owned();
+    assert!(!made.is_empty() && made != "not a token", "{made}");
+
+    let (status, metrics) = call_text_any(addr, "/metrics");
+    assert_eq!(status, 200);
+    for line in [
+        r#"procura_http_requests_total{policy="tiny",endpoint="/v1/policies/{name}/evaluate",status="200"} 3"#,
+        r#"procura_http_requests_total{policy="tiny",endpoint="/v1/policies/{name}/evaluate",status="400"} 1"#,
+        r#"procura_http_requests_total{policy="-",endpoint="/v1/policies/{name}",status="404"} 1"#,
+        r#"procura_http_requests_total{policy="-",endpoint="unmatched",status="404"} 1"#,
+        r#"procura_decisions_total{policy="tiny",decision="approve"} 2"#,
+        r#"procura_decisions_total{policy="tiny",decision="review"} 1"#,
+        r#"procura_policy_reloads_total{policy="tiny",result="ok"} 1"#,
+        r#"procura_policy_reloads_total{policy="broken",result="error"} 1"#,
+        r#"procura_http_request_duration_seconds_count{endpoint="/v1/policies/{name}/evaluate"} 4"#,
+        "procura_instances_in_use 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no `{line}` in\n{metrics}"
+        );
+    }
+
+    let (status, openapi) = call(addr, "GET", "/v1/openapi.json", None);
+    assert_eq!(status, 200);
+    let mut described: Vec<(String, String)> = Vec::new();
+    for (path, operations) in openapi["paths"].as_object().expect("paths") {
+        for method in operations.as_object().expect("operations").keys() {
+            described.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    let mut routes: Vec<(String, String)> = procura::server::route_list()
+        .into_iter()
+        .map(|(method, path)| (method.to_owned(), path.to_owned()))
+        .collect();
+    described.sort();
+    routes.sort();
+    assert_eq!(described, routes);
+    for (method, path) in &routes {
+        let concrete = path.replace("{name}", "tiny");
+        let body = (method == "POST").then_some(small);
+        let response = Connection::open(addr)
+            .and_then(|mut c| c.send(method, &concrete, body.map(str::as_bytes)))
+            .expect("an answer");
+        assert!(
+            ![404, 405].contains(&response.status),
+            "{method} {concrete}: {response:?}"
+        );
+    }
+}
+
+/// `/metrics` is text, not JSON: read it without the JSON check of `call`.
+fn call_text_any(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let response = Connection::open(addr)
+        .and_then(|mut c| c.send("GET", path, None))
+        .expect("an answer");
+    (response.status, response.body)
+}
+
+/// Over `--max-connections` a connection is answered 503 at once while those within the
+/// limit keep being served; SIGTERM lets a request already received finish and exits 0.
+#[cfg(unix)]
+#[test]
+fn connection_limit_and_graceful_shutdown() {
+    let mut binary = tiny_binary("shutdown", &["--max-connections", "3", "--log", "off"]);
+    let addr = binary.addr;
+    let body = r#"{"input": {"name": "Acme", "spend": 5}}"#;
+    let path = "/v1/policies/tiny/evaluate";
+    let mut open: Vec<Connection> = (0..3)
+        .map(|_| {
+            let mut connection = Connection::open(addr).expect("connects");
+            let response = connection.send("POST", path, Some(body.as_bytes()));
+            assert_eq!(response.expect("an answer").status, 200);
+            connection
+        })
+        .collect();
+    let mut extra = Connection::open(addr).expect("connects");
+    let refused = extra.receive().expect("a 503");
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.json()["error"], "busy");
+    for connection in &mut open {
+        let response = connection.send("POST", path, Some(body.as_bytes()));
+        assert_eq!(response.expect("an answer").status, 200);
+    }
+
+    // A request whose headers arrived, whose body is still on its way when SIGTERM comes.
+    use std::io::Write;
+    let mut in_flight = open.pop().expect("a connection");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    in_flight
+        .stream()
+        .write_all(head.as_bytes())
+        .expect("sends");
+    std::thread::sleep(Duration::from_millis(200));
+    binary.terminate();
+    std::thread::sleep(Duration::from_millis(300));
+    in_flight
+        .stream()
+        .write_all(body.as_bytes())
+        .expect("sends");
+    let response = in_flight
+        .receive()
+        .expect("the answer to a request in flight");
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.json()["decision"], "approve");
+    let start = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = binary.child.try_wait().expect("waits") {
+            break exit;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "still running");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(exit.code(), Some(0));
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still accepting"
+    );
+}
+
+/// `--shutdown-delay`: after SIGTERM the server is not ready but still accepts connections for
+/// that long (a load balancer notices first), then stops and exits 0.
+#[cfg(unix)]
+#[test]
+fn readiness_fails_first_during_the_shutdown_delay() {
+    let mut binary = tiny_binary("shutdown-delay", &["--shutdown-delay", "2", "--log", "off"]);
+    let addr = binary.addr;
+    assert_eq!(call(addr, "GET", "/readyz", None).0, 200);
+    binary.terminate();
+    wait_for(addr, "/readyz", |status, body| {
+        status == 503 && body["status"] == "draining"
+    });
+    let body = r#"{"input": {"name": "Acme", "spend": 5}}"#;
+    let (status, _) = call(addr, "POST", "/v1/policies/tiny/evaluate", Some(body));
+    assert_eq!(
+        status, 200,
+        "a new connection during the delay is still served"
+    );
+    let exit = binary.child.wait().expect("the server exits");
+    assert_eq!(exit.code(), Some(0));
+}
+
+/// The `procura serve` binary serving `TINY` (version 1) with `args`.
+fn tiny_binary(name: &str, args: &[&str]) -> server_support::Binary {
+    let dir = temp_dir(name);
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    server_support::spawn_binary(
+        std::process::Command::new(env!("CARGO_BIN_EXE_procura")),
+        &dir,
+        args,
+    )
 }

@@ -29,8 +29,7 @@ fn host() -> Arc<Host> {
 }
 
 fn load(fuel: bool) -> Arc<Host> {
-    let module = procura::server::default_module();
-    let host = procura::server::load_host(&module, fuel).unwrap_or_else(|error| panic!("{error}"));
+    let host = procura::server::load_host(None, fuel).unwrap_or_else(|error| panic!("{error}"));
     Arc::new(host)
 }
 

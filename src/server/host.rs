@@ -142,6 +142,12 @@ impl Host {
             path: shown.clone(),
             message: error.to_string(),
         })?;
+        Host::from_bytes(&bytes, &shown, fuel)
+    }
+
+    /// [`Host::load`] of a module already in memory; `shown` names it in errors.
+    pub fn from_bytes(bytes: &[u8], shown: &str, fuel: bool) -> Result<Host, LoadError> {
+        let shown = shown.to_owned();
         let not_abi = |error: wasmtime::Error| LoadError::NotAbi {
             path: shown.clone(),
             message: error.to_string(),
@@ -149,7 +155,7 @@ impl Host {
         let mut config = Config::new();
         config.epoch_interruption(true).consume_fuel(fuel);
         let engine = Engine::new(&config).map_err(not_abi)?;
-        let module = Module::new(&engine, &bytes).map_err(not_abi)?;
+        let module = Module::new(&engine, bytes).map_err(not_abi)?;
         let pre = Linker::new(&engine)
             .instantiate_pre(&module)
             .map_err(not_abi)?;
@@ -429,6 +435,20 @@ impl Worker {
         let (handle, json) = self.guest.compile(&version.source)?;
         if let Some(handle) = handle {
             self.handles.insert(version.id, handle);
+        }
+        Ok(Compiled {
+            ok: handle.is_some(),
+            json,
+        })
+    }
+
+    /// Compiles a version to learn whether it compiles and what it declares, and frees it at
+    /// once: an instance keeps only the policies it evaluates, so that checking every file of
+    /// a directory in one instance does not add up their memory.
+    pub fn check(&mut self, version: &Version) -> Result<Compiled, GuestError> {
+        let (handle, json) = self.guest.compile(&version.source)?;
+        if let Some(handle) = handle {
+            self.guest.drop_policy(handle)?;
         }
         Ok(Compiled {
             ok: handle.is_some(),

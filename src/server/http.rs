@@ -8,7 +8,8 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::HttpBody;
@@ -16,11 +17,12 @@ use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tokio::sync::{Mutex, Semaphore};
 
 use super::ServeConfig;
 use super::host::{GuestError, Pool, STATUS_REPORT};
+use super::metrics::{Metrics, decision_of};
 use super::registry::{Entry, Good, Registry};
 use crate::date::Date;
 
@@ -32,6 +34,11 @@ const DRAIN_FACTOR: usize = 16;
 pub struct App {
     pub registry: Arc<Registry>,
     pub pool: Arc<Pool>,
+    pub metrics: Arc<Metrics>,
+    /// Set when a shutdown began: `GET /readyz` then answers 503.
+    pub draining: Arc<AtomicBool>,
+    /// How long a request may wait for a free instance before a 503 `busy`.
+    queue_timeout: Duration,
     /// One permit per instance allowed to run at once.
     permits: Arc<Semaphore>,
     /// Held while the directory is scanned: scans run one at a time, so that an older scan
@@ -48,6 +55,9 @@ impl App {
         App {
             registry,
             pool,
+            metrics: Arc::default(),
+            draining: Arc::default(),
+            queue_timeout: config.queue_timeout,
             permits: Arc::new(Semaphore::new(config.instances.max(1))),
             scanning: Arc::default(),
             max_body: config.max_body_kb.saturating_mul(1024),
@@ -58,23 +68,41 @@ impl App {
 
     /// Brings the served policies in line with the directory (off the async threads); an
     /// error says why the directory cannot be listed. Callers queue without holding a thread.
-    pub async fn rescan(&self) -> Result<(), String> {
+    /// With `wait`, files that changed a moment ago are waited for until they settle (at most
+    /// three times the settling time: a file written without pause stays unread).
+    pub async fn rescan(&self, wait: bool) -> Result<(), String> {
         let _turn = self.scanning.lock().await;
-        let (registry, pool) = (self.registry.clone(), self.pool.clone());
-        tokio::task::spawn_blocking(move || registry.scan(&pool))
-            .await
-            .map_err(|error| error.to_string())?
-            .map_err(|error| error.to_string())
+        let settle = self.registry.settle();
+        let give_up = Instant::now() + settle.saturating_mul(3);
+        loop {
+            let (registry, pool) = (self.registry.clone(), self.pool.clone());
+            let busy = self.metrics.instance_in_use();
+            let scanned = tokio::task::spawn_blocking(move || registry.scan(&pool))
+                .await
+                .map_err(|error| error.to_string())?
+                .map_err(|error| error.to_string())?;
+            drop(busy);
+            for (name, ok) in &scanned.compiled {
+                self.metrics.reload(name, *ok);
+                if *ok {
+                    tracing::info!(policy = name.as_str(), "policy loaded");
+                } else {
+                    tracing::warn!(policy = name.as_str(), "policy does not compile");
+                }
+            }
+            if !(wait && scanned.waiting) || Instant::now() >= give_up {
+                return Ok(());
+            }
+            tokio::time::sleep((settle / 4).max(Duration::from_millis(10))).await;
+        }
     }
 
     pub fn router(self) -> Router {
-        Router::new()
-            .route("/healthz", get(healthz))
-            .route("/v1/policies", get(list))
-            .route("/v1/reload", post(reload))
-            .route("/v1/policies/{name}", get(show))
-            .route("/v1/policies/{name}/evaluate", post(evaluate))
-            .route("/v1/policies/{name}/evaluate-batch", post(evaluate_batch))
+        let mut router = Router::new();
+        for (_, path, route) in routes() {
+            router = router.route(path, route);
+        }
+        router
             .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such route") })
             .method_not_allowed_fallback(|| async {
                 error(
@@ -83,26 +111,36 @@ impl App {
                     "this route does not accept that method",
                 )
             })
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                super::observe::observe,
+            ))
             .with_state(self)
     }
 
     /// Runs evaluations on a pooled instance, off the async threads.
     async fn run<R: Send + 'static>(
         &self,
-        work: impl FnOnce(&Registry, &Pool) -> R + Send + 'static,
+        work: impl FnOnce() -> R + Send + 'static,
     ) -> Result<R, Reply> {
         let unavailable =
             |message: String| error(StatusCode::SERVICE_UNAVAILABLE, "busy", &message);
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| unavailable(e.to_string()))?;
-        let (registry, pool) = (self.registry.clone(), self.pool.clone());
+        let waiting =
+            tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned());
+        let permit = match waiting.await {
+            Ok(permit) => permit.map_err(|e| unavailable(e.to_string()))?,
+            Err(_) => {
+                return Err(unavailable(format!(
+                    "every instance stayed busy for {} ms (--queue-timeout-ms); try again",
+                    self.queue_timeout.as_millis()
+                )));
+            }
+        };
+        let busy = self.metrics.instance_in_use();
         let result = tokio::task::spawn_blocking(move || {
-            let result = work(&registry, &pool);
+            let result = work();
             drop(permit);
+            drop(busy);
             result
         })
         .await;
@@ -227,6 +265,9 @@ impl IntoResponse for Reply {
         if unread {
             let close = (header::CONNECTION, "close");
             (self.status, [content_type, close], self.body).into_response()
+        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            let retry = (header::RETRY_AFTER, "1");
+            (self.status, [content_type, retry], self.body).into_response()
         } else {
             (self.status, [content_type], self.body).into_response()
         }
@@ -260,9 +301,65 @@ fn guest_error(error: &GuestError) -> String {
         .to_string()
 }
 
+/// Every route: its method, its path and its handler. `docs/openapi.json` describes each
+/// (a test holds the two together).
+fn routes() -> Vec<(&'static str, &'static str, MethodRouter<App>)> {
+    vec![
+        ("GET", "/healthz", get(healthz)),
+        ("GET", "/readyz", get(readyz)),
+        ("GET", "/metrics", get(metrics)),
+        ("GET", "/v1/openapi.json", get(openapi)),
+        ("GET", "/v1/policies", get(list)),
+        ("POST", "/v1/reload", post(reload)),
+        ("GET", "/v1/policies/{name}", get(show)),
+        ("POST", "/v1/policies/{name}/evaluate", post(evaluate)),
+        (
+            "POST",
+            "/v1/policies/{name}/evaluate-batch",
+            post(evaluate_batch),
+        ),
+    ]
+}
+
+/// The method and path of every route, as the router has them.
+pub fn route_list() -> Vec<(&'static str, &'static str)> {
+    routes()
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect()
+}
+
+/// The OpenAPI description of the API.
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+/// Liveness: the process answers.
 async fn healthz(State(app): State<App>) -> Reply {
     let body = serde_json::json!({"status": "ok", "policies": app.registry.all().len()});
     json(StatusCode::OK, body.to_string())
+}
+
+/// Readiness: every policy file present at the start was compiled once (the server listens
+/// only after that) and no shutdown has begun.
+async fn readyz(State(app): State<App>) -> Reply {
+    let policies = app.registry.all().len();
+    if app.draining.load(Ordering::Acquire) {
+        let body = serde_json::json!({"status": "draining", "policies": policies});
+        return json(StatusCode::SERVICE_UNAVAILABLE, body.to_string());
+    }
+    let body = serde_json::json!({"status": "ready", "policies": policies});
+    json(StatusCode::OK, body.to_string())
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    let content_type = (
+        header::CONTENT_TYPE,
+        "text/plain; version=0.0.4; charset=utf-8",
+    );
+    (StatusCode::OK, [content_type], app.metrics.encode()).into_response()
+}
+
+async fn openapi() -> Reply {
+    json(StatusCode::OK, OPENAPI.to_owned())
 }
 
 /// The fields both listing and showing a policy report.
@@ -288,7 +385,7 @@ async fn list(State(app): State<App>) -> Reply {
 /// Scans the directory now rather than at the next poll, then lists the policies as they are
 /// after it. Cheap when nothing changed (one directory listing); concurrent reloads queue.
 async fn reload(State(app): State<App>) -> Reply {
-    match app.rescan().await {
+    match app.rescan(true).await {
         Ok(()) => listing(&app),
         Err(message) => {
             let message = format!("cannot read the policy directory: {message}");
@@ -374,12 +471,12 @@ fn today() -> String {
 
 /// One evaluation: its status and JSON body.
 fn evaluate_one(
-    registry: &Registry,
-    pool: &Pool,
+    app: &App,
+    name: &str,
     good: &Good,
     request: serde_json::Value,
-    max_steps: Option<u64>,
 ) -> (StatusCode, String) {
+    let (registry, pool, max_steps) = (&app.registry, &app.pool, app.max_steps);
     let (input, options) = match guest_arguments(request, max_steps) {
         Ok(arguments) => arguments,
         Err(message) => {
@@ -390,7 +487,12 @@ fn evaluate_one(
     match registry.with_worker(pool, |worker| {
         worker.evaluate(&good.version, &input, &options)
     }) {
-        Ok((STATUS_REPORT, report)) => (StatusCode::OK, report),
+        Ok((STATUS_REPORT, report)) => {
+            if let Some(decision) = decision_of(&report) {
+                app.metrics.decision(name, decision);
+            }
+            (StatusCode::OK, report)
+        }
         Ok((_, error)) => (StatusCode::UNPROCESSABLE_ENTITY, error),
         Err(error) => (StatusCode::UNPROCESSABLE_ENTITY, guest_error(&error)),
     }
@@ -403,9 +505,9 @@ async fn evaluate(
 ) -> Result<Reply, Reply> {
     let good = app.good(&name)?;
     let body = app.read_json(request).await?;
-    let max_steps = app.max_steps;
     let (status, body) = app
-        .run(move |registry, pool| evaluate_one(registry, pool, &good, body, max_steps))
+        .clone()
+        .run(move || evaluate_one(&app, &name, &good, body))
         .await?;
     Ok(json(status, body))
 }
@@ -425,15 +527,15 @@ async fn evaluate_batch(
             "the batch must be a JSON array of `{\"input\": ...}` requests",
         ));
     };
-    let max_steps = app.max_steps;
     let results = app
-        .run(move |registry, pool| {
+        .clone()
+        .run(move || {
             let mut out = String::from("[");
             for (i, request) in requests.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&evaluate_one(registry, pool, &good, request, max_steps).1);
+                out.push_str(&evaluate_one(&app, &name, &good, request).1);
             }
             out.push(']');
             out

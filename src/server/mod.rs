@@ -7,6 +7,10 @@
 
 mod host;
 mod http;
+mod listen;
+mod metrics;
+mod module;
+mod observe;
 mod registry;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -17,24 +21,14 @@ use std::time::Duration;
 pub use host::{
     Compiled, Fuel, GuestError, Host, Limits, LoadError, Pool, STATUS_REPORT, Version, Worker,
 };
+pub use http::{OPENAPI, route_list};
+pub use module::{DEFAULT_MODULE, EMBEDDED, Module};
+pub use observe::{LogFormat, init_logs};
 use registry::Registry;
 
-/// Where `procura serve` looks for the module when `--module` is not given, relative to the
-/// working directory: where `scripts/build-abi.sh` builds it.
-pub const DEFAULT_MODULE: &str = "target/wasm32-unknown-unknown/abi-release/procura.wasm";
-
-/// The module to load without `--module`: `$PROCURA_ABI_WASM` if set, else [`DEFAULT_MODULE`].
-pub fn default_module() -> PathBuf {
-    std::env::var_os("PROCURA_ABI_WASM")
-        .map_or_else(|| PathBuf::from(DEFAULT_MODULE), PathBuf::from)
-}
-
-/// Loads the module (instrumented for fuel metering if `fuel`), or says how to build it.
-pub fn load_host(module: &Path, fuel: bool) -> Result<Host, ServeError> {
-    if !module.is_file() {
-        return Err(ServeError::ModuleMissing(module.display().to_string()));
-    }
-    Ok(Host::load(module, fuel)?)
+/// Loads the module `--module` names, or the one [`Module::choose`] picks without it.
+pub fn load_host(module: Option<&Path>, fuel: bool) -> Result<Host, ServeError> {
+    Module::choose(module).load(fuel)
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +36,7 @@ pub struct ServeConfig {
     /// The directory whose `NAME.policy` files are served as `NAME`.
     pub dir: PathBuf,
     pub addr: SocketAddr,
-    /// The `abi` module; [`default_module`] when `None`.
+    /// The `abi` module; [`Module::choose`] picks one when `None`.
     pub module: Option<PathBuf>,
     /// Wall-clock time one evaluation may take in the module (a decision of
     /// `rules/onboarding.policy` takes about 10 µs; the step budget stops a runaway policy
@@ -62,11 +56,23 @@ pub struct ServeConfig {
     pub instances: usize,
     /// How often the directory is checked for changed files.
     pub poll: Duration,
+    /// How long a changed file must stay unchanged (length, modification time, real path)
+    /// before it is read: a file being written is not served half written.
+    pub settle: Duration,
     /// How long a client may take to send a request's headers, and how long a kept-alive
     /// connection may stay idle; the connection is closed after it.
     pub header_timeout: Duration,
     /// How long a client may take to send a request's body once its headers arrived (408).
     pub body_timeout: Duration,
+    /// HTTP connections open at once; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// How long a request may wait for a free instance before a 503 `busy`.
+    pub queue_timeout: Duration,
+    /// How long a shutdown (SIGTERM, Ctrl-C) waits for requests in flight.
+    pub drain_timeout: Duration,
+    /// How long a shutdown keeps accepting connections while `GET /readyz` answers 503, so
+    /// that load balancers stop sending new ones first (Kubernetes: a few seconds).
+    pub shutdown_delay: Duration,
     /// The step budget of one evaluation (`max_steps` in the module's options, a 422
     /// `evaluation` error beyond it); `None` keeps the module's default,
     /// `limits::MAX_EVAL_STEPS`.
@@ -81,6 +87,11 @@ pub const DEFAULT_MEMORY_MB: usize = 64;
 pub const DEFAULT_MAX_BODY_KB: usize = 1024;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_POLL_MS: u64 = 500;
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 1024;
+pub const DEFAULT_QUEUE_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_DRAIN_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_SETTLE_MS: u64 = 500;
 
 impl ServeConfig {
     pub fn new(dir: PathBuf) -> ServeConfig {
@@ -94,9 +105,14 @@ impl ServeConfig {
             memory_mb: DEFAULT_MEMORY_MB,
             max_body_kb: DEFAULT_MAX_BODY_KB,
             instances: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
-            poll: Duration::from_millis(500),
+            poll: Duration::from_millis(DEFAULT_POLL_MS),
+            settle: Duration::from_millis(DEFAULT_SETTLE_MS),
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS as usize,
+            queue_timeout: Duration::from_millis(DEFAULT_QUEUE_TIMEOUT_MS),
+            drain_timeout: Duration::from_secs(DEFAULT_DRAIN_TIMEOUT_SECS),
+            shutdown_delay: Duration::ZERO,
             max_steps: None,
         }
     }
@@ -105,7 +121,7 @@ impl ServeConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(
-        "the WebAssembly module `{0}` does not exist: build it with `scripts/build-abi.sh` or pass `--module PATH`"
+        "the WebAssembly module `{0}` does not exist: build it with `scripts/build-abi.sh` (then build `procura` again to embed it) or pass `--module PATH`"
     )]
     ModuleMissing(String),
     #[error(transparent)]
@@ -123,13 +139,15 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     app: http::App,
     poll: Duration,
-    header_timeout: Duration,
+    shutdown_delay: Duration,
+    limits: listen::Limits,
+    module: String,
 }
 
 impl Server {
     /// Loads the module, compiles every policy of the directory and binds the address.
     pub async fn bind(config: ServeConfig) -> Result<Server, ServeError> {
-        let module = config.module.clone().unwrap_or_else(default_module);
+        let module = Module::choose(config.module.as_deref());
         let limits = Limits {
             timeout: config.timeout,
             compile_timeout: config.compile_timeout,
@@ -141,15 +159,15 @@ impl Server {
             }),
             memory_bytes: config.memory_mb.saturating_mul(1 << 20),
         };
-        let host = load_host(&module, limits.fuel.is_some())?;
+        let host = module.load(limits.fuel.is_some())?;
         let pool = Arc::new(Pool::new(Arc::new(host), limits));
-        let registry = Arc::new(Registry::new(config.dir.clone()));
+        let registry = Arc::new(Registry::new(config.dir.clone(), config.settle));
         let dir_error = |error: String| ServeError::Dir {
             path: config.dir.display().to_string(),
             message: error,
         };
         let app = http::App::new(registry, pool, &config);
-        app.rescan().await.map_err(dir_error)?;
+        app.rescan(true).await.map_err(dir_error)?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|error| ServeError::Bind {
@@ -160,7 +178,13 @@ impl Server {
             listener,
             app,
             poll: config.poll,
-            header_timeout: config.header_timeout,
+            shutdown_delay: config.shutdown_delay,
+            limits: listen::Limits {
+                max_connections: config.max_connections,
+                header_timeout: config.header_timeout,
+                drain_timeout: config.drain_timeout,
+            },
+            module: module.describe(),
         })
     }
 
@@ -174,57 +198,70 @@ impl Server {
         self.app.registry.all().len()
     }
 
-    /// Serves until the process ends, reloading changed policies in the background.
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully ([`Server::run_until`]).
+    pub async fn run(self) -> Result<(), ServeError> {
+        self.run_until(listen::signal()).await
+    }
+
+    /// Serves, reloading changed policies in the background, until `shutdown` completes; then
+    /// stops accepting connections, answers every request already received, and returns.
     ///
     /// Each connection is a task of its own and holds no evaluation instance while it reads:
     /// a slow or stalled client costs a socket until its timeout, never a worker.
-    pub async fn run(self) -> Result<(), ServeError> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), ServeError> {
         let poller = self.app.clone();
         let mut ticks = tokio::time::interval(self.poll);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::spawn(async move {
+        let polling = tokio::spawn(async move {
             loop {
                 ticks.tick().await;
                 // A directory that vanished for a moment is retried on the next tick.
-                let _ = poller.rescan().await;
+                if let Err(error) = poller.rescan(false).await {
+                    tracing::warn!(error, "cannot read the policy directory");
+                }
             }
         });
+        let (metrics, draining) = (self.app.metrics.clone(), self.app.draining.clone());
         let router = self.app.router();
-        let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(self.header_timeout);
-        loop {
-            let stream = match self.listener.accept().await {
-                Ok((stream, _)) => stream,
-                // Out of file descriptors or a connection reset before it was accepted: the
-                // listener itself is fine, so wait a moment rather than spin or stop.
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            // Small JSON responses on kept-alive connections would otherwise wait for the
-            // client's delayed acknowledgement.
-            let _ = stream.set_nodelay(true);
-            let service = hyper_util::service::TowerToHyperService::new(router.clone());
-            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            // A connection ends with an error when its client times out, resets or sends
-            // garbage; that concerns that client only.
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
+        let delay = self.shutdown_delay;
+        let shutdown = async {
+            shutdown.await;
+            draining.store(true, std::sync::atomic::Ordering::Release);
+            if !delay.is_zero() {
+                tracing::info!(seconds = delay.as_secs_f64(), "shutting down: not ready");
+                tokio::time::sleep(delay).await;
+            }
+            tracing::info!("shutting down: no new connections, finishing requests in flight");
+        };
+        let drained = listen::serve(self.listener, router, &self.limits, metrics, shutdown).await;
+        polling.abort();
+        if drained.abandoned > 0 {
+            tracing::warn!(
+                connections = drained.abandoned,
+                "stopped with requests still in flight after --drain-timeout"
+            );
+        } else {
+            tracing::info!("stopped");
         }
+        Ok(())
     }
 }
 
-/// `procura serve`: binds, reports where it listens, and serves.
+/// `procura serve`: binds, reports where it listens, and serves until SIGTERM or Ctrl-C.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let dir = config.dir.display().to_string();
     let server = Server::bind(config).await?;
-    eprintln!(
-        "serving {} policies from `{dir}` on http://{}",
-        server.policy_count(),
-        server.local_addr()?
+    let addr = server.local_addr()?.to_string();
+    tracing::info!(
+        policies = server.policy_count(),
+        dir,
+        addr,
+        module = server.module,
+        version = env!("CARGO_PKG_VERSION"),
+        "serving"
     );
     server.run().await
 }

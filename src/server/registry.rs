@@ -1,14 +1,19 @@
 //! The served policies: every `NAME.policy` of a directory, compiled inside the module, and
 //! reloaded when its file changes.
 //!
-//! Architecture invariant: a policy that stops compiling keeps serving its last good version;
-//! only a deleted file stops serving.
+//! Architecture invariants: a policy that stops compiling keeps serving its last good version;
+//! only a deleted file stops serving. A file is read only once it has settled (its length,
+//! modification time and real path unchanged for [`Registry::settle`], or last modified that
+//! long ago) and unchanged while it was read, so a file being written is not served half
+//! written. The changes one scan finds are committed at once; a scan during which the
+//! directory (or the files' symlinks) switched is dropped, and a switched directory is served
+//! only once every file in it has settled, so a symlink swap switches every policy together.
 
-use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::host::{GuestError, Pool, Version};
 use crate::diagnostic::Diagnostic;
@@ -32,23 +37,65 @@ pub struct Entry {
     pub diagnostics: Arc<serde_json::Value>,
     /// The version being served, if any version of the file ever compiled.
     pub good: Option<Arc<Good>>,
-    /// Modification time and length when read; a change triggers a reload.
-    stamp: (Option<SystemTime>, u64),
+    /// The file when read; a change triggers a reload.
+    stamp: Stamp,
+}
+
+/// What tells that a file changed: its length, modification time and, through symlinks, the
+/// file it really is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    modified: Option<SystemTime>,
+    len: u64,
+    real: PathBuf,
+}
+
+impl Stamp {
+    /// `path` followed through symlinks; `None` when it is not a regular file.
+    fn of(path: &Path) -> Option<Stamp> {
+        let real = std::fs::canonicalize(path).ok()?;
+        let metadata = std::fs::metadata(&real).ok()?;
+        metadata.is_file().then(|| Stamp {
+            modified: metadata.modified().ok(),
+            len: metadata.len(),
+            real,
+        })
+    }
+}
+
+/// What one scan did, for the metrics and for callers that wait for files to settle.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    /// The policies compiled, and whether each compiled.
+    pub compiled: Vec<(String, bool)>,
+    /// Files changed but not yet settled (or a scan dropped because the directory switched):
+    /// a later scan will read them.
+    pub waiting: bool,
 }
 
 pub struct Registry {
     dir: PathBuf,
+    /// How long a file must stay unchanged before it is read.
+    settle: Duration,
     policies: RwLock<BTreeMap<String, Entry>>,
+    /// Changed files not yet settled: the stamp seen and when it was first seen.
+    unsettled: Mutex<HashMap<String, (Stamp, Instant)>>,
+    /// The directories the served files were read from (the directory and the real parents
+    /// of its files); another set is a switched directory.
+    origin: Mutex<BTreeSet<PathBuf>>,
     /// Bumped whenever the set of served versions changes.
     generation: AtomicU64,
     next_id: AtomicU64,
 }
 
 impl Registry {
-    pub fn new(dir: PathBuf) -> Registry {
+    pub fn new(dir: PathBuf, settle: Duration) -> Registry {
         Registry {
             dir,
+            settle,
             policies: RwLock::default(),
+            unsettled: Mutex::default(),
+            origin: Mutex::default(),
             generation: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
         }
@@ -92,64 +139,146 @@ impl Registry {
         pool.with_worker(self.generation(), &|id| self.is_live(id), work)
     }
 
-    /// Brings the registry in line with the directory: new and changed files are compiled,
-    /// deleted ones dropped. Returns an error only when the directory cannot be listed.
-    pub fn scan(&self, pool: &Pool) -> std::io::Result<()> {
-        let mut seen = HashSet::new();
-        for file in std::fs::read_dir(&self.dir)? {
+    pub fn settle(&self) -> Duration {
+        self.settle
+    }
+
+    /// Brings the registry in line with the directory: new and changed files that have settled
+    /// are compiled, deleted ones dropped, all in one change of what is served. Returns an
+    /// error only when the directory cannot be listed.
+    pub fn scan(&self, pool: &Pool) -> std::io::Result<Scanned> {
+        let root = std::fs::canonicalize(&self.dir)?;
+        let mut files = BTreeMap::new();
+        for file in std::fs::read_dir(&root)? {
             let Ok(file) = file else { continue };
             let path = file.path();
             let name = match (path.extension(), path.file_stem()) {
                 (Some(ext), Some(stem)) if ext == "policy" => stem.to_str().map(str::to_owned),
                 _ => None,
             };
-            let (Some(name), Ok(metadata)) = (name, file.metadata()) else {
-                continue;
-            };
-            if !metadata.is_file() {
-                continue;
-            }
-            seen.insert(name.clone());
-            let stamp = (metadata.modified().ok(), metadata.len());
-            if self.get(&name).is_some_and(|entry| entry.stamp == stamp) {
-                continue;
-            }
-            // A file being rewritten may be unreadable for a moment; the next scan retries.
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            match String::from_utf8(bytes) {
-                Ok(source) => self.load(pool, name, source.into(), stamp),
-                Err(error) => self.refuse_non_utf8(name, &error, stamp),
+            // Followed through symlinks: a Kubernetes ConfigMap volume links every file.
+            if let (Some(name), Some(stamp)) = (name, Stamp::of(&path)) {
+                files.insert(name, (path, stamp));
             }
         }
-        if let Ok(mut policies) = self.policies.write() {
-            let before = policies.len();
-            policies.retain(|name, _| seen.contains(name));
-            if policies.len() != before {
-                self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut origin: BTreeSet<PathBuf> = files
+            .values()
+            .filter_map(|(_, stamp)| stamp.real.parent().map(Path::to_owned))
+            .collect();
+        origin.insert(root.clone());
+        let switched = self.origin.lock().map_or(true, |seen| *seen != origin);
+
+        let mut scanned = Scanned::default();
+        let mut read = Vec::new();
+        for (name, (path, stamp)) in &files {
+            if self.get(name).is_some_and(|entry| &entry.stamp == stamp) {
+                continue;
+            }
+            match self.read_settled(name, stamp) {
+                Some(bytes) => read.push((name.clone(), path, stamp.clone(), bytes)),
+                None => scanned.waiting = true,
             }
         }
-        Ok(())
+        if switched && scanned.waiting {
+            // Nothing of a switched directory is served until all of it can be.
+            return Ok(scanned);
+        }
+        let mut entries = Vec::new();
+        for (name, _, stamp, bytes) in &read {
+            let entry = match String::from_utf8(bytes.clone()) {
+                Ok(source) => self.compile(pool, name, source.into(), stamp.clone()),
+                Err(error) => refuse_non_utf8(&error, stamp.clone()),
+            };
+            scanned.compiled.push((name.clone(), entry.ok));
+            entries.push((name.clone(), entry));
+        }
+        // A switch while the files were read: another scan reads the new directory whole.
+        let moved = std::fs::canonicalize(&self.dir).ok() != Some(root)
+            || (read.iter()).any(|(_, path, stamp, _)| Stamp::of(path).as_ref() != Some(stamp));
+        if moved {
+            scanned.compiled.clear();
+            scanned.waiting = true;
+            return Ok(scanned);
+        }
+        self.commit(entries, &files);
+        if let Ok(mut seen) = self.origin.lock() {
+            *seen = origin;
+        }
+        Ok(scanned)
     }
 
-    fn load(&self, pool: &Pool, name: String, source: Arc<str>, stamp: (Option<SystemTime>, u64)) {
-        let previous = self.get(&name);
+    /// The bytes of a changed file if it has settled and did not change while it was read;
+    /// else records it as unsettled.
+    fn read_settled(&self, name: &str, stamp: &Stamp) -> Option<Vec<u8>> {
+        let Ok(mut unsettled) = self.unsettled.lock() else {
+            return None;
+        };
+        let now = Instant::now();
+        let seen_since = match unsettled.get(name) {
+            Some((seen, since)) if seen == stamp => *since,
+            _ => now,
+        };
+        let quiet = now.duration_since(seen_since) >= self.settle
+            || stamp.modified.is_some_and(|modified| {
+                modified
+                    .elapsed()
+                    .is_ok_and(|elapsed| elapsed >= self.settle)
+            });
+        // A file being rewritten may be unreadable for a moment; the next scan retries.
+        let bytes = quiet
+            .then(|| std::fs::read(&stamp.real).ok())
+            .flatten()
+            .filter(|_| Stamp::of(&stamp.real).is_some_and(|after| after == *stamp));
+        match bytes {
+            Some(bytes) => {
+                unsettled.remove(name);
+                Some(bytes)
+            }
+            None => {
+                unsettled.insert(name.to_owned(), (stamp.clone(), seen_since));
+                None
+            }
+        }
+    }
+
+    /// Serves what one scan read and drops what it did not find, in one change.
+    fn commit(&self, entries: Vec<(String, Entry)>, files: &BTreeMap<String, (PathBuf, Stamp)>) {
+        if let Ok(mut unsettled) = self.unsettled.lock() {
+            unsettled.retain(|name, _| files.contains_key(name));
+        }
+        let Ok(mut policies) = self.policies.write() else {
+            return;
+        };
+        let before = policies.len();
+        policies.retain(|name, _| files.contains_key(name));
+        let mut changed = policies.len() != before;
+        for (name, mut entry) in entries {
+            // A version that does not compile keeps the previous good one serving.
+            if entry.good.is_none() {
+                entry.good = policies.get(&name).and_then(|p| p.good.clone());
+            }
+            policies.insert(name, entry);
+            changed = true;
+        }
+        if changed {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// The entry of a source: compiled in the module, or the previous entry when the text
+    /// is the one that compiled before.
+    fn compile(&self, pool: &Pool, name: &str, source: Arc<str>, stamp: Stamp) -> Entry {
+        let previous = self.get(name);
         // Only a text that compiled is trusted to be unchanged: a refused file's `source` is
         // its lossy reading.
-        if let Some(previous) = previous.as_ref().filter(|p| p.ok && p.source == source) {
-            let entry = Entry {
-                stamp,
-                ..previous.clone()
-            };
-            self.insert(name, entry);
-            return;
+        if let Some(previous) = previous.filter(|p| p.ok && p.source == source) {
+            return Entry { stamp, ..previous };
         }
         let version = Version {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             source: source.clone(),
         };
-        let compiled = self.with_worker(pool, |worker| worker.compile(&version));
+        let compiled = self.with_worker(pool, |worker| worker.check(&version));
         let (ok, json) = match compiled {
             Ok(compiled) => (
                 compiled.ok,
@@ -167,61 +296,36 @@ impl Registry {
                 summary: json,
             })
         });
-        let entry = Entry {
+        Entry {
             source,
             ok,
             diagnostics: Arc::new(diagnostics),
             good,
             stamp,
-        };
-        self.settle(name, previous, entry);
-    }
-
-    /// A file that is not UTF-8 is not a policy; like any other broken edit it leaves the last
-    /// good version serving. The module never sees it, so the diagnostic is the host's.
-    fn refuse_non_utf8(
-        &self,
-        name: String,
-        error: &std::string::FromUtf8Error,
-        stamp: (Option<SystemTime>, u64),
-    ) {
-        // The lossy text keeps the valid prefix as it is, so the first bad byte is at the same
-        // offset in both.
-        let source = String::from_utf8_lossy(error.as_bytes()).into_owned();
-        let offset = error.utf8_error().valid_up_to();
-        let diagnostic = Diagnostic::error(
-            "utf8",
-            Span::new(offset, offset),
-            format!("the policy file is not valid UTF-8 (byte {offset})"),
-        )
-        .with_help("save the policy as UTF-8");
-        let diagnostics =
-            serde_json::json!([diagnostic.to_json(&source, &LineIndex::new(&source))]);
-        let entry = Entry {
-            source: source.into(),
-            ok: false,
-            diagnostics: Arc::new(diagnostics),
-            good: None,
-            stamp,
-        };
-        let previous = self.get(&name);
-        self.settle(name, previous, entry);
-    }
-
-    /// Records what a file now holds; a version that does not compile keeps the previous good
-    /// one serving.
-    fn settle(&self, name: String, previous: Option<Entry>, mut entry: Entry) {
-        if entry.good.is_none() {
-            entry.good = previous.and_then(|p| p.good);
         }
-        self.insert(name, entry);
     }
+}
 
-    fn insert(&self, name: String, entry: Entry) {
-        if let Ok(mut policies) = self.policies.write() {
-            policies.insert(name, entry);
-            self.generation.fetch_add(1, Ordering::AcqRel);
-        }
+/// A file that is not UTF-8 is not a policy; like any other broken edit it leaves the last
+/// good version serving. The module never sees it, so the diagnostic is the host's.
+fn refuse_non_utf8(error: &std::string::FromUtf8Error, stamp: Stamp) -> Entry {
+    // The lossy text keeps the valid prefix as it is, so the first bad byte is at the same
+    // offset in both.
+    let source = String::from_utf8_lossy(error.as_bytes()).into_owned();
+    let offset = error.utf8_error().valid_up_to();
+    let diagnostic = Diagnostic::error(
+        "utf8",
+        Span::new(offset, offset),
+        format!("the policy file is not valid UTF-8 (byte {offset})"),
+    )
+    .with_help("save the policy as UTF-8");
+    let diagnostics = serde_json::json!([diagnostic.to_json(&source, &LineIndex::new(&source))]);
+    Entry {
+        source: source.into(),
+        ok: false,
+        diagnostics: Arc::new(diagnostics),
+        good: None,
+        stamp,
     }
 }
 

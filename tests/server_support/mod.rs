@@ -29,6 +29,19 @@ let pairs = count([x for x in supplier.values if any y in supplier.values: x + y
 rule no_pairs "No pairs" { require pairs == 0 else review "pairs" }
 "#;
 
+/// A policy of `rules` rules, one a line, so that every prefix of it that ends a line compiles
+/// (the half-written file a reader could see) with fewer rules.
+pub fn lines_policy(version: &str, rules: usize) -> String {
+    let mut text =
+        format!("policy \"Lines\" version \"{version}\"\ninput supplier {{ spend: number }}\n");
+    for i in 0..rules {
+        text.push_str(&format!(
+            "rule r{i} \"Rule {i}\" {{ require supplier.spend < {i} else review \"r{i}\" }}\n"
+        ));
+    }
+    text
+}
+
 pub struct Running {
     pub addr: SocketAddr,
     pub dir: PathBuf,
@@ -62,6 +75,7 @@ pub fn config(dir: &Path) -> ServeConfig {
     let mut config = defaults(dir);
     config.max_body_kb = 64;
     config.poll = Duration::from_millis(100);
+    config.settle = Duration::from_millis(100);
     config
 }
 
@@ -169,6 +183,18 @@ impl Connection {
         let mut request = head(method, path, body.len(), "").into_bytes();
         request.extend_from_slice(body);
         self.stream().write_all(&request)?;
+        self.receive()
+    }
+
+    /// Sends a request without a body with extra header lines (each ending in `\r\n`).
+    pub fn send_with_headers(
+        &mut self,
+        method: &str,
+        path: &str,
+        extra: &str,
+    ) -> std::io::Result<Response> {
+        self.stream()
+            .write_all(head(method, path, 0, extra).as_bytes())?;
         self.receive()
     }
 
@@ -282,6 +308,62 @@ fn exchange(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> R
         "{method} {path}: {response:?}"
     );
     response
+}
+
+/// A `procura serve` process on a free loopback port, killed when dropped.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Binary {
+    /// Sends SIGTERM, as Kubernetes and `kill` do.
+    pub fn terminate(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> SocketAddr {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// Starts `procura serve DIR --addr ADDR ARGS...` as `command` sets it up (working directory,
+/// environment) and waits until it listens.
+pub fn spawn_binary(mut command: std::process::Command, dir: &Path, args: &[&str]) -> Binary {
+    let addr = free_port();
+    let child = command
+        .arg("serve")
+        .arg(dir)
+        .args(["--addr", &addr.to_string()])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("procura serve starts");
+    let binary = Binary { child, addr };
+    let start = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "procura serve never listened on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    binary
 }
 
 pub fn read(path: &str) -> String {
