@@ -697,7 +697,6 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, '_, CHECKED>
                 errors.push(too_long("list", "elements", limit, len));
                 return Ok(Value::MISSING);
             }
-            let i = values.len();
             let at = count(&errors);
             let seed = Seed::<CHECKED> {
                 ty: element,
@@ -708,6 +707,7 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, '_, CHECKED>
             let Some(value) = seq.next_element_seed(seed)? else {
                 break;
             };
+            let i = values.len();
             prefix(&mut errors, at, || format!("[{i}]"));
             values.push(value);
         }
@@ -725,8 +725,9 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, '_, CHECKED>
         // of the declared fields, not of the keys.
         let mut by_field: Vec<Vec<InputError>> = Vec::new();
         // Allocated once at its final size (a `Vec` would be copied into the `Arc`).
-        let mut record_value: Arc<[Value]> =
-            std::iter::repeat_n(Value::MISSING, record.fields.len()).collect();
+        let mut record_value: Arc<[Value]> = std::iter::repeat_with(|| Value::MISSING)
+            .take(record.fields.len())
+            .collect();
         let Some(fields) = Arc::get_mut(&mut record_value) else {
             return Err(serde::de::Error::custom("input mismatch"));
         };
@@ -757,7 +758,9 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, '_, CHECKED>
                 }
             }
         }
-        if let Some(errors) = errors {
+        if let Some(errors) = errors
+            && !by_field.is_empty()
+        {
             errors.extend(by_field.into_iter().flatten());
         }
         Ok(Value::Record(record_value))
