@@ -9,9 +9,9 @@
 use std::alloc::{self, Layout};
 use std::cell::RefCell;
 
+use crate::diagnostic::list_json;
 use crate::input::{self, InputError, InputErrors};
 use crate::policy::{self, EvaluateError, LastOptions, Options, Policy};
-use crate::span::LineIndex;
 
 /// What [`procura_evaluate`] returns; the result buffer then holds the matching JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,15 +46,6 @@ thread_local! {
 /// Compiles a source. On success returns the policy and
 /// `{"title", "version", "input", "warnings"}`; on failure `{"error": "compile", "diagnostics"}`.
 pub fn compile_source(source: &str) -> (Option<Policy>, String) {
-    let index = LineIndex::new(source);
-    let diagnostics_json = |diagnostics: &[crate::Diagnostic]| {
-        serde_json::Value::Array(
-            diagnostics
-                .iter()
-                .map(|d| d.to_json(source, &index))
-                .collect(),
-        )
-    };
     match policy::compile(source) {
         Ok(policy) => {
             let program = policy.program();
@@ -62,14 +53,14 @@ pub fn compile_source(source: &str) -> (Option<Policy>, String) {
                 "title": program.title,
                 "version": program.version,
                 "input": policy.input_schema(),
-                "warnings": diagnostics_json(policy.warnings()),
+                "warnings": list_json(source, policy.warnings()),
             });
             (Some(policy), summary.to_string())
         }
         Err(diagnostics) => {
             let failure = serde_json::json!({
                 "error": "compile",
-                "diagnostics": diagnostics_json(&diagnostics),
+                "diagnostics": list_json(source, &diagnostics),
             });
             (None, failure.to_string())
         }

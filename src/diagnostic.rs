@@ -102,6 +102,18 @@ impl Diagnostic {
     }
 }
 
+/// The diagnostics of `source` as a JSON array of [`Diagnostic::to_json`] objects, as every
+/// JSON host lists them.
+pub fn list_json(source: &str, diagnostics: &[Diagnostic]) -> serde_json::Value {
+    let index = LineIndex::new(source);
+    serde_json::Value::Array(
+        diagnostics
+            .iter()
+            .map(|d| d.to_json(source, &index))
+            .collect(),
+    )
+}
+
 /// Sorts diagnostics by position, then code, so that every host lists them identically.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {

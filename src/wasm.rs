@@ -13,7 +13,7 @@ use serde_json::{Value as Json, json};
 use wasm_bindgen::prelude::*;
 
 use crate::date::Date;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::list_json;
 use crate::eval::EvalError;
 use crate::input::{InputError, InputErrors};
 use crate::policy::{EvaluateError, LastOptions, Options, as_of_from_str};
@@ -147,7 +147,7 @@ extern "C" {
 /// All diagnostics of a source, errors and warnings, sorted by position.
 #[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
 pub fn check(source: &str) -> Result<JsValue, JsValue> {
-    to_js(&diagnostics_json(source, &crate::check(source)))
+    to_js(&list_json(source, &crate::check(source)))
 }
 
 /// Compiles a policy, or throws a `CompileError` carrying every diagnostic.
@@ -180,7 +180,7 @@ pub fn compile(source: &str) -> Result<Policy, JsValue> {
                 "CompileError",
                 &message,
                 "diagnostics",
-                &diagnostics_json(source, &diagnostics),
+                &list_json(source, &diagnostics),
             ))
         }
     }
@@ -214,7 +214,7 @@ impl Policy {
     /// The warnings found while compiling.
     #[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
     pub fn warnings(&self) -> Result<JsValue, JsValue> {
-        to_js(&diagnostics_json(&self.source, self.policy.warnings()))
+        to_js(&list_json(&self.source, self.policy.warnings()))
     }
 
     /// Evaluates a record (any JSON-serialisable object: declared as `object` so that
@@ -348,16 +348,6 @@ fn today() -> Date {
     let seconds = (js_sys::Date::now() / 1000.0).floor();
     // `as` saturates; any clock before 1970 or after 9999 is wrong anyway.
     Date::from_unix_seconds(seconds as i64)
-}
-
-fn diagnostics_json(source: &str, diagnostics: &[Diagnostic]) -> Json {
-    let index = LineIndex::new(source);
-    Json::Array(
-        diagnostics
-            .iter()
-            .map(|d| d.to_json(source, &index))
-            .collect(),
-    )
 }
 
 fn invalid_input(errors: &InputErrors) -> JsValue {

@@ -1,7 +1,7 @@
 //! Parser tests: the complete example, precedence, round trips through the printer, syntax
 //! errors (code, message, span, help) and hostile inputs on a small stack.
 
-use procura::ast::{Expr, ExprKind, Item, PolicyFile};
+use procura::ast::{BinaryOp, Expr, ExprKind, Item, PolicyFile};
 use procura::diagnostic::Diagnostic;
 use procura::print::{print_expr, print_file};
 use procura::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, RESERVED, parse};
@@ -217,6 +217,23 @@ fn strings_templates_and_escapes() {
     };
     // Interpolated expressions carry absolute positions.
     assert_eq!(&source[first.span.range()], "country_cpi + 1");
+}
+
+/// Comments stand wherever blanks may (the grammar reads them as whitespace), but not inside
+/// the one operator of two words.
+#[test]
+fn comments_are_whitespace_between_tokens() {
+    let expr = parse_expr("[1, # one\n 2] # the list\n contains # of numbers\n 2");
+    assert!(
+        matches!(expr.kind, ExprKind::Binary(BinaryOp::Contains, ..)),
+        "{expr:?}"
+    );
+    let not_in = parse_expr("a not\n in b");
+    assert!(
+        matches!(not_in.kind, ExprKind::Binary(BinaryOp::NotIn, ..)),
+        "{not_in:?}"
+    );
+    assert!(!errors("let x = a not # no\n in b").is_empty());
 }
 
 #[test]

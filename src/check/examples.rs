@@ -21,8 +21,8 @@ impl<'a> Checker<'a> {
     }
 
     fn example(&mut self, example: &ast::ExampleDecl, rules: &[p::RuleDef]) -> p::ExampleDef {
-        let given = self.json(&example.given, true);
-        let data = example.data.as_ref().map(|d| self.json(d, true));
+        let given = self.json(&example.given);
+        let data = example.data.as_ref().map(|d| self.json(d));
         let as_of = example
             .as_of
             .and_then(|(date, _)| Date::from_ymd(date.year, date.month, date.day));
@@ -51,7 +51,7 @@ impl<'a> Checker<'a> {
                         let suggestion = self.suggest(&name.name, scores);
                         self.unknown_name(name, "score", suggestion);
                     }
-                    let value = self.json(json, false);
+                    let value = self.json(json);
                     index.map(|i| p::ExpectKind::Score(i, value))
                 }
                 ast::ExpectationKind::Value(name, json) => {
@@ -70,7 +70,7 @@ impl<'a> Checker<'a> {
                             self.unknown_name(name, "`let` value", suggestion);
                         }
                     }
-                    let value = self.json(json, false);
+                    let value = self.json(json);
                     index.map(|i| p::ExpectKind::Value(i, value))
                 }
             };
@@ -91,17 +91,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Parses embedded JSON; `object` requires a JSON object (`given`, `data`).
-    fn json(&mut self, json: &ast::JsonText, object: bool) -> serde_json::Value {
+    /// Parses embedded JSON (the grammar has made sure that `given` and `data` hold objects).
+    fn json(&mut self, json: &ast::JsonText) -> serde_json::Value {
         match serde_json::from_str::<serde_json::Value>(&json.text) {
-            Ok(value) if object && !value.is_object() => {
-                self.error(
-                    codes::BAD_EXAMPLE_JSON,
-                    json.span,
-                    "expected a JSON object `{ ... }`",
-                );
-                value
-            }
             Ok(value) => value,
             Err(error) => {
                 let offset = byte_offset(&json.text, error.line(), error.column());

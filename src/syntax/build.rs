@@ -9,9 +9,6 @@ use std::cell::RefCell;
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
-use super::node::{
-    Built, Fault, Postfix, Prefix, Shape, WeightFault, weight_hundredths, without_underscores,
-};
 use super::{MAX_EXPR_DEPTH, Rule};
 use crate::ast::*;
 use crate::date::{Date, days_in_month};
@@ -23,6 +20,40 @@ use crate::span::Span;
 pub(super) struct Reported;
 
 type Build<T> = Result<T, Reported>;
+
+/// An expression under construction.
+struct Built {
+    expr: Expr,
+    /// Height of the tree, checked against `MAX_EXPR_DEPTH`.
+    depth: usize,
+    shape: Shape,
+    /// The span including surrounding parentheses.
+    outer: Span,
+}
+
+/// What matters about the top of an expression for the operators around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Plain,
+    /// A bare level-6 operator: comparisons do not chain.
+    Comparison,
+    /// A bare `match`: a level-1 construct, not an operand.
+    Match,
+}
+
+enum Prefix {
+    If(Built, Built),
+    Quantifier(Quantifier, Ident, Built),
+    Not,
+    Neg,
+}
+
+enum Postfix {
+    Missing,
+    Present,
+    Field(Ident),
+    Index(Built),
+}
 
 /// What an operator or operand of a flat expression holds, built before the Pratt pass so
 /// that the pass never recurses into nested expressions.
@@ -292,24 +323,41 @@ impl Builder {
         }))
     }
 
-    /// `12.5%` is 1250 hundredths of a percent; more than two decimals cannot be exact.
+    /// `12.5%` is 1250 hundredths of a percent: the digits with the fraction padded to two,
+    /// read as one number. More than two decimals cannot be exact.
     fn weight(&self, pair: &Pair<'_, Rule>) -> Build<u64> {
         let span = self.span(pair.as_span());
-        weight_hundredths(pair.as_str().trim_end_matches('%')).map_err(|fault| {
-            self.report(match fault {
-                WeightFault::TooPrecise => Diagnostic::error(
-                    "E0009",
-                    span,
-                    format!("the weight `{}` has more than two decimals", pair.as_str()),
-                )
-                .with_help("weights are exact to a hundredth of a percent, such as `12.25%`"),
-                WeightFault::TooLarge => Diagnostic::error(
+        let digits = pair.as_str().trim_end_matches('%');
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let number = |text: &str| text.parse::<u64>().ok();
+        let fraction = match fraction.len() {
+            0 => Some(0),
+            1 => number(fraction).map(|tenths| tenths * 10),
+            2 => number(fraction),
+            _ => {
+                return Err(self.report(
+                    Diagnostic::error(
+                        "E0009",
+                        span,
+                        format!("the weight `{}` has more than two decimals", pair.as_str()),
+                    )
+                    .with_help("weights are exact to a hundredth of a percent, such as `12.25%`"),
+                ));
+            }
+        };
+        let hundredths = number(whole)
+            .and_then(|whole| whole.checked_mul(100))
+            .zip(fraction)
+            .and_then(|(whole, fraction)| whole.checked_add(fraction));
+        hundredths.ok_or_else(|| {
+            self.report(
+                Diagnostic::error(
                     "E0010",
                     span,
                     format!("the weight `{}` is too large", pair.as_str()),
                 )
                 .with_help("the weights of a score total 100%"),
-            })
+            )
         })
     }
 
@@ -616,21 +664,21 @@ impl Builder {
             .map_prefix(|op, operand| match take(&op)? {
                 Part::Prefix(prefix) => {
                     let op_span = self.span(op.as_span());
-                    self.built(Built::prefix(prefix, op_span, operand?), op_span)
+                    self.prefix(prefix, op_span, operand?)
                 }
                 _ => Err(self.internal(&op)),
             })
             .map_postfix(|operand, op| match take(&op)? {
                 Part::Postfix(postfix) => {
                     let op_span = self.span(op.as_span());
-                    self.built(Built::postfix(operand?, postfix, op_span), op_span)
+                    self.postfix(operand?, postfix, op_span)
                 }
                 _ => Err(self.internal(&op)),
             })
             .map_infix(|lhs, op, rhs| {
                 let (lhs, rhs) = (lhs?, rhs?);
                 let binary = binary_op(op.as_rule()).ok_or_else(|| self.internal(&op))?;
-                self.built(Built::infix(lhs, binary, rhs), self.span(op.as_span()))
+                self.infix(lhs, binary, rhs, self.span(op.as_span()))
             })
             .parse(sequence.into_iter())
     }
@@ -790,8 +838,9 @@ impl Builder {
         }
         let depth = depth.max(otherwise.as_ref().map_or(0, |b| b.depth));
         let span = self.span(pair.as_span());
-        let otherwise = otherwise.map(|b| b.expr);
-        self.built(Built::match_node(arms, otherwise, span, depth), span)
+        let otherwise = otherwise.map(|b| Box::new(b.expr));
+        let kind = ExprKind::Match { arms, otherwise };
+        Ok(self.node(kind, span, depth)?.with_shape(Shape::Match))
     }
 
     /// `[a, b]` or `[E for x in L if C]`.
@@ -810,7 +859,14 @@ impl Builder {
             .optional(&comprehension, Rule::comprehension_if)
             .map(|f| self.expr_built(&self.child(&f, Rule::expr)?));
         let (element, var, list, filter) = (element?, var?, list?, filter.transpose()?);
-        self.built(Built::comprehension(element, var, list, filter, span), span)
+        let depth = (element.depth.max(list.depth)).max(filter.as_ref().map_or(0, |f| f.depth));
+        let kind = ExprKind::Comprehension {
+            element: Box::new(element.expr),
+            var,
+            list: Box::new(list.expr),
+            filter: filter.map(|f| Box::new(f.expr)),
+        };
+        self.node(kind, span, depth)
     }
 
     /// The `expr` children of a pair and their greatest depth.
@@ -837,17 +893,106 @@ impl Builder {
     }
 
     /// A node one level above children of depth `depth`.
+    #[inline]
     fn node(&self, kind: ExprKind, span: Span, depth: usize) -> Build<Built> {
-        self.built(Built::node(kind, span, depth), span)
+        if depth + 1 > MAX_EXPR_DEPTH {
+            return Err(self.too_deep(span));
+        }
+        Ok(Built {
+            expr: Expr { kind, span },
+            depth: depth + 1,
+            shape: Shape::Plain,
+            outer: span,
+        })
     }
 
-    /// Reports why a node could not be built; `op_span` is its operator's.
-    fn built(&self, built: Result<Built, Fault>, op_span: Span) -> Build<Built> {
-        built.map_err(|fault| match fault {
-            Fault::TooDeep(span) => self.too_deep(span),
-            Fault::Chained => self.chained(op_span),
-            Fault::BareMatch(span) => self.bare_match(span),
-        })
+    /// The node of a prefix operator at `op_span` over its operand.
+    #[inline]
+    fn prefix(&self, prefix: Prefix, op_span: Span, operand: Built) -> Build<Built> {
+        let span = op_span.to(operand.outer);
+        let (kind, depth) = match prefix {
+            Prefix::If(condition, then) => {
+                let depth = condition.depth.max(then.depth).max(operand.depth);
+                let kind = ExprKind::If {
+                    condition: Box::new(condition.expr),
+                    then: Box::new(then.expr),
+                    otherwise: Box::new(operand.expr),
+                };
+                (kind, depth)
+            }
+            Prefix::Quantifier(kind, var, list) => {
+                let depth = list.depth.max(operand.depth);
+                let kind = ExprKind::Quantifier {
+                    kind,
+                    var,
+                    list: Box::new(list.expr),
+                    body: Box::new(operand.expr),
+                };
+                (kind, depth)
+            }
+            Prefix::Not => (
+                ExprKind::Unary(UnaryOp::Not, Box::new(operand.expr)),
+                operand.depth,
+            ),
+            Prefix::Neg => (
+                ExprKind::Unary(UnaryOp::Neg, Box::new(operand.expr)),
+                operand.depth,
+            ),
+        };
+        self.node(kind, span, depth)
+    }
+
+    /// The node of a postfix operator ending at `op_span` over its operand.
+    #[inline]
+    fn postfix(&self, operand: Built, postfix: Postfix, op_span: Span) -> Build<Built> {
+        if operand.shape == Shape::Match {
+            return Err(self.bare_match(operand.outer));
+        }
+        let span = operand.outer.to(op_span);
+        let negated = match postfix {
+            Postfix::Field(name) => {
+                let kind = ExprKind::Field(Box::new(operand.expr), name);
+                return self.node(kind, span, operand.depth);
+            }
+            Postfix::Index(key) => {
+                let depth = operand.depth.max(key.depth);
+                let kind = ExprKind::Index(Box::new(operand.expr), Box::new(key.expr));
+                return self.node(kind, span, depth);
+            }
+            Postfix::Missing => false,
+            Postfix::Present => true,
+        };
+        if operand.shape == Shape::Comparison {
+            return Err(self.chained(op_span));
+        }
+        let kind = ExprKind::IsMissing {
+            operand: Box::new(operand.expr),
+            negated,
+        };
+        Ok(self
+            .node(kind, span, operand.depth)?
+            .with_shape(Shape::Comparison))
+    }
+
+    /// The node of a binary operator at `op_span`.
+    #[inline]
+    fn infix(&self, lhs: Built, op: BinaryOp, rhs: Built, op_span: Span) -> Build<Built> {
+        if lhs.shape == Shape::Match {
+            return Err(self.bare_match(lhs.outer));
+        }
+        let comparison = is_comparison(op);
+        if comparison && (lhs.shape == Shape::Comparison || rhs.shape == Shape::Comparison) {
+            return Err(self.chained(op_span));
+        }
+        let span = lhs.outer.to(rhs.outer);
+        let depth = lhs.depth.max(rhs.depth);
+        let kind = ExprKind::Binary(op, Box::new(lhs.expr), Box::new(rhs.expr));
+        let shape = if comparison {
+            Shape::Comparison
+        } else {
+            Shape::Plain
+        };
+        Ok(self.node(kind, span, depth)?.with_shape(shape))
     }
 
     fn date(&self, pair: &Pair<'_, Rule>) -> Build<DateLit> {
@@ -926,6 +1071,39 @@ impl Builder {
             )
             .with_help("write `(match { ... })`"),
         )
+    }
+}
+
+impl Built {
+    fn with_shape(self, shape: Shape) -> Built {
+        Built { shape, ..self }
+    }
+}
+
+/// The level-6 operators, which do not chain.
+fn is_comparison(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge
+            | BinaryOp::In
+            | BinaryOp::NotIn
+            | BinaryOp::Contains
+            | BinaryOp::ContainsAny
+            | BinaryOp::ContainsAll
+    )
+}
+
+/// Digits with their `_` separators removed, copied only when there are any.
+fn without_underscores(digits: &str) -> std::borrow::Cow<'_, str> {
+    if digits.contains('_') {
+        std::borrow::Cow::Owned(digits.replace('_', ""))
+    } else {
+        std::borrow::Cow::Borrowed(digits)
     }
 }
 

@@ -34,7 +34,7 @@ fn expected(rule: Rule) -> Expected {
     use Expected::*;
     match rule {
         Rule::WHITESPACE
-        | Rule::COMMENT
+        | Rule::blank
         | Rule::word_char
         | Rule::reserved
         | Rule::item

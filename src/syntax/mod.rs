@@ -23,7 +23,6 @@
 
 mod build;
 mod errors;
-mod node;
 mod scan;
 
 use pest::Parser;
