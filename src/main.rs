@@ -77,6 +77,20 @@ enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_JOBS))]
         jobs: Option<u64>,
     },
+    /// Re-run the decision of a report and confirm it gives the same report, or name what differs
+    Verify {
+        /// A report as `procura eval` (or any host) wrote it
+        report: PathBuf,
+        /// The policy the report names
+        #[arg(long)]
+        policy: PathBuf,
+        /// The record that was evaluated (a report keeps only its decision)
+        #[arg(long)]
+        input: PathBuf,
+        /// The reference data that was given
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Run the `example` blocks of policy files
     Test {
         #[arg(required = true)]
@@ -204,6 +218,17 @@ fn main() -> ExitCode {
             format: format.into(),
             limits: limits(max_steps),
             jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),
+        }),
+        Command::Verify {
+            report,
+            policy,
+            input,
+            data,
+        } => cli::verify::run(&cli::verify::Options {
+            report,
+            policy,
+            input,
+            data,
         }),
         Command::Test { files, max_steps } => {
             cli::test::run(&files, cli::today(), limits(max_steps))

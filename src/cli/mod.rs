@@ -7,6 +7,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod eval;
 pub mod test;
+pub mod verify;
 
 use std::fmt;
 use std::fs::File;
