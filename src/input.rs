@@ -44,6 +44,9 @@ impl Sizes {
 #[derive(Debug, Clone, Default)]
 pub struct ReferenceData {
     pub tables: Vec<Option<Arc<TableEntries>>>,
+    /// The SHA-256 of the data, written canonically (`audit::data_sha256`); `None` when the
+    /// program has no table without a body.
+    pub sha256: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,7 +337,8 @@ pub fn validate_data(
         tables.push(Some(Arc::new(entries)));
     }
     if errors.is_empty() {
-        Ok(ReferenceData { tables })
+        let sha256 = crate::audit::data_sha256(program, &tables);
+        Ok(ReferenceData { tables, sha256 })
     } else {
         Err(InputErrors { errors })
     }

@@ -13,6 +13,7 @@ extern crate alloc;
 
 #[cfg(feature = "abi")]
 pub mod abi;
+pub(crate) mod audit;
 pub(crate) mod builtins;
 pub(crate) mod check;
 pub mod date;

@@ -96,6 +96,20 @@ enum Command {
         #[command(subcommand)]
         kind: ImportKind,
     },
+    /// Re-run the decision of a report and confirm it gives the same report, or name what differs
+    Verify {
+        /// A report as `procura eval` (or any host) wrote it
+        report: PathBuf,
+        /// The policy the report names
+        #[arg(long)]
+        policy: PathBuf,
+        /// The record that was evaluated (a report keeps only its decision)
+        #[arg(long)]
+        input: PathBuf,
+        /// The reference data that was given
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Run the `example` blocks of policy files
     Test {
         #[arg(required = true)]
@@ -351,6 +365,17 @@ fn main() -> ExitCode {
             jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),
         }),
         Command::Import { kind } => cli::import::run(&kind.options()),
+        Command::Verify {
+            report,
+            policy,
+            input,
+            data,
+        } => cli::verify::run(&cli::verify::Options {
+            report,
+            policy,
+            input,
+            data,
+        }),
         Command::Test { files, max_steps } => {
             cli::test::run(&files, cli::today(), limits(max_steps))
         }

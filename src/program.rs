@@ -30,6 +30,9 @@ pub struct Slot(pub u32);
 pub struct Program {
     pub title: Option<String>,
     pub version: Option<String>,
+    /// The SHA-256 of the policy's source, in lowercase hex (LANGUAGE.md §9.10); set by
+    /// `policy::compile` before lowering, which writes it into `json`.
+    pub sha256: String,
     pub input: InputDef,
     pub tables: Vec<TableDef>,
     /// In declaration order (the order of `values` in a report).
@@ -56,7 +59,7 @@ pub struct Program {
 /// JSON text of the program's names and titles, as every report writes them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProgramJson {
-    /// `{"policy":{"title":...,"version":...},"decision":`
+    /// `{"policy":{"title":...,"version":...,"sha256":...},"as_of":`
     pub head: String,
     /// Per rule: `{"name":...,"title":...`
     pub rules: Vec<String>,

@@ -5,8 +5,10 @@
 //! native CLI, the browser and wasmtime produce the same bytes.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 pub use crate::ast::{Decision, Outcome, Verdict};
+use crate::date::Date;
 use crate::program::{Program, ProgramJson, Value};
 use crate::types::Type;
 
@@ -15,6 +17,11 @@ use crate::types::Type;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report<'p> {
     pub(crate) program: &'p Program,
+    /// The evaluation date (`today`), an audit field (LANGUAGE.md §9.10).
+    pub as_of: Date,
+    /// The SHA-256 of the reference data the evaluation used, written canonically; `None`
+    /// when the policy uses none (LANGUAGE.md §9.10).
+    pub data_sha256: Option<Arc<str>>,
     pub decision: Decision,
     /// In declaration order, one per `Program::rules`.
     pub rules: Vec<RuleReport>,
@@ -137,6 +144,10 @@ impl<'p> Report<'p> {
         let program = self.program;
         let json = &program.json;
         out.push_str(&json.head);
+        write_str(out, &self.as_of.to_string());
+        out.push_str(",\"data_sha256\":");
+        write_opt_str(out, self.data_sha256.as_deref());
+        out.push_str(",\"decision\":");
         write_str(out, self.decision.as_str());
         out.push_str(",\"rules\":[");
         let rules = program.rules.iter().zip(&json.rules).zip(&self.rules);
@@ -218,7 +229,9 @@ pub(crate) fn program_json(program: &Program) -> ProgramJson {
     write_opt_str(&mut head, program.title.as_deref());
     head.push_str(",\"version\":");
     write_opt_str(&mut head, program.version.as_deref());
-    head.push_str("},\"decision\":");
+    head.push_str(",\"sha256\":");
+    write_str(&mut head, &program.sha256);
+    head.push_str("},\"as_of\":");
     let rules = (program.rules.iter())
         .map(|rule| {
             let mut out = String::from("{\"name\":");

@@ -143,6 +143,12 @@ impl TableEntries {
         self.texts.len() + self.others.len()
     }
 
+    /// Every row, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (Key, &Value)> {
+        let texts = (self.texts.iter()).map(|(key, value)| (Key::Text(key.clone()), value));
+        texts.chain(self.others.iter().map(|(key, value)| (key.clone(), value)))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

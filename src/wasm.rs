@@ -93,7 +93,12 @@ export interface ScoreReport {
 
 /** The decision report of LANGUAGE.md §8. */
 export interface Report {
-  policy: { title: string | null; version: string | null };
+  /** `sha256`: of the policy's source, lowercase hex (LANGUAGE.md §9.10). */
+  policy: { title: string | null; version: string | null; sha256: string };
+  /** The evaluation date, `YYYY-MM-DD`. */
+  as_of: string;
+  /** Of the reference data, written canonically; `null` when the policy uses none. */
+  data_sha256: string | null;
   decision: "approve" | "review" | "incomplete" | "reject";
   rules: RuleReport[];
   scores: { [name: string]: ScoreReport };

@@ -749,3 +749,93 @@ fn diff_lists_exactly_the_records_whose_decision_changes() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `procura verify` re-runs a report's decision: the same bytes pass; one byte more in the
+/// policy or another value in the reference data fails, naming which; a tampered report names
+/// the first field that differs; a reformatted report passes as the same report.
+#[test]
+fn verify_replays_a_report_and_names_what_differs() {
+    let dir = std::env::temp_dir().join(format!("procura-cli-verify-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let policy = rules.join("onboarding.policy");
+    let input = rules.join("data/onboarding-supplier.json");
+    let data = rules.join("data/reference.json");
+    let [policy, input, data] = [policy, input, data].map(|p| p.to_str().unwrap().to_owned());
+    let report = procura(
+        &dir,
+        &[
+            "eval",
+            &policy,
+            "--input",
+            &input,
+            "--data",
+            &data,
+            "--as-of",
+            "2025-06-01",
+        ],
+    );
+    assert_eq!(code(&report), 0);
+    fs::write(dir.join("report.json"), &report.stdout).unwrap();
+    let verify = |report: &str, policy: &str, data: &str| {
+        let output = procura(
+            &dir,
+            &[
+                "verify", report, "--policy", policy, "--input", &input, "--data", data,
+            ],
+        );
+        (code(&output), stdout(&output))
+    };
+    let (exit, text) = verify("report.json", &policy, &data);
+    assert_eq!(exit, 0, "{text}");
+    assert!(
+        text.starts_with("verified: ") && text.contains("gives the same bytes"),
+        "{text}"
+    );
+
+    let source = fs::read_to_string(&policy).unwrap();
+    fs::write(dir.join("changed.policy"), format!("{source}\n")).unwrap();
+    let (exit, text) = verify("report.json", "changed.policy", &data);
+    assert_eq!(exit, 1);
+    assert!(text.contains("mismatch: the policy differs"), "{text}");
+    assert!(!text.contains("reference data"), "{text}");
+
+    let reference = fs::read_to_string(&data).unwrap();
+    fs::write(
+        dir.join("changed.json"),
+        reference.replacen("\"RU\": true", "\"RU\": false", 1),
+    )
+    .unwrap();
+    let (exit, text) = verify("report.json", &policy, "changed.json");
+    assert_eq!(exit, 1);
+    assert!(
+        text.contains("mismatch: the reference data differs"),
+        "{text}"
+    );
+    assert!(!text.contains("the policy differs"), "{text}");
+
+    let original = stdout(&report);
+    let tampered = original.replacen("\"decision\":\"review\"", "\"decision\":\"approve\"", 1);
+    assert_ne!(tampered, original);
+    fs::write(dir.join("tampered.json"), tampered).unwrap();
+    let (exit, text) = verify("tampered.json", &policy, &data);
+    assert_eq!(exit, 1);
+    assert!(
+        text.contains("at `decision`: the report has \"approve\", the re-run gives \"review\""),
+        "{text}"
+    );
+
+    let value: serde_json::Value = serde_json::from_str(&original).unwrap();
+    fs::write(
+        dir.join("pretty.json"),
+        serde_json::to_string_pretty(&value).unwrap(),
+    )
+    .unwrap();
+    let (exit, text) = verify("pretty.json", &policy, &data);
+    assert_eq!(exit, 0, "{text}");
+    assert!(
+        text.contains("the same report (laid out differently)"),
+        "{text}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}

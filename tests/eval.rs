@@ -832,17 +832,34 @@ fn report_json_is_exact() {
         &json!({"sanctioned": {}}),
         today(),
     );
-    let expected = concat!(
-        r#"{"policy":{"title":"Test policy","version":"2025.1"},"decision":"review","#,
-        r#""rules":[{"name":"fresh","title":"Rule fresh","outcome":"failed","verdict":"review","#,
-        r#""message":"CMRT dated 2025-03-01","missing":[],"line":26}],"#,
-        r#""scores":{"sustainability":{"value":58.75,"components":["#,
-        r#"{"name":"environment","weight":0.25,"value":70,"contribution":17.5},"#,
-        r#"{"name":"ethics","weight":0.75,"value":55,"contribution":41.25}]}},"#,
-        r#""values":{"eco":{"environment":70,"ethics":55},"ids":["CID001","CID002"],"gone":null},"#,
-        r#""missing":[],"notes":[]}"#
+    // The audit fields (§9.10): the source's digest, the date, and the digest of the data the
+    // policy's one body-less table got, written canonically.
+    let head = format!(
+        r#"{{"policy":{{"title":"Test policy","version":"2025.1","sha256":"{}"}},"as_of":"{}","data_sha256":"{}","#,
+        sha256(source.as_bytes()),
+        today(),
+        sha256(br#"{"sanctioned":{}}"#),
     );
+    let expected = head
+        + concat!(
+            r#""decision":"review","#,
+            r#""rules":[{"name":"fresh","title":"Rule fresh","outcome":"failed","verdict":"review","#,
+            r#""message":"CMRT dated 2025-03-01","missing":[],"line":26}],"#,
+            r#""scores":{"sustainability":{"value":58.75,"components":["#,
+            r#"{"name":"environment","weight":0.25,"value":70,"contribution":17.5},"#,
+            r#"{"name":"ethics","weight":0.75,"value":55,"contribution":41.25}]}},"#,
+            r#""values":{"eco":{"environment":70,"ethics":55},"ids":["CID001","CID002"],"gone":null},"#,
+            r#""missing":[],"notes":[]}"#
+        );
     assert_eq!(actual, expected);
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// The report's text for `values.x` of a policy reading one number of the input.

@@ -12,8 +12,6 @@
 //! independently, even where the real values are related), so "never" is only claimed when it
 //! holds for every input; where there are too many combinations, nothing is claimed.
 
-use std::collections::HashMap;
-
 use smol_str::SmolStr;
 
 use super::codes;
@@ -72,10 +70,10 @@ pub fn truths(
         return None;
     }
     let mut atoms = Atoms::default();
-    for (condition, _) in given {
-        atoms.collect(condition);
-    }
-    atoms.collect(target);
+    let given: Vec<(Node, Option<bool>)> = (given.iter())
+        .map(|(condition, wanted)| (atoms.node(condition), *wanted))
+        .collect();
+    let target = atoms.node(target);
     budget.0 = budget.0.saturating_sub(atoms.nodes);
     if atoms.terms.len() > MAX_TERMS {
         return None;
@@ -95,15 +93,12 @@ pub fn truths(
     let mut truths = Truths::default();
     let mut chosen = vec![0usize; samples.len()];
     for _ in 0..combinations {
-        let assignment = Assignment {
-            atoms: &atoms,
-            values: chosen.iter().zip(&samples).map(|(i, s)| &s[*i]).collect(),
-        };
+        let values: Vec<&Value> = chosen.iter().zip(&samples).map(|(i, s)| &s[*i]).collect();
         if given
             .iter()
-            .all(|(condition, wanted)| assignment.truth(condition) == *wanted)
+            .all(|(condition, wanted)| condition.truth(&values) == *wanted)
         {
-            match assignment.truth(target) {
+            match target.truth(&values) {
                 Some(true) => truths.can_be_true = true,
                 Some(false) => truths.can_be_false = true,
                 None => {}
@@ -121,106 +116,42 @@ pub fn truths(
     Some(truths)
 }
 
-/// How a condition is built, as both passes (collecting atoms, evaluating) read it.
-enum Shape<'e> {
-    Not(&'e Expr),
-    And(&'e Expr, &'e Expr),
-    Or(&'e Expr, &'e Expr),
-    Coalesce(&'e Expr, &'e Expr),
+/// A condition as the analysis reads it, its atoms numbered (an index into the samples).
+enum Node<'e> {
+    Not(Box<Node<'e>>),
+    And(Box<[Node<'e>; 2]>),
+    Or(Box<[Node<'e>; 2]>),
+    Coalesce(Box<[Node<'e>; 2]>),
     Constant(&'e Value),
     /// `term is missing` (`present: false`) or `term is present`.
     Missingness {
-        term: &'e Expr,
+        term: usize,
         present: bool,
     },
     /// A comparison of a term with a constant, either way round.
     Compare(BinOp, Operand<'e>, Operand<'e>),
     /// `term in list` (`not in` when `negated`) of constants.
     Member {
-        term: &'e Expr,
+        term: usize,
         list: &'e Value,
         negated: bool,
     },
-    Choose(&'e [(Expr, Expr)], &'e Expr),
-    /// A condition the analysis does not look into.
-    Atom,
+    Choose(Vec<(Node<'e>, Node<'e>)>, Box<Node<'e>>),
+    /// A condition the analysis does not look into: true, false or missing.
+    Atom(usize),
 }
 
-#[derive(Clone, Copy)]
 enum Operand<'e> {
-    Term(&'e Expr),
+    Term(usize),
     Constant(&'e Value),
 }
 
-fn shape(expr: &Expr) -> Shape<'_> {
-    match expr {
-        Expr::Not(operand) => Shape::Not(operand),
-        Expr::Binary(BinOp::And, left, right) => Shape::And(left, right),
-        Expr::Binary(BinOp::Or, left, right) => Shape::Or(left, right),
-        Expr::Coalesce(left, right) => Shape::Coalesce(left, right),
-        Expr::Const(value) => Shape::Constant(value),
-        Expr::IsMissing(term) => Shape::Missingness {
-            term,
-            present: false,
-        },
-        Expr::IsPresent(term) => Shape::Missingness {
-            term,
-            present: true,
-        },
-        Expr::Binary(op @ (BinOp::Eq | BinOp::Ne), left, right) => compare(*op, left, right),
-        // Texts are ordered, but one sample text cannot stand for every text between literals.
-        Expr::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), left, right)
-            if ![left, right]
-                .iter()
-                .any(|side| matches!(&***side, Expr::Const(Value::Text(_)))) =>
-        {
-            compare(*op, left, right)
-        }
-        Expr::Binary(op @ (BinOp::In | BinOp::NotIn), term, list) => match &**list {
-            Expr::Const(list @ Value::List(_)) if !matches!(&**term, Expr::Const(_)) => {
-                Shape::Member {
-                    term,
-                    list,
-                    negated: *op == BinOp::NotIn,
-                }
-            }
-            _ => Shape::Atom,
-        },
-        Expr::InTexts {
-            negated,
-            operand,
-            texts,
-        } => Shape::Member {
-            term: operand,
-            list: &texts.list,
-            negated: *negated,
-        },
-        Expr::Choose { arms, otherwise } => Shape::Choose(arms, otherwise),
-        _ => Shape::Atom,
-    }
-}
-
-/// A comparison of a term with a constant; any other comparison is an atom.
-fn compare<'e>(op: BinOp, left: &'e Expr, right: &'e Expr) -> Shape<'e> {
-    let operand = |side: &'e Expr| match side {
-        Expr::Const(value) => Operand::Constant(value),
-        term => Operand::Term(term),
-    };
-    match (operand(left), operand(right)) {
-        (Operand::Term(_), Operand::Term(_)) => Shape::Atom,
-        (left, right) => Shape::Compare(op, left, right),
-    }
-}
-
-/// The atoms of the conditions analysed together.
+/// The terms of the conditions analysed together.
 #[derive(Default)]
 struct Atoms<'e> {
     terms: Vec<Term<'e>>,
     /// The conditions' nodes, as evaluating them visits them.
     nodes: u64,
-    /// The term of each occurrence, by the occurrence's address: evaluation finds its term
-    /// without comparing trees.
-    occurrences: HashMap<*const Expr, usize>,
 }
 
 /// A term, or a condition not looked into (`truth`), with the constants it is compared with.
@@ -231,64 +162,115 @@ struct Term<'e> {
 }
 
 impl<'e> Atoms<'e> {
-    fn collect(&mut self, condition: &'e Expr) {
+    /// The condition read as a node; its terms and their constants are noted.
+    fn node(&mut self, condition: &'e Expr) -> Node<'e> {
         self.nodes += 1;
-        if self.terms.len() > MAX_TERMS {
-            return;
-        }
-        match shape(condition) {
-            Shape::Not(operand) => self.collect(operand),
-            Shape::And(left, right) | Shape::Or(left, right) | Shape::Coalesce(left, right) => {
-                self.collect(left);
-                self.collect(right);
+        let mut pair = |left, right| Box::new([self.node(left), self.node(right)]);
+        match condition {
+            Expr::Not(operand) => Node::Not(Box::new(self.node(operand))),
+            Expr::Binary(BinOp::And, left, right) => Node::And(pair(left, right)),
+            Expr::Binary(BinOp::Or, left, right) => Node::Or(pair(left, right)),
+            Expr::Coalesce(left, right) => Node::Coalesce(pair(left, right)),
+            Expr::Const(value) => Node::Constant(value),
+            Expr::IsMissing(term) | Expr::IsPresent(term) => Node::Missingness {
+                term: self.term(term, false, &[]),
+                present: matches!(condition, Expr::IsPresent(_)),
+            },
+            Expr::Binary(op @ (BinOp::Eq | BinOp::Ne), left, right) => self
+                .compare(*op, left, right)
+                .unwrap_or_else(|| self.atom(condition)),
+            // Texts are ordered, but one sample text cannot stand for every text between
+            // literals.
+            Expr::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), left, right)
+                if ![left, right]
+                    .iter()
+                    .any(|side| matches!(&***side, Expr::Const(Value::Text(_)))) =>
+            {
+                self.compare(*op, left, right)
+                    .unwrap_or_else(|| self.atom(condition))
             }
-            Shape::Constant(_) => {}
-            Shape::Missingness { term, .. } => {
-                self.term(term, false);
-            }
-            Shape::Compare(_, left, right) => {
-                if let (Operand::Term(term), Operand::Constant(value))
-                | (Operand::Constant(value), Operand::Term(term)) = (left, right)
-                {
-                    self.term(term, false).push(value);
+            Expr::Binary(op @ (BinOp::In | BinOp::NotIn), term, list) => match &**list {
+                Expr::Const(list @ Value::List(items)) if !matches!(&**term, Expr::Const(_)) => {
+                    let members: Vec<&Value> = items.iter().collect();
+                    Node::Member {
+                        term: self.term(term, false, &members),
+                        list,
+                        negated: *op == BinOp::NotIn,
+                    }
                 }
-            }
-            Shape::Member { term, list, .. } => {
-                let members = match list {
+                _ => self.atom(condition),
+            },
+            Expr::InTexts {
+                negated,
+                operand,
+                texts,
+            } => {
+                let members: Vec<&Value> = match &texts.list {
                     Value::List(items) => items.iter().collect(),
                     _ => Vec::new(),
                 };
-                self.term(term, false).extend(members);
-            }
-            Shape::Choose(arms, otherwise) => {
-                for (condition, value) in arms {
-                    self.collect(condition);
-                    self.collect(value);
+                Node::Member {
+                    term: self.term(operand, false, &members),
+                    list: &texts.list,
+                    negated: *negated,
                 }
-                self.collect(otherwise);
             }
-            Shape::Atom => {
-                self.term(condition, true);
+            Expr::Choose { arms, otherwise } => {
+                let arms = (arms.iter())
+                    .map(|(condition, value)| (self.node(condition), self.node(value)))
+                    .collect();
+                Node::Choose(arms, Box::new(self.node(otherwise)))
             }
+            _ => self.atom(condition),
         }
     }
 
-    /// The constants of a term, which is added if new.
-    fn term(&mut self, expr: &'e Expr, truth: bool) -> &mut Vec<&'e Value> {
-        let found = (self.terms.iter()).position(|term| term.truth == truth && term.expr == expr);
-        let index = match found {
-            Some(index) => index,
-            None => {
-                self.terms.push(Term {
-                    expr,
-                    truth,
-                    constants: Vec::new(),
-                });
-                self.terms.len() - 1
+    /// A comparison of a term with a constant, either way round; `None` for any other.
+    fn compare(&mut self, op: BinOp, left: &'e Expr, right: &'e Expr) -> Option<Node<'e>> {
+        let (term, constant) = match (left, right) {
+            (Expr::Const(_), Expr::Const(_)) => {
+                return Some(self.atom_of_constants(op, left, right));
             }
+            (term, Expr::Const(constant)) | (Expr::Const(constant), term) => (term, constant),
+            _ => return None,
         };
-        self.occurrences.insert(std::ptr::from_ref(expr), index);
-        &mut self.terms[index].constants
+        let term = Operand::Term(self.term(term, false, &[constant]));
+        let constant = Operand::Constant(constant);
+        Some(match left {
+            Expr::Const(_) => Node::Compare(op, constant, term),
+            _ => Node::Compare(op, term, constant),
+        })
+    }
+
+    fn atom(&mut self, condition: &'e Expr) -> Node<'e> {
+        Node::Atom(self.term(condition, true, &[]))
+    }
+
+    /// A comparison of two constants, as the evaluator would compute it.
+    fn atom_of_constants(&mut self, op: BinOp, left: &'e Expr, right: &'e Expr) -> Node<'e> {
+        match (left, right) {
+            (Expr::Const(left), Expr::Const(right)) => {
+                Node::Compare(op, Operand::Constant(left), Operand::Constant(right))
+            }
+            _ => self.atom(left),
+        }
+    }
+
+    /// The index of a term, added if new, with more constants it is compared with.
+    fn term(&mut self, expr: &'e Expr, truth: bool, constants: &[&'e Value]) -> usize {
+        let found = (self.terms.iter()).position(|term| term.truth == truth && term.expr == expr);
+        let index = found.unwrap_or_else(|| {
+            self.terms.push(Term {
+                expr,
+                truth,
+                constants: Vec::new(),
+            });
+            self.terms.len() - 1
+        });
+        if let Some(term) = self.terms.get_mut(index) {
+            term.constants.extend_from_slice(constants);
+        }
+        index
     }
 }
 
@@ -307,50 +289,32 @@ impl Term<'_> {
         }
         let mut numbers: Vec<f64> = Vec::new();
         let mut dates: Vec<i32> = Vec::new();
-        let mut texts: Vec<SmolStr> = Vec::new();
+        let mut texts: Vec<&SmolStr> = Vec::new();
         let mut bools = false;
         for constant in &self.constants {
             match constant {
                 Value::Number(n) if n.is_finite() => numbers.push(*n),
                 Value::Date(date) => dates.push(date.0),
-                Value::Text(text) => texts.push(text.clone()),
+                Value::Text(text) if !texts.contains(&text) => texts.push(text),
+                Value::Text(_) => {}
                 Value::Bool(_) => bools = true,
                 _ => return None,
             }
         }
-        numbers.sort_by(f64::total_cmp);
-        numbers.dedup();
-        dates.sort_unstable();
-        dates.dedup();
-        texts.sort();
-        texts.dedup();
-        if let (Some(first), Some(last)) = (numbers.first(), numbers.last()) {
-            // Steps that stay steps at any magnitude (`1e300 - 1.0` is `1e300`).
-            samples.push(Value::Number(first - first.abs().max(1.0)));
-            for pair in numbers.windows(2) {
-                samples.push(Value::Number(pair[0] / 2.0 + pair[1] / 2.0));
-            }
-            samples.extend(numbers.iter().map(|n| Value::Number(*n)));
-            samples.push(Value::Number(last + last.abs().max(1.0)));
-        }
-        if let (Some(first), Some(last)) = (dates.first(), dates.last()) {
-            let date = |days: i32| Value::Date(crate::date::Date(days));
-            samples.push(date(first.saturating_sub(1)));
-            for pair in dates.windows(2) {
-                if pair[1] - pair[0] > 1 {
-                    samples.push(date(pair[0] + 1));
-                }
-            }
-            samples.extend(dates.iter().map(|days| date(*days)));
-            samples.push(date(last.saturating_add(1)));
-        }
+        let numbers = regions(numbers, |n| [n.next_down(), n.next_up()]);
+        samples.extend(numbers.into_iter().map(Value::Number));
+        let days = regions(dates, |day| [day.saturating_sub(1), day.saturating_add(1)]);
+        samples.extend(
+            days.into_iter()
+                .map(|day| Value::Date(crate::date::Date(day))),
+        );
         if !texts.is_empty() {
             // A text equal to none of the literals.
             let mut other = String::from("other");
-            while texts.iter().any(|text| *text == other) {
+            while texts.iter().any(|text| **text == other) {
                 other.push('_');
             }
-            samples.extend(texts.into_iter().map(Value::Text));
+            samples.extend(texts.into_iter().map(|text| Value::Text(text.clone())));
             samples.push(Value::Text(other.into()));
         }
         if bools {
@@ -362,6 +326,22 @@ impl Term<'_> {
         }
         Some(samples)
     }
+}
+
+/// A point in each region the points cut their line into: each point and its two neighbours
+/// (the next number down and up, the day before and after), which lie below the lowest point,
+/// above the highest and between any two points with room between them.
+fn regions<T: Copy + PartialEq>(points: Vec<T>, neighbours: impl Fn(T) -> [T; 2]) -> Vec<T> {
+    let mut samples: Vec<T> = Vec::with_capacity(3 * points.len());
+    for point in points {
+        let [down, up] = neighbours(point);
+        for sample in [down, point, up] {
+            if !samples.contains(&sample) {
+                samples.push(sample);
+            }
+        }
+    }
+    samples
 }
 
 /// The declared type of an input place (`supplier.category`), from the input declaration.
@@ -387,35 +367,31 @@ fn place_type<'t>(expr: &Expr, input: &'t RecordType) -> Option<&'t Type> {
     ty
 }
 
-/// A sample value for each atom.
-struct Assignment<'a, 'e> {
-    atoms: &'a Atoms<'e>,
-    values: Vec<&'a Value>,
-}
-
-impl Assignment<'_, '_> {
-    /// The condition's truth (`None`: missing), with Kleene logic as the evaluator has it.
-    fn truth(&self, condition: &Expr) -> Option<bool> {
-        match shape(condition) {
-            Shape::Not(operand) => self.truth(operand).map(|truth| !truth),
-            Shape::And(left, right) => match (self.truth(left), self.truth(right)) {
+impl Node<'_> {
+    /// The condition's truth (`None`: missing) when each term has the value of its index, with
+    /// Kleene logic as the evaluator has it.
+    fn truth(&self, values: &[&Value]) -> Option<bool> {
+        let value = |term: &usize| values.get(*term).copied().unwrap_or(&Value::MISSING);
+        match self {
+            Node::Not(operand) => operand.truth(values).map(|truth| !truth),
+            Node::And(pair) => match (pair[0].truth(values), pair[1].truth(values)) {
                 (Some(false), _) | (_, Some(false)) => Some(false),
                 (Some(true), Some(true)) => Some(true),
                 _ => None,
             },
-            Shape::Or(left, right) => match (self.truth(left), self.truth(right)) {
+            Node::Or(pair) => match (pair[0].truth(values), pair[1].truth(values)) {
                 (Some(true), _) | (_, Some(true)) => Some(true),
                 (Some(false), Some(false)) => Some(false),
                 _ => None,
             },
-            Shape::Coalesce(left, right) => self.truth(left).or_else(|| self.truth(right)),
-            Shape::Constant(Value::Bool(truth)) => Some(*truth),
-            Shape::Constant(_) => None,
-            Shape::Missingness { term, present } => Some(self.value(term).is_missing() != present),
-            Shape::Compare(op, left, right) => {
+            Node::Coalesce(pair) => pair[0].truth(values).or_else(|| pair[1].truth(values)),
+            Node::Constant(Value::Bool(truth)) => Some(*truth),
+            Node::Constant(_) => None,
+            Node::Missingness { term, present } => Some(value(term).is_missing() != *present),
+            Node::Compare(op, left, right) => {
                 let [left, right] = [left, right].map(|side| match side {
-                    Operand::Term(term) => self.value(term),
-                    Operand::Constant(value) => value,
+                    Operand::Term(term) => value(term),
+                    Operand::Constant(constant) => constant,
                 });
                 if left.is_missing() || right.is_missing() {
                     return None;
@@ -430,37 +406,30 @@ impl Assignment<'_, '_> {
                     _ => order.is_some_and(std::cmp::Ordering::is_ge),
                 })
             }
-            Shape::Member {
+            Node::Member {
                 term,
                 list,
                 negated,
             } => {
-                let value = self.value(term);
+                let value = value(term);
                 let Value::List(items) = list else {
                     return None;
                 };
-                (!value.is_missing()).then(|| items.iter().any(|item| item.equal(value)) != negated)
+                (!value.is_missing())
+                    .then(|| items.iter().any(|item| item.equal(value)) != *negated)
             }
-            Shape::Choose(arms, otherwise) => {
+            Node::Choose(arms, otherwise) => {
                 for (condition, value) in arms {
-                    if self.truth(condition)? {
-                        return self.truth(value);
+                    if condition.truth(values)? {
+                        return value.truth(values);
                     }
                 }
-                self.truth(otherwise)
+                otherwise.truth(values)
             }
-            Shape::Atom => match self.value(condition) {
+            Node::Atom(term) => match value(term) {
                 Value::Bool(truth) => Some(*truth),
                 _ => None,
             },
-        }
-    }
-
-    fn value(&self, expr: &Expr) -> &Value {
-        static MISSING: Value = Value::MISSING;
-        match self.atoms.occurrences.get(&std::ptr::from_ref(expr)) {
-            Some(index) => self.values[*index],
-            None => &MISSING,
         }
     }
 }

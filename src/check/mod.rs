@@ -332,6 +332,7 @@ impl<'a> Checker<'a> {
             })
             .collect();
         Some(p::Program {
+            sha256: String::new(),
             title: meta.map(|m| m.title.value.clone()),
             version: meta
                 .and_then(|m| m.version.as_ref())

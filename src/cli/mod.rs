@@ -10,6 +10,7 @@ pub mod import;
 pub mod results;
 pub mod sheet;
 pub mod test;
+pub mod verify;
 
 use std::fmt;
 use std::fs::File;

@@ -54,6 +54,7 @@ pub fn evaluate<'p>(
     let report = evaluator.finish(report);
     drop(evaluator);
     report.map(|mut report| {
+        report.data_sha256.clone_from(&data.sha256);
         // Score slots follow the lets: the report's values are the lets'.
         report.values = (slots.into_iter().take(program.lets.len()))
             .map(|slot| slot.into_inner().unwrap_or(Value::MISSING))
@@ -536,6 +537,10 @@ impl<'a> Evaluator<'a> {
             .collect();
         Report {
             program,
+            // The date is known here; the reference data's digest is set by `evaluate`, which
+            // has the data.
+            as_of: self.today.unwrap_or(Date(0)),
+            data_sha256: None,
             decision,
             rules,
             scores,

@@ -15,6 +15,7 @@ pub use crate::program::ExampleDef;
 use crate::program::Program;
 use crate::report::Report;
 pub use crate::value::Value;
+use crate::{audit, program as p};
 use crate::{check as checker, eval, lower, syntax};
 pub use examples::{ExampleResult, ExpectationFailure};
 
@@ -38,7 +39,10 @@ pub fn compile(source: &str) -> Result<Policy, Vec<Diagnostic>> {
     diagnostic::sort(&mut diagnostics);
     match program {
         Some(program) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
-            program: Arc::new(lower::lower(program)),
+            program: Arc::new(lower::lower(p::Program {
+                sha256: audit::sha256_hex(source.as_bytes()),
+                ..program
+            })),
             warnings: diagnostics,
             limits: Limits::default(),
         }),
@@ -88,6 +92,12 @@ impl Policy {
     /// The names of the rules, in declaration order (the order of a report's `rules`).
     pub fn rule_names(&self) -> impl ExactSizeIterator<Item = &str> {
         self.program.rules.iter().map(|rule| rule.name.as_str())
+    }
+
+    /// The SHA-256 of the policy's source in lowercase hex, as its reports give it
+    /// (`policy.sha256`, LANGUAGE.md §9.10).
+    pub fn sha256(&self) -> &str {
+        &self.program.sha256
     }
 
     pub fn warnings(&self) -> &[Diagnostic] {

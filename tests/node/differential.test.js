@@ -197,3 +197,34 @@ for (const [policy, records, data] of BATCHES) {
     assert.equal(actual.join("\n") + "\n", expected.stdout);
   });
 }
+
+// Replay (LANGUAGE.md §9.10): a report made in WebAssembly verifies with the native
+// `procura verify`; one byte more in the policy or in the reference data fails it, naming which.
+test("a report made in Node verifies natively, and a changed policy or data byte is named", () => {
+  const policyFile = path.join(root, "rules", "onboarding.policy");
+  const inputFile = path.join(root, "rules", "data", "onboarding-supplier.json");
+  const dataFile = path.join(root, "rules", "data", "reference.json");
+  const compiled = procura.compile(read("rules/onboarding.policy"));
+  const options = `{"as_of":"${DEFAULT_AS_OF}","data":${read("rules/data/reference.json")}}`;
+  const reportFile = write("node.report.json", compiled.evaluateJson(read("rules/data/onboarding-supplier.json"), options));
+  const verify = (policy, data) => {
+    try {
+      const stdout = execFileSync(nativeBin, ["verify", reportFile, "--policy", policy, "--input", inputFile, "--data", data], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      return { stdout, status: 0 };
+    } catch (error) {
+      if (typeof error.status !== "number") throw error;
+      return { stdout: error.stdout, status: error.status };
+    }
+  };
+  const same = verify(policyFile, dataFile);
+  assert.equal(same.status, 0, same.stdout);
+  assert.match(same.stdout, /^verified: .* gives the same bytes/);
+  const policy = write("changed.policy", `${read("rules/onboarding.policy")} `);
+  const changedPolicy = verify(policy, dataFile);
+  assert.equal(changedPolicy.status, 1);
+  assert.match(changedPolicy.stdout, /mismatch: the policy differs/);
+  const data = write("changed.data.json", read("rules/data/reference.json").replace('"RU": true', '"RU": false'));
+  const changedData = verify(policyFile, data);
+  assert.equal(changedData.status, 1);
+  assert.match(changedData.stdout, /mismatch: the reference data differs/);
+});
