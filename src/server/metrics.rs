@@ -159,10 +159,11 @@ impl Drop for InUse {
 }
 
 /// The decision of a report's JSON text, read without parsing the report: it follows the
-/// policy's title and version (`{"policy":{...},"decision":"...", ...}`), and no JSON string
-/// holds an unescaped `"`, so the first `},"decision":"` is that field.
+/// policy and the audit fields (`{"policy":{...},"as_of":...,"data_sha256":...,"decision":"...",
+/// ...}`), and no JSON string holds an unescaped `"`, so the first `,"decision":"` is that
+/// field.
 pub fn decision_of(report: &str) -> Option<&str> {
-    const FIELD: &str = "},\"decision\":\"";
+    const FIELD: &str = ",\"decision\":\"";
     let rest = report.get(report.find(FIELD)? + FIELD.len()..)?;
     rest.get(..rest.find('"')?)
 }
