@@ -138,11 +138,13 @@ enum Cause {
     Union(MissingCause, MissingCause),
 }
 
-/// A bound quantifier or comprehension variable. The place of an element of an input list is
-/// kept as the list expression and the index, and rendered only if needed. Elements of a list
-/// that outlives the evaluation (the input, a slot, a constant) are borrowed, not cloned.
+/// A bound quantifier or comprehension variable: element `index` of `elements`. The list is
+/// bound once per loop and each element by its index, so that binding one costs a store; the
+/// place of an element of an input list is kept as the list expression and the index, and
+/// rendered only if needed. Elements of a list that outlives the evaluation (the input, a slot,
+/// a constant) are borrowed, not cloned.
 struct Frame<'a> {
-    value: Cow<'a, Value>,
+    elements: Elements<'a>,
     list: &'a Expr,
     index: usize,
 }
@@ -183,14 +185,13 @@ impl<'a> Elements<'a> {
         }
     }
 
-    #[inline]
-    fn get(&self, index: usize) -> Cow<'a, Value> {
-        match self {
-            Elements::Borrowed(items) => Cow::Borrowed(items.get(index).unwrap_or(&MISSING)),
-            Elements::Owned(items) => {
-                Cow::Owned(items.get(index).cloned().unwrap_or(Value::MISSING))
-            }
-        }
+    /// Element `index`, by reference; missing past the end.
+    fn get(&self, index: usize) -> &Value {
+        let items = match self {
+            Elements::Borrowed(items) => items,
+            Elements::Owned(items) => &items[..],
+        };
+        items.get(index).unwrap_or(&MISSING)
     }
 }
 
@@ -213,6 +214,9 @@ struct Evaluator<'a> {
     pending: Vec<usize>,
     /// Inline up to four nested quantifiers and comprehensions.
     locals: SmallVec<[Frame<'a>; 4]>,
+    /// Where the variables of the expression being evaluated start in `locals`: a slot
+    /// computed on demand, inside a quantifier, binds its own above the reader's.
+    local_base: usize,
     causes: Vec<Cause>,
     notes: Vec<String>,
     /// Where `path_cause` renders paths.
@@ -273,6 +277,7 @@ impl<'a> Evaluator<'a> {
             pending: Vec::new(),
             // Grown by `bind` past four nested variables.
             locals: SmallVec::new(),
+            local_base: 0,
             causes: Vec::new(),
             notes: Vec::new(),
             path: String::new(),
@@ -336,9 +341,13 @@ impl<'a> Evaluator<'a> {
 
     /// Computes a slot and, first, the unset slots it reads, depth first with an explicit
     /// stack: a chain of thousands of lets must not nest as deeply on the machine stack.
+    ///
+    /// A slot's expression stands outside every quantifier: its own variables must not
+    /// overwrite those of the rule (or slot) that is reading it, so they are bound above them.
     #[inline(never)]
     fn force(&mut self, index: usize) {
         let context = self.context;
+        let local_base = std::mem::replace(&mut self.local_base, self.locals.len());
         let base = self.pending.len();
         let mut top = index;
         loop {
@@ -361,6 +370,8 @@ impl<'a> Evaluator<'a> {
         }
         self.pending.truncate(base);
         self.context = context;
+        self.locals.truncate(self.local_base);
+        self.local_base = local_base;
     }
 
     /// The first slot that `slot` reads and that is not computed yet.
@@ -617,10 +628,10 @@ impl<'a> Evaluator<'a> {
                 value if value.is_missing() => self.eval(right),
                 value => value,
             },
+            Expr::Call(builtin, args) => Cow::Owned(self.call(builtin, args)),
             Expr::List(_)
             | Expr::Choose { .. }
             | Expr::Comprehension { .. }
-            | Expr::Call(..)
             | Expr::Template(_) => self.eval_compound(expr),
             // Conditions.
             Expr::Binary(..)
@@ -675,12 +686,17 @@ impl<'a> Evaluator<'a> {
                 Some(x) => self.in_texts(x, texts).map(|b| b != *negated),
                 None => self.computed_truth(expr),
             },
-            Expr::ContainsTexts { all, list, texts } => {
-                match self.operand_ref(list, Construct::Membership) {
-                    Some(list) => self.contains_texts(list, *all, texts),
-                    None => self.computed_truth(expr),
-                }
-            }
+            Expr::ContainsTexts {
+                negated,
+                all,
+                list,
+                texts,
+            } => match self.operand_ref(list, Construct::Membership) {
+                Some(list) => self
+                    .contains_texts(list, *all, texts)
+                    .map(|b| b != *negated),
+                None => self.computed_truth(expr),
+            },
             Expr::Place(place) => match self.read_place(place) {
                 Ok(value) => truth_of(value),
                 Err(_) => self.computed_truth(expr),
@@ -702,10 +718,21 @@ impl<'a> Evaluator<'a> {
                 let x = self.operand(operand, Construct::Membership);
                 self.in_texts(&x, texts).map(|b| b != *negated)
             }
-            Expr::ContainsTexts { all, list, texts } => {
+            Expr::ContainsTexts {
+                negated,
+                all,
+                list,
+                texts,
+            } => {
                 let list = self.operand(list, Construct::Membership);
                 self.contains_texts(&list, *all, texts)
+                    .map(|b| b != *negated)
             }
+            // The truth of the value `eval` would give, without building it.
+            Expr::Coalesce(left, right) => match self.eval(left) {
+                value if value.is_missing() => self.truth(right),
+                value => truth_of(&value),
+            },
             Expr::IsMissing(operand) => Ok(self.eval(operand).is_missing()),
             Expr::IsPresent(operand) => Ok(!self.eval(operand).is_missing()),
             _ => truth_of(&self.eval(expr)),
@@ -769,12 +796,16 @@ impl<'a> Evaluator<'a> {
         let root: &'a Value = match place.root {
             Root::Input => self.input,
             Root::Slot(slot) => self.slot(slot),
-            Root::Local(depth) => match self.locals.get(depth as usize).map(|f| &f.value) {
-                Some(Cow::Borrowed(value)) if is_absent(value) => {
-                    return Err(Unread::Absent(0));
-                }
-                Some(Cow::Borrowed(value)) => value,
-                Some(Cow::Owned(_)) => return Err(Unread::Owned),
+            Root::Local(depth) => match self.local(depth) {
+                Some(Frame {
+                    elements: Elements::Borrowed(items),
+                    index,
+                    ..
+                }) => match items.get(*index) {
+                    Some(value) if !is_absent(value) => value,
+                    _ => return Err(Unread::Absent(0)),
+                },
+                Some(_) => return Err(Unread::Owned),
                 None => &MISSING,
             },
         };
@@ -787,13 +818,13 @@ impl<'a> Evaluator<'a> {
     fn unread_place(&mut self, place: &'a Place, unread: Unread) -> Cow<'a, Value> {
         let depth = match (unread, place.root) {
             (Unread::Absent(fields), _) => return Cow::Owned(self.absent(place, fields)),
-            (Unread::Owned, Root::Local(depth)) => depth as usize,
+            (Unread::Owned, Root::Local(depth)) => depth,
             (Unread::Owned, _) => return Cow::Borrowed(&MISSING),
         };
-        let Some(frame) = self.locals.get(depth) else {
+        let Some(frame) = self.local(depth) else {
             return Cow::Borrowed(&MISSING);
         };
-        match walk(&frame.value, &place.fields) {
+        match walk(frame.elements.get(frame.index), &place.fields) {
             Ok(value) => Cow::Owned(value.clone()),
             Err(fields) => Cow::Owned(self.absent(place, fields)),
         }
@@ -846,7 +877,6 @@ impl<'a> Evaluator<'a> {
                 element,
                 filter,
             } => Cow::Owned(self.comprehension(*depth as usize, list, element, filter.as_deref())),
-            Expr::Call(builtin, args) => Cow::Owned(self.call(builtin, args)),
             Expr::Template(parts) => {
                 let mut cause = None;
                 let mut text = String::new();
@@ -1157,26 +1187,45 @@ impl<'a> Evaluator<'a> {
         cause.map_or(Ok(all), Err)
     }
 
-    /// Binds `Root::Local(depth)` to an element of `list`.
-    #[inline]
-    fn bind(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
-        match self.locals.get_mut(depth) {
-            Some(frame) => *frame = Frame { value, list, index },
-            None => self.bind_first(depth, list, index, value),
+    /// The variable `Root::Local(depth)`.
+    #[inline(always)]
+    fn local(&self, depth: u32) -> Option<&Frame<'a>> {
+        self.locals.get(self.local_base + depth as usize)
+    }
+
+    /// Binds `Root::Local(depth)` to the elements of `list`, at its first element; a loop
+    /// then moves it on with `bind_index`.
+    fn bind(&mut self, depth: usize, list: &'a Expr, elements: Elements<'a>) {
+        let frame = Frame {
+            elements,
+            list,
+            index: 0,
+        };
+        match self.locals.get_mut(self.local_base + depth) {
+            Some(bound) => *bound = frame,
+            None => self.bind_first(depth, frame),
         }
     }
 
     /// `bind` at a depth bound for the first time in this evaluation.
     #[cold]
-    fn bind_first(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
-        while self.locals.len() < depth {
+    fn bind_first(&mut self, depth: usize, frame: Frame<'a>) {
+        while self.locals.len() < self.local_base + depth {
             self.locals.push(Frame {
-                value: Cow::Borrowed(&MISSING),
-                list,
+                elements: Elements::Borrowed(&[]),
+                list: frame.list,
                 index: 0,
             });
         }
-        self.locals.push(Frame { value, list, index });
+        self.locals.push(frame);
+    }
+
+    /// Binds `Root::Local(depth)` to element `index` of the list `bind` bound it to.
+    #[inline(always)]
+    fn bind_index(&mut self, depth: usize, index: usize) {
+        if let Some(frame) = self.locals.get_mut(self.local_base + depth) {
+            frame.index = index;
+        }
     }
 
     #[inline(never)]
@@ -1190,8 +1239,10 @@ impl<'a> Evaluator<'a> {
         let items = Elements::of(self.eval(list))?;
         let all = kind == QuantifierKind::All;
         let construct = Construct::Quantifier(kind);
-        let any = self.kleene(0..items.len(), all, construct, |this, i| {
-            this.bind(depth, list, i, items.get(i));
+        let len = items.len();
+        self.bind(depth, list, items);
+        let any = self.kleene(0..len, all, construct, |this, i| {
+            this.bind_index(depth, i);
             this.truth(body)
         });
         if kind == QuantifierKind::None {
@@ -1213,13 +1264,15 @@ impl<'a> Evaluator<'a> {
             Ok(items) => items,
             Err(cause) => return Value::Missing(cause),
         };
+        let len = items.len();
+        self.bind(depth, list, items);
         let mut out = Vec::new();
         let mut cause = None;
-        for i in 0..items.len() {
+        for i in 0..len {
             if !self.charge(1, Construct::Comprehension) {
                 return Value::MISSING;
             }
-            self.bind(depth, list, i, items.get(i));
+            self.bind_index(depth, i);
             let keep = match filter {
                 Some(filter) => self.truth(filter),
                 None => Ok(true),
@@ -1255,7 +1308,10 @@ impl<'a> Evaluator<'a> {
             return Value::MISSING;
         };
         for (value, arg) in values.iter_mut().zip(args) {
-            *value = self.operand(arg, construct);
+            *value = match self.operand_ref(arg, construct) {
+                Some(value) => Cow::Borrowed(value),
+                None => self.operand(arg, construct),
+            };
         }
         let mut cause = None;
         for value in values.iter() {
@@ -1422,7 +1478,7 @@ impl<'a> Evaluator<'a> {
                 out.push_str(self.input_name);
                 true
             }
-            Root::Local(depth) => match self.locals.get(depth as usize) {
+            Root::Local(depth) => match self.local(depth) {
                 Some(Frame { list, index, .. }) => {
                     let ok = self.write_place(list, out);
                     out.push('[');
@@ -1453,7 +1509,7 @@ impl<'a> Evaluator<'a> {
                     Root::Input => self.input_type.as_ref()?,
                     Root::Slot(slot) => &self.lets.get(slot.0 as usize)?.ty,
                     Root::Local(depth) => {
-                        let list = self.locals.get(depth as usize)?.list;
+                        let list = self.local(depth)?.list;
                         self.type_of(list)?.list_element()?
                     }
                 };
