@@ -49,7 +49,7 @@ pub fn evaluate<'p>(
     max_steps: u64,
 ) -> Result<Report<'p>, EvalError> {
     let slots: Vec<OnceCell<Value>> = (0..program.slot_count()).map(|_| OnceCell::new()).collect();
-    let mut evaluator = Evaluator::new(program, input, data, today, &slots, max_steps, true);
+    let mut evaluator = Evaluator::<true>::new(program, input, data, today, &slots, max_steps);
     let report = evaluator.run(program);
     let report = evaluator.finish(report);
     drop(evaluator);
@@ -82,7 +82,7 @@ pub fn decide(
             &heap
         }
     };
-    let mut evaluator = Evaluator::new(program, input, data, today, slots, max_steps, false);
+    let mut evaluator = Evaluator::<false>::new(program, input, data, today, slots, max_steps);
     let decision = evaluator.decide(program);
     evaluator.finish(decision)
 }
@@ -91,7 +91,7 @@ pub fn decide(
 /// Returns the value and the runtime notes (`division by zero`, `arithmetic overflow`, ...),
 /// which name no place: the caller knows where the expression stands.
 pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
-    let mut evaluator = Evaluator::empty();
+    let mut evaluator = Evaluator::<true>::empty();
     let value = evaluator.eval(expr).into_owned();
     if let Err(error) = evaluator.finish(()) {
         // Not folded: evaluation stops at the same construct and reports where it stands.
@@ -195,7 +195,7 @@ impl<'a> Elements<'a> {
     }
 }
 
-struct Evaluator<'a> {
+struct Evaluator<'a, const EXPLAIN: bool> {
     input_name: &'a str,
     /// The input record's type, built once so that messages borrow it.
     input_type: Option<Type>,
@@ -228,12 +228,12 @@ struct Evaluator<'a> {
     limit: u64,
     /// Set when the budget ran out: every loop then stops at once and the report is dropped.
     exceeded: Option<(Construct, Context<'a>)>,
-    /// Whether missing values get their causes and problems their notes; a bare decision
-    /// needs neither.
-    explain: bool,
 }
 
-impl<'a> Evaluator<'a> {
+/// `EXPLAIN`: whether missing values get their causes and problems their notes; a bare
+/// decision needs neither. A parameter of the type, not a field, so that each mode is compiled
+/// from the same code with its own branches folded away.
+impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
     fn new(
         program: &'a Program,
         input: &'a Value,
@@ -241,11 +241,10 @@ impl<'a> Evaluator<'a> {
         today: Date,
         slots: &'a [OnceCell<Value>],
         max_steps: u64,
-        explain: bool,
-    ) -> Evaluator<'a> {
+    ) -> Evaluator<'a, EXPLAIN> {
         Evaluator {
             input_name: &program.input.name,
-            input_type: explain.then(|| Type::Record(program.input.record.clone())),
+            input_type: EXPLAIN.then(|| Type::Record(program.input.record.clone())),
             input,
             lets: &program.lets,
             scores: &program.scores,
@@ -256,13 +255,12 @@ impl<'a> Evaluator<'a> {
             slots,
             steps: max_steps,
             limit: max_steps,
-            explain,
             ..Evaluator::empty()
         }
     }
 
     /// An evaluator of no program, input, table or date: what constants are evaluated with.
-    fn empty() -> Evaluator<'a> {
+    fn empty() -> Evaluator<'a, EXPLAIN> {
         Evaluator {
             input_name: "",
             input_type: None,
@@ -285,7 +283,6 @@ impl<'a> Evaluator<'a> {
             steps: crate::limits::MAX_EVAL_STEPS,
             limit: crate::limits::MAX_EVAL_STEPS,
             exceeded: None,
-            explain: true,
         }
     }
 
@@ -394,7 +391,7 @@ impl<'a> Evaluator<'a> {
     fn score(&mut self, score: &'a ScoreDef) -> (Value, Vec<ComponentReport>) {
         let mut total = Ok(0.0);
         let mut reports = Vec::new();
-        if self.explain {
+        if EXPLAIN {
             reports.reserve_exact(score.components.len());
         }
         for component in &score.components {
@@ -411,7 +408,7 @@ impl<'a> Evaluator<'a> {
             if let (Ok(sum), Some(c)) = (&mut total, contribution) {
                 *sum += c;
             }
-            if self.explain {
+            if EXPLAIN {
                 reports.push(ComponentReport {
                     value: number,
                     contribution,
@@ -769,16 +766,16 @@ impl<'a> Evaluator<'a> {
     /// with the causes of both.
     #[inline(never)]
     fn logic(&mut self, or: bool, left: &'a Expr, right: &'a Expr) -> Truth {
-        let left = match self.truth(left) {
-            Ok(b) if b == or => return Ok(b),
-            left => left,
-        };
-        match (left, self.truth(right)) {
-            (_, Ok(b)) if b == or => Ok(b),
-            (Err(a), Err(b)) => Err(self.union(a, b)),
-            (Err(cause), _) | (_, Err(cause)) => Err(cause),
-            _ => Ok(!or),
+        let mut cause = None;
+        // A loop, so that `truth` is in line once: twice, its registers spilled around both.
+        for operand in [left, right] {
+            match self.truth(operand) {
+                Ok(b) if b == or => return Ok(b),
+                Ok(_) => {}
+                Err(c) => cause = Some(cause.map_or(c, |a| self.union(a, c))),
+            }
         }
+        cause.map_or(Ok(!or), Err)
     }
 
     /// Reads a place. In line: it is most of what conditions read.
@@ -918,7 +915,7 @@ impl<'a> Evaluator<'a> {
             return Some(value);
         };
         // Absent elements get their paths in `operand`.
-        if self.explain && items.iter().any(is_absent) {
+        if EXPLAIN && items.iter().any(is_absent) {
             return None;
         }
         Some(if self.charge(items.len(), construct) {
@@ -942,7 +939,7 @@ impl<'a> Evaluator<'a> {
         if !self.charge(items.len(), construct) {
             return Cow::Borrowed(&MISSING);
         }
-        if !self.explain || !items.iter().any(is_absent) {
+        if !EXPLAIN || !items.iter().any(is_absent) {
             return value;
         }
         let items = items.clone();
@@ -991,7 +988,7 @@ impl<'a> Evaluator<'a> {
         let entries = (def.entries.as_ref()).or_else(|| data.get(table).and_then(|d| d.as_deref()));
         match entries.and_then(|entries| entries.get_value(key)) {
             Some(value) if !value.is_missing() => Cow::Borrowed(value),
-            _ if !self.explain => Cow::Borrowed(&MISSING),
+            _ if !EXPLAIN => Cow::Borrowed(&MISSING),
             _ => Cow::Owned(self.path_cause(|_, path| {
                 path.push_str(&def.name);
                 path.push('[');
@@ -1444,7 +1441,7 @@ impl<'a> Evaluator<'a> {
     /// are rendered into one buffer kept for the evaluation and copied out at their size:
     /// growing a new string for each cost more than the rest of the report's paths.
     fn path_cause(&mut self, write: impl FnOnce(&Self, &mut String) -> bool) -> Value {
-        if !self.explain {
+        if !EXPLAIN {
             return Value::MISSING;
         }
         let mut path = std::mem::take(&mut self.path);
@@ -1565,7 +1562,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn note(&mut self, problem: &str) {
-        if !self.explain {
+        if !EXPLAIN {
             return;
         }
         let note = match self.context {
