@@ -1,7 +1,8 @@
 //! Lowering: the checked program made ready to run, once. Every closed subexpression (one that
 //! reads no input, `let`, score, table, `today` or outer variable) is folded into a constant;
 //! membership in constant texts, `today ± duration` and the like become the forms the evaluator
-//! runs faster (`Expr::InTexts`, `Expr::ContainsTexts`, `Expr::ShiftedToday`); the slots each
+//! runs faster (`Expr::InTexts`, `Expr::ContainsTexts`, `Expr::ShiftedToday`), and `not` of a
+//! comparison or membership becomes its opposite; the slots each
 //! slot reads and the rules' decision order are recorded.
 //!
 //! Architecture invariant: lowering never changes a result or the steps it costs. A
@@ -157,6 +158,7 @@ fn specialise(expr: Expr) -> Expr {
                 && let Some(texts) = TextSet::new(texts) =>
         {
             Expr::ContainsTexts {
+                negated: false,
                 all: op == BinOp::ListContainsAll,
                 list,
                 texts,
@@ -171,6 +173,34 @@ fn specialise(expr: Expr) -> Expr {
                 memo: DayMemo::default(),
             }
         }
+        // `not` of a comparison or a membership is its opposite: one level less to evaluate
+        // (`forbid` conditions are all `not`).
+        Expr::Not(operand) => match *operand {
+            Expr::Binary(op, left, right) if let Some(opposite) = op.opposite() => {
+                Expr::Binary(opposite, left, right)
+            }
+            Expr::InTexts {
+                negated,
+                operand,
+                texts,
+            } => Expr::InTexts {
+                negated: !negated,
+                operand,
+                texts,
+            },
+            Expr::ContainsTexts {
+                negated,
+                all,
+                list,
+                texts,
+            } => Expr::ContainsTexts {
+                negated: !negated,
+                all,
+                list,
+                texts,
+            },
+            operand => Expr::Not(Box::new(operand)),
+        },
         other => other,
     }
 }

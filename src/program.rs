@@ -217,8 +217,10 @@ pub enum Expr {
         operand: Box<Expr>,
         texts: TextSet,
     },
-    /// `list contains_any [texts]` (`contains_all` when `all`) on constant texts.
+    /// `list contains_any [texts]` (`contains_all` when `all`) on constant texts; its opposite
+    /// when `negated`.
     ContainsTexts {
+        negated: bool,
         all: bool,
         list: Box<Expr>,
         texts: TextSet,
@@ -475,6 +477,23 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// The operator whose truth is the opposite of this one's on the same operands (with the
+    /// same reads and steps), if there is one: `not (a < b)` is `a >= b`, since the operands
+    /// the checker allows are totally ordered (numbers are finite) and missing stays missing.
+    pub fn opposite(self) -> Option<BinOp> {
+        Some(match self {
+            BinOp::Eq => BinOp::Ne,
+            BinOp::Ne => BinOp::Eq,
+            BinOp::Lt => BinOp::Ge,
+            BinOp::Ge => BinOp::Lt,
+            BinOp::Gt => BinOp::Le,
+            BinOp::Le => BinOp::Gt,
+            BinOp::In => BinOp::NotIn,
+            BinOp::NotIn => BinOp::In,
+            _ => return None,
+        })
+    }
+
     /// Whether the operator's value is a truth (logic, equality, membership, comparison)
     /// rather than a number, text or date.
     pub fn is_condition(self) -> bool {

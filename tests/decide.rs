@@ -109,6 +109,24 @@ fn a_long_chain_of_lets_is_computed_without_deep_recursion() {
     assert_eq!(decisions, (Ok("approve"), Ok("review"), Ok("incomplete")));
 }
 
+#[test]
+fn a_let_computed_inside_a_quantifier_leaves_its_variable_alone() {
+    // The decision computes `ids` when the quantifier's body first reads it, at the first
+    // smelter; its comprehension must not rebind `s`, which still names that first smelter.
+    let source = "type Smelter = { id: text, metal: text }\n\
+                  input supplier { smelters: [Smelter] }\n\
+                  let ids = [t.id for t in supplier.smelters]\n\
+                  rule gold \"A gold smelter\" {\n\
+                    require any s in supplier.smelters: s.id in ids and s.metal == \"gold\"\n\
+                    else review \"no gold\"\n\
+                  }\n";
+    let smelters = json!({ "smelters": [
+        { "id": "CID1", "metal": "gold" },
+        { "id": "CID2", "metal": "tin" },
+    ] });
+    assert_eq!(assert_agree(source, &[smelters]), ["approve"]);
+}
+
 /// Asserts that `decide` gives the report's decision on each record; returns the decisions.
 fn assert_agree(source: &str, records: &[serde_json::Value]) -> Vec<&'static str> {
     let policy = procura::compile(source).unwrap();

@@ -49,7 +49,7 @@ pub fn evaluate<'p>(
     max_steps: u64,
 ) -> Result<Report<'p>, EvalError> {
     let slots: Vec<OnceCell<Value>> = (0..program.slot_count()).map(|_| OnceCell::new()).collect();
-    let mut evaluator = Evaluator::new(program, input, data, today, &slots, max_steps, true);
+    let mut evaluator = Evaluator::<true>::new(program, input, data, today, &slots, max_steps);
     let report = evaluator.run(program);
     let report = evaluator.finish(report);
     drop(evaluator);
@@ -83,7 +83,7 @@ pub fn decide(
             &heap
         }
     };
-    let mut evaluator = Evaluator::new(program, input, data, today, slots, max_steps, false);
+    let mut evaluator = Evaluator::<false>::new(program, input, data, today, slots, max_steps);
     let decision = evaluator.decide(program);
     evaluator.finish(decision)
 }
@@ -92,7 +92,7 @@ pub fn decide(
 /// Returns the value and the runtime notes (`division by zero`, `arithmetic overflow`, ...),
 /// which name no place: the caller knows where the expression stands.
 pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
-    let mut evaluator = Evaluator::empty();
+    let mut evaluator = Evaluator::<true>::empty();
     let value = evaluator.eval(expr).into_owned();
     if let Err(error) = evaluator.finish(()) {
         // Not folded: evaluation stops at the same construct and reports where it stands.
@@ -139,11 +139,13 @@ enum Cause {
     Union(MissingCause, MissingCause),
 }
 
-/// A bound quantifier or comprehension variable. The place of an element of an input list is
-/// kept as the list expression and the index, and rendered only if needed. Elements of a list
-/// that outlives the evaluation (the input, a slot, a constant) are borrowed, not cloned.
+/// A bound quantifier or comprehension variable: element `index` of `elements`. The list is
+/// bound once per loop and each element by its index, so that binding one costs a store; the
+/// place of an element of an input list is kept as the list expression and the index, and
+/// rendered only if needed. Elements of a list that outlives the evaluation (the input, a slot,
+/// a constant) are borrowed, not cloned.
 struct Frame<'a> {
-    value: Cow<'a, Value>,
+    elements: Elements<'a>,
     list: &'a Expr,
     index: usize,
 }
@@ -184,18 +186,17 @@ impl<'a> Elements<'a> {
         }
     }
 
-    #[inline]
-    fn get(&self, index: usize) -> Cow<'a, Value> {
-        match self {
-            Elements::Borrowed(items) => Cow::Borrowed(items.get(index).unwrap_or(&MISSING)),
-            Elements::Owned(items) => {
-                Cow::Owned(items.get(index).cloned().unwrap_or(Value::MISSING))
-            }
-        }
+    /// Element `index`, by reference; missing past the end.
+    fn get(&self, index: usize) -> &Value {
+        let items = match self {
+            Elements::Borrowed(items) => items,
+            Elements::Owned(items) => &items[..],
+        };
+        items.get(index).unwrap_or(&MISSING)
     }
 }
 
-struct Evaluator<'a> {
+struct Evaluator<'a, const EXPLAIN: bool> {
     input_name: &'a str,
     /// The input record's type, built once so that messages borrow it.
     input_type: Option<Type>,
@@ -214,6 +215,9 @@ struct Evaluator<'a> {
     pending: Vec<usize>,
     /// Inline up to four nested quantifiers and comprehensions.
     locals: SmallVec<[Frame<'a>; 4]>,
+    /// Where the variables of the expression being evaluated start in `locals`: a slot
+    /// computed on demand, inside a quantifier, binds its own above the reader's.
+    local_base: usize,
     causes: Vec<Cause>,
     notes: Vec<String>,
     /// Where `path_cause` renders paths.
@@ -225,12 +229,12 @@ struct Evaluator<'a> {
     limit: u64,
     /// Set when the budget ran out: every loop then stops at once and the report is dropped.
     exceeded: Option<(Construct, Context<'a>)>,
-    /// Whether missing values get their causes and problems their notes; a bare decision
-    /// needs neither.
-    explain: bool,
 }
 
-impl<'a> Evaluator<'a> {
+/// `EXPLAIN`: whether missing values get their causes and problems their notes; a bare
+/// decision needs neither. A parameter of the type, not a field, so that each mode is compiled
+/// from the same code with its own branches folded away.
+impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
     fn new(
         program: &'a Program,
         input: &'a Value,
@@ -238,11 +242,10 @@ impl<'a> Evaluator<'a> {
         today: Date,
         slots: &'a [OnceCell<Value>],
         max_steps: u64,
-        explain: bool,
-    ) -> Evaluator<'a> {
+    ) -> Evaluator<'a, EXPLAIN> {
         Evaluator {
             input_name: &program.input.name,
-            input_type: explain.then(|| Type::Record(program.input.record.clone())),
+            input_type: EXPLAIN.then(|| Type::Record(program.input.record.clone())),
             input,
             lets: &program.lets,
             scores: &program.scores,
@@ -253,13 +256,12 @@ impl<'a> Evaluator<'a> {
             slots,
             steps: max_steps,
             limit: max_steps,
-            explain,
             ..Evaluator::empty()
         }
     }
 
     /// An evaluator of no program, input, table or date: what constants are evaluated with.
-    fn empty() -> Evaluator<'a> {
+    fn empty() -> Evaluator<'a, EXPLAIN> {
         Evaluator {
             input_name: "",
             input_type: None,
@@ -274,6 +276,7 @@ impl<'a> Evaluator<'a> {
             pending: Vec::new(),
             // Grown by `bind` past four nested variables.
             locals: SmallVec::new(),
+            local_base: 0,
             causes: Vec::new(),
             notes: Vec::new(),
             path: String::new(),
@@ -281,7 +284,6 @@ impl<'a> Evaluator<'a> {
             steps: crate::limits::MAX_EVAL_STEPS,
             limit: crate::limits::MAX_EVAL_STEPS,
             exceeded: None,
-            explain: true,
         }
     }
 
@@ -337,9 +339,13 @@ impl<'a> Evaluator<'a> {
 
     /// Computes a slot and, first, the unset slots it reads, depth first with an explicit
     /// stack: a chain of thousands of lets must not nest as deeply on the machine stack.
+    ///
+    /// A slot's expression stands outside every quantifier: its own variables must not
+    /// overwrite those of the rule (or slot) that is reading it, so they are bound above them.
     #[inline(never)]
     fn force(&mut self, index: usize) {
         let context = self.context;
+        let local_base = std::mem::replace(&mut self.local_base, self.locals.len());
         let base = self.pending.len();
         let mut top = index;
         loop {
@@ -362,6 +368,8 @@ impl<'a> Evaluator<'a> {
         }
         self.pending.truncate(base);
         self.context = context;
+        self.locals.truncate(self.local_base);
+        self.local_base = local_base;
     }
 
     /// The first slot that `slot` reads and that is not computed yet.
@@ -384,7 +392,7 @@ impl<'a> Evaluator<'a> {
     fn score(&mut self, score: &'a ScoreDef) -> (Value, Vec<ComponentReport>) {
         let mut total = Ok(0.0);
         let mut reports = Vec::new();
-        if self.explain {
+        if EXPLAIN {
             reports.reserve_exact(score.components.len());
         }
         for component in &score.components {
@@ -401,7 +409,7 @@ impl<'a> Evaluator<'a> {
             if let (Ok(sum), Some(c)) = (&mut total, contribution) {
                 *sum += c;
             }
-            if self.explain {
+            if EXPLAIN {
                 reports.push(ComponentReport {
                     value: number,
                     contribution,
@@ -622,10 +630,10 @@ impl<'a> Evaluator<'a> {
                 value if value.is_missing() => self.eval(right),
                 value => value,
             },
+            Expr::Call(builtin, args) => Cow::Owned(self.call(builtin, args)),
             Expr::List(_)
             | Expr::Choose { .. }
             | Expr::Comprehension { .. }
-            | Expr::Call(..)
             | Expr::Template(_) => self.eval_compound(expr),
             // Conditions.
             Expr::Binary(..)
@@ -680,12 +688,17 @@ impl<'a> Evaluator<'a> {
                 Some(x) => self.in_texts(x, texts).map(|b| b != *negated),
                 None => self.computed_truth(expr),
             },
-            Expr::ContainsTexts { all, list, texts } => {
-                match self.operand_ref(list, Construct::Membership) {
-                    Some(list) => self.contains_texts(list, *all, texts),
-                    None => self.computed_truth(expr),
-                }
-            }
+            Expr::ContainsTexts {
+                negated,
+                all,
+                list,
+                texts,
+            } => match self.operand_ref(list, Construct::Membership) {
+                Some(list) => self
+                    .contains_texts(list, *all, texts)
+                    .map(|b| b != *negated),
+                None => self.computed_truth(expr),
+            },
             Expr::Place(place) => match self.read_place(place) {
                 Ok(value) => truth_of(value),
                 Err(_) => self.computed_truth(expr),
@@ -707,10 +720,21 @@ impl<'a> Evaluator<'a> {
                 let x = self.operand(operand, Construct::Membership);
                 self.in_texts(&x, texts).map(|b| b != *negated)
             }
-            Expr::ContainsTexts { all, list, texts } => {
+            Expr::ContainsTexts {
+                negated,
+                all,
+                list,
+                texts,
+            } => {
                 let list = self.operand(list, Construct::Membership);
                 self.contains_texts(&list, *all, texts)
+                    .map(|b| b != *negated)
             }
+            // The truth of the value `eval` would give, without building it.
+            Expr::Coalesce(left, right) => match self.eval(left) {
+                value if value.is_missing() => self.truth(right),
+                value => truth_of(&value),
+            },
             Expr::IsMissing(operand) => Ok(self.eval(operand).is_missing()),
             Expr::IsPresent(operand) => Ok(!self.eval(operand).is_missing()),
             _ => truth_of(&self.eval(expr)),
@@ -747,16 +771,16 @@ impl<'a> Evaluator<'a> {
     /// with the causes of both.
     #[inline(never)]
     fn logic(&mut self, or: bool, left: &'a Expr, right: &'a Expr) -> Truth {
-        let left = match self.truth(left) {
-            Ok(b) if b == or => return Ok(b),
-            left => left,
-        };
-        match (left, self.truth(right)) {
-            (_, Ok(b)) if b == or => Ok(b),
-            (Err(a), Err(b)) => Err(self.union(a, b)),
-            (Err(cause), _) | (_, Err(cause)) => Err(cause),
-            _ => Ok(!or),
+        let mut cause = None;
+        // A loop, so that `truth` is in line once: twice, its registers spilled around both.
+        for operand in [left, right] {
+            match self.truth(operand) {
+                Ok(b) if b == or => return Ok(b),
+                Ok(_) => {}
+                Err(c) => cause = Some(cause.map_or(c, |a| self.union(a, c))),
+            }
         }
+        cause.map_or(Ok(!or), Err)
     }
 
     /// Reads a place. In line: it is most of what conditions read.
@@ -774,12 +798,16 @@ impl<'a> Evaluator<'a> {
         let root: &'a Value = match place.root {
             Root::Input => self.input,
             Root::Slot(slot) => self.slot(slot),
-            Root::Local(depth) => match self.locals.get(depth as usize).map(|f| &f.value) {
-                Some(Cow::Borrowed(value)) if is_absent(value) => {
-                    return Err(Unread::Absent(0));
-                }
-                Some(Cow::Borrowed(value)) => value,
-                Some(Cow::Owned(_)) => return Err(Unread::Owned),
+            Root::Local(depth) => match self.local(depth) {
+                Some(Frame {
+                    elements: Elements::Borrowed(items),
+                    index,
+                    ..
+                }) => match items.get(*index) {
+                    Some(value) if !is_absent(value) => value,
+                    _ => return Err(Unread::Absent(0)),
+                },
+                Some(_) => return Err(Unread::Owned),
                 None => &MISSING,
             },
         };
@@ -792,13 +820,13 @@ impl<'a> Evaluator<'a> {
     fn unread_place(&mut self, place: &'a Place, unread: Unread) -> Cow<'a, Value> {
         let depth = match (unread, place.root) {
             (Unread::Absent(fields), _) => return Cow::Owned(self.absent(place, fields)),
-            (Unread::Owned, Root::Local(depth)) => depth as usize,
+            (Unread::Owned, Root::Local(depth)) => depth,
             (Unread::Owned, _) => return Cow::Borrowed(&MISSING),
         };
-        let Some(frame) = self.locals.get(depth) else {
+        let Some(frame) = self.local(depth) else {
             return Cow::Borrowed(&MISSING);
         };
-        match walk(&frame.value, &place.fields) {
+        match walk(frame.elements.get(frame.index), &place.fields) {
             Ok(value) => Cow::Owned(value.clone()),
             Err(fields) => Cow::Owned(self.absent(place, fields)),
         }
@@ -851,7 +879,6 @@ impl<'a> Evaluator<'a> {
                 element,
                 filter,
             } => Cow::Owned(self.comprehension(*depth as usize, list, element, filter.as_deref())),
-            Expr::Call(builtin, args) => Cow::Owned(self.call(builtin, args)),
             Expr::Template(parts) => {
                 let mut cause = None;
                 let mut text = String::new();
@@ -893,7 +920,7 @@ impl<'a> Evaluator<'a> {
             return Some(value);
         };
         // Absent elements get their paths in `operand`.
-        if self.explain && items.iter().any(is_absent) {
+        if EXPLAIN && items.iter().any(is_absent) {
             return None;
         }
         Some(if self.charge(items.len(), construct) {
@@ -917,7 +944,7 @@ impl<'a> Evaluator<'a> {
         if !self.charge(items.len(), construct) {
             return Cow::Borrowed(&MISSING);
         }
-        if !self.explain || !items.iter().any(is_absent) {
+        if !EXPLAIN || !items.iter().any(is_absent) {
             return value;
         }
         let items = items.clone();
@@ -966,7 +993,7 @@ impl<'a> Evaluator<'a> {
         let entries = (def.entries.as_ref()).or_else(|| data.get(table).and_then(|d| d.as_deref()));
         match entries.and_then(|entries| entries.get_value(key)) {
             Some(value) if !value.is_missing() => Cow::Borrowed(value),
-            _ if !self.explain => Cow::Borrowed(&MISSING),
+            _ if !EXPLAIN => Cow::Borrowed(&MISSING),
             _ => Cow::Owned(self.path_cause(|_, path| {
                 path.push_str(&def.name);
                 path.push('[');
@@ -1162,26 +1189,45 @@ impl<'a> Evaluator<'a> {
         cause.map_or(Ok(all), Err)
     }
 
-    /// Binds `Root::Local(depth)` to an element of `list`.
-    #[inline]
-    fn bind(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
-        match self.locals.get_mut(depth) {
-            Some(frame) => *frame = Frame { value, list, index },
-            None => self.bind_first(depth, list, index, value),
+    /// The variable `Root::Local(depth)`.
+    #[inline(always)]
+    fn local(&self, depth: u32) -> Option<&Frame<'a>> {
+        self.locals.get(self.local_base + depth as usize)
+    }
+
+    /// Binds `Root::Local(depth)` to the elements of `list`, at its first element; a loop
+    /// then moves it on with `bind_index`.
+    fn bind(&mut self, depth: usize, list: &'a Expr, elements: Elements<'a>) {
+        let frame = Frame {
+            elements,
+            list,
+            index: 0,
+        };
+        match self.locals.get_mut(self.local_base + depth) {
+            Some(bound) => *bound = frame,
+            None => self.bind_first(depth, frame),
         }
     }
 
     /// `bind` at a depth bound for the first time in this evaluation.
     #[cold]
-    fn bind_first(&mut self, depth: usize, list: &'a Expr, index: usize, value: Cow<'a, Value>) {
-        while self.locals.len() < depth {
+    fn bind_first(&mut self, depth: usize, frame: Frame<'a>) {
+        while self.locals.len() < self.local_base + depth {
             self.locals.push(Frame {
-                value: Cow::Borrowed(&MISSING),
-                list,
+                elements: Elements::Borrowed(&[]),
+                list: frame.list,
                 index: 0,
             });
         }
-        self.locals.push(Frame { value, list, index });
+        self.locals.push(frame);
+    }
+
+    /// Binds `Root::Local(depth)` to element `index` of the list `bind` bound it to.
+    #[inline(always)]
+    fn bind_index(&mut self, depth: usize, index: usize) {
+        if let Some(frame) = self.locals.get_mut(self.local_base + depth) {
+            frame.index = index;
+        }
     }
 
     #[inline(never)]
@@ -1195,8 +1241,10 @@ impl<'a> Evaluator<'a> {
         let items = Elements::of(self.eval(list))?;
         let all = kind == QuantifierKind::All;
         let construct = Construct::Quantifier(kind);
-        let any = self.kleene(0..items.len(), all, construct, |this, i| {
-            this.bind(depth, list, i, items.get(i));
+        let len = items.len();
+        self.bind(depth, list, items);
+        let any = self.kleene(0..len, all, construct, |this, i| {
+            this.bind_index(depth, i);
             this.truth(body)
         });
         if kind == QuantifierKind::None {
@@ -1218,13 +1266,15 @@ impl<'a> Evaluator<'a> {
             Ok(items) => items,
             Err(cause) => return Value::Missing(cause),
         };
+        let len = items.len();
+        self.bind(depth, list, items);
         let mut out = Vec::new();
         let mut cause = None;
-        for i in 0..items.len() {
+        for i in 0..len {
             if !self.charge(1, Construct::Comprehension) {
                 return Value::MISSING;
             }
-            self.bind(depth, list, i, items.get(i));
+            self.bind_index(depth, i);
             let keep = match filter {
                 Some(filter) => self.truth(filter),
                 None => Ok(true),
@@ -1260,7 +1310,10 @@ impl<'a> Evaluator<'a> {
             return Value::MISSING;
         };
         for (value, arg) in values.iter_mut().zip(args) {
-            *value = self.operand(arg, construct);
+            *value = match self.operand_ref(arg, construct) {
+                Some(value) => Cow::Borrowed(value),
+                None => self.operand(arg, construct),
+            };
         }
         let mut cause = None;
         for value in values.iter() {
@@ -1393,7 +1446,7 @@ impl<'a> Evaluator<'a> {
     /// are rendered into one buffer kept for the evaluation and copied out at their size:
     /// growing a new string for each cost more than the rest of the report's paths.
     fn path_cause(&mut self, write: impl FnOnce(&Self, &mut String) -> bool) -> Value {
-        if !self.explain {
+        if !EXPLAIN {
             return Value::MISSING;
         }
         let mut path = std::mem::take(&mut self.path);
@@ -1427,7 +1480,7 @@ impl<'a> Evaluator<'a> {
                 out.push_str(self.input_name);
                 true
             }
-            Root::Local(depth) => match self.locals.get(depth as usize) {
+            Root::Local(depth) => match self.local(depth) {
                 Some(Frame { list, index, .. }) => {
                     let ok = self.write_place(list, out);
                     out.push('[');
@@ -1458,7 +1511,7 @@ impl<'a> Evaluator<'a> {
                     Root::Input => self.input_type.as_ref()?,
                     Root::Slot(slot) => &self.lets.get(slot.0 as usize)?.ty,
                     Root::Local(depth) => {
-                        let list = self.locals.get(depth as usize)?.list;
+                        let list = self.local(depth)?.list;
                         self.type_of(list)?.list_element()?
                     }
                 };
@@ -1514,7 +1567,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn note(&mut self, problem: &str) {
-        if !self.explain {
+        if !EXPLAIN {
             return;
         }
         let note = match self.context {
