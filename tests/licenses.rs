@@ -87,7 +87,10 @@ fn every_dependency_has_an_allowed_license() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     // The packages built for this machine: offline, cargo has only those (a package the lock
     // file holds for another platform, such as `nix` for macOS, was never downloaded).
-    let rustc = Command::new("rustc").arg("-vV").output().expect("rustc runs");
+    let rustc = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("rustc runs");
     let rustc = String::from_utf8_lossy(&rustc.stdout).into_owned();
     let host = (rustc.lines())
         .find_map(|line| line.strip_prefix("host: "))

@@ -14,9 +14,14 @@
 
 use smol_str::SmolStr;
 
-use super::codes;
 use crate::program::{BinOp, Expr, Place, Root, Value};
 use crate::types::{RecordType, Type};
+
+/// The warnings' codes (`docs/diagnostics.md`).
+const RULE_NEVER_FAILS: &str = "W0101";
+const RULE_NEVER_PASSES: &str = "W0102";
+const WHEN_NEVER_TRUE: &str = "W0103";
+const ARM_NEVER_CHOSEN: &str = "W0104";
 
 /// The most combinations of samples evaluated for one question; past it, nothing is claimed.
 const MAX_COMBINATIONS: usize = 4096;
@@ -42,10 +47,10 @@ impl Default for Budget {
 /// Whether a diagnostic code is one of this analysis's warnings.
 pub fn is_analysis_warning(code: &str) -> bool {
     [
-        codes::RULE_NEVER_FAILS,
-        codes::RULE_NEVER_PASSES,
-        codes::WHEN_NEVER_TRUE,
-        codes::ARM_NEVER_CHOSEN,
+        RULE_NEVER_FAILS,
+        RULE_NEVER_PASSES,
+        WHEN_NEVER_TRUE,
+        ARM_NEVER_CHOSEN,
     ]
     .contains(&code)
 }
@@ -449,7 +454,7 @@ impl super::Checker<'_> {
                 let truths = truths(&self.input_record, &[], when, &mut self.analysis_budget);
                 if truths.is_some_and(|truths| !truths.can_be_true) {
                     self.warn(
-                        codes::WHEN_NEVER_TRUE,
+                        WHEN_NEVER_TRUE,
                         ast_when.span,
                         format!("this `when` is never true: rule `{name}` never applies"),
                         "no input of the declared types makes it true; check its comparisons and constants",
@@ -474,14 +479,14 @@ impl super::Checker<'_> {
         };
         if !truths.can_be_false {
             self.warn(
-                codes::RULE_NEVER_FAILS,
+                RULE_NEVER_FAILS,
                 decl.condition.span,
                 format!("rule `{name}` can never fail: this condition is never {fail} where the rule applies"),
                 "no input of the declared types makes the rule fail; check its comparisons and constants",
             );
         } else if !truths.can_be_true {
             self.warn(
-                codes::RULE_NEVER_PASSES,
+                RULE_NEVER_PASSES,
                 decl.condition.span,
                 format!("rule `{name}` can never pass: this condition is never {pass} where the rule applies"),
                 "no input of the declared types makes the rule pass; check its comparisons and constants",
@@ -523,7 +528,7 @@ impl super::Checker<'_> {
                         "an earlier arm takes every input this one would; reorder the arms or remove this one"
                     }
                 };
-                self.warn(codes::ARM_NEVER_CHOSEN, condition.span, message, help);
+                self.warn(ARM_NEVER_CHOSEN, condition.span, message, help);
             }
         }
     }

@@ -700,6 +700,7 @@ impl<'a> Checker<'a> {
             None => Expr::Const(Value::MISSING),
         };
         let ty = if optional { ty.optional() } else { ty };
+        #[cfg(feature = "lint")]
         self.analyse_arms(arms, &typed_arms, what);
         Typed {
             ty,

@@ -20,6 +20,7 @@ use crate::program::{self as p, ComponentDef, Expr, Key, Slot, Value};
 use crate::span::{LineIndex, Span};
 use crate::types::{RecordType, Type};
 
+#[cfg(feature = "lint")]
 mod analysis;
 mod examples;
 mod expr;
@@ -56,11 +57,6 @@ pub mod codes {
     pub const SCORE_IN_VALUE_EXPECTATION: &str = "E0310";
     pub const TOO_DEEP: &str = "E0311";
     pub const TOO_MANY_ERRORS: &str = "E0312";
-    // Warnings of the static analysis of conditions (`analysis`).
-    pub const RULE_NEVER_FAILS: &str = "W0101";
-    pub const RULE_NEVER_PASSES: &str = "W0102";
-    pub const WHEN_NEVER_TRUE: &str = "W0103";
-    pub const ARM_NEVER_CHOSEN: &str = "W0104";
 }
 
 /// Checks a parsed file. Returns the program when no error was found, and every diagnostic.
@@ -76,6 +72,7 @@ pub fn check(file: &ast::PolicyFile, source: &str) -> (Option<p::Program>, Vec<D
         ));
     }
     let has_errors = checker.diagnostics.iter().any(Diagnostic::is_error);
+    #[cfg(feature = "lint")]
     if has_errors {
         // The analysis reads conditions as checked; where a part failed to check it reads a
         // stand-in, so its warnings would be about the stand-in.
@@ -162,6 +159,7 @@ struct Checker<'a> {
     file: &'a ast::PolicyFile,
     diagnostics: Vec<Diagnostic>,
     /// What the static analysis of conditions may still do (`analysis::Budget`).
+    #[cfg(feature = "lint")]
     analysis_budget: analysis::Budget,
     names: HashMap<&'a str, (Global, Span)>,
     input: Option<&'a ast::InputDecl>,
@@ -190,6 +188,7 @@ impl<'a> Checker<'a> {
             lines: LineIndex::new(source),
             file,
             diagnostics: Vec::new(),
+            #[cfg(feature = "lint")]
             analysis_budget: analysis::Budget::default(),
             names: HashMap::new(),
             input: None,
@@ -687,6 +686,7 @@ impl<'a> Checker<'a> {
             ast::RuleKind::Require => condition,
             ast::RuleKind::Forbid => Expr::Not(Box::new(condition)),
         };
+        #[cfg(feature = "lint")]
         self.analyse_rule(decl, when.as_ref(), &condition);
         let message = self.template_parts(&decl.message);
         p::RuleDef {
