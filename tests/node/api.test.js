@@ -3,6 +3,7 @@
 
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
+const crypto = require("node:crypto");
 const { procura, read, list, position, edit, thrown } = require("./support.js");
 
 const SPEC = read("tests/node/fixtures/specification.policy");
@@ -74,7 +75,11 @@ test("evaluate gives the report of the specification's example", () => {
   assert.equal(given.name, "Nordisk Komponent A/S");
   const report = policy.evaluate(given, { as_of, data });
   assert.equal(report.decision, "approve");
-  assert.deepEqual(report.policy, { title: "Supplier onboarding baseline", version: "2025.1" });
+  // The audit fields (LANGUAGE.md §9.10): the digest of the source, the date used.
+  const sha256 = crypto.createHash("sha256").update(SPEC).digest("hex");
+  assert.deepEqual(report.policy, { title: "Supplier onboarding baseline", version: "2025.1", sha256 });
+  assert.equal(report.as_of, as_of);
+  assert.match(report.data_sha256, /^[0-9a-f]{64}$/);
   assert.equal(report.rules.find((r) => r.name === "cmrt_fresh").outcome, "passed");
   assert.equal(report.scores.sustainability.value, 58.75);
   assert.equal(report.values.audit_plan, "self-assessment questionnaire");
