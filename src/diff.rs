@@ -14,7 +14,7 @@ use crate::ast::{
     TypeExprKind,
 };
 use crate::diagnostic::Diagnostic;
-use crate::print::{print_expr, print_type};
+use crate::print::{print_expr, print_template, print_type};
 use crate::syntax;
 
 /// The changes from one version of a policy to another.
@@ -530,17 +530,6 @@ impl Parts<'_, '_> {
             }
         }
     }
-}
-
-fn print_template(template: &Template) -> Vec<String> {
-    template
-        .parts
-        .iter()
-        .map(|part| match part {
-            TemplatePart::Text(text) => text.clone(),
-            TemplatePart::Expr(expr) => format!("{{{}}}", print_expr(expr)),
-        })
-        .collect()
 }
 
 /// A name an item reads: types and values (lets, constants, tables, scores, the input) are

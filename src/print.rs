@@ -340,7 +340,7 @@ fn print_date(date: &DateLit) -> String {
     format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
 }
 
-fn print_template(template: &Template) -> String {
+pub fn print_template(template: &Template) -> String {
     let mut out = String::from("\"");
     for part in &template.parts {
         match part {

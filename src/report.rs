@@ -144,7 +144,8 @@ impl<'p> Report<'p> {
         let program = self.program;
         let json = &program.json;
         out.push_str(&json.head);
-        write_str(out, &self.as_of.to_string());
+        // A date needs no escape.
+        let _ = write!(out, "\"{}\"", self.as_of);
         out.push_str(",\"data_sha256\":");
         write_opt_str(out, self.data_sha256.as_deref());
         out.push_str(",\"decision\":");

@@ -233,8 +233,12 @@ impl<'e> Atoms<'e> {
     /// A comparison of a term with a constant, either way round; `None` for any other.
     fn compare(&mut self, op: BinOp, left: &'e Expr, right: &'e Expr) -> Option<Node<'e>> {
         let (term, constant) = match (left, right) {
-            (Expr::Const(_), Expr::Const(_)) => {
-                return Some(self.atom_of_constants(op, left, right));
+            (Expr::Const(left), Expr::Const(right)) => {
+                return Some(Node::Compare(
+                    op,
+                    Operand::Constant(left),
+                    Operand::Constant(right),
+                ));
             }
             (term, Expr::Const(constant)) | (Expr::Const(constant), term) => (term, constant),
             _ => return None,
@@ -249,16 +253,6 @@ impl<'e> Atoms<'e> {
 
     fn atom(&mut self, condition: &'e Expr) -> Node<'e> {
         Node::Atom(self.term(condition, true, &[]))
-    }
-
-    /// A comparison of two constants, as the evaluator would compute it.
-    fn atom_of_constants(&mut self, op: BinOp, left: &'e Expr, right: &'e Expr) -> Node<'e> {
-        match (left, right) {
-            (Expr::Const(left), Expr::Const(right)) => {
-                Node::Compare(op, Operand::Constant(left), Operand::Constant(right))
-            }
-            _ => self.atom(left),
-        }
     }
 
     /// The index of a term, added if new, with more constants it is compared with.

@@ -172,8 +172,8 @@ impl<'a> Rows<'a> {
 
     /// How rows become `policy`'s records; warns of the CSV columns that name no input field.
     pub fn parser(&self, policy: &Policy) -> Parser {
-        let header = self.header().unwrap_or(&csv::StringRecord::new()).clone();
-        let header = &header;
+        let no_header = csv::StringRecord::new();
+        let header = self.header().unwrap_or(&no_header);
         let (columns, unknown) = Columns::new(&policy.input_schema(), header);
         for name in unknown {
             eprintln!("warning: column `{name}` is not a field of the input and is ignored");

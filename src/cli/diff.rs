@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::batch::{self, Chunk, Parser, RowText, Rows, pipeline};
 use super::diagnostics::write_stdout;
-use super::{CliError, CliResult, Exit, Format, compile, print_input_errors, read_json, read_text};
+use super::{CliError, CliResult, Exit, Format, compile, print_input_errors, read_data, read_text};
 
 pub struct Options {
     pub old: PathBuf,
@@ -108,12 +108,12 @@ struct Changed {
 }
 
 /// A batch under both policies.
+#[derive(Default)]
 struct Impact {
     records: u64,
     /// `matrix[before][after]`, indexed like `RESULTS`.
     matrix: [[u64; RESULTS.len()]; RESULTS.len()],
     changed: Vec<Changed>,
-    input: String,
 }
 
 impl Impact {
@@ -142,12 +142,7 @@ struct Judge<'a> {
 
 impl Judge<'_> {
     fn chunk(&self, chunk: Chunk) -> Impact {
-        let mut impact = Impact {
-            records: 0,
-            matrix: [[0; RESULTS.len()]; RESULTS.len()],
-            changed: Vec::new(),
-            input: String::new(),
-        };
+        let mut impact = Impact::default();
         for (line, row) in &chunk.rows {
             let old = self.parsers[0].parse(self.policies[0], row);
             let new = match (&old, self.same_input) {
@@ -265,50 +260,37 @@ fn impact(
         )));
     };
     let limits = policies[1].limits();
-    let data = match options.data.as_deref() {
-        Some(data) => Some(
-            match read_json(data, "$data", limits)?
-                .and_then(|text| procura::policy::parse_json("$data", &text, limits))
-            {
-                Ok(data) => data,
-                Err(errors) => {
-                    print_input_errors("reference data", &errors);
-                    return Ok(None);
-                }
-            },
-        ),
-        None => None,
-    };
-    let mut references = Vec::new();
-    for (policy, which) in policies.iter().zip(["old", "new"]) {
-        match policy.reference_data(data.as_ref()) {
-            Ok(reference) => references.push(reference),
-            Err(errors) => {
-                print_input_errors(&format!("reference data for the {which} policy"), &errors);
-                return Ok(None);
-            }
+    let data = match read_data(options.data.as_deref(), limits)? {
+        Ok(data) => data,
+        Err(errors) => {
+            print_input_errors("reference data", &errors);
+            return Ok(None);
         }
-    }
-    let [old_reference, new_reference]: [ReferenceData; 2] = references
-        .try_into()
-        .map_err(|_| CliError("reference data".to_owned()))?;
+    };
+    let references = match policies.map(|policy| policy.reference_data(data.as_ref())) {
+        [Ok(old), Ok(new)] => [old, new],
+        results => {
+            for (result, which) in results.iter().zip(["old", "new"]) {
+                if let Err(errors) = result {
+                    let what = format!("reference data for the {which} policy");
+                    print_input_errors(&what, errors);
+                }
+            }
+            return Ok(None);
+        }
+    };
     let mut rows = Rows::open(path, kind, None, limits)?;
     let key = options.key.clone().or_else(|| default_key(policies[1]));
     let judge = Judge {
         policies,
         parsers: [rows.parser(policies[0]), rows.parser(policies[1])],
-        references: [old_reference, new_reference],
+        references,
         same_input: policies[0].input_schema() == policies[1].input_schema(),
         today: options.today,
         header: rows.header().cloned(),
         key: key.as_deref(),
     };
-    let mut total = Impact {
-        records: 0,
-        matrix: [[0; RESULTS.len()]; RESULTS.len()],
-        changed: Vec::new(),
-        input: path.display().to_string(),
-    };
+    let mut total = Impact::default();
     pipeline(
         options.jobs,
         || rows.chunk(),
@@ -352,8 +334,8 @@ fn text(diff: &PolicyDiff, impact: Option<&Impact>, options: &Options) -> String
     for change in &diff.changes {
         write_change(&mut out, change);
     }
-    if let Some(impact) = impact {
-        write_impact(&mut out, impact);
+    if let (Some(impact), Some(input)) = (impact, &options.input) {
+        write_impact(&mut out, impact, input);
     }
     out
 }
@@ -390,12 +372,12 @@ fn write_change(out: &mut String, change: &Change) {
     }
 }
 
-fn write_impact(out: &mut String, impact: &Impact) {
+fn write_impact(out: &mut String, impact: &Impact, input: &Path) {
     let _ = writeln!(
         out,
         "\nimpact on {} records of {}: {} change decision",
         impact.records,
-        impact.input,
+        input.display(),
         impact.changed.len()
     );
     // Only the results that occur, as rows (before) and columns (after).

@@ -10,7 +10,8 @@ use procura::{Date, EvaluateError};
 
 use super::diagnostics::write_stdout;
 use super::{
-    CliError, CliResult, Exit, Format, batch, compile, is_stdin, print_input_errors, read_json,
+    CliError, CliResult, Exit, Format, batch, compile, is_stdin, print_input_errors, read_data,
+    read_json,
 };
 
 pub struct Options {
@@ -57,12 +58,7 @@ pub fn run(options: &Options) -> CliResult {
     };
     let policy = policy.with_limits(options.limits);
     let limits = policy.limits();
-    let data = match options.data.as_deref() {
-        Some(path) => read_json(path, "$data", limits)?
-            .and_then(|text| procura::policy::parse_json("$data", &text, limits))
-            .map(Some),
-        None => Ok(None),
-    };
+    let data = read_data(options.data.as_deref(), limits)?;
     if let Some(kind) = batch {
         let input = batch::Input {
             path: &options.input,

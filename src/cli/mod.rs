@@ -127,6 +127,21 @@ pub fn read_json(
     Ok(Ok(text))
 }
 
+/// The reference data of `--data`, if given: its size, JSON and UTF-8 problems are input
+/// errors at `$data`, as on every host.
+pub fn read_data(
+    path: Option<&Path>,
+    limits: &Limits,
+) -> Result<Result<Option<serde_json::Value>, InputErrors>, CliError> {
+    let Some(path) = path else {
+        return Ok(Ok(None));
+    };
+    let text = read_json(path, "$data", limits)?;
+    Ok(text
+        .and_then(|text| procura::policy::parse_json("$data", &text, limits))
+        .map(Some))
+}
+
 /// Input errors for a person: one `path: message` line each, on stderr.
 pub fn print_input_errors(what: &str, errors: &InputErrors) {
     eprintln!("error: invalid {what}");

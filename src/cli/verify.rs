@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use procura::{Date, EvaluateError};
 use serde_json::Value;
 
-use super::{CliError, CliResult, Exit, Format, compile, read_json, read_text};
+use super::{
+    CliError, CliResult, Exit, Format, compile, print_input_errors, read_data, read_json, read_text,
+};
 
 pub struct Options {
     pub report: PathBuf,
@@ -50,19 +52,24 @@ pub fn run(options: &Options) -> CliResult {
         ));
     }
     let limits = policy.limits();
-    let data = match options.data.as_deref() {
-        Some(path) => Some(
-            read_json(path, "$data", limits)?
-                .and_then(|text| procura::policy::parse_json("$data", &text, limits))
-                .map_err(|errors| input_errors("reference data", &errors))?,
-        ),
-        None => None,
+    let reference = read_data(options.data.as_deref(), limits)?
+        .and_then(|data| policy.reference_data(data.as_ref()));
+    let reference = match reference {
+        Ok(reference) => reference,
+        Err(errors) => {
+            print_input_errors("reference data", &errors);
+            return Ok(Exit::Usage);
+        }
     };
-    let reference = (policy.reference_data(data.as_ref()))
-        .map_err(|errors| input_errors("reference data", &errors))?;
-    let input = read_json(&options.input, "$", limits)?
-        .and_then(|text| policy.input_from_bytes(&text))
-        .map_err(|errors| input_errors("input", &errors))?;
+    let input =
+        read_json(&options.input, "$", limits)?.and_then(|text| policy.input_from_bytes(&text));
+    let input = match input {
+        Ok(input) => input,
+        Err(errors) => {
+            print_input_errors("input", &errors);
+            return Ok(Exit::Usage);
+        }
+    };
     let rerun = match policy.evaluate(&input, &reference, today) {
         Ok(report) => report.to_json(),
         Err(error) => return Err(CliError(EvaluateError::Eval(error).to_string())),
@@ -114,13 +121,6 @@ pub fn run(options: &Options) -> CliResult {
         println!("mismatch: {difference}");
     }
     Ok(Exit::Failure)
-}
-
-fn input_errors(what: &str, errors: &procura::InputErrors) -> CliError {
-    let lines: Vec<String> = (errors.errors.iter())
-        .map(|error| format!("  {}: {}", error.path, error.message))
-        .collect();
-    CliError(format!("invalid {what}:\n{}", lines.join("\n")))
 }
 
 /// Where two JSON values first differ, objects' fields taken in the order of their names (`at
