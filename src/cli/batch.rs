@@ -107,7 +107,7 @@ pub fn run(
     output.progress.finish();
     output.tally.print(policy);
     if let Some((file, format, sink)) = results {
-        let records = super::results::records(path, kind, sheet)?;
+        let records = super::results::records(path, kind, sheet, policy.limits())?;
         sink.write_to(file, format, &records)?;
     }
     Ok(if output.tally.errors + output.tally.stopped > 0 {
@@ -203,6 +203,30 @@ impl<'a> Rows<'a> {
             }
         }
     }
+}
+
+/// The text of a record's field `name` (dotted for nested records; a CSV column of that name),
+/// straight from the row as read: `None` when the row has no such field or is not readable.
+pub fn row_field(
+    header: Option<&csv::StringRecord>,
+    row: &Result<RowText, InputErrors>,
+    name: &str,
+) -> Option<String> {
+    let value = match row.as_ref().ok()? {
+        RowText::Json(line) => {
+            let record: serde_json::Value = serde_json::from_slice(line).ok()?;
+            let pointer = format!("/{}", name.replace('.', "/"));
+            record.pointer(&pointer)?.clone()
+        }
+        RowText::Csv(record) => {
+            let column = header?.iter().position(|column| column.trim() == name)?;
+            serde_json::Value::String(record.get(column)?.trim().to_owned())
+        }
+    };
+    Some(match value {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    })
 }
 
 impl Parser {

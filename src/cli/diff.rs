@@ -223,26 +223,7 @@ impl Judge<'_> {
 
     /// The value of the `--key` field of a record, as text.
     fn key_of(&self, row: &Result<RowText, InputErrors>) -> Option<String> {
-        let key = self.key?;
-        let value = match row.as_ref().ok()? {
-            RowText::Json(line) => {
-                let record: serde_json::Value = serde_json::from_slice(line).ok()?;
-                let pointer = format!("/{}", key.replace('.', "/"));
-                record.pointer(&pointer)?.clone()
-            }
-            RowText::Csv(record) => {
-                let column = self
-                    .header
-                    .as_ref()?
-                    .iter()
-                    .position(|name| name.trim() == key)?;
-                serde_json::Value::String(record.get(column)?.to_owned())
-            }
-        };
-        Some(match value {
-            serde_json::Value::String(text) => text,
-            other => other.to_string(),
-        })
+        batch::row_field(self.header.as_ref(), row, self.key?)
     }
 }
 

@@ -7,14 +7,15 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
 use std::rc::Rc;
 
 use serde_json::Value;
 
 use super::CliError;
-use super::batch::Kind;
+use super::batch::{Kind, Rows, row_field};
+use procura::limits::Limits;
 
 /// The format of `--output`, by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,78 +268,22 @@ fn most_frequent<'a>(names: impl Iterator<Item = &'a String>) -> Vec<(String, u6
     counts
 }
 
-/// The line and `name` of every record of a batch, in order, as the batch reads them: the
-/// results' first two columns.
+/// The line and `name` of every record of a batch, in order, read again by the batch's own
+/// reader (so lines and limits are the evaluation's): the results' first two columns.
 pub fn records(
     path: &Path,
     kind: Kind,
     sheet: Option<&str>,
+    limits: &Limits,
 ) -> Result<Vec<(u64, String)>, CliError> {
-    let name_of = |json: &Value| json["name"].as_str().unwrap_or_default().to_owned();
-    match kind {
-        Kind::JsonLines => {
-            let file = std::fs::File::open(path).map_err(|error| CliError::io(path, &error))?;
-            let mut records = Vec::new();
-            for (index, line) in io::BufReader::new(file).split(b'\n').enumerate() {
-                let line = line.map_err(|error| CliError::io(path, &error))?;
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                let name = serde_json::from_slice(&line)
-                    .map(|json| name_of(&json))
-                    .unwrap_or_default();
-                records.push((index as u64 + 1, name));
-            }
-            Ok(records)
-        }
-        Kind::Csv => {
-            let mut bytes = Vec::new();
-            std::fs::File::open(path)
-                .and_then(|mut file| file.read_to_end(&mut bytes))
-                .map_err(|error| CliError::io(path, &error))?;
-            let mut reader = csv::Reader::from_reader(bytes.as_slice());
-            let column = reader
-                .headers()
-                .ok()
-                .and_then(|header| header.iter().position(|name| name.trim() == "name"));
-            let mut records = Vec::new();
-            let mut record = csv::StringRecord::new();
-            loop {
-                match reader.read_record(&mut record) {
-                    Ok(false) => break,
-                    Ok(true) => {
-                        let line = record.position().map_or(0, csv::Position::line);
-                        let name = column.and_then(|column| record.get(column));
-                        records.push((line, name.unwrap_or_default().trim().to_owned()));
-                    }
-                    // A malformed row is a record too (an input error in the results).
-                    Err(error) if !matches!(error.kind(), csv::ErrorKind::Io(_)) => {
-                        let line = error.position().map_or(0, csv::Position::line);
-                        records.push((line, String::new()));
-                    }
-                    Err(error) => {
-                        return Err(CliError(format!(
-                            "cannot read `{}`: {error}",
-                            path.display()
-                        )));
-                    }
-                }
-            }
-            Ok(records)
-        }
-        Kind::Xlsx => {
-            let rows = super::sheet::read(path, sheet)?;
-            let column = rows.header.iter().position(|name| name.trim() == "name");
-            Ok(rows
-                .records
-                .iter()
-                .map(|(line, record)| {
-                    let name = column
-                        .and_then(|column| record.get(column))
-                        .unwrap_or_default();
-                    (*line, name.to_owned())
-                })
-                .collect())
+    let mut rows = Rows::open(path, kind, sheet, limits)?;
+    let header = rows.header().cloned();
+    let mut records = Vec::new();
+    while let Some(chunk) = rows.chunk()? {
+        for (line, row) in &chunk.rows {
+            let name = row_field(header.as_ref(), row, "name").unwrap_or_default();
+            records.push((*line, name));
         }
     }
+    Ok(records)
 }
