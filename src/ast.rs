@@ -329,13 +329,22 @@ pub enum ExprKind {
         list: Box<Expr>,
         body: Box<Expr>,
     },
-    /// `[E for x in L if C]`
+    /// `[E for a in A if C1 for b in B if C2]`: one clause or more, each of which may read
+    /// the variables of the clauses before it.
     Comprehension {
         element: Box<Expr>,
-        var: Ident,
-        list: Box<Expr>,
-        filter: Option<Box<Expr>>,
+        clauses: Vec<ComprehensionClause>,
     },
+    /// `(E) days`: a duration whose count is computed.
+    ComputedDuration(Box<Expr>, DurationUnit),
+}
+
+/// `for x in L if C` of a comprehension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComprehensionClause {
+    pub var: Ident,
+    pub list: Expr,
+    pub filter: Option<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,6 +15,17 @@ pub enum Duration {
     Months(i64),
 }
 
+impl Duration {
+    /// `count` times this duration; out of range saturates, and shifting a date by it then
+    /// leaves the calendar (`Date::shift` gives `None`).
+    pub fn times(self, count: i64) -> Duration {
+        match self {
+            Duration::Days(days) => Duration::Days(days.saturating_mul(count)),
+            Duration::Months(months) => Duration::Months(months.saturating_mul(count)),
+        }
+    }
+}
+
 impl Date {
     /// `None` for impossible dates such as 2025-02-30 or years outside 1..=9999.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {

@@ -654,20 +654,19 @@ fn expr_reads<'a>(expr: &'a Expr, bound: &mut Vec<&'a str>, names: &mut BTreeSet
             expr_reads(body, bound, names);
             bound.pop();
         }
-        ExprKind::Comprehension {
-            element,
-            var,
-            list,
-            filter,
-        } => {
-            expr_reads(list, bound, names);
-            bound.push(&var.name);
-            expr_reads(element, bound, names);
-            if let Some(filter) = filter {
-                expr_reads(filter, bound, names);
+        ExprKind::Comprehension { element, clauses } => {
+            let outer = bound.len();
+            for clause in clauses {
+                expr_reads(&clause.list, bound, names);
+                bound.push(&clause.var.name);
+                if let Some(filter) = &clause.filter {
+                    expr_reads(filter, bound, names);
+                }
             }
-            bound.pop();
+            expr_reads(element, bound, names);
+            bound.truncate(outer);
         }
+        ExprKind::ComputedDuration(count, _) => expr_reads(count, bound, names),
         ExprKind::Number(_)
         | ExprKind::Bool(_)
         | ExprKind::Date(_)

@@ -91,8 +91,14 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
         | Expr::IsMissing(operand)
         | Expr::IsPresent(operand)
         | Expr::InTexts { operand, .. }
-        | Expr::ContainsTexts { list: operand, .. } => fold(operand, bound),
-        Expr::Binary(_, lhs, rhs) | Expr::Coalesce(lhs, rhs) => fold(lhs, bound) & fold(rhs, bound),
+        | Expr::ContainsTexts { list: operand, .. }
+        | Expr::Duration { count: operand, .. } => fold(operand, bound),
+        Expr::Binary(_, lhs, rhs)
+        | Expr::Coalesce(lhs, rhs)
+        | Expr::Element {
+            list: lhs,
+            index: rhs,
+        } => fold(lhs, bound) & fold(rhs, bound),
         Expr::List(elements) | Expr::Call(_, elements) => elements
             .iter_mut()
             .fold(true, |closed, e| fold(e, bound) & closed),
@@ -106,17 +112,18 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
         Expr::Quantifier {
             depth, list, body, ..
         } => fold(list, bound) & fold(body, *depth + 1),
-        Expr::Comprehension {
-            depth,
-            list,
-            element,
-            filter,
-        } => {
-            let mut closed = fold(list, bound) & fold(element, *depth + 1);
-            if let Some(filter) = filter {
-                closed &= fold(filter, *depth + 1);
+        // A clause's list is inside the variables of the clauses before it.
+        Expr::Comprehension { clauses, element } => {
+            let mut closed = true;
+            let mut inner = bound;
+            for clause in clauses {
+                closed &= fold(&mut clause.list, inner);
+                inner = clause.depth + 1;
+                if let Some(filter) = &mut clause.filter {
+                    closed &= fold(filter, inner);
+                }
             }
-            closed
+            closed & fold(element, inner)
         }
         Expr::Template(parts) => {
             let mut closed = true;

@@ -197,14 +197,14 @@ fn write_expr(out: &mut String, expr: &Expr) {
         }
         ExprKind::Date(date) => out.push_str(&print_date(date)),
         ExprKind::Duration(n, unit) => {
-            let unit = match unit {
-                DurationUnit::Day => "day",
-                DurationUnit::Week => "week",
-                DurationUnit::Month => "month",
-                DurationUnit::Year => "year",
-            };
             let plural = if *n == 1 { "" } else { "s" };
-            let _ = write!(out, "{n} {unit}{plural}");
+            let _ = write!(out, "{n} {}{plural}", unit_name(*unit));
+        }
+        // The unit right after `)`, plural: `(n) days` whatever `n` comes to.
+        ExprKind::ComputedDuration(count, unit) => {
+            out.push('(');
+            write_expr(out, count);
+            let _ = write!(out, ") {}s", unit_name(*unit));
         }
         ExprKind::Today => out.push_str("today"),
         ExprKind::Name(name) => out.push_str(&name.name),
@@ -219,19 +219,16 @@ fn write_expr(out: &mut String, expr: &Expr) {
             write_list(out, args);
             out.push(')');
         }
-        ExprKind::Comprehension {
-            element,
-            var,
-            list,
-            filter,
-        } => {
+        ExprKind::Comprehension { element, clauses } => {
             out.push('[');
             write_expr(out, element);
-            let _ = write!(out, " for {} in ", var.name);
-            write_expr(out, list);
-            if let Some(filter) = filter {
-                out.push_str(" if ");
-                write_expr(out, filter);
+            for clause in clauses {
+                let _ = write!(out, " for {} in ", clause.var.name);
+                write_expr(out, &clause.list);
+                if let Some(filter) = &clause.filter {
+                    out.push_str(" if ");
+                    write_expr(out, filter);
+                }
             }
             out.push(']');
         }
@@ -323,7 +320,17 @@ fn write_compound(out: &mut String, expr: &Expr) {
         | ExprKind::Name(_)
         | ExprKind::List(_)
         | ExprKind::Call(..)
-        | ExprKind::Comprehension { .. } => {}
+        | ExprKind::Comprehension { .. }
+        | ExprKind::ComputedDuration(..) => {}
+    }
+}
+
+fn unit_name(unit: DurationUnit) -> &'static str {
+    match unit {
+        DurationUnit::Day => "day",
+        DurationUnit::Week => "week",
+        DurationUnit::Month => "month",
+        DurationUnit::Year => "year",
     }
 }
 

@@ -199,12 +199,21 @@ pub enum Expr {
         list: Box<Expr>,
         body: Box<Expr>,
     },
-    /// `[element for x in list if filter]`; the variable is `Root::Local(depth)`.
+    /// `[element for x in list if filter ...]`: the clauses in order, each binding its
+    /// variable to `Root::Local(depth)` for the clauses after it and the element.
     Comprehension {
-        depth: u32,
-        list: Box<Expr>,
+        clauses: Vec<Clause>,
         element: Box<Expr>,
-        filter: Option<Box<Expr>>,
+    },
+    /// `list[index]`: element `index` (from 0) of a list.
+    Element {
+        list: Box<Expr>,
+        index: Box<Expr>,
+    },
+    /// `(count) unit`: `count` times `unit` (one day, one month, ...).
+    Duration {
+        count: Box<Expr>,
+        unit: Duration,
     },
     Call(&'static Builtin, Vec<Expr>),
     /// An interpolated string.
@@ -231,6 +240,14 @@ pub enum Expr {
         sign: i64,
         memo: DayMemo,
     },
+}
+
+/// `for x in list if filter` of a comprehension; the variable is `Root::Local(depth)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    pub depth: u32,
+    pub list: Expr,
+    pub filter: Option<Expr>,
 }
 
 /// A place: the root's value, then the field at each position in turn. Reading one borrows
@@ -270,8 +287,14 @@ impl Expr {
             | Expr::IsMissing(operand)
             | Expr::IsPresent(operand)
             | Expr::InTexts { operand, .. }
-            | Expr::ContainsTexts { list: operand, .. } => visit(operand),
-            Expr::Binary(_, left, right) | Expr::Coalesce(left, right) => {
+            | Expr::ContainsTexts { list: operand, .. }
+            | Expr::Duration { count: operand, .. } => visit(operand),
+            Expr::Binary(_, left, right)
+            | Expr::Coalesce(left, right)
+            | Expr::Element {
+                list: left,
+                index: right,
+            } => {
                 visit(left);
                 visit(right);
             }
@@ -287,15 +310,12 @@ impl Expr {
                 visit(list);
                 visit(body);
             }
-            Expr::Comprehension {
-                list,
-                element,
-                filter,
-                ..
-            } => {
-                visit(list);
-                if let Some(filter) = filter {
-                    visit(filter);
+            Expr::Comprehension { clauses, element } => {
+                for clause in clauses {
+                    visit(&clause.list);
+                    if let Some(filter) = &clause.filter {
+                        visit(filter);
+                    }
                 }
                 visit(element);
             }
@@ -470,6 +490,8 @@ pub enum BinOp {
     Rem,
     /// `text + text`
     Concat,
+    /// `list + list`
+    ListConcat,
     /// `date + duration`
     DatePlus,
     /// `date - duration`
@@ -505,6 +527,7 @@ impl BinOp {
                 | BinOp::Div
                 | BinOp::Rem
                 | BinOp::Concat
+                | BinOp::ListConcat
                 | BinOp::DatePlus
                 | BinOp::DateMinus
         )

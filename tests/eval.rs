@@ -542,6 +542,174 @@ fn a_null_list_element_is_named_by_its_index() {
     missing("[n * 2 for n in supplier.scores]", input(), &element);
 }
 
+#[test]
+fn comprehension_clauses_read_earlier_variables_and_flatten() {
+    values(&[
+        (
+            "[s.id + n for s in supplier.smelters for n in [\"1\", \"2\"]]",
+            r#"["CID0011","CID0012","CID0021","CID0022"]"#,
+        ),
+        (
+            "[n * m for n in supplier.scores if n > 1 for m in [n, 10] if m != 3]",
+            "[4,20,30]",
+        ),
+        ("[x for l in [[1, 2], [], [3]] for x in l]", "[1,2,3]"),
+        ("[n for s in supplier.smelters for n in []]", "[]"),
+    ]);
+    let lists = |a: Json, b: Json| input_with(json!({"scores": a, "flags": b}));
+    // A missing element of a later clause's list, a missing filter and a missing element
+    // all make the whole result missing, with every cause.
+    missing(
+        "[m for n in supplier.scores for m in [n]]",
+        lists(json!([1, null, 3]), json!([])),
+        &["supplier.scores[1]"],
+    );
+    missing(
+        "[f for n in supplier.scores if n > 1 for f in supplier.flags]",
+        lists(json!([null, 2]), json!(["a"])),
+        &["supplier.scores[0]"],
+    );
+    // A missing list in a later clause, for one element of the first.
+    missing(
+        "[x for e in [supplier.ecovadis, supplier.ecovadis] for x in [e.ethics]]",
+        sparse(),
+        &["supplier.ecovadis"],
+    );
+}
+
+#[test]
+fn lists_concatenate() {
+    values(&[
+        ("supplier.scores + [4]", "[1,2,3,4]"),
+        ("[] + supplier.flags", "[]"),
+        ("count(supplier.smelters + supplier.smelters)", "4"),
+        (r#"supplier.flags + ["a"] + ["b"]"#, r#"["a","b"]"#),
+        // Element types join: a literal union and a text make texts.
+        (
+            r#"["x"] + [supplier.name]"#,
+            r#"["x","Nordisk \"Komponent\" A/S"]"#,
+        ),
+    ]);
+    // A missing operand makes it missing; a missing element is only an element.
+    missing(
+        "supplier.scores + (if supplier.spend > 0 then [1] else [2])",
+        sparse(),
+        &["supplier.spend"],
+    );
+    assert_eq!(
+        probe_with("supplier.scores + [supplier.spend]", sparse()).value,
+        "[1,2,3,null]"
+    );
+    // An absent element of an input list is named in the result.
+    missing(
+        "sum([0] + supplier.scores)",
+        input_with(json!({"scores": [4, null]})),
+        &["supplier.scores[1]"],
+    );
+}
+
+#[test]
+fn list_elements_are_read_by_index() {
+    values(&[
+        ("supplier.scores[0]", "1"),
+        ("supplier.scores[2]", "3"),
+        ("supplier.smelters[1].metal", r#""gold""#),
+        ("[10, 20, 30][count(supplier.flags) + 1]", "20"),
+        ("(supplier.scores + [9])[3]", "9"),
+        ("[[1], [2, 3]][1][0]", "2"),
+    ]);
+    // Out of range: missing without a note, for the element's path in an input list.
+    let notes = missing("supplier.scores[3]", base_input(), &["supplier.scores[3]"]);
+    assert!(notes.is_empty(), "{notes:?}");
+    missing(
+        "supplier.smelters[5].metal",
+        base_input(),
+        &["supplier.smelters[5]"],
+    );
+    missing("[1, 2][count(supplier.scores)]", base_input(), &[]);
+    // Fields read from an element are named through it.
+    let absent_metal = || {
+        input_with(json!({"smelters": [
+            {"id": "A", "status": "active"},
+            {"id": "B", "status": "active"}
+        ]}))
+    };
+    missing(
+        "supplier.smelters[1].metal",
+        absent_metal(),
+        &["supplier.smelters[1].metal"],
+    );
+    missing(
+        "supplier.scores[1]",
+        input_with(json!({"scores": [1, null]})),
+        &["supplier.scores[1]"],
+    );
+    // A missing index or list propagates its cause.
+    missing(
+        "supplier.scores[supplier.spend]",
+        sparse(),
+        &["supplier.spend"],
+    );
+    // Negative or fractional: missing with a note and no path.
+    for index in ["-1", "0.5"] {
+        let notes = missing(&format!("supplier.scores[{index}]"), base_input(), &[]);
+        assert_eq!(
+            notes,
+            ["a list index is negative or not a whole number in let `x`: its value is missing"]
+        );
+    }
+}
+
+#[test]
+fn a_let_holding_an_element_keeps_its_place() {
+    let input = input_with(json!({"smelters": [{"id": "A", "status": "active"}]}));
+    let report = report(
+        "let first = supplier.smelters[0]\n\
+         rule metal \"Metal\" { require first.metal == \"tin\" else review \"x\" }\n",
+        &input,
+    );
+    assert_eq!(
+        report["rules"][0]["missing"],
+        json!(["supplier.smelters[0].metal"])
+    );
+}
+
+#[test]
+fn computed_durations() {
+    values(&[
+        (
+            "2025-01-31 + (count(supplier.scores) - 2) month",
+            r#""2025-02-28""#,
+        ),
+        ("today - (supplier.spend / 400000) weeks", r#""2025-05-18""#),
+        ("today + (-1) year", r#""2024-06-01""#),
+        ("today - (2) days", r#""2025-05-30""#),
+        (
+            "supplier.cmrt_date + (supplier.scores[0]) day",
+            r#""2025-03-02""#,
+        ),
+    ]);
+    missing(
+        "today + (supplier.spend) days",
+        sparse(),
+        &["supplier.spend"],
+    );
+    let notes = missing("today + (supplier.spend / 3) days", base_input(), &[]);
+    assert_eq!(
+        notes,
+        ["the count of a duration is not a whole number in let `x`: its value is missing"]
+    );
+    let notes = missing(
+        "today + (supplier.spend * 1_000_000_000_000) days",
+        base_input(),
+        &[],
+    );
+    assert_eq!(
+        notes,
+        ["date out of range in let `x`: its value is missing"]
+    );
+}
+
 // ---------------------------------------------------------------- builtins
 
 #[test]

@@ -174,6 +174,36 @@ fn precedence_and_associativity() {
 }
 
 #[test]
+fn comprehension_clauses_and_computed_durations() {
+    let cases = [
+        (
+            "[p for s in xs if s.ok for p in s.parts if p > 1]",
+            "[p for s in xs if (s.ok) for p in (s.parts) if (p > 1)]",
+        ),
+        ("[x for a in b for x in a]", "[x for a in b for x in a]"),
+        ("(n) days", "(n) days"),
+        ("(n + 1) month", "((n + 1)) months"),
+        ("today - (s.cap) weeks", "(today - ((s.cap)) weeks)"),
+        ("(n)\tyears + 1", "((n) years + 1)"),
+        ("xs[0].metal", "((xs[0]).metal)"),
+        ("(xs + ys)[n - 1]", "((xs + ys)[(n - 1)])"),
+        // The unit must follow `)` on its line and not open a call: otherwise `(n)` is a
+        // parenthesised expression and the word starts the next entry of the block.
+        (
+            "match { a => (n)\n days => 1, else => 2 }",
+            "(match { a => n, days => 1, else => 2 })",
+        ),
+        (
+            "match { a => (n) day(x) => 1, else => 2 }",
+            "(match { a => n, day(x) => 1, else => 2 })",
+        ),
+    ];
+    for (source, expected) in cases {
+        assert_eq!(print_expr(&parse_expr(source)), expected, "for `{source}`");
+    }
+}
+
+#[test]
 fn match_without_else_is_left_to_the_checker() {
     let expr = parse_expr("match { a => 1 }");
     assert!(matches!(
@@ -838,14 +868,29 @@ mod roundtrip {
                         body
                     }
                 )),
-                (b(), ident(), b(), proptest::option::of(b())).prop_map(
-                    |(element, var, list, filter)| expr(ExprKind::Comprehension {
+                (
+                    b(),
+                    proptest::collection::vec(
+                        (ident(), inner.clone(), proptest::option::of(inner.clone())),
+                        1..3
+                    )
+                )
+                    .prop_map(|(element, clauses)| expr(ExprKind::Comprehension {
                         element,
-                        var,
-                        list,
-                        filter
-                    })
-                ),
+                        clauses: clauses
+                            .into_iter()
+                            .map(|(var, list, filter)| ComprehensionClause { var, list, filter })
+                            .collect()
+                    })),
+                (b(), 0..4usize).prop_map(|(count, u)| {
+                    let unit = [
+                        DurationUnit::Day,
+                        DurationUnit::Week,
+                        DurationUnit::Month,
+                        DurationUnit::Year,
+                    ][u];
+                    expr(ExprKind::ComputedDuration(count, unit))
+                }),
                 (text(), inner.clone(), proptest::option::of(text())).prop_map(
                     |(before, e, after)| {
                         let mut parts = vec![TemplatePart::Text(before), TemplatePart::Expr(e)];

@@ -158,18 +158,10 @@ impl<'a> Checker<'a> {
                 },
                 None => Typed::error(),
             },
-            ExprKind::Duration(amount, unit) => {
-                let duration = match unit {
-                    ast::DurationUnit::Day => Duration::Days(*amount),
-                    ast::DurationUnit::Week => Duration::Days(amount.saturating_mul(7)),
-                    ast::DurationUnit::Month => Duration::Months(*amount),
-                    ast::DurationUnit::Year => Duration::Months(amount.saturating_mul(12)),
-                };
-                Typed {
-                    ty: Type::Duration,
-                    expr: Expr::Const(Value::Duration(duration)),
-                }
-            }
+            ExprKind::Duration(amount, unit) => Typed {
+                ty: Type::Duration,
+                expr: Expr::Const(Value::Duration(unit_duration(*unit).times(*amount))),
+            },
             ExprKind::Str(template) => self.string(template, cx),
             ExprKind::Today => {
                 if cx == Context::Constant {
@@ -263,33 +255,64 @@ impl<'a> Checker<'a> {
                     },
                 }
             }
-            ExprKind::Comprehension {
-                element,
-                var,
-                list,
-                filter,
-            } => {
-                let list = self.expr(list, cx);
-                let element_type = self.element_type(&list.ty, expr.span);
-                let depth = self.push_local(var, element_type);
-                let filter = filter.as_ref().map(|f| {
-                    let typed = self.expr(f, cx);
-                    self.expect_bool(&typed.ty, f.span, "the `if` filter of a comprehension");
-                    Box::new(typed.expr)
-                });
-                let element = self.expr(element, cx);
-                self.locals.pop();
-                let ty = keep_optional(Type::List(Box::new(element.ty)), &list.ty);
+            ExprKind::Comprehension { element, clauses } => {
+                self.comprehension(element, clauses, cx)
+            }
+            ExprKind::ComputedDuration(count, unit) => {
+                let typed = self.expr(count, cx);
+                let ty = self.expect_operand(
+                    &typed.ty,
+                    &Type::Number,
+                    count.span,
+                    "the count of a duration",
+                );
                 Typed {
-                    ty,
-                    expr: Expr::Comprehension {
-                        depth,
-                        list: Box::new(list.expr),
-                        element: Box::new(element.expr),
-                        filter,
+                    ty: keep_optional(Type::Duration, &ty),
+                    expr: Expr::Duration {
+                        count: Box::new(typed.expr),
+                        unit: unit_duration(*unit),
                     },
                 }
             }
+        }
+    }
+
+    /// `[E for a in A if C ...]`: each clause's variable is visible to the clauses after it
+    /// and to the element; a list that may be missing makes the result optional.
+    fn comprehension(
+        &mut self,
+        element: &ast::Expr,
+        clauses: &[ast::ComprehensionClause],
+        cx: Context,
+    ) -> Typed {
+        let outer = self.locals.len();
+        let mut lists = Vec::with_capacity(clauses.len());
+        let mut typed_clauses = Vec::with_capacity(clauses.len());
+        for clause in clauses {
+            let list = self.expr(&clause.list, cx);
+            let element_type = self.element_type(&list.ty, clause.list.span);
+            let depth = self.push_local(&clause.var, element_type);
+            let filter = clause.filter.as_ref().map(|f| {
+                let typed = self.expr(f, cx);
+                self.expect_bool(&typed.ty, f.span, "the `if` filter of a comprehension");
+                typed.expr
+            });
+            lists.push(list.ty);
+            typed_clauses.push(p::Clause {
+                depth,
+                list: list.expr,
+                filter,
+            });
+        }
+        let element = self.expr(element, cx);
+        self.locals.truncate(outer);
+        let ty = (lists.iter()).fold(Type::List(Box::new(element.ty)), keep_optional);
+        Typed {
+            ty,
+            expr: Expr::Comprehension {
+                clauses: typed_clauses,
+                element: Box::new(element.expr),
+            },
         }
     }
 
@@ -542,6 +565,10 @@ impl<'a> Checker<'a> {
         };
         let Some(index) = table else {
             let typed = self.expr(base, cx);
+            if let Type::List(element) = typed.ty.required() {
+                let element = (**element).clone();
+                return self.list_element(typed, element, key, cx);
+            }
             if !typed.ty.is_error() {
                 self.error(
                     codes::WRONG_KIND_OF_NAME,
@@ -574,6 +601,31 @@ impl<'a> Checker<'a> {
             expr: Expr::Lookup {
                 table: TableId(to_u32(index)),
                 key: Box::new(typed_key.expr),
+            },
+        }
+    }
+
+    /// `list[index]`: the element's type, optional since the index may be out of range.
+    fn list_element(
+        &mut self,
+        list: Typed,
+        element: Type,
+        index: &ast::Expr,
+        cx: Context,
+    ) -> Typed {
+        let typed_index = self.expr(index, cx);
+        let index_type =
+            self.expect_operand(&typed_index.ty, &Type::Number, index.span, "a list index");
+        let ty = if index_type.is_error() {
+            Type::Error
+        } else {
+            element.optional()
+        };
+        Typed {
+            ty,
+            expr: Expr::Element {
+                list: Box::new(list.expr),
+                index: Box::new(typed_index.expr),
             },
         }
     }
@@ -836,6 +888,16 @@ impl<'a> Checker<'a> {
             ty,
             expr: Expr::Call(builtin, typed.into_iter().map(|t| t.expr).collect()),
         }
+    }
+}
+
+/// One `unit`, in the days or months that date arithmetic counts.
+fn unit_duration(unit: ast::DurationUnit) -> Duration {
+    match unit {
+        ast::DurationUnit::Day => Duration::Days(1),
+        ast::DurationUnit::Week => Duration::Days(7),
+        ast::DurationUnit::Month => Duration::Months(1),
+        ast::DurationUnit::Year => Duration::Months(12),
     }
 }
 

@@ -245,6 +245,13 @@ impl<'a> Checker<'a> {
                     expr: build(chosen, left, right),
                 }
             }
+            A::Add if matches!((&l, &r), (Type::List(_), Type::List(_))) => {
+                let ty = self.concatenated(&l, &r, span);
+                Typed {
+                    ty: with_optional(ty),
+                    expr: build(BinOp::ListConcat, left, right),
+                }
+            }
             A::Add | A::Sub => {
                 let (chosen, ty) = match (&l, &r, op) {
                     (Type::Number, Type::Number, A::Add) => (BinOp::Add, Type::Number),
@@ -314,6 +321,22 @@ impl<'a> Checker<'a> {
                     ty,
                     expr: build(op, left, right),
                 }
+            }
+        }
+    }
+
+    /// The type of `A + B` on two lists: their types joined as the branches of an `if` are.
+    fn concatenated(&mut self, left: &Type, right: &Type, span: Span) -> Type {
+        match left.join(right) {
+            Some(joined) => joined,
+            None => {
+                self.error(
+                    codes::BAD_OPERANDS,
+                    span,
+                    format!("cannot concatenate `{left}` and `{right}` with `+`"),
+                )
+                .help = Some("the elements of both lists must have the same type".into());
+                Type::Error
             }
         }
     }

@@ -26,6 +26,8 @@ pub enum Construct {
     Membership,
     /// `==` or `!=` on lists or records.
     Equality,
+    /// `+` of two lists.
+    Concatenation,
     Builtin(&'static Builtin),
     /// Reading or building a long text (comparison, `contains`, `+`, interpolation).
     Text,
@@ -40,6 +42,7 @@ impl Construct {
             Construct::Comprehension => "the list comprehension `[... for ... in ...]`".to_owned(),
             Construct::Membership => "a membership test (`in`, `contains`)".to_owned(),
             Construct::Equality => "a comparison of lists or records".to_owned(),
+            Construct::Concatenation => "the concatenation of lists `+`".to_owned(),
             Construct::Builtin(builtin) => format!("the call `{}`", builtin.signature),
             Construct::Text => "an operation on long texts".to_owned(),
         }

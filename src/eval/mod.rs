@@ -28,12 +28,12 @@ use smallvec::SmallVec;
 
 use crate::ast::{Decision, Outcome, Verdict};
 use crate::builtins::MAX_PARAMS;
-use crate::date::Date;
+use crate::date::{Date, Duration};
 use crate::input::ReferenceData;
 use crate::limits::TEXT_STEP_BYTES;
 use crate::program::{
-    BinOp, Builtin, Expr, LetDef, MissingCause, Place, Program, QuantifierKind, Root, RuleDef,
-    ScoreDef, Slot, SmolStr, TableDef, TableEntries, TemplatePart, TextSet, Value,
+    BinOp, Builtin, Clause, Expr, LetDef, MissingCause, Place, Program, QuantifierKind, Root,
+    RuleDef, ScoreDef, Slot, SmolStr, TableDef, TableEntries, TemplatePart, TextSet, Value,
 };
 use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
 use crate::types::Type;
@@ -222,6 +222,9 @@ struct Evaluator<'a, const EXPLAIN: bool> {
     notes: Vec<String>,
     /// Where `path_cause` renders paths.
     path: String,
+    /// When explaining, the index each `list[index]` read last, so that the paths of what
+    /// was read from it (`supplier.smelters[0].metal`) can name the element.
+    element_reads: Vec<(&'a Expr, usize)>,
     context: Context<'a>,
     /// What remains of the step budget.
     steps: u64,
@@ -280,6 +283,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             causes: Vec::new(),
             notes: Vec::new(),
             path: String::new(),
+            element_reads: Vec::new(),
             context: Context::Const,
             steps: crate::limits::MAX_EVAL_STEPS,
             limit: crate::limits::MAX_EVAL_STEPS,
@@ -623,9 +627,12 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 Value::Number(n) => Value::Number(-n),
                 other => Value::Missing(cause_of(other)),
             }),
+            Expr::Binary(BinOp::ListConcat, left, right) => Cow::Owned(self.concat(left, right)),
             Expr::Binary(op, left, right) if !op.is_condition() => {
                 Cow::Owned(self.arithmetic(*op, left, right))
             }
+            Expr::Element { list, index } => self.element(expr, list, index),
+            Expr::Duration { count, unit } => Cow::Owned(self.duration(count, *unit)),
             Expr::Coalesce(left, right) => match self.eval(left) {
                 value if value.is_missing() => self.eval(right),
                 value => value,
@@ -873,12 +880,9 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 }
                 self.eval(otherwise)
             }
-            Expr::Comprehension {
-                depth,
-                list,
-                element,
-                filter,
-            } => Cow::Owned(self.comprehension(*depth as usize, list, element, filter.as_deref())),
+            Expr::Comprehension { clauses, element } => {
+                Cow::Owned(self.comprehension(clauses, element))
+            }
             Expr::Template(parts) => {
                 let mut cause = None;
                 let mut text = String::new();
@@ -1254,46 +1258,144 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         }
     }
 
+    /// `[element for ... in ... if ...]`: missing as a whole when a list, a filter or an
+    /// element is missing, with the causes of all of them.
     #[inline(never)]
-    fn comprehension(
-        &mut self,
-        depth: usize,
-        list: &'a Expr,
-        element: &'a Expr,
-        filter: Option<&'a Expr>,
-    ) -> Value {
-        let items = match Elements::of(self.eval(list)) {
-            Ok(items) => items,
-            Err(cause) => return Value::Missing(cause),
-        };
-        let len = items.len();
-        self.bind(depth, list, items);
+    fn comprehension(&mut self, clauses: &'a [Clause], element: &'a Expr) -> Value {
         let mut out = Vec::new();
         let mut cause = None;
-        for i in 0..len {
-            if !self.charge(1, Construct::Comprehension) {
-                return Value::MISSING;
-            }
-            self.bind_index(depth, i);
-            let keep = match filter {
-                Some(filter) => self.truth(filter),
-                None => Ok(true),
-            };
-            let value = match keep {
-                Ok(false) => continue,
-                Ok(true) => self.eval(element),
-                Err(c) => Cow::Owned(Value::Missing(c)),
-            };
-            match *value {
-                Value::Missing(c) => cause = Some(self.union(cause.unwrap_or(c), c)),
-                _ if cause.is_none() => out.push(value.into_owned()),
-                _ => {}
-            }
+        if !self.clauses(clauses, element, &mut out, &mut cause) {
+            return Value::MISSING;
         }
         match cause {
             Some(cause) => Value::Missing(cause),
             None => Value::List(out.into()),
         }
+    }
+
+    /// Runs the first of `clauses` and, for each element it keeps, the rest of them; once
+    /// every clause is bound, adds `element` to `out` (or its cause to `cause`). `false` when
+    /// the budget ran out. Recursion is as deep as there are clauses, which the parser counts
+    /// as nesting.
+    fn clauses(
+        &mut self,
+        clauses: &'a [Clause],
+        element: &'a Expr,
+        out: &mut Vec<Value>,
+        cause: &mut Option<MissingCause>,
+    ) -> bool {
+        let Some((clause, rest)) = clauses.split_first() else {
+            let value = self.eval(element);
+            match *value {
+                Value::Missing(c) => *cause = Some(self.union(cause.unwrap_or(c), c)),
+                _ if cause.is_none() => out.push(value.into_owned()),
+                _ => {}
+            }
+            return true;
+        };
+        let items = match Elements::of(self.eval(&clause.list)) {
+            Ok(items) => items,
+            Err(c) => {
+                *cause = Some(self.union(cause.unwrap_or(c), c));
+                return true;
+            }
+        };
+        let depth = clause.depth as usize;
+        let len = items.len();
+        self.bind(depth, &clause.list, items);
+        for i in 0..len {
+            if !self.charge(1, Construct::Comprehension) {
+                return false;
+            }
+            self.bind_index(depth, i);
+            let keep = match &clause.filter {
+                Some(filter) => self.truth(filter),
+                None => Ok(true),
+            };
+            match keep {
+                Ok(false) => {}
+                Ok(true) => {
+                    if !self.clauses(rest, element, out, cause) {
+                        return false;
+                    }
+                }
+                Err(c) => *cause = Some(self.union(cause.unwrap_or(c), c)),
+            }
+        }
+        true
+    }
+
+    /// `list[index]`, by reference when the list is read by reference. Out of range it is
+    /// missing for the element's path (when the list is an input list); a negative or
+    /// fractional index is missing with a note.
+    #[inline(never)]
+    fn element(&mut self, expr: &'a Expr, list: &'a Expr, index: &'a Expr) -> Cow<'a, Value> {
+        let list = self.eval(list);
+        let index = self.eval(index);
+        let position = match (&*list, &*index) {
+            (Value::List(_), Value::Number(n)) => *n,
+            (list, index) => return Cow::Owned(Value::Missing(self.union_of(list, index))),
+        };
+        if position < 0.0 || position.fract() != 0.0 {
+            self.note("a list index is negative or not a whole number");
+            return Cow::Borrowed(&MISSING);
+        }
+        // Saturates: an index past `usize` is out of range like any other.
+        let position = position as usize;
+        if EXPLAIN {
+            match self
+                .element_reads
+                .iter_mut()
+                .find(|(read, _)| std::ptr::eq(*read, expr))
+            {
+                Some((_, last)) => *last = position,
+                None => self.element_reads.push((expr, position)),
+            }
+        }
+        let found = match list {
+            Cow::Borrowed(Value::List(items)) => items.get(position).map(Cow::Borrowed),
+            Cow::Owned(Value::List(items)) => items.get(position).cloned().map(Cow::Owned),
+            _ => None,
+        };
+        match found {
+            Some(value) if !is_absent(&value) => value,
+            _ => Cow::Owned(self.place_cause(expr)),
+        }
+    }
+
+    /// `(count) unit`: missing with a note when the count is not whole.
+    #[inline(never)]
+    fn duration(&mut self, count: &'a Expr, unit: Duration) -> Value {
+        let count = match *self.eval(count) {
+            Value::Number(n) => n,
+            ref other => return Value::Missing(cause_of(other)),
+        };
+        if count.fract() != 0.0 {
+            self.note("the count of a duration is not a whole number");
+            return Value::MISSING;
+        }
+        // Saturates: a date shifted that far leaves the calendar, which `DatePlus` notes.
+        Value::Duration(unit.times(count as i64))
+    }
+
+    /// `list + list`: a step per element copied.
+    #[inline(never)]
+    fn concat(&mut self, left_expr: &'a Expr, right_expr: &'a Expr) -> Value {
+        let left = self.operand(left_expr, Construct::Concatenation);
+        let right = self.operand(right_expr, Construct::Concatenation);
+        let (Value::List(a), Value::List(b)) = (&*left, &*right) else {
+            return Value::Missing(self.union_of(&left, &right));
+        };
+        // `operand` leaves constants to the operator, which copies them like the others.
+        let constants = [(left_expr, a.len()), (right_expr, b.len())]
+            .iter()
+            .filter(|(expr, _)| matches!(expr, Expr::Const(_)))
+            .map(|(_, len)| len)
+            .sum();
+        if !self.charge(constants, Construct::Concatenation) {
+            return Value::MISSING;
+        }
+        Value::List(a.iter().chain(b.iter()).cloned().collect())
     }
 
     /// A built-in function: missing when an argument is, or holds a missing element; its
@@ -1469,6 +1571,20 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 out.push_str(name);
                 ok
             }
+            Expr::Element { list, .. } => {
+                let read = self
+                    .element_reads
+                    .iter()
+                    .find(|(read, _)| std::ptr::eq(*read, expr));
+                let Some((_, index)) = read else {
+                    return false;
+                };
+                let ok = self.write_place(list, out);
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
+                ok
+            }
             _ => false,
         }
     }
@@ -1521,6 +1637,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 Some(ty)
             }
             Expr::Field { base, index, .. } => field_type(self.type_of(base)?, *index),
+            Expr::Element { list, .. } => self.type_of(list)?.list_element(),
             Expr::Lookup { table, .. } => self.tables.get(table.0 as usize).map(|t| &t.value_type),
             Expr::Coalesce(left, _) => self.type_of(left),
             _ => None,

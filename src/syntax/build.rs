@@ -772,22 +772,32 @@ impl Builder {
 
     fn duration(&self, pair: &Pair<'_, Rule>) -> Build<ExprKind> {
         let amount = self.child(pair, Rule::integer)?;
-        let unit = self.child(pair, Rule::unit)?;
-        let unit = match unit.as_str().trim_end_matches('s') {
-            "day" => DurationUnit::Day,
-            "week" => DurationUnit::Week,
-            "month" => DurationUnit::Month,
-            "year" => DurationUnit::Year,
-            _ => return Err(self.internal(&unit)),
-        };
+        let unit = self.unit(pair)?;
         match without_underscores(amount.as_str()).parse::<i64>() {
             Ok(n) => Ok(ExprKind::Duration(n, unit)),
             Err(_) => Err(self.too_large(self.span(pair.as_span()), amount.as_str())),
         }
     }
 
+    /// The `unit` child of a duration.
+    fn unit(&self, pair: &Pair<'_, Rule>) -> Build<DurationUnit> {
+        let unit = self.child(pair, Rule::unit)?;
+        Ok(match unit.as_str().trim_end_matches('s') {
+            "day" => DurationUnit::Day,
+            "week" => DurationUnit::Week,
+            "month" => DurationUnit::Month,
+            "year" => DurationUnit::Year,
+            _ => return Err(self.internal(&unit)),
+        })
+    }
+
+    /// `(E)`, or `(E) days` when a unit follows.
     fn paren(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
         let inner = self.expr_built(&self.child(pair, Rule::expr)?)?;
+        if let Some(unit) = self.optional(pair, Rule::paren_unit) {
+            let kind = ExprKind::ComputedDuration(Box::new(inner.expr), self.unit(&unit)?);
+            return self.node(kind, self.span(pair.as_span()), inner.depth);
+        }
         Ok(Built {
             shape: Shape::Plain,
             outer: self.span(pair.as_span()),
@@ -843,7 +853,7 @@ impl Builder {
         Ok(self.node(kind, span, depth)?.with_shape(Shape::Match))
     }
 
-    /// `[a, b]` or `[E for x in L if C]`.
+    /// `[a, b]` or `[E for x in L if C ...]`.
     fn list(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
         let span = self.span(pair.as_span());
         let Some(comprehension) = self.optional(pair, Rule::comprehension) else {
@@ -853,20 +863,41 @@ impl Builder {
         let element = self
             .child(pair, Rule::expr)
             .and_then(|e| self.expr_built(&e));
-        let var = self.name(&comprehension);
-        let list = self.list_operand(&comprehension);
-        let filter = self
-            .optional(&comprehension, Rule::comprehension_if)
-            .map(|f| self.expr_built(&self.child(&f, Rule::expr)?));
-        let (element, var, list, filter) = (element?, var?, list?, filter.transpose()?);
-        let depth = (element.depth.max(list.depth)).max(filter.as_ref().map_or(0, |f| f.depth));
+        let clauses = all(self
+            .children(&comprehension, Rule::comprehension_clause)
+            .iter()
+            .map(|clause| self.clause(clause))
+            .collect());
+        let (element, clauses) = (element?, clauses?);
+        // Each clause counts as a level: the checker and the evaluator nest one level deeper
+        // for each, so their number is bounded like any other nesting.
+        let depth = clauses
+            .iter()
+            .map(|(_, depth)| depth)
+            .fold(element.depth, |deepest, &depth| deepest.max(depth))
+            + clauses.len().saturating_sub(1);
         let kind = ExprKind::Comprehension {
             element: Box::new(element.expr),
-            var,
-            list: Box::new(list.expr),
-            filter: filter.map(|f| Box::new(f.expr)),
+            clauses: clauses.into_iter().map(|(clause, _)| clause).collect(),
         };
         self.node(kind, span, depth)
+    }
+
+    /// `for x in L if C` and its depth.
+    fn clause(&self, pair: &Pair<'_, Rule>) -> Build<(ComprehensionClause, usize)> {
+        let var = self.name(pair);
+        let list = self.list_operand(pair);
+        let filter = self
+            .optional(pair, Rule::comprehension_if)
+            .map(|f| self.expr_built(&self.child(&f, Rule::expr)?));
+        let (var, list, filter) = (var?, list?, filter.transpose()?);
+        let depth = list.depth.max(filter.as_ref().map_or(0, |f| f.depth));
+        let clause = ComprehensionClause {
+            var,
+            list: list.expr,
+            filter: filter.map(|f| f.expr),
+        };
+        Ok((clause, depth))
     }
 
     /// The `expr` children of a pair and their greatest depth.

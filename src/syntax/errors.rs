@@ -50,6 +50,7 @@ fn expected(rule: Rule) -> Expected {
         | Rule::primary
         | Rule::integer
         | Rule::unit
+        | Rule::paren_unit
         | Rule::str_text
         | Rule::str_escape
         | Rule::str_stray
@@ -159,7 +160,7 @@ fn expected(rule: Rule) -> Expected {
         Rule::kw_in => Words("`in`"),
         Rule::kw_then | Rule::if_then => Words("`then`"),
         Rule::if_else => Words("`else`"),
-        Rule::kw_for | Rule::comprehension => Words("`for`"),
+        Rule::kw_for | Rule::comprehension | Rule::comprehension_clause => Words("`for`"),
         Rule::comprehension_if => Words("`if`"),
         Rule::quantifier_colon => Words("`:` after the list"),
         Rule::colon => Words("`:`"),
