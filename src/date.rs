@@ -74,8 +74,9 @@ impl Date {
             }
             Duration::Months(months) => {
                 let (year, month, day) = self.ymd();
-                let index =
-                    i64::from(year) * 12 + i64::from(month) - 1 + months.checked_mul(sign)?;
+                // Checked: a computed count can be as large as `i64` holds.
+                let index = (i64::from(year) * 12 + i64::from(month) - 1)
+                    .checked_add(months.checked_mul(sign)?)?;
                 let year = i32::try_from(index.div_euclid(12)).ok()?;
                 let month = u32::try_from(index.rem_euclid(12) + 1).ok()?;
                 if !(MIN_YEAR..=MAX_YEAR).contains(&year) {

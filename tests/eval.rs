@@ -699,15 +699,14 @@ fn computed_durations() {
         notes,
         ["the count of a duration is not a whole number in let `x`: its value is missing"]
     );
-    let notes = missing(
-        "today + (supplier.spend * 1_000_000_000_000) days",
-        base_input(),
-        &[],
-    );
-    assert_eq!(
-        notes,
-        ["date out of range in let `x`: its value is missing"]
-    );
+    for unit in ["days", "months"] {
+        let huge = format!("today + (supplier.spend * 1_000_000_000_000_000) {unit}");
+        let notes = missing(&huge, base_input(), &[]);
+        assert_eq!(
+            notes,
+            ["date out of range in let `x`: its value is missing"]
+        );
+    }
 }
 
 // ---------------------------------------------------------------- builtins

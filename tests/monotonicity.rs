@@ -77,6 +77,18 @@ rule size "Size" {
   require if supplier.employees > 250 then supplier.annual_spend > 10_000 else not (supplier.name == "")
   else review "size"
 }
+let pairs = [s.id + c for s in supplier.smelters if s.metal in CONFLICT_METALS for c in supplier.certifications if c != "EMAS"]
+let tags = supplier.flags + supplier.certifications + [supplier.name]
+rule clauses "Clauses" { require count(pairs) < 3 or count(tags) > 3 else warn "pairs {pairs}" }
+rule first_smelter "First smelter" {
+  when count(supplier.smelters) > 0
+  require supplier.smelters[0].rmap_status != "active" and tags[count(supplier.flags)] != "EMAS"
+  else review "first"
+}
+rule due "Due" {
+  require supplier.cmrt_date + (supplier.employees) days >= today - (count(tags)) months
+  else warn "due"
+}
 rule arithmetic "Arithmetic" {
   require round(supplier.annual_spend / (supplier.employees + 1), 1) * 2 - 3 % 2 < 1_000_000 and len(lower(trim(supplier.name))) > 0
   else warn "ratio"

@@ -242,7 +242,7 @@ impl Generator<'_, '_> {
                 2 => self.template(d),
                 _ => self.conditional(ty, d),
             },
-            Ty::Date => match self.pick(3) {
+            Ty::Date => match self.pick(4) {
                 0 => {
                     let sign = if self.chance(2) { "+" } else { "-" };
                     let max = if self.chance(8) { 5_000_000 } else { 40 };
@@ -250,18 +250,29 @@ impl Generator<'_, '_> {
                     let unit = ["day", "days", "week", "months", "year"][self.pick(5)];
                     format!("({} {sign} {n} {unit})", self.expr(&Ty::Date, d))
                 }
+                // A duration with a computed count, which may be missing, fractional or huge.
+                1 => {
+                    let sign = if self.chance(2) { "+" } else { "-" };
+                    let unit = ["day", "weeks", "month", "years"][self.pick(4)];
+                    format!(
+                        "({} {sign} ({}) {unit})",
+                        self.expr(&Ty::Date, d),
+                        self.expr(&Ty::Number, d)
+                    )
+                }
                 _ => self.conditional(ty, d),
             },
             Ty::Tier => self.conditional(ty, d),
             Ty::Part => self.leaf(ty),
             Ty::List(element) if **element == Ty::Part => self.conditional(ty, d),
-            Ty::List(element) => match self.pick(3) {
+            Ty::List(element) => match self.pick(4) {
                 0 => {
                     let n = self.pick(4);
                     let items: Vec<String> = (0..n).map(|_| self.expr(element, d)).collect();
                     format!("[{}]", items.join(", "))
                 }
                 1 => self.comprehension(element, d),
+                2 => format!("({} + {})", self.expr(ty, d), self.expr(ty, d)),
                 _ => self.conditional(ty, d),
             },
         }
@@ -339,7 +350,7 @@ impl Generator<'_, '_> {
     }
 
     fn number(&mut self, d: u32) -> String {
-        match self.pick(12) {
+        match self.pick(13) {
             0 | 1 => {
                 let op = ["+", "-", "*", "/", "%"][self.pick(5)];
                 format!(
@@ -376,6 +387,12 @@ impl Generator<'_, '_> {
             9 => format!(
                 "({} ?? {})",
                 self.expr(&Ty::Number, d),
+                self.expr(&Ty::Number, d)
+            ),
+            // An element, whose index may be out of range, negative or fractional.
+            10 => format!(
+                "({})[{}]",
+                self.expr(&Ty::list(Ty::Number), d),
                 self.expr(&Ty::Number, d)
             ),
             _ => self.conditional(&Ty::Number, d),
@@ -468,22 +485,32 @@ impl Generator<'_, '_> {
         format!("({kind} {var} in {list}: {body})")
     }
 
-    /// `[E for x in L if C]`.
+    /// `[E for x in L if C]`, sometimes with a second clause that may read `x`.
     fn comprehension(&mut self, element: &Ty, d: u32) -> String {
+        let outer = self.vars.len();
+        let mut clauses = self.clause(d);
+        if self.chance(3) {
+            clauses += &self.clause(d);
+        }
+        let value = self.expr(element, d);
+        self.vars.truncate(outer);
+        format!("[{value}{clauses}]")
+    }
+
+    /// ` for x in L if C`, binding `x` for what follows.
+    fn clause(&mut self, d: u32) -> String {
         let ty = self.any_list();
         let list = self.expr(&ty, d);
         let Ty::List(bound) = ty else {
-            return "[]".into();
+            return String::new();
         };
         let var = self.bind(*bound);
-        let value = self.expr(element, d);
         let filter = if self.chance(2) {
             format!(" if {}", self.expr(&Ty::Bool, d))
         } else {
             String::new()
         };
-        self.vars.pop();
-        format!("[{value} for {var} in {list}{filter}]")
+        format!(" for {var} in {list}{filter}")
     }
 
     fn bind(&mut self, ty: Ty) -> String {
