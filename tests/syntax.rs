@@ -786,15 +786,7 @@ mod roundtrip {
             any::<bool>().prop_map(|b| expr(ExprKind::Bool(b))),
             (1i32..=9999, 1u32..=12, 1u32..=28)
                 .prop_map(|(year, month, day)| expr(ExprKind::Date(DateLit { year, month, day }))),
-            (0i64..1000, 0..4usize).prop_map(|(n, u)| {
-                let unit = [
-                    DurationUnit::Day,
-                    DurationUnit::Week,
-                    DurationUnit::Month,
-                    DurationUnit::Year,
-                ][u];
-                expr(ExprKind::Duration(n, unit))
-            }),
+            (0i64..1000, 0..UNITS.len()).prop_map(|(n, u)| expr(ExprKind::Duration(n, UNITS[u]))),
             Just(expr(ExprKind::Today)),
             ident().prop_map(|i| expr(ExprKind::Name(i))),
             proptest::option::of(text()).prop_map(|t| expr(ExprKind::Str(Template {
@@ -803,6 +795,13 @@ mod roundtrip {
             }))),
         ]
     }
+
+    const UNITS: [DurationUnit; 4] = [
+        DurationUnit::Day,
+        DurationUnit::Week,
+        DurationUnit::Month,
+        DurationUnit::Year,
+    ];
 
     const OPS: [BinaryOp; 19] = [
         BinaryOp::Coalesce,
@@ -882,15 +881,8 @@ mod roundtrip {
                             .map(|(var, list, filter)| ComprehensionClause { var, list, filter })
                             .collect()
                     })),
-                (b(), 0..4usize).prop_map(|(count, u)| {
-                    let unit = [
-                        DurationUnit::Day,
-                        DurationUnit::Week,
-                        DurationUnit::Month,
-                        DurationUnit::Year,
-                    ][u];
-                    expr(ExprKind::ComputedDuration(count, unit))
-                }),
+                (b(), 0..UNITS.len())
+                    .prop_map(|(count, u)| expr(ExprKind::ComputedDuration(count, UNITS[u]))),
                 (text(), inner.clone(), proptest::option::of(text())).prop_map(
                     |(before, e, after)| {
                         let mut parts = vec![TemplatePart::Text(before), TemplatePart::Expr(e)];
