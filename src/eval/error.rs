@@ -27,6 +27,8 @@ pub enum Construct {
     /// `==` or `!=` on lists or records.
     Equality,
     Builtin(&'static Builtin),
+    /// A call of a function of the policy.
+    Function,
     /// Reading or building a long text (comparison, `contains`, `+`, interpolation).
     Text,
 }
@@ -42,6 +44,7 @@ impl Construct {
             Construct::Equality => "a comparison of lists or records".to_owned(),
             Construct::Builtin(builtin) => format!("the call `{}`", builtin.signature),
             Construct::Text => "an operation on long texts".to_owned(),
+            Construct::Function => "a call of a function of the policy".to_owned(),
         }
     }
 }
