@@ -86,10 +86,12 @@ pub enum TypeExprKind {
     Union(Vec<StrLit>),
 }
 
-/// `const NAME = expr`.
+/// `const NAME = expr` or `const NAME: Type = expr`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConstDecl {
     pub name: Ident,
+    /// The declared type the value must fit, if any.
+    pub ty: Option<TypeExpr>,
     pub value: Expr,
     pub span: Span,
 }
@@ -111,10 +113,12 @@ pub struct TableRow {
     pub span: Span,
 }
 
-/// `let NAME = expr`.
+/// `let NAME = expr`, or the function `let NAME(param: Type, ...) = expr`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LetDecl {
     pub name: Ident,
+    /// `Some` for a function (even with no parameter), `None` for a value.
+    pub params: Option<Vec<FieldDecl>>,
     pub value: Expr,
     pub span: Span,
 }

@@ -324,6 +324,20 @@ fn change(
     }
 }
 
+/// Declared fields or parameters: name, printed type and the type's span.
+fn declared(fields: &[crate::ast::FieldDecl]) -> Vec<(String, String, crate::span::Span)> {
+    fields
+        .iter()
+        .map(|field| {
+            (
+                field.name.name.clone(),
+                print_type(&field.ty),
+                field.ty.span,
+            )
+        })
+        .collect()
+}
+
 fn definition(old: Option<String>, new: Option<String>) -> PartChange {
     PartChange {
         part: "definition".to_owned(),
@@ -341,24 +355,22 @@ fn parts(old: &Version, before: &Item, new: &Version, after: &Item) -> Vec<PartC
     };
     match (before, after) {
         (Item::Input(a), Item::Input(b)) => {
-            let fields =
-                |fields: &[crate::ast::FieldDecl]| -> Vec<(String, String, crate::span::Span)> {
-                    fields
-                        .iter()
-                        .map(|field| {
-                            (
-                                field.name.name.clone(),
-                                print_type(&field.ty),
-                                field.ty.span,
-                            )
-                        })
-                        .collect()
-                };
-            parts.keyed("field", &fields(&a.fields), &fields(&b.fields));
+            parts.keyed("field", &declared(&a.fields), &declared(&b.fields));
         }
         (Item::Type(a), Item::Type(b)) => parts.types("type", &a.ty, &b.ty),
-        (Item::Const(a), Item::Const(b)) => parts.exprs("value", Some(&a.value), Some(&b.value)),
-        (Item::Let(a), Item::Let(b)) => parts.exprs("value", Some(&a.value), Some(&b.value)),
+        (Item::Const(a), Item::Const(b)) => {
+            let printed = |ty: Option<&TypeExpr>| ty.map_or(String::new(), print_type);
+            if printed(a.ty.as_ref()) != printed(b.ty.as_ref()) {
+                parts.differ("type", printed(a.ty.as_ref()), printed(b.ty.as_ref()));
+            }
+            parts.exprs("value", Some(&a.value), Some(&b.value));
+        }
+        (Item::Let(a), Item::Let(b)) => {
+            let params =
+                |decl: &crate::ast::LetDecl| declared(decl.params.as_deref().unwrap_or_default());
+            parts.keyed("parameter", &params(a), &params(b));
+            parts.exprs("value", Some(&a.value), Some(&b.value));
+        }
         (Item::Table(a), Item::Table(b)) => {
             parts.types("key type", &a.key_ty, &b.key_ty);
             parts.types("value type", &a.value_ty, &b.value_ty);
@@ -553,8 +565,20 @@ fn item_reads(item: &Item) -> BTreeSet<Name<'_>> {
             }
         }
         Item::Type(decl) => type_reads(&decl.ty, &mut names),
-        Item::Const(decl) => expr(&decl.value, &mut names),
-        Item::Let(decl) => expr(&decl.value, &mut names),
+        Item::Const(decl) => {
+            if let Some(ty) = &decl.ty {
+                type_reads(ty, &mut names);
+            }
+            expr(&decl.value, &mut names);
+        }
+        Item::Let(decl) => {
+            let params = decl.params.as_deref().unwrap_or_default();
+            for param in params {
+                type_reads(&param.ty, &mut names);
+            }
+            let mut bound: Vec<&str> = params.iter().map(|p| p.name.name.as_str()).collect();
+            expr_reads(&decl.value, &mut bound, &mut names);
+        }
         Item::Table(decl) => {
             type_reads(&decl.key_ty, &mut names);
             type_reads(&decl.value_ty, &mut names);
@@ -616,6 +640,10 @@ fn expr_reads<'a>(expr: &'a Expr, bound: &mut Vec<&'a str>, names: &mut BTreeSet
         }
         ExprKind::Str(template) => template_reads(template, bound, names),
         ExprKind::List(items) | ExprKind::Call(_, items) => {
+            // A call may be of a function of the policy.
+            if let ExprKind::Call(function, _) = &expr.kind {
+                names.insert(Name::Value(&function.name));
+            }
             for item in items {
                 expr_reads(item, bound, names);
             }

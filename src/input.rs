@@ -415,19 +415,7 @@ pub(crate) fn error(
 /// `.name` for identifiers, `["odd key"]` otherwise.
 fn field_path(name: &str) -> String {
     let mut path = String::new();
-    let mut chars = name.chars();
-    let identifier = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if identifier {
-        path.push('.');
-        path.push_str(name);
-    } else {
-        path.push('[');
-        write_str(&mut path, name);
-        path.push(']');
-    }
+    crate::report::write_field(&mut path, name);
     path
 }
 

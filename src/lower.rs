@@ -11,9 +11,14 @@
 
 use crate::ast::Verdict;
 use crate::eval;
-use crate::program::{BinOp, DayMemo, Expr, Program, Root, Slot, TemplatePart, TextSet, Value};
+use crate::program::{
+    BinOp, DayMemo, Expr, FunctionDef, Program, Root, Slot, TemplatePart, TextSet, Value,
+};
 
 pub fn lower(mut program: Program) -> Program {
+    for function in &mut program.functions {
+        fold(&mut function.body, 0);
+    }
     for definition in &mut program.lets {
         fold(&mut definition.expr, 0);
     }
@@ -33,12 +38,17 @@ pub fn lower(mut program: Program) -> Program {
             }
         }
     }
+    let functions = &program.functions;
     let lets = program
         .lets
         .iter()
-        .map(|definition| slot_reads([&definition.expr]));
-    let scores = (program.scores.iter())
-        .map(|score| slot_reads(score.components.iter().map(|component| &component.expr)));
+        .map(|definition| slot_reads([&definition.expr], functions));
+    let scores = (program.scores.iter()).map(|score| {
+        slot_reads(
+            score.components.iter().map(|component| &component.expr),
+            functions,
+        )
+    });
     program.slot_reads = lets.chain(scores).collect();
     let rejects = |reject: bool| {
         (program.rules.iter().enumerate())
@@ -50,9 +60,18 @@ pub fn lower(mut program: Program) -> Program {
     program
 }
 
-/// The slots `exprs` read, each once, in order of first reading.
-fn slot_reads<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> Vec<Slot> {
-    fn visit(expr: &Expr, reads: &mut Vec<Slot>) {
+/// The slots `exprs` read, each once, in order of first reading, through the bodies of the
+/// functions they call too (each body visited once).
+fn slot_reads<'e>(
+    exprs: impl IntoIterator<Item = &'e Expr>,
+    functions: &[FunctionDef],
+) -> Vec<Slot> {
+    fn visit(
+        expr: &Expr,
+        functions: &[FunctionDef],
+        called: &mut Vec<bool>,
+        reads: &mut Vec<Slot>,
+    ) {
         match expr {
             Expr::Place(place) => {
                 if let Root::Slot(slot) = place.root
@@ -61,12 +80,25 @@ fn slot_reads<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> Vec<Slot> {
                     reads.push(slot);
                 }
             }
-            _ => expr.for_each_child(|child| visit(child, reads)),
+            Expr::CallFunction(function, args) => {
+                for arg in args {
+                    visit(arg, functions, called, reads);
+                }
+                let index = function.0 as usize;
+                if let Some(seen @ false) = called.get_mut(index) {
+                    *seen = true;
+                    if let Some(function) = functions.get(index) {
+                        visit(&function.body, functions, called, reads);
+                    }
+                }
+            }
+            _ => expr.for_each_child(|child| visit(child, functions, called, reads)),
         }
     }
     let mut reads = Vec::new();
+    let mut called = vec![false; functions.len()];
     for expr in exprs {
-        visit(expr, &mut reads);
+        visit(expr, functions, &mut called, &mut reads);
     }
     reads
 }
@@ -83,6 +115,13 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
         Expr::Today | Expr::ShiftedToday { .. } => return false,
         Expr::Lookup { key, .. } => {
             fold(key, bound);
+            return false;
+        }
+        // Never folded: a call costs a step, and its arguments are evaluated only if read.
+        Expr::CallFunction(_, args) => {
+            for arg in args {
+                fold(arg, bound);
+            }
             return false;
         }
         Expr::Field { base: operand, .. }
@@ -137,7 +176,8 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
     };
     // Only whole closed expressions with no free variable are evaluated on their own.
     if closed && bound == 0 {
-        let (value, notes) = eval::eval_const(expr);
+        // A closed expression calls no function (calls are never closed).
+        let (value, notes) = eval::eval_const(expr, &[]);
         if notes.is_empty() && !value.is_missing() {
             *expr = Expr::Const(value);
             return true;

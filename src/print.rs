@@ -30,11 +30,7 @@ pub fn print_item(out: &mut String, item: &Item) {
         Item::Input(input) => {
             out.push_str(&format!("input {} {{\n", input.name.name));
             for field in &input.fields {
-                out.push_str(&format!(
-                    "  {}: {}\n",
-                    field.name.name,
-                    print_type(&field.ty)
-                ));
+                out.push_str(&format!("  {}\n", print_declaration(field)));
             }
             out.push_str("}\n");
         }
@@ -46,15 +42,20 @@ pub fn print_item(out: &mut String, item: &Item) {
             ));
         }
         Item::Const(decl) => {
+            let ty = (decl.ty.as_ref()).map_or(String::new(), |ty| format!(": {}", print_type(ty)));
             out.push_str(&format!(
-                "const {} = {}\n",
+                "const {}{ty} = {}\n",
                 decl.name.name,
                 print_expr(&decl.value)
             ));
         }
         Item::Let(decl) => {
+            let params = decl.params.as_ref().map_or(String::new(), |params| {
+                let params: Vec<String> = params.iter().map(print_declaration).collect();
+                format!("({})", params.join(", "))
+            });
             out.push_str(&format!(
-                "let {} = {}\n",
+                "let {}{params} = {}\n",
                 decl.name.name,
                 print_expr(&decl.value)
             ));
@@ -161,10 +162,7 @@ pub fn print_type(ty: &TypeExpr) -> String {
         TypeExprKind::Named(name) => name.name.clone(),
         TypeExprKind::List(element) => format!("[{}]", print_type(element)),
         TypeExprKind::Record(fields) => {
-            let fields: Vec<String> = fields
-                .iter()
-                .map(|f| format!("{}: {}", f.name.name, print_type(&f.ty)))
-                .collect();
+            let fields: Vec<String> = fields.iter().map(print_declaration).collect();
             format!("{{ {} }}", fields.join(", "))
         }
         TypeExprKind::Optional(inner) => match inner.kind {
@@ -176,6 +174,16 @@ pub fn print_type(ty: &TypeExpr) -> String {
             let members: Vec<String> = members.iter().map(|m| quote(&m.value)).collect();
             members.join(" | ")
         }
+    }
+}
+
+/// `name: Type` of a field or parameter; a name that is no identifier is quoted.
+fn print_declaration(field: &FieldDecl) -> String {
+    let name = &field.name.name;
+    if crate::report::is_identifier(name) {
+        format!("{name}: {}", print_type(&field.ty))
+    } else {
+        format!("{}: {}", quote(name), print_type(&field.ty))
     }
 }
 

@@ -21,6 +21,10 @@ use crate::types::{RecordType, Type};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TableId(pub u32);
 
+/// Index of a function in `Program::functions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FunctionId(pub u32);
+
 /// Index of a `let` or `score` value in the evaluation's slot array: lets take slots
 /// `0..lets.len()` in declaration order, scores follow in declaration order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +43,8 @@ pub struct Program {
     pub lets: Vec<LetDef>,
     /// In declaration order (the order of `scores` in a report).
     pub scores: Vec<ScoreDef>,
+    /// The functions (`let NAME(param: Type) = ...`), in declaration order.
+    pub functions: Vec<FunctionDef>,
     /// Every let and score slot, ordered so that each is computed after what it reads.
     pub eval_order: Vec<Slot>,
     /// In declaration order (the order of `rules` in a report).
@@ -96,6 +102,21 @@ pub struct LetDef {
     pub name: String,
     pub ty: Type,
     pub expr: Expr,
+}
+
+impl LetDef {
+    /// A let named `_...` is private: computed, but not reported in `values`.
+    pub fn is_private(&self) -> bool {
+        self.name.starts_with('_')
+    }
+}
+
+/// A function: its body reads its parameters as `Root::Param(index)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionDef {
+    pub name: String,
+    pub params: Vec<Type>,
+    pub body: Expr,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +237,9 @@ pub enum Expr {
         unit: Duration,
     },
     Call(&'static Builtin, Vec<Expr>),
+    /// A call of a function of the policy; each argument is evaluated when the body first
+    /// reads it, in the caller's scope.
+    CallFunction(FunctionId, Vec<Expr>),
     /// An interpolated string.
     Template(Vec<TemplatePart>),
     // Made by `lower` from the forms above, to be evaluated faster with the same meaning and
@@ -264,6 +288,8 @@ pub enum Root {
     Slot(Slot),
     /// A variable bound by a quantifier or comprehension: its depth in the locals stack.
     Local(u32),
+    /// A parameter of the function whose body is being evaluated: its position.
+    Param(u32),
 }
 
 impl Place {
@@ -298,7 +324,9 @@ impl Expr {
                 visit(left);
                 visit(right);
             }
-            Expr::List(items) | Expr::Call(_, items) => items.iter().for_each(visit),
+            Expr::List(items) | Expr::Call(_, items) | Expr::CallFunction(_, items) => {
+                items.iter().for_each(visit)
+            }
             Expr::Choose { arms, otherwise } => {
                 for (condition, value) in arms {
                     visit(condition);

@@ -116,7 +116,7 @@ impl<'p> Report<'p> {
                 );
             }
         });
-        let values = program.lets.iter().zip(&self.values);
+        let values = (program.lets.iter().zip(&self.values)).filter(|(def, _)| !def.is_private());
         section(&mut out, "values", values, |out, (def, value)| {
             let _ = write!(out, "  {} = ", def.name);
             if value.is_missing() {
@@ -205,7 +205,8 @@ impl<'p> Report<'p> {
         }
         out.push_str("},\"values\":{");
         let lets = program.lets.iter().zip(&json.lets).zip(&self.values);
-        for (i, ((def, name), value)) in lets.enumerate() {
+        let public = lets.filter(|((def, _), _)| !def.is_private());
+        for (i, ((def, name), value)) in public.enumerate() {
             comma(out, i);
             out.push_str(name);
             out.push(':');
@@ -528,6 +529,27 @@ fn needs_escape(bytes: &[u8]) -> bool {
     // No early exit inside a chunk, so that each chunk is checked in a few vector instructions.
     let chunked = chunks.any(|chunk| chunk.iter().fold(false, |any, b| any | special(*b)));
     chunked || chunks.remainder().iter().any(|b| special(*b))
+}
+
+/// Whether `name` is written bare in source and paths (`[A-Za-z_][A-Za-z0-9_]*`).
+pub(crate) fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A field of a path: `.name` for identifiers, `["odd key"]` (JSON-escaped) otherwise.
+pub(crate) fn write_field(out: &mut String, name: &str) {
+    if is_identifier(name) {
+        out.push('.');
+        out.push_str(name);
+    } else {
+        out.push('[');
+        write_str(out, name);
+        out.push(']');
+    }
 }
 
 /// A JSON string literal, escaped exactly as serde_json escapes it.

@@ -553,7 +553,7 @@ fn comprehension_clauses_read_earlier_variables_and_flatten() {
             "[n * m for n in supplier.scores if n > 1 for m in [n, 10] if m != 3]",
             "[4,20,30]",
         ),
-        ("[x for l in [[1, 2], [], [3]] for x in l]", "[1,2,3]"),
+        ("[v for l in [[1, 2], [], [3]] for v in l]", "[1,2,3]"),
         ("[n for s in supplier.smelters for n in []]", "[]"),
     ]);
     let lists = |a: Json, b: Json| input_with(json!({"scores": a, "flags": b}));
@@ -571,7 +571,7 @@ fn comprehension_clauses_read_earlier_variables_and_flatten() {
     );
     // A missing list in a later clause, for one element of the first.
     missing(
-        "[x for e in [supplier.ecovadis, supplier.ecovadis] for x in [e.ethics]]",
+        "[v for e in [supplier.ecovadis, supplier.ecovadis] for v in [e.ethics]]",
         sparse(),
         &["supplier.ecovadis"],
     );

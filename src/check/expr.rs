@@ -241,6 +241,7 @@ impl<'a> Checker<'a> {
                 let list = self.expr(list, cx);
                 let element = self.element_type(&list.ty, expr.span);
                 let depth = self.push_local(var, element);
+                self.know_variable(depth, &list);
                 let typed_body = self.expr(body, cx);
                 self.locals.pop();
                 self.expect_bool(&typed_body.ty, body.span, "a quantifier");
@@ -292,6 +293,7 @@ impl<'a> Checker<'a> {
             let list = self.expr(&clause.list, cx);
             let element_type = self.element_type(&list.ty, clause.list.span);
             let depth = self.push_local(&clause.var, element_type);
+            self.know_variable(depth, &list);
             let filter = clause.filter.as_ref().map(|f| {
                 let typed = self.expr(f, cx);
                 self.expect_bool(&typed.ty, f.span, "the `if` filter of a comprehension");
@@ -317,7 +319,10 @@ impl<'a> Checker<'a> {
     }
 
     fn push_local(&mut self, var: &Ident, ty: Type) -> u32 {
+        self.refuse_hiding(var, "variable");
         let depth = to_u32(self.locals.len());
+        // Until `know_variable` says otherwise, nothing is known of the values it takes.
+        self.known_variables.remove(&depth);
         self.locals.push((var.name.clone(), ty));
         depth
     }
@@ -389,15 +394,20 @@ impl<'a> Checker<'a> {
                 expr: Place::root(Root::Local(to_u32(position))),
             };
         }
+        if let Some(param) = self.param(&ident.name) {
+            return param;
+        }
         let Some((global, _)) = self.names.get(ident.name.as_str()).copied() else {
             let suggestion = self.suggest(
                 &ident.name,
-                self.locals.iter().map(|(n, _)| n.as_str()).chain(
-                    self.names
-                        .iter()
-                        .filter(|(_, (g, _))| is_value(*g))
-                        .map(|(n, _)| *n),
-                ),
+                (self.locals.iter().chain(&self.params))
+                    .map(|(n, _)| n.as_str())
+                    .chain(
+                        self.names
+                            .iter()
+                            .filter(|(_, (g, _))| is_value(*g))
+                            .map(|(n, _)| *n),
+                    ),
             );
             self.unknown_name(ident, "name", suggestion);
             return Typed::error();
@@ -443,6 +453,15 @@ impl<'a> Checker<'a> {
                     format!("table `{}` must be looked up with a key", ident.name),
                 )
                 .help = Some(format!("write `{}[key]`", ident.name));
+                Typed::error()
+            }
+            Global::Function(_) => {
+                self.error(
+                    codes::WRONG_KIND_OF_NAME,
+                    ident.span,
+                    format!("`{}` is a function: it needs its arguments", ident.name),
+                )
+                .help = Some(format!("call it: `{}(...)`", ident.name));
                 Typed::error()
             }
             Global::Type(_) | Global::Rule(_) => {
@@ -492,6 +511,11 @@ impl<'a> Checker<'a> {
 
     fn field(&mut self, base: &ast::Expr, field: &Ident, cx: Context) -> Typed {
         let typed = self.expr(base, cx);
+        self.read_field(typed, base, field)
+    }
+
+    /// Field `field` of `typed`, the checked `base`.
+    pub(super) fn read_field(&mut self, typed: Typed, base: &ast::Expr, field: &Ident) -> Typed {
         match typed.ty.required() {
             Type::Record(record) => match record.field(&field.name) {
                 Some((index, field_type)) => Typed {
@@ -568,6 +592,9 @@ impl<'a> Checker<'a> {
             if let Type::List(element) = typed.ty.required() {
                 let element = (**element).clone();
                 return self.list_element(typed, element, key, cx);
+            }
+            if let Type::Record(_) = typed.ty.required() {
+                return self.quoted_field(typed, base, key);
             }
             if !typed.ty.is_error() {
                 self.error(
@@ -647,6 +674,16 @@ impl<'a> Checker<'a> {
             self.not_a_member(text, members, ast.span, &format!("`{expected}`"));
             return;
         }
+        // A list of texts where a list of a union's values is expected: name each typo.
+        if let (Type::List(element), Type::List(_)) = (expected.required(), typed.ty.required())
+            && let Type::Union(members) = element.required()
+        {
+            let found = self.diagnostics.len();
+            self.check_literals(typed, ast, members, &format!("`{element}`"));
+            if self.diagnostics.len() > found {
+                return;
+            }
+        }
         self.error(
             codes::TYPE_MISMATCH,
             ast.span,
@@ -695,7 +732,16 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            _ => {}
+            _ => {
+                // A variable that ranges over a constant list: each of its texts.
+                if let Some(Value::List(values)) = self.known_variable(typed).cloned() {
+                    for value in values.iter() {
+                        if let Value::Text(text) = value {
+                            self.not_a_member_if(text, members, ast.span, what);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -785,9 +831,17 @@ impl<'a> Checker<'a> {
     }
 
     fn call(&mut self, function: &Ident, args: &[ast::Expr], span: Span, cx: Context) -> Typed {
+        if let Some((Global::Function(index), _)) = self.names.get(function.name.as_str()).copied()
+        {
+            return self.call_function(index, function, args, span, cx);
+        }
         let typed: Vec<Typed> = args.iter().map(|a| self.expr(a, cx)).collect();
         let Some(builtin) = Builtin::named(&function.name) else {
-            let suggestion = self.suggest(&function.name, BUILTINS.iter().map(|b| b.name));
+            let functions = self.function_decls.iter().map(|d| d.name.name.as_str());
+            let suggestion = self.suggest(
+                &function.name,
+                BUILTINS.iter().map(|b| b.name).chain(functions),
+            );
             let diagnostic = self.error(
                 codes::UNKNOWN_FUNCTION,
                 function.span,

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::ast::{self, Ident, Item};
+use crate::builtins::Builtin;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::eval;
 pub use crate::limits::{MAX_DEPENDENCY_DEPTH, MAX_DIAGNOSTICS};
@@ -24,6 +25,8 @@ use crate::types::{RecordType, Type};
 mod analysis;
 mod examples;
 mod expr;
+mod functions;
+mod names;
 mod operators;
 
 /// Stable diagnostic codes of the checker; `docs/diagnostics.md` describes each.
@@ -35,6 +38,8 @@ pub mod codes {
     pub const UNKNOWN_FUNCTION: &str = "E0104";
     pub const WRONG_KIND_OF_NAME: &str = "E0105";
     pub const BUILTIN_TYPE_REDEFINED: &str = "E0106";
+    pub const FUNCTION_NAMED_LIKE_BUILTIN: &str = "E0107";
+    pub const HIDES_ITEM: &str = "E0108";
     pub const TYPE_MISMATCH: &str = "E0200";
     pub const CONDITION_NOT_BOOL: &str = "E0201";
     pub const BAD_OPERANDS: &str = "E0202";
@@ -44,6 +49,7 @@ pub mod codes {
     pub const MIXED_LIST: &str = "E0206";
     pub const NOT_A_RECORD: &str = "E0207";
     pub const BAD_KEY_TYPE: &str = "E0208";
+    pub const BAD_FIELD_KEY: &str = "E0209";
     pub const NO_INPUT: &str = "E0300";
     pub const DUPLICATE_ITEM: &str = "E0301";
     pub const MATCH_WITHOUT_ELSE: &str = "E0302";
@@ -93,6 +99,7 @@ enum Global {
     Let(usize),
     Score(usize),
     Rule(usize),
+    Function(usize),
 }
 
 impl Global {
@@ -105,6 +112,7 @@ impl Global {
             Global::Let(_) => "a `let` value",
             Global::Score(_) => "a score",
             Global::Rule(_) => "a rule",
+            Global::Function(_) => "a function",
         }
     }
 }
@@ -115,6 +123,26 @@ enum State<T> {
     Todo,
     InProgress,
     Done(T),
+}
+
+/// What a call of a function needs to know: its parameters' types, its result's type, and
+/// whether it reads nothing but its parameters and constants (so that constants may call it).
+#[derive(Clone)]
+struct Signature {
+    params: Vec<Type>,
+    result: Type,
+    constant: bool,
+    /// How deeply evaluating the body nests (`call_depth`).
+    depth: usize,
+}
+
+/// The names in scope inside an expression besides the items: quantifier and comprehension
+/// variables, innermost last, and the parameters of the function being checked.
+#[derive(Default)]
+struct Scope {
+    locals: Vec<(String, Type)>,
+    params: Vec<(String, Type)>,
+    known_variables: HashMap<u32, Value>,
 }
 
 /// One item on the dependency stack, for naming cycles.
@@ -175,10 +203,21 @@ struct Checker<'a> {
     score_decls: Vec<&'a ast::ScoreDecl>,
     score_state: Vec<State<(Type, Vec<ComponentDef>)>>,
     rule_decls: Vec<&'a ast::RuleDecl>,
+    function_decls: Vec<&'a ast::LetDecl>,
+    function_state: Vec<State<Signature>>,
+    /// The checked functions by index; one not checked (yet) has an empty body.
+    functions: Vec<p::FunctionDef>,
     stack: Vec<Frame>,
+    /// The scopes of the items below the top of `stack`: an item is checked in a scope of
+    /// its own, whatever reads it first.
+    outer_scopes: Vec<Scope>,
     eval_order: Vec<Slot>,
     /// Locals in scope while checking one expression, innermost last.
     locals: Vec<(String, Type)>,
+    /// The parameters of the function being checked.
+    params: Vec<(String, Type)>,
+    /// The constant lists that locals range over, by depth (LANGUAGE.md §9.7).
+    known_variables: HashMap<u32, Value>,
 }
 
 impl<'a> Checker<'a> {
@@ -207,9 +246,15 @@ impl<'a> Checker<'a> {
             score_decls: Vec::new(),
             score_state: Vec::new(),
             rule_decls: Vec::new(),
+            function_decls: Vec::new(),
+            function_state: Vec::new(),
+            functions: Vec::new(),
             stack: Vec::new(),
+            outer_scopes: Vec::new(),
             eval_order: Vec::new(),
             locals: Vec::new(),
+            params: Vec::new(),
+            known_variables: HashMap::new(),
         }
     }
 
@@ -292,6 +337,9 @@ impl<'a> Checker<'a> {
             self.constant(index, self.const_decls[index].name.span);
         }
         let tables: Vec<p::TableDef> = (0..self.table_decls.len()).map(|i| self.table(i)).collect();
+        for index in 0..self.function_decls.len() {
+            self.function(index, self.function_decls[index].name.span);
+        }
         for index in 0..self.let_decls.len() {
             self.let_value(index, self.let_decls[index].name.span);
         }
@@ -343,6 +391,7 @@ impl<'a> Checker<'a> {
             tables,
             lets,
             scores,
+            functions: std::mem::take(&mut self.functions),
             eval_order: std::mem::take(&mut self.eval_order),
             rules,
             examples,
@@ -407,6 +456,23 @@ impl<'a> Checker<'a> {
                     self.table_decls.push(decl);
                     (Global::Table(self.table_decls.len() - 1), &decl.name)
                 }
+                Item::Let(decl) if decl.params.is_some() => {
+                    if Builtin::named(&decl.name.name).is_some() {
+                        self.error(
+                            codes::FUNCTION_NAMED_LIKE_BUILTIN,
+                            decl.name.span,
+                            format!("`{}` is a built-in function", decl.name.name),
+                        )
+                        .help = Some("give the function a name of its own".into());
+                    }
+                    let index = push_todo(&mut self.function_decls, &mut self.function_state, decl);
+                    self.functions.push(p::FunctionDef {
+                        name: decl.name.name.clone(),
+                        params: Vec::new(),
+                        body: Expr::Const(Value::MISSING),
+                    });
+                    (Global::Function(index), &decl.name)
+                }
                 Item::Let(decl) => {
                     let index = push_todo(&mut self.let_decls, &mut self.let_state, decl);
                     (Global::Let(index), &decl.name)
@@ -458,15 +524,19 @@ impl<'a> Checker<'a> {
                 .map(|f| format!("`{}`", f.name))
                 .collect();
             chain.push(format!("`{name}`"));
+            let through_function =
+                (self.stack[position..].iter()).any(|f| matches!(f.global, Global::Function(_)));
+            let help = if through_function {
+                "a function may not call itself, directly or through other functions or values"
+            } else {
+                "definitions of `let`, `score` and `const` must not refer to each other in a cycle"
+            };
             self.error(
                 codes::CYCLE,
                 use_span,
                 format!("`{name}` depends on itself: {}", chain.join(" → ")),
             )
-            .help = Some(
-                "definitions of `let`, `score` and `const` must not refer to each other in a cycle"
-                    .into(),
-            );
+            .help = Some(help.into());
             return false;
         }
         if self.stack.len() >= MAX_DEPENDENCY_DEPTH {
@@ -475,7 +545,22 @@ impl<'a> Checker<'a> {
             return false;
         }
         self.stack.push(frame);
+        let scope = Scope {
+            locals: std::mem::take(&mut self.locals),
+            params: std::mem::take(&mut self.params),
+            known_variables: std::mem::take(&mut self.known_variables),
+        };
+        self.outer_scopes.push(scope);
         true
+    }
+
+    /// Leaves the item `enter` entered, back in the scope of the item that read it.
+    fn leave(&mut self) {
+        self.stack.pop();
+        let scope = self.outer_scopes.pop().unwrap_or_default();
+        self.locals = scope.locals;
+        self.params = scope.params;
+        self.known_variables = scope.known_variables;
     }
 
     fn constant(&mut self, index: usize, use_span: Span) -> (Type, Value) {
@@ -488,8 +573,20 @@ impl<'a> Checker<'a> {
         if !self.enter(Global::Const(index), &decl.name.name, use_span) {
             return (Type::Error, Value::MISSING);
         }
-        let typed = self.expr(&decl.value, Context::Constant);
-        self.stack.pop();
+        let mut typed = self.expr(&decl.value, Context::Constant);
+        self.leave();
+        // A declared type: the value must fit it, as a table's rows fit theirs, and readers
+        // see the declared type.
+        if let Some(declared) = &decl.ty {
+            let declared = self.resolve_type(declared);
+            let found = self.diagnostics.len();
+            self.expect_fits(&typed, &declared, &decl.value, "this value");
+            typed.ty = if self.diagnostics.len() > found {
+                Type::Error
+            } else {
+                declared
+            };
+        }
         let value = if typed.ty.is_error() {
             Value::MISSING
         } else {
@@ -501,7 +598,7 @@ impl<'a> Checker<'a> {
 
     /// Evaluates a constant expression at compile time; a missing result is an error.
     fn fold_constant(&mut self, expr: &Expr, span: Span, what: &str) -> Value {
-        let (value, notes) = eval::eval_const(expr);
+        let (value, notes) = eval::eval_const(expr, &self.functions);
         if value.is_missing() {
             let reason = notes
                 .first()
@@ -590,7 +687,7 @@ impl<'a> Checker<'a> {
             return Type::Error;
         }
         let typed = self.expr(&decl.value, Context::Evaluation);
-        self.stack.pop();
+        self.leave();
         self.let_state[index] = State::Done((typed.ty.clone(), typed.expr));
         self.eval_order.push(Slot(to_u32(index)));
         typed.ty
@@ -663,7 +760,7 @@ impl<'a> Checker<'a> {
                 listed.join(", ")
             ));
         }
-        self.stack.pop();
+        self.leave();
         let ty = if optional {
             Type::Number.optional()
         } else {

@@ -391,7 +391,7 @@ impl<'a> Checker<'a> {
         for (declared, declared_ast, literal, literal_ast) in
             [(left, lhs, right, rhs), (right, rhs, left, lhs)]
         {
-            if declared.constant().is_some() || literal.constant().is_none() {
+            if declared.constant().is_some() || !self.is_known(literal) {
                 continue;
             }
             if let Type::Union(members) = declared.ty.required() {
@@ -430,7 +430,7 @@ impl<'a> Checker<'a> {
                 let what = format!("`{}`", self.text(item_ast.span));
                 self.check_literals(list, list_ast, members, &what);
             }
-        } else if item.constant().is_some()
+        } else if self.is_known(item)
             && list.constant().is_none()
             && let Type::Union(members) = element.required()
         {

@@ -29,6 +29,8 @@ pub enum Construct {
     /// `+` of two lists.
     Concatenation,
     Builtin(&'static Builtin),
+    /// A call of a function of the policy.
+    Function,
     /// Reading or building a long text (comparison, `contains`, `+`, interpolation).
     Text,
 }
@@ -45,6 +47,7 @@ impl Construct {
             Construct::Concatenation => "the concatenation of lists `+`".to_owned(),
             Construct::Builtin(builtin) => format!("the call `{}`", builtin.signature),
             Construct::Text => "an operation on long texts".to_owned(),
+            Construct::Function => "a call of a function of the policy".to_owned(),
         }
     }
 }

@@ -32,7 +32,8 @@ use crate::date::{Date, Duration};
 use crate::input::ReferenceData;
 use crate::limits::TEXT_STEP_BYTES;
 use crate::program::{
-    BinOp, Builtin, Clause, Expr, LetDef, MissingCause, Place, Program, QuantifierKind, Root,
+    BinOp, Builtin, Clause, Expr, FunctionDef, LetDef, MissingCause, Place, Program,
+    QuantifierKind, Root,
     RuleDef, ScoreDef, Slot, SmolStr, TableDef, TableEntries, TemplatePart, TextSet, Value,
 };
 use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
@@ -88,11 +89,13 @@ pub fn decide(
     evaluator.finish(decision)
 }
 
-/// Evaluates an expression that reads no input, table or `today` (constants, folding).
-/// Returns the value and the runtime notes (`division by zero`, `arithmetic overflow`, ...),
-/// which name no place: the caller knows where the expression stands.
-pub fn eval_const(expr: &Expr) -> (Value, Vec<String>) {
+/// Evaluates an expression that reads no input, table or `today` (constants, folding), and
+/// may call `functions` that read none either. Returns the value and the runtime notes
+/// (`division by zero`, `arithmetic overflow`, ...), which name no place: the caller knows
+/// where the expression stands.
+pub fn eval_const(expr: &Expr, functions: &[FunctionDef]) -> (Value, Vec<String>) {
     let mut evaluator = Evaluator::<true>::empty();
+    evaluator.functions = functions;
     let value = evaluator.eval(expr).into_owned();
     if let Err(error) = evaluator.finish(()) {
         // Not folded: evaluation stops at the same construct and reports where it stands.
@@ -144,10 +147,32 @@ enum Cause {
 /// place of an element of an input list is kept as the list expression and the index, and
 /// rendered only if needed. Elements of a list that outlives the evaluation (the input, a slot,
 /// a constant) are borrowed, not cloned.
+#[derive(Clone)]
 struct Frame<'a> {
     elements: Elements<'a>,
     list: &'a Expr,
     index: usize,
+}
+
+/// Where the names of an expression are read: its variables are `locals[base..]`, its
+/// parameters those of `calls[call]`.
+#[derive(Clone, Copy)]
+struct Scope {
+    base: usize,
+    call: Option<usize>,
+}
+
+/// A call of a function of the policy, while its body is evaluated.
+struct Call<'a> {
+    args: &'a [Expr],
+    params: &'a [Type],
+    /// The value of each argument once the body has read it: an argument is evaluated at
+    /// most once, and only if it is read.
+    values: SmallVec<[Option<Cow<'a, Value>>; 4]>,
+    /// Where the arguments are evaluated.
+    caller: Scope,
+    /// Where the body's own variables start in `locals`.
+    base: usize,
 }
 
 /// A condition's value: `Err` carries the cause when it is missing.
@@ -165,6 +190,7 @@ enum Unread {
 static MISSING: Value = Value::MISSING;
 
 /// The elements of a list operand: borrowed when the list outlives the evaluation.
+#[derive(Clone)]
 enum Elements<'a> {
     Borrowed(&'a [Value]),
     Owned(Arc<[Value]>),
@@ -203,6 +229,11 @@ struct Evaluator<'a, const EXPLAIN: bool> {
     input: &'a Value,
     lets: &'a [LetDef],
     scores: &'a [ScoreDef],
+    functions: &'a [FunctionDef],
+    /// The functions being called, innermost last.
+    calls: Vec<Call<'a>>,
+    /// The call whose body is being evaluated, whose parameters `Root::Param` reads.
+    call: Option<usize>,
     /// The slots each slot's expression reads (`Program::slot_reads`).
     slot_reads: &'a [Vec<Slot>],
     tables: &'a [TableDef],
@@ -252,6 +283,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             input,
             lets: &program.lets,
             scores: &program.scores,
+            functions: &program.functions,
             slot_reads: &program.slot_reads,
             tables: &program.tables,
             data: &data.tables,
@@ -271,6 +303,9 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             input: &MISSING,
             lets: &[],
             scores: &[],
+            functions: &[],
+            calls: Vec::new(),
+            call: None,
             slot_reads: &[],
             tables: &[],
             data: &[],
@@ -638,6 +673,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 value => value,
             },
             Expr::Call(builtin, args) => Cow::Owned(self.call(builtin, args)),
+            Expr::CallFunction(function, args) => self.call_function(function.0 as usize, args),
             Expr::List(_)
             | Expr::Choose { .. }
             | Expr::Comprehension { .. }
@@ -817,6 +853,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 Some(_) => return Err(Unread::Owned),
                 None => &MISSING,
             },
+            Root::Param(index) => self.argument(index as usize)?,
         };
         walk(root, &place.fields).map_err(Unread::Absent)
     }
@@ -828,6 +865,16 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         let depth = match (unread, place.root) {
             (Unread::Absent(fields), _) => return Cow::Owned(self.absent(place, fields)),
             (Unread::Owned, Root::Local(depth)) => depth,
+            (Unread::Owned, Root::Param(index)) => {
+                let read = (self.call.and_then(|call| self.calls.get(call)))
+                    .and_then(|call| call.values.get(index as usize)?.as_deref())
+                    .map(|value| walk(value, &place.fields).map(Value::clone));
+                return Cow::Owned(match read {
+                    Some(Ok(value)) => value,
+                    Some(Err(fields)) => self.absent(place, fields),
+                    None => Value::MISSING,
+                });
+            }
             (Unread::Owned, _) => return Cow::Borrowed(&MISSING),
         };
         let Some(frame) = self.local(depth) else {
@@ -964,7 +1011,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         items: &[Value],
     ) -> Cow<'a, Value> {
         let mut place = String::new();
-        if !self.write_place(expr, &mut place) {
+        if !self.write_place(expr, self.scope(), &mut place) {
             return list;
         }
         let items: Vec<Value> = items
@@ -1447,6 +1494,96 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         }
     }
 
+    /// A call of a function of the policy: its body, in a scope of its own (its variables
+    /// bound above the caller's), with the arguments evaluated when it reads them. A call
+    /// costs a step, so that calls of calls cannot multiply the work unbounded.
+    #[inline(never)]
+    fn call_function(&mut self, function: usize, args: &'a [Expr]) -> Cow<'a, Value> {
+        let functions = self.functions;
+        let Some(def) = functions.get(function) else {
+            return Cow::Borrowed(&MISSING);
+        };
+        if !self.charge(1, Construct::Function) {
+            return Cow::Borrowed(&MISSING);
+        }
+        let base = self.locals.len();
+        self.calls.push(Call {
+            args,
+            params: &def.params,
+            values: args.iter().map(|_| None).collect(),
+            caller: self.scope(),
+            base,
+        });
+        let caller = self.enter(Scope {
+            base,
+            call: Some(self.calls.len() - 1),
+        });
+        let value = self.eval(&def.body);
+        self.locals.truncate(base);
+        self.enter(caller);
+        self.calls.pop();
+        value
+    }
+
+    /// Parameter `index` of the call being evaluated, by reference (`Unread::Owned` when its
+    /// value was computed): its argument is evaluated on first read, in the caller's scope.
+    fn argument(&mut self, index: usize) -> Result<&'a Value, Unread> {
+        let Some(call) = self.call.and_then(|call| self.calls.get(call)) else {
+            return Ok(&MISSING);
+        };
+        match call.values.get(index) {
+            Some(Some(Cow::Borrowed(value))) => return Ok(value),
+            Some(Some(Cow::Owned(_))) => return Err(Unread::Owned),
+            Some(None) => {}
+            None => return Ok(&MISSING),
+        }
+        let Some(arg) = call.args.get(index) else {
+            return Ok(&MISSING);
+        };
+        let (caller, body_base) = (call.caller, call.base);
+        // The caller's variables, copied to the top of the stack: the argument's own
+        // variables then bind above those of the body, which is still being evaluated.
+        let top = self.locals.len();
+        for position in caller.base..body_base {
+            if let Some(frame) = self.locals.get(position).cloned() {
+                self.locals.push(frame);
+            }
+        }
+        let scope = self.enter(Scope {
+            base: top,
+            call: caller.call,
+        });
+        let value = self.eval(arg);
+        self.locals.truncate(top);
+        self.enter(scope);
+        let read = match &value {
+            Cow::Borrowed(value) => Ok(*value),
+            Cow::Owned(_) => Err(Unread::Owned),
+        };
+        if let Some(slot) = (self.call.and_then(|call| self.calls.get_mut(call)))
+            .and_then(|call| call.values.get_mut(index))
+        {
+            *slot = Some(value);
+        }
+        read
+    }
+
+    /// Where names are read now.
+    fn scope(&self) -> Scope {
+        Scope {
+            base: self.local_base,
+            call: self.call,
+        }
+    }
+
+    /// Reads names in `scope` from now on; returns the scope it leaves.
+    fn enter(&mut self, scope: Scope) -> Scope {
+        let left = self.scope();
+        self.local_base = scope.base;
+        self.call = scope.call;
+        left
+    }
+
     /// An operator whose value is a number, a text or a date.
     #[inline(never)]
     fn arithmetic(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Value {
@@ -1534,14 +1671,14 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
     /// Missing, caused by the absence of `place`'s root and first `fields` fields.
     #[cold]
     fn absent(&mut self, place: &'a Place, fields: usize) -> Value {
-        self.path_cause(|this, path| this.write_path(place, fields, path))
+        self.path_cause(|this, path| this.write_path(place, fields, this.scope(), path))
     }
 
     /// Missing, caused by the absence of the place `expr` names (`Value::MISSING` when it names
     /// no input place).
     #[cold]
     fn place_cause(&mut self, expr: &'a Expr) -> Value {
-        self.path_cause(|this, path| this.write_place(expr, path))
+        self.path_cause(|this, path| this.write_place(expr, this.scope(), path))
     }
 
     /// Missing, caused by the path `write` renders, when explaining and it renders one. Paths
@@ -1562,13 +1699,13 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         value
     }
 
-    fn write_place(&self, expr: &'a Expr, out: &mut String) -> bool {
+    /// The path of the place `expr` names, its names read in `scope`.
+    fn write_place(&self, expr: &'a Expr, scope: Scope, out: &mut String) -> bool {
         match expr {
-            Expr::Place(place) => self.write_path(place, place.fields.len(), out),
+            Expr::Place(place) => self.write_path(place, place.fields.len(), scope, out),
             Expr::Field { base, name, .. } => {
-                let ok = self.write_place(base, out);
-                out.push('.');
-                out.push_str(name);
+                let ok = self.write_place(base, scope, out);
+                report::write_field(out, name);
                 ok
             }
             Expr::Element { list, .. } => {
@@ -1579,7 +1716,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 let Some((_, index)) = read else {
                     return false;
                 };
-                let ok = self.write_place(list, out);
+                let ok = self.write_place(list, scope, out);
                 out.push('[');
                 out.push_str(&index.to_string());
                 out.push(']');
@@ -1589,16 +1726,16 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         }
     }
 
-    /// The path of `place`'s root and its first `fields` fields.
-    fn write_path(&self, place: &'a Place, fields: usize, out: &mut String) -> bool {
+    /// The path of `place`'s root and its first `fields` fields, its names read in `scope`.
+    fn write_path(&self, place: &'a Place, fields: usize, scope: Scope, out: &mut String) -> bool {
         let ok = match place.root {
             Root::Input => {
                 out.push_str(self.input_name);
                 true
             }
-            Root::Local(depth) => match self.local(depth) {
+            Root::Local(depth) => match self.locals.get(scope.base + depth as usize) {
                 Some(Frame { list, index, .. }) => {
-                    let ok = self.write_place(list, out);
+                    let ok = self.write_place(list, scope, out);
                     out.push('[');
                     out.push_str(&index.to_string());
                     out.push(']');
@@ -1606,14 +1743,21 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 }
                 None => false,
             },
-            Root::Slot(slot) => self
-                .lets
-                .get(slot.0 as usize)
-                .is_some_and(|def| self.write_place(&def.expr, out)),
+            // A let stands outside every quantifier and function.
+            Root::Slot(slot) => self.lets.get(slot.0 as usize).is_some_and(|def| {
+                let outside = Scope {
+                    base: 0,
+                    call: None,
+                };
+                self.write_place(&def.expr, outside, out)
+            }),
+            // The argument, where the call was made.
+            Root::Param(index) => (scope.call.and_then(|call| self.calls.get(call)))
+                .and_then(|call| Some((call.args.get(index as usize)?, call.caller)))
+                .is_some_and(|(arg, caller)| self.write_place(arg, caller, out)),
         };
         for (_, name) in place.fields.iter().take(fields) {
-            out.push('.');
-            out.push_str(name);
+            report::write_field(out, name);
         }
         ok
     }
@@ -1629,6 +1773,10 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                     Root::Local(depth) => {
                         let list = self.local(depth)?.list;
                         self.type_of(list)?.list_element()?
+                    }
+                    Root::Param(index) => {
+                        let call = self.calls.get(self.call?)?;
+                        call.params.get(index as usize)?
                     }
                 };
                 for (index, _) in &place.fields {

@@ -90,8 +90,14 @@ fn failures(policy: &Policy, example: &ExampleDef, today: Date) -> Vec<Expectati
                     (format!("score {name}"), expected.clone(), actual)
                 }
                 ExpectKind::Value(index, expected) => {
-                    let name = program.lets.get(*index).map_or("", |l| l.name.as_str());
-                    let actual = json["values"][name].clone();
+                    let def = program.lets.get(*index);
+                    let name = def.map_or("", |l| l.name.as_str());
+                    // From the report's values, which hold the private lets too.
+                    let mut actual = String::new();
+                    if let (Some(def), Some(value)) = (def, report.values.get(*index)) {
+                        crate::report::write_value(&mut actual, value, Some(&def.ty));
+                    }
+                    let actual = serde_json::from_str(&actual).unwrap_or(serde_json::Value::Null);
                     (format!("value {name}"), expected.clone(), actual)
                 }
             };

@@ -197,16 +197,22 @@ impl Builder {
             }
             Rule::const_item => {
                 let (name, value) = self.named_value(&pair);
+                let ty = self.optional(&pair, Rule::type_expr).map(|t| self.ty(&t));
                 Item::Const(ConstDecl {
                     name: name?,
+                    ty: ty.transpose()?,
                     value: value?,
                     span,
                 })
             }
             Rule::let_item => {
                 let (name, value) = self.named_value(&pair);
+                let params = self
+                    .optional(&pair, Rule::parameters)
+                    .map(|p| self.declarations(&p, Rule::parameter));
                 Item::Let(LetDecl {
                     name: name?,
+                    params: params.transpose()?,
                     value: value?,
                     span,
                 })
@@ -230,6 +236,19 @@ impl Builder {
         }
     }
 
+    /// The name of a field or parameter: a name, a reserved word or a quoted key.
+    fn field_name(&self, parent: &Pair<'_, Rule>) -> Build<Ident> {
+        let pair = self.child_of(parent, &[Rule::name, Rule::field_keyword, Rule::string])?;
+        if pair.as_rule() != Rule::string {
+            return Ok(self.ident(&pair));
+        }
+        let quoted = self.str_lit(&pair, "a field name")?;
+        Ok(Ident {
+            name: quoted.value,
+            span: quoted.span,
+        })
+    }
+
     fn named_value(&self, pair: &Pair<'_, Rule>) -> (Build<Ident>, Build<Expr>) {
         let name = self.name(pair);
         let value = self.child(pair, Rule::expr).and_then(|e| self.expr(&e));
@@ -237,11 +256,16 @@ impl Builder {
     }
 
     fn fields(&self, parent: &Pair<'_, Rule>) -> Build<Vec<FieldDecl>> {
+        self.declarations(parent, Rule::field_decl)
+    }
+
+    /// The `name: Type` children of `parent` that are `rule`s: fields or parameters.
+    fn declarations(&self, parent: &Pair<'_, Rule>, rule: Rule) -> Build<Vec<FieldDecl>> {
         all(self
-            .children(parent, Rule::field_decl)
+            .children(parent, rule)
             .iter()
             .map(|field| {
-                let name = self.name(field);
+                let name = self.field_name(field);
                 let ty = self.child(field, Rule::type_expr).and_then(|t| self.ty(&t));
                 Ok(FieldDecl {
                     name: name?,
@@ -694,8 +718,8 @@ impl Builder {
             Rule::op_is_present => Ok(Part::Postfix(Postfix::Present)),
             Rule::index_access => self.index_part(pair),
             Rule::field_access => self
-                .name(pair)
-                .map(|name| Part::Postfix(Postfix::Field(name))),
+                .child(pair, Rule::field_word)
+                .map(|name| Part::Postfix(Postfix::Field(self.ident(&name)))),
             rule if is_operand(rule) => self.operand(pair).map(Part::Operand),
             _ => return None,
         })

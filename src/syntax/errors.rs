@@ -74,7 +74,13 @@ fn expected(rule: Rule) -> Expected {
         | Rule::kw_score
         | Rule::kw_rule
         | Rule::kw_example => Item,
-        Rule::name | Rule::field_decl | Rule::score_component => Name,
+        Rule::name
+        | Rule::field_decl
+        | Rule::field_keyword
+        | Rule::field_word
+        | Rule::parameter
+        | Rule::score_component => Name,
+        Rule::parameters => Words("`(`"),
         Rule::ident
         | Rule::expr
         | Rule::expr_l2
