@@ -1576,14 +1576,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                     .element_reads
                     .iter()
                     .find(|(read, _)| std::ptr::eq(*read, expr));
-                let Some((_, index)) = read else {
-                    return false;
-                };
-                let ok = self.write_place(list, out);
-                out.push('[');
-                out.push_str(&index.to_string());
-                out.push(']');
-                ok
+                read.is_some_and(|(_, index)| self.write_element(list, *index, out))
             }
             _ => false,
         }
@@ -1596,16 +1589,9 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 out.push_str(self.input_name);
                 true
             }
-            Root::Local(depth) => match self.local(depth) {
-                Some(Frame { list, index, .. }) => {
-                    let ok = self.write_place(list, out);
-                    out.push('[');
-                    out.push_str(&index.to_string());
-                    out.push(']');
-                    ok
-                }
-                None => false,
-            },
+            Root::Local(depth) => self
+                .local(depth)
+                .is_some_and(|frame| self.write_element(frame.list, frame.index, out)),
             Root::Slot(slot) => self
                 .lets
                 .get(slot.0 as usize)
@@ -1616,6 +1602,59 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             out.push_str(name);
         }
         ok
+    }
+
+    /// The path of element `index` of what `list` evaluated to: `list[index]` when the list is
+    /// a place; for `A + B` (or `A ?? B`, or a let holding one) the element of the operand
+    /// it was copied from, found by the length of what the left operand was.
+    fn write_element(&self, list: &'a Expr, index: usize, out: &mut String) -> bool {
+        match list {
+            Expr::Binary(BinOp::ListConcat, left, right) => match self.peek(left) {
+                Some(Value::List(items)) => match index.checked_sub(items.len()) {
+                    None => self.write_element(left, index, out),
+                    Some(index) => self.write_element(right, index, out),
+                },
+                _ => false,
+            },
+            Expr::Coalesce(left, right) => match self.peek(left) {
+                Some(value) if !value.is_missing() => self.write_element(left, index, out),
+                Some(_) => self.write_element(right, index, out),
+                None => false,
+            },
+            Expr::Place(Place {
+                root: Root::Slot(slot),
+                fields,
+            }) if fields.is_empty() => (self.lets.get(slot.0 as usize))
+                .is_some_and(|def| self.write_element(&def.expr, index, out)),
+            _ => {
+                let ok = self.write_place(list, out);
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
+                ok
+            }
+        }
+    }
+
+    /// The value a constant or a place was read as, without evaluating anything (a slot
+    /// that is not computed yet is `None`).
+    fn peek(&self, expr: &'a Expr) -> Option<&Value> {
+        match expr {
+            Expr::Const(value) => Some(value),
+            Expr::Place(place) => {
+                let root = match place.root {
+                    Root::Input => self.input,
+                    Root::Slot(slot) => self.slots.get(slot.0 as usize)?.get()?,
+                    Root::Local(depth) => {
+                        let frame = self.local(depth)?;
+                        frame.elements.get(frame.index)
+                    }
+                };
+                // An absent part reads as missing, as it did when evaluated.
+                Some(walk(root, &place.fields).unwrap_or(&MISSING))
+            }
+            _ => None,
+        }
     }
 
     /// The static type of a place, which names record fields when a message renders a
