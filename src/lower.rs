@@ -251,3 +251,25 @@ fn specialise(expr: Expr) -> Expr {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::program::{BinOp, Expr};
+
+    /// `today ± (count) unit` with a constant count is the memoised form of `today ± literal`.
+    #[test]
+    fn a_constant_computed_duration_lowers_like_a_literal() {
+        let source = "input s { n: number }\n\
+                      let literal = today - 3 months\n\
+                      let constant = today - (2 + 1) months\n\
+                      let computed = today - (s.n) months\n";
+        let policy = crate::policy::compile(source).unwrap_or_else(|d| panic!("{d:#?}"));
+        let lets = &policy.program().lets;
+        assert!(matches!(lets[0].expr, Expr::ShiftedToday { .. }));
+        assert_eq!(lets[0].expr, lets[1].expr);
+        assert!(matches!(
+            lets[2].expr,
+            Expr::Binary(BinOp::DateMinus, _, ref duration) if matches!(**duration, Expr::Duration { .. })
+        ));
+    }
+}

@@ -156,6 +156,30 @@ fn a_policy_carries_its_own_step_budget() {
     );
 }
 
+/// A comprehension's clauses cost a step per element each visits (so their product), and `+`
+/// of lists a step per element copied: 10 ids cost 10 + 10 × 10 for the pairs, 100 for
+/// counting them, 10 + 10 to join the ids with themselves and 20 to count the result.
+#[test]
+fn clauses_and_concatenation_cost_a_step_per_element() {
+    let source = "input supplier { smelters: [text] }\n\
+                  let pairs = [a + b for a in supplier.smelters for b in supplier.smelters]\n\
+                  let both = supplier.smelters + supplier.smelters\n\
+                  rule sizes { require count(pairs) >= count(both) else review \"small\" }\n";
+    let policy = |max_steps| {
+        procura::compile(source).unwrap().with_limits(Limits {
+            max_steps,
+            ..Limits::default()
+        })
+    };
+    let steps = 10 + 10 * 10 + 100 + 20 + 20;
+    let input = policy(steps).input(&smelters(10)).unwrap();
+    let data = Default::default();
+    assert!(policy(steps).evaluate(&input, &data, today()).is_ok());
+    assert!(policy(steps).decide(&input, &data, today()).is_ok());
+    assert!(policy(steps - 1).evaluate(&input, &data, today()).is_err());
+    assert!(policy(steps - 1).decide(&input, &data, today()).is_err());
+}
+
 #[test]
 fn a_policy_holds_input_to_its_own_limits() {
     let policy = quadratic().with_limits(Limits {

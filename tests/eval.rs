@@ -600,6 +600,26 @@ fn lists_concatenate() {
         probe_with("supplier.scores + [supplier.spend]", sparse()).value,
         "[1,2,3,null]"
     );
+    // Elements of the joined list keep the paths of the lists they come from.
+    let metals = input_with(json!({"smelters": [
+        {"id": "A", "status": "active"},
+        {"id": "B", "metal": "tin", "status": "active"}
+    ]}));
+    missing(
+        "[s.metal for s in supplier.smelters + supplier.smelters]",
+        metals.clone(),
+        &["supplier.smelters[0].metal"],
+    );
+    missing(
+        "[s.metal for s in [] + supplier.smelters]",
+        metals.clone(),
+        &["supplier.smelters[0].metal"],
+    );
+    missing(
+        "(supplier.smelters + supplier.smelters)[2].metal",
+        metals,
+        &["supplier.smelters[0].metal"],
+    );
     // An absent element of an input list is named in the result.
     missing(
         "sum([0] + supplier.scores)",

@@ -162,6 +162,14 @@ struct Scope {
     call: Option<usize>,
 }
 
+impl Scope {
+    /// Where lets and scores are read: outside every quantifier and function.
+    const OUTSIDE: Scope = Scope {
+        base: 0,
+        call: None,
+    };
+}
+
 /// A call of a function of the policy, while its body is evaluated.
 struct Call<'a> {
     args: &'a [Expr],
@@ -1713,14 +1721,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                     .element_reads
                     .iter()
                     .find(|(read, _)| std::ptr::eq(*read, expr));
-                let Some((_, index)) = read else {
-                    return false;
-                };
-                let ok = self.write_place(list, scope, out);
-                out.push('[');
-                out.push_str(&index.to_string());
-                out.push(']');
-                ok
+                read.is_some_and(|(_, index)| self.write_element(list, *index, scope, out))
             }
             _ => false,
         }
@@ -1733,24 +1734,11 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 out.push_str(self.input_name);
                 true
             }
-            Root::Local(depth) => match self.locals.get(scope.base + depth as usize) {
-                Some(Frame { list, index, .. }) => {
-                    let ok = self.write_place(list, scope, out);
-                    out.push('[');
-                    out.push_str(&index.to_string());
-                    out.push(']');
-                    ok
-                }
-                None => false,
-            },
+            Root::Local(depth) => (self.locals.get(scope.base + depth as usize))
+                .is_some_and(|frame| self.write_element(frame.list, frame.index, scope, out)),
             // A let stands outside every quantifier and function.
-            Root::Slot(slot) => self.lets.get(slot.0 as usize).is_some_and(|def| {
-                let outside = Scope {
-                    base: 0,
-                    call: None,
-                };
-                self.write_place(&def.expr, outside, out)
-            }),
+            Root::Slot(slot) => (self.lets.get(slot.0 as usize))
+                .is_some_and(|def| self.write_place(&def.expr, Scope::OUTSIDE, out)),
             // The argument, where the call was made.
             Root::Param(index) => (scope.call.and_then(|call| self.calls.get(call)))
                 .and_then(|call| Some((call.args.get(index as usize)?, call.caller)))
@@ -1760,6 +1748,61 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             report::write_field(out, name);
         }
         ok
+    }
+
+    /// The path of element `index` of what `list` evaluated to: `list[index]` when the list is
+    /// a place; for `A + B` (or `A ?? B`, or a let holding one) the element of the operand
+    /// it was copied from, found by the length of what the left operand was.
+    fn write_element(&self, list: &'a Expr, index: usize, scope: Scope, out: &mut String) -> bool {
+        match list {
+            Expr::Binary(BinOp::ListConcat, left, right) => match self.peek(left, scope) {
+                Some(Value::List(items)) => match index.checked_sub(items.len()) {
+                    None => self.write_element(left, index, scope, out),
+                    Some(index) => self.write_element(right, index, scope, out),
+                },
+                _ => false,
+            },
+            Expr::Coalesce(left, right) => match self.peek(left, scope) {
+                Some(value) if !value.is_missing() => self.write_element(left, index, scope, out),
+                Some(_) => self.write_element(right, index, scope, out),
+                None => false,
+            },
+            Expr::Place(Place {
+                root: Root::Slot(slot),
+                fields,
+            }) if fields.is_empty() => (self.lets.get(slot.0 as usize))
+                .is_some_and(|def| self.write_element(&def.expr, index, Scope::OUTSIDE, out)),
+            _ => {
+                let ok = self.write_place(list, scope, out);
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
+                ok
+            }
+        }
+    }
+
+    /// The value a constant or a place was read as, without evaluating anything (a slot
+    /// that is not computed yet is `None`).
+    fn peek(&self, expr: &'a Expr, scope: Scope) -> Option<&Value> {
+        match expr {
+            Expr::Const(value) => Some(value),
+            Expr::Place(place) => {
+                let root = match place.root {
+                    Root::Input => self.input,
+                    Root::Slot(slot) => self.slots.get(slot.0 as usize)?.get()?,
+                    Root::Local(depth) => {
+                        let frame = self.locals.get(scope.base + depth as usize)?;
+                        frame.elements.get(frame.index)
+                    }
+                    // An argument's value is not kept where a path could find it.
+                    Root::Param(_) => return None,
+                };
+                // An absent part reads as missing, as it did when evaluated.
+                Some(walk(root, &place.fields).unwrap_or(&MISSING))
+            }
+            _ => None,
+        }
     }
 
     /// The static type of a place, which names record fields when a message renders a
