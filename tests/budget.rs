@@ -316,3 +316,69 @@ fn options_are_held_to_the_policy_limits() {
     assert_eq!(errors.errors[0].expected, "at most 30 bytes of JSON");
     assert!(Options::from_json_bytes(options, &quadratic()).is_ok());
 }
+
+/// Functions that call each other twice per level: without a step per call, the calls alone
+/// would multiply the work by two per level, unbounded by the input.
+const DOUBLING_CALLS: &str = r#"
+input supplier { n: number }
+let f0(x: number) = x + 1
+let f1(x: number) = f0(x) + f0(x)
+let f2(x: number) = f1(x) + f1(x)
+let f3(x: number) = f2(x) + f2(x)
+let f4(x: number) = f3(x) + f3(x)
+rule calls "calls" {
+  require f4(supplier.n) > 0
+  else review "no"
+}
+"#;
+
+#[test]
+fn every_call_of_a_function_costs_a_step() {
+    // 1 + 2 + 4 + 8 + 16 calls.
+    let budget = |max_steps| {
+        let policy = procura::compile(DOUBLING_CALLS)
+            .unwrap()
+            .with_limits(Limits {
+                max_steps,
+                ..Limits::default()
+            });
+        let input = policy.input(&json!({"n": 1})).unwrap();
+        let report = policy.evaluate(&input, &Default::default(), today());
+        let decision = policy.decide(&input, &Default::default(), today());
+        assert_eq!(report.is_ok(), decision.is_ok());
+        report.map(|_| ())
+    };
+    assert!(budget(31).is_ok());
+    let Err(EvalError::BudgetExceeded { construct, .. }) = budget(30) else {
+        panic!("31 calls within a budget of 30 steps");
+    };
+    assert_eq!(construct, procura::Construct::Function);
+}
+
+#[test]
+fn an_argument_the_body_does_not_read_costs_nothing() {
+    let policy = procura::compile(
+        r#"
+input supplier { ids: [text] }
+let first(a: number, b: number) = a
+let unread = first(1, count([x for x in supplier.ids if any y in supplier.ids: y == x]))
+let read = first(count([x for x in supplier.ids if any y in supplier.ids: y == x]), 1)
+rule r "r" { require unread == 1 else review "no" }
+"#,
+    )
+    .unwrap()
+    .with_limits(Limits {
+        max_steps: 1_000,
+        ..Limits::default()
+    });
+    let ids: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    let input = policy.input(&json!({ "ids": ids })).unwrap();
+    // The decision reads only `unread`, whose second argument is never evaluated; the report
+    // computes `read` too, whose quadratic argument is.
+    assert!(policy.decide(&input, &Default::default(), today()).is_ok());
+    assert!(
+        policy
+            .evaluate(&input, &Default::default(), today())
+            .is_err()
+    );
+}

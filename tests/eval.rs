@@ -1383,3 +1383,21 @@ proptest::proptest! {
         proptest::prop_assert!((once - n).abs() <= tolerance, "{} {} {}", n, digits, once);
     }
 }
+
+/// `expect value` may name a private let, which the report's `values` leave out.
+#[test]
+fn examples_read_private_lets() {
+    let source = include_str!("eval/v2-functions.policy");
+    let results = compile(source).run_examples(today());
+    assert!(results.iter().all(|r| r.passed()), "{results:#?}");
+    let wrong = source.replace(
+        "expect value _spend_per_employee = 50000",
+        "expect value _spend_per_employee = 1",
+    );
+    let results = compile(&wrong).run_examples(today());
+    let failure = &results[0].failures[0];
+    assert_eq!(
+        (failure.subject.as_str(), failure.actual.as_str()),
+        ("value _spend_per_employee", "50000")
+    );
+}

@@ -464,7 +464,8 @@ fn reserved_words_are_the_same_everywhere() {
 fn reserved_words_cannot_be_names() {
     for (source, word) in [
         ("let rule = 1", "rule"),
-        ("input s { type: text }", "type"),
+        ("input type { a: text }", "type"),
+        ("let f(score: number) = 1", "score"),
         ("score s { match 50% = 1 }", "match"),
         ("let x = all in in xs: true", "in"),
         ("rule data { require a else warn \"m\" }", "data"),
@@ -475,8 +476,9 @@ fn reserved_words_cannot_be_names() {
         assert_eq!(underlined(source, &d), word);
         assert!(d.help.is_some());
     }
-    // Contextual words are fine as names.
+    // Contextual words are fine as names, and any word as a field name (LANGUAGE.md §9.3).
     parse_ok("let version = contains\nlet value = approve + days");
+    parse_ok("input s { type: text, score: number }\nlet t = s.type");
 }
 
 #[test]
@@ -999,4 +1001,40 @@ fn mutated_sources_are_handled() {
         }
     }
     assert!(clean > 0);
+}
+
+#[test]
+fn functions_typed_constants_and_field_names_round_trip() {
+    assert_round_trip(
+        r#"input s {
+  score: number
+  type: "a" | "b"
+  "Smelter Name": text?
+  nested: { rule: text, "odd \"key\"": [number] }
+}
+const M: ["a" | "b"] = ["a"]
+let f(x: number, y: { when: text }?) = x + 1
+let g() = f(1, null_value)
+let read = s["Smelter Name"] ?? s.nested.rule
+"#,
+    );
+    let file = parse_ok("input s { a: number }\nlet f(x: number, y: [text]) = x\nlet g() = 1");
+    let Item::Let(function) = &file.items[1] else {
+        panic!()
+    };
+    let params = function.params.as_ref().unwrap();
+    assert_eq!(params.len(), 2);
+    assert_eq!(params[1].name.name, "y");
+    let Item::Let(empty) = &file.items[2] else {
+        panic!()
+    };
+    assert_eq!(empty.params.as_deref(), Some(&[][..]));
+    // A reserved word names a field only where `:` follows; elsewhere an item keyword after a
+    // field cut short still starts an item, and a parameter may not be a reserved word.
+    assert!(!parse("input s { a: number\nlet x = 1").1.is_empty());
+    assert!(
+        !parse("input s { a: number }\nlet f(score: number) = 1")
+            .1
+            .is_empty()
+    );
 }

@@ -876,7 +876,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             (Unread::Owned, Root::Param(index)) => {
                 let read = (self.call.and_then(|call| self.calls.get(call)))
                     .and_then(|call| call.values.get(index as usize)?.as_deref())
-                    .map(|value| walk(value, &place.fields).map(Value::clone));
+                    .map(|value| walk(value, &place.fields).cloned());
                 return Cow::Owned(match read {
                     Some(Ok(value)) => value,
                     Some(Err(fields)) => self.absent(place, fields),
