@@ -11,6 +11,7 @@ pub use crate::value::{Key, MissingCause, SmolStr, TableEntries, Value};
 
 /// The quantifiers after checking are the syntax's own.
 pub use crate::ast::Quantifier as QuantifierKind;
+pub use crate::ast::RuleKind;
 use crate::ast::{Decision, Outcome, Verdict};
 pub use crate::builtins::Builtin;
 use crate::date::{Date, Duration};
@@ -122,6 +123,9 @@ pub struct RuleDef {
     pub when: Option<Expr>,
     /// `forbid C` is compiled as `require not C`, so the evaluator sees one form.
     pub condition: Expr,
+    /// What was written, `require` or `forbid`: the evidence of a failed rule (LANGUAGE.md
+    /// §9.8) depends on it.
+    pub kind: RuleKind,
     pub verdict: Verdict,
     pub message: Vec<TemplatePart>,
 }

@@ -464,7 +464,7 @@ fn eval_text_summarises_the_report() {
          decision: incomplete\n\
          \n\
          failed rules:\n\
-         \x20 cpi_floor (line 38): review\n\
+         \x20 cpi_floor \"Country corruption risk\" (line 38): review\n\
          \x20   CPI of XY is below 40\n\
          \n\
          missing data:\n\

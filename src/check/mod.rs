@@ -695,6 +695,7 @@ impl<'a> Checker<'a> {
             line: self.line(decl.span),
             when,
             condition,
+            kind: decl.kind,
             verdict: decl.verdict,
             message,
         }
