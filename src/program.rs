@@ -155,6 +155,12 @@ pub enum ExpectKind {
     Score(usize, serde_json::Value),
     /// Index into `Program::lets`.
     Value(usize, serde_json::Value),
+    /// Index into `Program::rules`, and the rendered message of the failed rule.
+    Message(usize, String),
+    /// Index into `Program::rules`, and its evidence, in order.
+    Evidence(usize, Vec<String>),
+    /// The report's top-level `missing`, sorted and deduplicated: compared as a set.
+    Missing(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

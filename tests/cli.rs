@@ -415,10 +415,15 @@ fn test_command_reports_each_example_and_a_total() {
     assert_eq!(
         stdout(&output),
         "PASS examples.policy:14 Recorded spend is approved\n\
-         FAIL examples.policy:21 Zero spend is wrongly expected to pass\n\
-         \x20   line 23: decision: expected \"approve\", actual \"review\"\n\
-         \x20   line 24: rule spend: expected \"passed\", actual \"failed\"\n\
-         \x20   line 26: value tier: expected \"strategic\", actual \"tail\"\n\
+         FAIL examples.policy:22 Zero spend is wrongly expected to pass\n\
+         \x20   line 25: decision: expected \"approve\", actual \"review\"\n\
+         \x20   line 26: rule spend: expected \"passed\", actual \"failed\"\n\
+         \x20   line 28: value tier: expected \"strategic\", actual \"tail\"\n\
+         \x20   line 30: message spend: expected \"no spend recorded\", \
+         actual \"no spend recorded for Zero Ltd\"\n\
+         \x20   line 32: evidence spend: expected [\"supplier.annual_spend\"], actual []\n\
+         \x20   line 34: missing: expected [\"supplier.annual_spend\",\"supplier.name\"], \
+         actual []\n\
          1 passed, 1 failed\n"
     );
     assert_eq!(code(&output), 1);

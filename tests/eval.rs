@@ -1094,6 +1094,23 @@ fn golden_cases(dir: &std::path::Path, policy: &str) -> Vec<String> {
     cases
 }
 
+/// The examples of the evaluation cases' policies pass: `expect message`, `expect evidence`
+/// and `expect missing` (§9.11) among them.
+#[test]
+fn examples_of_the_evaluation_policies_pass() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "policy") {
+            continue;
+        }
+        let policy = procura::compile(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for example in policy.run_examples(today()) {
+            assert!(example.passed(), "{}: {example:?}", path.display());
+        }
+    }
+}
+
 /// The text report prints each failed rule's title and, under it, its evidence (§9.8), also
 /// for warnings.
 #[test]
