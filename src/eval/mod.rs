@@ -502,7 +502,11 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                     report.outcome = Outcome::Failed;
                     report.verdict = Some(rule.verdict);
                     report.message = Some(self.render(&rule.message));
+                    // The evidence runs quantifiers past the element that decided them: what
+                    // it meets there (a division by zero) is not the outcome's note.
+                    let notes = self.notes.len();
                     report.evidence = self.evidence(rule);
+                    self.notes.truncate(notes);
                 }
                 Ok(outcome) => report.outcome = outcome,
                 Err(cause) => {
