@@ -345,7 +345,14 @@ fn foreign_operator(source: &str, found: &Found, wanted: &[Expected]) -> Option<
         ("||", "or", "either condition holds")
     } else if rest.starts_with('!') && !rest.starts_with("!=") {
         ("!", "not", "the condition does not hold")
-    } else if rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>") {
+    } else if rest.starts_with('=')
+        && !rest.starts_with("==")
+        && !rest.starts_with("=>")
+        // Where `:` (a table row) or `=>` (a `match` arm) may follow, `=` is no comparison.
+        && !wanted
+            .iter()
+            .any(|e| matches!(e, Expected::Words("`:`" | "`=>`")))
+    {
         ("=", "==", "two values are equal")
     } else {
         return None;
