@@ -1,10 +1,11 @@
 //! The evaluator (LANGUAGE.md §5, §6): runs a lowered [`Program`] on one validated record.
 //!
 //! One evaluator, two modes. A report (*explain*) computes every let and score, every rule in
-//! declaration order, and gives each missing value its cause; a decision runs the rules in
-//! verdict order until the decision is known, computes a let or score only when a rule it runs
-//! reads it, and keeps no causes, paths or notes. Both run the same code for every construct,
-//! so both mean and cost the same.
+//! declaration order, gives each missing value its cause and each failed rule its message and
+//! evidence (LANGUAGE.md §9.8); a decision runs the rules in verdict order until the decision
+//! is known, computes a let or score only when a rule it runs reads it, and keeps no causes,
+//! paths or notes. Both run the same code for every construct, so both mean and cost the same;
+//! only messages and evidence, which a decision does without, cost a report more.
 //!
 //! Architecture invariants:
 //! - No string lookups and no panics: names were resolved to indices by the checker; an index
