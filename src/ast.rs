@@ -214,6 +214,12 @@ pub enum ExpectationKind {
     Score(Ident, JsonText),
     /// `expect value NAME = JSON`
     Value(Ident, JsonText),
+    /// `expect message NAME = "text"`: the rendered message of a failed rule.
+    Message(Ident, StrLit),
+    /// `expect evidence NAME = [JSON texts]`: the evidence of a failed rule.
+    Evidence(Ident, JsonText),
+    /// `expect missing = [JSON texts]`: the report's top-level `missing`, as a set.
+    Missing(JsonText),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -134,6 +134,13 @@ fn print_example(out: &mut String, example: &ExampleDecl) {
             }
             ExpectationKind::Score(name, json) => format!("score {} = {}", name.name, json.text),
             ExpectationKind::Value(name, json) => format!("value {} = {}", name.name, json.text),
+            ExpectationKind::Message(name, text) => {
+                format!("message {} = {}", name.name, quote(&text.value))
+            }
+            ExpectationKind::Evidence(name, json) => {
+                format!("evidence {} = {}", name.name, json.text)
+            }
+            ExpectationKind::Missing(json) => format!("missing = {}", json.text),
         };
         out.push_str(&format!("  expect {text}\n"));
     }

@@ -11,6 +11,7 @@ pub use crate::value::{Key, MissingCause, SmolStr, TableEntries, Value};
 
 /// The quantifiers after checking are the syntax's own.
 pub use crate::ast::Quantifier as QuantifierKind;
+pub use crate::ast::RuleKind;
 use crate::ast::{Decision, Outcome, Verdict};
 pub use crate::builtins::Builtin;
 use crate::date::{Date, Duration};
@@ -143,6 +144,9 @@ pub struct RuleDef {
     pub when: Option<Expr>,
     /// `forbid C` is compiled as `require not C`, so the evaluator sees one form.
     pub condition: Expr,
+    /// What was written, `require` or `forbid`: the evidence of a failed rule (LANGUAGE.md
+    /// §9.8) depends on it.
+    pub kind: RuleKind,
     pub verdict: Verdict,
     pub message: Vec<TemplatePart>,
 }
@@ -172,6 +176,12 @@ pub enum ExpectKind {
     Score(usize, serde_json::Value),
     /// Index into `Program::lets`.
     Value(usize, serde_json::Value),
+    /// Index into `Program::rules`, and the rendered message of the failed rule.
+    Message(usize, String),
+    /// Index into `Program::rules`, and its evidence, in order.
+    Evidence(usize, Vec<String>),
+    /// The report's top-level `missing`, sorted and deduplicated: compared as a set.
+    Missing(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 pub use crate::ast::{Decision, Outcome, Verdict};
 use crate::date::Date;
-use crate::program::{Program, ProgramJson, Value};
+use crate::program::{Program, ProgramJson, RuleDef, Value};
 use crate::types::Type;
 
 /// The outcome of one evaluation. Names, titles, weights and types stay in the program and are
@@ -43,6 +43,9 @@ pub struct RuleReport {
     pub message: Option<String>,
     /// Sorted, deduplicated input paths, set when the outcome is `missing`.
     pub missing: Vec<String>,
+    /// The input elements that made the rule fail (LANGUAGE.md §9.8), set when the outcome is
+    /// `failed` and only in a report.
+    pub evidence: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,16 +81,7 @@ impl<'p> Report<'p> {
                     .is_some_and(|verdict| (verdict == Verdict::Warn) == warnings)
             })
         };
-        section(
-            &mut out,
-            "failed rules",
-            failed(false),
-            |out, (def, rule)| {
-                let verdict = rule.verdict.map_or("", Verdict::as_str);
-                let _ = writeln!(out, "  {} (line {}): {verdict}", def.name, def.line);
-                let _ = writeln!(out, "    {}", rule.message.as_deref().unwrap_or_default());
-            },
-        );
+        section(&mut out, "failed rules", failed(false), write_failed_rule);
         let missing = rules().filter(|(_, rule)| !rule.missing.is_empty());
         section(&mut out, "missing data", missing, |out, (def, rule)| {
             let _ = writeln!(
@@ -98,10 +92,7 @@ impl<'p> Report<'p> {
                 rule.missing.join(", ")
             );
         });
-        section(&mut out, "warnings", failed(true), |out, (def, rule)| {
-            let message = rule.message.as_deref().unwrap_or_default();
-            let _ = writeln!(out, "  {} (line {}): {message}", def.name, def.line);
-        });
+        section(&mut out, "warnings", failed(true), write_failed_rule);
         let scores = program.scores.iter().zip(&self.scores);
         section(&mut out, "scores", scores, |out, (def, score)| {
             let _ = writeln!(out, "  {} = {}", def.name, number_or_missing(score.value));
@@ -160,11 +151,12 @@ impl<'p> Report<'p> {
                 verdict: None,
                 message: None,
                 missing: Vec::new(),
+                evidence: Vec::new(),
             };
             if *rule == plain {
                 // Most rules pass: their fixed fields are one copy.
                 out.push_str(
-                    ",\"outcome\":\"passed\",\"verdict\":null,\"message\":null,\"missing\":[],\"line\":",
+                    ",\"outcome\":\"passed\",\"verdict\":null,\"message\":null,\"missing\":[],\"evidence\":[],\"line\":",
                 );
             } else {
                 out.push_str(",\"outcome\":");
@@ -175,6 +167,8 @@ impl<'p> Report<'p> {
                 write_opt_str(out, rule.message.as_deref());
                 out.push_str(",\"missing\":");
                 write_str_list(out, &rule.missing);
+                out.push_str(",\"evidence\":");
+                write_str_list(out, &rule.evidence);
                 out.push_str(",\"line\":");
             }
             write_integer(out, i64::from(def.line));
@@ -217,6 +211,22 @@ impl<'p> Report<'p> {
         out.push_str(",\"notes\":");
         write_str_list(out, &self.notes);
         out.push('}');
+    }
+}
+
+/// A failed rule in [`Report::to_text`]: its name, title and verdict, the message, and the
+/// evidence (LANGUAGE.md §9.8) under it.
+fn write_failed_rule(out: &mut String, (def, rule): (&RuleDef, &RuleReport)) {
+    let _ = write!(out, "  {}", def.name);
+    if let Some(title) = &def.title {
+        out.push(' ');
+        write_str(out, title);
+    }
+    let verdict = rule.verdict.map_or("", Verdict::as_str);
+    let _ = writeln!(out, " (line {}): {verdict}", def.line);
+    let _ = writeln!(out, "    {}", rule.message.as_deref().unwrap_or_default());
+    if !rule.evidence.is_empty() {
+        let _ = writeln!(out, "    evidence: {}", rule.evidence.join(", "));
     }
 }
 

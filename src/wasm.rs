@@ -83,6 +83,8 @@ export interface RuleReport {
   verdict: "reject" | "review" | "warn" | null;
   message: string | null;
   missing: string[];
+  /** The input elements that made a failed rule's quantifiers fail (LANGUAGE.md §9.8). */
+  evidence: string[];
   line: number;
 }
 

@@ -408,6 +408,37 @@ fn csv_batch_types_cells_by_the_input_declaration() {
     );
 }
 
+/// A batch's summary counts the warnings (failed rules with verdict warn) and names the most
+/// frequently missing fields with the number of records that lack each.
+#[test]
+fn batch_summary_counts_warnings_and_missing_fields() {
+    let dir = std::env::temp_dir().join(format!("procura-cli-summary-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let policy = "input supplier {\n  name: text\n  spend: number?\n  rating: number?\n}\n\n\
+                  rule rated \"Rated\" {\n  require supplier.rating >= 3\n  \
+                  else warn \"rating {supplier.rating}\"\n}\n\n\
+                  rule spend \"Spend\" {\n  require supplier.spend > 0\n  \
+                  else review \"no spend\"\n}\n";
+    fs::write(dir.join("warn.policy"), policy).unwrap();
+    let records = [
+        r#"{"name": "a", "spend": 1, "rating": 1}"#,
+        r#"{"name": "b", "rating": 2}"#,
+        r#"{"name": "c"}"#,
+        r#"{"name": "d", "spend": 5, "rating": 5}"#,
+    ];
+    fs::write(dir.join("records.jsonl"), records.join("\n")).unwrap();
+    let output = procura(&dir, &["eval", "warn.policy", "--input", "records.jsonl"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr,
+        "4 records: 2 approve, 0 review, 2 incomplete, 0 reject, 0 input errors\n\
+         most frequent failing rules: rated (2)\n\
+         2 warnings (failed rules with verdict warn)\n\
+         most frequent missing fields: supplier.spend (2), supplier.rating (1)\n"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn test_command_reports_each_example_and_a_total() {
     let dir = tests_dir("batch");
@@ -415,10 +446,15 @@ fn test_command_reports_each_example_and_a_total() {
     assert_eq!(
         stdout(&output),
         "PASS examples.policy:14 Recorded spend is approved\n\
-         FAIL examples.policy:21 Zero spend is wrongly expected to pass\n\
-         \x20   line 23: decision: expected \"approve\", actual \"review\"\n\
-         \x20   line 24: rule spend: expected \"passed\", actual \"failed\"\n\
-         \x20   line 26: value tier: expected \"strategic\", actual \"tail\"\n\
+         FAIL examples.policy:22 Zero spend is wrongly expected to pass\n\
+         \x20   line 25: decision: expected \"approve\", actual \"review\"\n\
+         \x20   line 26: rule spend: expected \"passed\", actual \"failed\"\n\
+         \x20   line 28: value tier: expected \"strategic\", actual \"tail\"\n\
+         \x20   line 30: message spend: expected \"no spend recorded\", \
+         actual \"no spend recorded for Zero Ltd\"\n\
+         \x20   line 32: evidence spend: expected [\"supplier.annual_spend\"], actual []\n\
+         \x20   line 34: missing: expected [\"supplier.annual_spend\",\"supplier.name\"], \
+         actual []\n\
          1 passed, 1 failed\n"
     );
     assert_eq!(code(&output), 1);
@@ -464,7 +500,7 @@ fn eval_text_summarises_the_report() {
          decision: incomplete\n\
          \n\
          failed rules:\n\
-         \x20 cpi_floor (line 38): review\n\
+         \x20 cpi_floor \"Country corruption risk\" (line 38): review\n\
          \x20   CPI of XY is below 40\n\
          \n\
          missing data:\n\

@@ -1031,7 +1031,7 @@ fn report_json_is_exact() {
         + concat!(
             r#""decision":"review","#,
             r#""rules":[{"name":"fresh","title":"Rule fresh","outcome":"failed","verdict":"review","#,
-            r#""message":"CMRT dated 2025-03-01","missing":[],"line":26}],"#,
+            r#""message":"CMRT dated 2025-03-01","missing":[],"evidence":[],"line":26}],"#,
             r#""scores":{"sustainability":{"value":58.75,"components":["#,
             r#"{"name":"environment","weight":0.25,"value":70,"contribution":17.5},"#,
             r#"{"name":"ethics","weight":0.75,"value":55,"contribution":41.25}]}},"#,
@@ -1279,6 +1279,46 @@ fn golden_cases(dir: &std::path::Path, policy: &str) -> Vec<String> {
         .collect();
     cases.sort();
     cases
+}
+
+/// The examples of the evaluation cases' policies pass: `expect message`, `expect evidence`
+/// and `expect missing` (§9.11) among them.
+#[test]
+fn examples_of_the_evaluation_policies_pass() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "policy") {
+            continue;
+        }
+        let policy = procura::compile(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for example in policy.run_examples(today()) {
+            assert!(example.passed(), "{}: {example:?}", path.display());
+        }
+    }
+}
+
+/// The text report prints each failed rule's title and, under it, its evidence (§9.8), also
+/// for warnings.
+#[test]
+fn text_report_prints_the_evidence_under_each_failed_rule() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/eval");
+    let source = std::fs::read_to_string(dir.join("v2-evidence.policy")).unwrap();
+    let policy = procura::compile(&source).unwrap();
+    let input = read_json_file(&dir.join("v2-evidence.failing.input.json")).unwrap();
+    let text = policy
+        .evaluate_json(&input, None, today())
+        .unwrap()
+        .to_text();
+    let failed = "  conformant \"Smelters are RMAP conformant\" (line 23): review\n    \
+                  not all smelters are conformant\n    \
+                  evidence: supplier.smelters[1], supplier.smelters[3]\n";
+    assert!(text.contains(failed), "{text}");
+    let warning = "\nwarnings:\n  no_expired \"No expired certificate\" (line 35): warn\n    \
+                   an expired certificate\n    evidence: supplier.certifications[1]\n";
+    assert!(text.contains(warning), "{text}");
+    // A failed rule without evidence prints no evidence line.
+    assert!(text.contains("    through a let\n  in_or"), "{text}");
 }
 
 #[test]

@@ -1054,6 +1054,8 @@ fn batch_results_are_written_for_analysts() {
     assert_eq!(count("error"), Some("2"));
     assert_eq!(count("not_sanctioned"), Some("1"));
     assert_eq!(count("supplier.ecovadis"), Some("1"));
+    assert_eq!(count("failed rules with verdict warn"), Some("0"));
+    assert_eq!(count("records with a warning"), Some("0"));
 
     let output = eval_batch(
         "tests/batch/suppliers.csv",

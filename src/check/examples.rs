@@ -26,20 +26,42 @@ impl<'a> Checker<'a> {
         let as_of = example
             .as_of
             .and_then(|(date, _)| Date::from_ymd(date.year, date.month, date.day));
+        if example.as_of.is_none() {
+            self.warning(
+                codes::EXAMPLE_WITHOUT_AS_OF,
+                example.title.span,
+                format!(
+                    "example {:?} has no `as_of`: it depends on the day it runs",
+                    example.title.value
+                ),
+                "give the date it is evaluated on, e.g. `as_of 2025-06-01` after `given` and `data`",
+            );
+        }
         let mut expectations = Vec::new();
         for expectation in &example.expectations {
             let kind = match &expectation.kind {
                 ast::ExpectationKind::Decision(decision) => {
                     Some(p::ExpectKind::Decision(*decision))
                 }
-                ast::ExpectationKind::Rule(name, outcome) => {
-                    let index = rules.iter().position(|r| r.name == name.name);
-                    if index.is_none() {
-                        let suggestion =
-                            self.suggest(&name.name, rules.iter().map(|r| r.name.as_str()));
-                        self.unknown_name(name, "rule", suggestion);
-                    }
-                    index.map(|i| p::ExpectKind::Rule(i, *outcome))
+                ast::ExpectationKind::Rule(name, outcome) => self
+                    .expected_rule(name, rules)
+                    .map(|i| p::ExpectKind::Rule(i, *outcome)),
+                ast::ExpectationKind::Message(name, text) => self
+                    .expected_rule(name, rules)
+                    .map(|i| p::ExpectKind::Message(i, text.value.clone())),
+                ast::ExpectationKind::Evidence(name, json) => {
+                    let index = self.expected_rule(name, rules);
+                    let paths = self.expected_paths(json);
+                    index
+                        .zip(paths)
+                        .map(|(i, paths)| p::ExpectKind::Evidence(i, paths))
+                }
+                ast::ExpectationKind::Missing(json) => {
+                    self.expected_paths(json).map(|mut paths| {
+                        paths.sort();
+                        paths.dedup();
+                        p::ExpectKind::Missing(paths)
+                    })
                 }
                 ast::ExpectationKind::Score(name, json) => {
                     let index = self
@@ -89,6 +111,41 @@ impl<'a> Checker<'a> {
             as_of,
             expectations,
         }
+    }
+
+    /// The index of the rule an expectation names; an unknown name is an error.
+    fn expected_rule(&mut self, name: &ast::Ident, rules: &[p::RuleDef]) -> Option<usize> {
+        let index = rules.iter().position(|r| r.name == name.name);
+        if index.is_none() {
+            let suggestion = self.suggest(&name.name, rules.iter().map(|r| r.name.as_str()));
+            self.unknown_name(name, "rule", suggestion);
+        }
+        index
+    }
+
+    /// The input paths of `expect evidence` or `expect missing`: a JSON list of texts.
+    fn expected_paths(&mut self, json: &ast::JsonText) -> Option<Vec<String>> {
+        let value = self.json(json);
+        let paths = match &value {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<String>>>(),
+            _ => None,
+        };
+        // Invalid JSON has its error already.
+        if paths.is_none() && !value.is_null() {
+            self.error(
+                codes::EXPECTED_PATHS_NOT_TEXTS,
+                json.span,
+                format!("expected a list of input paths, found `{value}`"),
+            )
+            .help = Some(
+                "write the paths as JSON texts in brackets, e.g. `[\"supplier.smelters[1]\"]`"
+                    .into(),
+            );
+        }
+        paths
     }
 
     /// Parses embedded JSON (the grammar has made sure that `given` and `data` hold objects).

@@ -66,7 +66,10 @@ impl<'a> Checker<'a> {
                 "bool" => Type::Bool,
                 "date" => Type::Date,
                 other => match self.names.get(other).copied() {
-                    Some((Global::Type(index), _)) => self.named_type(index, name.span),
+                    Some((global @ Global::Type(index), _)) => {
+                        self.used.insert(global);
+                        self.named_type(index, name.span)
+                    }
                     Some((global, _)) => {
                         self.error(
                             codes::WRONG_KIND_OF_NAME,
@@ -412,6 +415,7 @@ impl<'a> Checker<'a> {
             self.unknown_name(ident, "name", suggestion);
             return Typed::error();
         };
+        self.used.insert(global);
         let readable_in_constants = matches!(global, Global::Const(_));
         if cx == Context::Constant && !readable_in_constants && is_value(global) {
             self.not_constant(
@@ -587,6 +591,9 @@ impl<'a> Checker<'a> {
             },
             _ => None,
         };
+        if let Some(index) = table {
+            self.used.insert(Global::Table(index));
+        }
         let Some(index) = table else {
             let typed = self.expr(base, cx);
             if let Type::List(element) = typed.ty.required() {

@@ -9,7 +9,7 @@
 //! and expressions, `operators` the binary operators, and `examples` the `example` blocks.
 //! All are methods of one `Checker`, which owns the state of a run.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::ast::{self, Ident, Item};
@@ -63,6 +63,9 @@ pub mod codes {
     pub const SCORE_IN_VALUE_EXPECTATION: &str = "E0310";
     pub const TOO_DEEP: &str = "E0311";
     pub const TOO_MANY_ERRORS: &str = "E0312";
+    pub const EXPECTED_PATHS_NOT_TEXTS: &str = "E0313";
+    pub const UNUSED_ITEM: &str = "W0001";
+    pub const EXAMPLE_WITHOUT_AS_OF: &str = "W0002";
 }
 
 /// Checks a parsed file. Returns the program when no error was found, and every diagnostic.
@@ -90,7 +93,7 @@ pub fn check(file: &ast::PolicyFile, source: &str) -> (Option<p::Program>, Vec<D
 }
 
 /// What an item-level name denotes.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Global {
     Input,
     Type(usize),
@@ -190,6 +193,8 @@ struct Checker<'a> {
     #[cfg(feature = "lint")]
     analysis_budget: analysis::Budget,
     names: HashMap<&'a str, (Global, Span)>,
+    /// The items a name in the file refers to, for the warnings about unused items.
+    used: HashSet<Global>,
     input: Option<&'a ast::InputDecl>,
     input_record: Arc<RecordType>,
     type_decls: Vec<&'a ast::TypeDecl>,
@@ -230,6 +235,7 @@ impl<'a> Checker<'a> {
             #[cfg(feature = "lint")]
             analysis_budget: analysis::Budget::default(),
             names: HashMap::new(),
+            used: HashSet::new(),
             input: None,
             input_record: Arc::new(RecordType {
                 name: None,
@@ -268,6 +274,38 @@ impl<'a> Checker<'a> {
             .push(Diagnostic::error(code, span, message));
         let last = self.diagnostics.len() - 1;
         &mut self.diagnostics[last]
+    }
+
+    fn warning(&mut self, code: &'static str, span: Span, message: String, help: &str) {
+        self.diagnostics
+            .push(Diagnostic::warning(code, span, message).with_help(help));
+    }
+
+    /// Warns about each constant, table and type of the file that nothing refers to (W0001),
+    /// in declaration order. Uses in items that are themselves unused count: only the outermost
+    /// of a chain of unused items is named.
+    fn unused_items(&mut self) {
+        let file = self.file;
+        for item in &file.items {
+            let (what, name) = match item {
+                Item::Const(decl) => ("constant", &decl.name),
+                Item::Table(decl) => ("table", &decl.name),
+                Item::Type(decl) => ("type", &decl.name),
+                _ => continue,
+            };
+            let Some(&(global, span)) = self.names.get(name.name.as_str()) else {
+                continue;
+            };
+            // A second definition of the name has its error already.
+            if span == name.span && !self.used.contains(&global) {
+                self.warning(
+                    codes::UNUSED_ITEM,
+                    name.span,
+                    format!("{what} `{}` is never used", name.name),
+                    "remove it if nothing needs it any more",
+                );
+            }
+        }
     }
 
     /// A "did you mean" candidate, unless so many errors were found that suggesting would only
@@ -353,6 +391,10 @@ impl<'a> Checker<'a> {
             .map(|r| self.rule(r))
             .collect();
         let examples = self.examples(&rules);
+        // An error may stand where an item was used: only a policy without one is judged.
+        if !self.diagnostics.iter().any(Diagnostic::is_error) {
+            self.unused_items();
+        }
 
         let lets = self
             .let_decls
@@ -792,6 +834,7 @@ impl<'a> Checker<'a> {
             line: self.line(decl.span),
             when,
             condition,
+            kind: decl.kind,
             verdict: decl.verdict,
             message,
         }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use procura::limits::Limits;
 use procura::policy::Value;
-use procura::report::{Decision, Outcome};
+use procura::report::{Decision, Outcome, Verdict};
 use procura::{Date, EvaluateError, InputError, InputErrors, Policy, ReferenceData};
 
 use super::csv::Columns;
@@ -685,6 +685,10 @@ struct Tally {
     decisions: [u64; 4],
     /// Failures per rule, indexed like `Program::rules`.
     failures: Vec<u64>,
+    /// Failed rules with verdict `warn`, over all records.
+    warnings: u64,
+    /// Per input path, the records whose report lists it as missing.
+    missing: BTreeMap<String, u64>,
 }
 
 const DECISIONS: [Decision; 4] = [
@@ -702,6 +706,8 @@ impl Tally {
             stopped: 0,
             decisions: [0; 4],
             failures: vec![0; rules],
+            warnings: 0,
+            missing: BTreeMap::new(),
         }
     }
 
@@ -712,6 +718,10 @@ impl Tally {
         }
         for (count, rule) in self.failures.iter_mut().zip(&report.rules) {
             *count += u64::from(rule.outcome == Outcome::Failed);
+            self.warnings += u64::from(rule.verdict == Some(Verdict::Warn));
+        }
+        for path in &report.missing {
+            add_count(&mut self.missing, path, 1);
         }
     }
 
@@ -725,6 +735,10 @@ impl Tally {
         }
         for (count, more) in self.failures.iter_mut().zip(&other.failures) {
             *count += more;
+        }
+        self.warnings += other.warnings;
+        for (path, more) in &other.missing {
+            add_count(&mut self.missing, path, *more);
         }
     }
 
@@ -745,23 +759,51 @@ impl Tally {
             decisions.join(", "),
             self.errors
         );
-        let mut failing: Vec<(u64, &str)> = self
-            .failures
+        let failing = policy.rule_names().zip(self.failures.iter().copied());
+        print_most_frequent("most frequent failing rules", failing);
+        if self.warnings > 0 {
+            eprintln!(
+                "{} warnings (failed rules with verdict warn)",
+                self.warnings
+            );
+        }
+        let missing = self
+            .missing
             .iter()
-            .zip(policy.rule_names())
-            .filter(|(count, _)| **count > 0)
-            .map(|(count, name)| (*count, name))
-            .collect();
-        failing.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        if !failing.is_empty() {
-            let top: Vec<String> = failing
-                .iter()
-                .take(5)
-                .map(|(count, name)| format!("{name} ({count})"))
-                .collect();
-            eprintln!("most frequent failing rules: {}", top.join(", "));
+            .map(|(path, count)| (path.as_str(), *count));
+        print_most_frequent("most frequent missing fields", missing);
+    }
+}
+
+fn add_count(counts: &mut BTreeMap<String, u64>, name: &str, count: u64) {
+    match counts.get_mut(name) {
+        Some(total) => *total += count,
+        None => {
+            counts.insert(name.to_owned(), count);
         }
     }
+}
+
+/// `title: name (count), ...` of the five largest counts, on stderr; nothing when all are 0.
+fn print_most_frequent<'a>(title: &str, counts: impl IntoIterator<Item = (&'a str, u64)>) {
+    let top: Vec<String> = most_frequent(counts, 5)
+        .iter()
+        .map(|(name, count)| format!("{name} ({count})"))
+        .collect();
+    if !top.is_empty() {
+        eprintln!("{title}: {}", top.join(", "));
+    }
+}
+
+/// The `n` largest counts above 0, largest first, then by name.
+pub fn most_frequent<'a>(
+    counts: impl IntoIterator<Item = (&'a str, u64)>,
+    n: usize,
+) -> Vec<(&'a str, u64)> {
+    let mut counts: Vec<(&str, u64)> = counts.into_iter().filter(|(_, c)| *c > 0).collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    counts.truncate(n);
+    counts
 }
 
 /// A one-line progress indicator on stderr, shown only for large inputs on a terminal.

@@ -14,7 +14,7 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use super::CliError;
-use super::batch::{Kind, Rows, row_field};
+use super::batch::{Kind, Rows, most_frequent, row_field};
 use procura::limits::Limits;
 
 /// The format of `--output`, by its extension.
@@ -47,6 +47,8 @@ struct Row {
     /// `rule (verdict): message` of each failed rule.
     failed: Vec<String>,
     failed_names: Vec<String>,
+    /// Failed rules with verdict `warn`.
+    warnings: u64,
     missing: Vec<String>,
     error: Option<String>,
 }
@@ -109,14 +111,17 @@ fn row(json: &Value) -> Row {
             decision: "error".to_owned(),
             failed: Vec::new(),
             failed_names: Vec::new(),
+            warnings: 0,
             missing: Vec::new(),
             error: Some(format!("{error}: {message}")),
         };
     }
     let mut failed = Vec::new();
     let mut failed_names = Vec::new();
+    let mut warnings = 0;
     for rule in json["rules"].as_array().into_iter().flatten() {
         if rule["outcome"] == "failed" {
+            warnings += u64::from(rule["verdict"] == "warn");
             let name = rule["name"].as_str().unwrap_or_default();
             failed.push(format!(
                 "{name} ({}): {}",
@@ -130,6 +135,7 @@ fn row(json: &Value) -> Row {
         decision: json["decision"].as_str().unwrap_or_default().to_owned(),
         failed,
         failed_names,
+        warnings,
         missing: texts(&json["missing"]),
         error: None,
     }
@@ -233,12 +239,24 @@ impl Sink {
         table("decision", decisions)?;
         table(
             "most frequent failing rules",
-            most_frequent(results.iter().flat_map(|r| r.failed_names.iter())),
+            most_frequent_names(results.iter().flat_map(|r| r.failed_names.iter())),
         )?;
         table(
             "most frequent missing fields",
-            most_frequent(results.iter().flat_map(|r| r.missing.iter())),
+            most_frequent_names(results.iter().flat_map(|r| r.missing.iter())),
         )?;
+        let warned = |r: &&Row| r.warnings > 0;
+        let warnings = vec![
+            (
+                "failed rules with verdict warn".to_owned(),
+                results.iter().map(|r| r.warnings).sum(),
+            ),
+            (
+                "records with a warning".to_owned(),
+                results.iter().filter(warned).count() as u64,
+            ),
+        ];
+        table("warnings", warnings)?;
         summary.set_column_width(0, 40.0)?;
         Ok(workbook)
     }
@@ -254,18 +272,14 @@ const HEADER: [&str; 6] = [
 ];
 
 /// The ten most frequent names, most frequent first, then by name.
-fn most_frequent<'a>(names: impl Iterator<Item = &'a String>) -> Vec<(String, u64)> {
+fn most_frequent_names<'a>(names: impl Iterator<Item = &'a String>) -> Vec<(String, u64)> {
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     for name in names {
         *counts.entry(name).or_default() += 1;
     }
-    let mut counts: Vec<(String, u64)> = counts
-        .into_iter()
+    (most_frequent(counts, 10).into_iter())
         .map(|(name, count)| (name.to_owned(), count))
-        .collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    counts.truncate(10);
-    counts
+        .collect()
 }
 
 /// The line and `name` of every record of a batch, in order, read again by the batch's own

@@ -1,10 +1,11 @@
 //! The evaluator (LANGUAGE.md §5, §6): runs a lowered [`Program`] on one validated record.
 //!
 //! One evaluator, two modes. A report (*explain*) computes every let and score, every rule in
-//! declaration order, and gives each missing value its cause; a decision runs the rules in
-//! verdict order until the decision is known, computes a let or score only when a rule it runs
-//! reads it, and keeps no causes, paths or notes. Both run the same code for every construct,
-//! so both mean and cost the same.
+//! declaration order, gives each missing value its cause and each failed rule its message and
+//! evidence (LANGUAGE.md §9.8); a decision runs the rules in verdict order until the decision
+//! is known, computes a let or score only when a rule it runs reads it, and keeps no causes,
+//! paths or notes. Both run the same code for every construct, so both mean and cost the same;
+//! only messages and evidence, which a decision does without, cost a report more.
 //!
 //! Architecture invariants:
 //! - No string lookups and no panics: names were resolved to indices by the checker; an index
@@ -22,6 +23,7 @@ mod error;
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use smallvec::SmallVec;
@@ -33,8 +35,8 @@ use crate::input::ReferenceData;
 use crate::limits::TEXT_STEP_BYTES;
 use crate::program::{
     BinOp, Builtin, Clause, Expr, FunctionDef, LetDef, MissingCause, Place, Program,
-    QuantifierKind, Root,
-    RuleDef, ScoreDef, Slot, SmolStr, TableDef, TableEntries, TemplatePart, TextSet, Value,
+    QuantifierKind, Root, RuleDef, RuleKind, ScoreDef, Slot, SmolStr, TableDef, TableEntries,
+    TemplatePart, TextSet, Value,
 };
 use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
 use crate::types::Type;
@@ -541,12 +543,18 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 verdict: None,
                 message: None,
                 missing: Vec::new(),
+                evidence: Vec::new(),
             };
             match self.rule_outcome(rule) {
                 Ok(Outcome::Failed) => {
                     report.outcome = Outcome::Failed;
                     report.verdict = Some(rule.verdict);
                     report.message = Some(self.render(&rule.message));
+                    // The evidence runs quantifiers past the element that decided them: what
+                    // it meets there (a division by zero) is not the outcome's note.
+                    let notes = self.notes.len();
+                    report.evidence = self.evidence(rule);
+                    self.notes.truncate(notes);
                 }
                 Ok(outcome) => report.outcome = outcome,
                 Err(cause) => {
@@ -622,6 +630,69 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         }
         self.charge_text(text.len());
         text
+    }
+
+    /// The evidence of a failed rule (LANGUAGE.md §9.8): the input elements on which its
+    /// quantifiers failed. The quantifiers are the operands of the chain of `and`s of a
+    /// `require` (of `or`s of a `forbid`, whose condition is compiled as `not` of it) that
+    /// range over an input path; each is run again over every element, as the first run
+    /// stopped at the first that decided, and each element costs a step.
+    fn evidence(&mut self, rule: &'a RuleDef) -> Vec<String> {
+        let (chain, link) = match (rule.kind, &rule.condition) {
+            (RuleKind::Require, condition) => (condition, BinOp::And),
+            (RuleKind::Forbid, Expr::Not(written)) => (&**written, BinOp::Or),
+            // A `forbid` of a comparison, lowered to its opposite: no quantifier.
+            (RuleKind::Forbid, _) => return Vec::new(),
+        };
+        let mut evidence = Vec::new();
+        let mut seen = HashSet::new();
+        // The operands left to right, without recursion: a chain nests as deep as it is long.
+        let mut operands = vec![chain];
+        while let Some(operand) = operands.pop() {
+            let Expr::Quantifier {
+                kind,
+                depth,
+                list,
+                body,
+            } = operand
+            else {
+                if let Expr::Binary(op, left, right) = operand
+                    && *op == link
+                {
+                    operands.extend([&**right, &**left]);
+                }
+                continue;
+            };
+            // The truth of the body that makes an element evidence.
+            let failing = match (rule.kind, kind) {
+                (RuleKind::Require, QuantifierKind::All) => false,
+                (RuleKind::Require, QuantifierKind::None)
+                | (RuleKind::Forbid, QuantifierKind::Any) => true,
+                _ => continue,
+            };
+            let mut path = String::new();
+            if !self.write_place(list, Scope::OUTSIDE, &mut path) {
+                continue;
+            }
+            let Ok(items) = Elements::of(self.eval(list)) else {
+                continue;
+            };
+            let (len, depth) = (items.len(), *depth as usize);
+            self.bind(depth, list, items);
+            for index in 0..len {
+                if !self.charge(1, Construct::Quantifier(*kind)) {
+                    return evidence;
+                }
+                self.bind_index(depth, index);
+                if self.truth(body) == Ok(failing) {
+                    let element = format!("{path}[{index}]");
+                    if seen.insert(element.clone()) {
+                        evidence.push(element);
+                    }
+                }
+            }
+        }
+        evidence
     }
 
     // ------------------------------------------------------------------ expressions

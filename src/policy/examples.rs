@@ -100,6 +100,20 @@ fn failures(policy: &Policy, example: &ExampleDef, today: Date) -> Vec<Expectati
                     let actual = serde_json::from_str(&actual).unwrap_or(serde_json::Value::Null);
                     (format!("value {name}"), expected.clone(), actual)
                 }
+                ExpectKind::Message(index, expected) => {
+                    let (name, actual) = rule_field(&json, *index, "message");
+                    (format!("message {name}"), expected.as_str().into(), actual)
+                }
+                ExpectKind::Evidence(index, expected) => {
+                    let (name, actual) = rule_field(&json, *index, "evidence");
+                    (format!("evidence {name}"), expected.clone().into(), actual)
+                }
+                // Both sorted and deduplicated: equal as lists when equal as sets.
+                ExpectKind::Missing(expected) => (
+                    "missing".to_owned(),
+                    expected.clone().into(),
+                    json["missing"].clone(),
+                ),
             };
             (!json_matches(&expected, &actual)).then(|| ExpectationFailure {
                 line: expect.line,
@@ -109,6 +123,13 @@ fn failures(policy: &Policy, example: &ExampleDef, today: Date) -> Vec<Expectati
             })
         })
         .collect()
+}
+
+/// The name and the field `field` of rule `index` in the report's JSON.
+fn rule_field(json: &serde_json::Value, index: usize, field: &str) -> (String, serde_json::Value) {
+    let rule = &json["rules"][index];
+    let name = rule["name"].as_str().unwrap_or_default().to_owned();
+    (name, rule[field].clone())
 }
 
 /// The report's JSON, which the report module guarantees to be valid; `null` otherwise, so a

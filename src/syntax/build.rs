@@ -501,6 +501,17 @@ impl Builder {
                     ExpectationKind::Value(name, value)
                 }
             }
+            Rule::expect_message => {
+                let text = self.child(&body, Rule::string)?;
+                ExpectationKind::Message(self.name(&body)?, self.str_lit(&text, "a message")?)
+            }
+            Rule::expect_evidence => {
+                let paths = self.json(&self.child(&body, Rule::json_value)?);
+                ExpectationKind::Evidence(self.name(&body)?, paths)
+            }
+            Rule::expect_missing => {
+                ExpectationKind::Missing(self.json(&self.child(&body, Rule::json_value)?))
+            }
             _ => return Err(self.internal(&body)),
         };
         Ok(Expectation { kind, span })

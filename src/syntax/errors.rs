@@ -26,8 +26,27 @@ enum Expected {
     Str,
     ElseClause,
     Verdict,
+    /// What follows `expect`: a decision or the kind of expectation.
+    Expectation,
     StringEnd,
 }
+
+/// The verdicts, which a misspelt one is compared with.
+const VERDICTS: &[&str] = &["reject", "review", "warn"];
+
+/// The words that may follow `expect`, which a misspelt one is compared with.
+const EXPECTATIONS: &[&str] = &[
+    "approve",
+    "review",
+    "reject",
+    "incomplete",
+    "rule",
+    "score",
+    "value",
+    "message",
+    "evidence",
+    "missing",
+];
 
 /// Every grammar rule's human name. Exhaustive, so that a new rule must be named.
 fn expected(rule: Rule) -> Expected {
@@ -156,9 +175,12 @@ fn expected(rule: Rule) -> Expected {
         | Rule::expect_value
         | Rule::kw_approve
         | Rule::kw_incomplete
-        | Rule::kw_value => Words(
-            "a decision (`approve`, `review`, `reject`, `incomplete`), `rule`, `score` or `value`",
-        ),
+        | Rule::kw_value
+        | Rule::expect_message
+        | Rule::kw_message
+        | Rule::expect_evidence
+        | Rule::kw_evidence
+        | Rule::expect_missing => Expectation,
         Rule::outcome | Rule::kw_passed | Rule::kw_failed | Rule::kw_not_applicable => {
             Words("an outcome (`passed`, `failed`, `missing` or `not_applicable`)")
         }
@@ -242,6 +264,12 @@ pub(super) fn diagnostic(
         return Diagnostic::error("E0002", Span::new(at, at + 1), "unterminated string")
             .with_help("end the string with `\"` on the same line (write `\\n` for a line break)");
     }
+    if let Some(diagnostic) = foreign_operator(source, &found, &wanted) {
+        return diagnostic;
+    }
+    if let Some(diagnostic) = misspelt_word(&found, &wanted) {
+        return diagnostic;
+    }
     if has(Expected::ElseClause) {
         return Diagnostic::error(
             "E0014",
@@ -307,6 +335,69 @@ pub(super) fn diagnostic(
     }
 }
 
+/// `=`, `&&`, `||` or `!` where an expression goes on (E0019): operators of other languages,
+/// whose help names the policy language's own.
+fn foreign_operator(source: &str, found: &Found, wanted: &[Expected]) -> Option<Diagnostic> {
+    if !wanted
+        .iter()
+        .any(|e| matches!(e, Expected::Operator | Expected::Expression))
+    {
+        return None;
+    }
+    let at = found.span.start as usize;
+    let rest = source.get(at..)?;
+    let (operator, instead, meaning) = if rest.starts_with("&&") {
+        ("&&", "and", "both conditions hold")
+    } else if rest.starts_with("||") {
+        ("||", "or", "either condition holds")
+    } else if rest.starts_with('!') && !rest.starts_with("!=") {
+        ("!", "not", "the condition does not hold")
+    } else if rest.starts_with('=')
+        && !rest.starts_with("==")
+        && !rest.starts_with("=>")
+        // Where `:` (a table row) or `=>` (a `match` arm) may follow, `=` is no comparison.
+        && !wanted
+            .iter()
+            .any(|e| matches!(e, Expected::Words("`:`" | "`=>`")))
+    {
+        ("=", "==", "two values are equal")
+    } else {
+        return None;
+    };
+    let span = Span::new(at, at + operator.len());
+    let message = if operator == "=" {
+        "`=` is not a comparison".to_owned()
+    } else {
+        format!("`{operator}` is not an operator of the policy language")
+    };
+    Some(
+        Diagnostic::error("E0019", span, message)
+            .with_help(format!("write `{instead}` to say that {meaning}")),
+    )
+}
+
+/// A misspelt verdict after `else`, or a misspelt decision or expectation after `expect`
+/// (E0018), with "did you mean".
+fn misspelt_word(found: &Found, wanted: &[Expected]) -> Option<Diagnostic> {
+    // After `expect`, `review` and `reject` are expected too, as decisions.
+    let (what, words) = if wanted.contains(&Expected::Expectation) {
+        ("expectation", EXPECTATIONS)
+    } else if wanted.contains(&Expected::Verdict) {
+        ("verdict", VERDICTS)
+    } else {
+        return None;
+    };
+    let suggestion = did_you_mean(&found.word, words.iter().copied())?;
+    Some(
+        Diagnostic::error(
+            "E0018",
+            found.span,
+            format!("unknown {what} {}", found.text),
+        )
+        .with_help(format!("did you mean `{suggestion}`?")),
+    )
+}
+
 /// Help for characters that documents pasted from word processors bring along.
 fn character_help(c: char) -> Option<String> {
     let ascii = match c {
@@ -339,6 +430,10 @@ fn describe(wanted: &[Expected]) -> String {
             Expected::Str if wanted.contains(&Expected::Expression) => "",
             Expected::Str => "a string",
             Expected::Words(words) => words,
+            Expected::Expectation => {
+                "a decision (`approve`, `review`, `reject`, `incomplete`), `rule`, `score`, \
+                 `value`, `message`, `evidence` or `missing`"
+            }
             _ => "",
         })
         .filter(|name| !name.is_empty())

@@ -19,7 +19,9 @@
 //! `E0009` weight with more than two decimals, `E0010` number too large,
 //! `E0011` nesting too deep, `E0012` expression too deep or too long, `E0013` source too large,
 //! `E0014` missing `else` verdict, `E0015` `match` used as an operand without parentheses,
-//! `E0016` unmatched `}` in a string, `E0017` repeated `?` in a type, `E0099` internal error.
+//! `E0016` unmatched `}` in a string, `E0017` repeated `?` in a type, `E0018` misspelt verdict
+//! or expectation (with "did you mean"), `E0019` an operator of another language (`=`, `&&`,
+//! `||`, `!`), `E0099` internal error.
 
 mod build;
 mod errors;

@@ -329,7 +329,8 @@ impl Scanner<'_> {
             }
             (b"given" | b"data", _) => Pending::JsonObject,
             (b"expect", _) => Pending::Expect,
-            (b"score" | b"value", Pending::Expect) => Pending::ExpectName,
+            (b"score" | b"value" | b"evidence", Pending::Expect) => Pending::ExpectName,
+            (b"missing", Pending::Expect) => Pending::ExpectEquals,
             (_, Pending::ExpectName) => Pending::ExpectEquals,
             _ => Pending::Nothing,
         };

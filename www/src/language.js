@@ -13,7 +13,7 @@ const RESERVED = new Set(
     .split(" "),
 );
 const VERDICTS = new Set(["reject", "review", "warn"]);
-const CONTEXTUAL = new Set(["version", "approve", "incomplete", "passed", "failed", "not_applicable", "value"]);
+const CONTEXTUAL = new Set(["version", "approve", "incomplete", "passed", "failed", "not_applicable", "value", "message", "evidence"]);
 const TYPES = new Set(["number", "text", "bool", "date"]);
 const UNITS = /^(days?|weeks?|months?|years?)\b/;
 const DEFINERS = new Set(["input", "type", "const", "table", "let", "score", "rule"]);

@@ -51,6 +51,7 @@ function rulesTable(rules, { onMissing, onLine }) {
         "td",
         { class: "rule-message" },
         rule.message ?? "",
+        rule.evidence?.length ? el("div", { class: "rule-evidence" }, `evidence: ${rule.evidence.join(", ")}`) : null,
         rule.missing.length ? missingList(rule.missing, onMissing) : null,
       ),
     ),
