@@ -91,7 +91,8 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
         | Expr::IsMissing(operand)
         | Expr::IsPresent(operand)
         | Expr::InTexts { operand, .. }
-        | Expr::ContainsTexts { list: operand, .. } => fold(operand, bound),
+        | Expr::ContainsTexts { list: operand, .. }
+        | Expr::Matches(operand, _) => fold(operand, bound),
         Expr::Binary(_, lhs, rhs) | Expr::Coalesce(lhs, rhs) => fold(lhs, bound) & fold(rhs, bound),
         Expr::List(elements) | Expr::Call(_, elements) => elements
             .iter_mut()

@@ -230,7 +230,10 @@ fn raw_strings() {
         erase_spans(&template.parts),
         r#"[Text("CID\\d{6} # not a comment")]"#
     );
-    assert_eq!(erase_spans(&parse_expr(r#"r"""#)), erase_spans(&parse_expr(r#""""#)));
+    assert_eq!(
+        erase_spans(&parse_expr(r#"r"""#)),
+        erase_spans(&parse_expr(r#""""#))
+    );
     let source = r#"input s { r: text }
 rule r "R" { require s.r == r"{x}" else warn "m" }
 score r "S" { c 100% = 1 }

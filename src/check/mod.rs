@@ -57,6 +57,8 @@ pub mod codes {
     pub const SCORE_IN_VALUE_EXPECTATION: &str = "E0310";
     pub const TOO_DEEP: &str = "E0311";
     pub const TOO_MANY_ERRORS: &str = "E0312";
+    pub const PATTERN_NOT_CONSTANT: &str = "E0250";
+    pub const INVALID_PATTERN: &str = "E0251";
 }
 
 /// Checks a parsed file. Returns the program when no error was found, and every diagnostic.

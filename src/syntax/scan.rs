@@ -312,7 +312,11 @@ impl Scanner<'_> {
                 // when it is left open).
                 if end == i + 1 && b == b'r' && bytes.get(end) == Some(&b'"') {
                     let close = run_end(bytes, end + 1, |c| matches!(c, b'"' | b'\n'));
-                    return if bytes.get(close) == Some(&b'"') { close + 1 } else { close };
+                    return if bytes.get(close) == Some(&b'"') {
+                        close + 1
+                    } else {
+                        close
+                    };
                 }
                 self.word(bytes.get(i..end).unwrap_or_default(), pending, i);
                 end
