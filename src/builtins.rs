@@ -10,12 +10,13 @@
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 
 use crate::date::{Date, Duration};
 use crate::limits::MAX_BUILT_TEXT_BYTES;
 use crate::report::write_value;
 use crate::types::Type;
-use crate::value::{Key, Value};
+use crate::value::{Fnv, Key, Value};
 
 #[derive(Debug)]
 pub struct Builtin {
@@ -168,7 +169,7 @@ pub static BUILTINS: &[Builtin] = &[
         run: |args| {
             // Structural equality as a hash key: scalars are keys; lists and records are
             // told apart by their JSON, which is equal exactly when they are.
-            let mut seen = HashSet::new();
+            let mut seen = HashSet::<Key, BuildHasherDefault<Fnv>>::default();
             let items = list(args).iter().filter(|item| {
                 seen.insert(Key::from_value(item).unwrap_or_else(|| {
                     let mut json = String::new();
@@ -187,7 +188,9 @@ pub static BUILTINS: &[Builtin] = &[
         misuse: None,
         run: |args| {
             let mut items = list(args).to_vec();
-            items.sort_by(|a, b| a.compare(b).unwrap_or(Ordering::Equal));
+            // Equal numbers, texts or dates print alike, so an unstable sort (less code in
+            // the browser module) gives the same list.
+            items.sort_unstable_by(|a, b| a.compare(b).unwrap_or(Ordering::Equal));
             Ok(Value::List(items.into()))
         },
     },
