@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::program::{Program, TableEntries};
-use crate::report::{render_text, write_str, write_value};
+use crate::report::{write_plain, write_str, write_value};
 use crate::value::{Key, Value};
 
 /// The SHA-256 of `bytes` in lowercase hex.
@@ -47,7 +47,7 @@ pub fn data_sha256(program: &Program, tables: &[Option<Arc<TableEntries>>]) -> O
         let rows: Vec<(Key, &Value)> = entries.iter().collect();
         let keys = rows.iter().enumerate().map(|(row, (key, _))| {
             let mut text = String::new();
-            render_text(&mut text, &key_value(key.clone()), None);
+            write_plain(&mut text, &key_value(key.clone()));
             (text, row)
         });
         for (j, (key, row)) in by_text(keys).into_iter().enumerate() {

@@ -52,6 +52,10 @@ pub const MAX_EVAL_STEPS: u64 = 5_000_000;
 /// How many bytes of text one evaluation step pays for (see [`MAX_EVAL_STEPS`]).
 pub const TEXT_STEP_BYTES: usize = 64;
 
+/// The longest text `replace` builds: its result is measured first, so that a short pattern
+/// and a long replacement cannot multiply a text past what the step budget would pay for.
+pub const MAX_BUILT_TEXT_BYTES: usize = 16 << 20;
+
 /// The limits on what one evaluation may receive and do, carried by a [`crate::Policy`]
 /// ([`crate::Policy::with_limits`], [`crate::Policy::limits`]). Every field defaults to the
 /// constant of the same name, on every host (SECURITY.md, "Limits"); a host may lower them

@@ -131,7 +131,8 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
         | Expr::IsPresent(operand)
         | Expr::InTexts { operand, .. }
         | Expr::ContainsTexts { list: operand, .. }
-        | Expr::Duration { count: operand, .. } => fold(operand, bound),
+        | Expr::Duration { count: operand, .. }
+        | Expr::Matches(operand, _) => fold(operand, bound),
         Expr::Binary(_, lhs, rhs)
         | Expr::Coalesce(lhs, rhs)
         | Expr::Element {

@@ -252,6 +252,8 @@ pub enum Expr {
     CallFunction(FunctionId, Vec<Expr>),
     /// An interpolated string.
     Template(Vec<TemplatePart>),
+    /// `matches(text, pattern)`: the pattern compiled by the checker.
+    Matches(Box<Expr>, Pattern),
     // Made by `lower` from the forms above, to be evaluated faster with the same meaning and
     // cost:
     /// `x in [texts]` (`x not in [texts]` when `negated`) on constant texts.
@@ -282,6 +284,17 @@ pub struct Clause {
     pub depth: u32,
     pub list: Expr,
     pub filter: Option<Expr>,
+}
+
+/// A regular expression that matches a whole text, compiled once when the policy is checked
+/// (LANGUAGE.md §9.4). Two are equal when written alike.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub regex_lite::Regex);
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
 }
 
 /// A place: the root's value, then the field at each position in turn. Reading one borrows
@@ -324,7 +337,8 @@ impl Expr {
             | Expr::IsPresent(operand)
             | Expr::InTexts { operand, .. }
             | Expr::ContainsTexts { list: operand, .. }
-            | Expr::Duration { count: operand, .. } => visit(operand),
+            | Expr::Duration { count: operand, .. }
+            | Expr::Matches(operand, _) => visit(operand),
             Expr::Binary(_, left, right)
             | Expr::Coalesce(left, right)
             | Expr::Element {

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 pub use crate::ast::{Decision, Outcome, Verdict};
+use crate::builtins::round_significant;
 use crate::date::Date;
 use crate::program::{Program, ProgramJson, RuleDef, Value};
 use crate::types::Type;
@@ -409,9 +410,56 @@ fn write_integer(out: &mut String, n: i64) {
     }
 }
 
-/// Renders a value into a rule message: texts unquoted, lists as `a, b, c`, records as
+/// Renders a value as interpolation prints it (LANGUAGE.md §9.4), in rule messages, every
+/// interpolated string and `to_text`: texts unquoted, numbers rounded to 15 significant
+/// digits, lists as `a, b, c` (`none` when empty, inner lists in brackets), records as
 /// `{name: value, ...}` (positional `{value, ...}` when the record type is unknown).
 pub fn render_text(out: &mut String, value: &Value, ty: Option<&Type>) {
+    match value {
+        Value::Number(n) => write_number(out, round_significant(*n, 15)),
+        Value::List(items) if items.is_empty() => out.push_str("none"),
+        Value::List(items) => render_elements(out, items, ty.and_then(Type::list_element)),
+        Value::Record(fields) => {
+            out.push('{');
+            for (i, (name, ty, field)) in record_fields(fields, ty).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if let Some(name) = name {
+                    let _ = write!(out, "{name}: ");
+                }
+                render_element(out, field, ty);
+            }
+            out.push('}');
+        }
+        other => write_plain(out, other),
+    }
+}
+
+fn render_elements(out: &mut String, items: &[Value], element: Option<&Type>) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        render_element(out, item, element);
+    }
+}
+
+/// A value inside a list or record: a list in brackets, so that `[a, b], [c]` keeps its shape.
+fn render_element(out: &mut String, value: &Value, ty: Option<&Type>) {
+    match value {
+        Value::List(items) => {
+            out.push('[');
+            render_elements(out, items, ty.and_then(Type::list_element));
+            out.push(']');
+        }
+        other => render_text(out, other, ty),
+    }
+}
+
+/// A scalar as §8 prints it, numbers exactly: JSON values, table keys in paths and audit
+/// data. (A list or record renders as interpolation does.)
+pub fn write_plain(out: &mut String, value: &Value) {
     match value {
         Value::Missing(_) => out.push_str("missing"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -423,28 +471,7 @@ pub fn render_text(out: &mut String, value: &Value, ty: Option<&Type>) {
         Value::Duration(d) => {
             let _ = write!(out, "{d}");
         }
-        Value::List(items) => {
-            let element = ty.and_then(Type::list_element);
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                render_text(out, item, element);
-            }
-        }
-        Value::Record(fields) => {
-            out.push('{');
-            for (i, (name, ty, field)) in record_fields(fields, ty).enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if let Some(name) = name {
-                    let _ = write!(out, "{name}: ");
-                }
-                render_text(out, field, ty);
-            }
-            out.push('}');
-        }
+        Value::List(_) | Value::Record(_) => render_text(out, value, None),
     }
 }
 
@@ -453,11 +480,11 @@ pub fn render_text(out: &mut String, value: &Value, ty: Option<&Type>) {
 pub fn write_value(out: &mut String, value: &Value, ty: Option<&Type>) {
     match value {
         Value::Missing(_) => out.push_str("null"),
-        Value::Bool(_) | Value::Number(_) => render_text(out, value, ty),
+        Value::Bool(_) | Value::Number(_) => write_plain(out, value),
         Value::Text(t) => write_str(out, t),
         Value::Date(_) | Value::Duration(_) => {
             let mut text = String::new();
-            render_text(&mut text, value, ty);
+            write_plain(&mut text, value);
             write_str(out, &text);
         }
         Value::List(items) => {

@@ -774,6 +774,157 @@ fn text_functions() {
     ]);
 }
 
+/// LANGUAGE.md §9.4: raw strings, `matches`, `substring`, `split`, `replace`, `to_number`
+/// and `to_text`.
+#[test]
+fn v2_text_functions() {
+    values(&[
+        (r#"matches("CID001234", r"CID[0-9]{6}")"#, "true"),
+        // The whole text, not a part of it.
+        (r#"matches("xCID001234", r"CID[0-9]{6}")"#, "false"),
+        (r#"matches("CID0012345", r"CID[0-9]{6}")"#, "false"),
+        // An alternation is anchored as a whole.
+        (r#"matches("ab", "a|ab")"#, "true"),
+        (r#"matches("", r"")"#, "true"),
+        (r#"matches(supplier.name, r"Nordisk .\w+. A/S")"#, "true"),
+        (r#"substring("Zürich AG", 1, 5)"#, "\"ürich\""),
+        (r#"substring("abc", 2, 10)"#, "\"c\""),
+        (r#"substring("abc", 5, 1)"#, "\"\""),
+        (r#"substring("abc", 0, 0)"#, "\"\""),
+        (r#"split("a,,b", ",")"#, r#"["a","","b"]"#),
+        (r#"split("", ",")"#, r#"[""]"#),
+        (r#"split("a->b", "->")"#, r#"["a","b"]"#),
+        (r#"replace("a-b-c", "-", "")"#, "\"abc\""),
+        (r#"replace("aaa", "aa", "b")"#, "\"ba\""),
+        (r#"to_number(" 12.5 ")"#, "12.5"),
+        (r#"to_number("-1e3")"#, "-1000"),
+        (r#"to_text(0.1 + 0.2 + 0.4)"#, "\"0.7\""),
+        (r#"to_text(1 / 3)"#, "\"0.333333333333333\""),
+        (r#"to_text(123456789012345678)"#, "\"123456789012346000\""),
+        (r#"to_text(0.0000001 / 3)"#, "\"3.33333333333333e-8\""),
+        (r#"to_text([[1, 2], [], [3]])"#, "\"[1, 2], [], [3]\""),
+        (r#"to_text([])"#, "\"none\""),
+        (r#"to_text(supplier.flags)"#, "\"none\""),
+        (r#"to_text(2025-06-01)"#, "\"2025-06-01\""),
+        (
+            r#"to_text(supplier.ecovadis)"#,
+            "\"{environment: 70, ethics: 55}\"",
+        ),
+        (
+            r#""{supplier.ecovadis}" == to_text(supplier.ecovadis)"#,
+            "true",
+        ),
+        (r#"to_text(true)"#, "\"true\""),
+        (r#"r"a\{" + r"}""#, "\"a\\\\{}\""),
+    ]);
+    for text in ["1,5", "0x10", ".5", "NaN", "1e400", "", r#"\"1\""#] {
+        let notes = missing(&format!("to_number(\"{text}\")"), base_input(), &[]);
+        assert!(notes.is_empty(), "{text}: {notes:?}");
+    }
+    for call in [
+        r#"substring("abc", -1, 1)"#,
+        r#"substring("abc", 0.5, 1)"#,
+        r#"substring("abc", 0, -1)"#,
+        r#"split("abc", "")"#,
+        r#"replace("abc", "", "x")"#,
+    ] {
+        let notes = missing(call, base_input(), &[]);
+        assert_eq!(notes.len(), 1, "{call}: {notes:?}");
+    }
+    missing("to_text(supplier.spend)", sparse(), &["supplier.spend"]);
+    missing(
+        r#"matches(supplier.website, "https://.*")"#,
+        base_input(),
+        &["supplier.website"],
+    );
+    missing(
+        r#"split(supplier.website, "/")"#,
+        base_input(),
+        &["supplier.website"],
+    );
+}
+
+/// Interpolation rounds numbers to 15 significant digits and prints lists as §9.4 says, in
+/// messages as in strings; JSON values keep every digit.
+#[test]
+fn v2_interpolation() {
+    let report = report(
+        r#"let sum = 0.1 + 0.2
+let text = "{sum} {[[1], [2, 3]]} {[]} {[1, 2]}"
+rule r "R" { require false else warn "{sum}; {supplier.flags}; {[["a"], []]}" }
+"#,
+        &base_input(),
+    );
+    assert_eq!(report["values"]["sum"], json!(0.30000000000000004));
+    assert_eq!(report["values"]["text"], "0.3 [1], [2, 3] none 1, 2");
+    assert_eq!(report["rules"][0]["message"], "0.3; none; [a], []");
+}
+
+/// LANGUAGE.md §9.5: `distinct`, `sort`, `flatten`, and `min`/`max`/`avg` with a default.
+#[test]
+fn v2_list_functions() {
+    values(&[
+        ("distinct([3, 1, 3, 2, 1])", "[3,1,2]"),
+        ("distinct([[1], [2], [1]])", "[[1],[2]]"),
+        ("distinct([0, -0])", "[0]"),
+        (r#"distinct(["a", "b", "a"])"#, r#"["a","b"]"#),
+        ("distinct([])", "[]"),
+        ("sort([3, -1, 2.5])", "[-1,2.5,3]"),
+        (r#"sort(["b", "a", "B", "é"])"#, r#"["B","a","b","é"]"#),
+        (
+            "sort([2025-01-02, 2024-05-01])",
+            r#"["2024-05-01","2025-01-02"]"#,
+        ),
+        (
+            "sort([s.status for s in supplier.smelters])",
+            r#"["active","conformant"]"#,
+        ),
+        ("flatten([[1, 2], [], [3]])", "[1,2,3]"),
+        ("flatten([[[1]], [[2]]])", "[[1],[2]]"),
+        ("flatten([])", "[]"),
+        ("min([], 7)", "7"),
+        ("max([], 2025-01-01)", "\"2025-01-01\""),
+        ("min([3, 1], 7)", "1"),
+        ("max([n for n in supplier.scores if n > 100], 0)", "0"),
+        ("avg([], 0)", "0"),
+        ("avg([1, 2], 0)", "1.5"),
+    ]);
+    let holes = input_with(json!({"scores": [1, null, 3]}));
+    for call in [
+        "distinct(supplier.scores)",
+        "sort(supplier.scores)",
+        "max(supplier.scores, 0)",
+        "avg(supplier.scores, 0)",
+    ] {
+        let notes = missing(call, holes.clone(), &["supplier.scores[1]"]);
+        assert!(notes.is_empty(), "{call}: {notes:?}");
+    }
+    // An element of an inner list that is missing; inside a list literal it names no path.
+    missing("flatten([supplier.scores])", holes, &[]);
+    missing("min([1], supplier.spend)", sparse(), &["supplier.spend"]);
+}
+
+/// LANGUAGE.md §9.6: `months_between`, `years_between`, `month` and `day`.
+#[test]
+fn v2_date_functions() {
+    values(&[
+        ("months_between(2024-01-31, 2024-02-29)", "1"),
+        ("months_between(2024-01-31, 2024-02-28)", "0"),
+        ("months_between(2024-02-29, 2024-03-31)", "1"),
+        ("months_between(2024-03-31, 2024-02-29)", "-1"),
+        ("months_between(2025-06-01, 2025-06-01)", "0"),
+        ("months_between(2025-06-15, 2025-06-14)", "0"),
+        ("months_between(2001-01-01, 9999-12-31)", "95987"),
+        ("years_between(2020-02-29, 2024-02-28)", "3"),
+        ("years_between(2020-02-29, 2024-02-29)", "4"),
+        ("years_between(2024-02-29, 2020-03-01)", "-3"),
+        ("month(2024-02-29)", "2"),
+        ("day(2024-02-29)", "29"),
+        ("month(supplier.cmrt_date)", "3"),
+    ]);
+    missing("day(supplier.cmrt_date)", sparse(), &["supplier.cmrt_date"]);
+}
+
 #[test]
 fn rounding_and_numbers() {
     values(&[

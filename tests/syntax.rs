@@ -249,6 +249,32 @@ fn strings_templates_and_escapes() {
     assert_eq!(&source[first.span.range()], "country_cpi + 1");
 }
 
+/// A raw string is a string of text alone, so it prints as an ordinary literal; `r` stays a
+/// name wherever no expression starts, and a raw string's `{`, `\\` and `#` are text.
+#[test]
+fn raw_strings() {
+    let ExprKind::Str(template) = parse_expr(r#"r"CID\d{6} # not a comment""#).kind else {
+        panic!()
+    };
+    assert_eq!(
+        erase_spans(&template.parts),
+        r#"[Text("CID\\d{6} # not a comment")]"#
+    );
+    assert_eq!(
+        erase_spans(&parse_expr(r#"r"""#)),
+        erase_spans(&parse_expr(r#""""#))
+    );
+    let source = r#"input s { r: text }
+rule r "R" { require s.r == r"{x}" else warn "m" }
+score r "S" { c 100% = 1 }
+let x = [r"a\", r, "b"]
+let r = r"\"
+"#;
+    assert_round_trip(source);
+    let d = error("let s = r\"a\\\nlet t = 1");
+    assert_eq!((d.code, d.span.start), ("E0002", 9));
+}
+
 /// Comments stand wherever blanks may (the grammar reads them as whitespace), but not inside
 /// the one operator of two words.
 #[test]

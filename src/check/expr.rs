@@ -865,23 +865,37 @@ impl<'a> Checker<'a> {
             return Typed::error();
         };
         let parameters = builtin.params;
+        let first = typed.first().map(|t| t.ty.required());
         let mut result = match builtin.returns {
             Returns::Number => Type::Number,
             Returns::OptionalNumber => Type::Number.optional(),
-            Returns::Text => Type::Text,
+            Returns::Text | Returns::Interpolation => Type::Text,
             Returns::Bool => Type::Bool,
+            Returns::Texts => Type::List(Box::new(Type::Text)),
+            Returns::SameList => first.cloned().unwrap_or(Type::Error),
+            Returns::Flattened => first
+                .and_then(Type::list_element)
+                .map_or(Type::Nothing, |inner| inner.required().clone()),
             // Set from the argument below.
             Returns::Element => Type::Nothing,
         };
-        if parameters.len() != args.len() {
+        let required = parameters
+            .iter()
+            .filter(|p| **p != Param::WhenEmpty)
+            .count();
+        if !(required..=parameters.len()).contains(&args.len()) {
             let plural = if parameters.len() == 1 { "" } else { "s" };
+            let takes = if required == parameters.len() {
+                required.to_string()
+            } else {
+                format!("{required} or {}", parameters.len())
+            };
             self.error(
                 codes::WRONG_ARGUMENT_COUNT,
                 span,
                 format!(
-                    "`{}` takes {} argument{plural}, but {} {} given",
+                    "`{}` takes {takes} argument{plural}, but {} {} given",
                     function.name,
-                    parameters.len(),
                     args.len(),
                     if args.len() == 1 { "was" } else { "were" }
                 ),
@@ -895,6 +909,8 @@ impl<'a> Checker<'a> {
             let ty = typed.ty.required();
             let fits = match parameter {
                 Param::Exactly(expected) => ty.fits(expected),
+                Param::Any => true,
+                Param::Pattern => ty.fits(&Type::Text),
                 Param::AnyList => matches!(ty, Type::List(_) | Type::Nothing | Type::Error),
                 Param::NumberList => match ty {
                     Type::List(element) => matches!(
@@ -914,13 +930,51 @@ impl<'a> Checker<'a> {
                     }
                     _ => matches!(ty, Type::Nothing | Type::Error),
                 },
+                Param::SortableList => match ty {
+                    Type::List(element) => matches!(
+                        element.required(),
+                        Type::Number
+                            | Type::Text
+                            | Type::Union(_)
+                            | Type::Date
+                            | Type::Nothing
+                            | Type::Error
+                    ),
+                    _ => matches!(ty, Type::Nothing | Type::Error),
+                },
+                Param::ListOfLists => match ty {
+                    Type::List(element) => matches!(
+                        element.required(),
+                        Type::List(_) | Type::Nothing | Type::Error
+                    ),
+                    _ => matches!(ty, Type::Nothing | Type::Error),
+                },
+                // The result for an empty list, so the result is no longer missing for one.
+                Param::WhenEmpty => {
+                    let element = match result.required() {
+                        Type::Nothing => ty.clone(),
+                        list_element => list_element.clone(),
+                    };
+                    let expected = if element.fits(&Type::Number) {
+                        Type::Number
+                    } else {
+                        element
+                    };
+                    result = expected.clone();
+                    ty.fits(&expected)
+                }
             };
             if !fits {
                 let expected = match parameter {
                     Param::Exactly(t) => format!("`{t}`"),
+                    Param::Any => "a value".into(),
+                    Param::Pattern => "a pattern (a constant text)".into(),
                     Param::AnyList => "a list".into(),
                     Param::NumberList => "a list of numbers".into(),
                     Param::OrderedList => "a list of numbers or dates".into(),
+                    Param::SortableList => "a list of numbers, texts or dates".into(),
+                    Param::ListOfLists => "a list of lists".into(),
+                    Param::WhenEmpty => format!("`{result}` for an empty list"),
                 };
                 let help = match (builtin.misuse, ty) {
                     (Some((Misuse::List, help)), Type::List(_))
@@ -945,9 +999,45 @@ impl<'a> Checker<'a> {
             result
         };
         let ty = if optional { result.optional() } else { result };
-        Typed {
-            ty,
-            expr: Expr::Call(builtin, typed.into_iter().map(|t| t.expr).collect()),
+        let mut exprs = typed.into_iter().map(|t| t.expr);
+        let expr = if builtin.returns == Returns::Interpolation {
+            Expr::Template(exprs.map(p::TemplatePart::Expr).collect())
+        } else if parameters.contains(&Param::Pattern) {
+            let text = exprs.next();
+            let pattern = (exprs.next().zip(args.get(1)))
+                .filter(|_| !any_error)
+                .and_then(|(pattern, arg)| self.pattern(&pattern, arg.span));
+            match text.zip(pattern) {
+                Some((text, pattern)) => Expr::Matches(Box::new(text), pattern),
+                None => return Typed::error(),
+            }
+        } else {
+            Expr::Call(builtin, exprs.collect())
+        };
+        Typed { ty, expr }
+    }
+
+    /// The pattern of `matches`, compiled for a whole-text match: a constant text that is a
+    /// valid regular expression (else an error at `span`).
+    fn pattern(&mut self, pattern: &Expr, span: Span) -> Option<p::Pattern> {
+        let Expr::Const(Value::Text(text)) = pattern else {
+            self.error(
+                codes::PATTERN_NOT_CONSTANT,
+                span,
+                "the pattern of `matches` must be constant",
+            )
+            .help = Some(
+                "write it as a string literal, a raw string such as `r\"CID[0-9]{6}\"` or a `const`".into(),
+            );
+            return None;
+        };
+        match compile_pattern(text) {
+            Ok(regex) => Some(p::Pattern(regex)),
+            Err(error) => {
+                self.error(codes::INVALID_PATTERN, span, format!("invalid pattern: {error}"))
+                    .help = Some("patterns use the syntax of Rust's `regex` crate without look-around, back-references or Unicode classes (`\\p{..}`)".into());
+                None
+            }
         }
     }
 }
@@ -960,6 +1050,18 @@ fn unit_duration(unit: ast::DurationUnit) -> Duration {
         ast::DurationUnit::Month => Duration::Months(1),
         ast::DurationUnit::Year => Duration::Months(12),
     }
+}
+
+/// `pattern` anchored at both ends of the text. Compiled alone first, so that a pattern
+/// such as `a)|(b` cannot escape the group that anchors it.
+fn compile_pattern(pattern: &str) -> Result<regex_lite::Regex, regex_lite::Error> {
+    let build = |pattern: &str| {
+        regex_lite::RegexBuilder::new(pattern)
+            .nest_limit(crate::limits::MAX_NESTING as u32)
+            .build()
+    };
+    build(pattern)?;
+    build(&format!(r"\A(?:{pattern})\z"))
 }
 
 /// `base.name`: one field more of a place, or a field of a computed record.

@@ -66,6 +66,8 @@ pub mod codes {
     pub const EXPECTED_PATHS_NOT_TEXTS: &str = "E0313";
     pub const UNUSED_ITEM: &str = "W0001";
     pub const EXAMPLE_WITHOUT_AS_OF: &str = "W0002";
+    pub const PATTERN_NOT_CONSTANT: &str = "E0250";
+    pub const INVALID_PATTERN: &str = "E0251";
 }
 
 /// Checks a parsed file. Returns the program when no error was found, and every diagnostic.

@@ -764,7 +764,8 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             | Expr::IsMissing(_)
             | Expr::IsPresent(_)
             | Expr::InTexts { .. }
-            | Expr::ContainsTexts { .. } => Cow::Owned(match self.truth(expr) {
+            | Expr::ContainsTexts { .. }
+            | Expr::Matches(..) => Cow::Owned(match self.truth(expr) {
                 Ok(b) => Value::Bool(b),
                 Err(cause) => Value::Missing(cause),
             }),
@@ -859,6 +860,11 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             },
             Expr::IsMissing(operand) => Ok(self.eval(operand).is_missing()),
             Expr::IsPresent(operand) => Ok(!self.eval(operand).is_missing()),
+            // Linear in the text, so it costs what comparing the text would.
+            Expr::Matches(text, pattern) => match &*self.eval(text) {
+                Value::Text(text) => Ok(self.charge_text(text.len()) && pattern.0.is_match(text)),
+                other => Err(cause_of(other)),
+            },
             _ => truth_of(&self.eval(expr)),
         }
     }
@@ -1129,7 +1135,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 path.push('[');
                 match key {
                     Value::Text(t) => report::write_str(path, t),
-                    other => report::render_text(path, other, None),
+                    other => report::write_plain(path, other),
                 }
                 path.push(']');
                 true
@@ -1525,8 +1531,8 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
     }
 
     /// A built-in function: missing when an argument is, or holds a missing element; its
-    /// list arguments cost a step per element and its first text argument a step per
-    /// [`TEXT_STEP_BYTES`].
+    /// list arguments and the list it builds cost a step per element, its first text argument
+    /// and the text it builds a step per [`TEXT_STEP_BYTES`].
     #[inline(never)]
     fn call(&mut self, builtin: &'static Builtin, args: &'a [Expr]) -> Value {
         let construct = Construct::Builtin(builtin);
@@ -1565,6 +1571,23 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             std::array::from_fn(|i| values.get(i).map_or(&MISSING, |value| &**value));
         match (builtin.run)(&args[..values.len()]) {
             Ok(Value::Number(n)) => self.finite(n, "arithmetic overflow"),
+            // A list it builds costs a step per element; one that holds a missing element
+            // (`flatten` of lists with one) is missing.
+            Ok(Value::List(items)) => {
+                self.charge(items.len(), construct);
+                let mut cause = None;
+                for item in items.iter() {
+                    if let Value::Missing(c) = item {
+                        cause = Some(self.union(cause.unwrap_or(*c), *c));
+                    }
+                }
+                cause.map_or(Value::List(items), Value::Missing)
+            }
+            // A text it builds as well as the one it reads (`replace` may grow it).
+            Ok(Value::Text(text)) => {
+                self.charge_text(text.len());
+                Value::Text(text)
+            }
             Ok(value) => value,
             Err(problem) => {
                 self.note(problem);

@@ -780,6 +780,7 @@ impl Builder {
         match pair.as_rule() {
             Rule::paren => self.paren(pair),
             Rule::string => self.string(pair),
+            Rule::raw_string => self.raw_string(pair),
             Rule::call => self.call(pair),
             Rule::list => self.list(pair),
             Rule::match_expr => self.match_expr(pair),
@@ -843,6 +844,21 @@ impl Builder {
     fn string(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
         let (template, depth) = self.template(pair)?;
         self.node(ExprKind::Str(template), self.span(pair.as_span()), depth)
+    }
+
+    /// A raw string is an ordinary string of text alone: wherever a string literal is taken
+    /// (a pattern, a field name in brackets), a raw one is too.
+    fn raw_string(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
+        let span = self.span(pair.as_span());
+        let text = (pair.clone().into_inner())
+            .find(|part| part.as_rule() == Rule::raw_text)
+            .map_or("", |part| part.as_str());
+        let parts = if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![TemplatePart::Text(text.to_string())]
+        };
+        self.node(ExprKind::Str(Template { parts, span }), span, 0)
     }
 
     fn call(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
@@ -1219,6 +1235,7 @@ fn is_operand(rule: Rule) -> bool {
             | Rule::match_expr
             | Rule::list
             | Rule::string
+            | Rule::raw_string
             | Rule::date
             | Rule::duration
             | Rule::number

@@ -73,6 +73,7 @@ fn expected(rule: Rule) -> Expected {
         | Rule::str_text
         | Rule::str_escape
         | Rule::str_stray
+        | Rule::raw_text
         | Rule::json_ws
         | Rule::json_member
         | Rule::policy_item
@@ -213,7 +214,7 @@ fn expected(rule: Rule) -> Expected {
         Rule::paren_close => Close("`)`", b'(', "the parenthesis"),
         // Its `{` is inside a string, which the search for openers skips.
         Rule::interpolation | Rule::interpolation_close => Close("`}`", 0, "the interpolation"),
-        Rule::string => Str,
+        Rule::string | Rule::raw_string => Str,
         Rule::string_close => StringEnd,
     }
 }
@@ -514,17 +515,26 @@ fn lex(source: &str, start: usize, end: usize) -> Lexed {
     };
     let bytes = source.as_bytes().get(start..end).unwrap_or_default();
     let mut string_start = None;
+    // Whether the open string is raw (`r"`): a backslash in it is text.
+    let mut raw = false;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match (string_start, b) {
-            (Some(_), b'\\') => i += 1,
+            (Some(_), b'\\') if !raw => i += 1,
             (Some(_), b'"') => string_start = None,
             (Some(at), b'\n') => {
                 lexed.unterminated_string = Some(at);
                 return lexed;
             }
             (Some(_), _) => {}
-            (None, b'"') => string_start = Some(start + i),
+            (None, b'"') => {
+                string_start = Some(start + i);
+                raw = i.checked_sub(1).and_then(|r| bytes.get(r)) == Some(&b'r')
+                    && !i
+                        .checked_sub(2)
+                        .and_then(|w| bytes.get(w))
+                        .is_some_and(|&w| is_word_byte(w));
+            }
             (None, b'#') => {
                 while bytes.get(i + 1).is_some_and(|&c| c != b'\n') {
                     i += 1;

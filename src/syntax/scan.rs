@@ -308,6 +308,16 @@ impl Scanner<'_> {
             _ if is_word_byte(b) => {
                 let bytes = self.bytes;
                 let end = word_end(bytes, i);
+                // A raw string's `{`, `\\` and `#` are text: skip it whole (to its line's end
+                // when it is left open).
+                if end == i + 1 && b == b'r' && bytes.get(end) == Some(&b'"') {
+                    let close = run_end(bytes, end + 1, |c| matches!(c, b'"' | b'\n'));
+                    return if bytes.get(close) == Some(&b'"') {
+                        close + 1
+                    } else {
+                        close
+                    };
+                }
                 self.word(bytes.get(i..end).unwrap_or_default(), pending, i);
                 end
             }

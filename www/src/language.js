@@ -68,6 +68,9 @@ function code(stream, state) {
   const afterNumber = state.afterNumber;
   state.afterNumber = false;
   if (afterNumber && stream.match(UNITS)) return "unit";
+  // A raw string: no escapes or interpolations, and it ends with its line. Right after
+  // `rule` or `score` an `r` is the name being defined.
+  if (!state.defining && stream.match(/^r"[^"\n]*"?/)) return "string";
   const word = stream.match(/^[A-Za-z_][A-Za-z0-9_]*/);
   if (word) {
     const name = word[0];

@@ -93,6 +93,7 @@ test("the editor highlights the policy language and matches brackets", async () 
       "input supplier { name: text }  # a comment",
       'score s "S" { a 25% = 1_000 b 75% = 2 }',
       'rule r "R" { require today >= 2025-06-01 - 12 months else review "at {supplier.name}" }',
+      'let p = r"a{b}"',
     ].join("\n"),
   );
   await page.waitForSelector("#decision");
@@ -103,7 +104,7 @@ test("the editor highlights the policy language and matches brackets", async () 
       return span ? getComputedStyle(span).color : null;
     }, text);
   const colors = {};
-  for (const token of ["# a comment", "score", "25%", "1_000", "2025-06-01", "months", "review", "today", "{", '"at '])
+  for (const token of ["# a comment", "score", "25%", "1_000", "2025-06-01", "months", "review", "today", "{", '"at ', 'r"a{b}"'])
     colors[token] = await color(token);
   for (const [token, value] of Object.entries(colors)) assert.ok(value, `\`${token}\` is not highlighted`);
   // Each kind of token has its own colour: comments, keywords, percentages, numbers, dates,
@@ -111,6 +112,7 @@ test("the editor highlights the policy language and matches brackets", async () 
   const kinds = ["# a comment", "score", "25%", "1_000", "2025-06-01", "review", "today", "{", '"at '];
   assert.equal(new Set(kinds.map((k) => colors[k])).size, kinds.length, JSON.stringify(colors));
   assert.equal(colors["months"], colors["25%"], "duration units and percentages are both units");
+  assert.equal(colors['r"a{b}"'], colors['"at '], "a raw string, braces included, is a string");
 
   // The cursor after `{` of the score block highlights it and its partner.
   await page.click(".cm-content");
