@@ -1070,7 +1070,7 @@ fn long_strings_are_cut_in_input_errors() {
 // `<policy>.<case>.data.json` and options `<policy>.<case>.options.json` (`{"as_of": ...}`;
 // the evaluation date defaults to 2025-06-01). The report, or the input errors, must equal
 // `<policy>.<case>.report.json` byte for byte (plus a final newline), and `Policy::decide` must
-// give the report's decision.
+// give the report's decision. A policy's `import`s are read relative to `tests/eval/`.
 // `UPDATE_GOLDEN=1 cargo test --test eval golden` rewrites the expectations: review every change.
 
 const DEFAULT_AS_OF: &str = "2025-06-01";
@@ -1109,7 +1109,11 @@ fn golden_reports() {
     let mut checked = 0;
     for path in policies {
         let source = std::fs::read_to_string(&path).unwrap();
-        let policy = procura::compile(&source)
+        // Libraries are read relative to the policy's directory (LANGUAGE.md §9.1).
+        let sources = procura::policy::Sources::load(&source, |library| {
+            std::fs::read_to_string(dir.join(library)).map_err(|error| error.to_string())
+        });
+        let policy = procura::policy::compile_sources(&sources)
             .unwrap_or_else(|d| panic!("{} does not compile: {d:#?}", path.display()));
         let stem = path.file_stem().unwrap().to_str().unwrap();
         for case in golden_cases(&dir, stem) {

@@ -65,7 +65,7 @@ impl<'a> Checker<'a> {
                 "text" => Type::Text,
                 "bool" => Type::Bool,
                 "date" => Type::Date,
-                other => match self.names.get(other).copied() {
+                other => match self.lookup(other, name.span) {
                     Some((Global::Type(index), _)) => self.named_type(index, name.span),
                     Some((global, _)) => {
                         self.error(
@@ -366,13 +366,13 @@ impl<'a> Checker<'a> {
                 expr: Place::root(Root::Local(to_u32(position))),
             };
         }
-        let Some((global, _)) = self.names.get(ident.name.as_str()).copied() else {
+        let Some((global, _)) = self.lookup(&ident.name, ident.span) else {
             let suggestion = self.suggest(
                 &ident.name,
                 self.locals.iter().map(|(n, _)| n.as_str()).chain(
                     self.names
                         .iter()
-                        .filter(|(_, (g, _))| is_value(*g))
+                        .filter(|(_, (g, s))| is_value(*g) && self.sources.visible(ident.span, *s))
                         .map(|(n, _)| *n),
                 ),
             );
@@ -530,7 +530,7 @@ impl<'a> Checker<'a> {
 
     fn index(&mut self, base: &ast::Expr, key: &ast::Expr, cx: Context) -> Typed {
         let table = match &base.kind {
-            ExprKind::Name(ident) => match self.names.get(ident.name.as_str()).copied() {
+            ExprKind::Name(ident) => match self.lookup(&ident.name, ident.span) {
                 Some((Global::Table(index), _))
                     if !self.locals.iter().any(|(n, _)| *n == ident.name) =>
                 {
