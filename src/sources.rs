@@ -78,7 +78,7 @@ impl Sources {
         &mut self,
         index: usize,
         stack: &mut Vec<usize>,
-        load: &mut impl FnMut(&str) -> Result<String, String>,
+        load: &mut dyn FnMut(&str) -> Result<String, String>,
     ) {
         let Some(file) = self.files.get(index) else {
             return;
@@ -136,7 +136,7 @@ impl Sources {
         &mut self,
         path: &str,
         span: Span,
-        load: &mut impl FnMut(&str) -> Result<String, String>,
+        load: &mut dyn FnMut(&str) -> Result<String, String>,
     ) -> Option<usize> {
         if self.files.len() >= MAX_POLICY_FILES {
             self.error(
@@ -411,5 +411,62 @@ mod tests {
             Some(codes::IMPORT_NOT_RELATIVE)
         );
         assert_eq!(code("", ""), Some(codes::IMPORT_NOT_RELATIVE));
+    }
+
+    /// The codes of compiling `root` with the libraries `files` (path, text).
+    fn codes_of(root: &str, files: &[(&str, &str)]) -> Vec<&'static str> {
+        let sources = Sources::load(root, |path| {
+            let text = files.iter().find(|(name, _)| *name == path);
+            text.map(|(_, text)| text.to_string())
+                .ok_or_else(|| "absent".into())
+        });
+        match crate::policy::compile_sources(&sources) {
+            Ok(policy) => policy.warnings().iter().map(|d| d.code).collect(),
+            Err(diagnostics) => diagnostics.iter().map(|d| d.code).collect(),
+        }
+    }
+
+    const ROOT: &str = "import \"a.policy\"\ninput s { n: number }\n\
+                        rule r { require s.n < A else review \"big\" }";
+
+    #[test]
+    fn names_hidden_from_each_other_do_not_clash() {
+        // `c.policy` and `d.policy` both define `X`; no file imports both.
+        let root = format!("import \"b.policy\"\n{ROOT}");
+        let files = [
+            ("a.policy", "import \"c.policy\"\nconst A = X + 1"),
+            ("b.policy", "import \"d.policy\"\nconst B = X + 1"),
+            ("c.policy", "const X = 1"),
+            ("d.policy", "const X = 2"),
+        ];
+        assert_eq!(codes_of(&root, &files), Vec::<&str>::new());
+        let both = [(
+            "a.policy",
+            "import \"c.policy\"\nimport \"d.policy\"\nconst A = X",
+        )];
+        assert_eq!(codes_of(ROOT, &[both[0], files[2], files[3]]), ["E0100"]);
+    }
+
+    #[test]
+    fn a_library_importing_itself_is_a_cycle() {
+        let files = [("a.policy", "import \"./a.policy\"\nconst A = 1")];
+        assert_eq!(codes_of(ROOT, &files), [codes::IMPORT_CYCLE]);
+    }
+
+    #[test]
+    fn a_chain_of_too_many_libraries_is_refused() {
+        let names: Vec<String> = (0..=MAX_POLICY_FILES)
+            .map(|i| format!("l{i}.policy"))
+            .collect();
+        let texts: Vec<String> = (0..=MAX_POLICY_FILES)
+            .map(|i| format!("import \"l{}.policy\"\nconst C{i} = 1", i + 1))
+            .collect();
+        let files: Vec<(&str, &str)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(texts.iter().map(String::as_str))
+            .collect();
+        let root = "import \"l0.policy\"\ninput s { n: number }";
+        assert!(codes_of(root, &files).contains(&codes::TOO_MANY_FILES));
     }
 }
