@@ -68,6 +68,7 @@ fn main() {
     let version = Version {
         id: 1,
         source: SOURCE.into(),
+        files: None,
     };
     // Up front, so that no decision pays for it.
     assert!(worker.compile(&version).expect("no trap").ok);

@@ -9,9 +9,8 @@
 use std::alloc::{self, Layout};
 use std::cell::RefCell;
 
-use crate::diagnostic::list_json;
 use crate::input::{self, InputError, InputErrors};
-use crate::policy::{self, EvaluateError, LastOptions, Options, Policy};
+use crate::policy::{self, EvaluateError, LastOptions, Options, Policy, Sources};
 
 /// What [`procura_evaluate`] returns; the result buffer then holds the matching JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,25 +45,53 @@ thread_local! {
 /// Compiles a source. On success returns the policy and
 /// `{"title", "version", "input", "warnings"}`; on failure `{"error": "compile", "diagnostics"}`.
 pub fn compile_source(source: &str) -> (Option<Policy>, String) {
-    match policy::compile(source) {
+    compile_sources(&Sources::root(source))
+}
+
+/// [`compile_source`] of a policy that imports libraries: `files` is the JSON object
+/// `{"lib/minerals.policy": "text", ...}` of LANGUAGE.md §9.1, keyed by path from the source's
+/// directory. Files that are not such an object fail with a `message` and no diagnostics.
+pub fn compile_with_files(source: &str, files: &[u8]) -> (Option<Policy>, String) {
+    let files: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(files) {
+        Ok(files) => files,
+        Err(error) => {
+            let message = format!("the files are not a JSON object of path: text: {error}");
+            return (None, compile_failure(&message));
+        }
+    };
+    let sources = Sources::load(source, |path| match files.get(path) {
+        Some(serde_json::Value::String(text)) => Ok(text.clone()),
+        Some(_) => Err(format!("the file `{path}` is not a JSON string")),
+        None => Err(format!("the files have no `{path}`")),
+    });
+    compile_sources(&sources)
+}
+
+fn compile_sources(sources: &Sources) -> (Option<Policy>, String) {
+    match policy::compile_sources(sources) {
         Ok(policy) => {
             let program = policy.program();
             let summary = serde_json::json!({
                 "title": program.title,
                 "version": program.version,
                 "input": policy.input_schema(),
-                "warnings": list_json(source, policy.warnings()),
+                "warnings": sources.diagnostics_json(policy.warnings()),
             });
             (Some(policy), summary.to_string())
         }
         Err(diagnostics) => {
             let failure = serde_json::json!({
                 "error": "compile",
-                "diagnostics": list_json(source, &diagnostics),
+                "diagnostics": sources.diagnostics_json(&diagnostics),
             });
             (None, failure.to_string())
         }
     }
+}
+
+/// `{"error": "compile", "diagnostics": [], "message"}`: a compile that read no source.
+fn compile_failure(message: &str) -> String {
+    serde_json::json!({"error": "compile", "diagnostics": [], "message": message}).to_string()
 }
 
 /// A compiled policy and what the options of its last evaluation gave.
@@ -187,19 +214,37 @@ pub unsafe extern "C" fn procura_free(ptr: *mut u8, len: usize) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn procura_compile(src_ptr: *const u8, src_len: usize) -> u32 {
     // SAFETY: guaranteed by the caller.
-    let source = match std::str::from_utf8(unsafe { bytes(src_ptr, src_len) }) {
-        Ok(source) => source,
-        Err(error) => {
-            let failure = serde_json::json!({
-                "error": "compile",
-                "diagnostics": [],
-                "message": format!("the source is not valid UTF-8: {error}"),
-            });
-            set_result(failure.to_string());
-            return 0;
-        }
+    let source = unsafe { bytes(src_ptr, src_len) };
+    register(std::str::from_utf8(source).map(compile_source))
+}
+
+/// [`procura_compile`] of a policy that imports libraries: `files_ptr` holds the JSON object of
+/// the libraries' texts by path (see [`compile_with_files`]).
+///
+/// # Safety
+/// Both pointers must point to as many readable bytes as their lengths say.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn procura_compile_files(
+    src_ptr: *const u8,
+    src_len: usize,
+    files_ptr: *const u8,
+    files_len: usize,
+) -> u32 {
+    // SAFETY: guaranteed by the caller.
+    let (source, files) = unsafe { (bytes(src_ptr, src_len), bytes(files_ptr, files_len)) };
+    register(std::str::from_utf8(source).map(|source| compile_with_files(source, files)))
+}
+
+/// Leaves a compile's result in the result buffer and keeps its policy under a new handle (0
+/// when it failed).
+fn register(compiled: Result<(Option<Policy>, String), std::str::Utf8Error>) -> u32 {
+    let (policy, result) = match compiled {
+        Ok(compiled) => compiled,
+        Err(error) => (
+            None,
+            compile_failure(&format!("the source is not valid UTF-8: {error}")),
+        ),
     };
-    let (policy, result) = compile_source(source);
     set_result(result);
     let Some(policy) = policy else { return 0 };
     STATE.with_borrow_mut(|state| {
@@ -297,6 +342,28 @@ mod tests {
           else review "{supplier.name} spends {supplier.spend}"
         }
     "#;
+
+    #[test]
+    fn files_give_the_libraries_a_policy_imports() {
+        let source = "import \"lib/limits.policy\"\ninput supplier { spend: number }\n\
+                      rule big \"Big\" { require supplier.spend < LIMIT else review \"big\" }";
+        let files = br#"{"lib/limits.policy": "const LIMIT = 100"}"#;
+        let (policy, summary) = compile_with_files(source, files);
+        assert!(policy.is_some(), "{summary}");
+        let (policy, failure) = compile_with_files(
+            source,
+            br#"{"lib/limits.policy": "const LIMIT = \"x\" + 1"}"#,
+        );
+        assert!(policy.is_none());
+        let failure: serde_json::Value = serde_json::from_str(&failure).unwrap();
+        assert_eq!(failure["diagnostics"][0]["file"], "lib/limits.policy");
+        let (policy, failure) = compile_with_files(source, b"{}");
+        assert!(policy.is_none());
+        assert!(failure.contains("E0402"), "{failure}");
+        let (policy, failure) = compile_with_files(source, b"[1]");
+        assert!(policy.is_none());
+        assert!(failure.contains("not a JSON object"), "{failure}");
+    }
 
     fn compiled() -> Policy {
         let (policy, summary) = compile_source(POLICY);

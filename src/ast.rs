@@ -34,6 +34,7 @@ pub enum Item {
     Score(ScoreDecl),
     Rule(RuleDecl),
     Example(ExampleDecl),
+    Import(ImportDecl),
 }
 
 /// `policy "Title" version "v"`.
@@ -41,6 +42,13 @@ pub enum Item {
 pub struct PolicyMeta {
     pub title: StrLit,
     pub version: Option<StrLit>,
+    pub span: Span,
+}
+
+/// `import "common/minerals.policy"`: the path as written, relative to the importing file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportDecl {
+    pub path: StrLit,
     pub span: Span,
 }
 

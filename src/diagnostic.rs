@@ -4,6 +4,8 @@
 //! the host. Codes are stable: tests and users may rely on them. Messages follow Cedar's style:
 //! lowercase, no trailing period, user text in backticks; details go into `help`.
 
+use std::sync::Arc;
+
 pub use crate::span::{LineIndex, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,6 +27,8 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Label {
     pub span: Span,
+    /// The library the span is in (its path from the root's directory); `None` for the root.
+    pub file: Option<Arc<str>>,
     pub message: String,
 }
 
@@ -35,6 +39,9 @@ pub struct Diagnostic {
     pub code: &'static str,
     pub message: String,
     pub span: Span,
+    /// The library the span is in (its path from the root's directory, LANGUAGE.md §9.1);
+    /// `None` for the file that was compiled.
+    pub file: Option<Arc<str>>,
     pub help: Option<String>,
     pub labels: Vec<Label>,
 }
@@ -46,6 +53,7 @@ impl Diagnostic {
             code,
             message: message.into(),
             span,
+            file: None,
             help: None,
             labels: Vec::new(),
         }
@@ -66,6 +74,7 @@ impl Diagnostic {
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
         self.labels.push(Label {
             span,
+            file: None,
             message: message.into(),
         });
         self
@@ -75,8 +84,19 @@ impl Diagnostic {
     pub fn label(&mut self, span: Span, message: impl Into<String>) -> &mut Diagnostic {
         self.labels.push(Label {
             span,
+            file: None,
             message: message.into(),
         });
+        self
+    }
+
+    /// The diagnostic with its spans moved `by` bytes later.
+    pub(crate) fn shifted(mut self, by: usize) -> Diagnostic {
+        let shift = |span: Span| Span::new(span.start as usize + by, span.end as usize + by);
+        self.span = shift(self.span);
+        for label in &mut self.labels {
+            label.span = shift(label.span);
+        }
         self
     }
 
@@ -85,7 +105,8 @@ impl Diagnostic {
     }
 
     /// The JSON object of LANGUAGE.md §8: `{severity, code, message, line, column, end_line,
-    /// end_column, help}`; the end position is exclusive (just past the last character).
+    /// end_column, help, file}`; the end position is exclusive (just past the last character);
+    /// `source` and `index` are those of the diagnostic's file.
     pub fn to_json(&self, source: &str, index: &LineIndex) -> serde_json::Value {
         let start = index.line_col(source, self.span.start as usize);
         let end = index.line_col(source, self.span.end as usize);
@@ -98,6 +119,7 @@ impl Diagnostic {
             "end_line": end.line,
             "end_column": end.column,
             "help": self.help,
+            "file": self.file.as_deref(),
         })
     }
 }

@@ -55,6 +55,7 @@ pub enum ItemKind {
     Score,
     Rule,
     Example,
+    Import,
 }
 
 impl ItemKind {
@@ -69,6 +70,7 @@ impl ItemKind {
             ItemKind::Score => "score",
             ItemKind::Rule => "rule",
             ItemKind::Example => "example",
+            ItemKind::Import => "import",
         }
     }
 }
@@ -289,6 +291,7 @@ fn identify(item: &Item) -> Option<(ItemKind, String)> {
         Item::Score(decl) => (ItemKind::Score, decl.name.name.clone()),
         Item::Rule(decl) => (ItemKind::Rule, decl.name.name.clone()),
         Item::Example(decl) => (ItemKind::Example, decl.title.value.clone()),
+        Item::Import(decl) => (ItemKind::Import, decl.path.value.clone()),
     })
 }
 
@@ -303,6 +306,7 @@ fn span_of(item: &Item) -> crate::span::Span {
         Item::Score(decl) => decl.span,
         Item::Rule(decl) => decl.span,
         Item::Example(decl) => decl.span,
+        Item::Import(decl) => decl.span,
     }
 }
 
@@ -558,7 +562,7 @@ fn item_reads(item: &Item) -> BTreeSet<Name<'_>> {
     let mut names = BTreeSet::new();
     let expr = |expr, names: &mut _| expr_reads(expr, &mut Vec::new(), names);
     match item {
-        Item::Policy(_) | Item::Example(_) => {}
+        Item::Policy(_) | Item::Example(_) | Item::Import(_) => {}
         Item::Input(input) => {
             for field in &input.fields {
                 type_reads(&field.ty, &mut names);

@@ -30,6 +30,7 @@ pub(crate) mod program;
 pub mod report;
 #[cfg(feature = "serve")]
 pub mod server;
+pub mod sources;
 pub(crate) mod span;
 pub(crate) mod types;
 

@@ -7,7 +7,8 @@
 //! Enforced today:
 //! - policy source: [`MAX_SOURCE_BYTES`], [`MAX_NESTING`], [`MAX_EXPR_DEPTH`] (parser,
 //!   diagnostics `E0013`, `E0011`, `E0012`); [`MAX_DEPENDENCY_DEPTH`], [`MAX_DIAGNOSTICS`]
-//!   (checker, `E0311`, `E0312`);
+//!   (checker, `E0311`, `E0312`); [`MAX_POLICY_FILES`], [`MAX_POLICY_BYTES`] (imports,
+//!   `E0405`);
 //! - dates, in policies and inputs: years [`MIN_YEAR`] to [`MAX_YEAR`]; date arithmetic that
 //!   leaves them is missing with a note;
 //! - JSON input and reference data: [`MAX_JSON_DEPTH`], serde_json's recursion limit, which
@@ -155,6 +156,12 @@ pub const MAX_DATA_STRING_BYTES: usize = 1 << 20;
 
 /// The largest source accepted, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The most files a policy may have: the root and the libraries it imports (LANGUAGE.md §9.1).
+pub const MAX_POLICY_FILES: usize = 100;
+
+/// The most bytes all the files of a policy may hold together (spans count them in 32 bits).
+pub const MAX_POLICY_BYTES: usize = 4 * MAX_SOURCE_BYTES;
 
 /// How deeply brackets, string interpolations and `if` conditions may nest.
 pub const MAX_NESTING: usize = 64;

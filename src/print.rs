@@ -114,6 +114,7 @@ pub fn print_item(out: &mut String, item: &Item) {
             ));
         }
         Item::Example(example) => print_example(out, example),
+        Item::Import(decl) => out.push_str(&format!("import {}\n", quote(&decl.path.value))),
     }
 }
 

@@ -13,10 +13,9 @@ use serde_json::{Value as Json, json};
 use wasm_bindgen::prelude::*;
 
 use crate::date::Date;
-use crate::diagnostic::list_json;
 use crate::eval::EvalError;
 use crate::input::{InputError, InputErrors};
-use crate::policy::{EvaluateError, LastOptions, Options, as_of_from_str};
+use crate::policy::{EvaluateError, LastOptions, Options, Sources, as_of_from_str};
 use crate::span::LineIndex;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -32,6 +31,16 @@ export interface Diagnostic {
   end_line: number;
   end_column: number;
   help: string | null;
+  /** The library the diagnostic is in, as a key of `CompileOptions.files`; `null` for the
+   * compiled source itself. Lines and columns are within that file. */
+  file: string | null;
+}
+
+/** Options of `compile` and `check`. */
+export interface CompileOptions {
+  /** The libraries the policy imports (LANGUAGE.md §9.1), by path from the compiled source's
+   * directory, `/`-separated, without `.` or `..` (`{"common/minerals.policy": "..."}`). */
+  files?: { [path: string]: string } | null;
 }
 
 /** Thrown by `compile`: `diagnostics` lists every error and warning found. */
@@ -95,7 +104,7 @@ export interface ScoreReport {
 
 /** The decision report of LANGUAGE.md §8. */
 export interface Report {
-  /** `sha256`: of the policy's source, lowercase hex (LANGUAGE.md §9.10). */
+  /** `sha256`: of the policy's source and libraries, lowercase hex (LANGUAGE.md §9.10). */
   policy: { title: string | null; version: string | null; sha256: string };
   /** The evaluation date, `YYYY-MM-DD`. */
   as_of: string;
@@ -149,32 +158,43 @@ extern "C" {
     /// An imported type only so that the declaration can mark the argument optional.
     #[wasm_bindgen(typescript_type = "EvaluateOptions")]
     pub type EvaluateOptions;
+
+    #[wasm_bindgen(typescript_type = "CompileOptions")]
+    pub type CompileOptions;
 }
 
-/// All diagnostics of a source, errors and warnings, sorted by position.
+/// All diagnostics of a source and its libraries, errors and warnings, sorted by file and
+/// position.
 #[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
-pub fn check(source: &str) -> Result<JsValue, JsValue> {
-    to_js(&list_json(source, &crate::check(source)))
+pub fn check(source: &str, options: Option<CompileOptions>) -> Result<JsValue, JsValue> {
+    let sources = sources(source, options)?;
+    to_js(&sources.diagnostics_json(&crate::policy::check_sources(&sources)))
 }
 
 /// Compiles a policy, or throws a `CompileError` carrying every diagnostic.
 #[wasm_bindgen]
-pub fn compile(source: &str) -> Result<Policy, JsValue> {
-    match crate::compile(source) {
+pub fn compile(source: &str, options: Option<CompileOptions>) -> Result<Policy, JsValue> {
+    let sources = sources(source, options)?;
+    match crate::policy::compile_sources(&sources) {
         Ok(policy) => Ok(Policy {
             policy,
-            source: source.to_owned(),
+            sources,
             options: RefCell::default(),
         }),
         Err(diagnostics) => {
-            let index = LineIndex::new(source);
             let first = diagnostics.iter().find(|d| d.is_error());
             let message = match first {
                 Some(d) => {
-                    let at = index.line_col(source, d.span.start as usize);
+                    let text = sources.text(d.file.as_deref()).unwrap_or_default();
+                    let at = LineIndex::new(text).line_col(text, d.span.start as usize);
                     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                    let file = d
+                        .file
+                        .as_deref()
+                        .map(|f| format!(" in {f}"))
+                        .unwrap_or_default();
                     format!(
-                        "policy does not compile: {} at line {}, column {}{}",
+                        "policy does not compile: {}{file} at line {}, column {}{}",
                         d.message,
                         at.line,
                         at.column,
@@ -187,10 +207,34 @@ pub fn compile(source: &str) -> Result<Policy, JsValue> {
                 "CompileError",
                 &message,
                 "diagnostics",
-                &list_json(source, &diagnostics),
+                &sources.diagnostics_json(&diagnostics),
             ))
         }
     }
+}
+
+/// The policy's files: `source` and the libraries of `options.files`. A value of `files` that
+/// is not a string is a library that cannot be read (a diagnostic of its `import`).
+fn sources(source: &str, options: Option<CompileOptions>) -> Result<Sources, JsValue> {
+    let files = match options {
+        Some(options) => js_sys::Reflect::get(&options, &JsValue::from_str("files"))?,
+        None => JsValue::NULL,
+    };
+    if files.is_null() || files.is_undefined() {
+        return Ok(Sources::root(source));
+    }
+    if !files.is_object() {
+        return Err(js_sys::TypeError::new("`files` must be an object of path: text").into());
+    }
+    Ok(Sources::load(source, |path| {
+        match js_sys::Reflect::get(&files, &JsValue::from_str(path)) {
+            Ok(text) if text.is_undefined() => Err(format!("`files` has no `{path}`")),
+            Ok(text) => text
+                .as_string()
+                .ok_or_else(|| format!("`files[\"{path}\"]` is not a string")),
+            Err(_) => Err(format!("`files[\"{path}\"]` cannot be read")),
+        }
+    }))
 }
 
 /// A compiled policy. Evaluation never changes it; evaluate as many records as needed.
@@ -198,7 +242,7 @@ pub fn compile(source: &str) -> Result<Policy, JsValue> {
 pub struct Policy {
     policy: crate::Policy,
     /// Kept to turn the spans of warnings into lines and columns.
-    source: String,
+    sources: Sources,
     /// What the options of the last evaluation gave: a form or a batch sends the same reference
     /// data with every record.
     options: RefCell<LastOptions<Result<Options, InputErrors>>>,
@@ -221,7 +265,7 @@ impl Policy {
     /// The warnings found while compiling.
     #[wasm_bindgen(unchecked_return_type = "Diagnostic[]")]
     pub fn warnings(&self) -> Result<JsValue, JsValue> {
-        to_js(&list_json(&self.source, self.policy.warnings()))
+        to_js(&self.sources.diagnostics_json(self.policy.warnings()))
     }
 
     /// Evaluates a record (any JSON-serialisable object: declared as `object` so that

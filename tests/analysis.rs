@@ -5,6 +5,9 @@
 
 use std::path::Path;
 
+#[path = "support/policies.rs"]
+mod files;
+
 use procura::report::Outcome;
 use serde_json::{Value, json};
 
@@ -26,8 +29,11 @@ fn policies(dir: &str, prefix: &str) -> Vec<(String, String)> {
 
 #[test]
 fn the_policies_of_rules_get_no_warning() {
-    for (name, source) in policies("rules", "") {
-        let diagnostics = procura::check(&source);
+    for (name, _) in policies("rules", "") {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("rules")
+            .join(&name);
+        let diagnostics = procura::policy::check_sources(&files::sources(&path));
         assert!(diagnostics.is_empty(), "{name}: {diagnostics:?}");
     }
 }

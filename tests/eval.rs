@@ -7,6 +7,9 @@
 //! causes), and read `values.x`, the rule's `missing` paths and the report's `notes`. Every
 //! evaluation also asserts that `Policy::decide` agrees with the report's decision.
 
+#[path = "support/policies.rs"]
+mod policies;
+
 use procura::{Date, Policy};
 use serde_json::{Value as Json, json};
 
@@ -1408,7 +1411,7 @@ fn long_strings_are_cut_in_input_errors() {
 // `<policy>.<case>.data.json` and options `<policy>.<case>.options.json` (`{"as_of": ...}`;
 // the evaluation date defaults to 2025-06-01). The report, or the input errors, must equal
 // `<policy>.<case>.report.json` byte for byte (plus a final newline), and `Policy::decide` must
-// give the report's decision.
+// give the report's decision. A policy's `import`s are read relative to `tests/eval/`.
 // `UPDATE_GOLDEN=1 cargo test --test eval golden` rewrites the expectations: review every change.
 
 const DEFAULT_AS_OF: &str = "2025-06-01";
@@ -1442,7 +1445,7 @@ fn examples_of_the_evaluation_policies_pass() {
         if path.extension().is_none_or(|e| e != "policy") {
             continue;
         }
-        let policy = procura::compile(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let policy = policies::compile(&path).unwrap();
         for example in policy.run_examples(today()) {
             assert!(example.passed(), "{}: {example:?}", path.display());
         }
@@ -1486,8 +1489,8 @@ fn golden_reports() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for path in policies {
-        let source = std::fs::read_to_string(&path).unwrap();
-        let policy = procura::compile(&source)
+        // Libraries are read relative to the policy's directory (LANGUAGE.md §9.1).
+        let policy = policies::compile(&path)
             .unwrap_or_else(|d| panic!("{} does not compile: {d:#?}", path.display()));
         let stem = path.file_stem().unwrap().to_str().unwrap();
         for case in golden_cases(&dir, stem) {

@@ -658,6 +658,8 @@ fn an_import_is_evaluated_from_standard_input() {
         "rules/cmrt-quality.policy",
         "--input",
         "-",
+        "--data",
+        "rules/data/reference.json",
         "--as-of",
         "2025-06-01",
     ];
@@ -692,7 +694,10 @@ fn an_import_is_evaluated_from_standard_input() {
         "smelters_listed",
         "smelter_metals",
         "current",
+        "template_revision",
         "revision",
+        "rmi_listed",
+        "rmap_conformant",
     ] {
         assert_eq!(outcome(rule), "passed", "{rule}");
     }

@@ -6,6 +6,9 @@
 //! with random fields removed (at every depth) is evaluated too, and every decided outcome of
 //! the partial input must equal the outcome on the complete one.
 
+#[path = "support/policies.rs"]
+mod policies;
+
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -110,6 +113,23 @@ impl Compiled {
             source,
         }
     }
+
+    /// A policy of `rules/`, with the libraries it imports.
+    fn read(path: &std::path::Path) -> Compiled {
+        let files = policies::sources(path);
+        let policy = procura::policy::compile_sources(&files).unwrap();
+        // The input's shape may name types of the libraries.
+        let mut types = files.root_text().to_owned();
+        for (_, library) in files.libraries() {
+            types.push('\n');
+            types.push_str(library);
+        }
+        Compiled {
+            policy,
+            input: input_shape(&types),
+            source: files.root_text().to_owned(),
+        }
+    }
 }
 
 static TEST_POLICY: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(POLICY.to_owned()));
@@ -122,10 +142,7 @@ static ALL_BUNDLED: LazyLock<Vec<Compiled>> = LazyLock::new(|| {
         .filter(|path| path.extension().is_some_and(|e| e == "policy"))
         .collect();
     paths.sort();
-    paths
-        .iter()
-        .map(|path| Compiled::new(std::fs::read_to_string(path).unwrap()))
-        .collect()
+    paths.iter().map(|path| Compiled::read(path)).collect()
 });
 
 /// The bundled policies that use none of `??`, `is missing` and `is present`.

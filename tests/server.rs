@@ -275,6 +275,55 @@ fn policies_reload_keep_their_last_good_version_and_disappear() {
     assert_eq!(call(addr, "GET", "/healthz", None).1["policies"], 1);
 }
 
+/// LANGUAGE.md §9.1: policies import libraries of their directory; a file without an `input` is
+/// a library, not a policy, and a changed library reloads the policies that import it.
+#[test]
+fn libraries_are_imported_not_served_and_reload_their_importers() {
+    let dir = temp_dir("libraries");
+    std::fs::create_dir_all(dir.join("lib")).expect("a directory");
+    let policy = "policy \"Limits\" version \"1\"\nimport \"lib/limits.policy\"\nimport \"common.policy\"\n\
+                  input supplier { spend: number }\n\
+                  rule big \"Big\" { require supplier.spend < LIMIT * FACTOR else review \"over {LIMIT}\" }";
+    write(&dir, "limits.policy", policy);
+    write(&dir, "lib/limits.policy", "const LIMIT = 100");
+    write(&dir, "common.policy", "const FACTOR = 1");
+    let server = start(dir.clone());
+    let addr = server.addr;
+    let (_, list) = call(addr, "GET", "/v1/policies", None);
+    let names: Vec<&str> = (list.as_array().expect("a list").iter())
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["limits"]);
+    let body = r#"{"input": {"spend": 150}, "as_of": "2025-01-01"}"#;
+    let evaluate = || call(addr, "POST", "/v1/policies/limits/evaluate", Some(body));
+    let (status, report) = evaluate();
+    assert_eq!(
+        (status, &report["decision"]),
+        (200, &json!("review")),
+        "{report}"
+    );
+    assert_eq!(report["rules"][0]["message"], "over 100");
+
+    write(&dir, "lib/limits.policy", "const LIMIT = 200");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while evaluate().1["decision"] != "approve" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the library change was not served"
+        );
+        let _ = call(addr, "POST", "/v1/reload", None);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    write(&dir, "lib/limits.policy", "const LIMIT = \"x\" + 1");
+    let shown = wait_for(addr, "/v1/policies/limits", |_, p| p["status"] == "error");
+    assert_eq!(
+        shown["diagnostics"][0]["file"], "lib/limits.policy",
+        "{shown}"
+    );
+    assert_eq!(evaluate().1["decision"], "approve");
+}
+
 /// The `procura serve` binary itself, as a user starts it: a free loopback port, the bundled
 /// policies, and reports byte-identical to native evaluation.
 #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use procura::diagnostic::LineIndex;
+use procura::policy::Sources;
 use procura::server::{Fuel, GuestError, Host, Limits, Pool, STATUS_REPORT, Version, Worker};
 use procura::{Date, EvaluateError};
 
@@ -41,7 +41,27 @@ fn version(source: &str) -> Version {
     Version {
         id: 1,
         source: source.into(),
+        files: None,
     }
+}
+
+/// The `.policy` files under `dir`, by path from it: what a policy there may import
+/// (LANGUAGE.md §9.1), as `procura_compile_files` takes them.
+fn libraries(dir: &Path) -> serde_json::Map<String, serde_json::Value> {
+    fn visit(dir: &Path, prefix: &str, files: &mut serde_json::Map<String, serde_json::Value>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let (path, name) = (entry.path(), entry.file_name());
+            let name = format!("{prefix}{}", name.to_string_lossy());
+            if path.is_dir() {
+                visit(&path, &format!("{name}/"), files);
+            } else if name.ends_with(".policy") {
+                files.insert(name, read(&path).into());
+            }
+        }
+    }
+    let mut files = serde_json::Map::new();
+    visit(dir, "", &mut files);
+    files
 }
 
 /// One evaluation request, as the native API and the module each take it.
@@ -72,19 +92,25 @@ fn options(case: &Case) -> String {
     options.to_string()
 }
 
-/// Compiles `source` natively and in the module and compares the diagnostics of a source that
-/// does not compile, or else every case; returns how many reports (not errors) were compared.
-fn compare(worker: &mut Worker, source: &str, cases: &[Case]) -> usize {
-    let version = version(source);
+/// Compiles the policy at `path` (with the libraries beside it) natively and in the module and
+/// compares the diagnostics of a source that does not compile, or else every case; returns how
+/// many reports (not errors) were compared.
+fn compare(worker: &mut Worker, path: &Path, cases: &[Case]) -> usize {
+    let source = read(path);
+    let files = libraries(path.parent().unwrap_or(Path::new("")));
+    let version = Version {
+        files: Some(serde_json::Value::Object(files.clone()).to_string().into()),
+        ..version(&source)
+    };
     let compiled = worker.compile(&version).expect("compiles in the module");
-    let policy = match procura::compile(source) {
+    let sources = Sources::load(&source, |library| match files.get(library) {
+        Some(serde_json::Value::String(text)) => Ok(text.clone()),
+        _ => Err(format!("no `{library}`")),
+    });
+    let policy = match procura::policy::compile_sources(&sources) {
         Ok(policy) => policy,
         Err(diagnostics) => {
-            let index = LineIndex::new(source);
-            let diagnostics: Vec<_> = diagnostics
-                .iter()
-                .map(|d| d.to_json(source, &index))
-                .collect();
+            let diagnostics = sources.diagnostics_json(&diagnostics);
             let expected = serde_json::json!({"error": "compile", "diagnostics": diagnostics});
             assert!(!compiled.ok);
             assert_eq!(compiled.json, expected.to_string());
@@ -135,7 +161,10 @@ fn rules_examples_and_sample_suppliers_match_native() {
     let mut reports = 0;
     for path in policies {
         let source = read(&path);
-        let policy = procura::compile(&source).expect("a rules policy compiles");
+        let sources = Sources::load(&source, |library| {
+            std::fs::read_to_string(Path::new("rules").join(library)).map_err(|e| e.to_string())
+        });
+        let policy = procura::policy::compile_sources(&sources).expect("a rules policy compiles");
         let stem = path
             .file_stem()
             .and_then(|s| s.to_str())
@@ -169,7 +198,7 @@ fn rules_examples_and_sample_suppliers_match_native() {
             }));
         }
         let mut worker = worker();
-        reports += compare(&mut worker, &source, &cases);
+        reports += compare(&mut worker, &path, &cases);
     }
     assert!(reports > 1000, "only {reports} reports compared");
 }
@@ -224,7 +253,7 @@ fn golden_evaluation_cases_match_native() {
                 });
             }
             let mut worker = worker();
-            compare(&mut worker, &read(&path), &cases);
+            compare(&mut worker, &path, &cases);
             compared += cases.len();
         }
     }
@@ -258,6 +287,7 @@ fn malformed_input_and_options_are_errors_not_traps() {
     let broken = worker.compile(&Version {
         id: 2,
         source: "input supplier { name: txt }".into(),
+        files: None,
     });
     let broken = broken.expect("no trap");
     assert!(!broken.ok);
@@ -402,7 +432,7 @@ fn fuel_limits_need_a_metered_host() {
 /// and no reference data: the module reports the same errors, combined the same way.
 #[test]
 fn malformed_and_invalid_records_with_any_data_match_native() {
-    let source = read(Path::new("rules/onboarding.policy"));
+    let policy = Path::new("rules/onboarding.policy");
     let valid = json(Path::new("rules/data/reference.json"));
     let invalid = serde_json::json!({"sanctioned": {"RU": "yes"}});
     let records = [
@@ -428,7 +458,7 @@ fn malformed_and_invalid_records_with_any_data_match_native() {
             });
         }
     }
-    let reports = compare(&mut worker(), &source, &cases);
+    let reports = compare(&mut worker(), policy, &cases);
     // The sample supplier and the empty record (every field missing) with valid data evaluate;
     // every other case is an error.
     assert_eq!(reports, 2);

@@ -65,9 +65,9 @@ impl<'a> Checker<'a> {
                 "text" => Type::Text,
                 "bool" => Type::Bool,
                 "date" => Type::Date,
-                other => match self.names.get(other).copied() {
+                other => match self.lookup(other, name.span) {
                     Some((global @ Global::Type(index), _)) => {
-                        self.used.insert(global);
+                        self.mark_used(global, name.span);
                         self.named_type(index, name.span)
                     }
                     Some((global, _)) => {
@@ -400,7 +400,7 @@ impl<'a> Checker<'a> {
         if let Some(param) = self.param(&ident.name) {
             return param;
         }
-        let Some((global, _)) = self.names.get(ident.name.as_str()).copied() else {
+        let Some((global, _)) = self.lookup(&ident.name, ident.span) else {
             let suggestion = self.suggest(
                 &ident.name,
                 (self.locals.iter().chain(&self.params))
@@ -408,14 +408,16 @@ impl<'a> Checker<'a> {
                     .chain(
                         self.names
                             .iter()
-                            .filter(|(_, (g, _))| is_value(*g))
+                            .filter(|(_, (g, s))| {
+                                is_value(*g) && self.sources.visible(ident.span, *s)
+                            })
                             .map(|(n, _)| *n),
                     ),
             );
             self.unknown_name(ident, "name", suggestion);
             return Typed::error();
         };
-        self.used.insert(global);
+        self.mark_used(global, ident.span);
         let readable_in_constants = matches!(global, Global::Const(_));
         if cx == Context::Constant && !readable_in_constants && is_value(global) {
             self.not_constant(
@@ -581,7 +583,7 @@ impl<'a> Checker<'a> {
 
     fn index(&mut self, base: &ast::Expr, key: &ast::Expr, cx: Context) -> Typed {
         let table = match &base.kind {
-            ExprKind::Name(ident) => match self.names.get(ident.name.as_str()).copied() {
+            ExprKind::Name(ident) => match self.lookup(&ident.name, ident.span) {
                 Some((Global::Table(index), _))
                     if !self.locals.iter().any(|(n, _)| *n == ident.name) =>
                 {
@@ -592,7 +594,7 @@ impl<'a> Checker<'a> {
             _ => None,
         };
         if let Some(index) = table {
-            self.used.insert(Global::Table(index));
+            self.mark_used(Global::Table(index), base.span);
         }
         let Some(index) = table else {
             let typed = self.expr(base, cx);
@@ -838,8 +840,10 @@ impl<'a> Checker<'a> {
     }
 
     fn call(&mut self, function: &Ident, args: &[ast::Expr], span: Span, cx: Context) -> Typed {
-        if let Some((Global::Function(index), _)) = self.names.get(function.name.as_str()).copied()
+        if let Some((global @ Global::Function(index), _)) =
+            self.lookup(&function.name, function.span)
         {
+            self.mark_used(global, function.span);
             return self.call_function(index, function, args, span, cx);
         }
         let typed: Vec<Typed> = args.iter().map(|a| self.expr(a, cx)).collect();

@@ -18,6 +18,7 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::eval;
 pub use crate::limits::{MAX_DEPENDENCY_DEPTH, MAX_DIAGNOSTICS};
 use crate::program::{self as p, ComponentDef, Expr, Key, Slot, Value};
+use crate::sources::Sources;
 use crate::span::{LineIndex, Span};
 use crate::types::{RecordType, Type};
 
@@ -70,9 +71,10 @@ pub mod codes {
     pub const INVALID_PATTERN: &str = "E0251";
 }
 
-/// Checks a parsed file. Returns the program when no error was found, and every diagnostic.
-pub fn check(file: &ast::PolicyFile, source: &str) -> (Option<p::Program>, Vec<Diagnostic>) {
-    let mut checker = Checker::new(file, source);
+/// Checks the parsed files of a policy. Returns the program when no error was found, and every
+/// diagnostic (spans in the files' shared span space).
+pub fn check(sources: &Sources) -> (Option<p::Program>, Vec<Diagnostic>) {
+    let mut checker = Checker::new(sources);
     let program = checker.run();
     if checker.diagnostics.len() > MAX_DIAGNOSTICS {
         checker.diagnostics.truncate(MAX_DIAGNOSTICS);
@@ -187,7 +189,8 @@ impl Typed {
 }
 
 struct Checker<'a> {
-    source: &'a str,
+    sources: &'a Sources,
+    /// Lines of the root, the only file whose items are reported with their lines.
     lines: LineIndex,
     file: &'a ast::PolicyFile,
     diagnostics: Vec<Diagnostic>,
@@ -197,6 +200,11 @@ struct Checker<'a> {
     names: HashMap<&'a str, (Global, Span)>,
     /// The items a name in the file refers to, for the warnings about unused items.
     used: HashSet<Global>,
+    /// Those of `used` that the root reads itself, for the warning about unused imports.
+    used_in_root: HashSet<Global>,
+    /// Definitions of names already in `names`, in libraries no file sees together with the
+    /// first definition (§9.1: names a library imports are not passed on).
+    unseen_names: Vec<(&'a str, Global, Span)>,
     input: Option<&'a ast::InputDecl>,
     input_record: Arc<RecordType>,
     type_decls: Vec<&'a ast::TypeDecl>,
@@ -228,16 +236,18 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(file: &'a ast::PolicyFile, source: &'a str) -> Checker<'a> {
+    fn new(sources: &'a Sources) -> Checker<'a> {
         Checker {
-            source,
-            lines: LineIndex::new(source),
-            file,
+            sources,
+            lines: LineIndex::new(sources.root_text()),
+            file: sources.items(),
             diagnostics: Vec::new(),
             #[cfg(feature = "lint")]
             analysis_budget: analysis::Budget::default(),
             names: HashMap::new(),
             used: HashSet::new(),
+            used_in_root: HashSet::new(),
+            unseen_names: Vec::new(),
             input: None,
             input_record: Arc::new(RecordType {
                 name: None,
@@ -293,8 +303,17 @@ impl<'a> Checker<'a> {
                 Item::Const(decl) => ("constant", &decl.name),
                 Item::Table(decl) => ("table", &decl.name),
                 Item::Type(decl) => ("type", &decl.name),
+                Item::Let(decl) if decl.params.is_some() => ("function", &decl.name),
+                Item::Import(import) => {
+                    self.unused_import(import);
+                    continue;
+                }
                 _ => continue,
             };
+            // A library's items are there for the files that import it.
+            if !self.sources.in_root(name.span) {
+                continue;
+            }
             let Some(&(global, span)) = self.names.get(name.name.as_str()) else {
                 continue;
             };
@@ -307,6 +326,36 @@ impl<'a> Checker<'a> {
                     "remove it if nothing needs it any more",
                 );
             }
+        }
+    }
+
+    /// Notes that a name read at `at` refers to `global`, for the warnings about unused items
+    /// and imports.
+    fn mark_used(&mut self, global: Global, at: Span) {
+        self.used.insert(global);
+        if self.sources.in_root(at) {
+            self.used_in_root.insert(global);
+        }
+    }
+
+    /// An `import` of the root none of whose names the root reads.
+    fn unused_import(&mut self, import: &ast::ImportDecl) {
+        if !self.sources.in_root(import.span) {
+            return;
+        }
+        let definitions = (self.names.values().copied()).chain(
+            self.unseen_names
+                .iter()
+                .map(|(_, global, span)| (*global, *span)),
+        );
+        let mut used = definitions.filter(|(global, _)| self.used_in_root.contains(global));
+        if !used.any(|(_, span)| self.sources.defined_in_import(import, span)) {
+            self.warning(
+                codes::UNUSED_ITEM,
+                import.path.span,
+                format!("nothing that `{}` defines is used", import.path.value),
+                "remove the import if nothing needs it any more",
+            );
         }
     }
 
@@ -336,7 +385,20 @@ impl<'a> Checker<'a> {
     }
 
     fn text(&self, span: Span) -> &'a str {
-        self.source.get(span.range()).unwrap_or("")
+        self.sources.slice(span)
+    }
+
+    /// The item a name read at `at` denotes: its definition in the reading file or in a
+    /// library that file imports.
+    fn lookup(&self, name: &str, at: Span) -> Option<(Global, Span)> {
+        let first = self.names.get(name).copied();
+        first
+            .filter(|(_, definition)| self.sources.visible(at, *definition))
+            .or_else(|| {
+                (self.unseen_names.iter())
+                    .find(|(n, _, definition)| *n == name && self.sources.visible(at, *definition))
+                    .map(|(_, global, definition)| (*global, *definition))
+            })
     }
 
     fn line(&self, span: Span) -> u32 {
@@ -422,7 +484,7 @@ impl<'a> Checker<'a> {
                 components: done_or_error(state, || (Type::Error, Vec::new())).1,
             })
             .collect();
-        Some(p::Program {
+        let mut program = p::Program {
             sha256: String::new(),
             title: meta.map(|m| m.title.value.clone()),
             version: meta
@@ -442,7 +504,60 @@ impl<'a> Checker<'a> {
             slot_reads: Vec::new(),
             decision_order: Vec::new(),
             json: Default::default(),
-        })
+        };
+        self.unread_library_tables_need_no_data(&mut program);
+        Some(program)
+    }
+
+    /// A body-less table of a library needs data only when the policy reads it (§9.1): one
+    /// that nothing reads is given no entries, so that validation asks for no data for it and
+    /// the data's SHA-256 leaves it out.
+    fn unread_library_tables_need_no_data(&self, program: &mut p::Program) {
+        // Tables read directly, or in the body of a function called (once visited, a
+        // function's body is not visited again).
+        fn visit(expr: &Expr, functions: &[p::FunctionDef], seen: &mut [bool], read: &mut [bool]) {
+            match expr {
+                Expr::Lookup { table, .. } => {
+                    if let Some(read) = read.get_mut(table.0 as usize) {
+                        *read = true;
+                    }
+                }
+                Expr::CallFunction(function, _) => {
+                    let index = function.0 as usize;
+                    if seen.get(index) == Some(&false)
+                        && let Some(def) = functions.get(index)
+                    {
+                        seen[index] = true;
+                        visit(&def.body, functions, seen, read);
+                    }
+                }
+                _ => {}
+            }
+            expr.for_each_child(|child| visit(child, functions, seen, read));
+        }
+        let mut read = vec![false; program.tables.len()];
+        let mut seen = vec![false; program.functions.len()];
+        let lets = program.lets.iter().map(|definition| &definition.expr);
+        let scores = (program.scores.iter()).flat_map(|score| &score.components);
+        let rules = program.rules.iter().flat_map(|rule| {
+            let message = rule.message.iter().filter_map(|part| match part {
+                p::TemplatePart::Expr(expr) => Some(expr),
+                p::TemplatePart::Text(_) => None,
+            });
+            rule.when.iter().chain([&rule.condition]).chain(message)
+        });
+        for expr in lets
+            .chain(scores.map(|component| &component.expr))
+            .chain(rules)
+        {
+            visit(expr, &program.functions, &mut seen, &mut read);
+        }
+        let declarations = self.table_decls.iter().zip(read);
+        for (table, (declaration, read)) in program.tables.iter_mut().zip(declarations) {
+            if table.entries.is_none() && !read && !self.sources.in_root(declaration.span) {
+                table.entries = Some(p::TableEntries::default());
+            }
+        }
     }
 
     /// Registers every item name; reports duplicates, a second `policy` or `input`.
@@ -529,9 +644,11 @@ impl<'a> Checker<'a> {
                     self.rule_decls.push(decl);
                     (Global::Rule(self.rule_decls.len() - 1), &decl.name)
                 }
-                Item::Example(_) => continue,
+                Item::Example(_) | Item::Import(_) => continue,
             };
-            if let Some((previous, first_span)) = self.names.get(name.name.as_str()).copied() {
+            if let Some((previous, first_span)) =
+                self.earlier_definition(&name.name, global, name.span)
+            {
                 self.error(
                     codes::DUPLICATE_NAME,
                     name.span,
@@ -547,11 +664,38 @@ impl<'a> Checker<'a> {
                 )
                 .help =
                     Some("every item name must be unique in the policy: rename one of them".into());
+                if !self.sources.seen_together(first_span, name.span) {
+                    // Only reference data clashes here: the file still reads its own table.
+                    self.unseen_names.push((&name.name, global, name.span));
+                }
+            } else if self.names.contains_key(name.name.as_str()) {
+                self.unseen_names.push((&name.name, global, name.span));
             } else {
                 self.names.insert(&name.name, (global, name.span));
             }
         }
         meta
+    }
+
+    /// An earlier definition that a definition of `name` at `span` clashes with: one that a
+    /// file sees together with it, or, for reference data (named by its table, whichever file
+    /// declares it), any body-less table.
+    fn earlier_definition(&self, name: &str, global: Global, span: Span) -> Option<(Global, Span)> {
+        let bodyless_table = |global| {
+            matches!(global, Global::Table(index)
+                if self.table_decls.get(index).is_some_and(|t| t.rows.is_none()))
+        };
+        let first = self.names.get(name).copied();
+        let unseen = (self.unseen_names.iter())
+            .filter(|(n, ..)| *n == name)
+            .map(|(_, global, span)| (*global, *span));
+        first
+            .into_iter()
+            .chain(unseen)
+            .find(|(previous, first_span)| {
+                self.sources.seen_together(*first_span, span)
+                    || (bodyless_table(*previous) && bodyless_table(global))
+            })
     }
 
     // ----- items -------------------------------------------------------------------------

@@ -47,7 +47,7 @@ impl<'a> Checker<'a> {
 
     /// A variable or parameter may not be named like the input or an item: it would hide it.
     pub(super) fn refuse_hiding(&mut self, var: &Ident, what: &str) {
-        let Some((global, first)) = self.names.get(var.name.as_str()).copied() else {
+        let Some((global, first)) = self.lookup(&var.name, var.span) else {
             return;
         };
         self.error(

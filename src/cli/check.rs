@@ -3,19 +3,19 @@
 use std::path::PathBuf;
 
 use super::diagnostics::{self, FileDiagnostics};
-use super::{CliResult, Exit, Format, read_text};
+use super::{CliResult, Exit, Format, read_sources};
 
 pub fn run(paths: &[PathBuf], format: Format) -> CliResult {
     let mut exit = Exit::Success;
     let mut checked = Vec::with_capacity(paths.len());
     for path in paths {
-        match read_text(path) {
-            Ok(source) => {
-                let found = procura::check(&source);
+        match read_sources(path) {
+            Ok(sources) => {
+                let found = procura::policy::check_sources(&sources);
                 if found.iter().any(procura::Diagnostic::is_error) {
                     exit = exit.max(Exit::Failure);
                 }
-                checked.push((path, source, found));
+                checked.push((path, sources, found));
             }
             // One unreadable file must not hide the diagnostics of the others.
             Err(error) => {
@@ -26,9 +26,9 @@ pub fn run(paths: &[PathBuf], format: Format) -> CliResult {
     }
     let files: Vec<FileDiagnostics<'_>> = checked
         .iter()
-        .map(|(path, source, found)| FileDiagnostics {
+        .map(|(path, sources, found)| FileDiagnostics {
             path,
-            source,
+            sources,
             diagnostics: found,
         })
         .collect();

@@ -8,17 +8,19 @@ use std::ops::Range;
 use std::path::Path;
 
 use codespan_reporting::diagnostic::{Diagnostic as Rendered, Label, Severity as RenderedSeverity};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor::Buffer};
 use procura::Severity;
 use procura::diagnostic::Diagnostic;
-use procura::diagnostic::{LineIndex, Span};
+use procura::diagnostic::Span;
+use procura::policy::Sources;
 
 use super::{CliError, Format};
 
 pub struct FileDiagnostics<'a> {
     pub path: &'a Path,
-    pub source: &'a str,
+    /// The policy's files: the diagnostics are in the root (`path`) or name their library.
+    pub sources: &'a Sources,
     pub diagnostics: &'a [Diagnostic],
 }
 
@@ -72,16 +74,28 @@ pub fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
 }
 
 fn to_json(file: &FileDiagnostics<'_>) -> serde_json::Value {
-    let index = LineIndex::new(file.source);
-    file.diagnostics
-        .iter()
-        .map(|d| d.to_json(file.source, &index))
-        .collect()
+    file.sources.diagnostics_json(file.diagnostics)
 }
 
 fn render(file: &FileDiagnostics<'_>, buffer: &mut Buffer) {
-    let name = file.path.display().to_string();
-    let simple = SimpleFile::new(name.as_str(), file.source);
+    // Libraries are named as they are read: from the root's directory.
+    let directory = file.path.parent().unwrap_or(Path::new(""));
+    let mut files = SimpleFiles::new();
+    let root = files.add(file.path.display().to_string(), file.sources.root_text());
+    let libraries: Vec<(&str, usize)> = (file.sources.libraries())
+        .map(|(path, text)| {
+            (
+                path,
+                files.add(directory.join(path).display().to_string(), text),
+            )
+        })
+        .collect();
+    let id = |library: Option<&str>| {
+        library
+            .and_then(|library| libraries.iter().find(|(path, _)| *path == library))
+            .map_or(root, |(_, id)| *id)
+    };
+    let text = |id: usize| files.get(id).map_or("", |file| *file.source());
     let config = term::Config::default();
     for diagnostic in file.diagnostics {
         let severity = match diagnostic.severity {
@@ -91,16 +105,20 @@ fn render(file: &FileDiagnostics<'_>, buffer: &mut Buffer) {
         let mut rendered = Rendered::new(severity)
             .with_code(diagnostic.code)
             .with_message(&diagnostic.message)
-            .with_label(Label::primary((), range(file.source, diagnostic.span)));
+            .with_label(Label::primary(
+                id(diagnostic.file.as_deref()),
+                range(text(id(diagnostic.file.as_deref())), diagnostic.span),
+            ));
         for label in &diagnostic.labels {
+            let file = id(label.file.as_deref());
             rendered = rendered.with_label(
-                Label::secondary((), range(file.source, label.span)).with_message(&label.message),
+                Label::secondary(file, range(text(file), label.span)).with_message(&label.message),
             );
         }
         if let Some(help) = &diagnostic.help {
             rendered = rendered.with_note(format!("help: {help}"));
         }
-        if term::emit_to_write_style(buffer, &config, &simple, &rendered).is_err() {
+        if term::emit_to_write_style(buffer, &config, &files, &rendered).is_err() {
             // Rendering only fails on a span outside the source; the message still matters.
             let _ = writeln!(
                 buffer,

@@ -18,6 +18,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use procura::limits::Limits;
+use procura::policy::Sources;
 use procura::{Date, InputErrors};
 
 /// Process exit codes; when several outcomes occur the largest wins.
@@ -77,15 +78,25 @@ pub fn today() -> Date {
     Date::from_unix_seconds(seconds)
 }
 
+/// Reads a policy file and the libraries it imports, relative to its directory
+/// (LANGUAGE.md §9.1); a library that cannot be read is a diagnostic of the `import`.
+pub fn read_sources(path: &Path) -> Result<Sources, CliError> {
+    let source = read_text(path)?;
+    let directory = path.parent().unwrap_or(Path::new(""));
+    Ok(Sources::load(&source, |library| {
+        read_text(&directory.join(library)).map_err(|error| error.0)
+    }))
+}
+
 /// Compiles a policy file; `None` when it does not compile, after printing its diagnostics.
 pub fn compile(path: &Path, format: Format) -> Result<Option<procura::Policy>, CliError> {
-    let source = read_text(path)?;
-    match procura::compile(&source) {
+    let sources = read_sources(path)?;
+    match procura::policy::compile_sources(&sources) {
         Ok(policy) => Ok(Some(policy)),
         Err(found) => {
             let file = diagnostics::FileDiagnostics {
                 path,
-                source: &source,
+                sources: &sources,
                 diagnostics: &found,
             };
             diagnostics::print(&[file], format, false)?;

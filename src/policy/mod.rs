@@ -11,17 +11,23 @@ mod examples;
 use crate::input::{self, InputErrors};
 pub use crate::input::{ReferenceData, parse_json};
 use crate::limits::Limits;
+use crate::program as p;
 pub use crate::program::ExampleDef;
 use crate::program::Program;
 use crate::report::Report;
+pub use crate::sources::Sources;
 pub use crate::value::Value;
-use crate::{audit, program as p};
-use crate::{check as checker, eval, lower, syntax};
+use crate::{check as checker, eval, lower};
 pub use examples::{ExampleResult, ExpectationFailure};
 
 /// All diagnostics (errors and warnings) of a source, sorted by position.
 pub fn check(source: &str) -> Vec<Diagnostic> {
-    match compile(source) {
+    check_sources(&Sources::root(source))
+}
+
+/// All diagnostics (errors and warnings) of a policy's files, sorted by file and position.
+pub fn check_sources(sources: &Sources) -> Vec<Diagnostic> {
+    match compile_sources(sources) {
         Ok(policy) => policy.warnings,
         Err(diagnostics) => diagnostics,
     }
@@ -29,24 +35,34 @@ pub fn check(source: &str) -> Vec<Diagnostic> {
 
 /// Compiles a policy; on failure returns every diagnostic found (errors and warnings).
 pub fn compile(source: &str) -> Result<Policy, Vec<Diagnostic>> {
-    let (file, mut diagnostics) = syntax::parse(source);
-    if diagnostics.iter().any(Diagnostic::is_error) {
+    compile_sources(&Sources::root(source))
+}
+
+/// Compiles a policy of several files (LANGUAGE.md §9.1); diagnostics name their file.
+pub fn compile_sources(sources: &Sources) -> Result<Policy, Vec<Diagnostic>> {
+    let mut diagnostics = sources.diagnostics().to_vec();
+    let localize = |mut diagnostics: Vec<Diagnostic>| {
         diagnostic::sort(&mut diagnostics);
-        return Err(diagnostics);
+        diagnostics
+            .into_iter()
+            .map(|d| sources.localize(d))
+            .collect()
+    };
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(localize(diagnostics));
     }
-    let (program, check_diagnostics) = checker::check(&file, source);
+    let (program, check_diagnostics) = checker::check(sources);
     diagnostics.extend(check_diagnostics);
-    diagnostic::sort(&mut diagnostics);
     match program {
         Some(program) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
             program: Arc::new(lower::lower(p::Program {
-                sha256: audit::sha256_hex(source.as_bytes()),
+                sha256: sources.sha256(),
                 ..program
             })),
-            warnings: diagnostics,
+            warnings: localize(diagnostics),
             limits: Limits::default(),
         }),
-        _ => Err(diagnostics),
+        _ => Err(localize(diagnostics)),
     }
 }
 

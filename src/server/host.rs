@@ -229,6 +229,10 @@ impl Host {
             alloc: export!("procura_alloc"),
             free: export!("procura_free"),
             compile: export!("procura_compile"),
+            // An older module (`--module`) may lack it: it serves policies without libraries.
+            compile_files: instance
+                .get_typed_func(&mut store, "procura_compile_files")
+                .ok(),
             evaluate: export!("procura_evaluate"),
             drop: export!("procura_drop"),
             result_ptr: export!("procura_result_ptr"),
@@ -274,6 +278,7 @@ struct Guest {
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), ()>,
     compile: TypedFunc<(u32, u32), u32>,
+    compile_files: Option<TypedFunc<(u32, u32, u32, u32), u32>>,
     evaluate: TypedFunc<(u32, u32, u32, u32, u32), u32>,
     drop: TypedFunc<u32, ()>,
     result_ptr: TypedFunc<(), u32>,
@@ -365,9 +370,15 @@ impl Guest {
         Ok(std::str::from_utf8(bytes)?.to_owned())
     }
 
-    /// Compiles a source: the handle (`None` on compile errors) and the result JSON.
-    fn compile(&mut self, source: &str) -> Result<(Option<u32>, String), GuestError> {
-        let length = u64::try_from(source.len()).unwrap_or(u64::MAX);
+    /// Compiles a source and the libraries it may import (`procura_compile_files`): the handle
+    /// (`None` on compile errors) and the result JSON.
+    fn compile(
+        &mut self,
+        source: &str,
+        files: Option<&str>,
+    ) -> Result<(Option<u32>, String), GuestError> {
+        let length = source.len() + files.map_or(0, str::len);
+        let length = u64::try_from(length).unwrap_or(u64::MAX);
         let budget = Budget {
             timeout: self.limits.compile_timeout,
             fuel: (self.limits.fuel).map(|fuel| {
@@ -375,9 +386,23 @@ impl Guest {
                     .max(length.saturating_mul(COMPILE_FUEL_PER_BYTE))
             }),
         };
+        if files.is_some() && self.compile_files.is_none() {
+            return Err(GuestError::Trap(
+                "the module cannot compile libraries: it has no `procura_compile_files`".into(),
+            ));
+        }
         self.within(budget, |guest| {
-            let [(ptr, len)] = guest.put([source.as_bytes()])?;
-            let handle = guest.compile.call(&mut guest.store, (ptr, len))?;
+            let handle = match (files, guest.compile_files.clone()) {
+                (Some(files), Some(compile_files)) => {
+                    let [(ptr, len), (files_ptr, files_len)] =
+                        guest.put([source.as_bytes(), files.as_bytes()])?;
+                    compile_files.call(&mut guest.store, (ptr, len, files_ptr, files_len))?
+                }
+                _ => {
+                    let [(ptr, len)] = guest.put([source.as_bytes()])?;
+                    guest.compile.call(&mut guest.store, (ptr, len))?
+                }
+            };
             Ok(((handle != 0).then_some(handle), guest.take_result()?))
         })
     }
@@ -413,6 +438,9 @@ pub struct Version {
     /// Unique for the life of the process; a changed file gets a new id.
     pub id: u64,
     pub source: Arc<str>,
+    /// The libraries the policy may import, as the JSON object of `procura_compile_files`
+    /// (`{"lib/minerals.policy": "text"}`); `None` when there are none.
+    pub files: Option<Arc<str>>,
 }
 
 /// An instance and the handles of the policy versions it has compiled.
@@ -432,7 +460,9 @@ pub struct Compiled {
 impl Worker {
     /// Compiles a version and keeps its handle for later evaluations.
     pub fn compile(&mut self, version: &Version) -> Result<Compiled, GuestError> {
-        let (handle, json) = self.guest.compile(&version.source)?;
+        let (handle, json) = self
+            .guest
+            .compile(&version.source, version.files.as_deref())?;
         if let Some(handle) = handle {
             self.handles.insert(version.id, handle);
         }
@@ -446,7 +476,9 @@ impl Worker {
     /// once: an instance keeps only the policies it evaluates, so that checking every file of
     /// a directory in one instance does not add up their memory.
     pub fn check(&mut self, version: &Version) -> Result<Compiled, GuestError> {
-        let (handle, json) = self.guest.compile(&version.source)?;
+        let (handle, json) = self
+            .guest
+            .compile(&version.source, version.files.as_deref())?;
         if let Some(handle) = handle {
             self.guest.drop_policy(handle)?;
         }

@@ -39,6 +39,8 @@ pub struct Entry {
     pub good: Option<Arc<Good>>,
     /// The file when read; a change triggers a reload.
     stamp: Stamp,
+    /// The libraries `source` was compiled with (`Version::files`).
+    files: Option<Arc<str>>,
 }
 
 /// What tells that a file changed: its length, modification time and, through symlinks, the
@@ -86,6 +88,11 @@ pub struct Registry {
     /// Bumped whenever the set of served versions changes.
     generation: AtomicU64,
     next_id: AtomicU64,
+    /// Every `.policy` file of the directory and below, as the libraries were last read:
+    /// their stamps, and their texts as the JSON object of `Version::files`.
+    libraries: Mutex<(BTreeMap<String, Stamp>, Arc<str>)>,
+    /// Files of the directory found to be libraries, not policies, as they were then.
+    known_libraries: Mutex<HashMap<String, Stamp>>,
 }
 
 impl Registry {
@@ -98,6 +105,8 @@ impl Registry {
             origin: Mutex::default(),
             generation: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
+            libraries: Mutex::new((BTreeMap::new(), "{}".into())),
+            known_libraries: Mutex::default(),
         }
     }
 
@@ -148,7 +157,7 @@ impl Registry {
     /// error only when the directory cannot be listed.
     pub fn scan(&self, pool: &Pool) -> std::io::Result<Scanned> {
         let root = std::fs::canonicalize(&self.dir)?;
-        let mut files = BTreeMap::new();
+        let mut files: BTreeMap<String, (PathBuf, Stamp)> = BTreeMap::new();
         for file in std::fs::read_dir(&root)? {
             let Ok(file) = file else { continue };
             let path = file.path();
@@ -169,9 +178,24 @@ impl Registry {
         let switched = self.origin.lock().map_or(true, |seen| *seen != origin);
 
         let mut scanned = Scanned::default();
+        // A policy may import any `.policy` file of the directory or below (LANGUAGE.md §9.1):
+        // when one changes, every policy is compiled again with the new texts.
+        let Some(libraries) = self.read_libraries(&root) else {
+            scanned.waiting = true;
+            return Ok(scanned);
+        };
         let mut read = Vec::new();
+        let mut libraries_only = BTreeSet::new();
         for (name, (path, stamp)) in &files {
-            if self.get(name).is_some_and(|entry| &entry.stamp == stamp) {
+            let known = self.known_libraries.lock().ok();
+            if known.is_some_and(|known| known.get(name) == Some(stamp)) {
+                libraries_only.insert(name.clone());
+                continue;
+            }
+            let unchanged = |entry: Entry| {
+                &entry.stamp == stamp && entry.files.as_deref().is_none_or(|f| *f == *libraries)
+            };
+            if self.get(name).is_some_and(unchanged) {
                 continue;
             }
             match self.read_settled(name, stamp) {
@@ -186,9 +210,16 @@ impl Registry {
         let mut entries = Vec::new();
         for (name, _, stamp, bytes) in &read {
             let entry = match String::from_utf8(bytes.clone()) {
-                Ok(source) => self.compile(pool, name, source.into(), stamp.clone()),
+                Ok(source) => self.compile(pool, name, source.into(), stamp.clone(), &libraries),
                 Err(error) => refuse_non_utf8(&error, stamp.clone()),
             };
+            if is_library(&entry) {
+                if let Ok(mut known) = self.known_libraries.lock() {
+                    known.insert(name.clone(), stamp.clone());
+                }
+                libraries_only.insert(name.clone());
+                continue;
+            }
             scanned.compiled.push((name.clone(), entry.ok));
             entries.push((name.clone(), entry));
         }
@@ -200,11 +231,31 @@ impl Registry {
             scanned.waiting = true;
             return Ok(scanned);
         }
+        files.retain(|name, _| !libraries_only.contains(name));
         self.commit(entries, &files);
         if let Ok(mut seen) = self.origin.lock() {
             *seen = origin;
         }
         Ok(scanned)
+    }
+
+    /// The texts of every `.policy` file under `root` as the JSON object of `Version::files`,
+    /// read again only when one changed; `None` while a changed one has not settled.
+    fn read_libraries(&self, root: &Path) -> Option<Arc<str>> {
+        let mut stamps = BTreeMap::new();
+        library_stamps(root, "", 0, &mut stamps);
+        let mut libraries = self.libraries.lock().ok()?;
+        if libraries.0 == stamps {
+            return Some(libraries.1.clone());
+        }
+        let mut texts = serde_json::Map::new();
+        for (path, stamp) in &stamps {
+            let bytes = self.read_settled(&format!("/{path}"), stamp)?;
+            texts.insert(path.clone(), String::from_utf8_lossy(&bytes).into());
+        }
+        let json: Arc<str> = serde_json::Value::Object(texts).to_string().into();
+        *libraries = (stamps, json.clone());
+        Some(json)
     }
 
     /// The bytes of a changed file if it has settled and did not change while it was read;
@@ -267,16 +318,28 @@ impl Registry {
 
     /// The entry of a source: compiled in the module, or the previous entry when the text
     /// is the one that compiled before.
-    fn compile(&self, pool: &Pool, name: &str, source: Arc<str>, stamp: Stamp) -> Entry {
+    fn compile(
+        &self,
+        pool: &Pool,
+        name: &str,
+        source: Arc<str>,
+        stamp: Stamp,
+        libraries: &Arc<str>,
+    ) -> Entry {
+        // Only a source that may import gets the libraries, so that a module without
+        // `procura_compile_files` (`--module`) still serves the others.
+        let files = source.contains("import").then(|| libraries.clone());
         let previous = self.get(name);
         // Only a text that compiled is trusted to be unchanged: a refused file's `source` is
         // its lossy reading.
-        if let Some(previous) = previous.filter(|p| p.ok && p.source == source) {
+        if let Some(previous) = previous.filter(|p| p.ok && p.source == source && p.files == files)
+        {
             return Entry { stamp, ..previous };
         }
         let version = Version {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             source: source.clone(),
+            files: files.clone(),
         };
         let compiled = self.with_worker(pool, |worker| worker.check(&version));
         let (ok, json) = match compiled {
@@ -302,6 +365,48 @@ impl Registry {
             diagnostics: Arc::new(diagnostics),
             good,
             stamp,
+            files,
+        }
+    }
+}
+
+/// Whether a file is a library, not a policy: it failed to compile for want of an `input`
+/// (LANGUAGE.md §9.1: only files that declare an `input` are served).
+fn is_library(entry: &Entry) -> bool {
+    !entry.ok
+        && (entry.diagnostics.as_array()).is_some_and(|list| {
+            list.iter()
+                .any(|d| d["code"] == crate::check::codes::NO_INPUT)
+        })
+}
+
+/// The deepest directory below the policy directory whose libraries are read.
+const MAX_LIBRARY_DEPTH: usize = 8;
+
+/// The stamps of the `.policy` files under `dir`, by path from the policy directory (`prefix`),
+/// at most [`MAX_POLICY_FILES`](crate::limits::MAX_POLICY_FILES) times ten of them.
+fn library_stamps(dir: &Path, prefix: &str, depth: usize, stamps: &mut BTreeMap<String, Stamp>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if stamps.len() >= 10 * crate::limits::MAX_POLICY_FILES {
+            return;
+        }
+        let path = entry.path();
+        let Some(name) = entry
+            .file_name()
+            .to_str()
+            .map(|name| format!("{prefix}{name}"))
+        else {
+            continue;
+        };
+        if path.is_dir() && depth < MAX_LIBRARY_DEPTH {
+            library_stamps(&path, &format!("{name}/"), depth + 1, stamps);
+        } else if name.ends_with(".policy")
+            && let Some(stamp) = Stamp::of(&path)
+        {
+            stamps.insert(name, stamp);
         }
     }
 }
@@ -326,6 +431,7 @@ fn refuse_non_utf8(error: &std::string::FromUtf8Error, stamp: Stamp) -> Entry {
         diagnostics: Arc::new(diagnostics),
         good: None,
         stamp,
+        files: None,
     }
 }
 

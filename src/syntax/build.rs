@@ -64,6 +64,8 @@ enum Part {
 }
 
 pub(super) struct Builder {
+    /// Where the file starts in the span space of the policy's files.
+    base: usize,
     /// Where the text handed to pest starts in `source`.
     offset: std::cell::Cell<usize>,
     diagnostics: RefCell<Vec<Diagnostic>>,
@@ -71,7 +73,7 @@ pub(super) struct Builder {
 }
 
 impl Builder {
-    pub fn new() -> Builder {
+    pub fn new(base: usize) -> Builder {
         let pratt = PrattParser::new()
             .op(Op::prefix(Rule::if_prefix) | Op::prefix(Rule::quantifier_prefix))
             .op(Op::infix(Rule::op_coalesce, Assoc::Left))
@@ -98,6 +100,7 @@ impl Builder {
             .op(Op::prefix(Rule::op_neg))
             .op(Op::postfix(Rule::field_access) | Op::postfix(Rule::index_access));
         Builder {
+            base,
             offset: std::cell::Cell::new(0),
             diagnostics: RefCell::new(Vec::new()),
             pratt,
@@ -114,7 +117,7 @@ impl Builder {
     }
 
     fn span(&self, span: pest::Span<'_>) -> Span {
-        let offset = self.offset.get();
+        let offset = self.base + self.offset.get();
         Span::new(offset + span.start(), offset + span.end())
     }
 
@@ -221,6 +224,13 @@ impl Builder {
             Rule::score_item => self.score(&pair, span)?,
             Rule::rule_item => self.rule(&pair, span)?,
             Rule::example_item => self.example(&pair, span)?,
+            Rule::import_item => {
+                let path = self.child(&pair, Rule::string)?;
+                Item::Import(ImportDecl {
+                    path: self.str_lit(&path, "an import path")?,
+                    span,
+                })
+            }
             _ => return Err(self.internal(&pair)),
         })
     }

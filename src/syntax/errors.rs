@@ -84,7 +84,8 @@ fn expected(rule: Rule) -> Expected {
         | Rule::table_item
         | Rule::score_item
         | Rule::rule_item
-        | Rule::example_item => Nothing,
+        | Rule::example_item
+        | Rule::import_item => Nothing,
         Rule::kw_policy
         | Rule::kw_input
         | Rule::kw_type
@@ -93,7 +94,8 @@ fn expected(rule: Rule) -> Expected {
         | Rule::kw_let
         | Rule::kw_score
         | Rule::kw_rule
-        | Rule::kw_example => Item,
+        | Rule::kw_example
+        | Rule::kw_import => Item,
         Rule::name
         | Rule::field_decl
         | Rule::field_keyword

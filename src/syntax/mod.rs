@@ -42,6 +42,12 @@ struct PolicyParser;
 /// Parses a whole source. Never fails and never panics: returns what parsed and every syntax
 /// error found.
 pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
+    parse_at(source, 0)
+}
+
+/// [`parse`] of a file whose spans start at `base`: the files of a policy share one span space
+/// (`sources::Sources`), so that a span alone tells which file it is in.
+pub(crate) fn parse_at(source: &str, base: usize) -> (PolicyFile, Vec<Diagnostic>) {
     let mut file = PolicyFile::default();
     if source.len() > MAX_SOURCE_BYTES {
         let diagnostic = Diagnostic::error(
@@ -53,12 +59,12 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
             ),
         )
         .with_help("split the policy or move large tables into reference data");
-        return (file, vec![diagnostic]);
+        return (file, vec![diagnostic.shifted(base)]);
     }
     // Only errors need line numbers.
     let lines = std::cell::OnceCell::new();
     let lines = || lines.get_or_init(|| LineIndex::new(source));
-    let builder = build::Builder::new();
+    let builder = build::Builder::new(base);
     let mut diagnostics = Vec::new();
     let scan = scan::scan(source);
     for region in scan.regions {
@@ -68,12 +74,13 @@ pub fn parse(source: &str) -> (PolicyFile, Vec<Diagnostic>) {
                     .with_help(format!(
                         "brackets, interpolations and `if` conditions may nest at most \
                          {MAX_NESTING} levels deep"
-                    )),
+                    ))
+                    .shifted(base),
             );
             continue;
         }
         let syntax_error = |at, error: &pest::error::Error<Rule>| {
-            errors::diagnostic(source, lines(), at, region.end, error)
+            errors::diagnostic(source, lines(), at, region.end, error).shifted(base)
         };
         // The first JSON object in `source[from..to]` that is not JSON: pest's error on it.
         let json_error = |from: usize, to: usize| {
@@ -163,6 +170,14 @@ fn item_rule(source: &str, at: usize) -> Rule {
         b"score" => Rule::score_item,
         b"rule" => Rule::rule_item,
         b"example" => Rule::example_item,
+        // `import` is contextual: an item only when a string follows.
+        b"import"
+            if source
+                .get(skip_trivia(source, at + 6, source.len())..)
+                .is_some_and(|rest| rest.starts_with('"')) =>
+        {
+            Rule::import_item
+        }
         _ => Rule::item,
     }
 }
@@ -212,8 +227,12 @@ mod tests {
     #[test]
     fn every_item_keyword_has_a_rule() {
         for keyword in super::scan::ITEM_KEYWORDS {
-            assert!(super::starts_item(keyword, 0), "{keyword}");
+            assert!(
+                super::starts_item(&format!("{keyword} \"x\""), 0),
+                "{keyword}"
+            );
         }
+        assert!(!super::starts_item("import x", 0));
         assert!(!super::starts_item("rules", 0));
     }
 }

@@ -24,8 +24,8 @@ pub(super) struct Region {
 }
 
 /// The words that start an item when they begin a line.
-pub(super) const ITEM_KEYWORDS: [&str; 9] = [
-    "policy", "input", "type", "const", "table", "let", "score", "rule", "example",
+pub(super) const ITEM_KEYWORDS: [&str; 10] = [
+    "policy", "input", "type", "const", "table", "let", "score", "rule", "example", "import",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +114,9 @@ pub(super) fn item_start(bytes: &[u8], at: usize) -> Option<usize> {
     }
     let after = skip_blanks(bytes, end);
     let next = *bytes.get(after)?;
-    (after > end && (next.is_ascii_alphabetic() || next == b'_' || next == b'"')).then_some(start)
+    // `import` is contextual: only a path makes it an item.
+    let starts_name = (next.is_ascii_alphabetic() || next == b'_') && word != b"import";
+    (after > end && (starts_name || next == b'"')).then_some(start)
 }
 
 fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {

@@ -7,7 +7,7 @@ const crypto = require("node:crypto");
 const { procura, read, list, position, edit, thrown } = require("./support.js");
 
 const SPEC = read("tests/node/fixtures/specification.policy");
-const DIAGNOSTIC_KEYS = ["code", "column", "end_column", "end_line", "help", "line", "message", "severity"];
+const DIAGNOSTIC_KEYS = ["code", "column", "end_column", "end_line", "file", "help", "line", "message", "severity"];
 
 function specExample() {
   const [example] = procura.compile(SPEC).examples();
@@ -29,6 +29,53 @@ test("check reports an unknown field with its position and a suggestion", () => 
   assert.equal(d.end_column, at.column + "guidelines_confirmd".length);
   assert.match(d.message, /guidelines_confirmd/);
   assert.match(d.help, /did you mean `guidelines_confirmed`/);
+});
+
+// LANGUAGE.md §9.1: libraries come as `files`, keyed by their path from the source's directory.
+const IMPORTING = `import "lib/limits.policy"
+input supplier { age_days: number }
+rule fresh "Fresh" {
+  require supplier.age_days <= MAX_AGE_DAYS
+  else review "too old"
+}
+`;
+
+test("compile reads the libraries a policy imports from files", () => {
+  const files = { "lib/limits.policy": 'import "units.policy"\nconst MAX_AGE_DAYS = 2 * DAYS_PER_YEAR\n', "lib/units.policy": "const DAYS_PER_YEAR = 365\n" };
+  const policy = procura.compile(IMPORTING, { files });
+  const report = policy.evaluate({ age_days: 800 }, { as_of: "2025-06-01" });
+  assert.equal(report.decision, "review");
+  // §9.10: the root with the empty path, then each library in depth-first order.
+  const hash = crypto.createHash("sha256");
+  for (const [name, text] of [["", IMPORTING], ["lib/limits.policy", files["lib/limits.policy"]], ["lib/units.policy", files["lib/units.policy"]]]) {
+    hash.update(name).update("\0").update(text).update("\0");
+  }
+  assert.equal(report.policy.sha256, hash.digest("hex"));
+});
+
+test("a diagnostic in a library names its file, with positions in that file", () => {
+  const files = { "lib/limits.policy": "\nconst MAX_AGE_DAYS = 365 + \"days\"\n" };
+  const error = thrown(() => procura.compile(IMPORTING, { files }));
+  assert.equal(error.name, "CompileError");
+  const [d, ...rest] = error.diagnostics;
+  assert.deepEqual(rest, []);
+  assert.equal(d.file, "lib/limits.policy");
+  assert.equal(d.line, 2);
+  assert.equal(d.column, 22);
+  assert.match(error.message, /in lib\/limits.policy at line 2, column 22/);
+  assert.deepEqual(procura.check(IMPORTING, { files }), error.diagnostics);
+});
+
+test("an import that files lack is an error at its path", () => {
+  const [d, ...rest] = procura.check(IMPORTING);
+  assert.deepEqual(rest, []);
+  assert.equal(d.code, "E0402");
+  assert.equal(d.file, null);
+  assert.equal(d.line, 1);
+  assert.equal(d.column, 8);
+  assert.match(d.message, /lib\/limits.policy/);
+  assert.equal(procura.check(IMPORTING, { files: { "lib/limits.policy": 1 } })[0].code, "E0402");
+  assert.equal(thrown(() => procura.check(IMPORTING, { files: "lib" })).name, "TypeError");
 });
 
 test("check suggests the member of a literal union for a misspelt string", () => {

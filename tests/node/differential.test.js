@@ -12,7 +12,7 @@ const { execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { root, procura, read, list } = require("./support.js");
+const { root, procura, read, list, libraries } = require("./support.js");
 
 const nativeBin = path.resolve(root, process.env.PROCURA_BIN || "target/release/procura");
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "procura-differential-"));
@@ -39,11 +39,11 @@ function native(policyFile, inputFile, dataFile, asOf) {
 
 /** What the WebAssembly build prints for the same case, in the CLI's format and exit code; the
  * reference data is given as text (`dataAsText`, read like the CLI's file) or spliced into the
- * options as a value. */
-function wasm(source, inputText, dataText, asOf, dataAsText) {
+ * options as a value. The libraries a policy imports are read from beside it, as the CLI does. */
+function wasm(policyFile, inputText, dataText, asOf, dataAsText) {
   let policy;
   try {
-    policy = procura.compile(source);
+    policy = procura.compile(fs.readFileSync(policyFile, "utf8"), { files: libraries(policyFile) });
   } catch (error) {
     if (error.name !== "CompileError") throw error;
     return { stdout: `${JSON.stringify(error.diagnostics)}\n`, status: 1 };
@@ -78,7 +78,7 @@ function compare(policyFile, inputFile, dataFile, asOf) {
   }
   let printed;
   for (const dataAsText of forms) {
-    const actual = wasm(fs.readFileSync(policyFile, "utf8"), fs.readFileSync(inputFile, "utf8"), dataText, asOf, dataAsText);
+    const actual = wasm(policyFile, fs.readFileSync(inputFile, "utf8"), dataText, asOf, dataAsText);
     assert.equal(actual.stdout, expected.stdout, dataAsText ? "data as text" : "data as a value");
     assert.equal(actual.status, expected.status);
     printed = actual.stdout;
@@ -108,7 +108,7 @@ for (const file of policies) {
   const stem = path.basename(file, ".policy");
 
   test(`${file}: every example gives the native report`, () => {
-    const examples = procura.compile(read(file)).examples();
+    const examples = procura.compile(read(file), { files: libraries(file) }).examples();
     assert.ok(examples.length > 0, "no examples");
     for (const [i, example] of examples.entries()) {
       const inputFile = write(`${stem}-${i}.input.json`, JSON.stringify(example.given));
@@ -180,7 +180,7 @@ for (const [policy, records, data] of BATCHES) {
   if (![policy, records, data].every((file) => fs.existsSync(path.join(root, file)))) continue;
   test(`${records} against ${policy} gives the native lines`, () => {
     const expected = native(path.join(root, policy), path.join(root, records), path.join(root, data), DEFAULT_AS_OF);
-    const compiled = procura.compile(read(policy));
+    const compiled = procura.compile(read(policy), { files: libraries(policy) });
     const options = `{"as_of":"${DEFAULT_AS_OF}","data":${read(data)}}`;
     const actual = [];
     // Lines as the CLI reads them, without their newline (so an error's position is within

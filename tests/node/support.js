@@ -29,6 +29,23 @@ function list(folder, suffix) {
     .map((name) => path.join(folder, name));
 }
 
+/** The `.policy` files under the directory of `policyFile` (a path from the repository root),
+ * by path from that directory: the `files` of `compile` for whatever a policy there imports
+ * (LANGUAGE.md §9.1), as the CLI reads them from disk. */
+function libraries(policyFile) {
+  const directory = path.dirname(path.resolve(root, policyFile));
+  const files = {};
+  const visit = (relative) => {
+    for (const entry of fs.readdirSync(path.join(directory, relative), { withFileTypes: true })) {
+      const name = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) visit(name);
+      else if (name.endsWith(".policy")) files[name] = fs.readFileSync(path.join(directory, name), "utf8");
+    }
+  };
+  visit("");
+  return files;
+}
+
 /** The 1-based line and column (in Unicode characters) of the first `needle` in `source`. */
 function position(source, needle) {
   const offset = source.indexOf(needle);
@@ -53,4 +70,4 @@ function thrown(run) {
   throw new Error("expected an exception");
 }
 
-module.exports = { root, procura, read, list, position, edit, thrown };
+module.exports = { root, procura, read, list, libraries, position, edit, thrown };

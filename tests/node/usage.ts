@@ -4,6 +4,7 @@ import {
   check,
   compile,
   CompileError,
+  CompileOptions,
   Diagnostic,
   EvaluateOptions,
   ExampleResult,
@@ -28,6 +29,10 @@ const where: string = diagnostics.map((d) => `${d.line}:${d.column}-${d.end_line
 const help: string | null = diagnostics[0].help;
 // @ts-expect-error severity is "error" | "warning"
 const severity: number = diagnostics[0].severity;
+const libraries: CompileOptions = { files: { "common/minerals.policy": "const LIMIT = 3" } };
+const inLibrary: (string | null)[] = check(source, libraries).map((d) => d.file);
+// @ts-expect-error a library's text is a string
+check(source, { files: { "common/minerals.policy": 3 } });
 
 function describe(type: FieldType): string {
   switch (type.kind) {
@@ -44,6 +49,7 @@ function describe(type: FieldType): string {
 
 try {
   const policy: Policy = compile(source);
+  const withLibraries: Policy = compile(source, libraries);
   const title: string | undefined = policy.title;
   const schema: InputSchema = policy.inputSchema();
   const form: string[] = schema.fields.map((f) => `${schema.name}.${f.name}: ${describe(f.type)}`);

@@ -3,9 +3,10 @@
 import init, { compile } from "../pkg/procura.js";
 import source from "../../rules/onboarding.policy?raw";
 import reference from "../../rules/data/reference.json";
+import { LIBRARIES } from "./libraries.js";
 
 await init(); // loads the WebAssembly module
-const policy = compile(source); // once: throws a CompileError listing every diagnostic
+const policy = compile(source, { files: LIBRARIES }); // once: throws a CompileError listing every diagnostic
 const form = document.getElementById("supplier-form");
 
 function update() {

@@ -81,6 +81,8 @@ function code(stream, state) {
     if (name === "today") return "today";
     if (VERDICTS.has(name)) return "verdict";
     if (RESERVED.has(name)) return "keyword";
+    // `import` is contextual: a keyword only where a path follows.
+    if (name === "import" && stream.match(/^\s*"/, false)) return "keyword";
     if (CONTEXTUAL.has(name)) return "contextual";
     if (TYPES.has(name)) return "typeName";
     if (/^[A-Z][A-Z0-9_]*$/.test(name)) return "constant";

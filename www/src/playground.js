@@ -11,6 +11,7 @@ import { rangeOf } from "./positions.js";
 import { renderSchemaForm, controlFor } from "./schema-form.js";
 import { renderReport, renderExamples } from "./result.js";
 import { POLICIES, REFERENCE_DATA } from "./policies.js";
+import { LIBRARIES } from "./libraries.js";
 import { encodeState, decodeState } from "./share.js";
 import { el } from "./dom.js";
 
@@ -56,7 +57,8 @@ function goToLine(line) {
 
 function showDiagnostics(diagnostics) {
   const doc = editor.state.doc;
-  const marks = diagnostics.map((d) => ({
+  // A diagnostic in a library (`file`) has its position in that file, not in the editor.
+  const marks = diagnostics.filter((d) => d.file === null).map((d) => ({
     ...rangeOf(doc, d),
     severity: d.severity,
     source: d.code,
@@ -79,12 +81,12 @@ function showDiagnostics(diagnostics) {
         { class: `problem problem-${d.severity}`, "data-line": d.line, "data-code": d.code },
         el(
           "button",
-          { type: "button", onclick: () => {
+          { type: "button", disabled: d.file !== null, onclick: () => {
             const { from, to } = rangeOf(editor.state.doc, d);
             editor.dispatch({ selection: EditorSelection.range(from, to), scrollIntoView: true });
             editor.focus();
           } },
-          el("span", { class: "problem-where" }, `${d.line}:${d.column}`),
+          el("span", { class: "problem-where" }, `${d.file === null ? "" : `${d.file}:`}${d.line}:${d.column}`),
           el("span", { class: "problem-text" }, el("span", { class: "problem-message" }, d.message), d.help ? el("span", { class: "problem-help" }, d.help) : null),
           el("code", { class: "problem-code" }, d.code),
         ),
@@ -186,7 +188,7 @@ function refresh({ recompile, keystroke = false }) {
     state.policy?.free();
     state.policy = null;
     try {
-      state.policy = compile(source);
+      state.policy = compile(source, { files: LIBRARIES });
       diagnostics = state.policy.warnings();
     } catch (error) {
       if (error.name !== "CompileError") throw error;

@@ -18,3 +18,4 @@ export const POLICIES = {
 };
 
 export const REFERENCE_DATA = reference;
+
