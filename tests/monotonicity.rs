@@ -92,6 +92,20 @@ rule due "Due" {
   require supplier.cmrt_date + (supplier.employees) days >= today - (count(tags)) months
   else warn "due"
 }
+let per_metal(m: text) = count([s for s in supplier.smelters if s.metal == m])
+let identified(id: text) = matches(id, r"CID[0-9]{3,6}")
+rule functions "Functions" {
+  require all s in supplier.smelters: identified(s.id) or per_metal(s.metal) < 2
+  else review "unidentified {[s.id for s in supplier.smelters if not identified(s.id)]}"
+}
+rule text_and_lists "Text and lists" {
+  require substring(upper(supplier.name), 0, 3) != "XYZ"
+    and count(distinct(sort(supplier.certifications))) <= count(split(to_text(supplier.certifications), ","))
+    and max([len(s.id) for s in supplier.smelters], 0) < 20
+    and months_between(supplier.cmrt_date, today) < 36
+    and replace(supplier.country, "K", "C") != "DC"
+  else warn "text {to_text(supplier.annual_spend / 3)}"
+}
 rule arithmetic "Arithmetic" {
   require round(supplier.annual_spend / (supplier.employees + 1), 1) * 2 - 3 % 2 < 1_000_000 and len(lower(trim(supplier.name))) > 0
   else warn "ratio"
