@@ -61,14 +61,19 @@ size_line() {
   printf '%-28s %8d bytes raw %8d bytes gzip\n' "$1" "$(wc -c <"$1")" "$(gzip -9 -c "$1" | wc -c)"
 }
 
-for build in "web:www/pkg:$module:-Oz" "nodejs:pkg-node:$node_module:-O3"; do
+# Browser flags beyond -Oz (BENCHMARKS.md, "Browser module size, language v2"):
+# `--low-memory-unused` lets wasm-opt fold constant offsets into loads and stores, which holds
+# for Rust's layout (the stack sits below 1 MiB and grows down, data and heap above it; nothing
+# lives in the first KiB); `--converge` repeats -Oz until the module stops shrinking.
+for build in "web:www/pkg:$module:-Oz --converge --low-memory-unused" "nodejs:pkg-node:$node_module:-O3"; do
   IFS=: read -r kind out input level <<<"$build"
   say "wasm-bindgen --target $kind -> $out"
   rm -rf "$out"
   wasm-bindgen "$input" --target "$kind" --out-dir "$out" \
     --remove-name-section --remove-producers-section
   say "wasm-opt $level $out/procura_bg.wasm"
-  node_modules/.bin/wasm-opt "$level" --enable-simd "$out/procura_bg.wasm" -o "$out/procura_bg.wasm"
+  # shellcheck disable=SC2086 # $level is a list of flags
+  node_modules/.bin/wasm-opt $level --enable-simd "$out/procura_bg.wasm" -o "$out/procura_bg.wasm"
 done
 
 # Makes pkg-node installable as it is (`npm install path/to/pkg-node`).

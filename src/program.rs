@@ -410,7 +410,8 @@ impl TextSet {
                 _ => None,
             })
             .collect::<Option<_>>()?;
-        by_length.sort_by_key(|(text, position)| (text.len(), *position));
+        // Positions are unique, so an unstable sort orders exactly as a stable one.
+        by_length.sort_unstable_by_key(|(text, position)| (text.len(), *position));
         let starts =
             std::array::from_fn(|n| by_length.partition_point(|(text, _)| text.len() < n) as u16);
         Some(TextSet {

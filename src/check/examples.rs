@@ -58,7 +58,7 @@ impl<'a> Checker<'a> {
                 }
                 ast::ExpectationKind::Missing(json) => {
                     self.expected_paths(json).map(|mut paths| {
-                        paths.sort();
+                        paths.sort_unstable();
                         paths.dedup();
                         p::ExpectKind::Missing(paths)
                     })
