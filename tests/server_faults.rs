@@ -40,8 +40,12 @@ struct Request {
     expect: Expect,
 }
 
+/// The native report; libraries are those of `rules/lib/`, which the served directory copies.
 fn native(source: &str, input: &Value, data: Option<&Value>) -> String {
-    procura::compile(source)
+    let files = procura::policy::Sources::load(source, |library| {
+        std::fs::read_to_string(Path::new("rules").join(library)).map_err(|e| e.to_string())
+    });
+    procura::policy::compile_sources(&files)
         .expect("compiles")
         .evaluate_json(input, data, procura::Date::parse(AS_OF).expect("a date"))
         .expect("valid input")
@@ -61,6 +65,15 @@ fn evaluate(name: &str) -> String {
 /// on a large input (`heavy`).
 fn requests(dir: &Path) -> Vec<Request> {
     let data: Value = serde_json::from_str(&read("rules/data/reference.json")).expect("JSON");
+    std::fs::create_dir_all(dir.join("lib")).expect("creates lib/");
+    for library in std::fs::read_dir("rules/lib").expect("rules/lib") {
+        let library = library.expect("a library").path();
+        std::fs::copy(
+            &library,
+            dir.join("lib").join(library.file_name().expect("a name")),
+        )
+        .expect("copies");
+    }
     let mut requests = Vec::new();
     for name in [
         "onboarding",

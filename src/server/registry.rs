@@ -326,9 +326,13 @@ impl Registry {
         stamp: Stamp,
         libraries: &Arc<str>,
     ) -> Entry {
-        // Only a source that may import gets the libraries, so that a module without
-        // `procura_compile_files` (`--module`) still serves the others.
-        let files = source.contains("import").then(|| libraries.clone());
+        // Only a source that may import gets libraries, so that a module without
+        // `procura_compile_files` (`--module`) still serves the others; and only those it
+        // imports, found by reading its imports here, so that a large file elsewhere in the
+        // directory never reaches the module's memory.
+        let files = source
+            .contains("import")
+            .then(|| imported_libraries(&source, libraries));
         let previous = self.get(name);
         // Only a text that compiled is trusted to be unchanged: a refused file's `source` is
         // its lossy reading.
@@ -447,4 +451,21 @@ fn guest_failure(error: &GuestError) -> serde_json::Value {
             "help": "raise `--compile-timeout-ms`, `--fuel` or `--memory-mb`, or split the policy",
         }],
     })
+}
+
+/// The libraries `source` imports, directly or not, as the JSON object of `Version::files`:
+/// the imports are resolved natively against `libraries` (every `.policy` file of the
+/// directory, the same JSON object), which reads no more than the import lines need.
+fn imported_libraries(source: &str, libraries: &str) -> Arc<str> {
+    let texts: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(libraries).unwrap_or_default();
+    let sources = crate::policy::Sources::load(source, |path| {
+        (texts.get(path).and_then(serde_json::Value::as_str))
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no file `{path}` in the policy directory"))
+    });
+    let imported: serde_json::Map<String, serde_json::Value> = (sources.libraries())
+        .map(|(path, text)| (path.to_owned(), text.into()))
+        .collect();
+    serde_json::Value::Object(imported).to_string().into()
 }
