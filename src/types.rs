@@ -83,6 +83,24 @@ impl Type {
         }
     }
 
+    /// The type with no optional part at any depth (list elements, record fields): what an
+    /// argument is checked as, since a missing part propagates through the body (§9.2).
+    pub fn deep_required(&self) -> Type {
+        match self.required() {
+            Type::List(element) => Type::List(Box::new(element.deep_required())),
+            Type::Record(record) => Type::Record(Arc::new(RecordType {
+                name: record.name.clone(),
+                fields: (record.fields.iter())
+                    .map(|field| FieldType {
+                        name: field.name.clone(),
+                        ty: field.ty.deep_required(),
+                    })
+                    .collect(),
+            })),
+            other => other.clone(),
+        }
+    }
+
     /// Whether a value of type `self` may be used where `expected` is required.
     pub fn fits(&self, expected: &Type) -> bool {
         match (self, expected) {

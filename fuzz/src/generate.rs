@@ -54,9 +54,11 @@ struct Generator<'a, 'u> {
     fields: Vec<Field>,
     /// Item names usable in expressions, with their types.
     names: Vec<(String, Ty)>,
-    /// Quantifier and comprehension variables in scope.
+    /// Quantifier and comprehension variables and function parameters in scope.
     vars: Vec<(String, Ty)>,
     next_var: usize,
+    /// Functions: name, parameter type and result type.
+    functions: Vec<(String, Ty, Ty)>,
 }
 
 pub fn case(u: &mut Unstructured) -> Case {
@@ -66,6 +68,7 @@ pub fn case(u: &mut Unstructured) -> Case {
         names: Vec::new(),
         vars: Vec::new(),
         next_var: 0,
+        functions: Vec::new(),
     };
     let source = g.policy();
     let input = g.input();
@@ -126,6 +129,9 @@ impl Generator<'_, '_> {
         self.names.push(("FLOOR".into(), Ty::Number));
         out.push_str("const METALS = [\"tin\", \"gold\"]\n");
         self.names.push(("METALS".into(), Ty::list(Ty::Text)));
+        for i in 0..self.pick(3) {
+            out.push_str(&self.function(i));
+        }
         for i in 0..1 + self.pick(5) {
             let ty = self.any_type();
             let value = self.expr(&ty, 4);
@@ -142,6 +148,34 @@ impl Generator<'_, '_> {
             out.push_str(&self.rule(i));
         }
         out
+    }
+
+    /// `let f{i}(a{i}: T) = ...`: a function of one parameter, whose body may read it, the
+    /// input and the constants, and call the functions before it.
+    fn function(&mut self, i: usize) -> String {
+        let param = self.any_type();
+        let name = format!("a{i}");
+        self.vars.push((name.clone(), param.clone()));
+        let ty = self.any_type();
+        let body = self.expr(&ty, 3);
+        self.vars.pop();
+        // As for lets: a `Tier` body may have a narrower union; use the result as text.
+        let result = if ty == Ty::Tier { Ty::Text } else { ty };
+        self.functions.push((format!("f{i}"), param.clone(), result));
+        format!("let f{i}({name}: {}) = {body}\n", type_name(&param))
+    }
+
+    /// A call of a function whose result has type `ty`, if there is one.
+    fn call(&mut self, ty: &Ty, d: u32) -> Option<String> {
+        let fitting: Vec<(String, Ty)> = (self.functions.iter())
+            .filter(|(_, _, result)| result == ty)
+            .map(|(name, param, _)| (name.clone(), param.clone()))
+            .collect();
+        if fitting.is_empty() {
+            return None;
+        }
+        let (name, param) = fitting[self.pick(fitting.len())].clone();
+        Some(format!("{name}({})", self.expr(&param, d)))
     }
 
     fn score(&mut self, i: usize) -> String {
@@ -230,16 +264,43 @@ impl Generator<'_, '_> {
             return self.leaf(ty);
         }
         let d = depth - 1;
+        if self.chance(6)
+            && let Some(call) = self.call(ty, d)
+        {
+            return call;
+        }
         match ty {
-            Ty::Number => self.number(d),
-            Ty::Bool => self.boolean(d),
-            Ty::Text => match self.pick(5) {
+            Ty::Number => match self.pick(8) {
+                0 => format!("to_number({})", self.text(d)),
+                1 => format!(
+                    "months_between({}, {})",
+                    self.expr(&Ty::Date, d),
+                    self.expr(&Ty::Date, d)
+                ),
+                _ => self.number(d),
+            },
+            Ty::Bool => match self.pick(8) {
+                0 => format!("matches({}, r\"[a-z]+( [A-Z]{{2}})?\")", self.text(d)),
+                _ => self.boolean(d),
+            },
+            Ty::Text => match self.pick(8) {
                 0 => {
                     let f = ["upper", "lower", "trim"][self.pick(3)];
                     format!("{f}({})", self.text(d))
                 }
                 1 => format!("({} + {})", self.text(d), self.text(d)),
                 2 => self.template(d),
+                3 => format!(
+                    "substring({}, {}, {})",
+                    self.text(d),
+                    self.expr(&Ty::Number, d),
+                    self.small(5)
+                ),
+                4 => format!("replace({}, \"a\", {})", self.text(d), self.text(d)),
+                5 => {
+                    let shown = self.any_type();
+                    format!("to_text({})", self.expr(&shown, d))
+                }
                 _ => self.conditional(ty, d),
             },
             Ty::Date => match self.pick(4) {
@@ -265,7 +326,11 @@ impl Generator<'_, '_> {
             Ty::Tier => self.conditional(ty, d),
             Ty::Part => self.leaf(ty),
             Ty::List(element) if **element == Ty::Part => self.conditional(ty, d),
-            Ty::List(element) => match self.pick(4) {
+            Ty::List(element) => match self.pick(5) {
+                4 => {
+                    let f = ["distinct", "sort"][self.pick(2)];
+                    format!("{f}({})", self.expr(ty, d))
+                }
                 0 => {
                     let n = self.pick(4);
                     let items: Vec<String> = (0..n).map(|_| self.expr(element, d)).collect();

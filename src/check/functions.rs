@@ -98,13 +98,21 @@ impl<'a> Checker<'a> {
         }
         let mut optional = false;
         for ((param, typed), arg) in signature.params.iter().zip(&typed).zip(args) {
-            optional |= typed.ty.is_optional() && !param.is_optional();
+            // An argument may be optional, at any depth, where the parameter is not (a
+            // `[number?]` for a `[number]`): the missing part propagates through the body, so
+            // the call may be missing.
+            let (ty, relaxed) = if *param == param.deep_required() {
+                let ty = typed.ty.deep_required();
+                let relaxed = ty != typed.ty;
+                (ty, relaxed)
+            } else if param.is_optional() {
+                (typed.ty.clone(), false)
+            } else {
+                (typed.ty.required().clone(), typed.ty.is_optional())
+            };
+            optional |= relaxed;
             let required = Typed {
-                ty: if param.is_optional() {
-                    typed.ty.clone()
-                } else {
-                    typed.ty.required().clone()
-                },
+                ty,
                 expr: typed.expr.clone(),
             };
             let what = format!("this argument of `{}`", function.name);
