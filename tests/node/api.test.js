@@ -4,7 +4,7 @@
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
-const { procura, read, list, position, edit, thrown } = require("./support.js");
+const { procura, read, list, libraries, position, edit, thrown } = require("./support.js");
 
 const SPEC = read("tests/node/fixtures/specification.policy");
 const DIAGNOSTIC_KEYS = ["code", "column", "end_column", "end_line", "file", "help", "line", "message", "severity"];
@@ -270,8 +270,9 @@ test("there are policies under rules/", () => {
 for (const file of policies) {
   test(`every example of ${file} passes`, () => {
     const source = read(file);
-    assert.deepEqual(procura.check(source).filter((d) => d.severity === "error"), []);
-    const policy = procura.compile(source);
+    const options = { files: libraries(file) };
+    assert.deepEqual(procura.check(source, options).filter((d) => d.severity === "error"), []);
+    const policy = procura.compile(source, options);
     const results = policy.runExamples();
     assert.ok(results.length > 0, "no examples");
     assert.equal(results.length, policy.examples().length);

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 const require = createRequire(import.meta.url);
-const { root, procura: node, read, list } = require("./support.js");
+const { root, procura: node, read, list, libraries } = require("./support.js");
 
 const glue = path.join(root, "www", "pkg", "procura.js");
 if (!existsSync(glue)) throw new Error("www/pkg/procura.js is missing: run scripts/build-wasm.sh first");
@@ -17,8 +17,9 @@ web.initSync({ module: readFileSync(path.join(root, "www", "pkg", "procura_bg.wa
 for (const file of list("rules", ".policy")) {
   test(`${file}: the browser build reports as the Node build`, () => {
     const source = read(file);
-    assert.deepEqual(web.check(source), node.check(source));
-    const [fromWeb, fromNode] = [web.compile(source), node.compile(source)];
+    const options = { files: libraries(file) };
+    assert.deepEqual(web.check(source, options), node.check(source, options));
+    const [fromWeb, fromNode] = [web.compile(source, options), node.compile(source, options)];
     assert.deepEqual(fromWeb.inputSchema(), fromNode.inputSchema());
     assert.deepEqual(fromWeb.runExamples("2025-06-01"), fromNode.runExamples("2025-06-01"));
     for (const example of fromNode.examples()) {
