@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let policies = POLICIES.get_or_init(|| {
         procura_fuzz::RULES
             .iter()
-            .map(|source| procura::compile(source).expect("the sample policies compile"))
+            .map(|source| procura_fuzz::compile_rule(source))
             .collect()
     });
     procura_fuzz::evaluate_bytes(policies, data);

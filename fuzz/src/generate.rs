@@ -161,7 +161,8 @@ impl Generator<'_, '_> {
         self.vars.pop();
         // As for lets: a `Tier` body may have a narrower union; use the result as text.
         let result = if ty == Ty::Tier { Ty::Text } else { ty };
-        self.functions.push((format!("f{i}"), param.clone(), result));
+        self.functions
+            .push((format!("f{i}"), param.clone(), result));
         format!("let f{i}({name}: {}) = {body}\n", type_name(&param))
     }
 
