@@ -41,7 +41,13 @@ pub struct Entry {
     stamp: Stamp,
     /// The libraries `source` was compiled with (`Version::files`).
     files: Option<Arc<str>>,
+    /// The directory's texts those libraries were taken from: the entry is current while the
+    /// directory's texts are this same snapshot.
+    read_against: Option<Arc<Texts>>,
 }
+
+/// The texts of the `.policy` files of the policy directory and below, by path from it.
+type Texts = BTreeMap<String, String>;
 
 /// What tells that a file changed: its length, modification time and, through symlinks, the
 /// file it really is.
@@ -89,8 +95,8 @@ pub struct Registry {
     generation: AtomicU64,
     next_id: AtomicU64,
     /// Every `.policy` file of the directory and below, as the libraries were last read:
-    /// their stamps, and their texts as the JSON object of `Version::files`.
-    libraries: Mutex<(BTreeMap<String, Stamp>, Arc<str>)>,
+    /// their stamps, and their texts (one snapshot until one of them changes).
+    libraries: Mutex<(BTreeMap<String, Stamp>, Arc<Texts>)>,
     /// Files of the directory found to be libraries, not policies, as they were then.
     known_libraries: Mutex<HashMap<String, Stamp>>,
 }
@@ -105,7 +111,7 @@ impl Registry {
             origin: Mutex::default(),
             generation: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
-            libraries: Mutex::new((BTreeMap::new(), "{}".into())),
+            libraries: Mutex::default(),
             known_libraries: Mutex::default(),
         }
     }
@@ -193,7 +199,8 @@ impl Registry {
                 continue;
             }
             let unchanged = |entry: Entry| {
-                &entry.stamp == stamp && entry.files.as_deref().is_none_or(|f| *f == *libraries)
+                &entry.stamp == stamp
+                    && (entry.read_against).is_none_or(|texts| Arc::ptr_eq(&texts, &libraries))
             };
             if self.get(name).is_some_and(unchanged) {
                 continue;
@@ -239,23 +246,23 @@ impl Registry {
         Ok(scanned)
     }
 
-    /// The texts of every `.policy` file under `root` as the JSON object of `Version::files`,
-    /// read again only when one changed; `None` while a changed one has not settled.
-    fn read_libraries(&self, root: &Path) -> Option<Arc<str>> {
+    /// The texts of every `.policy` file under `root`, read again only when one changed;
+    /// `None` while a changed one has not settled.
+    fn read_libraries(&self, root: &Path) -> Option<Arc<Texts>> {
         let mut stamps = BTreeMap::new();
         library_stamps(root, "", 0, &mut stamps);
         let mut libraries = self.libraries.lock().ok()?;
         if libraries.0 == stamps {
             return Some(libraries.1.clone());
         }
-        let mut texts = serde_json::Map::new();
+        let mut texts = Texts::new();
         for (path, stamp) in &stamps {
             let bytes = self.read_settled(&format!("/{path}"), stamp)?;
             texts.insert(path.clone(), String::from_utf8_lossy(&bytes).into());
         }
-        let json: Arc<str> = serde_json::Value::Object(texts).to_string().into();
-        *libraries = (stamps, json.clone());
-        Some(json)
+        let texts = Arc::new(texts);
+        *libraries = (stamps, texts.clone());
+        Some(texts)
     }
 
     /// The bytes of a changed file if it has settled and did not change while it was read;
@@ -324,21 +331,24 @@ impl Registry {
         name: &str,
         source: Arc<str>,
         stamp: Stamp,
-        libraries: &Arc<str>,
+        libraries: &Arc<Texts>,
     ) -> Entry {
         // Only a source that may import gets libraries, so that a module without
         // `procura_compile_files` (`--module`) still serves the others; and only those it
         // imports, found by reading its imports here, so that a large file elsewhere in the
         // directory never reaches the module's memory.
-        let files = source
-            .contains("import")
-            .then(|| imported_libraries(&source, libraries));
+        let read_against = source.contains("import").then(|| libraries.clone());
+        let files = (read_against.as_deref()).map(|texts| imported_libraries(&source, texts));
         let previous = self.get(name);
         // Only a text that compiled is trusted to be unchanged: a refused file's `source` is
         // its lossy reading.
         if let Some(previous) = previous.filter(|p| p.ok && p.source == source && p.files == files)
         {
-            return Entry { stamp, ..previous };
+            return Entry {
+                stamp,
+                read_against,
+                ..previous
+            };
         }
         let version = Version {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
@@ -370,6 +380,7 @@ impl Registry {
             good,
             stamp,
             files,
+            read_against,
         }
     }
 }
@@ -436,6 +447,7 @@ fn refuse_non_utf8(error: &std::string::FromUtf8Error, stamp: Stamp) -> Entry {
         good: None,
         stamp,
         files: None,
+        read_against: None,
     }
 }
 
@@ -453,15 +465,11 @@ fn guest_failure(error: &GuestError) -> serde_json::Value {
     })
 }
 
-/// The libraries `source` imports, directly or not, as the JSON object of `Version::files`:
-/// the imports are resolved natively against `libraries` (every `.policy` file of the
-/// directory, the same JSON object), which reads no more than the import lines need.
-fn imported_libraries(source: &str, libraries: &str) -> Arc<str> {
-    let texts: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(libraries).unwrap_or_default();
+/// The libraries `source` imports, directly or not, as the JSON object of `Version::files`,
+/// resolved natively against the directory's `texts`.
+fn imported_libraries(source: &str, texts: &Texts) -> Arc<str> {
     let sources = crate::policy::Sources::load(source, |path| {
-        (texts.get(path).and_then(serde_json::Value::as_str))
-            .map(str::to_owned)
+        (texts.get(path).cloned())
             .ok_or_else(|| format!("no file `{path}` in the policy directory"))
     });
     let imported: serde_json::Map<String, serde_json::Value> = (sources.libraries())
