@@ -321,6 +321,13 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A name of an item that is no value, read as one (E0105).
+    fn not_a_value(&mut self, ident: &Ident, message: String, help: Option<String>) -> Typed {
+        self.error(codes::WRONG_KIND_OF_NAME, ident.span, message)
+            .help = help;
+        Typed::error()
+    }
+
     fn push_local(&mut self, var: &Ident, ty: Type) -> u32 {
         self.refuse_hiding(var, "variable");
         let depth = to_u32(self.locals.len());
@@ -452,32 +459,21 @@ impl<'a> Checker<'a> {
                     expr: Place::root(Root::Slot(Slot(to_u32(self.let_decls.len() + index)))),
                 }
             }
-            Global::Table(_) => {
-                self.error(
-                    codes::WRONG_KIND_OF_NAME,
-                    ident.span,
-                    format!("table `{}` must be looked up with a key", ident.name),
-                )
-                .help = Some(format!("write `{}[key]`", ident.name));
-                Typed::error()
-            }
-            Global::Function(_) => {
-                self.error(
-                    codes::WRONG_KIND_OF_NAME,
-                    ident.span,
-                    format!("`{}` is a function: it needs its arguments", ident.name),
-                )
-                .help = Some(format!("call it: `{}(...)`", ident.name));
-                Typed::error()
-            }
-            Global::Type(_) | Global::Rule(_) => {
-                self.error(
-                    codes::WRONG_KIND_OF_NAME,
-                    ident.span,
-                    format!("`{}` is {}, not a value", ident.name, global.describe()),
-                );
-                Typed::error()
-            }
+            Global::Table(_) => self.not_a_value(
+                ident,
+                format!("table `{}` must be looked up with a key", ident.name),
+                Some(format!("write `{}[key]`", ident.name)),
+            ),
+            Global::Function(_) => self.not_a_value(
+                ident,
+                format!("`{}` is a function: it needs its arguments", ident.name),
+                Some(format!("call it: `{}(...)`", ident.name)),
+            ),
+            Global::Type(_) | Global::Rule(_) => self.not_a_value(
+                ident,
+                format!("`{}` is {}, not a value", ident.name, global.describe()),
+                None,
+            ),
         }
     }
 

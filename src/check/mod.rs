@@ -198,10 +198,9 @@ struct Checker<'a> {
     #[cfg(feature = "lint")]
     analysis_budget: analysis::Budget,
     names: HashMap<&'a str, (Global, Span)>,
-    /// The items a name in the file refers to, for the warnings about unused items.
+    /// The items the root file reads, for the warnings about unused items and imports (a
+    /// library's items are there for others, and the root's are visible to no library).
     used: HashSet<Global>,
-    /// Those of `used` that the root reads itself, for the warning about unused imports.
-    used_in_root: HashSet<Global>,
     /// Definitions of names already in `names`, in libraries no file sees together with the
     /// first definition (§9.1: names a library imports are not passed on).
     unseen_names: Vec<(&'a str, Global, Span)>,
@@ -246,7 +245,6 @@ impl<'a> Checker<'a> {
             analysis_budget: analysis::Budget::default(),
             names: HashMap::new(),
             used: HashSet::new(),
-            used_in_root: HashSet::new(),
             unseen_names: Vec::new(),
             input: None,
             input_record: Arc::new(RecordType {
@@ -332,9 +330,8 @@ impl<'a> Checker<'a> {
     /// Notes that a name read at `at` refers to `global`, for the warnings about unused items
     /// and imports.
     fn mark_used(&mut self, global: Global, at: Span) {
-        self.used.insert(global);
         if self.sources.in_root(at) {
-            self.used_in_root.insert(global);
+            self.used.insert(global);
         }
     }
 
@@ -348,7 +345,7 @@ impl<'a> Checker<'a> {
                 .iter()
                 .map(|(_, global, span)| (*global, *span)),
         );
-        let mut used = definitions.filter(|(global, _)| self.used_in_root.contains(global));
+        let mut used = definitions.filter(|(global, _)| self.used.contains(global));
         if !used.any(|(_, span)| self.sources.defined_in_import(import, span)) {
             self.warning(
                 codes::UNUSED_ITEM,
