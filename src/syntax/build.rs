@@ -404,23 +404,17 @@ impl Builder {
             .optional(pair, Rule::when_clause)
             .map(|w| self.child(&w, Rule::expr).and_then(|e| self.expr(&e)));
         let check = self.child(pair, Rule::rule_check)?;
-        let kind = if self.optional(&check, Rule::kw_forbid).is_some() {
-            RuleKind::Forbid
-        } else {
-            RuleKind::Require
+        let kind = match self.child(&check, Rule::check_kind)?.as_str() {
+            "forbid" => RuleKind::Forbid,
+            _ => RuleKind::Require,
         };
         let condition = self.child(&check, Rule::expr).and_then(|e| self.expr(&e));
         let else_clause = self.child(pair, Rule::else_clause)?;
         let verdict_pair = self.child(&else_clause, Rule::verdict)?;
-        let verdict = match verdict_pair
-            .clone()
-            .into_inner()
-            .next()
-            .map(|p| p.as_rule())
-        {
-            Some(Rule::kw_reject) => Verdict::Reject,
-            Some(Rule::kw_review) => Verdict::Review,
-            Some(Rule::kw_warn) => Verdict::Warn,
+        let verdict = match verdict_pair.as_str() {
+            "reject" => Verdict::Reject,
+            "review" => Verdict::Review,
+            "warn" => Verdict::Warn,
             _ => return Err(self.internal(&verdict_pair)),
         };
         let message = self
@@ -482,22 +476,21 @@ impl Builder {
             .into_inner()
             .find(|p| p.as_rule() != Rule::kw_expect)
             .ok_or_else(|| self.internal(pair))?;
-        let first_word = body.clone().into_inner().next().map(|p| p.as_rule());
         let kind = match body.as_rule() {
-            Rule::expect_decision => ExpectationKind::Decision(match first_word {
-                Some(Rule::kw_approve) => Decision::Approve,
-                Some(Rule::kw_review) => Decision::Review,
-                Some(Rule::kw_reject) => Decision::Reject,
-                Some(Rule::kw_incomplete) => Decision::Incomplete,
+            Rule::expect_decision => ExpectationKind::Decision(match body.as_str() {
+                "approve" => Decision::Approve,
+                "review" => Decision::Review,
+                "reject" => Decision::Reject,
+                "incomplete" => Decision::Incomplete,
                 _ => return Err(self.internal(&body)),
             }),
             Rule::expect_rule => {
                 let outcome = self.child(&body, Rule::outcome)?;
-                let outcome = match outcome.clone().into_inner().next().map(|p| p.as_rule()) {
-                    Some(Rule::kw_passed) => Outcome::Passed,
-                    Some(Rule::kw_failed) => Outcome::Failed,
-                    Some(Rule::kw_missing) => Outcome::Missing,
-                    Some(Rule::kw_not_applicable) => Outcome::NotApplicable,
+                let outcome = match outcome.as_str() {
+                    "passed" => Outcome::Passed,
+                    "failed" => Outcome::Failed,
+                    "missing" => Outcome::Missing,
+                    "not_applicable" => Outcome::NotApplicable,
                     _ => return Err(self.internal(&outcome)),
                 };
                 ExpectationKind::Rule(self.name(&body)?, outcome)
@@ -759,10 +752,10 @@ impl Builder {
     }
 
     fn quantifier_part(&self, pair: &Pair<'_, Rule>) -> Build<Part> {
-        let kind = match pair.clone().into_inner().next().map(|p| p.as_rule()) {
-            Some(Rule::kw_all) => Quantifier::All,
-            Some(Rule::kw_any) => Quantifier::Any,
-            Some(Rule::kw_none) => Quantifier::None,
+        let kind = match self.child(pair, Rule::quantifier)?.as_str() {
+            "all" => Quantifier::All,
+            "any" => Quantifier::Any,
+            "none" => Quantifier::None,
             _ => return Err(self.internal(pair)),
         };
         let var = self.name(pair);
@@ -801,9 +794,11 @@ impl Builder {
     fn leaf(&self, pair: &Pair<'_, Rule>) -> Build<Built> {
         let span = self.span(pair.as_span());
         let kind = match pair.as_rule() {
-            Rule::kw_true => ExprKind::Bool(true),
-            Rule::kw_false => ExprKind::Bool(false),
-            Rule::kw_today => ExprKind::Today,
+            Rule::literal_word => match pair.as_str() {
+                "true" => ExprKind::Bool(true),
+                "false" => ExprKind::Bool(false),
+                _ => ExprKind::Today,
+            },
             Rule::ident => ExprKind::Name(self.ident(pair)),
             Rule::number => match without_underscores(pair.as_str()).parse::<f64>() {
                 Ok(n) if n.is_finite() => ExprKind::Number(n),
@@ -1249,9 +1244,7 @@ fn is_operand(rule: Rule) -> bool {
             | Rule::date
             | Rule::duration
             | Rule::number
-            | Rule::kw_true
-            | Rule::kw_false
-            | Rule::kw_today
+            | Rule::literal_word
             | Rule::call
             | Rule::ident
     )

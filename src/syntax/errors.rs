@@ -118,14 +118,10 @@ fn expected(rule: Rule) -> Expected {
         | Rule::date
         | Rule::duration
         | Rule::number
-        | Rule::kw_true
-        | Rule::kw_false
-        | Rule::kw_today
+        | Rule::literal_word
         | Rule::kw_if
         | Rule::kw_match
-        | Rule::kw_all
-        | Rule::kw_any
-        | Rule::kw_none
+        | Rule::quantifier
         | Rule::table_row => Expression,
         Rule::op_coalesce
         | Rule::op_or
@@ -165,9 +161,9 @@ fn expected(rule: Rule) -> Expected {
         Rule::json_colon => Words("`:`"),
         Rule::kw_version => Words("`version`"),
         Rule::kw_when | Rule::when_clause => Words("`when`"),
-        Rule::kw_require | Rule::kw_forbid | Rule::rule_check => Words("`require` or `forbid`"),
+        Rule::check_kind | Rule::rule_check => Words("`require` or `forbid`"),
         Rule::else_clause | Rule::kw_else => ElseClause,
-        Rule::verdict | Rule::kw_reject | Rule::kw_review | Rule::kw_warn => Verdict,
+        Rule::verdict => Verdict,
         Rule::kw_given | Rule::given_clause => Words("`given` and a JSON object"),
         Rule::kw_data | Rule::data_clause => Words("`data`"),
         Rule::kw_as_of | Rule::as_of_clause => Words("`as_of`"),
@@ -176,15 +172,13 @@ fn expected(rule: Rule) -> Expected {
         | Rule::expect_rule
         | Rule::expect_score
         | Rule::expect_value
-        | Rule::kw_approve
-        | Rule::kw_incomplete
         | Rule::kw_value
         | Rule::expect_message
         | Rule::kw_message
         | Rule::expect_evidence
         | Rule::kw_evidence
         | Rule::expect_missing => Expectation,
-        Rule::outcome | Rule::kw_passed | Rule::kw_failed | Rule::kw_not_applicable => {
+        Rule::outcome => {
             Words("an outcome (`passed`, `failed`, `missing` or `not_applicable`)")
         }
         Rule::kw_missing | Rule::kw_present => Words("`missing` or `present`"),
