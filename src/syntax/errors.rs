@@ -178,9 +178,7 @@ fn expected(rule: Rule) -> Expected {
         | Rule::expect_evidence
         | Rule::kw_evidence
         | Rule::expect_missing => Expectation,
-        Rule::outcome => {
-            Words("an outcome (`passed`, `failed`, `missing` or `not_applicable`)")
-        }
+        Rule::outcome => Words("an outcome (`passed`, `failed`, `missing` or `not_applicable`)"),
         Rule::kw_missing | Rule::kw_present => Words("`missing` or `present`"),
         Rule::kw_in => Words("`in`"),
         Rule::kw_then | Rule::if_then => Words("`then`"),
