@@ -205,27 +205,7 @@ fn file_json(
     results: &[ExampleResult],
     coverage: Option<&Coverage>,
 ) -> serde_json::Value {
-    let examples: Vec<serde_json::Value> = results
-        .iter()
-        .map(|example| {
-            let failures: Vec<serde_json::Value> = (example.failures.iter())
-                .map(|f| {
-                    serde_json::json!({
-                        "line": f.line,
-                        "subject": f.subject,
-                        "expected": f.expected,
-                        "actual": f.actual,
-                    })
-                })
-                .collect();
-            serde_json::json!({
-                "title": example.title,
-                "line": example.line,
-                "passed": example.passed(),
-                "failures": failures,
-            })
-        })
-        .collect();
+    let examples: Vec<serde_json::Value> = results.iter().map(ExampleResult::to_json).collect();
     let mut json = serde_json::json!({"file": path.display().to_string(), "examples": examples});
     if let Some(coverage) = coverage {
         json["coverage"] = coverage.to_json();

@@ -21,6 +21,27 @@ impl ExampleResult {
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
+
+    /// `{"title", "line", "passed", "failures": [{"line", "subject", "expected", "actual"}]}`,
+    /// as `procura test --format json` and the WebAssembly `runExamples` give it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let failures: Vec<serde_json::Value> = (self.failures.iter())
+            .map(|f| {
+                serde_json::json!({
+                    "line": f.line,
+                    "subject": f.subject,
+                    "expected": f.expected,
+                    "actual": f.actual,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "title": self.title,
+            "line": self.line,
+            "passed": self.passed(),
+            "failures": failures,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
