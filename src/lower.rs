@@ -12,7 +12,7 @@
 use crate::ast::Verdict;
 use crate::eval;
 use crate::program::{
-    BinOp, DayMemo, Expr, FunctionDef, Program, Root, Slot, TemplatePart, TextSet, Value,
+    BinOp, Branch, DayMemo, Expr, FunctionDef, Program, Root, Slot, TemplatePart, TextSet, Value,
 };
 
 pub fn lower(mut program: Program) -> Program {
@@ -38,6 +38,7 @@ pub fn lower(mut program: Program) -> Program {
             }
         }
     }
+    name_branch_owners(&mut program);
     let functions = &program.functions;
     let lets = program
         .lets
@@ -60,47 +61,104 @@ pub fn lower(mut program: Program) -> Program {
     program
 }
 
+/// Names the item that evaluates each branch of `Program::branches` the lowered program holds
+/// (what folding left, outside constants, in the functions called), for coverage.
+fn name_branch_owners(program: &mut Program) {
+    fn visit(expr: &Expr, owner: &str, branches: &mut [Branch]) {
+        if let Expr::Choose { arms, branch, .. } = expr {
+            let first = branch.0 as usize;
+            for branch in branches.iter_mut().skip(first).take(arms.len() + 1) {
+                branch.owner = Some(owner.to_owned());
+            }
+        }
+        expr.for_each_child(|child| visit(child, owner, branches));
+    }
+    let mut branches = std::mem::take(&mut program.branches);
+    let mut read: Vec<(String, &Expr)> = Vec::new();
+    for definition in &program.lets {
+        read.push((format!("let {}", definition.name), &definition.expr));
+    }
+    for score in &program.scores {
+        for component in &score.components {
+            let owner = format!("score {}, component {}", score.name, component.name);
+            read.push((owner, &component.expr));
+        }
+    }
+    for rule in &program.rules {
+        let parts = rule.message.iter().filter_map(|part| match part {
+            TemplatePart::Expr(expr) => Some(expr),
+            TemplatePart::Text(_) => None,
+        });
+        for expr in (rule.when.iter()).chain([&rule.condition]).chain(parts) {
+            read.push((format!("rule {}", rule.name), expr));
+        }
+    }
+    let called = called_functions(read.iter().map(|(_, expr)| *expr), &program.functions);
+    for (function, _) in (program.functions.iter()).zip(called).filter(|(_, c)| *c) {
+        read.push((format!("function {}", function.name), &function.body));
+    }
+    for (owner, expr) in &read {
+        visit(expr, owner, &mut branches);
+    }
+    program.branches = branches;
+}
+
 /// The slots `exprs` read, each once, in order of first reading, through the bodies of the
 /// functions they call too (each body visited once).
 fn slot_reads<'e>(
     exprs: impl IntoIterator<Item = &'e Expr>,
     functions: &[FunctionDef],
 ) -> Vec<Slot> {
+    let mut reads = Vec::new();
+    visit_through_calls(exprs, functions, &mut |expr| {
+        if let Expr::Place(place) = expr
+            && let Root::Slot(slot) = place.root
+            && !reads.contains(&slot)
+        {
+            reads.push(slot);
+        }
+    });
+    reads
+}
+
+/// Which of `functions` evaluating `exprs` may call, directly or through other functions.
+fn called_functions<'e>(
+    exprs: impl IntoIterator<Item = &'e Expr>,
+    functions: &[FunctionDef],
+) -> Vec<bool> {
+    visit_through_calls(exprs, functions, &mut |_| {})
+}
+
+/// Calls `each` on every subexpression of `exprs` and of the bodies of the functions they
+/// call, each body visited once; returns which functions were called.
+fn visit_through_calls<'e>(
+    exprs: impl IntoIterator<Item = &'e Expr>,
+    functions: &[FunctionDef],
+    each: &mut impl FnMut(&Expr),
+) -> Vec<bool> {
     fn visit(
         expr: &Expr,
         functions: &[FunctionDef],
         called: &mut Vec<bool>,
-        reads: &mut Vec<Slot>,
+        each: &mut impl FnMut(&Expr),
     ) {
-        match expr {
-            Expr::Place(place) => {
-                if let Root::Slot(slot) = place.root
-                    && !reads.contains(&slot)
-                {
-                    reads.push(slot);
+        each(expr);
+        expr.for_each_child(|child| visit(child, functions, called, each));
+        if let Expr::CallFunction(function, _) = expr {
+            let index = function.0 as usize;
+            if let Some(seen @ false) = called.get_mut(index) {
+                *seen = true;
+                if let Some(function) = functions.get(index) {
+                    visit(&function.body, functions, called, each);
                 }
             }
-            Expr::CallFunction(function, args) => {
-                for arg in args {
-                    visit(arg, functions, called, reads);
-                }
-                let index = function.0 as usize;
-                if let Some(seen @ false) = called.get_mut(index) {
-                    *seen = true;
-                    if let Some(function) = functions.get(index) {
-                        visit(&function.body, functions, called, reads);
-                    }
-                }
-            }
-            _ => expr.for_each_child(|child| visit(child, functions, called, reads)),
         }
     }
-    let mut reads = Vec::new();
     let mut called = vec![false; functions.len()];
     for expr in exprs {
-        visit(expr, functions, &mut called, &mut reads);
+        visit(expr, functions, &mut called, each);
     }
-    reads
+    called
 }
 
 /// Folds `expr` bottom-up; `bound` is the number of variables bound around it. Returns whether
@@ -142,7 +200,9 @@ fn fold(expr: &mut Expr, bound: u32) -> bool {
         Expr::List(elements) | Expr::Call(_, elements) => elements
             .iter_mut()
             .fold(true, |closed, e| fold(e, bound) & closed),
-        Expr::Choose { arms, otherwise } => {
+        Expr::Choose {
+            arms, otherwise, ..
+        } => {
             let mut closed = fold(otherwise, bound);
             for (condition, value) in arms {
                 closed &= fold(condition, bound) & fold(value, bound);

@@ -111,12 +111,21 @@ enum Command {
         data: Option<PathBuf>,
     },
     /// Run the `example` blocks of policy files
+    #[command(after_help = COVERAGE_HELP)]
     Test {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Evaluation steps one example may take before it is stopped
         #[arg(long, value_name = "N", default_value_t = MAX_EVAL_STEPS, value_parser = max_steps())]
         max_steps: u64,
+        /// Also report what the examples cover: each rule's outcomes, each `if` branch and `match` arm reached
+        #[arg(long)]
+        coverage: bool,
+        /// Fail (exit 1) when the total coverage of the files is below PCT percent
+        #[arg(long, value_name = "PCT", requires = "coverage", value_parser = percentage)]
+        min_coverage: Option<f64>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
     },
     /// Serve the policies of a directory over HTTP, evaluated in WebAssembly under wasmtime
     #[cfg(feature = "serve")]
@@ -293,6 +302,23 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// What `procura test --help` says of coverage (docs/coverage.md).
+const COVERAGE_HELP: &str = "\
+Coverage (--coverage) counts items over the examples of each file that evaluate: every rule is
+two items, made to pass (some example gives it `passed`) and made to fail (some example gives it
+`failed`); every `if` branch (then, else) and every `match` arm (and its `else`) is one item,
+covered when some example's evaluation takes it. The coverage is covered items / items, in
+percent (100 when there are none); the total is over the items of all the files. `missing` and
+`not_applicable` outcomes are shown but are no items. See docs/coverage.md.";
+
+/// A percentage, from 0 to 100.
+fn percentage(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(pct) if (0.0..=100.0).contains(&pct) => Ok(pct),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
+    }
+}
+
 /// A step budget: from 1 to 2^53, as the JSON-text hosts' option `max_steps` takes it.
 fn max_steps() -> clap::builder::RangedU64ValueParser<u64> {
     clap::value_parser!(u64).range(1..=1 << 53)
@@ -376,8 +402,21 @@ fn main() -> ExitCode {
             input,
             data,
         }),
-        Command::Test { files, max_steps } => {
-            cli::test::run(&files, cli::today(), limits(max_steps))
+        Command::Test {
+            files,
+            max_steps,
+            coverage,
+            min_coverage,
+            format,
+        } => {
+            let options = cli::test::TestOptions {
+                today: cli::today(),
+                limits: limits(max_steps),
+                format: format.into(),
+                coverage,
+                min_coverage,
+            };
+            cli::test::run(&files, &options)
         }
         #[cfg(feature = "serve")]
         Command::Serve {

@@ -16,6 +16,7 @@ use crate::ast::{Decision, Outcome, Verdict};
 pub use crate::builtins::Builtin;
 use crate::date::{Date, Duration};
 use crate::limits::TEXT_STEP_BYTES;
+use crate::span::Span;
 use crate::types::{RecordType, Type};
 
 /// Index of a table in `Program::tables`.
@@ -25,6 +26,11 @@ pub struct TableId(pub u32);
 /// Index of a function in `Program::functions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FunctionId(pub u32);
+
+/// Index of a branch in `Program::branches`: the arms of one `if` or `match` are consecutive,
+/// the first arm's id is in its `Expr::Choose`, the `else` follows the last arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BranchId(pub u32);
 
 /// Index of a `let` or `score` value in the evaluation's slot array: lets take slots
 /// `0..lets.len()` in declaration order, scores follow in declaration order.
@@ -51,6 +57,10 @@ pub struct Program {
     /// In declaration order (the order of `rules` in a report).
     pub rules: Vec<RuleDef>,
     pub examples: Vec<ExampleDef>,
+    /// Every `if` branch and `match` arm the checker met, by `BranchId`, for coverage
+    /// (`procura test --coverage`). Lowering names the item that evaluates each one it kept;
+    /// the others (folded away, in a constant or in a function never called) have no `owner`.
+    pub branches: Vec<Branch>,
     /// For each slot, the slots its expression reads directly, so that a decision computes a
     /// let or score only when a rule needs it. Filled by `lower`; a slot without an entry is
     /// computed when first read.
@@ -61,6 +71,45 @@ pub struct Program {
     /// The parts of a report's JSON text that only the program decides, escaped once. Filled
     /// by `lower` (`report::program_json`).
     pub json: ProgramJson,
+}
+
+/// An `if` branch or a `match` arm as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    pub kind: BranchKind,
+    /// The arm's condition (`match`), or the branch's value (`if`, and every `else`).
+    pub span: Span,
+    /// The item whose evaluation reaches it (`rule prompt_payment`, `function medal`); set by
+    /// `lower` for the branches the lowered program holds.
+    pub owner: Option<String>,
+    /// Where it is written, set when compiled: the library's path (`None` in the root) and
+    /// the 1-based line.
+    pub file: Option<String>,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BranchKind {
+    /// `if C then V`: `V`.
+    Then,
+    /// `if C then V else W`: `W`.
+    Else,
+    /// Arm `n` (from 1) of a `match`.
+    Arm(u32),
+    /// The `else` arm of a `match`.
+    Otherwise,
+}
+
+impl BranchKind {
+    /// `match arm 2`, `if then`, ...: how coverage names it.
+    pub fn describe(self) -> String {
+        match self {
+            BranchKind::Then => "if then".to_owned(),
+            BranchKind::Else => "if else".to_owned(),
+            BranchKind::Arm(n) => format!("match arm {n}"),
+            BranchKind::Otherwise => "match else".to_owned(),
+        }
+    }
 }
 
 /// JSON text of the program's names and titles, as every report writes them.
@@ -219,9 +268,11 @@ pub enum Expr {
     /// `x ?? y`
     Coalesce(Box<Expr>, Box<Expr>),
     /// `if`/`match`: the value of the first arm whose condition is true, else `otherwise`.
+    /// `branch` is the first arm's `BranchId`; the evaluator records the branch it takes.
     Choose {
         arms: Vec<(Expr, Expr)>,
         otherwise: Box<Expr>,
+        branch: BranchId,
     },
     /// The bound variable is `Root::Local(depth)` inside `body`.
     Quantifier {
@@ -351,7 +402,9 @@ impl Expr {
             Expr::List(items) | Expr::Call(_, items) | Expr::CallFunction(_, items) => {
                 items.iter().for_each(visit)
             }
-            Expr::Choose { arms, otherwise } => {
+            Expr::Choose {
+                arms, otherwise, ..
+            } => {
                 for (condition, value) in arms {
                     visit(condition);
                     visit(value);

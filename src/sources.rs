@@ -312,6 +312,22 @@ impl Sources {
         diagnostic
     }
 
+    /// The file (a library's path, `None` for the root) and 1-based line of spans of the shared
+    /// span space; the files' line indexes are built once.
+    pub(crate) fn lines<'s>(&'s self) -> impl Fn(Span) -> (Option<&'s str>, u32) + 's {
+        let indexes: Vec<LineIndex> = self.files.iter().map(|f| LineIndex::new(&f.text)).collect();
+        move |span| {
+            let file = self.file_of(span);
+            match (self.files.get(file), indexes.get(file)) {
+                (Some(f), Some(lines)) => (
+                    f.path.as_deref(),
+                    lines.line((span.start as usize).saturating_sub(f.base)),
+                ),
+                _ => (None, 0),
+            }
+        }
+    }
+
     /// The diagnostics as a JSON array of [`Diagnostic::to_json`] objects, each with the
     /// position in its own file.
     pub fn diagnostics_json(&self, diagnostics: &[Diagnostic]) -> serde_json::Value {

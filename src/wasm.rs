@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use crate::date::Date;
 use crate::eval::EvalError;
 use crate::input::{InputError, InputErrors};
-use crate::policy::{EvaluateError, LastOptions, Options, Sources, as_of_from_str};
+use crate::policy::{EvaluateError, ExampleResult, LastOptions, Options, Sources, as_of_from_str};
 use crate::span::LineIndex;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -150,6 +150,33 @@ export interface ExampleResult {
   line: number;
   passed: boolean;
   failures: { line: number; subject: string; expected: string; actual: string }[];
+}
+
+/** What the examples cover (docs/coverage.md): two items per rule (made to pass, made to
+ * fail), one per `if` branch and `match` arm; `percent` is covered / items, one decimal. */
+export interface Coverage {
+  items: number;
+  covered: number;
+  percent: number;
+  rules: {
+    name: string;
+    line: number;
+    /** How many examples gave each outcome. */
+    outcomes: { passed: number; failed: number; missing: number; not_applicable: number };
+    /** The items no example covers. */
+    uncovered: ("passed" | "failed")[];
+  }[];
+  branches: {
+    /** The library it is written in, as a key of `CompileOptions.files`; `null` in the policy. */
+    file: string | null;
+    line: number;
+    /** `if then`, `if else`, `match arm N`, `match else`. */
+    branch: string;
+    /** The item that evaluates it: `let NAME`, `rule NAME`, `function NAME`, ... */
+    in: string;
+    /** How many examples reached it. */
+    reached: number;
+  }[];
 }
 "#;
 
@@ -344,32 +371,27 @@ impl Policy {
     /// examples without `as_of`.
     #[wasm_bindgen(js_name = runExamples, unchecked_return_type = "ExampleResult[]")]
     pub fn run_examples(&self, as_of: Option<String>) -> Result<JsValue, JsValue> {
-        let today = match as_of {
-            // Read as the option `as_of` is, with its errors.
-            Some(text) => as_of_from_str(&text).map_err(|e| invalid_input(&e))?,
-            None => today(),
-        };
-        let results: Vec<Json> = (self.policy.run_examples(today).iter())
-            .map(|result| {
-                let failures: Vec<Json> = (result.failures.iter())
-                    .map(|f| {
-                        json!({
-                            "line": f.line,
-                            "subject": f.subject,
-                            "expected": f.expected,
-                            "actual": f.actual,
-                        })
-                    })
-                    .collect();
-                json!({
-                    "title": result.title,
-                    "line": result.line,
-                    "passed": failures.is_empty(),
-                    "failures": failures,
-                })
-            })
-            .collect();
+        let today = examples_date(as_of)?;
+        let results = self.policy.run_examples(today);
+        let results: Vec<Json> = results.iter().map(ExampleResult::to_json).collect();
         to_js(&Json::Array(results))
+    }
+
+    /// What the `example` blocks cover (docs/coverage.md): each rule's outcomes, each `if`
+    /// branch and `match` arm reached; `as_of` as for `runExamples`.
+    #[wasm_bindgen(unchecked_return_type = "Coverage")]
+    pub fn coverage(&self, as_of: Option<String>) -> Result<JsValue, JsValue> {
+        let today = examples_date(as_of)?;
+        to_js(&self.policy.run_examples_with_coverage(today).1.to_json())
+    }
+}
+
+/// The date of examples without `as_of`: `as_of` (`YYYY-MM-DD`), else today.
+fn examples_date(as_of: Option<String>) -> Result<Date, JsValue> {
+    match as_of {
+        // Read as the option `as_of` is, with its errors.
+        Some(text) => as_of_from_str(&text).map_err(|e| invalid_input(&e)),
+        None => Ok(today()),
     }
 }
 

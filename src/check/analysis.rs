@@ -220,7 +220,9 @@ impl<'e> Atoms<'e> {
                     negated: *negated,
                 }
             }
-            Expr::Choose { arms, otherwise } => {
+            Expr::Choose {
+                arms, otherwise, ..
+            } => {
                 let arms = (arms.iter())
                     .map(|(condition, value)| (self.node(condition), self.node(value)))
                     .collect();

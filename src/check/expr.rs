@@ -794,6 +794,9 @@ impl<'a> Checker<'a> {
             branches.push(value);
             typed_arms.push((typed_condition.expr, typed_value.expr));
         }
+        // A `match` without `else` is an error: its `else` stands at the last arm.
+        let otherwise_span = (otherwise.or(arms.last().map(|arm| arm.1)))
+            .map_or(Span::new(0, 0), |value| value.span);
         let otherwise = match otherwise {
             Some(value) => {
                 let typed = self.expr(value, cx);
@@ -805,13 +808,44 @@ impl<'a> Checker<'a> {
         let ty = if optional { ty.optional() } else { ty };
         #[cfg(feature = "lint")]
         self.analyse_arms(arms, &typed_arms, what);
+        let branch = self.record_branches(arms, otherwise_span, what);
         Typed {
             ty,
             expr: Expr::Choose {
                 arms: typed_arms,
                 otherwise: Box::new(otherwise),
+                branch,
             },
         }
+    }
+
+    /// Records the branches of an `if`/`match` for coverage (`Program::branches`): each arm at
+    /// its condition (an `if`'s at its value), the `else` at its value; returns the first's id.
+    fn record_branches(
+        &mut self,
+        arms: &[(&ast::Expr, &ast::Expr)],
+        otherwise: Span,
+        what: &str,
+    ) -> p::BranchId {
+        let first = p::BranchId(to_u32(self.branches.len()));
+        let branch = |kind, span| p::Branch {
+            kind,
+            span,
+            owner: None,
+            file: None,
+            line: 0,
+        };
+        for (n, (condition, value)) in (1..).zip(arms) {
+            self.branches.push(match what {
+                "if" => branch(p::BranchKind::Then, value.span),
+                _ => branch(p::BranchKind::Arm(n), condition.span),
+            });
+        }
+        self.branches.push(match what {
+            "if" => branch(p::BranchKind::Else, otherwise),
+            _ => branch(p::BranchKind::Otherwise, otherwise),
+        });
+        first
     }
 
     fn join_branch(

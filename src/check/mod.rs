@@ -232,6 +232,8 @@ struct Checker<'a> {
     params: Vec<(String, Type)>,
     /// The constant lists that locals range over, by depth (LANGUAGE.md §9.7).
     known_variables: HashMap<u32, Value>,
+    /// Every `if` branch and `match` arm checked (`Program::branches`).
+    branches: Vec<p::Branch>,
 }
 
 impl<'a> Checker<'a> {
@@ -271,6 +273,7 @@ impl<'a> Checker<'a> {
             locals: Vec::new(),
             params: Vec::new(),
             known_variables: HashMap::new(),
+            branches: Vec::new(),
         }
     }
 
@@ -498,6 +501,7 @@ impl<'a> Checker<'a> {
             eval_order: std::mem::take(&mut self.eval_order),
             rules,
             examples,
+            branches: std::mem::take(&mut self.branches),
             slot_reads: Vec::new(),
             decision_order: Vec::new(),
             json: Default::default(),

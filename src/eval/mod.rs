@@ -51,8 +51,22 @@ pub fn evaluate<'p>(
     today: Date,
     max_steps: u64,
 ) -> Result<Report<'p>, EvalError> {
+    evaluate_reaching(program, input, data, today, max_steps, &mut [])
+}
+
+/// [`evaluate`], setting `reached[id]` for each branch (`Program::branches`) it takes, for
+/// coverage; a `reached` too short for an id records nothing of it.
+pub fn evaluate_reaching<'p>(
+    program: &'p Program,
+    input: &Value,
+    data: &ReferenceData,
+    today: Date,
+    max_steps: u64,
+    reached: &mut [bool],
+) -> Result<Report<'p>, EvalError> {
     let slots: Vec<OnceCell<Value>> = (0..program.slot_count()).map(|_| OnceCell::new()).collect();
     let mut evaluator = Evaluator::<true>::new(program, input, data, today, &slots, max_steps);
+    evaluator.reached = reached;
     let report = evaluator.run(program);
     let report = evaluator.finish(report);
     drop(evaluator);
@@ -273,6 +287,8 @@ struct Evaluator<'a, const EXPLAIN: bool> {
     limit: u64,
     /// Set when the budget ran out: every loop then stops at once and the report is dropped.
     exceeded: Option<(Construct, Context<'a>)>,
+    /// When explaining, the branches taken (`evaluate_reaching`); empty records nothing.
+    reached: &'a mut [bool],
 }
 
 /// `EXPLAIN`: whether missing values get their causes and problems their notes; a bare
@@ -333,6 +349,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             steps: crate::limits::MAX_EVAL_STEPS,
             limit: crate::limits::MAX_EVAL_STEPS,
             exceeded: None,
+            reached: &mut [],
         }
     }
 
@@ -699,6 +716,15 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
 
     // ------------------------------------------------------------------ expressions
 
+    /// Records that branch `id` was taken, when explaining for coverage: a decision compiles
+    /// this away, and a report without coverage compares with an empty slice's length.
+    #[inline(always)]
+    fn reach(&mut self, id: usize) {
+        if EXPLAIN && let Some(reached) = self.reached.get_mut(id) {
+            *reached = true;
+        }
+    }
+
     /// The value of `expr`, borrowed when it is a place in something that outlives the
     /// evaluation (the input, a slot, a constant, a table) so that reading costs no clone.
     ///
@@ -1004,14 +1030,23 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 let items: Vec<Value> = items.iter().map(|i| self.eval(i).into_owned()).collect();
                 Cow::Owned(Value::List(items.into()))
             }
-            Expr::Choose { arms, otherwise } => {
+            Expr::Choose {
+                arms,
+                otherwise,
+                branch,
+            } => {
+                let mut taken = branch.0 as usize;
                 for (condition, value) in arms {
                     match self.truth(condition) {
-                        Ok(true) => return self.eval(value),
-                        Ok(false) => {}
+                        Ok(true) => {
+                            self.reach(taken);
+                            return self.eval(value);
+                        }
+                        Ok(false) => taken += 1,
                         Err(cause) => return Cow::Owned(Value::Missing(cause)),
                     }
                 }
+                self.reach(taken);
                 self.eval(otherwise)
             }
             Expr::Comprehension { clauses, element } => {

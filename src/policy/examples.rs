@@ -4,6 +4,7 @@
 //! example compares exactly what a host would see.
 
 use super::{EvaluateError, Policy};
+use crate::ast::Outcome;
 use crate::date::Date;
 use crate::program::{ExampleDef, ExpectKind};
 use crate::report::Report;
@@ -20,6 +21,27 @@ impl ExampleResult {
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
+
+    /// `{"title", "line", "passed", "failures": [{"line", "subject", "expected", "actual"}]}`,
+    /// as `procura test --format json` and the WebAssembly `runExamples` give it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let failures: Vec<serde_json::Value> = (self.failures.iter())
+            .map(|f| {
+                serde_json::json!({
+                    "line": f.line,
+                    "subject": f.subject,
+                    "expected": f.expected,
+                    "actual": f.actual,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "title": self.title,
+            "line": self.line,
+            "passed": self.passed(),
+            "failures": failures,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,27 +53,213 @@ pub struct ExpectationFailure {
     pub actual: String,
 }
 
+/// What a policy's examples exercise (`procura test --coverage`; docs/coverage.md): the outcomes
+/// each rule is given and the branches each `if` and `match` takes, counted over the examples
+/// that evaluate (an invalid `given` or an exceeded budget counts for nothing).
+///
+/// Its items are two per rule, made to pass and made to fail, and one per branch (an `if`'s
+/// then and else, each `match` arm and its `else`) the lowered program holds; an item is covered
+/// when at least one example produces it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coverage {
+    /// In declaration order.
+    pub rules: Vec<RuleCoverage>,
+    /// In source order, the root's first, then the libraries' in import order.
+    pub branches: Vec<BranchCoverage>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleCoverage {
+    pub name: String,
+    pub line: u32,
+    /// How many examples gave each outcome, in [`OUTCOMES`] order.
+    pub outcomes: [u32; 4],
+}
+
+/// The outcomes of a rule, in the order of [`RuleCoverage::outcomes`].
+pub const OUTCOMES: [Outcome; 4] = [
+    Outcome::Passed,
+    Outcome::Failed,
+    Outcome::Missing,
+    Outcome::NotApplicable,
+];
+
+impl RuleCoverage {
+    pub fn count(&self, outcome: Outcome) -> u32 {
+        (OUTCOMES.iter().zip(self.outcomes))
+            .find_map(|(o, n)| (*o == outcome).then_some(n))
+            .unwrap_or(0)
+    }
+
+    /// The outcomes that count as items (passed, failed) that no example gave.
+    pub fn uncovered(&self) -> impl Iterator<Item = Outcome> + '_ {
+        [Outcome::Passed, Outcome::Failed]
+            .into_iter()
+            .filter(|outcome| self.count(*outcome) == 0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BranchCoverage {
+    /// The library that holds it (as diagnostics name it), `None` for the policy itself.
+    pub file: Option<String>,
+    pub line: u32,
+    /// `if then`, `if else`, `match arm N` (from 1), `match else`.
+    pub branch: String,
+    /// The item whose evaluation reaches it: `let NAME`, `score NAME, component NAME`,
+    /// `rule NAME`, `function NAME`.
+    pub owner: String,
+    /// How many examples reached it.
+    pub reached: u32,
+}
+
+impl Coverage {
+    /// Two per rule and one per branch.
+    pub fn items(&self) -> usize {
+        2 * self.rules.len() + self.branches.len()
+    }
+
+    pub fn covered(&self) -> usize {
+        let rules = (self.rules.iter()).map(|rule| 2 - rule.uncovered().count());
+        let branches = self.branches.iter().filter(|branch| branch.reached > 0);
+        rules.sum::<usize>() + branches.count()
+    }
+
+    /// `{"items", "covered", "percent", "rules": [{"name", "line", "outcomes": {OUTCOME: N},
+    /// "uncovered": [OUTCOME]}], "branches": [{"file", "line", "branch", "in", "reached"}]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let rules = self.rules.iter().map(|rule| {
+            let outcomes: serde_json::Map<String, serde_json::Value> = (OUTCOMES.iter())
+                .zip(rule.outcomes)
+                .map(|(outcome, n)| (outcome.as_str().to_owned(), n.into()))
+                .collect();
+            let uncovered: Vec<&str> = rule.uncovered().map(Outcome::as_str).collect();
+            json!({"name": rule.name, "line": rule.line, "outcomes": outcomes, "uncovered": uncovered})
+        });
+        let branches = self.branches.iter().map(|branch| {
+            json!({
+                "file": branch.file,
+                "line": branch.line,
+                "branch": branch.branch,
+                "in": branch.owner,
+                "reached": branch.reached,
+            })
+        });
+        let mut json = summary_json(self.covered(), self.items());
+        json["rules"] = rules.collect();
+        json["branches"] = branches.collect();
+        json
+    }
+}
+
+/// `{"items", "covered", "percent"}`, the percentage rounded to one decimal.
+pub fn summary_json(covered: usize, items: usize) -> serde_json::Value {
+    let percent = (percent(covered, items) * 10.0).round() / 10.0;
+    serde_json::json!({"items": items, "covered": covered, "percent": percent})
+}
+
+/// `covered` as a percentage of `items`; 100 when there are none.
+pub fn percent(covered: usize, items: usize) -> f64 {
+    if items == 0 {
+        100.0
+    } else {
+        // Counts far below 2^52: exact as floats.
+        #[allow(clippy::cast_precision_loss)]
+        let (covered, items) = (covered as f64, items as f64);
+        100.0 * covered / items
+    }
+}
+
 /// Relative tolerance for numbers in `expect score` and `expect value` (LANGUAGE.md §8).
 const TOLERANCE: f64 = 1e-9;
 
 pub fn run(policy: &Policy, today: Date) -> Vec<ExampleResult> {
-    policy
-        .program()
-        .examples
-        .iter()
-        .map(|example| ExampleResult {
-            title: example.title.clone(),
-            line: example.line,
-            failures: failures(policy, example, today),
-        })
-        .collect()
+    run_with_coverage(policy, today).0
 }
 
-fn failures(policy: &Policy, example: &ExampleDef, today: Date) -> Vec<ExpectationFailure> {
+/// [`run`], and what the examples cover.
+pub fn run_with_coverage(policy: &Policy, today: Date) -> (Vec<ExampleResult>, Coverage) {
+    let program = policy.program();
+    let mut outcomes = vec![[0; 4]; program.rules.len()];
+    let mut reached_by = vec![0; program.branches.len()];
+    let mut reached = vec![false; program.branches.len()];
+    let results = (program.examples.iter())
+        .map(|example| {
+            reached.fill(false);
+            let mut evaluated = Evaluated {
+                reached: &mut reached,
+                outcomes: &mut outcomes,
+            };
+            let failures = failures(policy, example, today, &mut evaluated);
+            for (count, reached) in reached_by.iter_mut().zip(&reached) {
+                *count += u32::from(*reached);
+            }
+            ExampleResult {
+                title: example.title.clone(),
+                line: example.line,
+                failures,
+            }
+        })
+        .collect();
+    let rules = (program.rules.iter().zip(outcomes))
+        .map(|(rule, outcomes)| RuleCoverage {
+            name: rule.name.clone(),
+            line: rule.line,
+            outcomes,
+        })
+        .collect();
+    let mut branches: Vec<_> = (program.branches.iter().zip(reached_by))
+        .filter_map(|(branch, reached)| {
+            let coverage = BranchCoverage {
+                file: branch.file.clone(),
+                line: branch.line,
+                branch: branch.kind.describe(),
+                owner: branch.owner.clone()?,
+                reached,
+            };
+            Some((branch.span.start, coverage))
+        })
+        .collect();
+    branches.sort_unstable_by_key(|(start, _)| *start);
+    let branches = branches.into_iter().map(|(_, branch)| branch).collect();
+    (results, Coverage { rules, branches })
+}
+
+/// What the evaluation of one example adds to coverage.
+struct Evaluated<'c> {
+    /// By branch id, cleared before the example; left cleared when it gives no report.
+    reached: &'c mut [bool],
+    /// By rule, counts in [`OUTCOMES`] order.
+    outcomes: &'c mut [[u32; 4]],
+}
+
+fn failures(
+    policy: &Policy,
+    example: &ExampleDef,
+    today: Date,
+    evaluated: &mut Evaluated,
+) -> Vec<ExpectationFailure> {
     let today = example.as_of.unwrap_or(today);
-    let report = match policy.evaluate_json(&example.given, example.data.as_ref(), today) {
-        Ok(report) => report,
+    let data = policy.reference_data(example.data.as_ref());
+    let report = policy.evaluate_reaching(
+        policy.input(&example.given),
+        data.as_ref(),
+        today,
+        policy.limits().max_steps,
+        evaluated.reached,
+    );
+    let report = match report {
+        Ok(report) => {
+            for (counts, rule) in evaluated.outcomes.iter_mut().zip(&report.rules) {
+                if let Some(i) = OUTCOMES.iter().position(|o| *o == rule.outcome) {
+                    counts[i] += 1;
+                }
+            }
+            report
+        }
         Err(error) => {
+            evaluated.reached.fill(false);
             let (subject, expected) = match error {
                 EvaluateError::Input(_) => ("input", "valid `given` and `data`"),
                 EvaluateError::Eval(_) => ("evaluation", "a report"),

@@ -18,7 +18,10 @@ use crate::report::Report;
 pub use crate::sources::Sources;
 pub use crate::value::Value;
 use crate::{check as checker, eval, lower};
-pub use examples::{ExampleResult, ExpectationFailure};
+pub use examples::{
+    BranchCoverage, Coverage, ExampleResult, ExpectationFailure, RuleCoverage, percent,
+    summary_json,
+};
 
 /// All diagnostics (errors and warnings) of a source, sorted by position.
 pub fn check(source: &str) -> Vec<Diagnostic> {
@@ -54,9 +57,10 @@ pub fn compile_sources(sources: &Sources) -> Result<Policy, Vec<Diagnostic>> {
     let (program, check_diagnostics) = checker::check(sources);
     diagnostics.extend(check_diagnostics);
     match program {
-        Some(program) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
+        Some(mut program) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Policy {
             program: Arc::new(lower::lower(p::Program {
                 sha256: sources.sha256(),
+                branches: place_branches(std::mem::take(&mut program.branches), sources),
                 ..program
             })),
             warnings: localize(diagnostics),
@@ -64,6 +68,16 @@ pub fn compile_sources(sources: &Sources) -> Result<Policy, Vec<Diagnostic>> {
         }),
         _ => Err(localize(diagnostics)),
     }
+}
+
+/// `branches` with the file and line each is written at.
+fn place_branches(mut branches: Vec<p::Branch>, sources: &Sources) -> Vec<p::Branch> {
+    let lines = sources.lines();
+    for branch in &mut branches {
+        let (file, line) = lines(branch.span);
+        (branch.file, branch.line) = (file.map(str::to_owned), line);
+    }
+    branches
 }
 
 /// A compiled policy. Cheap to clone; evaluation never mutates it.
@@ -219,13 +233,27 @@ impl Policy {
         today: Date,
         max_steps: u64,
     ) -> Result<Report<'_>, EvaluateError> {
+        self.evaluate_reaching(input, data, today, max_steps, &mut [])
+    }
+
+    /// [`Policy::evaluate_validated`] that sets `reached[id]` for each branch it takes
+    /// (`Program::branches`): what coverage counts.
+    pub(crate) fn evaluate_reaching(
+        &self,
+        input: Result<Value, InputErrors>,
+        data: Result<&ReferenceData, &InputErrors>,
+        today: Date,
+        max_steps: u64,
+        reached: &mut [bool],
+    ) -> Result<Report<'_>, EvaluateError> {
         match (input, data) {
-            (Ok(input), Ok(data)) => Ok(eval::evaluate(
+            (Ok(input), Ok(data)) => Ok(eval::evaluate_reaching(
                 &self.program,
                 &input,
                 data,
                 today,
                 max_steps,
+                reached,
             )?),
             (Err(errors), Ok(_)) => Err(errors.into()),
             (Ok(_), Err(errors)) => Err(errors.clone().into()),
@@ -236,6 +264,12 @@ impl Policy {
     /// Runs every `example` block; `today` is used by examples without `as_of`.
     pub fn run_examples(&self, today: Date) -> Vec<ExampleResult> {
         examples::run(self, today)
+    }
+
+    /// [`Policy::run_examples`], and what the examples cover: each rule's outcomes, each
+    /// `if` branch and `match` arm reached (docs/coverage.md).
+    pub fn run_examples_with_coverage(&self, today: Date) -> (Vec<ExampleResult>, Coverage) {
+        examples::run_with_coverage(self, today)
     }
 }
 

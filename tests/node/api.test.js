@@ -4,7 +4,7 @@
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
-const { procura, read, list, libraries, position, edit, thrown } = require("./support.js");
+const { root, procura, read, list, libraries, position, edit, thrown } = require("./support.js");
 
 const SPEC = read("tests/node/fixtures/specification.policy");
 const DIAGNOSTIC_KEYS = ["code", "column", "end_column", "end_line", "file", "help", "line", "message", "severity"];
@@ -259,6 +259,22 @@ test("runExamples reports a failed expectation", () => {
   assert.equal(failure.subject, "decision");
   assert.match(failure.expected, /reject/);
   assert.match(failure.actual, /approve/);
+});
+
+test("coverage counts each rule's outcomes and the match arms the examples reach, as procura test --coverage", () => {
+  const file = "rules/ecovadis-scorecard.policy";
+  const policy = procura.compile(read(file), { files: libraries(file) });
+  const coverage = policy.coverage();
+  const bin = require("node:path").resolve(root, process.env.PROCURA_BIN || "target/release/procura");
+  const cli = require("node:child_process").execFileSync(bin, ["test", "--coverage", "--format", "json", file], {
+    cwd: root,
+  });
+  assert.deepEqual(coverage, JSON.parse(cli).files[0].coverage);
+  assert.deepEqual(coverage.branches.filter((b) => b.reached === 0).map((b) => [b.file, b.branch]), [
+    ["lib/ecovadis.policy", "match arm 1"],
+    ["lib/ecovadis.policy", "match arm 4"],
+  ]);
+  assert.equal(thrown(() => policy.coverage("June")).name, "InvalidInputError");
 });
 
 const policies = list("rules", ".policy");

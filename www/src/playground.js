@@ -250,7 +250,8 @@ function runExamples() {
     return;
   }
   try {
-    renderExamples($("examples"), state.policy.runExamples(state.asOf ?? undefined), goToLine);
+    const asOf = state.asOf ?? undefined;
+    renderExamples($("examples"), state.policy.runExamples(asOf), state.policy.coverage(asOf), goToLine);
   } catch (error) {
     $("examples").replaceChildren(el("p", { class: "hint" }, error.message));
   }

@@ -135,7 +135,7 @@ export function renderReport(container, report, handlers) {
 }
 
 /** Renders the results of `runExamples`. */
-export function renderExamples(container, results, onLine) {
+export function renderExamples(container, results, coverage, onLine) {
   if (!results.length) {
     container.replaceChildren(el("p", { class: "hint" }, "This policy has no `example` blocks."));
     return;
@@ -143,6 +143,7 @@ export function renderExamples(container, results, onLine) {
   const passed = results.filter((r) => r.passed).length;
   container.replaceChildren(
     el("p", { class: "examples-summary", id: "examples-summary" }, `${passed} of ${results.length} examples pass`),
+    renderCoverage(coverage, onLine),
     ...results.map((result) =>
       el(
         "div",
@@ -170,5 +171,43 @@ export function renderExamples(container, results, onLine) {
           : null,
       ),
     ),
+  );
+}
+
+/** What the examples cover (docs/coverage.md): the percentage, the rules no example makes fail
+ * or pass and the `if`/`match` branches of the policy no example reaches, each with its line. */
+function renderCoverage(coverage, onLine) {
+  const line = (n) => el("button", { type: "button", class: "link", onclick: () => onLine(n) }, `line ${n}`);
+  const rules = coverage.rules
+    .filter((rule) => rule.uncovered.length)
+    .map((rule) =>
+      el(
+        "li",
+        { "data-uncovered-rule": rule.name },
+        el("code", {}, rule.name),
+        ` no example makes it ${rule.uncovered.map((o) => (o === "failed" ? "fail" : "pass")).join(" or ")} `,
+        line(rule.line),
+      ),
+    );
+  // Branches of a library have lines of another file: named, without a link.
+  const branches = coverage.branches
+    .filter((branch) => branch.reached === 0)
+    .map((branch) =>
+      el(
+        "li",
+        { "data-unreached-branch": `${branch.in}: ${branch.branch}` },
+        `${branch.branch} in ${branch.in} is never reached `,
+        branch.file === null ? line(branch.line) : `(${branch.file} line ${branch.line})`,
+      ),
+    );
+  return el(
+    "div",
+    { class: "coverage", id: "examples-coverage" },
+    el(
+      "p",
+      { id: "coverage-summary" },
+      `Coverage ${coverage.percent}%: ${coverage.covered} of ${coverage.items} items (each rule made to pass and to fail, each branch reached)`,
+    ),
+    rules.length || branches.length ? el("ul", { class: "coverage-gaps" }, ...rules, ...branches) : null,
   );
 }

@@ -215,6 +215,28 @@ test("the examples panel runs the policy's examples and shows expected against a
   await page.close();
 });
 
+test("the examples panel shows the coverage and the rules no example makes fail", async () => {
+  const page = await open(context.browser, context.server.url);
+  await page.click('[data-tab="examples"]');
+  await page.waitForSelector("#coverage-summary");
+  // Every rule of the onboarding baseline is made to pass and to fail, every arm reached.
+  assert.match(await page.textContent("#coverage-summary"), /^Coverage 100%: 19 of 19 items/);
+  assert.equal(await page.locator(".coverage-gaps li").count(), 0);
+
+  // Without the example of the weak ethics score, no example makes ecovadis_minimum fail.
+  const start = ONBOARDING.indexOf('example "Strategic supplier with a weak ethics score');
+  assert.ok(start > 0);
+  const end = ONBOARDING.indexOf("\n}\n", start) + 3;
+  await setSource(page, ONBOARDING.slice(0, start) + ONBOARDING.slice(end));
+  await page.waitForSelector('[data-uncovered-rule="ecovadis_minimum"]');
+  assert.match(await page.textContent('[data-uncovered-rule="ecovadis_minimum"]'), /no example makes it fail/);
+  assert.equal(await page.locator("[data-uncovered-rule]").count(), 1);
+  assert.match(await page.textContent("#coverage-summary"), /^Coverage 94\.7%: 18 of 19 items/);
+  await snap(page, "playground-coverage");
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test("the URL reproduces the policy, the input and the date", async () => {
   const page = await open(context.browser, context.server.url);
   await page.selectOption("#policy-menu", "green-procurement");
