@@ -304,9 +304,10 @@ impl<'a> Printer<'a> {
     /// The comments before the `}` at `at`, then `}` on its own line (`{}` when nothing came
     /// between).
     fn close(&mut self, at: u32, keep_blank: bool) {
+        let before = self.out.len();
         self.comments_before(at, keep_blank);
         self.depth -= 1;
-        if self.out.ends_with('{') {
+        if self.out.len() == before && self.out.ends_with('{') {
             self.push("}");
             return;
         }
