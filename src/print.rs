@@ -917,6 +917,22 @@ impl<'a> Printer<'a> {
             self.push(close);
             return;
         }
+        // A lone bracketed argument or element opens and closes with its brackets:
+        // `min([` ... `])`.
+        if let [only] = exprs
+            && matches!(
+                only.kind,
+                ExprKind::List(_)
+                    | ExprKind::Comprehension { .. }
+                    | ExprKind::Call(..)
+                    | ExprKind::Match { .. }
+            )
+            && !self.comment_within(span)
+        {
+            self.expr(only, Context::Free);
+            self.push(close);
+            return;
+        }
         self.depth += 1;
         for e in exprs {
             self.break_before(e.span.start);
