@@ -1,4 +1,4 @@
-//! `procura fmt FILE... [--check]`: the canonical layout of `print::format` (`docs/fmt.md`).
+//! `procura fmt FILE... [--check]`: the canonical layout of `procura::format` (`docs/fmt.md`).
 //!
 //! Without `--check`, each file that changes is rewritten in place, atomically: the new text is
 //! written to a temporary file beside it, which then replaces it. With `--check`, nothing is
@@ -31,7 +31,7 @@ pub fn run(paths: &[PathBuf], check: bool) -> CliResult {
 
 fn one(path: &Path, check: bool) -> CliResult {
     let source = read_text(path)?;
-    let formatted = match procura::print::format(&source) {
+    let formatted = match procura::format(&source) {
         Ok(formatted) => formatted,
         Err(found) => {
             let sources = Sources::root(&source);
