@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 corpus="$root/fuzz/corpus"
-mkdir -p "$corpus/check_lossy" "$corpus/check_utf8" "$corpus/eval_json" "$corpus/generated"
+mkdir -p "$corpus/check_lossy" "$corpus/check_utf8" "$corpus/eval_json" "$corpus/generated" "$corpus/fmt"
 
 seed() { # TARGET FILE: copy FILE (or stdin when FILE is -) under its content hash
     local target="$1" tmp
@@ -14,12 +14,14 @@ seed() { # TARGET FILE: copy FILE (or stdin when FILE is -) under its content ha
 }
 
 policies=0
-for file in "$root"/rules/*.policy "$root"/tests/golden/check/*.policy \
+for file in "$root"/rules/*.policy "$root"/rules/lib/*.policy "$root"/tests/golden/fmt/*.policy \
+    "$root"/tests/golden/check/*.policy \
     "$root"/tests/golden/eval/*.policy "$root"/tests/eval/*.policy \
     "$root"/tests/syntax/*.policy "$root"/tests/batch/*.policy; do
     [ -f "$file" ] || continue
     seed check_lossy "$file"
     seed check_utf8 "$file"
+    seed fmt "$file"
     policies=$((policies + 1))
 done
 

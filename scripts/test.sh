@@ -33,6 +33,9 @@ PROCURA_BIN="$target_dir/release/procura" node --test tests/node/
 step "browser tests of www/ (playground and supplier form, Chromium headless)"
 www/scripts/test.sh
 
+step "procura fmt --check rules/*.policy rules/lib/*.policy"
+"$target_dir/release/procura" fmt --check rules/*.policy rules/lib/*.policy
+
 step "procura test --coverage rules/*.policy (every example passes; coverage at least 96%, docs/coverage.md)"
 "$target_dir/release/procura" test --coverage --min-coverage 96 rules/*.policy
 

@@ -21,6 +21,16 @@ pub struct StrLit {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PolicyFile {
     pub items: Vec<Item>,
+    /// The `#` comments, in source order (the grammar skips them as whitespace; the pre-scan
+    /// records them for the formatter). Complete when the file parsed without errors.
+    pub comments: Vec<Comment>,
+}
+
+/// `# text`: from `#` to the end of its line, trailing blanks left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub text: String,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -58,6 +58,8 @@ pub use eval::{Construct, EvalError};
 pub use input::{InputError, InputErrors};
 pub use policy::{EvaluateError, Policy, ReferenceData, check, compile};
 pub use policy::{ExampleResult, ExpectationFailure};
+/// The canonical layout of a policy source (`procura fmt`, docs/fmt.md).
+pub use print::format;
 pub use report::Report;
 
 // The README's Rust examples run as doctests, so that they keep compiling and passing.

@@ -39,6 +39,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
     },
+    /// Rewrite policy files in the canonical layout (docs/fmt.md)
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing: list the files that would change, and exit 1 if there are any
+        #[arg(long)]
+        check: bool,
+    },
     /// Evaluate a supplier record (`.json`), or many (`.jsonl`, `.csv`), against a policy
     Eval {
         policy: PathBuf,
@@ -348,6 +356,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
         Command::Check { files, format } => cli::check::run(&files, format.into()),
+        Command::Fmt { files, check } => cli::fmt::run(&files, check),
         Command::Eval {
             policy,
             input,

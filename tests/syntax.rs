@@ -3,7 +3,7 @@
 
 use procura::ast::{BinaryOp, Expr, ExprKind, Item, PolicyFile};
 use procura::diagnostic::Diagnostic;
-use procura::print::{print_expr, print_file};
+use procura::print::{print_expr, print_expr_parenthesised, print_file};
 use procura::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, RESERVED, parse};
 
 #[path = "../fuzz/src/spans.rs"]
@@ -112,6 +112,25 @@ fn section1_details() {
     assert_eq!(&SECTION1[span.range()], "2025-06-01");
 }
 
+/// Each source prints as expected with full parentheses, and with parentheses only where
+/// precedence needs them it parses to the same tree again.
+fn assert_prints(cases: &[(&str, &str)]) {
+    for (source, expected) in cases {
+        let parsed = parse_expr(source);
+        assert_eq!(
+            print_expr_parenthesised(&parsed),
+            *expected,
+            "for `{source}`"
+        );
+        let printed = print_expr(&parsed);
+        assert_eq!(
+            erase_spans(&parse_expr(&printed)),
+            erase_spans(&parsed),
+            "for `{printed}`"
+        );
+    }
+}
+
 #[test]
 fn precedence_and_associativity() {
     let cases = [
@@ -168,9 +187,7 @@ fn precedence_and_associativity() {
         ),
         ("match { a => 1 b => 2 }", "(match { a => 1, b => 2, })"),
     ];
-    for (source, expected) in cases {
-        assert_eq!(print_expr(&parse_expr(source)), expected, "for `{source}`");
-    }
+    assert_prints(&cases);
 }
 
 #[test]
@@ -198,9 +215,7 @@ fn comprehension_clauses_and_computed_durations() {
             "(match { a => n, day(x) => 1, else => 2 })",
         ),
     ];
-    for (source, expected) in cases {
-        assert_eq!(print_expr(&parse_expr(source)), expected, "for `{source}`");
-    }
+    assert_prints(&cases);
 }
 
 #[test]
@@ -236,8 +251,12 @@ fn strings_templates_and_escapes() {
         panic!()
     };
     assert_eq!(
-        print_expr(&decl.value),
+        print_expr_parenthesised(&decl.value),
         r#""CPI {(country_cpi + 1)} of {(s.country)}!""#
+    );
+    assert_eq!(
+        print_expr(&decl.value),
+        r#""CPI {country_cpi + 1} of {s.country}!""#
     );
     let ExprKind::Str(template) = &decl.value.kind else {
         panic!()

@@ -1,6 +1,7 @@
 //! Shared code of the fuzz targets: the properties each target checks, and the generator of
 //! well-typed policies used by `generated`.
 
+pub mod fmt;
 pub mod generate;
 mod spans;
 

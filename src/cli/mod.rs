@@ -6,13 +6,13 @@ pub mod csv;
 pub mod diagnostics;
 pub mod diff;
 pub mod eval;
+pub mod fmt;
 pub mod import;
 pub mod results;
 pub mod sheet;
 pub mod test;
 pub mod verify;
 
-use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
@@ -41,8 +41,8 @@ pub enum Format {
 #[derive(Debug)]
 pub struct CliError(pub String);
 
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }

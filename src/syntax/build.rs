@@ -63,6 +63,54 @@ enum Part {
     Postfix(Postfix),
 }
 
+/// Where an operator stands: every infix operator associates to the left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixity {
+    Prefix,
+    Infix,
+    Postfix,
+}
+
+/// The operators by precedence level, loosest first: the one place precedence is written.
+/// The Pratt parser is built from it, and the printer reads each operator's level from it
+/// (`syntax::binding`).
+pub(super) const OPERATORS: &[&[(Rule, Fixity)]] = &[
+    &[
+        (Rule::if_prefix, Fixity::Prefix),
+        (Rule::quantifier_prefix, Fixity::Prefix),
+    ],
+    &[(Rule::op_coalesce, Fixity::Infix)],
+    &[(Rule::op_or, Fixity::Infix)],
+    &[(Rule::op_and, Fixity::Infix)],
+    &[(Rule::op_not, Fixity::Prefix)],
+    &[
+        (Rule::op_eq, Fixity::Infix),
+        (Rule::op_ne, Fixity::Infix),
+        (Rule::op_lt, Fixity::Infix),
+        (Rule::op_le, Fixity::Infix),
+        (Rule::op_gt, Fixity::Infix),
+        (Rule::op_ge, Fixity::Infix),
+        (Rule::op_in, Fixity::Infix),
+        (Rule::op_not_in, Fixity::Infix),
+        (Rule::op_contains, Fixity::Infix),
+        (Rule::op_contains_any, Fixity::Infix),
+        (Rule::op_contains_all, Fixity::Infix),
+        (Rule::op_is_missing, Fixity::Postfix),
+        (Rule::op_is_present, Fixity::Postfix),
+    ],
+    &[(Rule::op_add, Fixity::Infix), (Rule::op_sub, Fixity::Infix)],
+    &[
+        (Rule::op_mul, Fixity::Infix),
+        (Rule::op_div, Fixity::Infix),
+        (Rule::op_rem, Fixity::Infix),
+    ],
+    &[(Rule::op_neg, Fixity::Prefix)],
+    &[
+        (Rule::field_access, Fixity::Postfix),
+        (Rule::index_access, Fixity::Postfix),
+    ],
+];
+
 pub(super) struct Builder {
     /// Where the file starts in the span space of the policy's files.
     base: usize,
@@ -74,31 +122,17 @@ pub(super) struct Builder {
 
 impl Builder {
     pub fn new(base: usize) -> Builder {
-        let pratt = PrattParser::new()
-            .op(Op::prefix(Rule::if_prefix) | Op::prefix(Rule::quantifier_prefix))
-            .op(Op::infix(Rule::op_coalesce, Assoc::Left))
-            .op(Op::infix(Rule::op_or, Assoc::Left))
-            .op(Op::infix(Rule::op_and, Assoc::Left))
-            .op(Op::prefix(Rule::op_not))
-            .op(Op::infix(Rule::op_eq, Assoc::Left)
-                | Op::infix(Rule::op_ne, Assoc::Left)
-                | Op::infix(Rule::op_lt, Assoc::Left)
-                | Op::infix(Rule::op_le, Assoc::Left)
-                | Op::infix(Rule::op_gt, Assoc::Left)
-                | Op::infix(Rule::op_ge, Assoc::Left)
-                | Op::infix(Rule::op_in, Assoc::Left)
-                | Op::infix(Rule::op_not_in, Assoc::Left)
-                | Op::infix(Rule::op_contains, Assoc::Left)
-                | Op::infix(Rule::op_contains_any, Assoc::Left)
-                | Op::infix(Rule::op_contains_all, Assoc::Left)
-                | Op::postfix(Rule::op_is_missing)
-                | Op::postfix(Rule::op_is_present))
-            .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
-            .op(Op::infix(Rule::op_mul, Assoc::Left)
-                | Op::infix(Rule::op_div, Assoc::Left)
-                | Op::infix(Rule::op_rem, Assoc::Left))
-            .op(Op::prefix(Rule::op_neg))
-            .op(Op::postfix(Rule::field_access) | Op::postfix(Rule::index_access));
+        let pratt = OPERATORS.iter().fold(PrattParser::new(), |pratt, level| {
+            let ops = level.iter().map(|&(rule, fixity)| match fixity {
+                Fixity::Prefix => Op::prefix(rule),
+                Fixity::Infix => Op::infix(rule, Assoc::Left),
+                Fixity::Postfix => Op::postfix(rule),
+            });
+            match ops.reduce(|a, b| a | b) {
+                Some(op) => pratt.op(op),
+                None => pratt,
+            }
+        });
         Builder {
             base,
             offset: std::cell::Cell::new(0),
@@ -1168,7 +1202,7 @@ impl Built {
 }
 
 /// The level-6 operators, which do not chain.
-fn is_comparison(op: BinaryOp) -> bool {
+pub(super) fn is_comparison(op: BinaryOp) -> bool {
     matches!(
         op,
         BinaryOp::Eq
@@ -1250,7 +1284,7 @@ fn is_operand(rule: Rule) -> bool {
     )
 }
 
-fn binary_op(rule: Rule) -> Option<BinaryOp> {
+pub(super) fn binary_op(rule: Rule) -> Option<BinaryOp> {
     Some(match rule {
         Rule::op_coalesce => BinaryOp::Coalesce,
         Rule::op_or => BinaryOp::Or,

@@ -8,6 +8,8 @@
 //!   grammar's own JSON rules give the item's diagnostic (`not_json`).
 //! - Parsing never fails and never panics: it returns the items that parsed and every syntax
 //!   error found. After an error it resynchronises at the next line that starts an item.
+//! - Comments are whitespace to the grammar; the pre-scan, which lexes them anyway, records
+//!   them in [`ast::PolicyFile::comments`](crate::ast::PolicyFile) for the formatter.
 //! - Parsing never overflows the stack: a linear pre-scan ([`scan`]) refuses nesting deeper
 //!   than [`MAX_NESTING`] before pest runs, and expression trees are at most
 //!   [`MAX_EXPR_DEPTH`] deep, so that later recursive passes (and `Drop`) are bounded too.
@@ -30,10 +32,11 @@ mod scan;
 use pest::Parser;
 use pest_derive::Parser;
 
-use crate::ast::PolicyFile;
+use crate::ast::{Comment, ExprKind, PolicyFile, UnaryOp};
 use crate::diagnostic::{self, Diagnostic};
 pub use crate::limits::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES};
 use crate::span::{LineIndex, Span};
+pub use build::Fixity;
 
 #[derive(Parser)]
 #[grammar = "grammar/policy.pest"]
@@ -67,6 +70,12 @@ pub(crate) fn parse_at(source: &str, base: usize) -> (PolicyFile, Vec<Diagnostic
     let builder = build::Builder::new(base);
     let mut diagnostics = Vec::new();
     let scan = scan::scan(source);
+    file.comments = (scan.comments.iter())
+        .map(|&(start, end)| Comment {
+            text: source.get(start..end).unwrap_or_default().to_owned(),
+            span: Span::new(base + start, base + end),
+        })
+        .collect();
     for region in scan.regions {
         if let Some(at) = region.too_deep {
             diagnostics.push(
@@ -205,6 +214,51 @@ fn skip_trivia(source: &str, mut at: usize, end: usize) -> usize {
         }
     }
     at
+}
+
+/// How an expression binds its operands: an operand, or an operator with its precedence level
+/// (0 is the loosest), read from the parser's own table (`build::OPERATORS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    Operand,
+    Operator(usize, Fixity),
+}
+
+/// How the top of `expr` binds; the printer places parentheses by it.
+pub fn binding(expr: &ExprKind) -> Binding {
+    let rule = match expr {
+        ExprKind::Binary(op, ..) => {
+            let mut infix = build::OPERATORS.iter().flat_map(|level| level.iter());
+            match infix.find(|(rule, _)| build::binary_op(*rule) == Some(*op)) {
+                Some(&(rule, _)) => rule,
+                None => return Binding::Operand,
+            }
+        }
+        ExprKind::Unary(UnaryOp::Not, _) => Rule::op_not,
+        ExprKind::Unary(UnaryOp::Neg, _) => Rule::op_neg,
+        ExprKind::IsMissing { negated: false, .. } => Rule::op_is_missing,
+        ExprKind::IsMissing { negated: true, .. } => Rule::op_is_present,
+        ExprKind::Field(..) => Rule::field_access,
+        ExprKind::Index(..) => Rule::index_access,
+        ExprKind::If { .. } => Rule::if_prefix,
+        ExprKind::Quantifier { .. } => Rule::quantifier_prefix,
+        _ => return Binding::Operand,
+    };
+    (build::OPERATORS.iter().enumerate())
+        .find_map(|(level, ops)| {
+            let &(_, fixity) = ops.iter().find(|(r, _)| *r == rule)?;
+            Some(Binding::Operator(level, fixity))
+        })
+        .unwrap_or(Binding::Operand)
+}
+
+/// Whether `expr` is a comparison (or `is missing`), which does not chain with another.
+pub fn is_comparison(expr: &ExprKind) -> bool {
+    match expr {
+        ExprKind::Binary(op, ..) => build::is_comparison(*op),
+        ExprKind::IsMissing { .. } => true,
+        _ => false,
+    }
 }
 
 /// The reserved words of LANGUAGE.md §2: the one list. The grammar's `reserved` rule and the

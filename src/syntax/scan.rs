@@ -6,6 +6,7 @@
 //! comments, template strings with `{expr}` interpolation, JSON after `given`/`data` and
 //! `expect score|value NAME =` (where braces inside strings mean nothing), and `if` conditions,
 //! which recurse in the grammar. A region's depth is an upper bound of pest's recursion on it.
+//! Lexing comments anyway, it records where each one is (`Scan::comments`).
 //!
 //! Architecture invariant: a region never ends inside text that pest could consume as part of
 //! the item before it. Names exclude reserved words, strings cannot span lines, and the only
@@ -70,6 +71,7 @@ struct Scanner<'s> {
     regions: Vec<Region>,
     current: Region,
     json_objects: Vec<usize>,
+    comments: Vec<(usize, usize)>,
 }
 
 /// What the pre-scan finds: regions and where the JSON objects of `given` and `data` start.
@@ -78,6 +80,9 @@ pub(super) struct Scan {
     pub regions: Vec<Region>,
     /// The `{` of each object after `given` or `data`, in source order.
     pub json_objects: Vec<usize>,
+    /// Each comment's `#` and where its text ends (before the line break and trailing blanks),
+    /// in source order; the comments of a region cut short by an error may be missing.
+    pub comments: Vec<(usize, usize)>,
 }
 
 /// Splits `source` into regions and finds its JSON objects.
@@ -95,11 +100,13 @@ pub(super) fn scan(source: &str) -> Scan {
             too_deep: None,
         },
         json_objects: Vec::new(),
+        comments: Vec::new(),
     };
     scanner.run();
     Scan {
         regions: scanner.regions,
         json_objects: scanner.json_objects,
+        comments: scanner.comments,
     }
 }
 
@@ -273,7 +280,15 @@ impl Scanner<'_> {
             });
         }
         if b == b'#' {
-            return run_end(self.bytes, i, |c| c == b'\n');
+            let end = run_end(self.bytes, i, |c| c == b'\n');
+            let text = self.bytes.get(i..end).unwrap_or_default();
+            let blanks = text
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_whitespace())
+                .count();
+            self.comments.push((i, end - blanks));
+            return end;
         }
         let pending = std::mem::replace(&mut self.pending, Pending::Nothing);
         match b {
