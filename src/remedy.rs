@@ -266,6 +266,16 @@ impl<'a> Engine<'a> {
                 list,
                 texts,
             } => self.containment(list, list_values(&texts.list), *all, want != *negated),
+            Expr::Binary(BinOp::ListContains, list, member) if self.depends(member, list) => {
+                no_simple_change("the member looked for depends on the list")
+            }
+            Expr::Binary(
+                BinOp::ListContains | BinOp::ListContainsAny | BinOp::ListContainsAll,
+                list,
+                members,
+            ) if self.depends(members, list) => {
+                no_simple_change("the members looked for depend on the list")
+            }
             Expr::Binary(BinOp::ListContains, list, member) => {
                 let member = self.probe.value(member);
                 if member.is_missing() {
@@ -303,6 +313,55 @@ impl<'a> Engine<'a> {
                 body,
             } => self.quantifier(*kind, *depth, list, body, want),
             other => no_simple_change(&describe(other, self.program)),
+        }
+    }
+
+    /// Whether `expr` reads a field of the input that the place `changed` lies in: then a
+    /// change of the place may change `expr` too, and what it is compared with is no bound.
+    /// Conservative: fields are told apart at the input's top level only.
+    fn depends(&self, expr: &'a Expr, changed: &'a Expr) -> bool {
+        let (mut read, mut written) = (Vec::new(), Vec::new());
+        self.input_fields(expr, false, &mut read);
+        self.input_fields(changed, false, &mut written);
+        read.iter()
+            .any(|field| *field == WHOLE_INPUT || written.contains(field))
+            || (written.contains(&WHOLE_INPUT) && !read.is_empty())
+    }
+
+    /// The top-level input fields `expr` reads, directly or through lets, functions and the
+    /// lists the engine's quantifier variables are bound to; [`WHOLE_INPUT`] for the input
+    /// itself. `inside`: in a let or function, whose variables are all its own.
+    fn input_fields(&self, expr: &'a Expr, inside: bool, out: &mut Vec<u32>) {
+        match expr {
+            Expr::Place(place) => match place.root {
+                Root::Input => out.push(place.fields.first().map_or(WHOLE_INPUT, |f| f.0)),
+                Root::Slot(slot) => {
+                    if let Some(def) = self.program.lets.get(slot.0 as usize) {
+                        self.input_fields(&def.expr, true, out);
+                    } else if let Some(score) = (slot.0 as usize)
+                        .checked_sub(self.program.lets.len())
+                        .and_then(|index| self.program.scores.get(index))
+                    {
+                        for component in &score.components {
+                            self.input_fields(&component.expr, true, out);
+                        }
+                    }
+                }
+                Root::Local(depth) if !inside => match self.probe.variable_list(depth) {
+                    Some(list) => self.input_fields(list, false, out),
+                    None => out.push(WHOLE_INPUT),
+                },
+                Root::Local(_) | Root::Param(_) => {}
+            },
+            Expr::CallFunction(function, args) => {
+                if let Some(def) = self.program.functions.get(function.0 as usize) {
+                    self.input_fields(&def.body, true, out);
+                }
+                for arg in args {
+                    self.input_fields(arg, inside, out);
+                }
+            }
+            other => other.for_each_child(|child| self.input_fields(child, inside, out)),
         }
     }
 
@@ -344,6 +403,9 @@ impl<'a> Engine<'a> {
                 return no_simple_change(&describe(unsimple.unwrap_or(left), self.program));
             }
         };
+        if self.depends(other, place) {
+            return no_simple_change("the value it is compared with depends on it");
+        }
         let bound = self.probe.value(other);
         if bound.is_missing() {
             return no_simple_change("the value it is compared with is missing");
@@ -364,11 +426,17 @@ impl<'a> Engine<'a> {
     /// `x in list` (`not in` when `!inside`) made true.
     fn membership(&mut self, x: &'a Expr, list: &'a Expr, inside: bool) -> Remedy {
         if self.probe.path(x).is_none() && self.probe.path(list).is_some() {
+            if self.depends(x, list) {
+                return no_simple_change("the member looked for depends on the list");
+            }
             let member = self.probe.value(x);
             if member.is_missing() {
                 return no_simple_change("the member looked for is missing");
             }
             return self.containment(list, vec![member], true, inside);
+        }
+        if self.depends(list, x) {
+            return no_simple_change("the list it is looked for in depends on it");
         }
         match self.probe.value(list) {
             Value::List(items) => self.member_of(x, items.to_vec(), inside),
@@ -470,6 +538,9 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// What [`Engine::input_fields`] gives for a read of the whole input.
+const WHOLE_INPUT: u32 = u32::MAX;
+
 /// A condition that is not what the evaluator said it was: never expected, and no guess.
 fn inconsistent() -> Remedy {
     no_simple_change("the condition could not be inverted")
@@ -555,10 +626,12 @@ fn describe(expr: &Expr, program: &Program) -> String {
         Expr::Place(place) => match place.root {
             Root::Slot(slot) if slot.0 as usize >= program.lets.len() => {
                 let score = program.scores.get(slot.0 as usize - program.lets.len());
-                score.map_or("a score".to_owned(), |s| format!("the score `{}`", s.name))
+                score.map_or("a score".to_owned(), |s| {
+                    format!("the score `{}` (a weighted sum of its components)", s.name)
+                })
             }
             Root::Slot(slot) => match program.lets.get(slot.0 as usize) {
-                Some(def) => describe(&def.expr, program),
+                Some(def) => format!("{} (let `{}`)", describe(&def.expr, program), def.name),
                 None => "a value".to_owned(),
             },
             Root::Param(_) => "a function parameter".to_owned(),

@@ -79,6 +79,11 @@ impl<'a> Probe<'a> {
         .then_some(out)
     }
 
+    /// The list the variable `Root::Local(depth)` is bound to now.
+    pub(crate) fn variable_list(&self, depth: u32) -> Option<&'a Expr> {
+        Some(self.evaluator.local(depth)?.list)
+    }
+
     /// The static type of a place, where the evaluator can tell.
     pub(crate) fn type_of(&self, expr: &'a Expr) -> Option<Type> {
         self.evaluator.type_of(expr).cloned()
