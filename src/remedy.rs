@@ -16,7 +16,7 @@ use crate::ast::{Outcome, Verdict};
 use crate::date::Date;
 use crate::eval::{EvalError, Probe, probe_slots};
 use crate::input::ReferenceData;
-use crate::program::{BinOp, Expr, Program, QuantifierKind, Root, RuleDef, Value};
+use crate::program::{BinOp, Expr, Place, Program, QuantifierKind, Root, RuleDef, Value};
 use crate::report::{self, Report};
 use crate::types::Type;
 
@@ -393,6 +393,9 @@ impl<'a> Engine<'a> {
     /// `left op right` made true: the side that is an input place changes, to meet the value
     /// the evaluation computed for the other side.
     fn comparison(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Remedy {
+        if let Some(remedy) = self.count_of_filter(op, left, right) {
+            return remedy;
+        }
         let (place, other, op) = match (self.probe.path(left), self.probe.path(right)) {
             (Some(_), Some(_)) if self.probe.value(left).is_missing() => (left, right, op),
             (Some(_), Some(_)) if self.probe.value(right).is_missing() => (right, left, mirror(op)),
@@ -421,6 +424,61 @@ impl<'a> Engine<'a> {
             _ => ChangeKind::LessThan(bound),
         };
         self.change(place, |ty| simplify(kind, ty))
+    }
+
+    /// `count([E for x in L if C]) == 0` made true, as `none x in L: C` is (and `> 0` as
+    /// `any x in L: C`): the comprehension of one clause, written in place or held by a let.
+    /// `None` for any other comparison.
+    fn count_of_filter(&mut self, op: BinOp, left: &'a Expr, right: &'a Expr) -> Option<Remedy> {
+        let (count, zero, op) = match (left, right) {
+            (Expr::Call(builtin, args), Expr::Const(Value::Number(n))) => (builtin, args, (op, *n)),
+            (Expr::Const(Value::Number(n)), Expr::Call(builtin, args)) => {
+                (builtin, args, (mirror(op), *n))
+            }
+            _ => return None,
+        };
+        let kind = match op {
+            (BinOp::Eq | BinOp::Le, 0.0) | (BinOp::Lt, 1.0) => QuantifierKind::None,
+            (BinOp::Ne | BinOp::Gt, 0.0) | (BinOp::Ge, 1.0) => QuantifierKind::Any,
+            _ => return None,
+        };
+        let [argument] = &zero[..] else {
+            return None;
+        };
+        if count.name != "count" {
+            return None;
+        }
+        let (list, in_let) = match argument {
+            Expr::Place(place) if place.fields.is_empty() => match self.let_of(place.root) {
+                Some(def) => (&def.expr, true),
+                None => return None,
+            },
+            other => (other, false),
+        };
+        let Expr::Comprehension { clauses, element } = list else {
+            return None;
+        };
+        let [clause] = &clauses[..] else {
+            return None;
+        };
+        // An element kept must also be present: so it is when it is the variable itself (a
+        // list holds no absent elements); none is kept when `none` holds.
+        let variable = Place {
+            root: Root::Local(clause.depth),
+            fields: Vec::new(),
+        };
+        if kind == QuantifierKind::Any && **element != Expr::Place(variable) {
+            return None;
+        }
+        let filter = clause.filter.as_ref()?;
+        if in_let {
+            self.probe.enter_let();
+        }
+        let remedy = self.quantifier(kind, clause.depth, &clause.list, filter, true);
+        if in_let {
+            self.probe.leave_let();
+        }
+        Some(remedy)
     }
 
     /// `x in list` (`not in` when `!inside`) made true.
