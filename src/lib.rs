@@ -27,6 +27,7 @@ pub mod limits;
 pub(crate) mod lower;
 pub mod policy;
 pub(crate) mod program;
+pub mod remedy;
 pub mod report;
 #[cfg(feature = "serve")]
 pub mod server;

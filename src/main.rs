@@ -73,6 +73,9 @@ enum Command {
         /// Threads evaluating a batch (`.jsonl`, `.csv`); the output does not depend on it [default: the available cores]
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_JOBS))]
         jobs: Option<u64>,
+        /// For each rule that keeps the decision from `approve`, the changes of input that would make it pass (a single `.json` record)
+        #[arg(long)]
+        remedies: bool,
     },
     /// Show what changed between two versions of a policy and, with a batch, whose decision changes
     Diff {
@@ -367,6 +370,7 @@ fn main() -> ExitCode {
             jobs,
             sheet,
             output,
+            remedies,
         } => cli::eval::run(&cli::eval::Options {
             policy,
             input,
@@ -377,6 +381,7 @@ fn main() -> ExitCode {
             jobs: jobs.map_or_else(default_jobs, |jobs| jobs as usize),
             sheet,
             output,
+            remedies,
         }),
         Command::Diff {
             old,

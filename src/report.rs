@@ -11,6 +11,7 @@ pub use crate::ast::{Decision, Outcome, Verdict};
 use crate::builtins::round_significant;
 use crate::date::Date;
 use crate::program::{Program, ProgramJson, RuleDef, Value};
+use crate::remedy::{self, RuleRemedy};
 use crate::types::Type;
 
 /// The outcome of one evaluation. Names, titles, weights and types stay in the program and are
@@ -33,6 +34,9 @@ pub struct Report<'p> {
     /// Sorted, deduplicated union of the rules' missing paths.
     pub missing: Vec<String>,
     pub notes: Vec<String>,
+    /// The remedies (`crate::remedy`), computed only when asked: a report without them is
+    /// written as if the field did not exist.
+    pub remedies: Option<Vec<RuleRemedy>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +125,10 @@ impl<'p> Report<'p> {
         section(&mut out, "notes", self.notes.iter(), |out, note| {
             let _ = writeln!(out, "  {note}");
         });
+        if let Some(remedies) = self.remedies.as_deref().filter(|r| !r.is_empty()) {
+            out.push_str("\nto become eligible:\n");
+            remedy::write_text(&mut out, program, remedies);
+        }
         out
     }
 
@@ -211,6 +219,10 @@ impl<'p> Report<'p> {
         write_str_list(out, &self.missing);
         out.push_str(",\"notes\":");
         write_str_list(out, &self.notes);
+        if let Some(remedies) = &self.remedies {
+            out.push_str(",\"remedies\":");
+            remedy::write_json(out, program, remedies);
+        }
         out.push('}');
     }
 }

@@ -83,7 +83,28 @@ export interface EvaluateOptions {
   data?: { [table: string]: { [key: string]: JsonValue } } | string | null;
   /** The evaluation step budget (a whole number, at least 1); defaults to 5,000,000. */
   max_steps?: number | null;
+  /** Whether the report gives `remedies`: for each rule that keeps the decision from
+   * `approve`, the changes of input that would make it pass (docs/remedies.md). */
+  remedies?: boolean | null;
 }
+
+/** A change of the value at an input path (`supplier.ecovadis.ethics`); `now` is its value
+ * now (`null` when missing). */
+export type Change =
+  | { change: "at_least" | "more_than" | "at_most" | "less_than" | "equal" | "not_equal";
+      path: string; value: JsonValue; now: JsonValue }
+  | { change: "one_of" | "none_of" | "add_one_of" | "add_all" | "remove";
+      path: string; values: JsonValue[]; now: JsonValue }
+  | { change: "supply" | "clear"; path: string; now: JsonValue };
+
+/** What would make a rule pass: one change, every part (`all`), any one part (`any`), the
+ * change of an element of an input list, or no simple change and why. */
+export type Remedy =
+  | Change
+  | { all: Remedy[] }
+  | { any: Remedy[] }
+  | { element: string; remedy: Remedy }
+  | { no_simple_change: string };
 
 export interface RuleReport {
   name: string;
@@ -116,6 +137,8 @@ export interface Report {
   values: { [name: string]: JsonValue };
   missing: string[];
   notes: string[];
+  /** Only with the option `remedies`: one per rule that keeps the decision from `approve`. */
+  remedies?: { rule: string; remedy: Remedy }[];
 }
 
 /** The declared type of an input field; `optional` is true for `T?`. */

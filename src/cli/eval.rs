@@ -1,4 +1,5 @@
-//! `procura eval POLICY --input FILE [--data FILE] [--as-of DATE] [--format json|text] [--jobs N]`
+//! `procura eval POLICY --input FILE [--data FILE] [--as-of DATE] [--format json|text] [--jobs N]
+//! [--remedies]`
 //!
 //! `-` as a file reads one JSON record (or the reference data) from standard input, so that
 //! `procura import cmrt FILE.xlsx | procura eval POLICY --input -` works.
@@ -28,6 +29,8 @@ pub struct Options {
     pub sheet: Option<String>,
     /// Where a batch's results go as a spreadsheet (`--output results.csv|xlsx`).
     pub output: Option<PathBuf>,
+    /// Whether the report gives the remedies of a record (`--remedies`, `procura::remedy`).
+    pub remedies: bool,
 }
 
 pub fn run(options: &Options) -> CliResult {
@@ -53,6 +56,11 @@ pub fn run(options: &Options) -> CliResult {
             "`--format text` needs a single `.json` record: a batch prints JSON Lines".to_owned(),
         ));
     }
+    if batch.is_some() && options.remedies {
+        return Err(CliError(
+            "`--remedies` needs a single `.json` record: a batch prints decisions".to_owned(),
+        ));
+    }
     let Some(policy) = compile(&options.policy, options.format)? else {
         return Ok(Exit::Failure);
     };
@@ -72,7 +80,10 @@ pub fn run(options: &Options) -> CliResult {
     let input =
         read_json(&options.input, "$", limits)?.and_then(|text| policy.input_from_bytes(&text));
     let data = data.and_then(|json| policy.reference_data(json.as_ref()));
-    let result = policy.evaluate_validated(input, data.as_ref(), options.today);
+    let result = match options.remedies {
+        true => policy.evaluate_with_remedies(input, data.as_ref(), options.today),
+        false => policy.evaluate_validated(input, data.as_ref(), options.today),
+    };
     // Input errors are the caller's mistake, like a bad argument; so is a record too large for
     // the policy to decide within the step budget.
     let exit = if result.is_ok() {

@@ -20,6 +20,7 @@
 //!   costs a step, charged in one place per construct.
 
 mod error;
+mod probe;
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -42,6 +43,7 @@ use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
 use crate::types::Type;
 
 pub use error::{Construct, EvalError};
+pub(crate) use probe::{Probe, slots as probe_slots};
 
 /// Evaluates one validated input record within `max_steps` and explains the result.
 pub fn evaluate<'p>(
@@ -630,6 +632,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             values: Vec::new(),
             missing,
             notes: std::mem::take(&mut self.notes),
+            remedies: None,
         }
     }
 

@@ -247,6 +247,7 @@ fn failures(
         data.as_ref(),
         today,
         policy.limits().max_steps,
+        false,
         evaluated.reached,
     );
     let report = match report {

@@ -17,7 +17,7 @@ use crate::program::Program;
 use crate::report::Report;
 pub use crate::sources::Sources;
 pub use crate::value::Value;
-use crate::{check as checker, eval, lower};
+use crate::{check as checker, eval, lower, remedy};
 pub use examples::{
     BranchCoverage, Coverage, ExampleResult, ExpectationFailure, RuleCoverage, percent,
     summary_json,
@@ -212,7 +212,19 @@ impl Policy {
         data: Result<&ReferenceData, &InputErrors>,
         today: Date,
     ) -> Result<Report<'_>, EvaluateError> {
-        self.evaluate_within(input, data, today, self.limits.max_steps)
+        self.evaluate_within(input, data, today, self.limits.max_steps, false)
+    }
+
+    /// [`Policy::evaluate_validated`], the report with its `remedies` (`crate::remedy`): for
+    /// each rule that keeps the decision from `approve`, the changes of input that would make
+    /// it pass. Computed within the same step budget as the evaluation, and again as much.
+    pub fn evaluate_with_remedies(
+        &self,
+        input: Result<Value, InputErrors>,
+        data: Result<&ReferenceData, &InputErrors>,
+        today: Date,
+    ) -> Result<Report<'_>, EvaluateError> {
+        self.evaluate_within(input, data, today, self.limits.max_steps, true)
     }
 
     /// [`Policy::evaluate_validated`] with the reference data and step limit of options read
@@ -223,7 +235,8 @@ impl Policy {
         options: &Options,
         today: Date,
     ) -> Result<Report<'_>, EvaluateError> {
-        self.evaluate_within(input, options.data.as_ref(), today, options.max_steps)
+        let data = options.data.as_ref();
+        self.evaluate_within(input, data, today, options.max_steps, options.remedies)
     }
 
     fn evaluate_within(
@@ -232,8 +245,9 @@ impl Policy {
         data: Result<&ReferenceData, &InputErrors>,
         today: Date,
         max_steps: u64,
+        remedies: bool,
     ) -> Result<Report<'_>, EvaluateError> {
-        self.evaluate_reaching(input, data, today, max_steps, &mut [])
+        self.evaluate_reaching(input, data, today, max_steps, remedies, &mut [])
     }
 
     /// [`Policy::evaluate_validated`] that sets `reached[id]` for each branch it takes
@@ -244,17 +258,26 @@ impl Policy {
         data: Result<&ReferenceData, &InputErrors>,
         today: Date,
         max_steps: u64,
+        remedies: bool,
         reached: &mut [bool],
     ) -> Result<Report<'_>, EvaluateError> {
         match (input, data) {
-            (Ok(input), Ok(data)) => Ok(eval::evaluate_reaching(
-                &self.program,
-                &input,
-                data,
-                today,
-                max_steps,
-                reached,
-            )?),
+            (Ok(input), Ok(data)) => {
+                let mut report = eval::evaluate_reaching(
+                    &self.program,
+                    &input,
+                    data,
+                    today,
+                    max_steps,
+                    reached,
+                )?;
+                if remedies {
+                    let found =
+                        remedy::remedies(&self.program, &report, &input, data, today, max_steps)?;
+                    report.remedies = Some(found);
+                }
+                Ok(report)
+            }
             (Err(errors), Ok(_)) => Err(errors.into()),
             (Ok(_), Err(errors)) => Err(errors.clone().into()),
             (Err(a), Err(b)) => Err(a.merge(b.clone()).into()),
@@ -309,11 +332,14 @@ pub struct Options {
     /// `max_steps`, the step budget of this evaluation: a whole number from 1 to 2^53; the
     /// policy's [`Limits::max_steps`] when absent or `null`.
     pub max_steps: u64,
+    /// `remedies`: whether the report gives the remedies of the rules that keep the decision
+    /// from `approve` (`crate::remedy`); `false` when absent or `null`.
+    pub remedies: bool,
 }
 
 impl Options {
     /// The names of the options.
-    pub const KEYS: [&'static str; 3] = ["as_of", "data", "max_steps"];
+    pub const KEYS: [&'static str; 4] = ["as_of", "data", "max_steps", "remedies"];
 
     /// Reads options given as JSON text for `policy`, held to its [`Limits`]: text over
     /// [`Limits::max_options_bytes`], not JSON, not an object (or `null`), a member of the
@@ -339,6 +365,7 @@ impl Options {
             },
         };
         let (mut as_of, mut max_steps, mut data) = (None, limits.max_steps, Ok(None));
+        let mut remedies = false;
         let mut errors = InputErrors { errors: Vec::new() };
         for (key, raw) in members {
             let path = format!("{}.{key}", input::OPTIONS);
@@ -356,6 +383,19 @@ impl Options {
                     }
                     Ok(())
                 }),
+                "remedies" => value().and_then(|value| match value {
+                    serde_json::Value::Bool(b) => {
+                        remedies = b;
+                        Ok(())
+                    }
+                    serde_json::Value::Null => Ok(()),
+                    other => Err(option_error(
+                        path,
+                        "bool",
+                        &other,
+                        "`remedies` must be true or false".to_owned(),
+                    )),
+                }),
                 // Text is the reference data as JSON, read like the CLI's `--data` file: its
                 // errors are at `$data`, and a host need not parse it first. So is an object:
                 // its own text is held to the data's size limit.
@@ -371,7 +411,7 @@ impl Options {
                         .map_or_else(String::new, |name| format!(": did you mean `{name}`?"));
                     Err(option_error(
                         path,
-                        "`as_of`, `data` or `max_steps`",
+                        "`as_of`, `data`, `max_steps` or `remedies`",
                         &value,
                         format!("unknown option `{key}`{help}"),
                     ))
@@ -388,6 +428,7 @@ impl Options {
             as_of,
             data: data.and_then(|json| policy.reference_data(json.as_ref())),
             max_steps,
+            remedies,
         })
     }
 }

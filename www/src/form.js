@@ -10,8 +10,8 @@ const policy = compile(source, { files: LIBRARIES }); // once: throws a CompileE
 const form = document.getElementById("supplier-form");
 
 function update() {
-  const report = policy.evaluate(readSupplier(form), { data: reference });
-  showFeedback(report); // report.decision, report.rules, report.missing
+  const report = policy.evaluate(readSupplier(form), { data: reference, remedies: true });
+  showFeedback(report); // report.decision, report.rules, report.missing, report.remedies
 }
 form.addEventListener("input", update);
 
@@ -131,6 +131,55 @@ function showFeedback(report) {
     reject: `not eligible: ${failed("reject").join("; ")}`,
     incomplete: `to decide we still need: ${[...new Set(inFormOrder(report.missing).map(label))].join(", ")}`,
   }[report.decision];
+  showRemedies(report);
+}
+
+// ---- what would make the supplier eligible ---------------------------------------------------
+
+/** A list of values in a sentence: `a, b or c`. */
+function words(values, last = "or") {
+  const text = values.map((v) => (v === true ? "yes" : v === false ? "no" : String(v)));
+  return text.length > 1 ? `${text.slice(0, -1).join(", ")} ${last} ${text.at(-1)}` : (text[0] ?? "");
+}
+
+/** What each kind of change asks of an answer (docs/remedies.md). */
+const CHANGE_TEXT = {
+  at_least: (c) => `at least ${words([c.value])}`,
+  more_than: (c) => `more than ${words([c.value])}`,
+  at_most: (c) => `at most ${words([c.value])}`,
+  less_than: (c) => `less than ${words([c.value])}`,
+  equal: (c) => `must be ${words([c.value])}`,
+  not_equal: (c) => `must not be ${words([c.value])}`,
+  one_of: (c) => `must be ${words(c.values)}`,
+  none_of: (c) => `must not be ${words(c.values)}`,
+  add_one_of: (c) => `must include ${words(c.values)}`,
+  add_all: (c) => `must include ${words(c.values, "and")}`,
+  remove: (c) => `must not include ${words(c.values)}`,
+  supply: () => "must be given",
+  clear: () => "must be left out",
+};
+
+/** A remedy of the report as a sentence; `null` when no simple change would do. */
+function remedyText(remedy) {
+  if (remedy.change) return `${label(remedy.path)} ${CHANGE_TEXT[remedy.change](remedy)}`;
+  if (remedy.element) return remedyText(remedy.remedy);
+  const parts = (remedy.all ?? remedy.any ?? []).map(remedyText);
+  if (remedy.all && parts.every(Boolean)) return parts.join(" and ");
+  if (remedy.any && parts.some(Boolean)) return parts.filter(Boolean).join(" or ");
+  return null;
+}
+
+/** Under the verdict: the changes that would clear each rule that failed (what is missing is
+ * asked for already). */
+const eligible = Object.assign(document.createElement("p"), { id: "eligible", hidden: true });
+document.getElementById("verdict").after(eligible);
+
+function showRemedies(report) {
+  const failed = new Set(report.rules.filter((r) => r.outcome === "failed").map((r) => r.name));
+  const steps = (report.remedies ?? []).filter((r) => failed.has(r.rule)).map((r) => remedyText(r.remedy));
+  const simple = steps.filter(Boolean);
+  eligible.textContent = simple.length ? `to become eligible: ${simple.join("; ")}` : "";
+  eligible.hidden = simple.length === 0;
 }
 
 // ---- the smelter table ----------------------------------------------------------------------

@@ -34,6 +34,8 @@ test("the supplier form gives feedback on every answer, next to the answer", asy
   await page.selectOption("#category", "manufacturing");
   assert.equal(await verdict(page), "not eligible: manufacturing suppliers must hold ISO 14001 or EMAS");
   assert.equal(await feedback(page, "certifications"), "not eligible: manufacturing suppliers must hold ISO 14001 or EMAS");
+  // What would make the supplier eligible, from the report's remedies.
+  assert.equal(await page.textContent("#eligible"), "to become eligible: your certifications must include ISO14001 or EMAS");
   await snap(page, "form-not-eligible");
 
   await page.locator("#annual_spend").pressSequentially("800000");
@@ -66,6 +68,7 @@ test("the supplier form gives feedback on every answer, next to the answer", asy
   await page.locator('input[name="ecovadis.sustainable_procurement"]').pressSequentially("50");
   assert.equal(await verdict(page), "eligible");
   assert.equal(await page.getAttribute("#verdict", "data-decision"), "approve");
+  assert.equal(await page.isHidden("#eligible"), true);
   await snap(page, "form-eligible");
 
   // Smelters: an active (not yet conformant) tantalum smelter needs review.
@@ -80,6 +83,11 @@ test("the supplier form gives feedback on every answer, next to the answer", asy
   await page.fill("#cmrt_date", "2020-01-31");
   assert.equal(await verdict(page), "needs review: smelters not RMAP conformant: CID002183");
   assert.equal(await feedback(page, "smelters"), "needs review: smelters not RMAP conformant: CID002183");
+  assert.equal(
+    await page.textContent("#eligible"),
+    "to become eligible: the metal of smelter 1 must not be tin, tantalum, tungsten, gold or cobalt " +
+      "or the RMAP status of smelter 1 must be conformant",
+  );
   assert.match(await feedback(page, "cmrt_date"), /^note: CMRT dated 2020-01-31 is older than 12 months/);
   await snap(page, "form-review");
 
