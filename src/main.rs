@@ -110,6 +110,9 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Run a language server over standard input and output (diagnostics, hover, definition,
+    /// references, completion, outline), for editors
+    Lsp,
     /// Run the `example` blocks of policy files
     Test {
         #[arg(required = true)]
@@ -376,6 +379,7 @@ fn main() -> ExitCode {
             input,
             data,
         }),
+        Command::Lsp => cli::lsp::run(),
         Command::Test { files, max_steps } => {
             cli::test::run(&files, cli::today(), limits(max_steps))
         }

@@ -7,6 +7,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod eval;
 pub mod import;
+pub mod lsp;
 pub mod results;
 pub mod sheet;
 pub mod test;
