@@ -40,6 +40,17 @@ install_browser_tools() {
   www/scripts/install.sh
 }
 
+install_editor_tools() {
+  step "checking the npm packages of editors/vscode/ (the grammar's tokenizer, for its test)"
+  # npm writes node_modules/.package-lock.json on every install: older than the lockfile means stale.
+  if [ -f editors/vscode/node_modules/.package-lock.json ] &&
+    [ ! editors/vscode/package-lock.json -nt editors/vscode/node_modules/.package-lock.json ]; then
+    skip "editors/vscode/node_modules is up to date with package-lock.json"
+  else
+    (cd editors/vscode && npm ci --no-audit --no-fund)
+  fi
+}
+
 require_cargo
 # The module first: the release binary embeds it (build.rs), so that `procura serve` needs no
 # file beside it.
@@ -47,4 +58,5 @@ build_abi
 build_release
 build_wasm
 install_browser_tools
+install_editor_tools
 step "setup complete"

@@ -33,6 +33,9 @@ PROCURA_BIN="$target_dir/release/procura" node --test tests/node/
 step "browser tests of www/ (playground and supplier form, Chromium headless)"
 www/scripts/test.sh
 
+step "the editor grammar (editors/vscode) against every policy of rules/"
+(cd editors/vscode && npm test)
+
 step "procura fmt --check rules/*.policy rules/lib/*.policy"
 "$target_dir/release/procura" fmt --check rules/*.policy rules/lib/*.policy
 

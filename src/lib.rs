@@ -20,6 +20,7 @@ pub mod date;
 pub mod diagnostic;
 pub mod diff;
 pub(crate) mod eval;
+pub mod ide;
 #[cfg(feature = "import")]
 pub mod import;
 pub(crate) mod input;

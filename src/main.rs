@@ -121,6 +121,9 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Run a language server over standard input and output (diagnostics, hover, definition,
+    /// references, completion, outline), for editors
+    Lsp,
     /// Run the `example` blocks of policy files
     #[command(after_help = COVERAGE_HELP)]
     Test {
@@ -416,6 +419,7 @@ fn main() -> ExitCode {
             input,
             data,
         }),
+        Command::Lsp => cli::lsp::run(),
         Command::Test {
             files,
             max_steps,

@@ -300,10 +300,8 @@ impl Sources {
     /// file's path.
     pub fn localize(&self, mut diagnostic: Diagnostic) -> Diagnostic {
         let place = |span: Span| {
-            let file = self.files.get(self.file_of(span));
-            let base = file.map_or(0, |f| f.base);
-            let local = Span::new(span.start as usize - base, span.end as usize - base);
-            (local, file.and_then(|f| f.path.clone()))
+            let (file, local) = self.locate(span);
+            (local, file)
         };
         (diagnostic.span, diagnostic.file) = place(diagnostic.span);
         for label in &mut diagnostic.labels {
@@ -326,6 +324,15 @@ impl Sources {
                 _ => (None, 0),
             }
         }
+    }
+
+    /// A span of the shared span space as the file that holds it (its path, `None` for the
+    /// root) and the span within that file.
+    pub fn locate(&self, span: Span) -> (Option<Arc<str>>, Span) {
+        let file = self.files.get(self.file_of(span));
+        let base = file.map_or(0, |f| f.base);
+        let local = Span::new(span.start as usize - base, span.end as usize - base);
+        (file.and_then(|f| f.path.clone()), local)
     }
 
     /// The diagnostics as a JSON array of [`Diagnostic::to_json`] objects, each with the

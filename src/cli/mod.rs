@@ -8,6 +8,7 @@ pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod import;
+pub mod lsp;
 pub mod results;
 pub mod sheet;
 pub mod test;

@@ -1,0 +1,478 @@
+//! `procura lsp`: a language server over standard input and output.
+//!
+//! The protocol (framing, the initialize handshake, shutdown) is `lsp-server`'s, the message
+//! types `lsp-types`' (the crates rust-analyzer is built on). Everything a request answers
+//! comes from one `procura::ide::Analysis` of the document, rebuilt when its text changes;
+//! diagnostics are `procura check`'s. Documents are synchronised whole. Libraries a policy
+//! imports are read from the open documents first, then from disk beside the file.
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, Notification as _,
+    PublishDiagnostics,
+};
+use lsp_types::request::{
+    Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest, References, Request as _,
+};
+use lsp_types::{
+    CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse, DiagnosticSeverity,
+    DocumentSymbol, DocumentSymbolResponse, GotoDefinitionResponse, Hover, HoverContents,
+    HoverProviderCapability, InitializeParams, MarkupContent, MarkupKind, OneOf, Position,
+    PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, Uri,
+};
+use procura::ide::{Analysis, Location, SymbolKind};
+use procura::policy::Sources;
+use procura::{Diagnostic, Severity};
+
+use super::{CliResult, Exit};
+
+type Failure = Box<dyn Error + Send + Sync>;
+
+pub fn run() -> CliResult {
+    let (connection, io_threads) = Connection::stdio();
+    serve(&connection).map_err(|error| super::CliError(format!("lsp: {error}")))?;
+    // The writer thread ends when the last sender of the connection is gone.
+    drop(connection);
+    io_threads
+        .join()
+        .map_err(|error| super::CliError(format!("lsp: {error}")))?;
+    Ok(Exit::Success)
+}
+
+fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec![".".into(), "\"".into()]),
+            ..CompletionOptions::default()
+        }),
+        ..ServerCapabilities::default()
+    }
+}
+
+fn serve(connection: &Connection) -> Result<(), Failure> {
+    let capabilities = serde_json::to_value(capabilities())?;
+    let params: InitializeParams = serde_json::from_value(connection.initialize(capabilities)?)?;
+    drop(params);
+    let mut server = Server::default();
+    for message in &connection.receiver {
+        match message {
+            Message::Request(request) => {
+                if connection.handle_shutdown(&request)? {
+                    return Ok(());
+                }
+                let response = server.answer(request);
+                connection.sender.send(Message::Response(response))?;
+            }
+            Message::Notification(notification) => {
+                if let Some(uri) = server.notify(notification)? {
+                    let params = server.diagnostics(&uri);
+                    let note = Notification::new(PublishDiagnostics::METHOD.into(), params);
+                    connection.sender.send(Message::Notification(note))?;
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The open documents and the analysis of each.
+#[derive(Default)]
+struct Server {
+    documents: HashMap<String, Document>,
+}
+
+struct Document {
+    uri: Uri,
+    text: String,
+    analysis: Analysis,
+}
+
+impl Server {
+    /// Applies a notification; returns the document whose diagnostics changed.
+    fn notify(&mut self, notification: Notification) -> Result<Option<Uri>, Failure> {
+        match notification.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let params: lsp_types::DidOpenTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                let document = params.text_document;
+                self.update(document.uri.clone(), document.text);
+                Ok(Some(document.uri))
+            }
+            DidChangeTextDocument::METHOD => {
+                let params: lsp_types::DidChangeTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                // Whole-document sync: the last change holds the text.
+                match params.content_changes.into_iter().last() {
+                    Some(change) => {
+                        let uri = params.text_document.uri;
+                        self.update(uri.clone(), change.text);
+                        Ok(Some(uri))
+                    }
+                    None => Ok(None),
+                }
+            }
+            DidCloseTextDocument::METHOD => {
+                let params: lsp_types::DidCloseTextDocumentParams =
+                    serde_json::from_value(notification.params)?;
+                self.documents.remove(params.text_document.uri.as_str());
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn update(&mut self, uri: Uri, text: String) {
+        let directory = file_path(&uri).and_then(|p| p.parent().map(Path::to_path_buf));
+        let open: HashMap<PathBuf, &str> = (self.documents.values())
+            .filter_map(|d| Some((file_path(&d.uri)?, d.text.as_str())))
+            .collect();
+        let sources = Sources::load(&text, |library| {
+            let Some(directory) = &directory else {
+                return Err("the document is not a file, so its libraries cannot be read".into());
+            };
+            let path = directory.join(library);
+            match open.get(&path) {
+                Some(text) => Ok(text.to_string()),
+                None => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
+            }
+        });
+        let analysis = Analysis::new(sources);
+        let key = uri.as_str().to_string();
+        self.documents.insert(
+            key,
+            Document {
+                uri,
+                text,
+                analysis,
+            },
+        );
+    }
+
+    fn diagnostics(&self, uri: &Uri) -> PublishDiagnosticsParams {
+        let Some(document) = self.documents.get(uri.as_str()) else {
+            return PublishDiagnosticsParams::new(uri.clone(), Vec::new(), None);
+        };
+        let analysis = &document.analysis;
+        let lines = Lines::new(&document.text);
+        let diagnostics = (analysis.diagnostics().iter())
+            .map(|d| to_lsp_diagnostic(d, &document.text, &lines, analysis))
+            .collect();
+        PublishDiagnosticsParams::new(uri.clone(), diagnostics, None)
+    }
+
+    fn answer(&self, request: Request) -> Response {
+        let id = request.id.clone();
+        match self.dispatch(request) {
+            Ok(result) => Response::new_ok(id, result),
+            Err(error) => Response::new_err(
+                id,
+                lsp_server::ErrorCode::InvalidParams as i32,
+                error.to_string(),
+            ),
+        }
+    }
+
+    fn dispatch(&self, request: Request) -> Result<serde_json::Value, Failure> {
+        let method = request.method.clone();
+        let json = match method.as_str() {
+            HoverRequest::METHOD => {
+                let params = extract::<HoverRequest>(request)?;
+                let position = params.text_document_position_params;
+                let hover = self.at(&position.text_document.uri, position.position, |d, at| {
+                    let hover = d.analysis.hover(at)?;
+                    Some(Hover {
+                        contents: HoverContents::Markup(MarkupContent {
+                            kind: MarkupKind::Markdown,
+                            value: hover.markdown,
+                        }),
+                        range: Some(Lines::new(&d.text).range(&d.text, hover.span)),
+                    })
+                });
+                respond(hover)
+            }
+            GotoDefinition::METHOD => {
+                let params = extract::<GotoDefinition>(request)?;
+                let position = params.text_document_position_params;
+                let uri = position.text_document.uri;
+                let found = self.at(&uri, position.position, |d, at| {
+                    let target = d.analysis.definition(at)?;
+                    let location = self.location(d, &target)?;
+                    Some(GotoDefinitionResponse::Scalar(location))
+                });
+                respond(found)
+            }
+            References::METHOD => {
+                let params = extract::<References>(request)?;
+                let position = params.text_document_position;
+                let include_declaration = params.context.include_declaration;
+                let found = self.at(&position.text_document.uri, position.position, |d, at| {
+                    let mut all = d.analysis.references(at);
+                    if !include_declaration && !all.is_empty() {
+                        all.remove(0);
+                    }
+                    let locations: Vec<lsp_types::Location> =
+                        all.iter().filter_map(|l| self.location(d, l)).collect();
+                    Some(locations)
+                });
+                respond(found)
+            }
+            Completion::METHOD => {
+                let params = extract::<Completion>(request)?;
+                let position = params.text_document_position;
+                let found = self.at(&position.text_document.uri, position.position, |d, at| {
+                    let items = d
+                        .analysis
+                        .completions(at)
+                        .into_iter()
+                        .map(|c| CompletionItem {
+                            label: c.label,
+                            kind: Some(completion_kind(c.kind)),
+                            detail: (!c.detail.is_empty()).then_some(c.detail),
+                            ..CompletionItem::default()
+                        });
+                    Some(CompletionResponse::Array(items.collect()))
+                });
+                respond(found)
+            }
+            DocumentSymbolRequest::METHOD => {
+                let params = extract::<DocumentSymbolRequest>(request)?;
+                let found = (self.documents.get(params.text_document.uri.as_str())).map(|d| {
+                    let lines = Lines::new(&d.text);
+                    let symbols = d.analysis.symbols();
+                    let symbols = symbols.iter().map(|s| document_symbol(s, &d.text, &lines));
+                    DocumentSymbolResponse::Nested(symbols.collect())
+                });
+                respond(found)
+            }
+            _ => {
+                return Err(format!("procura lsp does not answer `{method}`").into());
+            }
+        };
+        Ok(json?)
+    }
+
+    /// Runs `answer` on the document at a position, as a byte offset.
+    fn at<T>(
+        &self,
+        uri: &Uri,
+        position: Position,
+        answer: impl FnOnce(&Document, usize) -> Option<T>,
+    ) -> Option<T> {
+        let document = self.documents.get(uri.as_str())?;
+        let offset = Lines::new(&document.text).offset(&document.text, position);
+        answer(document, offset)
+    }
+
+    /// A location of the analysis as the editor reads it: in the document or in a library
+    /// beside it.
+    fn location(&self, document: &Document, target: &Location) -> Option<lsp_types::Location> {
+        let Some(library) = &target.file else {
+            let lines = Lines::new(&document.text);
+            let range = lines.range(&document.text, target.span);
+            return Some(lsp_types::Location::new(document.uri.clone(), range));
+        };
+        let path = file_path(&document.uri)?.parent()?.join(&**library);
+        let text = document.analysis.sources().text(Some(library))?;
+        let range = Lines::new(text).range(text, target.span);
+        Some(lsp_types::Location::new(file_uri(&path)?, range))
+    }
+}
+
+fn extract<R: lsp_types::request::Request>(request: Request) -> Result<R::Params, Failure> {
+    Ok(request.extract::<R::Params>(R::METHOD)?.1)
+}
+
+fn respond<T: serde::Serialize>(result: Option<T>) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::to_value(result)
+}
+
+fn to_lsp_diagnostic(
+    diagnostic: &Diagnostic,
+    text: &str,
+    lines: &Lines,
+    analysis: &Analysis,
+) -> lsp_types::Diagnostic {
+    let mut message = diagnostic.message.clone();
+    if let Some(help) = &diagnostic.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    // A library's diagnostic is shown on the import that brings the library in.
+    let span = match &diagnostic.file {
+        None => diagnostic.span,
+        Some(library) => {
+            message = format!("{library}: {message}");
+            analysis.import_of(library)
+        }
+    };
+    lsp_types::Diagnostic {
+        range: lines.range(text, span),
+        severity: Some(match diagnostic.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+        }),
+        code: Some(lsp_types::NumberOrString::String(
+            diagnostic.code.to_string(),
+        )),
+        source: Some("procura".into()),
+        message,
+        ..lsp_types::Diagnostic::default()
+    }
+}
+
+fn document_symbol(symbol: &procura::ide::Symbol, text: &str, lines: &Lines) -> DocumentSymbol {
+    let children = symbol
+        .children
+        .iter()
+        .map(|c| document_symbol(c, text, lines));
+    #[allow(deprecated)] // `deprecated` is a required field of the struct
+    DocumentSymbol {
+        name: symbol.name.clone(),
+        detail: None,
+        kind: symbol_kind(symbol.kind),
+        tags: None,
+        deprecated: None,
+        range: lines.range(text, symbol.span),
+        selection_range: lines.range(text, symbol.name_span),
+        children: (!symbol.children.is_empty()).then(|| children.collect()),
+    }
+}
+
+fn symbol_kind(kind: SymbolKind) -> lsp_types::SymbolKind {
+    use lsp_types::SymbolKind as K;
+    match kind {
+        SymbolKind::Input | SymbolKind::Type => K::STRUCT,
+        SymbolKind::Field | SymbolKind::Component => K::FIELD,
+        SymbolKind::Const => K::CONSTANT,
+        SymbolKind::Table => K::ARRAY,
+        SymbolKind::Let | SymbolKind::Parameter | SymbolKind::Variable => K::VARIABLE,
+        SymbolKind::Function | SymbolKind::Builtin => K::FUNCTION,
+        SymbolKind::Score => K::NUMBER,
+        SymbolKind::Rule => K::EVENT,
+        SymbolKind::Keyword | SymbolKind::Member => K::KEY,
+    }
+}
+
+fn completion_kind(kind: SymbolKind) -> CompletionItemKind {
+    use CompletionItemKind as K;
+    match kind {
+        SymbolKind::Input | SymbolKind::Type => K::STRUCT,
+        SymbolKind::Field | SymbolKind::Component => K::FIELD,
+        SymbolKind::Const => K::CONSTANT,
+        SymbolKind::Table | SymbolKind::Let | SymbolKind::Score => K::VARIABLE,
+        SymbolKind::Parameter | SymbolKind::Variable => K::VARIABLE,
+        SymbolKind::Function | SymbolKind::Builtin => K::FUNCTION,
+        SymbolKind::Rule => K::EVENT,
+        SymbolKind::Keyword => K::KEYWORD,
+        SymbolKind::Member => K::ENUM_MEMBER,
+    }
+}
+
+/// Line starts of a text, for LSP positions: zero-based lines and UTF-16 columns.
+struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let breaks = text.match_indices('\n').map(|(i, _)| i + 1);
+        Lines {
+            starts: std::iter::once(0).chain(breaks).collect(),
+        }
+    }
+
+    fn position(&self, text: &str, offset: usize) -> Position {
+        let offset = floor_char_boundary(text, offset);
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.starts.get(line).copied().unwrap_or(0);
+        let column: usize = text[start..offset].chars().map(char::len_utf16).sum();
+        Position::new(to_u32(line), to_u32(column))
+    }
+
+    fn range(&self, text: &str, span: procura::diagnostic::Span) -> Range {
+        let range = span.range();
+        Range::new(
+            self.position(text, range.start),
+            self.position(text, range.end),
+        )
+    }
+
+    /// The byte offset of a position; past the end of a line it is the line's end.
+    fn offset(&self, text: &str, position: Position) -> usize {
+        let Some(&start) = self.starts.get(position.line as usize) else {
+            return text.len();
+        };
+        let line = text[start..].split('\n').next().unwrap_or("");
+        let mut units = 0;
+        for (index, c) in line.char_indices() {
+            if units >= position.character as usize {
+                return start + index;
+            }
+            units += c.len_utf16();
+        }
+        start + line.len()
+    }
+}
+
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The path of a `file:` URI.
+fn file_path(uri: &Uri) -> Option<PathBuf> {
+    let rest = uri.as_str().strip_prefix("file://")?;
+    let bytes = rest.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1..i + 3)) {
+            (b'%', Some(hex)) => {
+                let hex = std::str::from_utf8(hex).ok()?;
+                decoded.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    Some(PathBuf::from(String::from_utf8(decoded).ok()?))
+}
+
+/// The `file:` URI of an absolute path.
+fn file_uri(path: &Path) -> Option<Uri> {
+    let mut uri = String::from("file://");
+    for byte in path.to_str()?.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => {
+                uri.push(byte as char)
+            }
+            _ => uri.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    Uri::from_str(&uri).ok()
+}

@@ -1,0 +1,333 @@
+//! `procura lsp` driven as an editor drives it: initialize, open, change, hover, definition,
+//! references, completion, document symbols, shutdown and exit, over the process's standard
+//! input and output, with every answer checked.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::{Value, json};
+
+struct Editor {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+    /// Notifications received while waiting for a response.
+    notifications: Vec<Value>,
+}
+
+impl Editor {
+    fn start() -> Editor {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_procura"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("procura lsp starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Editor {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+            notifications: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn receive(&mut self) -> Value {
+        let mut length = None;
+        loop {
+            let mut header = String::new();
+            assert!(
+                self.stdout.read_line(&mut header).unwrap() > 0,
+                "server closed"
+            );
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some(n) = header.strip_prefix("Content-Length: ") {
+                length = Some(n.parse::<usize>().unwrap());
+            }
+        }
+        let mut body = vec![0; length.expect("Content-Length")];
+        self.stdout.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let message = self.receive();
+            if message["id"] == json!(id) {
+                assert!(message.get("error").is_none(), "{method}: {message}");
+                return message["result"].clone();
+            }
+            self.notifications.push(message);
+        }
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let message = match self.notifications.is_empty() {
+                true => self.receive(),
+                false => self.notifications.remove(0),
+            };
+            if message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri
+            {
+                return message["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+}
+
+/// A failed assertion must not leave the server running: it holds the test's output open.
+impl Drop for Editor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `file:` URI of a path (percent-encoding what a URI path may not hold).
+fn uri(path: &Path) -> String {
+    let mut uri = String::from("file://");
+    for byte in path.to_str().unwrap().bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
+            uri.push(byte as char);
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
+}
+
+/// The zero-based line and UTF-16 column of the `nth` occurrence of `needle` in `text`, plus
+/// `shift` characters.
+fn position(text: &str, needle: &str, nth: usize, shift: usize) -> Value {
+    let at = text.match_indices(needle).nth(nth).expect(needle).0 + shift;
+    let line = text[..at].matches('\n').count();
+    let column = text[..at]
+        .rsplit('\n')
+        .next()
+        .unwrap()
+        .encode_utf16()
+        .count();
+    json!({"line": line, "character": column})
+}
+
+fn workspace() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lsp");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    std::fs::copy(
+        rules.join("lib/minerals.policy"),
+        dir.join("lib/minerals.policy"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn an_editor_session() {
+    let dir = workspace();
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/conflict-minerals.policy"),
+    )
+    .unwrap();
+    let path = dir.join("conflict-minerals.policy");
+    let uri = uri(&path);
+    let mut editor = Editor::start();
+
+    let init = editor.request(
+        "initialize",
+        json!({"processId": null, "rootUri": null, "capabilities": {}}),
+    );
+    let capabilities = &init["capabilities"];
+    for capability in [
+        "hoverProvider",
+        "definitionProvider",
+        "referencesProvider",
+        "documentSymbolProvider",
+    ] {
+        assert_eq!(capabilities[capability], json!(true), "{capability}");
+    }
+    assert_eq!(
+        capabilities["completionProvider"]["triggerCharacters"],
+        json!([".", "\""])
+    );
+    editor.notify("initialized", json!({}));
+
+    // Opened: the policy and the library it imports compile without a diagnostic.
+    editor.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "procura", "version": 1, "text": source}}),
+    );
+    assert_eq!(editor.diagnostics(&uri), Vec::<Value>::new());
+
+    // A typo: an error with its code, the range of the name and a "did you mean".
+    let broken = source.replacen("count(supplier.smelters)", "count(supplier.smelter)", 1);
+    editor.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": broken}]}),
+    );
+    let diagnostics = editor.diagnostics(&uri);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let typo = &diagnostics[0];
+    assert_eq!(typo["severity"], 1);
+    assert!(typo["code"].as_str().unwrap().starts_with('E'));
+    assert!(
+        typo["message"].as_str().unwrap().contains("smelters"),
+        "{typo}"
+    );
+    assert_eq!(typo["range"]["start"], position(&broken, "smelter)", 0, 0));
+
+    // Repaired.
+    editor.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": source}]}),
+    );
+    assert_eq!(editor.diagnostics(&uri), Vec::<Value>::new());
+    let document = json!({"uri": uri});
+
+    // Hover: a field's declared type, a rule's title, a built-in's signature.
+    let hover = |editor: &mut Editor, needle: &str, nth: usize, shift: usize| -> String {
+        let at = position(&source, needle, nth, shift);
+        let result = editor.request(
+            "textDocument/hover",
+            json!({"textDocument": document, "position": at}),
+        );
+        result["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(hover(&mut editor, "cmrt.completed >=", 0, 6).contains("completed: date"));
+    assert!(
+        hover(&mut editor, "cmrt_current", 0, 2)
+            .contains("CMRT for 3TG is dated within the last 12 months")
+    );
+    assert!(hover(&mut editor, "days_between(", 0, 1).contains("days_between("));
+    assert!(hover(&mut editor, "smelter_count =", 0, 1).contains("let smelter_count: number"));
+
+    // Definition: a function of the imported library, in the library's file.
+    let at = position(&source, "is_smelter_id(s.id)", 0, 1);
+    let definition = editor.request(
+        "textDocument/definition",
+        json!({"textDocument": document, "position": at}),
+    );
+    let library = std::fs::read_to_string(dir.join("lib/minerals.policy")).unwrap();
+    assert_eq!(
+        definition["uri"],
+        json!(self::uri(&dir.join("lib/minerals.policy")))
+    );
+    assert_eq!(
+        definition["range"]["start"],
+        position(&library, "is_smelter_id", 0, 0)
+    );
+
+    // References: a let's declaration and every use.
+    let at = position(&source, "smelter_count =", 0, 0);
+    let references = editor.request(
+        "textDocument/references",
+        json!({"textDocument": document, "position": at, "context": {"includeDeclaration": true}}),
+    );
+    let lines: Vec<u64> = (references.as_array().unwrap().iter())
+        .map(|r| r["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    let expected: Vec<u64> = (source.lines().enumerate())
+        .filter(|(_, line)| !line.trim_start().starts_with('#'))
+        .flat_map(|(n, line)| line.matches("smelter_count").map(move |_| n as u64))
+        .collect();
+    assert_eq!(lines, expected);
+
+    // Completion: the fields of a type from the library after `.`, then the members of a
+    // literal union inside a string compared with it.
+    let typed = source.replacen(
+        "let smelter_count",
+        "let probe = supplier.cmrt.\nlet smelter_count",
+        1,
+    );
+    editor.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 4}, "contentChanges": [{"text": typed}]}),
+    );
+    editor.diagnostics(&uri);
+    let at = position(&typed, "supplier.cmrt.\n", 0, "supplier.cmrt.".len());
+    let items = editor.request(
+        "textDocument/completion",
+        json!({"textDocument": document, "position": at}),
+    );
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["version", "completed", "scope", "policy_in_place"]);
+    let at = position(
+        &typed,
+        "rmap_status == \"conformant\"",
+        0,
+        "rmap_status == \"".len(),
+    );
+    let items = editor.request(
+        "textDocument/completion",
+        json!({"textDocument": document, "position": at}),
+    );
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(
+        labels.contains(&"conformant") && labels.contains(&"not_enrolled"),
+        "{labels:?}"
+    );
+
+    // The outline: items in order, the input's fields inside it.
+    let symbols = editor.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": document}),
+    );
+    let symbols = symbols.as_array().unwrap();
+    assert_eq!(symbols[0]["name"], "supplier");
+    let fields: Vec<&str> = (symbols[0]["children"].as_array().unwrap().iter())
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "name",
+            "country",
+            "in_scope_metals",
+            "cmrt",
+            "emrt",
+            "smelters"
+        ]
+    );
+    assert!(symbols.iter().any(|s| s["name"] == "rmap_enrolled"));
+
+    // Shutdown, exit: the process ends with success.
+    assert_eq!(editor.request("shutdown", Value::Null), Value::Null);
+    editor.notify("exit", Value::Null);
+    let status = editor.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
