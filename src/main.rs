@@ -174,6 +174,9 @@ enum Command {
         /// Log lines on stderr: one per request and per policy loaded
         #[arg(long, value_enum, default_value_t = LogArg::Json)]
         log: LogArg,
+        /// Append one JSON line per decision to FILE (audit fields, input SHA-256, time), written before the response; a decision that cannot be logged is answered 503
+        #[arg(long, value_name = "FILE")]
+        decision_log: Option<PathBuf>,
     },
 }
 
@@ -399,6 +402,7 @@ fn main() -> ExitCode {
             drain_timeout,
             shutdown_delay,
             log,
+            decision_log,
         } => {
             procura::server::init_logs(match log {
                 LogArg::Json => procura::server::LogFormat::Json,
@@ -422,6 +426,7 @@ fn main() -> ExitCode {
                 queue_timeout: std::time::Duration::from_millis(queue_timeout_ms),
                 drain_timeout: std::time::Duration::from_secs(drain_timeout),
                 shutdown_delay: std::time::Duration::from_secs(shutdown_delay),
+                decision_log,
                 ..procura::server::ServeConfig::new(dir)
             };
             procura::server::serve_blocking(config)

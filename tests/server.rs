@@ -944,3 +944,228 @@ fn tiny_binary(name: &str, args: &[&str]) -> server_support::Binary {
         args,
     )
 }
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The lines of a decision log, each parsed.
+fn log_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+/// `--decision-log`: one line per decision (a batch's records each), on disk before the
+/// response arrives, holding the report's audit fields and decision, the digest of the input
+/// exactly as sent, the request id and the time; errors are no decisions; concurrent requests
+/// never mix their lines.
+#[test]
+fn the_decision_log_has_one_line_per_decision_before_the_response() {
+    let dir = temp_dir("declog");
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "3"));
+    write(&dir, "onboarding.policy", &read("rules/onboarding.policy"));
+    let logs = temp_dir("declog-file");
+    let log = logs.join("decisions.jsonl");
+    let mut config = config(&dir);
+    config.decision_log = Some(log.clone());
+    let server = server_support::start_with(config);
+    let addr = server.addr;
+
+    // Odd spacing: the digest is of the input's own bytes, not of a re-serialization.
+    let input = r#"{"spend": 5,   "name": "Acme"}"#;
+    let body = format!(r#"{{"as_of": "2025-06-01", "input": {input} }}"#);
+    let mut connection = Connection::open(addr).expect("connects");
+    let head = format!(
+        "POST /v1/policies/tiny/evaluate HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\nx-request-id: audit-1\r\n\r\n{body}",
+        body.len()
+    );
+    std::io::Write::write_all(connection.stream(), head.as_bytes()).expect("sends");
+    let response = connection.receive().expect("an answer");
+    // Read at once: the line was written before the response was sent.
+    let lines = log_lines(&log);
+    assert_eq!(response.status, 200, "{response:?}");
+    let report = response.json();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert_eq!(line["request_id"], "audit-1");
+    assert_eq!(line["policy"]["name"], "tiny");
+    for field in ["title", "version", "sha256"] {
+        assert_eq!(line["policy"][field], report["policy"][field], "{field}");
+    }
+    assert_eq!(line["policy"]["version"], "3");
+    for field in ["as_of", "data_sha256", "decision"] {
+        assert_eq!(line[field], report[field], "{field}");
+    }
+    assert_eq!(line["input_sha256"], sha256_hex(input.as_bytes()));
+    assert_eq!(line.get("index"), None);
+    let time = line["time"].as_str().expect("a time");
+    let today = procura::Date::from_unix_seconds(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs() as i64,
+    );
+    assert!(
+        time.len() == 27 && time.ends_with('Z') && time[10..].starts_with('T'),
+        "{time}"
+    );
+    assert!(
+        time.starts_with(&today.to_string()) || time < today.to_string().as_str(),
+        "{time}"
+    );
+
+    // Errors are not decisions: nothing logged.
+    let path = "/v1/policies/tiny/evaluate";
+    assert_eq!(
+        call(addr, "POST", path, Some(r#"{"input": {"spend": "x"}}"#)).0,
+        422
+    );
+    assert_eq!(call(addr, "POST", path, Some(r#"{"inputs": {}}"#)).0, 400);
+    assert_eq!(log_lines(&log).len(), 1);
+
+    // A batch: one line per record decided, with its position; the error in between has none.
+    let batch = r#"[{"input": {"name": "A", "spend": 1}}, {"input": 5}, {"input": {"name": "B", "spend": 500}}]"#;
+    let (status, reports) = call(
+        addr,
+        "POST",
+        "/v1/policies/tiny/evaluate-batch",
+        Some(batch),
+    );
+    assert_eq!(status, 200);
+    let lines = log_lines(&log);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for (line, index) in lines[1..].iter().zip([0, 2]) {
+        assert_eq!(line["index"], index);
+        assert_eq!(line["decision"], reports[index]["decision"]);
+    }
+    assert_eq!(
+        lines[2]["input_sha256"],
+        sha256_hex(br#"{"name": "B", "spend": 500}"#)
+    );
+    assert_eq!(lines[1]["request_id"], lines[2]["request_id"]);
+
+    // Concurrent clients, each request with its own id: every response has exactly its line.
+    let data: Value = serde_json::from_str(&read("rules/data/reference.json")).expect("JSON");
+    let suppliers: Vec<String> = read("rules/data/suppliers.jsonl")
+        .lines()
+        .take(20)
+        .map(str::to_owned)
+        .collect();
+    let answers: Vec<(String, String, String)> = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..4)
+            .map(|client| {
+                let (suppliers, data) = (&suppliers, &data);
+                scope.spawn(move || {
+                    let mut connection = Connection::open(addr).expect("connects");
+                    let mut seen = Vec::new();
+                    for (i, supplier) in suppliers.iter().enumerate() {
+                        let body = format!(
+                            r#"{{"input": {supplier}, "data": {data}, "as_of": "2025-06-01"}}"#
+                        );
+                        let id = format!("c{client}-{i}");
+                        let head = format!(
+                            "POST /v1/policies/onboarding/evaluate HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\nx-request-id: {id}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        std::io::Write::write_all(connection.stream(), head.as_bytes())
+                            .expect("sends");
+                        let response = connection.receive().expect("an answer");
+                        assert_eq!(response.status, 200, "{response:?}");
+                        let decision = response.json()["decision"].as_str().unwrap().to_owned();
+                        seen.push((id, decision, sha256_hex(supplier.as_bytes())));
+                    }
+                    seen
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .flat_map(|client| client.join().expect("a client"))
+            .collect()
+    });
+    let lines = log_lines(&log);
+    assert_eq!(lines.len(), 3 + answers.len());
+    for (id, decision, digest) in &answers {
+        let mine: Vec<&Value> = lines.iter().filter(|l| l["request_id"] == **id).collect();
+        assert_eq!(mine.len(), 1, "{id}");
+        assert_eq!(mine[0]["decision"], **decision, "{id}");
+        assert_eq!(mine[0]["input_sha256"], **digest, "{id}");
+        assert_eq!(mine[0]["policy"]["name"], "onboarding");
+        assert!(mine[0]["data_sha256"].is_string(), "{}", mine[0]);
+    }
+    let _ = std::fs::remove_dir_all(&logs);
+}
+
+/// A decision that cannot be logged is not returned: 503 `decision_log`, counted in
+/// `/metrics`, and not counted as a decision. A log that cannot be opened stops the start.
+#[test]
+fn a_decision_log_that_fails_refuses_the_decisions() {
+    let dir = temp_dir("declog-fails");
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    let mut refused = config(&dir);
+    refused.decision_log = Some(dir.join("no-such-directory").join("decisions.jsonl"));
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let error = runtime.block_on(Server::bind(refused)).err();
+    assert!(
+        matches!(error, Some(ServeError::DecisionLog { .. })),
+        "{error:?}"
+    );
+    let message = error.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.starts_with("cannot open the decision log `")
+            && message.contains("no-such-directory"),
+        "{message}"
+    );
+    drop(runtime);
+
+    // Every write to `/dev/full` fails with "no space left on device".
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let mut config = config(&dir);
+    config.decision_log = Some("/dev/full".into());
+    let server = server_support::start_with(config);
+    let addr = server.addr;
+    let path = "/v1/policies/tiny/evaluate";
+    let (status, body) = call(
+        addr,
+        "POST",
+        path,
+        Some(r#"{"input": {"name": "A", "spend": 1}}"#),
+    );
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "decision_log");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("decision log") && message.contains("not returned"),
+        "{message}"
+    );
+    // An error is no decision: answered as without a log.
+    assert_eq!(
+        call(addr, "POST", path, Some(r#"{"input": {"spend": "x"}}"#)).0,
+        422
+    );
+    let batch = r#"[{"input": {"name": "A", "spend": 1}}, {"input": {"name": "B", "spend": 2}}]"#;
+    let (status, body) = call(
+        addr,
+        "POST",
+        "/v1/policies/tiny/evaluate-batch",
+        Some(batch),
+    );
+    assert_eq!((status, &body["error"]), (503, &json!("decision_log")));
+    let (_, metrics) = call_text_any(addr, "/metrics");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == r#"procura_decision_log_failures_total{policy="tiny"} 3"#),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("procura_decisions_total{"), "{metrics}");
+}

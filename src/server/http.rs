@@ -6,6 +6,7 @@
 //! evaluate (input errors, invalid options, a policy that never compiled, a deadline passed,
 //! fuel or memory exhausted).
 
+use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,11 +19,14 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
+use serde_json::value::RawValue;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::ServeConfig;
+use super::decisions::{self, Decision, DecisionLog};
 use super::host::{GuestError, Pool, STATUS_REPORT};
 use super::metrics::{Metrics, decision_of};
+use super::observe::REQUEST_ID;
 use super::registry::{Entry, Good, Registry};
 use crate::date::Date;
 
@@ -48,10 +52,17 @@ pub struct App {
     body_timeout: Duration,
     /// The step budget of every evaluation, sent to the module in its options.
     max_steps: Option<u64>,
+    /// `--decision-log`: every decision is written there before it is returned.
+    decision_log: Option<Arc<DecisionLog>>,
 }
 
 impl App {
-    pub fn new(registry: Arc<Registry>, pool: Arc<Pool>, config: &ServeConfig) -> App {
+    pub fn new(
+        registry: Arc<Registry>,
+        pool: Arc<Pool>,
+        config: &ServeConfig,
+        decision_log: Option<DecisionLog>,
+    ) -> App {
         App {
             registry,
             pool,
@@ -63,6 +74,7 @@ impl App {
             max_body: config.max_body_kb.saturating_mul(1024),
             body_timeout: config.body_timeout,
             max_steps: config.max_steps,
+            decision_log: decision_log.map(Arc::new),
         }
     }
 
@@ -160,7 +172,8 @@ impl App {
         })
     }
 
-    async fn read_json(&self, request: Request) -> Result<serde_json::Value, Reply> {
+    /// The request's body, within the body limit and time.
+    async fn read_body(&self, request: Request) -> Result<Vec<u8>, Reply> {
         let too_large = || {
             let message = format!(
                 "the request body is larger than {} KiB",
@@ -222,11 +235,76 @@ impl App {
                 return Err(error(StatusCode::REQUEST_TIMEOUT, "timeout", &message));
             }
         }
-        serde_json::from_slice(&bytes).map_err(|e| {
-            let message = format!("the request body is not valid JSON: {e}");
-            error(StatusCode::BAD_REQUEST, "request", &message)
-        })
+        Ok(bytes)
     }
+
+    /// Writes the decisions of one request to the decision log, if there is one, then counts
+    /// them: a decision that cannot be logged is not returned (503 `decision_log`).
+    fn record(&self, name: &str, request_id: &str, decisions: &[Decision]) -> Result<(), Reply> {
+        if let Some(log) = &self.decision_log {
+            let time = decisions::now();
+            let mut lines = String::new();
+            for decision in decisions {
+                // Every report of the module has the fields a line copies.
+                if decisions::write_line(&mut lines, &time, decision).is_none() {
+                    tracing::error!(policy = name, "a report without its audit fields");
+                }
+            }
+            if let Err(failure) = log.append(&lines) {
+                self.metrics.decision_log_failed(name, decisions.len());
+                tracing::error!(
+                    policy = name,
+                    request_id,
+                    error = failure.to_string(),
+                    path = log.path().display().to_string(),
+                    "cannot write the decision log: decisions refused"
+                );
+                let message = format!(
+                    "the decision could not be written to the decision log ({failure}), so it is not returned; try again"
+                );
+                return Err(error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "decision_log",
+                    &message,
+                ));
+            }
+        }
+        for decision in decisions {
+            if let Some(decided) = decision_of(decision.report) {
+                self.metrics.decision(name, decided);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The members of a JSON object, each value as the client wrote it.
+type Members<'a> = BTreeMap<String, &'a RawValue>;
+
+/// Reads a request body of the JSON type `T`; a body that is JSON of another shape is told
+/// `shape`.
+fn parse<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], shape: &str) -> Result<T, Reply> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let message = if e.classify() == serde_json::error::Category::Data {
+            shape.to_owned()
+        } else {
+            format!("the request body is not valid JSON: {e}")
+        };
+        error(StatusCode::BAD_REQUEST, "request", &message)
+    })
+}
+
+const REQUEST_SHAPE: &str =
+    "the request must be a JSON object `{\"input\": ..., \"data\": ..., \"as_of\": ...}`";
+
+/// The request id the middleware gave the request (`observe`).
+fn request_id(request: &Request) -> String {
+    request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or("-")
+        .to_owned()
 }
 
 /// The `{name}` of a route; a name that is not UTF-8 gets a JSON 400 like every other error.
@@ -425,41 +503,41 @@ async fn show(State(app): State<App>, Name(name): Name) -> Reply {
     )
 }
 
-/// The module's input and options JSON for one `{input, data?, as_of?}` request; `as_of`
-/// defaults to today (UTC) because the module has no clock. The step budget is the server's
+/// The module's input and options JSON for one `{input, data?, as_of?}` request: the input as
+/// the client wrote it (the bytes the decision log digests), and options whose `as_of` defaults
+/// to today (UTC) because the module has no clock. The step budget is the server's
 /// (`--max-steps`), never the client's.
 fn guest_arguments(
-    request: serde_json::Value,
+    request: &Members<'_>,
     max_steps: Option<u64>,
 ) -> Result<(Vec<u8>, Vec<u8>), String> {
-    let serde_json::Value::Object(mut request) = request else {
-        return Err(
-            "the request must be a JSON object `{\"input\": ..., \"data\": ..., \"as_of\": ...}`"
-                .to_owned(),
-        );
-    };
-    let input = request
-        .remove("input")
-        .ok_or("the request has no `input`")?;
-    let data = request.remove("data");
-    let as_of = request.remove("as_of").unwrap_or_else(|| today().into());
-    if let Some(key) = request.keys().next() {
+    if let Some(key) = request
+        .keys()
+        .find(|key| !matches!(key.as_str(), "input" | "data" | "as_of"))
+    {
         return Err(format!(
             "unknown field `{key}`: the fields are `input`, `data` and `as_of`"
         ));
     }
-    let mut options = serde_json::Map::new();
-    options.insert("as_of".into(), as_of);
-    if let Some(data) = data {
-        options.insert("data".into(), data);
+    let input = request.get("input").ok_or("the request has no `input`")?;
+    let mut options = String::from("{\"as_of\":");
+    match request.get("as_of") {
+        Some(as_of) => options.push_str(as_of.get()),
+        None => {
+            options.push('"');
+            options.push_str(&today());
+            options.push('"');
+        }
+    }
+    if let Some(data) = request.get("data") {
+        options.push_str(",\"data\":");
+        options.push_str(data.get());
     }
     if let Some(max_steps) = max_steps {
-        options.insert("max_steps".into(), max_steps.into());
+        options.push_str(&format!(",\"max_steps\":{max_steps}"));
     }
-    Ok((
-        input.to_string().into_bytes(),
-        serde_json::Value::Object(options).to_string().into_bytes(),
-    ))
+    options.push('}');
+    Ok((input.get().as_bytes().to_vec(), options.into_bytes()))
 }
 
 fn today() -> String {
@@ -469,32 +547,30 @@ fn today() -> String {
     Date::from_unix_seconds(i64::try_from(seconds).unwrap_or(0)).to_string()
 }
 
-/// One evaluation: its status and JSON body.
+/// One evaluation: its status and JSON body, and the input's bytes when the body is a report.
 fn evaluate_one(
     app: &App,
-    name: &str,
     good: &Good,
-    request: serde_json::Value,
-) -> (StatusCode, String) {
+    request: Result<Members, String>,
+) -> (StatusCode, String, Vec<u8>) {
     let (registry, pool, max_steps) = (&app.registry, &app.pool, app.max_steps);
-    let (input, options) = match guest_arguments(request, max_steps) {
+    let (input, options) = match request.and_then(|members| guest_arguments(&members, max_steps)) {
         Ok(arguments) => arguments,
         Err(message) => {
             let body = serde_json::json!({"error": "request", "message": message});
-            return (StatusCode::BAD_REQUEST, body.to_string());
+            return (StatusCode::BAD_REQUEST, body.to_string(), Vec::new());
         }
     };
     match registry.with_worker(pool, |worker| {
         worker.evaluate(&good.version, &input, &options)
     }) {
-        Ok((STATUS_REPORT, report)) => {
-            if let Some(decision) = decision_of(&report) {
-                app.metrics.decision(name, decision);
-            }
-            (StatusCode::OK, report)
-        }
-        Ok((_, error)) => (StatusCode::UNPROCESSABLE_ENTITY, error),
-        Err(error) => (StatusCode::UNPROCESSABLE_ENTITY, guest_error(&error)),
+        Ok((STATUS_REPORT, report)) => (StatusCode::OK, report, input),
+        Ok((_, error)) => (StatusCode::UNPROCESSABLE_ENTITY, error, Vec::new()),
+        Err(error) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            guest_error(&error),
+            Vec::new(),
+        ),
     }
 }
 
@@ -504,12 +580,28 @@ async fn evaluate(
     request: Request,
 ) -> Result<Reply, Reply> {
     let good = app.good(&name)?;
-    let body = app.read_json(request).await?;
-    let (status, body) = app
-        .clone()
-        .run(move || evaluate_one(&app, &name, &good, body))
-        .await?;
-    Ok(json(status, body))
+    let id = request_id(&request);
+    let body = app.read_body(request).await?;
+    // Read before waiting for an instance: a body of the wrong shape is a 400 at once.
+    parse::<Members>(&body, REQUEST_SHAPE)?;
+    app.clone()
+        .run(move || {
+            let request =
+                parse::<Members>(&body, REQUEST_SHAPE).map_err(|_| REQUEST_SHAPE.to_owned());
+            let (status, body, input) = evaluate_one(&app, &good, request);
+            if status == StatusCode::OK {
+                let decision = Decision {
+                    name: &name,
+                    request_id: &id,
+                    index: None,
+                    input: &input,
+                    report: &body,
+                };
+                app.record(&name, &id, &[decision])?;
+            }
+            Ok(json(status, body))
+        })
+        .await?
 }
 
 /// An array of requests in, an array of reports or error objects out (200 as long as the body
@@ -520,26 +612,45 @@ async fn evaluate_batch(
     request: Request,
 ) -> Result<Reply, Reply> {
     let good = app.good(&name)?;
-    let serde_json::Value::Array(requests) = app.read_json(request).await? else {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "request",
-            "the batch must be a JSON array of `{\"input\": ...}` requests",
-        ));
-    };
-    let results = app
-        .clone()
+    let id = request_id(&request);
+    let body = app.read_body(request).await?;
+    let requests: Vec<&RawValue> = parse(
+        &body,
+        "the batch must be a JSON array of `{\"input\": ...}` requests",
+    )?;
+    let requests: Vec<Box<RawValue>> = requests.into_iter().map(RawValue::to_owned).collect();
+    app.clone()
         .run(move || {
+            let outcomes: Vec<_> = requests
+                .iter()
+                .map(|request| {
+                    let members = serde_json::from_str::<Members>(request.get())
+                        .map_err(|_| REQUEST_SHAPE.to_owned());
+                    evaluate_one(&app, &good, members)
+                })
+                .collect();
+            let decisions: Vec<Decision> = outcomes
+                .iter()
+                .enumerate()
+                .filter(|(_, (status, ..))| *status == StatusCode::OK)
+                .map(|(index, (_, report, input))| Decision {
+                    name: &name,
+                    request_id: &id,
+                    index: Some(index),
+                    input,
+                    report,
+                })
+                .collect();
+            app.record(&name, &id, &decisions)?;
             let mut out = String::from("[");
-            for (i, request) in requests.into_iter().enumerate() {
+            for (i, (_, body, _)) in outcomes.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&evaluate_one(&app, &name, &good, request).1);
+                out.push_str(body);
             }
             out.push(']');
-            out
+            Ok(json(StatusCode::OK, out))
         })
-        .await?;
-    Ok(json(StatusCode::OK, results))
+        .await?
 }

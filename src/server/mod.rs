@@ -5,6 +5,7 @@
 //! shapes and diagnostics all come from `procura_compile`; the native crate only supplies
 //! today's date.
 
+mod decisions;
 mod host;
 mod http;
 mod listen;
@@ -77,6 +78,9 @@ pub struct ServeConfig {
     /// `evaluation` error beyond it); `None` keeps the module's default,
     /// `limits::MAX_EVAL_STEPS`.
     pub max_steps: Option<u64>,
+    /// `--decision-log`: the file that gets one JSON line per decision, written before the
+    /// decision is returned (`docs/abi.md`, "Decision log").
+    pub decision_log: Option<PathBuf>,
 }
 
 /// Defaults of [`ServeConfig::new`], for command-line help.
@@ -114,6 +118,7 @@ impl ServeConfig {
             drain_timeout: Duration::from_secs(DEFAULT_DRAIN_TIMEOUT_SECS),
             shutdown_delay: Duration::ZERO,
             max_steps: None,
+            decision_log: None,
         }
     }
 }
@@ -128,6 +133,8 @@ pub enum ServeError {
     Module(#[from] LoadError),
     #[error("cannot read the policy directory `{path}`: {message}")]
     Dir { path: String, message: String },
+    #[error("cannot open the decision log `{path}`: {message}")]
+    DecisionLog { path: String, message: String },
     #[error("cannot listen on `{addr}`: {message}")]
     Bind { addr: SocketAddr, message: String },
     #[error("the server stopped: {0}")]
@@ -166,7 +173,16 @@ impl Server {
             path: config.dir.display().to_string(),
             message: error,
         };
-        let app = http::App::new(registry, pool, &config);
+        let decision_log = match &config.decision_log {
+            None => None,
+            Some(path) => Some(decisions::DecisionLog::open(path).map_err(|error| {
+                ServeError::DecisionLog {
+                    path: path.display().to_string(),
+                    message: error.to_string(),
+                }
+            })?),
+        };
+        let app = http::App::new(registry, pool, &config, decision_log);
         app.rescan(true).await.map_err(dir_error)?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
