@@ -144,6 +144,9 @@ enum Command {
         /// Largest request body, in KiB
         #[arg(long, default_value_t = procura::server::DEFAULT_MAX_BODY_KB)]
         max_body_kb: usize,
+        /// Largest body of `/evaluate-cmrt` (a CMRT or EMRT workbook and its request), in KiB
+        #[arg(long, default_value_t = procura::server::DEFAULT_MAX_WORKBOOK_KB)]
+        max_workbook_kb: usize,
         /// Seconds a client may take to send a request's headers, and a kept-alive connection may stay idle
         #[arg(long, value_name = "SECONDS", default_value_t = procura::server::DEFAULT_HEADER_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
         header_timeout: u64,
@@ -392,6 +395,7 @@ fn main() -> ExitCode {
             fuel,
             memory_mb,
             max_body_kb,
+            max_workbook_kb,
             header_timeout,
             body_timeout,
             poll_ms,
@@ -417,6 +421,7 @@ fn main() -> ExitCode {
                 fuel,
                 memory_mb,
                 max_body_kb,
+                max_workbook_kb,
                 header_timeout: std::time::Duration::from_secs(header_timeout),
                 body_timeout: std::time::Duration::from_secs(body_timeout),
                 poll: std::time::Duration::from_millis(poll_ms),

@@ -28,6 +28,7 @@ use super::host::{GuestError, Pool, STATUS_REPORT};
 use super::metrics::{Metrics, decision_of};
 use super::observe::REQUEST_ID;
 use super::registry::{Entry, Good, Registry};
+use super::workbook;
 use crate::date::Date;
 
 /// How many times the body limit is read (and dropped) from an oversized body before the
@@ -49,6 +50,8 @@ pub struct App {
     /// cannot finish after a newer one and put back a version the newer one replaced.
     scanning: Arc<Mutex<()>>,
     max_body: usize,
+    /// The largest workbook of `/evaluate-cmrt`, with the rest of its request.
+    max_workbook: usize,
     body_timeout: Duration,
     /// The step budget of every evaluation, sent to the module in its options.
     max_steps: Option<u64>,
@@ -72,6 +75,7 @@ impl App {
             permits: Arc::new(Semaphore::new(config.instances.max(1))),
             scanning: Arc::default(),
             max_body: config.max_body_kb.saturating_mul(1024),
+            max_workbook: config.max_workbook_kb.saturating_mul(1024),
             body_timeout: config.body_timeout,
             max_steps: config.max_steps,
             decision_log: decision_log.map(Arc::new),
@@ -173,12 +177,9 @@ impl App {
     }
 
     /// The request's body, within the body limit and time.
-    async fn read_body(&self, request: Request) -> Result<Vec<u8>, Reply> {
+    async fn read_body(&self, request: Request, limit: usize) -> Result<Vec<u8>, Reply> {
         let too_large = || {
-            let message = format!(
-                "the request body is larger than {} KiB",
-                self.max_body / 1024
-            );
+            let message = format!("the request body is larger than {} KiB", limit / 1024);
             error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &message)
         };
         let headers = request.headers();
@@ -187,12 +188,12 @@ impl App {
             .and_then(|length| length.to_str().ok()?.parse::<usize>().ok());
         // Past the limit the rest of a body is read and dropped, up to this much: a client that
         // sends its whole body before reading the reply then gets the 413, not a reset.
-        let drain = self.max_body.saturating_mul(DRAIN_FACTOR);
+        let drain = limit.saturating_mul(DRAIN_FACTOR);
         // A client waiting for `100 Continue` has sent no body: nothing to drain.
         let waiting = headers
             .get(header::EXPECT)
             .is_some_and(|expect| expect.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-        let mut over = declared.is_some_and(|length| length > self.max_body);
+        let mut over = declared.is_some_and(|length| length > limit);
         if over && (waiting || declared.is_some_and(|length| length > drain)) {
             return Err(too_large());
         }
@@ -208,7 +209,7 @@ impl App {
                     Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
                 };
                 seen = seen.saturating_add(data.len());
-                over |= seen > self.max_body;
+                over |= seen > limit;
                 if over {
                     bytes = Vec::new();
                     if seen > drain {
@@ -396,6 +397,11 @@ fn routes() -> Vec<(&'static str, &'static str, MethodRouter<App>)> {
             "/v1/policies/{name}/evaluate-batch",
             post(evaluate_batch),
         ),
+        (
+            "POST",
+            "/v1/policies/{name}/evaluate-cmrt",
+            post(evaluate_cmrt),
+        ),
     ]
 }
 
@@ -581,7 +587,7 @@ async fn evaluate(
 ) -> Result<Reply, Reply> {
     let good = app.good(&name)?;
     let id = request_id(&request);
-    let body = app.read_body(request).await?;
+    let body = app.read_body(request, app.max_body).await?;
     // Read before waiting for an instance: a body of the wrong shape is a 400 at once.
     parse::<Members>(&body, REQUEST_SHAPE)?;
     app.clone()
@@ -613,7 +619,7 @@ async fn evaluate_batch(
 ) -> Result<Reply, Reply> {
     let good = app.good(&name)?;
     let id = request_id(&request);
-    let body = app.read_body(request).await?;
+    let body = app.read_body(request, app.max_body).await?;
     let requests: Vec<&RawValue> = parse(
         &body,
         "the batch must be a JSON array of `{\"input\": ...}` requests",
@@ -651,6 +657,63 @@ async fn evaluate_batch(
             }
             out.push(']');
             Ok(json(StatusCode::OK, out))
+        })
+        .await?
+}
+
+/// A supplier's CMRT or EMRT workbook, imported as `procura import` does and evaluated as by
+/// `/evaluate` (`super::workbook` says how the request is read). 200: `{"report", "input",
+/// "warnings"}`, the report as `/evaluate` gives it, the input it was made from (the bytes the
+/// decision log digests) and the importer's warnings; a workbook the importer refuses is a 422
+/// `import` with its message, the same as the command line's.
+async fn evaluate_cmrt(
+    State(app): State<App>,
+    Name(name): Name,
+    request: Request,
+) -> Result<Reply, Reply> {
+    let bad = |message: String| error(StatusCode::BAD_REQUEST, "request", &message);
+    let good = app.good(&name)?;
+    let id = request_id(&request);
+    let query = workbook::query(request.uri().query()).map_err(bad)?;
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body = app.read_body(request, app.max_workbook).await?;
+    app.clone()
+        .run(move || {
+            let upload = workbook::upload(content_type.as_deref(), &body).map_err(bad)?;
+            let mut members = match upload.request {
+                Some(request) => parse::<Members>(request, REQUEST_SHAPE)?,
+                None => Members::new(),
+            };
+            let imported = crate::import::cmrt::read(&upload.name, upload.workbook, query.template)
+                .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, "import", &e.to_string()))?;
+            let rest = members.get("input").map(|input| input.get());
+            let input =
+                workbook::input(imported.json, query.field.as_deref(), rest).map_err(bad)?;
+            let input = RawValue::from_string(input).map_err(|e| bad(e.to_string()))?;
+            members.insert("input".to_owned(), &input);
+            let (status, report, input) = evaluate_one(&app, &good, Ok(members));
+            if status != StatusCode::OK {
+                return Ok(json(status, report));
+            }
+            let decision = Decision {
+                name: &name,
+                request_id: &id,
+                index: None,
+                input: &input,
+                report: &report,
+            };
+            app.record(&name, &id, &[decision])?;
+            let warnings: Vec<String> = imported.warnings.iter().map(ToString::to_string).collect();
+            let warnings = serde_json::to_string(&warnings).map_err(|e| bad(e.to_string()))?;
+            let input = String::from_utf8_lossy(&input);
+            Ok(json(
+                StatusCode::OK,
+                format!(r#"{{"report":{report},"input":{input},"warnings":{warnings}}}"#),
+            ))
         })
         .await?
 }

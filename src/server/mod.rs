@@ -13,6 +13,7 @@ mod metrics;
 mod module;
 mod observe;
 mod registry;
+mod workbook;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
@@ -53,6 +54,8 @@ pub struct ServeConfig {
     pub memory_mb: usize,
     /// The largest request body, in KiB.
     pub max_body_kb: usize,
+    /// The largest body of `/evaluate-cmrt` (the workbook and the rest of its request), in KiB.
+    pub max_workbook_kb: usize,
     /// How many evaluations run at once, each on its own instance.
     pub instances: usize,
     /// How often the directory is checked for changed files.
@@ -89,6 +92,8 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 2_000;
 pub const DEFAULT_COMPILE_TIMEOUT_MS: u64 = 20_000;
 pub const DEFAULT_MEMORY_MB: usize = 64;
 pub const DEFAULT_MAX_BODY_KB: usize = 1024;
+/// A real CMRT or EMRT workbook is 1 to 2 MiB.
+pub const DEFAULT_MAX_WORKBOOK_KB: usize = 8192;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_POLL_MS: u64 = 500;
@@ -108,6 +113,7 @@ impl ServeConfig {
             fuel: None,
             memory_mb: DEFAULT_MEMORY_MB,
             max_body_kb: DEFAULT_MAX_BODY_KB,
+            max_workbook_kb: DEFAULT_MAX_WORKBOOK_KB,
             instances: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             poll: Duration::from_millis(DEFAULT_POLL_MS),
             settle: Duration::from_millis(DEFAULT_SETTLE_MS),
