@@ -4,7 +4,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 corpus="$root/fuzz/corpus"
-mkdir -p "$corpus/check_lossy" "$corpus/check_utf8" "$corpus/eval_json" "$corpus/generated" "$corpus/fmt"
+mkdir -p "$corpus/check_lossy" "$corpus/check_utf8" "$corpus/eval_json" "$corpus/generated" "$corpus/fmt" \
+    "$corpus/import_workbook" "$corpus/import_xml"
 
 seed() { # TARGET FILE: copy FILE (or stdin when FILE is -) under its content hash
     local target="$1" tmp
@@ -50,4 +51,18 @@ done
 for i in 1 2 3 4 5 6 7 8; do
     head -c $((64 * i)) /dev/urandom | seed generated
 done
-echo "seeded $policies policies and $inputs records into $corpus"
+# import_workbook: a selector byte (0 CMRT, 1 EMRT, 2 CPI, 3 RMI, 4 SVHC, 5 OFAC), then the
+# file: the workbooks a run of tests/import.rs wrote (into cargo's target `tmp/`), and the
+# CSV of rules/data. import_xml: the EU list of tests/support/reference.rs.
+workbooks=0
+for file in "${CARGO_TARGET_DIR:-$root/target}"/tmp/*.xlsx "$root"/rules/data/*.csv; do
+    [ -f "$file" ] || continue
+    for reader in 0 1 2 3 4 5; do
+        { printf "\\x0$reader"; cat "$file"; } | seed import_workbook
+    done
+    workbooks=$((workbooks + 1))
+done
+sed -n '/^pub const EU_XML: &str = r#"/,/^"#;$/p' "$root/tests/support/reference.rs" \
+    | sed '1s/^pub const EU_XML: &str = r#"//; $d' | seed import_xml
+[ "$workbooks" -gt 0 ] || echo "no workbooks to seed import_workbook: run cargo test --test import first"
+echo "seeded $policies policies, $inputs records and $workbooks workbooks into $corpus"

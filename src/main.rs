@@ -167,6 +167,9 @@ enum Command {
         /// Largest request body, in KiB
         #[arg(long, default_value_t = procura::server::DEFAULT_MAX_BODY_KB)]
         max_body_kb: usize,
+        /// Largest body of `/evaluate-cmrt` (a CMRT or EMRT workbook and its request), in KiB
+        #[arg(long, default_value_t = procura::server::DEFAULT_MAX_WORKBOOK_KB)]
+        max_workbook_kb: usize,
         /// Seconds a client may take to send a request's headers, and a kept-alive connection may stay idle
         #[arg(long, value_name = "SECONDS", default_value_t = procura::server::DEFAULT_HEADER_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..))]
         header_timeout: u64,
@@ -197,6 +200,9 @@ enum Command {
         /// Log lines on stderr: one per request and per policy loaded
         #[arg(long, value_enum, default_value_t = LogArg::Json)]
         log: LogArg,
+        /// Append one JSON line per decision to FILE (audit fields, input SHA-256, time), written before the response; a decision that cannot be logged is answered 503
+        #[arg(long, value_name = "FILE")]
+        decision_log: Option<PathBuf>,
     },
 }
 
@@ -446,6 +452,7 @@ fn main() -> ExitCode {
             fuel,
             memory_mb,
             max_body_kb,
+            max_workbook_kb,
             header_timeout,
             body_timeout,
             poll_ms,
@@ -456,6 +463,7 @@ fn main() -> ExitCode {
             drain_timeout,
             shutdown_delay,
             log,
+            decision_log,
         } => {
             procura::server::init_logs(match log {
                 LogArg::Json => procura::server::LogFormat::Json,
@@ -470,6 +478,7 @@ fn main() -> ExitCode {
                 fuel,
                 memory_mb,
                 max_body_kb,
+                max_workbook_kb,
                 header_timeout: std::time::Duration::from_secs(header_timeout),
                 body_timeout: std::time::Duration::from_secs(body_timeout),
                 poll: std::time::Duration::from_millis(poll_ms),
@@ -479,6 +488,7 @@ fn main() -> ExitCode {
                 queue_timeout: std::time::Duration::from_millis(queue_timeout_ms),
                 drain_timeout: std::time::Duration::from_secs(drain_timeout),
                 shutdown_delay: std::time::Duration::from_secs(shutdown_delay),
+                decision_log,
                 ..procura::server::ServeConfig::new(dir)
             };
             procura::server::serve_blocking(config)

@@ -4,6 +4,8 @@
 //! Needs the built module: `scripts/build-abi.sh` (or `PROCURA_ABI_WASM=path`).
 
 mod server_support;
+#[path = "support/templates.rs"]
+mod templates;
 
 use std::path::Path;
 use std::time::Duration;
@@ -943,4 +945,500 @@ fn tiny_binary(name: &str, args: &[&str]) -> server_support::Binary {
         &dir,
         args,
     )
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The lines of a decision log, each parsed.
+fn log_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+/// `--decision-log`: one line per decision (a batch's records each), on disk before the
+/// response arrives, holding the report's audit fields and decision, the digest of the input
+/// exactly as sent, the request id and the time; errors are no decisions; concurrent requests
+/// never mix their lines.
+#[test]
+fn the_decision_log_has_one_line_per_decision_before_the_response() {
+    let dir = temp_dir("declog");
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "3"));
+    write(&dir, "onboarding.policy", &read("rules/onboarding.policy"));
+    let logs = temp_dir("declog-file");
+    let log = logs.join("decisions.jsonl");
+    let mut config = config(&dir);
+    config.decision_log = Some(log.clone());
+    let server = server_support::start_with(config);
+    let addr = server.addr;
+
+    // Odd spacing: the digest is of the input's own bytes, not of a re-serialization.
+    let input = r#"{"spend": 5,   "name": "Acme"}"#;
+    let body = format!(r#"{{"as_of": "2025-06-01", "input": {input} }}"#);
+    let mut connection = Connection::open(addr).expect("connects");
+    let head = format!(
+        "POST /v1/policies/tiny/evaluate HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\nx-request-id: audit-1\r\n\r\n{body}",
+        body.len()
+    );
+    std::io::Write::write_all(connection.stream(), head.as_bytes()).expect("sends");
+    let response = connection.receive().expect("an answer");
+    // Read at once: the line was written before the response was sent.
+    let lines = log_lines(&log);
+    assert_eq!(response.status, 200, "{response:?}");
+    let report = response.json();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert_eq!(line["request_id"], "audit-1");
+    assert_eq!(line["policy"]["name"], "tiny");
+    for field in ["title", "version", "sha256"] {
+        assert_eq!(line["policy"][field], report["policy"][field], "{field}");
+    }
+    assert_eq!(line["policy"]["version"], "3");
+    for field in ["as_of", "data_sha256", "decision"] {
+        assert_eq!(line[field], report[field], "{field}");
+    }
+    assert_eq!(line["input_sha256"], sha256_hex(input.as_bytes()));
+    assert_eq!(line.get("index"), None);
+    let time = line["time"].as_str().expect("a time");
+    let today = procura::Date::from_unix_seconds(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs() as i64,
+    );
+    assert!(
+        time.len() == 27 && time.ends_with('Z') && time[10..].starts_with('T'),
+        "{time}"
+    );
+    assert!(
+        time.starts_with(&today.to_string()) || time < today.to_string().as_str(),
+        "{time}"
+    );
+
+    // Errors are not decisions: nothing logged.
+    let path = "/v1/policies/tiny/evaluate";
+    assert_eq!(
+        call(addr, "POST", path, Some(r#"{"input": {"spend": "x"}}"#)).0,
+        422
+    );
+    assert_eq!(call(addr, "POST", path, Some(r#"{"inputs": {}}"#)).0, 400);
+    assert_eq!(log_lines(&log).len(), 1);
+
+    // A batch: one line per record decided, with its position; the error in between has none.
+    let batch = r#"[{"input": {"name": "A", "spend": 1}}, {"input": 5}, {"input": {"name": "B", "spend": 500}}]"#;
+    let (status, reports) = call(
+        addr,
+        "POST",
+        "/v1/policies/tiny/evaluate-batch",
+        Some(batch),
+    );
+    assert_eq!(status, 200);
+    let lines = log_lines(&log);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for (line, index) in lines[1..].iter().zip([0, 2]) {
+        assert_eq!(line["index"], index);
+        assert_eq!(line["decision"], reports[index]["decision"]);
+    }
+    assert_eq!(
+        lines[2]["input_sha256"],
+        sha256_hex(br#"{"name": "B", "spend": 500}"#)
+    );
+    assert_eq!(lines[1]["request_id"], lines[2]["request_id"]);
+
+    // Concurrent clients, each request with its own id: every response has exactly its line.
+    let data: Value = serde_json::from_str(&read("rules/data/reference.json")).expect("JSON");
+    let suppliers: Vec<String> = read("rules/data/suppliers.jsonl")
+        .lines()
+        .take(20)
+        .map(str::to_owned)
+        .collect();
+    let answers: Vec<(String, String, String)> = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..4)
+            .map(|client| {
+                let (suppliers, data) = (&suppliers, &data);
+                scope.spawn(move || {
+                    let mut connection = Connection::open(addr).expect("connects");
+                    let mut seen = Vec::new();
+                    for (i, supplier) in suppliers.iter().enumerate() {
+                        let body = format!(
+                            r#"{{"input": {supplier}, "data": {data}, "as_of": "2025-06-01"}}"#
+                        );
+                        let id = format!("c{client}-{i}");
+                        let head = format!(
+                            "POST /v1/policies/onboarding/evaluate HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\nx-request-id: {id}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        std::io::Write::write_all(connection.stream(), head.as_bytes())
+                            .expect("sends");
+                        let response = connection.receive().expect("an answer");
+                        assert_eq!(response.status, 200, "{response:?}");
+                        let decision = response.json()["decision"].as_str().unwrap().to_owned();
+                        seen.push((id, decision, sha256_hex(supplier.as_bytes())));
+                    }
+                    seen
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .flat_map(|client| client.join().expect("a client"))
+            .collect()
+    });
+    let lines = log_lines(&log);
+    assert_eq!(lines.len(), 3 + answers.len());
+    for (id, decision, digest) in &answers {
+        let mine: Vec<&Value> = lines.iter().filter(|l| l["request_id"] == **id).collect();
+        assert_eq!(mine.len(), 1, "{id}");
+        assert_eq!(mine[0]["decision"], **decision, "{id}");
+        assert_eq!(mine[0]["input_sha256"], **digest, "{id}");
+        assert_eq!(mine[0]["policy"]["name"], "onboarding");
+        assert!(mine[0]["data_sha256"].is_string(), "{}", mine[0]);
+    }
+    let _ = std::fs::remove_dir_all(&logs);
+}
+
+/// A decision that cannot be logged is not returned: 503 `decision_log`, counted in
+/// `/metrics`, and not counted as a decision. A log that cannot be opened stops the start.
+#[test]
+fn a_decision_log_that_fails_refuses_the_decisions() {
+    let dir = temp_dir("declog-fails");
+    write(&dir, "tiny.policy", &TINY.replace("VERSION", "1"));
+    let mut refused = config(&dir);
+    refused.decision_log = Some(dir.join("no-such-directory").join("decisions.jsonl"));
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let error = runtime.block_on(Server::bind(refused)).err();
+    assert!(
+        matches!(error, Some(ServeError::DecisionLog { .. })),
+        "{error:?}"
+    );
+    let message = error.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.starts_with("cannot open the decision log `")
+            && message.contains("no-such-directory"),
+        "{message}"
+    );
+    drop(runtime);
+
+    // Every write to `/dev/full` fails with "no space left on device".
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let mut config = config(&dir);
+    config.decision_log = Some("/dev/full".into());
+    let server = server_support::start_with(config);
+    let addr = server.addr;
+    let path = "/v1/policies/tiny/evaluate";
+    let (status, body) = call(
+        addr,
+        "POST",
+        path,
+        Some(r#"{"input": {"name": "A", "spend": 1}}"#),
+    );
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "decision_log");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("decision log") && message.contains("not returned"),
+        "{message}"
+    );
+    // An error is no decision: answered as without a log.
+    assert_eq!(
+        call(addr, "POST", path, Some(r#"{"input": {"spend": "x"}}"#)).0,
+        422
+    );
+    let batch = r#"[{"input": {"name": "A", "spend": 1}}, {"input": {"name": "B", "spend": 2}}]"#;
+    let (status, body) = call(
+        addr,
+        "POST",
+        "/v1/policies/tiny/evaluate-batch",
+        Some(batch),
+    );
+    assert_eq!((status, &body["error"]), (503, &json!("decision_log")));
+    let (_, metrics) = call_text_any(addr, "/metrics");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == r#"procura_decision_log_failures_total{policy="tiny"} 3"#),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("procura_decisions_total{"), "{metrics}");
+}
+
+/// A CMRT 6.5 workbook with three smelter rows, one of them incomplete (a warning).
+fn cmrt_workbook() -> Vec<u8> {
+    use templates::{Cell, Kind, Smelter, Spec, text};
+    let mut spec = Spec::new(Kind::Cmrt, "Revision 6.5\nApril 25, 2025");
+    spec.company = vec![
+        (8, text("Hokuriku Denshi K.K.")),
+        (9, text("A. Company")),
+        (22, Cell::Date(45717.0)),
+    ];
+    spec.smelters = vec![
+        (
+            5,
+            Smelter::by_id("CID001231", "Tin", "PT Timah Tbk Kundur", "INDONESIA"),
+        ),
+        (
+            6,
+            Smelter::by_id("CID000958", "Gold", "Kojima Chemicals Co., Ltd.", "JAPAN"),
+        ),
+        (7, Smelter::not_listed("Tantalum", "", "")),
+    ];
+    spec.write()
+}
+
+/// A multipart body of the parts given as (name, file name, bytes).
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "procura-test-7d1f";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let file = file.map_or(String::new(), |file| format!("; filename=\"{file}\""));
+        body.extend_from_slice(
+            format!("Content-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Posts a multipart body of these parts.
+fn post_parts(
+    addr: std::net::SocketAddr,
+    path: &str,
+    parts: &[(&str, Option<&str>, &[u8])],
+) -> server_support::Response {
+    let (content_type, body) = multipart(parts);
+    post_bytes(addr, path, &content_type, &body)
+}
+
+fn post_bytes(
+    addr: std::net::SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> server_support::Response {
+    let mut connection = Connection::open(addr).expect("connects");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let stream = connection.stream();
+    std::io::Write::write_all(stream, head.as_bytes()).expect("sends");
+    // A body the server refuses early may not be read whole: a reset then is its answer.
+    let _ = std::io::Write::write_all(stream, body);
+    connection.receive().expect("an answer")
+}
+
+/// `POST /v1/policies/NAME/evaluate-cmrt`: the workbook imported as `procura import cmrt` does
+/// (the same record, the same warnings, the same errors) and evaluated as `/evaluate` does (the
+/// same report), alone or inside the rest of a supplier record; the decision log digests the
+/// input the response returns.
+#[test]
+fn a_cmrt_workbook_is_imported_and_evaluated() {
+    use procura::import::cmrt::{self, Template};
+    let dir = temp_dir("cmrt");
+    write(
+        &dir,
+        "cmrt-quality.policy",
+        &read("rules/cmrt-quality.policy"),
+    );
+    std::fs::create_dir_all(dir.join("lib")).expect("a directory");
+    write(
+        &dir,
+        "lib/minerals.policy",
+        &read("rules/lib/minerals.policy"),
+    );
+    write(
+        &dir,
+        "wrapped.policy",
+        r#"policy "Wrapped" version "1"
+input supplier { name: text, cmrt: { version: text, smelters: [{ id: text? }] } }
+rule listed "Every smelter identified" { require all s in supplier.cmrt.smelters: s.id is present else review "{supplier.name}: a smelter without an ID" }
+"#,
+    );
+    let logs = temp_dir("cmrt-log");
+    let log = logs.join("decisions.jsonl");
+    let mut config = config(&dir);
+    config.max_workbook_kb = 256;
+    config.decision_log = Some(log.clone());
+    let server = server_support::start_with(config);
+    let addr = server.addr;
+
+    let workbook = cmrt_workbook();
+    let library = cmrt::read("supplier.xlsx", &workbook, Template::Cmrt).expect("imports");
+    assert!(
+        !library.warnings.is_empty(),
+        "the fixture has an incomplete row"
+    );
+    let data: Value = serde_json::from_str(&read("rules/data/reference.json")).expect("JSON");
+    let request = json!({"data": data, "as_of": "2025-06-01"}).to_string();
+
+    // Multipart: the workbook and the request's data and date.
+    let response = post_parts(
+        addr,
+        "/v1/policies/cmrt-quality/evaluate-cmrt",
+        &[
+            ("request", None, request.as_bytes()),
+            ("workbook", Some("supplier.xlsx"), &workbook),
+        ],
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    let answer = response.json();
+    assert_eq!(answer["input"], library.json);
+    let warnings: Vec<String> = library.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(answer["warnings"], json!(warnings));
+    // The report `/evaluate` gives for the imported record, byte for byte.
+    let direct = json!({"input": library.json, "data": data, "as_of": "2025-06-01"}).to_string();
+    let (status, report) = call_text(
+        addr,
+        "POST",
+        "/v1/policies/cmrt-quality/evaluate",
+        Some(&direct),
+    );
+    assert_eq!(status, 200, "{report}");
+    let start = response.body.find(r#""report":"#).expect("a report") + 9;
+    assert!(
+        response.body[start..].starts_with(&report),
+        "{}",
+        response.body
+    );
+    // The decision log digests exactly the `input` returned.
+    let input_at = response.body.find(r#","input":"#).expect("an input") + 9;
+    let input_end = response.body.find(r#","warnings":"#).expect("warnings");
+    let lines = log_lines(&log);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[0]["input_sha256"],
+        sha256_hex(&response.body.as_bytes()[input_at..input_end])
+    );
+    assert_eq!(lines[0]["decision"], answer["report"]["decision"]);
+
+    // The workbook alone as the body, placed at `field` of an empty record; then inside the
+    // rest of a supplier record given in the `request` part.
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let response = post_bytes(
+        addr,
+        "/v1/policies/wrapped/evaluate-cmrt?field=cmrt",
+        xlsx,
+        &workbook,
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.json()["input"], json!({"cmrt": library.json}));
+    let rest = json!({"input": {"name": "Hokuriku", "cmrt": "replaced"}, "as_of": "2025-06-01"});
+    let response = post_parts(
+        addr,
+        "/v1/policies/wrapped/evaluate-cmrt?template=cmrt&field=cmrt",
+        &[
+            ("workbook", None, &workbook),
+            ("request", None, rest.to_string().as_bytes()),
+        ],
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    let answer = response.json();
+    assert_eq!(
+        answer["input"],
+        json!({"name": "Hokuriku", "cmrt": library.json})
+    );
+    assert_eq!(answer["report"]["decision"], "review");
+    assert_eq!(
+        answer["report"]["rules"][0]["message"],
+        "Hokuriku: a smelter without an ID"
+    );
+
+    // The importer's errors, as the command line gives them, named by the part's file name.
+    let emrt = cmrt::read("supplier.xlsx", &workbook, Template::Emrt).expect_err("not an EMRT");
+    let path = "/v1/policies/cmrt-quality/evaluate-cmrt?template=emrt";
+    let response = post_parts(
+        addr,
+        path,
+        &[("workbook", Some("supplier.xlsx"), &workbook)],
+    );
+    assert_eq!(response.status, 422, "{}", response.body);
+    assert_eq!(
+        response.json(),
+        json!({"error": "import", "message": emrt.to_string()})
+    );
+    let response = post_bytes(
+        addr,
+        "/v1/policies/cmrt-quality/evaluate-cmrt",
+        xlsx,
+        b"not a zip",
+    );
+    assert_eq!(
+        (response.status, &response.json()["error"]),
+        (422, &json!("import"))
+    );
+    let message = response.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.starts_with("`workbook`: "), "{message}");
+
+    // Requests of the wrong shape, and a body over `--max-workbook-kb`.
+    let path = "/v1/policies/cmrt-quality/evaluate-cmrt";
+    let rest_bytes = rest.to_string().into_bytes();
+    for (query, content_type, body, needle) in [
+        (
+            "?feild=cmrt",
+            xlsx,
+            &workbook[..],
+            "unknown query parameter `feild`",
+        ),
+        (
+            "?template=xls",
+            xlsx,
+            &workbook[..],
+            "`template` is `cmrt` or `emrt`",
+        ),
+        (
+            "",
+            "multipart/form-data; boundary=zz",
+            &workbook[..],
+            "multipart body is malformed",
+        ),
+        (
+            "",
+            "multipart/form-data; boundary=procura-test-7d1f",
+            &rest_bytes[..],
+            "multipart body is malformed",
+        ),
+    ] {
+        let response = post_bytes(addr, &format!("{path}{query}"), content_type, body);
+        assert_eq!(response.status, 400, "{query}: {}", response.body);
+        let message = response.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(message.contains(needle), "{query}: {message}");
+    }
+    let response = post_parts(
+        addr,
+        path,
+        &[
+            ("workbook", None, &workbook),
+            ("request", None, br#"{"input": {"name": "x"}}"#),
+        ],
+    );
+    assert_eq!(response.status, 400, "{}", response.body);
+    assert!(
+        response.body.contains("`field` must say where"),
+        "{}",
+        response.body
+    );
+    let huge = vec![b'x'; 300 * 1024];
+    let response = post_bytes(addr, path, xlsx, &huge);
+    assert_eq!(response.status, 413, "{}", response.body);
+    assert_eq!(log_lines(&log).len(), 4);
+    let _ = std::fs::remove_dir_all(&logs);
 }

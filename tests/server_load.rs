@@ -64,18 +64,26 @@ fn load_with_rewrites_connection_limit_and_sigterm() {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_procura"));
     command.stderr(std::process::Stdio::piped());
     let max = MAX_CONNECTIONS.to_string();
-    let mut binary = server_support::spawn_binary(
-        command,
-        &dir,
-        &[
-            "--max-connections",
-            &max,
-            "--poll-ms",
-            "100",
-            "--settle-ms",
-            "300",
-        ],
-    );
+    let mut args = vec![
+        "--max-connections",
+        &max,
+        "--poll-ms",
+        "100",
+        "--settle-ms",
+        "300",
+    ];
+    // With `PROCURA_LOAD_DECISION_LOG=1`, every decision is also written to a decision log
+    // (outside the policy directory), whose lines must add up to the decisions answered.
+    let decision_log = (env_number("PROCURA_LOAD_DECISION_LOG", 0) == 1)
+        .then(|| temp_dir("load-decisions").join("decisions.jsonl"));
+    let log_arg = decision_log
+        .as_ref()
+        .map(|path| path.display().to_string())
+        .unwrap_or_default();
+    if decision_log.is_some() {
+        args.extend(["--decision-log", &log_arg]);
+    }
+    let mut binary = server_support::spawn_binary(command, &dir, &args);
     let addr = binary.addr;
     // The server's log, read as it comes so that the pipe never fills.
     let stderr = binary.child.stderr.take().expect("the server's stderr");
@@ -286,10 +294,14 @@ fn load_with_rewrites_connection_limit_and_sigterm() {
     };
     let total = latencies.len() as u64;
     let mut answered_after = 0;
+    let mut decided_after = 0;
     for tally in &after {
         failures.extend(tally.failures.iter().cloned());
         for ((_, status), n) in &tally.statuses {
             answered_after += n;
+            if *status == 200 {
+                decided_after += n;
+            }
             if *status >= 500 {
                 failures.push(format!("{n} answers {status} after SIGTERM"));
             }
@@ -307,6 +319,13 @@ fn load_with_rewrites_connection_limit_and_sigterm() {
         percentile(1.0),
         MAX_CONNECTIONS + 4,
     );
+    if let Some(path) = &decision_log {
+        let lines = read(&path.display().to_string()).lines().count() as u64;
+        let decided: u64 = decisions.values().sum::<u64>() + decided_after;
+        println!("load: decision log {lines} lines for {decided} decisions");
+        assert_eq!(lines, decided, "decision log lines");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap_or(path));
+    }
     assert!(
         failures.is_empty(),
         "{} failures: {:?}",

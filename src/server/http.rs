@@ -6,6 +6,7 @@
 //! evaluate (input errors, invalid options, a policy that never compiled, a deadline passed,
 //! fuel or memory exhausted).
 
+use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,12 +19,16 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
+use serde_json::value::RawValue;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::ServeConfig;
+use super::decisions::{self, Decision, DecisionLog};
 use super::host::{GuestError, Pool, STATUS_REPORT};
 use super::metrics::{Metrics, decision_of};
+use super::observe::REQUEST_ID;
 use super::registry::{Entry, Good, Registry};
+use super::workbook;
 use crate::date::Date;
 
 /// How many times the body limit is read (and dropped) from an oversized body before the
@@ -45,13 +50,22 @@ pub struct App {
     /// cannot finish after a newer one and put back a version the newer one replaced.
     scanning: Arc<Mutex<()>>,
     max_body: usize,
+    /// The largest workbook of `/evaluate-cmrt`, with the rest of its request.
+    max_workbook: usize,
     body_timeout: Duration,
     /// The step budget of every evaluation, sent to the module in its options.
     max_steps: Option<u64>,
+    /// `--decision-log`: every decision is written there before it is returned.
+    decision_log: Option<Arc<DecisionLog>>,
 }
 
 impl App {
-    pub fn new(registry: Arc<Registry>, pool: Arc<Pool>, config: &ServeConfig) -> App {
+    pub fn new(
+        registry: Arc<Registry>,
+        pool: Arc<Pool>,
+        config: &ServeConfig,
+        decision_log: Option<DecisionLog>,
+    ) -> App {
         App {
             registry,
             pool,
@@ -61,8 +75,10 @@ impl App {
             permits: Arc::new(Semaphore::new(config.instances.max(1))),
             scanning: Arc::default(),
             max_body: config.max_body_kb.saturating_mul(1024),
+            max_workbook: config.max_workbook_kb.saturating_mul(1024),
             body_timeout: config.body_timeout,
             max_steps: config.max_steps,
+            decision_log: decision_log.map(Arc::new),
         }
     }
 
@@ -160,12 +176,10 @@ impl App {
         })
     }
 
-    async fn read_json(&self, request: Request) -> Result<serde_json::Value, Reply> {
+    /// The request's body, within the body limit and time.
+    async fn read_body(&self, request: Request, limit: usize) -> Result<Vec<u8>, Reply> {
         let too_large = || {
-            let message = format!(
-                "the request body is larger than {} KiB",
-                self.max_body / 1024
-            );
+            let message = format!("the request body is larger than {} KiB", limit / 1024);
             error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &message)
         };
         let headers = request.headers();
@@ -174,12 +188,12 @@ impl App {
             .and_then(|length| length.to_str().ok()?.parse::<usize>().ok());
         // Past the limit the rest of a body is read and dropped, up to this much: a client that
         // sends its whole body before reading the reply then gets the 413, not a reset.
-        let drain = self.max_body.saturating_mul(DRAIN_FACTOR);
+        let drain = limit.saturating_mul(DRAIN_FACTOR);
         // A client waiting for `100 Continue` has sent no body: nothing to drain.
         let waiting = headers
             .get(header::EXPECT)
             .is_some_and(|expect| expect.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-        let mut over = declared.is_some_and(|length| length > self.max_body);
+        let mut over = declared.is_some_and(|length| length > limit);
         if over && (waiting || declared.is_some_and(|length| length > drain)) {
             return Err(too_large());
         }
@@ -195,7 +209,7 @@ impl App {
                     Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
                 };
                 seen = seen.saturating_add(data.len());
-                over |= seen > self.max_body;
+                over |= seen > limit;
                 if over {
                     bytes = Vec::new();
                     if seen > drain {
@@ -222,11 +236,76 @@ impl App {
                 return Err(error(StatusCode::REQUEST_TIMEOUT, "timeout", &message));
             }
         }
-        serde_json::from_slice(&bytes).map_err(|e| {
-            let message = format!("the request body is not valid JSON: {e}");
-            error(StatusCode::BAD_REQUEST, "request", &message)
-        })
+        Ok(bytes)
     }
+
+    /// Writes the decisions of one request to the decision log, if there is one, then counts
+    /// them: a decision that cannot be logged is not returned (503 `decision_log`).
+    fn record(&self, name: &str, request_id: &str, decisions: &[Decision]) -> Result<(), Reply> {
+        if let Some(log) = &self.decision_log {
+            let time = decisions::now();
+            let mut lines = String::new();
+            for decision in decisions {
+                // Every report of the module has the fields a line copies.
+                if decisions::write_line(&mut lines, &time, decision).is_none() {
+                    tracing::error!(policy = name, "a report without its audit fields");
+                }
+            }
+            if let Err(failure) = log.append(&lines) {
+                self.metrics.decision_log_failed(name, decisions.len());
+                tracing::error!(
+                    policy = name,
+                    request_id,
+                    error = failure.to_string(),
+                    path = log.path().display().to_string(),
+                    "cannot write the decision log: decisions refused"
+                );
+                let message = format!(
+                    "the decision could not be written to the decision log ({failure}), so it is not returned; try again"
+                );
+                return Err(error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "decision_log",
+                    &message,
+                ));
+            }
+        }
+        for decision in decisions {
+            if let Some(decided) = decision_of(decision.report) {
+                self.metrics.decision(name, decided);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The members of a JSON object, each value as the client wrote it.
+type Members<'a> = BTreeMap<String, &'a RawValue>;
+
+/// Reads a request body of the JSON type `T`; a body that is JSON of another shape is told
+/// `shape`.
+fn parse<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8], shape: &str) -> Result<T, Reply> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let message = if e.classify() == serde_json::error::Category::Data {
+            shape.to_owned()
+        } else {
+            format!("the request body is not valid JSON: {e}")
+        };
+        error(StatusCode::BAD_REQUEST, "request", &message)
+    })
+}
+
+const REQUEST_SHAPE: &str =
+    "the request must be a JSON object `{\"input\": ..., \"data\": ..., \"as_of\": ...}`";
+
+/// The request id the middleware gave the request (`observe`).
+fn request_id(request: &Request) -> String {
+    request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or("-")
+        .to_owned()
 }
 
 /// The `{name}` of a route; a name that is not UTF-8 gets a JSON 400 like every other error.
@@ -317,6 +396,11 @@ fn routes() -> Vec<(&'static str, &'static str, MethodRouter<App>)> {
             "POST",
             "/v1/policies/{name}/evaluate-batch",
             post(evaluate_batch),
+        ),
+        (
+            "POST",
+            "/v1/policies/{name}/evaluate-cmrt",
+            post(evaluate_cmrt),
         ),
     ]
 }
@@ -425,41 +509,41 @@ async fn show(State(app): State<App>, Name(name): Name) -> Reply {
     )
 }
 
-/// The module's input and options JSON for one `{input, data?, as_of?}` request; `as_of`
-/// defaults to today (UTC) because the module has no clock. The step budget is the server's
+/// The module's input and options JSON for one `{input, data?, as_of?}` request: the input as
+/// the client wrote it (the bytes the decision log digests), and options whose `as_of` defaults
+/// to today (UTC) because the module has no clock. The step budget is the server's
 /// (`--max-steps`), never the client's.
 fn guest_arguments(
-    request: serde_json::Value,
+    request: &Members<'_>,
     max_steps: Option<u64>,
 ) -> Result<(Vec<u8>, Vec<u8>), String> {
-    let serde_json::Value::Object(mut request) = request else {
-        return Err(
-            "the request must be a JSON object `{\"input\": ..., \"data\": ..., \"as_of\": ...}`"
-                .to_owned(),
-        );
-    };
-    let input = request
-        .remove("input")
-        .ok_or("the request has no `input`")?;
-    let data = request.remove("data");
-    let as_of = request.remove("as_of").unwrap_or_else(|| today().into());
-    if let Some(key) = request.keys().next() {
+    if let Some(key) = request
+        .keys()
+        .find(|key| !matches!(key.as_str(), "input" | "data" | "as_of"))
+    {
         return Err(format!(
             "unknown field `{key}`: the fields are `input`, `data` and `as_of`"
         ));
     }
-    let mut options = serde_json::Map::new();
-    options.insert("as_of".into(), as_of);
-    if let Some(data) = data {
-        options.insert("data".into(), data);
+    let input = request.get("input").ok_or("the request has no `input`")?;
+    let mut options = String::from("{\"as_of\":");
+    match request.get("as_of") {
+        Some(as_of) => options.push_str(as_of.get()),
+        None => {
+            options.push('"');
+            options.push_str(&today());
+            options.push('"');
+        }
+    }
+    if let Some(data) = request.get("data") {
+        options.push_str(",\"data\":");
+        options.push_str(data.get());
     }
     if let Some(max_steps) = max_steps {
-        options.insert("max_steps".into(), max_steps.into());
+        options.push_str(&format!(",\"max_steps\":{max_steps}"));
     }
-    Ok((
-        input.to_string().into_bytes(),
-        serde_json::Value::Object(options).to_string().into_bytes(),
-    ))
+    options.push('}');
+    Ok((input.get().as_bytes().to_vec(), options.into_bytes()))
 }
 
 fn today() -> String {
@@ -469,32 +553,30 @@ fn today() -> String {
     Date::from_unix_seconds(i64::try_from(seconds).unwrap_or(0)).to_string()
 }
 
-/// One evaluation: its status and JSON body.
+/// One evaluation: its status and JSON body, and the input's bytes when the body is a report.
 fn evaluate_one(
     app: &App,
-    name: &str,
     good: &Good,
-    request: serde_json::Value,
-) -> (StatusCode, String) {
+    request: Result<Members, String>,
+) -> (StatusCode, String, Vec<u8>) {
     let (registry, pool, max_steps) = (&app.registry, &app.pool, app.max_steps);
-    let (input, options) = match guest_arguments(request, max_steps) {
+    let (input, options) = match request.and_then(|members| guest_arguments(&members, max_steps)) {
         Ok(arguments) => arguments,
         Err(message) => {
             let body = serde_json::json!({"error": "request", "message": message});
-            return (StatusCode::BAD_REQUEST, body.to_string());
+            return (StatusCode::BAD_REQUEST, body.to_string(), Vec::new());
         }
     };
     match registry.with_worker(pool, |worker| {
         worker.evaluate(&good.version, &input, &options)
     }) {
-        Ok((STATUS_REPORT, report)) => {
-            if let Some(decision) = decision_of(&report) {
-                app.metrics.decision(name, decision);
-            }
-            (StatusCode::OK, report)
-        }
-        Ok((_, error)) => (StatusCode::UNPROCESSABLE_ENTITY, error),
-        Err(error) => (StatusCode::UNPROCESSABLE_ENTITY, guest_error(&error)),
+        Ok((STATUS_REPORT, report)) => (StatusCode::OK, report, input),
+        Ok((_, error)) => (StatusCode::UNPROCESSABLE_ENTITY, error, Vec::new()),
+        Err(error) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            guest_error(&error),
+            Vec::new(),
+        ),
     }
 }
 
@@ -504,12 +586,28 @@ async fn evaluate(
     request: Request,
 ) -> Result<Reply, Reply> {
     let good = app.good(&name)?;
-    let body = app.read_json(request).await?;
-    let (status, body) = app
-        .clone()
-        .run(move || evaluate_one(&app, &name, &good, body))
-        .await?;
-    Ok(json(status, body))
+    let id = request_id(&request);
+    let body = app.read_body(request, app.max_body).await?;
+    // Read before waiting for an instance: a body of the wrong shape is a 400 at once.
+    parse::<Members>(&body, REQUEST_SHAPE)?;
+    app.clone()
+        .run(move || {
+            let request =
+                parse::<Members>(&body, REQUEST_SHAPE).map_err(|_| REQUEST_SHAPE.to_owned());
+            let (status, body, input) = evaluate_one(&app, &good, request);
+            if status == StatusCode::OK {
+                let decision = Decision {
+                    name: &name,
+                    request_id: &id,
+                    index: None,
+                    input: &input,
+                    report: &body,
+                };
+                app.record(&name, &id, &[decision])?;
+            }
+            Ok(json(status, body))
+        })
+        .await?
 }
 
 /// An array of requests in, an array of reports or error objects out (200 as long as the body
@@ -520,26 +618,102 @@ async fn evaluate_batch(
     request: Request,
 ) -> Result<Reply, Reply> {
     let good = app.good(&name)?;
-    let serde_json::Value::Array(requests) = app.read_json(request).await? else {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "request",
-            "the batch must be a JSON array of `{\"input\": ...}` requests",
-        ));
-    };
-    let results = app
-        .clone()
+    let id = request_id(&request);
+    let body = app.read_body(request, app.max_body).await?;
+    let requests: Vec<&RawValue> = parse(
+        &body,
+        "the batch must be a JSON array of `{\"input\": ...}` requests",
+    )?;
+    let requests: Vec<Box<RawValue>> = requests.into_iter().map(RawValue::to_owned).collect();
+    app.clone()
         .run(move || {
+            let outcomes: Vec<_> = requests
+                .iter()
+                .map(|request| {
+                    let members = serde_json::from_str::<Members>(request.get())
+                        .map_err(|_| REQUEST_SHAPE.to_owned());
+                    evaluate_one(&app, &good, members)
+                })
+                .collect();
+            let decisions: Vec<Decision> = outcomes
+                .iter()
+                .enumerate()
+                .filter(|(_, (status, ..))| *status == StatusCode::OK)
+                .map(|(index, (_, report, input))| Decision {
+                    name: &name,
+                    request_id: &id,
+                    index: Some(index),
+                    input,
+                    report,
+                })
+                .collect();
+            app.record(&name, &id, &decisions)?;
             let mut out = String::from("[");
-            for (i, request) in requests.into_iter().enumerate() {
+            for (i, (_, body, _)) in outcomes.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&evaluate_one(&app, &name, &good, request).1);
+                out.push_str(body);
             }
             out.push(']');
-            out
+            Ok(json(StatusCode::OK, out))
         })
-        .await?;
-    Ok(json(StatusCode::OK, results))
+        .await?
+}
+
+/// A supplier's CMRT or EMRT workbook, imported as `procura import` does and evaluated as by
+/// `/evaluate` (`super::workbook` says how the request is read). 200: `{"report", "input",
+/// "warnings"}`, the report as `/evaluate` gives it, the input it was made from (the bytes the
+/// decision log digests) and the importer's warnings; a workbook the importer refuses is a 422
+/// `import` with its message, the same as the command line's.
+async fn evaluate_cmrt(
+    State(app): State<App>,
+    Name(name): Name,
+    request: Request,
+) -> Result<Reply, Reply> {
+    let bad = |message: String| error(StatusCode::BAD_REQUEST, "request", &message);
+    let good = app.good(&name)?;
+    let id = request_id(&request);
+    let query = workbook::query(request.uri().query()).map_err(bad)?;
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body = app.read_body(request, app.max_workbook).await?;
+    app.clone()
+        .run(move || {
+            let upload = workbook::upload(content_type.as_deref(), &body).map_err(bad)?;
+            let mut members = match upload.request {
+                Some(request) => parse::<Members>(request, REQUEST_SHAPE)?,
+                None => Members::new(),
+            };
+            let imported = crate::import::cmrt::read(&upload.name, upload.workbook, query.template)
+                .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, "import", &e.to_string()))?;
+            let rest = members.get("input").map(|input| input.get());
+            let input =
+                workbook::input(imported.json, query.field.as_deref(), rest).map_err(bad)?;
+            let input = RawValue::from_string(input).map_err(|e| bad(e.to_string()))?;
+            members.insert("input".to_owned(), &input);
+            let (status, report, input) = evaluate_one(&app, &good, Ok(members));
+            if status != StatusCode::OK {
+                return Ok(json(status, report));
+            }
+            let decision = Decision {
+                name: &name,
+                request_id: &id,
+                index: None,
+                input: &input,
+                report: &report,
+            };
+            app.record(&name, &id, &[decision])?;
+            let warnings: Vec<String> = imported.warnings.iter().map(ToString::to_string).collect();
+            let warnings = serde_json::to_string(&warnings).map_err(|e| bad(e.to_string()))?;
+            let input = String::from_utf8_lossy(&input);
+            Ok(json(
+                StatusCode::OK,
+                format!(r#"{{"report":{report},"input":{input},"warnings":{warnings}}}"#),
+            ))
+        })
+        .await?
 }

@@ -24,6 +24,7 @@ pub struct Metrics {
     requests: Family<Labels<3>, Counter>,
     latency: Family<Labels<1>, Histogram, fn() -> Histogram>,
     decisions: Family<Labels<2>, Counter>,
+    decision_log_failures: Family<Labels<1>, Counter>,
     reloads: Family<Labels<2>, Counter>,
     instances_busy: Gauge,
     connections_open: Gauge,
@@ -58,6 +59,12 @@ impl Metrics {
             "Reports returned, by policy and decision (one per record of a batch)",
             decisions.clone(),
         );
+        let decision_log_failures = Family::<Labels<1>, Counter>::default();
+        registry.register(
+            "procura_decision_log_failures",
+            "Decisions refused (503) because they could not be written to --decision-log, by policy",
+            decision_log_failures.clone(),
+        );
         let reloads = Family::<Labels<2>, Counter>::default();
         registry.register(
             "procura_policy_reloads",
@@ -87,6 +94,7 @@ impl Metrics {
             requests,
             latency,
             decisions,
+            decision_log_failures,
             reloads,
             instances_busy,
             connections_open,
@@ -114,6 +122,12 @@ impl Metrics {
             ("decision", decision.to_owned()),
         ];
         self.decisions.get_or_create(&labels).inc();
+    }
+
+    /// `count` decisions not returned because the decision log could not take them.
+    pub fn decision_log_failed(&self, policy: &str, count: usize) {
+        let labels = [("policy", policy.to_owned())];
+        (self.decision_log_failures.get_or_create(&labels)).inc_by(count as u64);
     }
 
     pub fn reload(&self, policy: &str, compiled: bool) {

@@ -5,6 +5,7 @@
 //! shapes and diagnostics all come from `procura_compile`; the native crate only supplies
 //! today's date.
 
+mod decisions;
 mod host;
 mod http;
 mod listen;
@@ -12,6 +13,7 @@ mod metrics;
 mod module;
 mod observe;
 mod registry;
+mod workbook;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
@@ -52,6 +54,8 @@ pub struct ServeConfig {
     pub memory_mb: usize,
     /// The largest request body, in KiB.
     pub max_body_kb: usize,
+    /// The largest body of `/evaluate-cmrt` (the workbook and the rest of its request), in KiB.
+    pub max_workbook_kb: usize,
     /// How many evaluations run at once, each on its own instance.
     pub instances: usize,
     /// How often the directory is checked for changed files.
@@ -77,6 +81,9 @@ pub struct ServeConfig {
     /// `evaluation` error beyond it); `None` keeps the module's default,
     /// `limits::MAX_EVAL_STEPS`.
     pub max_steps: Option<u64>,
+    /// `--decision-log`: the file that gets one JSON line per decision, written before the
+    /// decision is returned (`docs/abi.md`, "Decision log").
+    pub decision_log: Option<PathBuf>,
 }
 
 /// Defaults of [`ServeConfig::new`], for command-line help.
@@ -85,6 +92,8 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 2_000;
 pub const DEFAULT_COMPILE_TIMEOUT_MS: u64 = 20_000;
 pub const DEFAULT_MEMORY_MB: usize = 64;
 pub const DEFAULT_MAX_BODY_KB: usize = 1024;
+/// A real CMRT or EMRT workbook is 1 to 2 MiB.
+pub const DEFAULT_MAX_WORKBOOK_KB: usize = 8192;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_POLL_MS: u64 = 500;
@@ -104,6 +113,7 @@ impl ServeConfig {
             fuel: None,
             memory_mb: DEFAULT_MEMORY_MB,
             max_body_kb: DEFAULT_MAX_BODY_KB,
+            max_workbook_kb: DEFAULT_MAX_WORKBOOK_KB,
             instances: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             poll: Duration::from_millis(DEFAULT_POLL_MS),
             settle: Duration::from_millis(DEFAULT_SETTLE_MS),
@@ -114,6 +124,7 @@ impl ServeConfig {
             drain_timeout: Duration::from_secs(DEFAULT_DRAIN_TIMEOUT_SECS),
             shutdown_delay: Duration::ZERO,
             max_steps: None,
+            decision_log: None,
         }
     }
 }
@@ -128,6 +139,8 @@ pub enum ServeError {
     Module(#[from] LoadError),
     #[error("cannot read the policy directory `{path}`: {message}")]
     Dir { path: String, message: String },
+    #[error("cannot open the decision log `{path}`: {message}")]
+    DecisionLog { path: String, message: String },
     #[error("cannot listen on `{addr}`: {message}")]
     Bind { addr: SocketAddr, message: String },
     #[error("the server stopped: {0}")]
@@ -166,7 +179,16 @@ impl Server {
             path: config.dir.display().to_string(),
             message: error,
         };
-        let app = http::App::new(registry, pool, &config);
+        let decision_log = match &config.decision_log {
+            None => None,
+            Some(path) => Some(decisions::DecisionLog::open(path).map_err(|error| {
+                ServeError::DecisionLog {
+                    path: path.display().to_string(),
+                    message: error.to_string(),
+                }
+            })?),
+        };
+        let app = http::App::new(registry, pool, &config, decision_log);
         app.rescan(true).await.map_err(dir_error)?;
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await

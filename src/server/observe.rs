@@ -12,7 +12,7 @@ use axum::response::Response;
 
 use super::http::App;
 
-const REQUEST_ID: &str = "x-request-id";
+pub const REQUEST_ID: &str = "x-request-id";
 
 /// Log filtering and output (`--log`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
