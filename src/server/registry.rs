@@ -220,7 +220,11 @@ impl Registry {
                 Ok(source) => self.compile(pool, name, source.into(), stamp.clone(), &libraries),
                 Err(error) => refuse_non_utf8(&error, stamp.clone()),
             };
-            if is_library(&entry) {
+            // A served policy that loses its `input` is more likely cut short by a writer than
+            // turned into a library: like any version that does not compile, it keeps the last
+            // good one serving (deleting the file stops that).
+            let served = self.get(name).is_some_and(|e| e.good.is_some());
+            if is_library(&entry) && !served {
                 if let Ok(mut known) = self.known_libraries.lock() {
                     known.insert(name.clone(), stamp.clone());
                 }
