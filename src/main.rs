@@ -122,7 +122,7 @@ enum Command {
         data: Option<PathBuf>,
     },
     /// Run a language server over standard input and output (diagnostics, hover, definition,
-    /// references, completion, outline), for editors
+    /// references, completion, outline, formatting), for editors
     Lsp,
     /// Run the `example` blocks of policy files
     #[command(after_help = COVERAGE_HELP)]

@@ -97,6 +97,19 @@ impl Editor {
     }
 }
 
+/// `procura fmt` of a text, as the command line prints it.
+fn procura_fmt(text: &str) -> String {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lsp-untidy.policy");
+    std::fs::write(&path, text).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_procura"))
+        .arg("fmt")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read_to_string(&path).unwrap()
+}
+
 /// A failed assertion must not leave the server running: it holds the test's output open.
 impl Drop for Editor {
     fn drop(&mut self) {
@@ -165,6 +178,7 @@ fn an_editor_session() {
         "definitionProvider",
         "referencesProvider",
         "documentSymbolProvider",
+        "documentFormattingProvider",
     ] {
         assert_eq!(capabilities[capability], json!(true), "{capability}");
     }
@@ -324,6 +338,41 @@ fn an_editor_session() {
         ]
     );
     assert!(symbols.iter().any(|s| s["name"] == "rmap_enrolled"));
+
+    // Formatting: `procura fmt`'s layout as one edit of the whole document, none when the
+    // document is already formatted.
+    let untidy = source.replacen(
+        "let smelter_count = count(",
+        "let smelter_count   =   count(",
+        1,
+    );
+    editor.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 5}, "contentChanges": [{"text": untidy}]}),
+    );
+    editor.diagnostics(&uri);
+    let options = json!({"tabSize": 2, "insertSpaces": true});
+    let edits = editor.request(
+        "textDocument/formatting",
+        json!({"textDocument": document, "options": options}),
+    );
+    let edits = edits.as_array().unwrap().clone();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    assert_eq!(edits[0]["newText"], json!(procura_fmt(&untidy)));
+    assert_eq!(
+        edits[0]["range"]["start"],
+        json!({"line": 0, "character": 0})
+    );
+    editor.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 6}, "contentChanges": [{"text": source}]}),
+    );
+    editor.diagnostics(&uri);
+    let edits = editor.request(
+        "textDocument/formatting",
+        json!({"textDocument": document, "options": options}),
+    );
+    assert_eq!(edits, json!([]), "rules/ is formatted");
 
     // Shutdown, exit: the process ends with success.
     assert_eq!(editor.request("shutdown", Value::Null), Value::Null);

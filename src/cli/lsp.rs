@@ -17,15 +17,17 @@ use lsp_types::notification::{
     PublishDiagnostics,
 };
 use lsp_types::request::{
-    Completion, DocumentSymbolRequest, GotoDefinition, HoverRequest, References, Request as _,
+    Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest, References,
+    Request as _,
 };
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionOptions, CompletionResponse, DiagnosticSeverity,
     DocumentSymbol, DocumentSymbolResponse, GotoDefinitionResponse, Hover, HoverContents,
     HoverProviderCapability, InitializeParams, MarkupContent, MarkupKind, OneOf, Position,
     PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
-    TextDocumentSyncKind, Uri,
+    TextDocumentSyncKind, TextEdit, Uri,
 };
+use procura::diagnostic::Span;
 use procura::ide::{Analysis, Location, SymbolKind};
 use procura::policy::Sources;
 use procura::{Diagnostic, Severity};
@@ -52,6 +54,7 @@ fn capabilities() -> ServerCapabilities {
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions {
             trigger_characters: Some(vec![".".into(), "\"".into()]),
             ..CompletionOptions::default()
@@ -256,6 +259,18 @@ impl Server {
                 });
                 respond(found)
             }
+            Formatting::METHOD => {
+                let params = extract::<Formatting>(request)?;
+                let found = (self.documents.get(params.text_document.uri.as_str())).and_then(|d| {
+                    // A document that does not parse is left as it is (its errors are shown).
+                    let formatted = procura::format(&d.text).ok()?;
+                    let whole = Span::new(0, d.text.len());
+                    let range = Lines::new(&d.text).range(&d.text, whole);
+                    let edits = (formatted != d.text).then(|| TextEdit::new(range, formatted));
+                    Some(edits.into_iter().collect::<Vec<_>>())
+                });
+                respond(found)
+            }
             _ => {
                 return Err(format!("procura lsp does not answer `{method}`").into());
             }
@@ -404,7 +419,7 @@ impl Lines {
         Position::new(to_u32(line), to_u32(column))
     }
 
-    fn range(&self, text: &str, span: procura::diagnostic::Span) -> Range {
+    fn range(&self, text: &str, span: Span) -> Range {
         let range = span.range();
         Range::new(
             self.position(text, range.start),
