@@ -8,11 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Issue 15 asks for 250 KiB; language v2 (regex-lite, functions, imports, evidence, the new
-# built-ins) brought the module to about 292 KiB, and the cuts measured so far (BENCHMARKS.md,
-# "Browser module size, language v2") save 4 KB. Until the module is made smaller again the
-# check holds the line at 300 KiB, so that it cannot grow further unnoticed.
-BUDGET_GZIP_BYTES=$((300 * 1024))
+# Issue 15 asks for 250 KiB, which is not met (BENCHMARKS.md, "Browser module size"): language
+# v2 brought the module to about 300 KiB, and the remedies of the supplier form and the coverage
+# of the playground's examples tab (issues 17 and 19) to 326,395 bytes. The check is a ratchet
+# set just above the module as it is, so that any growth is a decision recorded there.
+BUDGET_GZIP_BYTES=$((320 * 1024))
 TARGET=wasm32-unknown-unknown
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
