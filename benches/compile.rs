@@ -1,4 +1,5 @@
-//! Compile time (parse + check + lower) of generated policies and of the bundled policies.
+//! Compile time (parse + check + lower) of generated policies and of the bundled policies, and
+//! the analysis `procura lsp` runs on each change.
 //! Run: `cargo bench --bench compile`.
 
 #[path = "workloads.rs"]
@@ -25,5 +26,16 @@ fn compile_onboarding(bencher: divan::Bencher) {
         procura::compile(divan::black_box(source))
             .map(|_| ())
             .map_err(|d| d.len())
+    });
+}
+
+/// What `procura lsp` does on every change of a document: the analysis of its new text,
+/// diagnostics included (issue 19 asks for under 50 ms at 2,000 lines).
+#[divan::bench(args = [2_000])]
+fn lsp_change(bencher: divan::Bencher, lines: usize) {
+    let source = workloads::policy_of_lines(lines);
+    bencher.bench(|| {
+        let sources = procura::policy::Sources::root(divan::black_box(&source));
+        procura::ide::Analysis::new(sources).diagnostics().len()
     });
 }

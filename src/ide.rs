@@ -859,7 +859,7 @@ fn path_before_dot(line: &str) -> Option<(Vec<String>, &str)> {
 /// `a.b in ["x", "pa`.
 fn path_compared_with_string(line: &str) -> Option<Vec<String>> {
     // Inside a string: an odd number of quotes on the line.
-    if line.matches('"').count() % 2 == 0 {
+    if line.matches('"').count().is_multiple_of(2) {
         return None;
     }
     let open = line.rfind('"')?;
