@@ -8,14 +8,15 @@
 #
 # Targets: check_lossy, check_utf8 (parser and checker on bytes), eval_json (evaluation of
 # arbitrary JSON against rules/*.policy), generated (well-typed generated policies: compile,
-# print round trip, evaluation), import_workbook, import_xml (the importers on bytes). Installs
+# print round trip, evaluation), fmt (the formatter keeps tree and comments, and is idempotent),
+# import_workbook, import_xml (the importers on bytes). Installs
 # cargo-fuzz if missing; needs the nightly toolchain.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(check_lossy check_utf8 eval_json generated import_workbook import_xml)
+[ ${#targets[@]} -gt 0 ] || targets=(check_lossy check_utf8 eval_json generated fmt import_workbook import_xml)
 
 if ! rustup toolchain list | grep -q '^nightly'; then
     echo "installing the nightly toolchain (cargo fuzz needs it)"
