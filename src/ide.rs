@@ -18,8 +18,10 @@ use crate::builtins::{BUILTINS, Builtin};
 use crate::diagnostic::Diagnostic;
 use crate::policy::{Policy, compile_sources};
 use crate::print::{print_expr, print_type};
+use crate::program::Program;
 use crate::sources::Sources;
 use crate::span::Span;
+use crate::syntax::RESERVED;
 
 /// What a name denotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +101,14 @@ struct Def {
 /// The analysis of a policy: build it once per change of the text, then ask it.
 pub struct Analysis {
     sources: Sources,
+    names: Names,
+    /// `procura check`'s diagnostics, in the shared span space's files.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Every definition and every name that refers to one.
+#[derive(Default)]
+struct Names {
     defs: Vec<Def>,
     /// Every name that refers to a definition, in source order.
     uses: Vec<(Span, usize)>,
@@ -109,9 +119,6 @@ pub struct Analysis {
     rules: HashMap<String, usize>,
     /// Field definitions by the start of their name (unique in the shared span space).
     fields: HashMap<u32, usize>,
-    policy: Option<Policy>,
-    /// `procura check`'s diagnostics, in the shared span space's files.
-    diagnostics: Vec<Diagnostic>,
 }
 
 impl Analysis {
@@ -123,32 +130,21 @@ impl Analysis {
             }
             Err(errors) => (None, errors),
         };
-        let mut analysis = Analysis {
+        let items = &sources.items().items;
+        let mut names = Names::default();
+        let program = policy.as_ref().map(Policy::program);
+        for item in items {
+            names.declare(item, program);
+        }
+        for item in items {
+            names.resolve_item(item);
+        }
+        names.uses.sort_by_key(|(span, _)| span.start);
+        Analysis {
             sources,
-            defs: Vec::new(),
-            uses: Vec::new(),
-            builtin_calls: Vec::new(),
-            items: HashMap::new(),
-            types: HashMap::new(),
-            rules: HashMap::new(),
-            fields: HashMap::new(),
-            policy,
+            names,
             diagnostics,
-        };
-        let items = analysis.sources.items().items.clone();
-        for item in &items {
-            analysis.declare(item);
         }
-        for item in &items {
-            analysis.resolve_item(item);
-        }
-        analysis.uses.sort_by_key(|(span, _)| span.start);
-        analysis
-    }
-
-    /// The policy the text compiles to, if it does.
-    pub fn policy(&self) -> Option<&Policy> {
-        self.policy.as_ref()
     }
 
     pub fn sources(&self) -> &Sources {
@@ -179,7 +175,7 @@ impl Analysis {
     /// The definition a name at `offset` of the root denotes.
     pub fn definition(&self, offset: usize) -> Option<Location> {
         let (_, def) = self.def_at(offset)?;
-        Some(self.location(self.defs[def].name_span))
+        Some(self.location(self.names.defs[def].name_span))
     }
 
     /// Every mention of what the name at `offset` denotes, its declaration first.
@@ -187,8 +183,8 @@ impl Analysis {
         let Some((_, def)) = self.def_at(offset) else {
             return Vec::new();
         };
-        let declaration = self.defs[def].name_span;
-        let mentions = (self.uses.iter())
+        let declaration = self.names.defs[def].name_span;
+        let mentions = (self.names.uses.iter())
             .filter(|(_, d)| *d == def)
             .map(|(s, _)| *s);
         std::iter::once(declaration)
@@ -199,7 +195,7 @@ impl Analysis {
 
     pub fn hover(&self, offset: usize) -> Option<Hover> {
         if let Some((span, builtin)) =
-            (self.builtin_calls.iter()).find(|(s, _)| contains(*s, offset))
+            (self.names.builtin_calls.iter()).find(|(s, _)| contains(*s, offset))
         {
             return Some(Hover {
                 span: *span,
@@ -207,7 +203,7 @@ impl Analysis {
             });
         }
         let (span, def) = self.def_at(offset)?;
-        let def = &self.defs[def];
+        let def = &self.names.defs[def];
         let mut markdown = format!("```procura\n{}\n```", def.signature);
         if let Some(doc) = &def.doc {
             markdown.push('\n');
@@ -230,7 +226,10 @@ impl Analysis {
             };
         }
         if let Some(path) = path_compared_with_string(line) {
-            return match self.path_type(&path, offset).map(|t| self.resolve(&t)) {
+            return match self
+                .path_type(&path, offset)
+                .map(|t| self.names.resolve(&t))
+            {
                 Some(TypeExpr {
                     kind: TypeExprKind::Union(members),
                     ..
@@ -246,7 +245,7 @@ impl Analysis {
             };
         }
         let mut found: Vec<Completion> = Vec::new();
-        for def in &self.defs {
+        for def in &self.names.defs {
             let in_scope = match def.scope {
                 Some(scope) => contains(scope, offset),
                 None => def.parent.is_none() && !matches!(def.kind, SymbolKind::Rule),
@@ -264,7 +263,8 @@ impl Analysis {
             kind: SymbolKind::Builtin,
             detail: b.signature.to_string(),
         }));
-        found.extend(KEYWORDS.iter().map(|k| Completion {
+        let keywords = RESERVED.iter().chain(&CONTEXTUAL_KEYWORDS);
+        found.extend(keywords.map(|k| Completion {
             label: k.to_string(),
             kind: SymbolKind::Keyword,
             detail: String::new(),
@@ -276,7 +276,7 @@ impl Analysis {
     /// components of its scores.
     pub fn symbols(&self) -> Vec<Symbol> {
         let symbol = |index: usize| {
-            let def = &self.defs[index];
+            let def = &self.names.defs[index];
             Symbol {
                 name: def.name.clone(),
                 kind: def.kind,
@@ -287,7 +287,7 @@ impl Analysis {
         };
         let mut symbols: Vec<Symbol> = Vec::new();
         let mut top: HashMap<usize, usize> = HashMap::new();
-        for (index, def) in self.defs.iter().enumerate() {
+        for (index, def) in self.names.defs.iter().enumerate() {
             if !self.sources.in_root(def.name_span) || def.scope.is_some() {
                 continue;
             }
@@ -310,21 +310,58 @@ impl Analysis {
 
     /// The name at `offset` (a mention or a declaration) and what it denotes.
     fn def_at(&self, offset: usize) -> Option<(Span, usize)> {
-        let mention = self.uses.iter().find(|(span, _)| contains(*span, offset));
+        let mention = self
+            .names
+            .uses
+            .iter()
+            .find(|(span, _)| contains(*span, offset));
         if let Some(&(span, def)) = mention {
             return Some((span, def));
         }
-        (self.defs.iter().enumerate())
+        (self.names.defs.iter().enumerate())
             .find(|(_, d)| self.sources.in_root(d.name_span) && contains(d.name_span, offset))
             .map(|(index, d)| (d.name_span, index))
     }
 
+    fn fields_of(&self, record: &TypeExpr) -> Vec<Completion> {
+        let TypeExprKind::Record(fields) = self.names.resolve(record).kind else {
+            return Vec::new();
+        };
+        (fields.iter())
+            .map(|f| Completion {
+                label: f.name.name.clone(),
+                kind: SymbolKind::Field,
+                detail: print_type(&f.ty),
+            })
+            .collect()
+    }
+
+    /// The declared type of a path of names (`supplier.ecovadis`) as read at `offset`.
+    fn path_type(&self, path: &[String], offset: usize) -> Option<TypeExpr> {
+        let (first, rest) = path.split_first()?;
+        let local = (self.names.defs.iter())
+            .find(|d| &d.name == first && d.scope.is_some_and(|scope| contains(scope, offset)));
+        let def = match local {
+            Some(def) => def,
+            None => &self.names.defs[*self.names.items.get(first)?],
+        };
+        let mut ty = def.ty.clone()?;
+        for name in rest {
+            ty = self.names.field(&ty, name)?.1;
+        }
+        Some(ty)
+    }
+}
+
+impl Names {
     fn add(&mut self, def: Def) -> usize {
         self.defs.push(def);
         self.defs.len() - 1
     }
 
-    fn declare(&mut self, item: &Item) {
+    /// Declares an item and its parts; `program`, when the policy compiles, gives the types
+    /// the checker inferred for `let`s.
+    fn declare(&mut self, item: &Item, program: Option<&Program>) {
         match item {
             Item::Input(input) => {
                 let record = TypeExpr {
@@ -405,7 +442,9 @@ impl Analysis {
                         (SymbolKind::Function, signature)
                     }
                     None => {
-                        let signature = match self.let_type(&decl.name.name) {
+                        let inferred =
+                            program.and_then(|p| p.lets.iter().find(|l| l.name == decl.name.name));
+                        let signature = match inferred.map(|l| &l.ty) {
                             Some(ty) => format!("let {}: {ty}", decl.name.name),
                             None => format!("let {} = {}", decl.name.name, print_expr(&decl.value)),
                         };
@@ -485,12 +524,6 @@ impl Analysis {
             }
             TypeExprKind::Named(_) | TypeExprKind::Union(_) => {}
         }
-    }
-
-    fn let_type(&self, name: &str) -> Option<String> {
-        let program = self.policy.as_ref()?.program();
-        let found = program.lets.iter().find(|l| l.name == name)?;
-        Some(found.ty.to_string())
     }
 
     fn resolve_item(&mut self, item: &Item) {
@@ -749,35 +782,6 @@ impl Analysis {
         let def = *self.fields.get(&field.name.span.start)?;
         Some((def, field.ty.clone()))
     }
-
-    fn fields_of(&self, record: &TypeExpr) -> Vec<Completion> {
-        let TypeExprKind::Record(fields) = self.resolve(record).kind else {
-            return Vec::new();
-        };
-        (fields.iter())
-            .map(|f| Completion {
-                label: f.name.name.clone(),
-                kind: SymbolKind::Field,
-                detail: print_type(&f.ty),
-            })
-            .collect()
-    }
-
-    /// The declared type of a path of names (`supplier.ecovadis`) as read at `offset`.
-    fn path_type(&self, path: &[String], offset: usize) -> Option<TypeExpr> {
-        let (first, rest) = path.split_first()?;
-        let local = (self.defs.iter())
-            .find(|d| &d.name == first && d.scope.is_some_and(|scope| contains(scope, offset)));
-        let def = match local {
-            Some(def) => def,
-            None => &self.defs[*self.items.get(first)?],
-        };
-        let mut ty = def.ty.clone()?;
-        for name in rest {
-            ty = self.field(&ty, name)?.1;
-        }
-        Some(ty)
-    }
 }
 
 fn item_def(name: &Ident, kind: SymbolKind, span: Span, signature: String) -> Def {
@@ -806,44 +810,9 @@ fn contains(span: Span, offset: usize) -> bool {
     (span.start as usize) <= offset && offset <= span.end as usize
 }
 
-/// The words that start items and clauses, offered where a name may stand.
-const KEYWORDS: &[&str] = &[
-    "all",
-    "any",
-    "and",
-    "else",
-    "false",
-    "if",
-    "in",
-    "is",
-    "match",
-    "missing",
-    "none",
-    "not",
-    "or",
-    "present",
-    "then",
-    "today",
-    "true",
-    "contains",
-    "contains_any",
-    "contains_all",
-    "rule",
-    "let",
-    "const",
-    "table",
-    "score",
-    "type",
-    "input",
-    "example",
-    "import",
-    "require",
-    "forbid",
-    "when",
-    "reject",
-    "review",
-    "warn",
-];
+/// Words offered where a name may stand besides the reserved ones (`syntax::RESERVED`): the
+/// operators and the item keyword that are not reserved.
+const CONTEXTUAL_KEYWORDS: [&str; 4] = ["contains", "contains_any", "contains_all", "import"];
 
 /// `a.b.` (or `a.b.pa`) at the end of a line: the path before the last dot and the part
 /// typed after it.
