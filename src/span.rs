@@ -72,6 +72,13 @@ impl LineIndex {
         }
     }
 
+    /// The byte offset at which 1-based line `line` starts.
+    pub fn line_start(&self, line: u32) -> Option<usize> {
+        self.line_starts
+            .get((line as usize).checked_sub(1)?)
+            .copied()
+    }
+
     /// The 1-based line on which a byte offset lies.
     pub fn line(&self, offset: usize) -> u32 {
         to_u32(

@@ -27,7 +27,7 @@ use lsp_types::{
     PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
     TextDocumentSyncKind, TextEdit, Uri,
 };
-use procura::diagnostic::Span;
+use procura::diagnostic::{LineIndex, Span};
 use procura::ide::{Analysis, Location, SymbolKind};
 use procura::policy::Sources;
 use procura::{Diagnostic, Severity};
@@ -99,7 +99,14 @@ struct Server {
 struct Document {
     uri: Uri,
     text: String,
+    lines: LineIndex,
     analysis: Analysis,
+}
+
+impl Document {
+    fn range(&self, span: Span) -> Range {
+        range(&self.text, &self.lines, span)
+    }
 }
 
 impl Server {
@@ -157,6 +164,7 @@ impl Server {
             key,
             Document {
                 uri,
+                lines: LineIndex::new(&text),
                 text,
                 analysis,
             },
@@ -167,10 +175,8 @@ impl Server {
         let Some(document) = self.documents.get(uri.as_str()) else {
             return PublishDiagnosticsParams::new(uri.clone(), Vec::new(), None);
         };
-        let analysis = &document.analysis;
-        let lines = Lines::new(&document.text);
-        let diagnostics = (analysis.diagnostics().iter())
-            .map(|d| to_lsp_diagnostic(d, &document.text, &lines, analysis))
+        let diagnostics = (document.analysis.diagnostics().iter())
+            .map(|d| to_lsp_diagnostic(d, document))
             .collect();
         PublishDiagnosticsParams::new(uri.clone(), diagnostics, None)
     }
@@ -200,7 +206,7 @@ impl Server {
                             kind: MarkupKind::Markdown,
                             value: hover.markdown,
                         }),
-                        range: Some(Lines::new(&d.text).range(&d.text, hover.span)),
+                        range: Some(d.range(hover.span)),
                     })
                 });
                 respond(hover)
@@ -252,9 +258,8 @@ impl Server {
             DocumentSymbolRequest::METHOD => {
                 let params = extract::<DocumentSymbolRequest>(request)?;
                 let found = (self.documents.get(params.text_document.uri.as_str())).map(|d| {
-                    let lines = Lines::new(&d.text);
                     let symbols = d.analysis.symbols();
-                    let symbols = symbols.iter().map(|s| document_symbol(s, &d.text, &lines));
+                    let symbols = symbols.iter().map(|s| document_symbol(s, d));
                     DocumentSymbolResponse::Nested(symbols.collect())
                 });
                 respond(found)
@@ -264,9 +269,8 @@ impl Server {
                 let found = (self.documents.get(params.text_document.uri.as_str())).and_then(|d| {
                     // A document that does not parse is left as it is (its errors are shown).
                     let formatted = procura::format(&d.text).ok()?;
-                    let whole = Span::new(0, d.text.len());
-                    let range = Lines::new(&d.text).range(&d.text, whole);
-                    let edits = (formatted != d.text).then(|| TextEdit::new(range, formatted));
+                    let whole = d.range(Span::new(0, d.text.len()));
+                    let edits = (formatted != d.text).then(|| TextEdit::new(whole, formatted));
                     Some(edits.into_iter().collect::<Vec<_>>())
                 });
                 respond(found)
@@ -286,7 +290,7 @@ impl Server {
         answer: impl FnOnce(&Document, usize) -> Option<T>,
     ) -> Option<T> {
         let document = self.documents.get(uri.as_str())?;
-        let offset = Lines::new(&document.text).offset(&document.text, position);
+        let offset = offset(&document.text, &document.lines, position);
         answer(document, offset)
     }
 
@@ -294,13 +298,12 @@ impl Server {
     /// beside it.
     fn location(&self, document: &Document, target: &Location) -> Option<lsp_types::Location> {
         let Some(library) = &target.file else {
-            let lines = Lines::new(&document.text);
-            let range = lines.range(&document.text, target.span);
+            let range = document.range(target.span);
             return Some(lsp_types::Location::new(document.uri.clone(), range));
         };
         let path = file_path(&document.uri)?.parent()?.join(&**library);
         let text = document.analysis.sources().text(Some(library))?;
-        let range = Lines::new(text).range(text, target.span);
+        let range = range(text, &LineIndex::new(text), target.span);
         Some(lsp_types::Location::new(file_uri(&path)?, range))
     }
 }
@@ -313,12 +316,7 @@ fn respond<T: serde::Serialize>(result: Option<T>) -> Result<serde_json::Value, 
     serde_json::to_value(result)
 }
 
-fn to_lsp_diagnostic(
-    diagnostic: &Diagnostic,
-    text: &str,
-    lines: &Lines,
-    analysis: &Analysis,
-) -> lsp_types::Diagnostic {
+fn to_lsp_diagnostic(diagnostic: &Diagnostic, document: &Document) -> lsp_types::Diagnostic {
     let mut message = diagnostic.message.clone();
     if let Some(help) = &diagnostic.help {
         message.push_str("\nhelp: ");
@@ -329,11 +327,11 @@ fn to_lsp_diagnostic(
         None => diagnostic.span,
         Some(library) => {
             message = format!("{library}: {message}");
-            analysis.import_of(library)
+            document.analysis.import_of(library)
         }
     };
     lsp_types::Diagnostic {
-        range: lines.range(text, span),
+        range: document.range(span),
         severity: Some(match diagnostic.severity {
             Severity::Error => DiagnosticSeverity::ERROR,
             Severity::Warning => DiagnosticSeverity::WARNING,
@@ -347,11 +345,8 @@ fn to_lsp_diagnostic(
     }
 }
 
-fn document_symbol(symbol: &procura::ide::Symbol, text: &str, lines: &Lines) -> DocumentSymbol {
-    let children = symbol
-        .children
-        .iter()
-        .map(|c| document_symbol(c, text, lines));
+fn document_symbol(symbol: &procura::ide::Symbol, document: &Document) -> DocumentSymbol {
+    let children = (symbol.children.iter()).map(|c| document_symbol(c, document));
     #[allow(deprecated)] // `deprecated` is a required field of the struct
     DocumentSymbol {
         name: symbol.name.clone(),
@@ -359,8 +354,8 @@ fn document_symbol(symbol: &procura::ide::Symbol, text: &str, lines: &Lines) -> 
         kind: symbol_kind(symbol.kind),
         tags: None,
         deprecated: None,
-        range: lines.range(text, symbol.span),
-        selection_range: lines.range(text, symbol.name_span),
+        range: document.range(symbol.span),
+        selection_range: document.range(symbol.name_span),
         children: (!symbol.children.is_empty()).then(|| children.collect()),
     }
 }
@@ -395,65 +390,42 @@ fn completion_kind(kind: SymbolKind) -> CompletionItemKind {
     }
 }
 
-/// Line starts of a text, for LSP positions: zero-based lines and UTF-16 columns.
-struct Lines {
-    starts: Vec<usize>,
+/// The LSP position of a byte offset: a zero-based line and a column in UTF-16 code units.
+fn position(text: &str, lines: &LineIndex, offset: usize) -> Position {
+    let line = lines.line(offset.min(text.len()));
+    let start = lines.line_start(line).unwrap_or(0);
+    let column: usize = (text.get(start..).unwrap_or("").char_indices())
+        .take_while(|(at, _)| start + at < offset)
+        .map(|(_, c)| c.len_utf16())
+        .sum();
+    Position::new(
+        line.saturating_sub(1),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
 }
 
-impl Lines {
-    fn new(text: &str) -> Lines {
-        let breaks = text.match_indices('\n').map(|(i, _)| i + 1);
-        Lines {
-            starts: std::iter::once(0).chain(breaks).collect(),
+fn range(text: &str, lines: &LineIndex, span: Span) -> Range {
+    let range = span.range();
+    Range::new(
+        position(text, lines, range.start),
+        position(text, lines, range.end),
+    )
+}
+
+/// The byte offset of an LSP position; past the end of a line it is the line's end.
+fn offset(text: &str, lines: &LineIndex, position: Position) -> usize {
+    let Some(start) = lines.line_start(position.line.saturating_add(1)) else {
+        return text.len();
+    };
+    let line = text[start..].split('\n').next().unwrap_or("");
+    let mut units = 0;
+    for (index, c) in line.char_indices() {
+        if units >= position.character as usize {
+            return start + index;
         }
+        units += c.len_utf16();
     }
-
-    fn position(&self, text: &str, offset: usize) -> Position {
-        let offset = floor_char_boundary(text, offset);
-        let line = self
-            .starts
-            .partition_point(|&s| s <= offset)
-            .saturating_sub(1);
-        let start = self.starts.get(line).copied().unwrap_or(0);
-        let column: usize = text[start..offset].chars().map(char::len_utf16).sum();
-        Position::new(to_u32(line), to_u32(column))
-    }
-
-    fn range(&self, text: &str, span: Span) -> Range {
-        let range = span.range();
-        Range::new(
-            self.position(text, range.start),
-            self.position(text, range.end),
-        )
-    }
-
-    /// The byte offset of a position; past the end of a line it is the line's end.
-    fn offset(&self, text: &str, position: Position) -> usize {
-        let Some(&start) = self.starts.get(position.line as usize) else {
-            return text.len();
-        };
-        let line = text[start..].split('\n').next().unwrap_or("");
-        let mut units = 0;
-        for (index, c) in line.char_indices() {
-            if units >= position.character as usize {
-                return start + index;
-            }
-            units += c.len_utf16();
-        }
-        start + line.len()
-    }
-}
-
-fn floor_char_boundary(text: &str, offset: usize) -> usize {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+    start + line.len()
 }
 
 /// The path of a `file:` URI.
