@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use crate::ast::{Outcome, Verdict};
 use crate::date::Date;
-use crate::eval::{EvalError, Probe, probe_slots};
+use crate::eval::{EvalError, Probe, empty_slots};
 use crate::input::ReferenceData;
 use crate::program::{BinOp, Expr, Place, Program, QuantifierKind, Root, RuleDef, Value};
 use crate::report::{self, Report};
@@ -160,7 +160,7 @@ pub fn remedies(
     today: Date,
     max_steps: u64,
 ) -> Result<Vec<RuleRemedy>, EvalError> {
-    let slots = probe_slots(program);
+    let slots = empty_slots(program);
     let mut engine = Engine {
         program,
         probe: Probe::new(program, input, data, today, &slots, max_steps),

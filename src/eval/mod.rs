@@ -43,7 +43,12 @@ use crate::report::{self, ComponentReport, Report, RuleReport, ScoreReport};
 use crate::types::Type;
 
 pub use error::{Construct, EvalError};
-pub(crate) use probe::{Probe, slots as probe_slots};
+pub(crate) use probe::Probe;
+
+/// The let and score values of one evaluation, each computed when first read.
+pub(crate) fn empty_slots(program: &Program) -> Vec<OnceCell<Value>> {
+    (0..program.slot_count()).map(|_| OnceCell::new()).collect()
+}
 
 /// Evaluates one validated input record within `max_steps` and explains the result.
 pub fn evaluate<'p>(
@@ -66,7 +71,7 @@ pub fn evaluate_reaching<'p>(
     max_steps: u64,
     reached: &mut [bool],
 ) -> Result<Report<'p>, EvalError> {
-    let slots: Vec<OnceCell<Value>> = (0..program.slot_count()).map(|_| OnceCell::new()).collect();
+    let slots = empty_slots(program);
     let mut evaluator = Evaluator::<true>::new(program, input, data, today, &slots, max_steps);
     evaluator.reached = reached;
     let report = evaluator.run(program);
@@ -98,7 +103,7 @@ pub fn decide(
     let slots = match inline.get(..program.slot_count()) {
         Some(slots) => slots,
         None => {
-            heap = (0..program.slot_count()).map(|_| OnceCell::new()).collect();
+            heap = empty_slots(program);
             &heap
         }
     };

@@ -14,11 +14,6 @@ use std::cell::OnceCell;
 
 use super::EvalError;
 
-/// The let and score values of one probe, computed when first read.
-pub(crate) fn slots(program: &Program) -> Vec<OnceCell<Value>> {
-    (0..program.slot_count()).map(|_| OnceCell::new()).collect()
-}
-
 pub(crate) struct Probe<'a> {
     evaluator: Evaluator<'a, true>,
     /// The scopes left by `enter_let`, innermost last.

@@ -212,7 +212,7 @@ impl Policy {
         data: Result<&ReferenceData, &InputErrors>,
         today: Date,
     ) -> Result<Report<'_>, EvaluateError> {
-        self.evaluate_within(input, data, today, self.limits.max_steps, false)
+        self.evaluate_reaching(input, data, today, self.limits.max_steps, false, &mut [])
     }
 
     /// [`Policy::evaluate_validated`], the report with its `remedies` (`crate::remedy`): for
@@ -224,7 +224,7 @@ impl Policy {
         data: Result<&ReferenceData, &InputErrors>,
         today: Date,
     ) -> Result<Report<'_>, EvaluateError> {
-        self.evaluate_within(input, data, today, self.limits.max_steps, true)
+        self.evaluate_reaching(input, data, today, self.limits.max_steps, true, &mut [])
     }
 
     /// [`Policy::evaluate_validated`] with the reference data and step limit of options read
@@ -236,22 +236,13 @@ impl Policy {
         today: Date,
     ) -> Result<Report<'_>, EvaluateError> {
         let data = options.data.as_ref();
-        self.evaluate_within(input, data, today, options.max_steps, options.remedies)
-    }
-
-    fn evaluate_within(
-        &self,
-        input: Result<Value, InputErrors>,
-        data: Result<&ReferenceData, &InputErrors>,
-        today: Date,
-        max_steps: u64,
-        remedies: bool,
-    ) -> Result<Report<'_>, EvaluateError> {
+        let (max_steps, remedies) = (options.max_steps, options.remedies);
         self.evaluate_reaching(input, data, today, max_steps, remedies, &mut [])
     }
 
-    /// [`Policy::evaluate_validated`] that sets `reached[id]` for each branch it takes
-    /// (`Program::branches`): what coverage counts.
+    /// [`Policy::evaluate_validated`] within `max_steps`, with the remedies when asked, that
+    /// sets `reached[id]` for each branch it takes (`Program::branches`, what coverage counts;
+    /// an empty `reached` records nothing).
     pub(crate) fn evaluate_reaching(
         &self,
         input: Result<Value, InputErrors>,
