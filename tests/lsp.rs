@@ -81,6 +81,15 @@ impl Editor {
         self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
 
+    /// Replaces the whole text of `uri`; the diagnostics the server publishes for it.
+    fn change(&mut self, uri: &str, version: u32, text: &str) -> Vec<Value> {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+        self.diagnostics(uri)
+    }
+
     /// The next diagnostics published for `uri`.
     fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
         loop {
@@ -95,6 +104,13 @@ impl Editor {
             }
         }
     }
+}
+
+/// The labels of a completion answer.
+fn completion_labels(items: &Value) -> Vec<&str> {
+    (items.as_array().unwrap().iter())
+        .map(|item| item["label"].as_str().unwrap())
+        .collect()
 }
 
 /// `procura fmt` of a text, as the command line prints it.
@@ -197,11 +213,7 @@ fn an_editor_session() {
 
     // A typo: an error with its code, the range of the name and a "did you mean".
     let broken = source.replacen("count(supplier.smelters)", "count(supplier.smelter)", 1);
-    editor.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": broken}]}),
-    );
-    let diagnostics = editor.diagnostics(&uri);
+    let diagnostics = editor.change(&uri, 2, &broken);
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
     let typo = &diagnostics[0];
     assert_eq!(typo["severity"], 1);
@@ -213,11 +225,7 @@ fn an_editor_session() {
     assert_eq!(typo["range"]["start"], position(&broken, "smelter)", 0, 0));
 
     // Repaired.
-    editor.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": source}]}),
-    );
-    assert_eq!(editor.diagnostics(&uri), Vec::<Value>::new());
+    assert_eq!(editor.change(&uri, 3, &source), Vec::<Value>::new());
     let document = json!({"uri": uri});
 
     // Hover: a field's declared type, a rule's title, a built-in's signature.
@@ -278,22 +286,13 @@ fn an_editor_session() {
         "let probe = supplier.cmrt.\nlet smelter_count",
         1,
     );
-    editor.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": uri, "version": 4}, "contentChanges": [{"text": typed}]}),
-    );
-    editor.diagnostics(&uri);
+    editor.change(&uri, 4, &typed);
     let at = position(&typed, "supplier.cmrt.\n", 0, "supplier.cmrt.".len());
     let items = editor.request(
         "textDocument/completion",
         json!({"textDocument": document, "position": at}),
     );
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = completion_labels(&items);
     assert_eq!(labels, ["version", "completed", "scope", "policy_in_place"]);
     let at = position(
         &typed,
@@ -305,12 +304,7 @@ fn an_editor_session() {
         "textDocument/completion",
         json!({"textDocument": document, "position": at}),
     );
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = completion_labels(&items);
     assert!(
         labels.contains(&"conformant") && labels.contains(&"not_enrolled"),
         "{labels:?}"
@@ -346,11 +340,7 @@ fn an_editor_session() {
         "let smelter_count   =   count(",
         1,
     );
-    editor.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": uri, "version": 5}, "contentChanges": [{"text": untidy}]}),
-    );
-    editor.diagnostics(&uri);
+    editor.change(&uri, 5, &untidy);
     let options = json!({"tabSize": 2, "insertSpaces": true});
     let edits = editor.request(
         "textDocument/formatting",
@@ -363,11 +353,7 @@ fn an_editor_session() {
         edits[0]["range"]["start"],
         json!({"line": 0, "character": 0})
     );
-    editor.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": uri, "version": 6}, "contentChanges": [{"text": source}]}),
-    );
-    editor.diagnostics(&uri);
+    editor.change(&uri, 6, &source);
     let edits = editor.request(
         "textDocument/formatting",
         json!({"textDocument": document, "options": options}),
