@@ -553,14 +553,15 @@ fn today() -> String {
     Date::from_unix_seconds(i64::try_from(seconds).unwrap_or(0)).to_string()
 }
 
-/// One evaluation: its status and JSON body, and the input's bytes when the body is a report.
+/// One evaluation of the module's arguments (`guest_arguments`, or why the request has none):
+/// its status and JSON body, and the input's bytes when the body is a report.
 fn evaluate_one(
     app: &App,
     good: &Good,
-    request: Result<Members, String>,
+    arguments: Result<(Vec<u8>, Vec<u8>), String>,
 ) -> (StatusCode, String, Vec<u8>) {
-    let (registry, pool, max_steps) = (&app.registry, &app.pool, app.max_steps);
-    let (input, options) = match request.and_then(|members| guest_arguments(&members, max_steps)) {
+    let (registry, pool) = (&app.registry, &app.pool);
+    let (input, options) = match arguments {
         Ok(arguments) => arguments,
         Err(message) => {
             let body = serde_json::json!({"error": "request", "message": message});
@@ -588,13 +589,13 @@ async fn evaluate(
     let good = app.good(&name)?;
     let id = request_id(&request);
     let body = app.read_body(request, app.max_body).await?;
-    // Read before waiting for an instance: a body of the wrong shape is a 400 at once.
-    parse::<Members>(&body, REQUEST_SHAPE)?;
+    // Read before waiting for an instance: a request of the wrong shape is a 400 at once.
+    let members = parse::<Members>(&body, REQUEST_SHAPE)?;
+    let arguments = guest_arguments(&members, app.max_steps)
+        .map_err(|message| error(StatusCode::BAD_REQUEST, "request", &message))?;
     app.clone()
         .run(move || {
-            let request =
-                parse::<Members>(&body, REQUEST_SHAPE).map_err(|_| REQUEST_SHAPE.to_owned());
-            let (status, body, input) = evaluate_one(&app, &good, request);
+            let (status, body, input) = evaluate_one(&app, &good, Ok(arguments));
             if status == StatusCode::OK {
                 let decision = Decision {
                     name: &name,
@@ -630,9 +631,10 @@ async fn evaluate_batch(
             let outcomes: Vec<_> = requests
                 .iter()
                 .map(|request| {
-                    let members = serde_json::from_str::<Members>(request.get())
-                        .map_err(|_| REQUEST_SHAPE.to_owned());
-                    evaluate_one(&app, &good, members)
+                    let arguments = serde_json::from_str::<Members>(request.get())
+                        .map_err(|_| REQUEST_SHAPE.to_owned())
+                        .and_then(|members| guest_arguments(&members, app.max_steps));
+                    evaluate_one(&app, &good, arguments)
                 })
                 .collect();
             let decisions: Vec<Decision> = outcomes
@@ -695,7 +697,8 @@ async fn evaluate_cmrt(
                 workbook::input(imported.json, query.field.as_deref(), rest).map_err(bad)?;
             let input = RawValue::from_string(input).map_err(|e| bad(e.to_string()))?;
             members.insert("input".to_owned(), &input);
-            let (status, report, input) = evaluate_one(&app, &good, Ok(members));
+            let arguments = guest_arguments(&members, app.max_steps);
+            let (status, report, input) = evaluate_one(&app, &good, arguments);
             if status != StatusCode::OK {
                 return Ok(json(status, report));
             }
