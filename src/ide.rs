@@ -45,6 +45,29 @@ pub enum SymbolKind {
     Member,
 }
 
+impl SymbolKind {
+    /// The kind's name in JSON (the WebAssembly API's `Completion.kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymbolKind::Input => "input",
+            SymbolKind::Field => "field",
+            SymbolKind::Type => "type",
+            SymbolKind::Const => "const",
+            SymbolKind::Table => "table",
+            SymbolKind::Let => "let",
+            SymbolKind::Function => "function",
+            SymbolKind::Parameter => "parameter",
+            SymbolKind::Score => "score",
+            SymbolKind::Component => "component",
+            SymbolKind::Rule => "rule",
+            SymbolKind::Variable => "variable",
+            SymbolKind::Builtin => "builtin",
+            SymbolKind::Keyword => "keyword",
+            SymbolKind::Member => "member",
+        }
+    }
+}
+
 /// A place in one of the policy's files: `file` is the library's path from the root's
 /// directory, `None` for the root; `span` is within that file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -79,6 +79,19 @@ impl LineIndex {
             .copied()
     }
 
+    /// The byte offset of a position, the inverse of [`LineIndex::line_col`]: a line past the
+    /// last is the end of the source, a column past the end of its line is the line's end.
+    pub fn offset(&self, source: &str, at: LineCol) -> usize {
+        let Some(start) = self.line_start(at.line.max(1)) else {
+            return source.len();
+        };
+        let line = source[start..].split('\n').next().unwrap_or("");
+        let before = (line.char_indices())
+            .nth((at.column as usize).saturating_sub(1))
+            .map_or(line.len(), |(index, _)| index);
+        start + before
+    }
+
     /// The 1-based line on which a byte offset lies.
     pub fn line(&self, offset: usize) -> u32 {
         to_u32(
@@ -108,5 +121,15 @@ mod tests {
             index.line_col(src, src.len()),
             LineCol { line: 3, column: 1 }
         );
+        for offset in [0, x, src.len()] {
+            assert_eq!(index.offset(src, index.line_col(src, offset)), offset);
+        }
+        // Past the end of line 2 is its end, just before the last newline.
+        let past_line = LineCol {
+            line: 2,
+            column: 99,
+        };
+        assert_eq!(index.offset(src, past_line), src.len() - 1);
+        assert_eq!(index.offset(src, LineCol { line: 9, column: 1 }), src.len());
     }
 }

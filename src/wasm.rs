@@ -16,7 +16,7 @@ use crate::date::Date;
 use crate::eval::EvalError;
 use crate::input::{InputError, InputErrors};
 use crate::policy::{EvaluateError, ExampleResult, LastOptions, Options, Sources, as_of_from_str};
-use crate::span::LineIndex;
+use crate::span::{LineCol, LineIndex, Span};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -175,6 +175,32 @@ export interface ExampleResult {
   failures: { line: number; subject: string; expected: string; actual: string }[];
 }
 
+/** A range of text: in the analysed source when `file` is `null`, else in that library (a key
+ * of `CompileOptions.files`). Lines and columns as in `Diagnostic`. */
+export interface Range {
+  file: string | null;
+  line: number;
+  column: number;
+  end_line: number;
+  end_column: number;
+}
+
+/** What `Analysis.hover` shows: the name hovered (in the analysed source) and, as Markdown, its
+ * declaration in a `procura` code block followed by what it is (a rule's title, ...). */
+export interface Hover extends Range {
+  file: null;
+  markdown: string;
+}
+
+/** What may be written at a position; `detail` is the declaration or signature ("" for a
+ * keyword; for a union member, the path compared with the string). */
+export interface Completion {
+  label: string;
+  kind: "input" | "field" | "type" | "const" | "table" | "let" | "function" | "parameter" | "score"
+    | "component" | "rule" | "variable" | "builtin" | "keyword" | "member";
+  detail: string;
+}
+
 /** What the examples cover (docs/coverage.md): two items per rule (made to pass, made to
  * fail), one per `if` branch and `match` arm; `percent` is covered / items, one decimal. */
 export interface Coverage {
@@ -261,6 +287,17 @@ pub fn compile(source: &str, options: Option<CompileOptions>) -> Result<Policy, 
             ))
         }
     }
+}
+
+/// Analyses a policy for an editor, whether or not it compiles (docs/lsp.md: the analysis
+/// `procura lsp` answers from).
+#[wasm_bindgen]
+pub fn analyze(source: &str, options: Option<CompileOptions>) -> Result<Analysis, JsValue> {
+    let sources = sources(source, options)?;
+    Ok(Analysis {
+        lines: LineIndex::new(source),
+        analysis: crate::ide::Analysis::new(sources),
+    })
 }
 
 /// The policy's files: `source` and the libraries of `options.files`. A value of `files` that
@@ -406,6 +443,83 @@ impl Policy {
     pub fn coverage(&self, as_of: Option<String>) -> Result<JsValue, JsValue> {
         let today = examples_date(as_of)?;
         to_js(&self.policy.run_examples_with_coverage(today).1.to_json())
+    }
+}
+
+/// What an editor asks about a policy: hover, completion and definition at a position, given
+/// as a diagnostic's is (a 1-based line and a column counting Unicode characters).
+#[wasm_bindgen]
+pub struct Analysis {
+    analysis: crate::ide::Analysis,
+    /// Of the analysed source, for positions.
+    lines: LineIndex,
+}
+
+#[wasm_bindgen]
+impl Analysis {
+    /// The declaration of the name at a position and what it is, or `null` off a name.
+    #[wasm_bindgen(unchecked_return_type = "Hover | null")]
+    pub fn hover(&self, line: u32, column: u32) -> Result<JsValue, JsValue> {
+        let Some(hover) = self.analysis.hover(self.offset(line, column)) else {
+            return Ok(JsValue::NULL);
+        };
+        let mut json = self.range(None, hover.span);
+        json["markdown"] = Json::String(hover.markdown);
+        to_js(&json)
+    }
+
+    /// What may be written at a position: the fields of a record after `.`, the members of a
+    /// literal union inside a string compared with it, else the names in scope, the built-ins
+    /// and the keywords.
+    #[wasm_bindgen(unchecked_return_type = "Completion[]")]
+    pub fn completions(&self, line: u32, column: u32) -> Result<JsValue, JsValue> {
+        let completions = self.analysis.completions(self.offset(line, column));
+        let json = completions.into_iter().map(|completion| {
+            json!({
+                "label": completion.label,
+                "kind": completion.kind.as_str(),
+                "detail": completion.detail,
+            })
+        });
+        to_js(&Json::Array(json.collect()))
+    }
+
+    /// Where the name at a position is declared (maybe in a library), or `null` off a name.
+    #[wasm_bindgen(unchecked_return_type = "Range | null")]
+    pub fn definition(&self, line: u32, column: u32) -> Result<JsValue, JsValue> {
+        match self.analysis.definition(self.offset(line, column)) {
+            Some(location) => to_js(&self.range(location.file.as_deref(), location.span)),
+            None => Ok(JsValue::NULL),
+        }
+    }
+}
+
+impl Analysis {
+    fn offset(&self, line: u32, column: u32) -> usize {
+        let source = self.analysis.sources().root_text();
+        self.lines.offset(source, LineCol { line, column })
+    }
+
+    /// A `Range` of a span within `file` (`None`: the analysed source).
+    fn range(&self, file: Option<&str>, span: Span) -> Json {
+        let text = self.analysis.sources().text(file).unwrap_or_default();
+        let library_lines;
+        let lines = match file {
+            None => &self.lines,
+            Some(_) => {
+                library_lines = LineIndex::new(text);
+                &library_lines
+            }
+        };
+        let start = lines.line_col(text, span.start as usize);
+        let end = lines.line_col(text, span.end as usize);
+        json!({
+            "file": file,
+            "line": start.line,
+            "column": start.column,
+            "end_line": end.line,
+            "end_column": end.column,
+        })
     }
 }
 

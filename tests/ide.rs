@@ -4,22 +4,8 @@
 use procura::ide::Analysis;
 use procura::policy::Sources;
 
-const POLICY: &str = r#"policy "Onboarding"
-input supplier {
-  country: text,
-  tier: "strategic" | "standard",
-  smelters: [Smelter],
-  ecovadis: { ethics: number? },
-}
-type Smelter = { name: text, status: "conformant" | "active" }
-const floor = 40
-let ethics = supplier.ecovadis.ethics ?? 0
-let twice(n: number) = n * 2
-rule ethics_floor "Ethics at the floor" {
-  require twice(ethics) >= floor and all s in supplier.smelters: s.status == "conformant"
-  else review "ethics {ethics}"
-}
-"#;
+/// Shared with tests/node/ide.test.js, which asks the WebAssembly API the same questions.
+const POLICY: &str = include_str!("ide/names.policy");
 
 fn analysis() -> Analysis {
     Analysis::new(Sources::root(POLICY))

@@ -1,7 +1,10 @@
 // Compile-checked by types.test.js (`tsc --noEmit --strict`): the declarations of pkg-node
 // describe the API precisely. Every `@ts-expect-error` fails the check if a type were `any`.
 import {
+  analyze,
+  Analysis,
   check,
+  Completion,
   compile,
   CompileError,
   CompileOptions,
@@ -9,9 +12,11 @@ import {
   EvaluateOptions,
   ExampleResult,
   FieldType,
+  Hover,
   InputSchema,
   InvalidInputError,
   Policy,
+  Range,
   Report,
 } from "../../pkg-node/procura";
 
@@ -78,4 +83,18 @@ try {
   console.log(problems);
 }
 
-console.log(where, help, severity);
+// The editor analysis: positions as a diagnostic's; hover and definition may be null.
+const analysis: Analysis = analyze(source, libraries);
+const hover: Hover | null = analysis.hover(3, 12);
+const hovered: string = hover ? `${hover.line}:${hover.column} ${hover.markdown}` : "";
+const completions: Completion[] = analysis.completions(3, 12);
+const fields: string[] = completions.filter((c) => c.kind === "field").map((c) => `${c.label}: ${c.detail}`);
+const definition: Range | null = analysis.definition(3, 12);
+const declaredIn: string | null | undefined = definition?.file;
+// @ts-expect-error a completion's kind is one of the analysis's kinds
+const kind: "method" = completions[0].kind;
+// @ts-expect-error hover may be null
+const markdown: string = analysis.hover(1, 1).markdown;
+analysis.free();
+
+console.log(where, help, severity, hovered, fields, declaredIn, kind, markdown);

@@ -1,5 +1,6 @@
 // The policy playground: edit a policy, see its diagnostics, its input form and its decision
-// on every keystroke. Everything runs in the page on the WebAssembly evaluator.
+// on every keystroke, with hover and completion from the language server's analysis. Everything
+// runs in the page on the WebAssembly evaluator.
 import { basicSetup } from "codemirror";
 import { EditorView } from "@codemirror/view";
 import { EditorSelection } from "@codemirror/state";
@@ -8,6 +9,7 @@ import { setDiagnostics, lintGutter } from "@codemirror/lint";
 import init, { compile } from "../pkg/procura.js";
 import { policyLanguage, policyHighlight } from "./language.js";
 import { rangeOf } from "./positions.js";
+import { policyAssist } from "./assist.js";
 import { renderSchemaForm, controlFor } from "./schema-form.js";
 import { renderReport, renderExamples } from "./result.js";
 import { POLICIES, REFERENCE_DATA } from "./policies.js";
@@ -39,6 +41,7 @@ const editor = new EditorView({
     basicSetup,
     policyLanguage,
     syntaxHighlighting(policyHighlight),
+    policyAssist(LIBRARIES),
     EditorView.lineWrapping,
     lintGutter(),
     EditorView.updateListener.of((update) => {

@@ -23,3 +23,10 @@ export function rangeOf(doc, d) {
   if (to <= from) to = Math.min(doc.length, from + 1);
   return { from, to: Math.max(from, to) };
 }
+
+/** The 1-based line and character column of a document offset: the inverse of `offsetOf`, for
+ * the positions the analysis (`analyze`) is asked at. */
+export function positionOf(doc, offset) {
+  const line = doc.lineAt(offset);
+  return { line: line.number, column: [...line.text.slice(0, offset - line.from)].length + 1 };
+}

@@ -85,6 +85,86 @@ test("a typo is underlined on its line with a suggestion; fixing it brings the d
   await page.close();
 });
 
+const NAMES = readFileSync(path.resolve(import.meta.dirname, "..", "..", "tests", "ide", "names.policy"), "utf8");
+
+/** The middle of the first `needle` on 1-based `line` of the editor, for the mouse. */
+function pointAt(page, line, needle) {
+  return page.evaluate(
+    ({ line, needle }) => {
+      const element = document.querySelectorAll(".cm-line")[line - 1];
+      const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const at = walker.currentNode.data.indexOf(needle);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(walker.currentNode, at);
+        range.setEnd(walker.currentNode, at + needle.length);
+        const { x, y, width, height } = range.getBoundingClientRect();
+        return { x: x + width / 2, y: y + height / 2 };
+      }
+      throw new Error(`no \`${needle}\` on line ${line}`);
+    },
+    { line, needle },
+  );
+}
+
+/** The labels of the completion list once it shows. */
+async function completionLabels(page) {
+  await page.locator(".cm-tooltip-autocomplete li").first().waitFor();
+  return page.locator(".cm-tooltip-autocomplete li .cm-completionLabel").allTextContents();
+}
+
+test("hover, completion and F12 answer from the language server's analysis", async () => {
+  const page = await open(context.browser, context.server.url);
+  // The policy of tests/ide.rs and tests/node/ide.test.js, which check the same answers.
+  await setSource(page, NAMES);
+  await page.waitForSelector("#decision");
+
+  const hover = async (line, needle, screenshot = null) => {
+    const { x, y } = await pointAt(page, line, needle);
+    await page.mouse.move(x, y);
+    const tip = page.locator(".cm-tooltip-hover .hover-tip");
+    await tip.waitFor();
+    const shown = [await tip.locator(".hover-code").textContent(), await tip.locator(".hover-text").allTextContents()];
+    if (screenshot) await snap(page, screenshot);
+    await page.mouse.move(0, 0);
+    await tip.waitFor({ state: "detached" });
+    return shown;
+  };
+  assert.deepEqual(await hover(12, "ethics_floor", "playground-hover"), ["rule ethics_floor (require … else review)", ["Ethics at the floor"]]);
+  assert.deepEqual(await hover(5, "smelters"), ["smelters: [Smelter]", []]);
+
+  // After `.`: the fields of the input, as CodeMirror sorts them.
+  await page.click(".cm-content");
+  await page.mouse.move(0, 0);
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("let probe = supplier.");
+  assert.deepEqual(await completionLabels(page), ["country", "ecovadis", "smelters", "tier"]);
+  await page.keyboard.type("ti");
+  assert.deepEqual(await completionLabels(page), ["tier"]);
+  await page.keyboard.press("Enter");
+  await page.keyboard.type(' == "');
+  // Inside the string: the members of the union `tier` is declared as.
+  assert.deepEqual(await completionLabels(page), ["standard", "strategic"]);
+  await snap(page, "playground-completion");
+  await page.keyboard.press("Escape");
+  assert.equal(await editorText(page), NAMES + 'let probe = supplier.tier == ""');
+  // No completion in a comment.
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("  # sup");
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator(".cm-tooltip-autocomplete").count(), 0);
+
+  // F12 on a use selects the declaration: typing renames it there.
+  const { x, y } = await pointAt(page, 13, "floor");
+  await page.mouse.click(x, y);
+  await page.keyboard.press("F12");
+  await page.keyboard.type("minimum");
+  assert.match(await editorText(page), /^const minimum = 40$/m);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test("the editor highlights the policy language and matches brackets", async () => {
   const page = await open(context.browser, context.server.url);
   await setSource(
