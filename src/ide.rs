@@ -203,9 +203,23 @@ impl Analysis {
 
     /// Every mention of what the name at `offset` denotes, its declaration first.
     pub fn references(&self, offset: usize) -> Vec<Location> {
-        let Some((_, def)) = self.def_at(offset) else {
-            return Vec::new();
-        };
+        match self.def_at(offset) {
+            Some((_, def)) => self.mentions(def),
+            None => Vec::new(),
+        }
+    }
+
+    /// Every mention of what is declared at `declaration` (the location of its name, as
+    /// `definition` gives it), its declaration first; none when no name is declared there. For
+    /// the names of a library as a policy that imports it uses them.
+    pub fn references_to(&self, declaration: &Location) -> Vec<Location> {
+        let declared = (0..self.names.defs.len())
+            .find(|&def| self.location(self.names.defs[def].name_span) == *declaration);
+        declared.map_or_else(Vec::new, |def| self.mentions(def))
+    }
+
+    /// The declaration of `def`, then every name that refers to it, in source order.
+    fn mentions(&self, def: usize) -> Vec<Location> {
         let declaration = self.names.defs[def].name_span;
         let mentions = (self.names.uses.iter())
             .filter(|(_, d)| *d == def)

@@ -366,3 +366,98 @@ fn an_editor_session() {
     let status = editor.child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// Every mention of `name` in `text` outside comments, as LSP locations in `uri`.
+fn mentions(uri: &str, text: &str, name: &str) -> Vec<Value> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices(name) {
+        let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+        if text[line_start..at].contains('#') {
+            continue;
+        }
+        let start = position(text, name, text[..at].matches(name).count(), 0);
+        let mut end = start.clone();
+        end["character"] = json!(start["character"].as_u64().unwrap() + name.len() as u64);
+        found.push(json!({"uri": uri, "range": {"start": start, "end": end}}));
+    }
+    found
+}
+
+#[test]
+fn references_to_a_library_name_reach_the_policies_that_import_it() {
+    // A workspace of its own: the library, two policies importing it, one that does not.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lsp-workspace");
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let files = [
+        "lib/minerals.policy",
+        "conflict-minerals.policy",
+        "cmrt-quality.policy",
+        "onboarding.policy",
+    ];
+    for file in files {
+        std::fs::copy(rules.join(file), dir.join(file)).unwrap();
+    }
+    let text = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+    let at = |file: &str| uri(&dir.join(file));
+    let (library, conflict, cmrt) = (
+        at("lib/minerals.policy"),
+        at("conflict-minerals.policy"),
+        at("cmrt-quality.policy"),
+    );
+
+    let mut editor = Editor::start();
+    let folders = json!([{"uri": uri(&dir), "name": "rules"}]);
+    editor.request(
+        "initialize",
+        json!({"processId": null, "rootUri": null, "workspaceFolders": folders, "capabilities": {}}),
+    );
+    editor.notify("initialized", json!({}));
+    let source = text("conflict-minerals.policy");
+    editor.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": conflict, "languageId": "procura", "version": 1, "text": source}}),
+    );
+    assert_eq!(editor.diagnostics(&conflict), Vec::<Value>::new());
+
+    // From a use in the open policy: the library's declaration, the uses in the document, then
+    // those of the other policy that imports the library (read from disk).
+    let references = editor.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": conflict}, "position": position(&source, "is_smelter_id(s.id)", 0, 1),
+               "context": {"includeDeclaration": true}}),
+    );
+    let name = "is_smelter_id";
+    let expected: Vec<Value> = [
+        mentions(&library, &text("lib/minerals.policy"), name),
+        mentions(&conflict, &source, name),
+        mentions(&cmrt, &text("cmrt-quality.policy"), name),
+    ]
+    .concat();
+    assert_eq!(expected.len(), 6, "{expected:?}");
+    assert_eq!(references, json!(expected));
+
+    // From the declaration in the library, opened too: its uses in both policies, in path order
+    // after the library's own, without the declaration when the editor asks so.
+    let library_text = text("lib/minerals.policy");
+    editor.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": library, "languageId": "procura", "version": 1, "text": library_text}}),
+    );
+    editor.diagnostics(&library);
+    let references = editor.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": library}, "position": position(&library_text, "is_smelter_id", 0, 0),
+               "context": {"includeDeclaration": false}}),
+    );
+    let expected: Vec<Value> = [
+        mentions(&cmrt, &text("cmrt-quality.policy"), name),
+        mentions(&conflict, &source, name),
+    ]
+    .concat();
+    assert_eq!(references, json!(expected));
+
+    assert_eq!(editor.request("shutdown", Value::Null), Value::Null);
+    editor.notify("exit", Value::Null);
+    assert!(editor.child.wait().unwrap().success());
+}

@@ -66,8 +66,10 @@ fn capabilities() -> ServerCapabilities {
 fn serve(connection: &Connection) -> Result<(), Failure> {
     let capabilities = serde_json::to_value(capabilities())?;
     let params: InitializeParams = serde_json::from_value(connection.initialize(capabilities)?)?;
-    drop(params);
-    let mut server = Server::default();
+    let mut server = Server {
+        workspace: workspace_root(&params),
+        documents: HashMap::new(),
+    };
     for message in &connection.receiver {
         match message {
             Message::Request(request) => {
@@ -91,9 +93,17 @@ fn serve(connection: &Connection) -> Result<(), Failure> {
 }
 
 /// The open documents and the analysis of each.
-#[derive(Default)]
 struct Server {
+    /// The workspace's folder, whose policies are searched for the uses of a library's names.
+    workspace: Option<PathBuf>,
     documents: HashMap<String, Document>,
+}
+
+/// The first workspace folder, else the root the editor gives (`rootUri`, older clients).
+fn workspace_root(params: &InitializeParams) -> Option<PathBuf> {
+    let folder = (params.workspace_folders.iter().flatten()).find_map(|f| file_path(&f.uri));
+    #[allow(deprecated)] // `root_uri` is what clients without workspace folders send
+    folder.or_else(|| params.root_uri.as_ref().and_then(file_path))
 }
 
 struct Document {
@@ -144,20 +154,7 @@ impl Server {
     }
 
     fn update(&mut self, uri: Uri, text: String) {
-        let directory = file_path(&uri).and_then(|p| p.parent().map(Path::to_path_buf));
-        let open: HashMap<PathBuf, &str> = (self.documents.values())
-            .filter_map(|d| Some((file_path(&d.uri)?, d.text.as_str())))
-            .collect();
-        let sources = Sources::load(&text, |library| {
-            let Some(directory) = &directory else {
-                return Err("the document is not a file, so its libraries cannot be read".into());
-            };
-            let path = directory.join(library);
-            match open.get(&path) {
-                Some(text) => Ok(text.to_string()),
-                None => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
-            }
-        });
+        let sources = self.sources(file_path(&uri).as_deref(), &text);
         let analysis = Analysis::new(sources);
         let key = uri.as_str().to_string();
         self.documents.insert(
@@ -169,6 +166,107 @@ impl Server {
                 analysis,
             },
         );
+    }
+
+    /// The files of the policy `text` at `path`: its libraries from the open documents first,
+    /// then from disk beside it.
+    fn sources(&self, path: Option<&Path>, text: &str) -> Sources {
+        let directory = path.and_then(Path::parent);
+        Sources::load(text, |library| {
+            let Some(directory) = directory else {
+                return Err("the document is not a file, so its libraries cannot be read".into());
+            };
+            let path = directory.join(library);
+            match self.open_text(&path) {
+                Some(text) => Ok(text.to_string()),
+                None => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
+            }
+        })
+    }
+
+    fn open_text(&self, path: &Path) -> Option<&str> {
+        (self.documents.values())
+            .find(|d| file_path(&d.uri).as_deref() == Some(path))
+            .map(|d| d.text.as_str())
+    }
+
+    /// Every mention of what the name at `at` denotes, its declaration first: in the document
+    /// and its libraries, and, for a name declared in a library, in every other policy of the
+    /// workspace (and open document) that imports that library.
+    fn references(&self, document: &Document, at: usize) -> Vec<lsp_types::Location> {
+        let analysis = &document.analysis;
+        let local = analysis.references(at);
+        let mut found: Vec<lsp_types::Location> = (local.iter())
+            .filter_map(|l| location(&document.uri, analysis, l))
+            .collect();
+        let (Some(declaration), Some(declared)) = (local.first(), found.first()) else {
+            return found;
+        };
+        let Some(declared_in) = file_path(&declared.uri) else {
+            return found;
+        };
+        let this = file_path(&document.uri);
+        for path in self.workspace_policies() {
+            if Some(&path) == this.as_ref() || path == declared_in {
+                continue;
+            }
+            let Some(text) = (self.open_text(&path).map(str::to_string))
+                .or_else(|| std::fs::read_to_string(&path).ok())
+            else {
+                continue;
+            };
+            let sources = self.sources(Some(&path), &text);
+            let directory = path.parent().unwrap_or(Path::new(""));
+            let Some((library, _)) =
+                (sources.libraries()).find(|(library, _)| directory.join(library) == declared_in)
+            else {
+                continue;
+            };
+            let there = Location {
+                file: Some(library.into()),
+                span: declaration.span,
+            };
+            let Some(uri) = file_uri(&path) else {
+                continue;
+            };
+            let analysis = Analysis::new(sources);
+            for mention in analysis.references_to(&there) {
+                match location(&uri, &analysis, &mention) {
+                    Some(mention) if !found.contains(&mention) => found.push(mention),
+                    _ => {}
+                }
+            }
+        }
+        found
+    }
+
+    /// The `.policy` files of the workspace folder (hidden folders, `target` and
+    /// `node_modules` left out) and the open documents, sorted.
+    fn workspace_policies(&self) -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = (self.documents.values())
+            .filter_map(|d| file_path(&d.uri))
+            .collect();
+        let mut folders: Vec<PathBuf> = self.workspace.iter().cloned().collect();
+        while let Some(folder) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if path.is_dir() {
+                    if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                        folders.push(path);
+                    }
+                } else if name.ends_with(".policy") {
+                    found.push(path);
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
     }
 
     fn diagnostics(&self, uri: &Uri) -> PublishDiagnosticsParams {
@@ -217,7 +315,7 @@ impl Server {
                 let uri = position.text_document.uri;
                 let found = self.at(&uri, position.position, |d, at| {
                     let target = d.analysis.definition(at)?;
-                    let location = self.location(d, &target)?;
+                    let location = location(&d.uri, &d.analysis, &target)?;
                     Some(GotoDefinitionResponse::Scalar(location))
                 });
                 respond(found)
@@ -227,13 +325,11 @@ impl Server {
                 let position = params.text_document_position;
                 let include_declaration = params.context.include_declaration;
                 let found = self.at(&position.text_document.uri, position.position, |d, at| {
-                    let mut all = d.analysis.references(at);
+                    let mut all = self.references(d, at);
                     if !include_declaration && !all.is_empty() {
                         all.remove(0);
                     }
-                    let locations: Vec<lsp_types::Location> =
-                        all.iter().filter_map(|l| self.location(d, l)).collect();
-                    Some(locations)
+                    Some(all)
                 });
                 respond(found)
             }
@@ -293,19 +389,18 @@ impl Server {
         let offset = offset(&document.text, &document.lines, position);
         answer(document, offset)
     }
+}
 
-    /// A location of the analysis as the editor reads it: in the document or in a library
-    /// beside it.
-    fn location(&self, document: &Document, target: &Location) -> Option<lsp_types::Location> {
-        let Some(library) = &target.file else {
-            let range = document.range(target.span);
-            return Some(lsp_types::Location::new(document.uri.clone(), range));
-        };
-        let path = file_path(&document.uri)?.parent()?.join(&**library);
-        let text = document.analysis.sources().text(Some(library))?;
-        let range = range(text, &LineIndex::new(text), target.span);
-        Some(lsp_types::Location::new(file_uri(&path)?, range))
-    }
+/// A location of the analysis of the policy at `uri` as the editor reads it: in that file or
+/// in a library beside it.
+fn location(uri: &Uri, analysis: &Analysis, target: &Location) -> Option<lsp_types::Location> {
+    let text = analysis.sources().text(target.file.as_deref())?;
+    let range = range(text, &LineIndex::new(text), target.span);
+    let Some(library) = &target.file else {
+        return Some(lsp_types::Location::new(uri.clone(), range));
+    };
+    let path = file_path(uri)?.parent()?.join(&**library);
+    Some(lsp_types::Location::new(file_uri(&path)?, range))
 }
 
 fn extract<R: lsp_types::request::Request>(request: Request) -> Result<R::Params, Failure> {
