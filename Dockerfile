@@ -22,8 +22,10 @@ RUN scripts/build-abi.sh \
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/procura /usr/local/bin/procura
-# The bundled policies, for a first run; mount a directory (or a ConfigMap) over /policies.
+# The bundled policies with the libraries they import, for a first run; mount a directory (or
+# the ConfigMaps of deploy/) over /policies. `tests/server.rs` serves what these lines copy.
 COPY rules/*.policy /policies/
+COPY rules/lib/ /policies/lib/
 EXPOSE 8080
 USER nonroot
 ENTRYPOINT ["/usr/local/bin/procura", "serve", "/policies", "--addr", "0.0.0.0:8080"]

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the WebAssembly package of the evaluator for browsers (www/pkg, ES module) and Node
-# (pkg-node, CommonJS), installing what it needs first. Idempotent: installed tools are kept.
+# (pkg-node, CommonJS), and the reporting-template reader that the supplier form loads when a
+# workbook is dropped (www/pkg-reader, ES module, also loadable in Node with `initSync`),
+# installing what it needs first. Idempotent: installed tools are kept.
 #
 #   scripts/build-wasm.sh
 #
@@ -61,6 +63,16 @@ CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=3 \
   cargo build --target "$TARGET" --profile wasm-release --no-default-features --features wasm -j 2 \
   --target-dir "$node_target_dir"
 node_module="$node_target_dir/$TARGET/wasm-release/procura.wasm"
+# The template reader (`wasm-reader`: `src/import/` behind `src/wasm_reader.rs`) is a module of
+# its own, so that the browser module does not carry calamine, zip and quick-xml; its target
+# directory keeps both builds cached (the features differ).
+say "building the template reader module (feature wasm-reader) for $TARGET"
+reader_target_dir="$TARGET_DIR/wasm-reader"
+reader_start=$(date +%s)
+cargo build --target "$TARGET" --profile wasm-release --no-default-features --features wasm-reader -j 2 \
+  --target-dir "$reader_target_dir"
+say "template reader built in $(($(date +%s) - reader_start)) s"
+reader_module="$reader_target_dir/$TARGET/wasm-release/procura.wasm"
 
 size_line() {
   printf '%-28s %8d bytes raw %8d bytes gzip\n' "$1" "$(wc -c <"$1")" "$(gzip -9 -c "$1" | wc -c)"
@@ -70,15 +82,17 @@ size_line() {
 # `--low-memory-unused` lets wasm-opt fold constant offsets into loads and stores, which holds
 # for Rust's layout (the stack sits below 1 MiB and grows down, data and heap above it; nothing
 # lives in the first KiB); `--converge` repeats -Oz until the module stops shrinking.
-for build in "web:www/pkg:$module:-Oz --converge --low-memory-unused" "nodejs:pkg-node:$node_module:-O3"; do
-  IFS=: read -r kind out input level <<<"$build"
-  say "wasm-bindgen --target $kind -> $out"
+browser_flags="-Oz --converge --low-memory-unused"
+for build in "web:www/pkg:procura:$module:$browser_flags" "nodejs:pkg-node:procura:$node_module:-O3" \
+  "web:www/pkg-reader:procura_reader:$reader_module:$browser_flags"; do
+  IFS=: read -r kind out name input level <<<"$build"
+  say "wasm-bindgen --target $kind -> $out/$name.js"
   rm -rf "$out"
-  wasm-bindgen "$input" --target "$kind" --out-dir "$out" \
+  wasm-bindgen "$input" --target "$kind" --out-dir "$out" --out-name "$name" \
     --remove-name-section --remove-producers-section
-  say "wasm-opt $level $out/procura_bg.wasm"
+  say "wasm-opt $level $out/${name}_bg.wasm"
   # shellcheck disable=SC2086 # $level is a list of flags
-  node_modules/.bin/wasm-opt $level --enable-simd "$out/procura_bg.wasm" -o "$out/procura_bg.wasm"
+  node_modules/.bin/wasm-opt $level --enable-simd "$out/${name}_bg.wasm" -o "$out/${name}_bg.wasm"
 done
 
 # Makes pkg-node installable as it is (`npm install path/to/pkg-node`).
@@ -96,16 +110,17 @@ cat >pkg-node/package.json <<EOF
 EOF
 
 # The browser build is an ES module; this lets Node and bundlers load it without guessing.
-printf '{ "type": "module" }\n' >www/pkg/package.json
+printf '{ "type": "module" }\n' | tee www/pkg/package.json >www/pkg-reader/package.json
 
 say "sizes"
 size_line "$module" >&2
 size_line www/pkg/procura_bg.wasm >&2
 size_line pkg-node/procura_bg.wasm >&2
+size_line www/pkg-reader/procura_reader_bg.wasm >&2
 
 gzip_bytes=$(gzip -9 -c www/pkg/procura_bg.wasm | wc -c)
 if [ "$gzip_bytes" -gt "$BUDGET_GZIP_BYTES" ]; then
   echo "error: www/pkg/procura_bg.wasm is $gzip_bytes bytes gzipped, over the budget of $BUDGET_GZIP_BYTES" >&2
   exit 1
 fi
-say "done: www/pkg (browsers), pkg-node (Node)"
+say "done: www/pkg (browsers), pkg-node (Node), www/pkg-reader (the template reader)"

@@ -26,7 +26,7 @@ build_release() {
 }
 
 build_wasm() {
-  step "building the WebAssembly package (www/pkg for browsers, pkg-node for Node)"
+  step "building the WebAssembly packages (www/pkg for browsers, pkg-node for Node, www/pkg-reader the template reader)"
   scripts/build-wasm.sh
 }
 

@@ -24,13 +24,16 @@ cargo test --release --features "$NATIVE_FEATURES" -j 2
 step "cargo clippy for the WebAssembly bindings"
 cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features wasm -j 2 -- -D warnings
 
+step "cargo clippy for the template reader module (calamine, zip, quick-xml for WebAssembly)"
+cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features wasm-reader --lib -j 2 -- -D warnings
+
 step "cargo clippy for the plain WebAssembly module"
 cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features abi --lib -j 2 -- -D warnings
 
 step "node --test tests/node/ (WebAssembly package; differential against the native CLI)"
 PROCURA_BIN="$target_dir/release/procura" node --test tests/node/
 
-step "browser tests of www/ (playground and supplier form, Chromium headless)"
+step "browser tests of www/ (playground, supplier form, the same workbook in the CLI, Node and Chromium)"
 www/scripts/test.sh
 
 step "the editor grammar (editors/vscode) against every policy of rules/"

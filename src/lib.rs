@@ -53,6 +53,8 @@ pub(crate) mod syntax;
 pub(crate) mod value;
 #[cfg(feature = "wasm")]
 pub mod wasm;
+#[cfg(feature = "wasm-reader")]
+pub mod wasm_reader;
 
 pub use date::Date;
 pub use diagnostic::{Diagnostic, Severity};

@@ -8,7 +8,6 @@
 
 use std::cell::RefCell;
 
-use serde::Serialize as _;
 use serde_json::{Value as Json, json};
 use wasm_bindgen::prelude::*;
 
@@ -598,6 +597,9 @@ fn error(name: &str, message: &str, property: &str, items: &Json) -> JsValue {
     error.into()
 }
 
+/// A JSON value as the JavaScript value `JSON.parse` makes of its text: the engine's own parser
+/// builds it in one call, where converting it field by field would cross into JavaScript for
+/// every key and value (and would cost the browser module a second serialiser).
 fn to_js(value: &Json) -> Result<JsValue, JsValue> {
-    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+    js_sys::JSON::parse(&value.to_string())
 }

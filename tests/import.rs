@@ -324,6 +324,40 @@ fn every_fixture_layout_imports_as_its_golden_record() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// The workbooks the other hosts read (`www/tests/import.test.js`: `procura import`, the reader
+/// module in Node and the supplier form in Chromium give the same record and the same errors):
+/// the fixtures and hostile workbooks, as these generators write them, kept in
+/// `tests/import/workbooks/` (`UPDATE_GOLDEN=1` rewrites them).
+#[test]
+fn the_workbooks_of_the_other_hosts_are_the_generators_output() {
+    let hostile = [
+        ("hostile-zip-bomb", zip_bomb()),
+        (
+            "hostile-malformed-xml",
+            with_part(SMELTER_SHEET, MALFORMED_SHEET.to_vec()),
+        ),
+        ("hostile-huge-sheet", with_part(SMELTER_SHEET, huge_sheet())),
+    ];
+    let workbooks = fixtures()
+        .into_iter()
+        .map(|(name, _, spec)| (name, spec.write()))
+        .chain(hostile);
+    let folder = golden_dir().join("workbooks");
+    let mut failures = Vec::new();
+    for (name, bytes) in workbooks {
+        let path = folder.join(format!("{name}.xlsx"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        } else if std::fs::read(&path).ok().as_ref() != Some(&bytes) {
+            failures.push(format!(
+                "{name}.xlsx differs from the generator's; UPDATE_GOLDEN=1 rewrites it"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn the_same_spec_gives_the_same_bytes() {
     assert_eq!(cmrt_6_22().write(), cmrt_6_22().write());
@@ -474,12 +508,43 @@ fn with_part(name: &str, data: Vec<u8>) -> Vec<u8> {
 
 const SMELTER_SHEET: &str = "xl/worksheets/sheet5.xml";
 
-#[test]
-fn a_zip_bomb_is_refused_by_its_real_size() {
-    // 100 MiB of one byte deflates to about 100 KiB.
+/// `cmrt_6_22` whose Smelter List is 100 MiB of one byte, which deflates to about 100 KiB.
+fn zip_bomb() -> Vec<u8> {
     let mut sheet = b"<worksheet><sheetData>".to_vec();
     sheet.resize(100 << 20, b' ');
-    let bytes = with_part(SMELTER_SHEET, sheet);
+    with_part(SMELTER_SHEET, sheet)
+}
+
+/// A Smelter List whose XML ends in the middle of a row.
+const MALFORMED_SHEET: &[u8] =
+    b"<worksheet><sheetData><row r=\"5\"><c r=\"A5\" t=\"s\"><v>12</v></c></row";
+
+/// A Smelter List of one cell more than a sheet may keep: rows of 16 numbers (columns A to P,
+/// all read), the cells without their references, which Excel may leave out; 34 MB of XML that
+/// deflates to about 220 KB.
+fn huge_sheet() -> Vec<u8> {
+    let row = format!("<row>{}</row>", "<c><v>1</v></c>".repeat(16));
+    let rows = 2_000_000 / 16 + 1;
+    format!(
+        "<worksheet><sheetData>{}</sheetData></worksheet>",
+        row.repeat(rows)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_sheet_of_too_many_cells_is_refused() {
+    let bytes = with_part(SMELTER_SHEET, huge_sheet());
+    assert!(bytes.len() < 1 << 20, "{}", bytes.len());
+    assert_eq!(
+        import_error(&bytes, Template::Cmrt),
+        "`hostile.xlsx`: the sheet `Smelter List` is larger than the limit of 2000000"
+    );
+}
+
+#[test]
+fn a_zip_bomb_is_refused_by_its_real_size() {
+    let bytes = zip_bomb();
     assert!(bytes.len() < 1 << 20, "{}", bytes.len());
     let error = import_error(&bytes, Template::Cmrt);
     assert_eq!(
@@ -492,9 +557,10 @@ fn a_zip_bomb_is_refused_by_its_real_size() {
 
 #[test]
 fn malformed_xml_is_an_error_naming_the_sheet() {
-    let sheet =
-        b"<worksheet><sheetData><row r=\"5\"><c r=\"A5\" t=\"s\"><v>12</v></c></row".to_vec();
-    let error = import_error(&with_part(SMELTER_SHEET, sheet), Template::Cmrt);
+    let error = import_error(
+        &with_part(SMELTER_SHEET, MALFORMED_SHEET.to_vec()),
+        Template::Cmrt,
+    );
     assert!(
         error.starts_with("`hostile.xlsx`: cannot read sheet `Smelter List`:"),
         "{error}"
@@ -1075,10 +1141,8 @@ fn batch_results_are_written_for_analysts() {
 
 #[test]
 fn hostile_workbooks_are_clear_errors_on_the_command_line() {
-    let mut sheet = b"<worksheet><sheetData>".to_vec();
-    sheet.resize(100 << 20, b' ');
     let bomb = scratch("bomb.xlsx");
-    std::fs::write(&bomb, with_part(SMELTER_SHEET, sheet)).unwrap();
+    std::fs::write(&bomb, zip_bomb()).unwrap();
     let start = Instant::now();
     for output in [
         run(&["import", "cmrt", &bomb], None),

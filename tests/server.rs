@@ -374,6 +374,109 @@ fn the_procura_serve_binary_serves_the_bundled_policies() {
     assert_eq!(status, 404, "{error}");
 }
 
+/// The container image (`Dockerfile`) and the Kubernetes volume (`deploy/procura.yaml`) each lay
+/// out `/policies` their own way; laid out here as they would be, every policy of `rules/` is
+/// served and compiles, the libraries it imports included.
+#[test]
+fn the_image_and_the_deployment_serve_every_bundled_policy() {
+    let dockerfile = read("Dockerfile");
+    let image: Vec<(String, String)> = (dockerfile.lines())
+        .filter_map(|line| line.strip_prefix("COPY "))
+        .filter(|copy| !copy.starts_with("--from"))
+        .filter_map(|copy| {
+            let words: Vec<&str> = copy.split_whitespace().collect();
+            let (destination, sources) = words.split_last()?;
+            // The build stage's copy of the whole context lands elsewhere.
+            let into = destination.strip_prefix("/policies/")?.to_owned();
+            let files = (sources.iter()).flat_map(|source| files_matching(source));
+            Some(
+                files
+                    .map(|(file, name)| (file, format!("{into}{name}")))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+        .collect();
+
+    // deploy/README.md: one ConfigMap of the files of rules/, one of rules/lib/ whose items the
+    // volume places under lib/.
+    let deployment = read("deploy/procura.yaml");
+    let items: Vec<(String, String)> = (deployment.lines())
+        .filter_map(|line| line.trim().strip_prefix("- {key: "))
+        .map(|item| {
+            let (key, path) = item.split_once(", path: ").expect("an item with a path");
+            (
+                format!("rules/lib/{key}"),
+                path.trim_end_matches('}').to_owned(),
+            )
+        })
+        .collect();
+    let libraries: Vec<(String, String)> = files_matching("rules/lib/")
+        .map(|(file, name)| (file, format!("lib/{name}")))
+        .collect();
+    assert_eq!(
+        items, libraries,
+        "deploy/procura.yaml: one item per library"
+    );
+    let volume = files_matching("rules/*.policy").chain(items).collect();
+
+    let bundled: Vec<String> = files_matching("rules/*.policy")
+        .map(|(_, name)| name.trim_end_matches(".policy").to_owned())
+        .collect();
+    for (layout, files) in [("image", image), ("deployment", volume)] {
+        let dir = temp_dir(&format!("layout-{layout}"));
+        for (file, path) in &files {
+            let target = dir.join(path);
+            std::fs::create_dir_all(target.parent().expect("a file in a directory"))
+                .expect("a directory");
+            std::fs::copy(file, &target).unwrap_or_else(|e| panic!("{file}: {e}"));
+        }
+        let server = start(dir.clone());
+        let (status, list) = call(server.addr, "GET", "/v1/policies", None);
+        assert_eq!(status, 200, "{list}");
+        let mut served: Vec<(&str, &str)> = (list.as_array().expect("a list").iter())
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap_or(""),
+                    p["status"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        served.sort();
+        let expected: Vec<(&str, &str)> = (bundled.iter()).map(|name| (&**name, "ok")).collect();
+        assert_eq!(served, expected, "the {layout}'s /policies");
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The files a `COPY` source names: `dir/*.policy` or a whole `dir/`, with their names, sorted.
+fn files_matching(source: &str) -> impl Iterator<Item = (String, String)> {
+    let (dir, extension) = match source.strip_suffix("*.policy") {
+        Some(dir) => (dir, Some("policy")),
+        None => (
+            (source.strip_suffix('/')).unwrap_or_else(|| panic!("unexpected COPY source {source}")),
+            None,
+        ),
+    };
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.is_file())
+        .filter(|path| extension.is_none_or(|e| path.extension().is_some_and(|x| x == e)))
+        .map(|path| {
+            let name = path
+                .file_name()
+                .expect("a file name")
+                .to_string_lossy()
+                .into_owned();
+            (format!("{}/{name}", dir.trim_end_matches('/')), name)
+        })
+        .collect();
+    files.sort();
+    files.into_iter()
+}
+
 /// Clients that send their headers or body too slowly, or never finish, are cut off by the
 /// configured timeouts, and meanwhile hold no evaluation instance: with a single instance, a
 /// well-behaved request is answered at once.

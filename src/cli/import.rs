@@ -48,9 +48,7 @@ pub fn run(options: &Options) -> CliResult {
         Some((record, field)) => place(record, field, import.json)?,
         None => import.json,
     };
-    let mut text = serde_json::to_string_pretty(&json)
-        .map_err(|error| CliError(format!("cannot write JSON: {error}")))?;
-    text.push('\n');
+    let text = import::json_text(&json);
     match &options.output {
         Some(path) => std::fs::write(path, text)
             .map_err(|error| CliError(format!("cannot write `{}`: {error}", path.display())))?,

@@ -27,6 +27,13 @@ pub struct Import {
     pub warnings: Vec<Warning>,
 }
 
+/// The JSON of an import as text, the same bytes on every host (`procura import` prints them,
+/// the browser's reader module returns them): indented by two spaces, keys sorted, a final
+/// newline.
+pub fn json_text(json: &serde_json::Value) -> String {
+    format!("{json:#}\n")
+}
+
 /// Something worth a person's attention, at a place in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {

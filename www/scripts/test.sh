@@ -5,8 +5,10 @@
 #
 #   www/scripts/test.sh
 #
-# Needs the WebAssembly package in www/pkg: built here by scripts/build-wasm.sh when it is
-# missing; run that script first to test a changed evaluator.
+# Needs the WebAssembly packages in www/pkg and www/pkg-reader: built here by
+# scripts/build-wasm.sh when they are missing; run that script first to test a changed evaluator
+# or reader. tests/import.test.js also runs the native binary, `$PROCURA_BIN` (by default
+# `$CARGO_TARGET_DIR/release/procura`), which scripts/setup.sh builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +16,8 @@ step() { printf '==> %s\n' "$*"; }
 
 scripts/install.sh
 
-if [ -f pkg/procura.js ] && [ -f pkg/procura_bg.wasm ]; then
-  step "using the WebAssembly package in www/pkg"
+if [ -f pkg/procura.js ] && [ -f pkg/procura_bg.wasm ] && [ -f pkg-reader/procura_reader_bg.wasm ]; then
+  step "using the WebAssembly packages in www/pkg and www/pkg-reader"
 else
   step "building the WebAssembly package (scripts/build-wasm.sh)"
   ../scripts/build-wasm.sh

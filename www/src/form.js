@@ -93,7 +93,7 @@ function label(path) {
   const score = /^supplier\.ecovadis\.(\w+)$/.exec(path);
   if (score) return `your EcoVadis ${score[1].replace(/_/g, " ")} score`;
   const smelter = /^supplier\.smelters\[(\d+)\]\.(\w+)$/.exec(path);
-  if (smelter) return `the ${smelter[2].replace("rmap_status", "RMAP status")} of smelter ${Number(smelter[1]) + 1}`;
+  if (smelter) return `the ${{ id: "CID", rmap_status: "RMAP status" }[smelter[2]] ?? smelter[2]} of smelter ${Number(smelter[1]) + 1}`;
   return path;
 }
 
@@ -121,6 +121,8 @@ function showFeedback(report) {
     const shown = items.some((i) => i.kind !== "ok") ? items.filter((i) => i.kind !== "ok") : items.slice(0, 1);
     slot.replaceChildren(...shown.map(({ kind, text }) => Object.assign(document.createElement("span"), { className: `fb fb-${kind}`, textContent: text })));
   }
+
+  markOpenSmelters(report);
 
   const failed = (verdict) => report.rules.filter((r) => r.outcome === "failed" && r.verdict === verdict).map((r) => r.message);
   const verdict = document.getElementById("verdict");
@@ -184,21 +186,135 @@ function showRemedies(report) {
 
 // ---- the smelter table ----------------------------------------------------------------------
 
-function addSmelter() {
+/** A new row of the smelter table, not yet shown. */
+function smelterRow() {
   const row = document.getElementById("smelter-row").content.firstElementChild.cloneNode(true);
   row.querySelector("button").addEventListener("click", () => {
     row.remove();
     update();
   });
+  return row;
+}
+
+function addSmelter() {
+  const row = smelterRow();
   document.querySelector("#smelters tbody").append(row);
   row.querySelector("input").focus();
   update();
 }
 document.getElementById("add-smelter").addEventListener("click", addSmelter);
-form.addEventListener("change", () => {
+
+function showMinerals() {
   const uses = form.querySelector('input[name="uses_minerals"]:checked')?.value === "yes";
   document.getElementById("smelters").hidden = !uses;
   document.getElementById("cmrt").hidden = !uses;
+}
+form.addEventListener("change", showMinerals);
+
+/** Marks the rows of the smelters that the policy's evaluation points at: the evidence of the
+ * failed conflict-minerals rule (a smelter not RMAP conformant, which a smelter without a CID
+ * cannot be) and the smelters it still needs an answer about. */
+function markOpenSmelters(report) {
+  const indexes = (paths) => new Set(paths.map((path) => /^supplier\.smelters\[(\d+)\]/.exec(path)?.[1]).filter(Boolean).map(Number));
+  const failed = indexes(report.rules.filter((r) => r.outcome === "failed").flatMap((r) => r.evidence));
+  const missing = indexes(report.missing);
+  document.querySelectorAll("#smelters tbody tr").forEach((row, index) => {
+    row.classList.toggle("open", failed.has(index) || missing.has(index));
+    const cid = row.querySelector('[name="id"]').value.trim();
+    row.querySelector(".why").textContent = failed.has(index) ? `not RMAP conformant${cid ? "" : ": no CID"}` : "";
+  });
+}
+
+// ---- a supplier's CMRT workbook -------------------------------------------------------------
+
+// The workbook reader is a WebAssembly module of its own (www/pkg-reader, the library's CMRT
+// reader), fetched when the first workbook is dropped or chosen: the form itself never loads it.
+let reader;
+function loadReader() {
+  reader ??= import("../pkg-reader/procura_reader.js")
+    .then(async (module) => {
+      await module.default();
+      return module;
+    })
+    .catch((error) => {
+      reader = undefined; // the next workbook tries again
+      throw error;
+    });
+  return reader;
+}
+
+const importStatus = document.getElementById("cmrt-status");
+const importRecord = document.getElementById("cmrt-record");
+
+/** Reads a CMRT workbook and fills the smelter list (and the CMRT's date) from its record. */
+async function importWorkbook(file) {
+  Object.assign(importStatus.dataset, { file: file.name, state: "reading" });
+  importStatus.hidden = false;
+  importStatus.textContent = `reading ${file.name} …`;
+  let imported;
+  try {
+    const { readTemplate, maxWorkbookBytes } = await loadReader();
+    // One byte past the limit at most: a larger file is refused by the reader with the message
+    // of `procura import`, without being copied whole into WebAssembly memory.
+    const bytes = new Uint8Array(await file.slice(0, maxWorkbookBytes() + 1).arrayBuffer());
+    imported = readTemplate("cmrt", file.name, bytes);
+  } catch (error) {
+    // A refused workbook (the message of `procura import`), or a reader that could not be fetched.
+    importRecord.hidden = true;
+    importStatus.textContent = error.message;
+    importStatus.dataset.state = "refused";
+    return;
+  }
+  const record = JSON.parse(imported.json);
+  fillSmelters(record);
+  importRecord.querySelector("pre").textContent = imported.json;
+  importRecord.hidden = false;
+  const warnings = imported.warnings.map((text) => Object.assign(document.createElement("li"), { textContent: text }));
+  const summary = `${file.name}: ${record.template} ${record.version}, ${record.smelters.length} smelters`;
+  importStatus.replaceChildren(summary, ...(warnings.length ? [Object.assign(document.createElement("ul"), { className: "warnings" })] : []));
+  importStatus.querySelector("ul")?.append(...warnings);
+  importStatus.dataset.state = "read";
+  update();
+}
+
+/** One table row per smelter of the record. The RMAP status is the buyer's list's (`rmap` of
+ * the reference data): a smelter not on it, or without a CID, is not enrolled. */
+function fillSmelters(record) {
+  form.querySelector('input[name="uses_minerals"][value="yes"]').checked = true;
+  showMinerals();
+  const rows = record.smelters.map((smelter) => {
+    const row = smelterRow();
+    const field = (name) => row.querySelector(`[name="${name}"]`);
+    field("id").value = smelter.id ?? "";
+    field("metal").value = smelter.metal ?? "";
+    field("rmap_status").value = (smelter.id && reference.rmap?.[smelter.id]?.status) || "not_enrolled";
+    const where = [smelter.name, smelter.country].filter(Boolean).join(", ");
+    if (where) field("id").after(Object.assign(document.createElement("small"), { textContent: where }));
+    return row;
+  });
+  document.querySelector("#smelters tbody").replaceChildren(...rows);
+  if (record.company?.effective_date) form.elements.cmrt_date.value = record.company.effective_date;
+}
+
+document.getElementById("cmrt-file").addEventListener("change", (event) => {
+  const [file] = event.target.files;
+  if (file) importWorkbook(file);
+  event.target.value = "";
+});
+// A workbook may be dropped anywhere on the page; the browser would otherwise open it.
+const dropZone = document.getElementById("cmrt-drop");
+document.addEventListener("dragover", (event) => {
+  if (!event.dataTransfer?.types.includes("Files")) return;
+  event.preventDefault();
+  dropZone.classList.add("dragging");
+});
+document.addEventListener("dragleave", (event) => event.relatedTarget === null && dropZone.classList.remove("dragging"));
+document.addEventListener("drop", (event) => {
+  const [file] = event.dataTransfer?.files ?? [];
+  if (!file) return;
+  event.preventDefault();
+  dropZone.classList.remove("dragging");
+  importWorkbook(file);
 });
 
 update();
