@@ -54,6 +54,8 @@ pub(crate) mod value;
 #[cfg(feature = "wasm")]
 pub mod wasm;
 
+/// The SHA-256 of bytes in lowercase hex, as the audit fields and the decision log write it.
+pub use audit::sha256_hex;
 pub use date::Date;
 pub use diagnostic::{Diagnostic, Severity};
 pub use eval::{Construct, EvalError};
