@@ -47,7 +47,7 @@ pub fn data_sha256(program: &Program, tables: &[Option<Arc<TableEntries>>]) -> O
         let rows: Vec<(Key, &Value)> = entries.iter().collect();
         let keys = rows.iter().enumerate().map(|(row, (key, _))| {
             let mut text = String::new();
-            write_plain(&mut text, &key_value(key.clone()));
+            write_plain(&mut text, &key.clone().into_value());
             (text, row)
         });
         for (j, (key, row)) in by_text(keys).into_iter().enumerate() {
@@ -95,15 +95,6 @@ fn canonical_escapes(json: &str) -> String {
         }
     }
     out
-}
-
-fn key_value(key: Key) -> Value {
-    match key {
-        Key::Text(text) => Value::Text(text),
-        Key::Number(bits) => Value::Number(f64::from_bits(bits)),
-        Key::Date(date) => Value::Date(date),
-        Key::Bool(b) => Value::Bool(b),
-    }
 }
 
 #[cfg(test)]

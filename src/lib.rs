@@ -56,6 +56,8 @@ pub mod wasm;
 #[cfg(feature = "wasm-reader")]
 pub mod wasm_reader;
 
+/// The SHA-256 of bytes in lowercase hex, as the audit fields and the decision log write it.
+pub use audit::sha256_hex;
 pub use date::Date;
 pub use diagnostic::{Diagnostic, Severity};
 pub use eval::{Construct, EvalError};

@@ -107,9 +107,10 @@ enum Command {
         #[command(subcommand)]
         kind: ImportKind,
     },
-    /// Re-run the decision of a report and confirm it gives the same report, or name what differs
+    /// Re-run the decision of a report or of a decision-log line and confirm it gives the same, or name what differs
     Verify {
-        /// A report as `procura eval` (or any host) wrote it
+        /// A report as `procura eval` (or any host) wrote it, or a line of `procura serve
+        /// --decision-log` (a file of that line, or the log with `--line`)
         report: PathBuf,
         /// The policy the report names
         #[arg(long)]
@@ -120,6 +121,9 @@ enum Command {
         /// The reference data that was given
         #[arg(long)]
         data: Option<PathBuf>,
+        /// The line (from 1) of a decision log to verify
+        #[arg(long, value_name = "N")]
+        line: Option<usize>,
     },
     /// Run a language server over standard input and output (diagnostics, hover, definition,
     /// references, completion, outline, formatting), for editors
@@ -419,11 +423,13 @@ fn main() -> ExitCode {
             policy,
             input,
             data,
+            line,
         } => cli::verify::run(&cli::verify::Options {
             report,
             policy,
             input,
             data,
+            line,
         }),
         Command::Lsp => cli::lsp::run(),
         Command::Test {

@@ -6,8 +6,10 @@
 //! [`Probe`]) for the truth and value of each part, on the same record, with quantifier
 //! variables bound to the elements it is looking at. It never re-implements an operator:
 //! whether a list already holds a member is the evaluator's membership, and the bound of a
-//! threshold is the value the evaluator computed for the other side. What it cannot invert (a
-//! function, a regular expression, arithmetic, a table lookup) it says so as a
+//! threshold is the value the evaluator computed for the other side. A call of a function of
+//! the policy is walked into, its parameters bound to the arguments as the evaluator binds
+//! them. What it cannot invert (a built-in function, a regular expression, arithmetic, a table
+//! lookup), or changes that would undo another part of the condition, it says so as a
 //! [`Remedy::NoSimpleChange`] rather than guess. `docs/remedies.md` lists what is inverted.
 
 use std::fmt::Write as _;
@@ -131,10 +133,27 @@ impl Remedy {
                 }
             }
         }
+        if all && let Some(path) = contradiction(&flat) {
+            return Remedy::NoSimpleChange(format!(
+                "the changes it needs of `{path}` contradict each other"
+            ));
+        }
         match flat.len() {
             1 => flat.pop().unwrap_or(Remedy::All(Vec::new())),
             _ if all => Remedy::All(flat),
             _ => Remedy::Any(flat),
+        }
+    }
+
+    /// Every change it names, in any part.
+    fn changes<'r>(&'r self, out: &mut Vec<&'r Change>) {
+        match self {
+            Remedy::Change(change) => out.push(change),
+            Remedy::All(parts) | Remedy::Any(parts) => {
+                parts.iter().for_each(|part| part.changes(out));
+            }
+            Remedy::Element { remedy, .. } => remedy.changes(out),
+            Remedy::NoSimpleChange(_) => {}
         }
     }
 
@@ -164,6 +183,7 @@ pub fn remedies(
     let mut engine = Engine {
         program,
         probe: Probe::new(program, input, data, today, &slots, max_steps),
+        calls: Vec::new(),
     };
     let mut out = Vec::new();
     for (index, (rule, outcome)) in program.rules.iter().zip(&report.rules).enumerate() {
@@ -185,6 +205,9 @@ pub fn remedies(
 struct Engine<'a> {
     program: &'a Program,
     probe: Probe<'a>,
+    /// For each function call the walk is inside, innermost last: the top-level input
+    /// fields each argument reads (`input_fields`), where the call was made.
+    calls: Vec<Vec<Vec<u32>>>,
 }
 
 impl<'a> Engine<'a> {
@@ -220,15 +243,32 @@ impl<'a> Engine<'a> {
     fn remedy(&mut self, expr: &'a Expr, want: bool) -> Remedy {
         match expr {
             Expr::Binary(op @ (BinOp::And | BinOp::Or), left, right) => {
-                let parts: Vec<Remedy> = [left, right]
-                    .into_iter()
-                    .filter_map(|part| self.fix(part, want))
-                    .collect();
-                if (*op == BinOp::And) == want {
-                    Remedy::all(parts)
-                } else {
-                    Remedy::any(parts)
+                // The whole chain of `and`s (`or`s) at once, so that a part that holds is kept
+                // by the changes of every other.
+                let mut operands = Vec::new();
+                chain(*op, left, &mut operands);
+                chain(*op, right, &mut operands);
+                let mut parts = Vec::new();
+                let mut kept = Vec::new();
+                for part in operands {
+                    match self.fix(part, want) {
+                        Some(remedy) => parts.push(remedy),
+                        None => kept.push(part),
+                    }
                 }
+                if (*op == BinOp::And) != want {
+                    return Remedy::any(parts);
+                }
+                let remedy = Remedy::all(parts);
+                // A part that holds already must still hold after the changes.
+                for part in kept {
+                    if let Some(path) = self.undoes(&remedy, part, want) {
+                        return Remedy::NoSimpleChange(format!(
+                            "changing `{path}` would undo another part of the condition"
+                        ));
+                    }
+                }
+                remedy
             }
             Expr::Not(operand) => self.fix(operand, !want).unwrap_or_else(inconsistent),
             Expr::Place(place) if place.fields.is_empty() && self.let_of(place.root).is_some() => {
@@ -237,11 +277,31 @@ impl<'a> Engine<'a> {
                 };
                 self.probe.enter_let();
                 let remedy = self.fix(&def.expr, want);
-                self.probe.leave_let();
+                self.probe.leave();
                 remedy.unwrap_or_else(inconsistent)
             }
             Expr::Place(_) | Expr::Field { .. } | Expr::Element { .. } => {
                 self.change(expr, |_| ChangeKind::Equal(Value::Bool(want)))
+            }
+            // The body, its parameters bound to the arguments: a change the body needs of a
+            // parameter is a change of the input place the argument names.
+            Expr::CallFunction(function, args) => {
+                let Some(def) = self.program.functions.get(function.0 as usize) else {
+                    return inconsistent();
+                };
+                let arguments = (args.iter())
+                    .map(|arg| {
+                        let mut fields = Vec::new();
+                        self.input_fields(arg, false, &mut fields);
+                        fields
+                    })
+                    .collect();
+                self.calls.push(arguments);
+                self.probe.enter_call(def, args);
+                let remedy = self.fix(&def.body, want);
+                self.probe.leave();
+                self.calls.pop();
+                remedy.unwrap_or_else(inconsistent)
             }
             Expr::Binary(op, left, right) if op.opposite().is_some() => {
                 let op = if want { Some(*op) } else { op.opposite() };
@@ -316,6 +376,25 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// The path of a change of `remedy` that may make `kept`, which is `want` now, no longer
+    /// so: a change of a path that a change making `kept` the opposite also names, unless the
+    /// value the change asks for (its bound, for a threshold) rules that out.
+    fn undoes(&mut self, remedy: &Remedy, kept: &'a Expr, want: bool) -> Option<String> {
+        let mut changes = Vec::new();
+        remedy.changes(&mut changes);
+        if changes.is_empty() {
+            return None;
+        }
+        let undoing = self.remedy(kept, !want);
+        let mut threats = Vec::new();
+        undoing.changes(&mut threats);
+        changes.iter().find_map(|change| {
+            (threats.iter())
+                .any(|threat| threat.path == change.path && !excludes(&change.kind, &threat.kind))
+                .then(|| change.path.clone())
+        })
+    }
+
     /// Whether `expr` reads a field of the input that the place `changed` lies in: then a
     /// change of the place may change `expr` too, and what it is compared with is no bound.
     /// Conservative: fields are told apart at the input's top level only.
@@ -328,9 +407,10 @@ impl<'a> Engine<'a> {
             || (written.contains(&WHOLE_INPUT) && !read.is_empty())
     }
 
-    /// The top-level input fields `expr` reads, directly or through lets, functions and the
-    /// lists the engine's quantifier variables are bound to; [`WHOLE_INPUT`] for the input
-    /// itself. `inside`: in a let or function, whose variables are all its own.
+    /// The top-level input fields `expr` reads, directly or through lets, functions, the
+    /// lists the engine's quantifier variables are bound to and the arguments of the call the
+    /// walk is inside; [`WHOLE_INPUT`] for the input itself. `inside`: in a let or function,
+    /// whose variables are all its own.
     fn input_fields(&self, expr: &'a Expr, inside: bool, out: &mut Vec<u32>) {
         match expr {
             Expr::Place(place) => match place.root {
@@ -351,6 +431,14 @@ impl<'a> Engine<'a> {
                     Some(list) => self.input_fields(list, false, out),
                     None => out.push(WHOLE_INPUT),
                 },
+                // A parameter of the call the walk is inside reads what its argument reads.
+                Root::Param(index) if !inside => {
+                    let argument = (self.calls.last()).and_then(|call| call.get(index as usize));
+                    match argument {
+                        Some(fields) => out.extend_from_slice(fields),
+                        None => out.push(WHOLE_INPUT),
+                    }
+                }
                 Root::Local(_) | Root::Param(_) => {}
             },
             Expr::CallFunction(function, args) => {
@@ -476,7 +564,7 @@ impl<'a> Engine<'a> {
         }
         let remedy = self.quantifier(kind, clause.depth, &clause.list, filter, true);
         if in_let {
-            self.probe.leave_let();
+            self.probe.leave();
         }
         Some(remedy)
     }
@@ -594,6 +682,76 @@ impl<'a> Engine<'a> {
             Remedy::any(parts)
         }
     }
+}
+
+/// The operands of a chain of `op` (`a and b and c`), in order.
+fn chain<'e>(op: BinOp, expr: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match expr {
+        Expr::Binary(inner, left, right) if *inner == op => {
+            chain(op, left, out);
+            chain(op, right, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// Whether a value that `change` asks for (the bound itself, for `at least` and `at most`)
+/// never meets `threat`.
+fn excludes(change: &ChangeKind, threat: &ChangeKind) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let value = match change {
+        ChangeKind::Equal(value) | ChangeKind::AtLeast(value) | ChangeKind::AtMost(value) => value,
+        _ => return contradicts(change, threat) || contradicts(threat, change),
+    };
+    let order = |bound: &Value| value.compare(bound);
+    match threat {
+        ChangeKind::AtLeast(bound) => order(bound) == Some(Less),
+        ChangeKind::MoreThan(bound) => matches!(order(bound), Some(Less | Equal)),
+        ChangeKind::AtMost(bound) => order(bound) == Some(Greater),
+        ChangeKind::LessThan(bound) => matches!(order(bound), Some(Greater | Equal)),
+        ChangeKind::Equal(bound) => !value.equal(bound),
+        ChangeKind::NotEqual(bound) => value.equal(bound),
+        ChangeKind::OneOf(values) => !values.iter().any(|v| v.equal(value)),
+        ChangeKind::NoneOf(values) => values.iter().any(|v| v.equal(value)),
+        _ => false,
+    }
+}
+
+/// Whether no value meets both changes (only for those of equality and membership).
+fn contradicts(a: &ChangeKind, b: &ChangeKind) -> bool {
+    match (a, b) {
+        (ChangeKind::Equal(x), ChangeKind::Equal(y)) => x != y,
+        (ChangeKind::Equal(x), ChangeKind::OneOf(values)) => !values.contains(x),
+        (ChangeKind::Equal(x), ChangeKind::NotEqual(y)) => x == y,
+        (ChangeKind::Equal(x), ChangeKind::NoneOf(values)) => values.contains(x),
+        (ChangeKind::OneOf(values), ChangeKind::OneOf(others)) => {
+            !values.iter().any(|value| others.contains(value))
+        }
+        (ChangeKind::OneOf(values), ChangeKind::NoneOf(others)) => {
+            values.iter().all(|value| others.contains(value))
+        }
+        (ChangeKind::Supply, ChangeKind::Clear) => true,
+        _ => false,
+    }
+}
+
+/// The path of two changes among `parts`, all needed, that no value meets at once (a text
+/// that must be `EMAS` and one of `ISO45001`): a condition that reads one input twice, through
+/// a function or a let, may ask for both.
+fn contradiction(parts: &[Remedy]) -> Option<&str> {
+    let changes: Vec<&Change> = (parts.iter())
+        .filter_map(|part| match part {
+            Remedy::Change(change) => Some(change),
+            _ => None,
+        })
+        .collect();
+    changes.iter().enumerate().find_map(|(i, a)| {
+        changes.get(i + 1..)?.iter().find_map(|b| {
+            let both = a.path == b.path
+                && (contradicts(&a.kind, &b.kind) || contradicts(&b.kind, &a.kind));
+            both.then_some(a.path.as_str())
+        })
+    })
 }
 
 /// What [`Engine::input_fields`] gives for a read of the whole input.

@@ -82,6 +82,16 @@ pub enum Key {
 }
 
 impl Key {
+    /// The key as the value it was made from.
+    pub fn into_value(self) -> Value {
+        match self {
+            Key::Text(text) => Value::Text(text),
+            Key::Number(bits) => Value::Number(f64::from_bits(bits)),
+            Key::Date(date) => Value::Date(date),
+            Key::Bool(b) => Value::Bool(b),
+        }
+    }
+
     /// `None` for values that cannot be keys (missing, lists, records, NaN).
     pub fn from_value(value: &Value) -> Option<Key> {
         match value {

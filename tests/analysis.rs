@@ -1,6 +1,7 @@
-//! The static analysis of conditions (warnings `W0101`–`W0104`) claims "never" only where it
+//! The static analysis of conditions (warnings `W0101`–`W0105`) claims "never" only where it
 //! holds: every policy of `tests/golden/check/analysis-*.policy` is evaluated on many generated
-//! records, and no warned rule ever does what its warning says it cannot. The policies of
+//! records, and no warned rule or score ever does what its warning says it cannot, while every
+//! score left unwarned there (the near misses) is present for some record. The policies of
 //! `rules/` get no warning at all.
 
 use std::path::Path;
@@ -112,10 +113,26 @@ fn no_warned_rule_ever_does_what_its_warning_rules_out() {
             .iter()
             .filter(|w| w.code == "W0104")
             .count();
+        // The scores warned always missing.
+        let missing_scores: Vec<String> = (policy.warnings().iter())
+            .filter(|w| w.code == "W0105")
+            .filter_map(|w| {
+                Some(
+                    w.message
+                        .split("score `")
+                        .nth(1)?
+                        .split('`')
+                        .next()?
+                        .to_owned(),
+                )
+            })
+            .collect();
         assert!(
-            !ruled_out.is_empty() || arms > 0,
+            !ruled_out.is_empty() || arms > 0 || !missing_scores.is_empty(),
             "{name} has warnings to check"
         );
+        // Each score by name: whether it was ever present.
+        let mut scores_present: Vec<(String, bool)> = Vec::new();
         let schema = policy.input_schema();
         let mut seen = vec![Vec::new(); ruled_out.len()];
         for _ in 0..5000 {
@@ -127,6 +144,18 @@ fn no_warned_rule_ever_does_what_its_warning_rules_out() {
             }
             let record = Value::Object(record);
             let report = policy.evaluate_json(&record, None, today).unwrap();
+            let json: Value = serde_json::from_str(&report.to_json()).unwrap();
+            for (score, result) in json["scores"].as_object().unwrap() {
+                let present = !result["value"].is_null();
+                assert!(
+                    !(present && missing_scores.contains(score)),
+                    "{name}: score {score} was present for {record}"
+                );
+                match scores_present.iter_mut().find(|(name, _)| name == score) {
+                    Some((_, seen)) => *seen |= present,
+                    None => scores_present.push((score.clone(), present)),
+                }
+            }
             for (i, (rule, outcomes)) in ruled_out.iter().enumerate() {
                 let index = policy.rule_names().position(|r| r == rule).unwrap();
                 let outcome = report.rules[index].outcome;
@@ -135,6 +164,15 @@ fn no_warned_rule_ever_does_what_its_warning_rules_out() {
                     "{name}: rule {rule} was {outcome:?} for {record}"
                 );
                 seen[i].push(outcome);
+            }
+        }
+        // The near misses: every score not warned is present for some record.
+        if !missing_scores.is_empty() {
+            for (score, present) in &scores_present {
+                assert!(
+                    *present || missing_scores.contains(score),
+                    "{name}: score {score} is not warned and never present"
+                );
             }
         }
         // The records reach the rules: each warned rule took some outcome it may take.

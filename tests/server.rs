@@ -1545,3 +1545,154 @@ rule listed "Every smelter identified" { require all s in supplier.cmrt.smelters
     assert_eq!(log_lines(&log).len(), 4);
     let _ = std::fs::remove_dir_all(&logs);
 }
+
+/// `procura verify` takes a line of the decision log: the record file whose digest the line
+/// holds, the policy and the data re-run to the line's decision; one byte changed in the
+/// policy, the data or the record makes it fail and name which of the three differs.
+#[test]
+fn a_decision_log_line_verifies_and_names_what_differs() {
+    let dir = temp_dir("verify-line");
+    let policy_text = read("rules/onboarding.policy");
+    write(&dir, "onboarding.policy", &policy_text);
+    let files = temp_dir("verify-line-files");
+    let log = files.join("decisions.jsonl");
+    let mut config = config(&dir);
+    config.max_body_kb = 1024;
+    config.decision_log = Some(log.clone());
+    let server = server_support::start_with(config);
+    let data = read("rules/data/reference.json");
+    let record = read("rules/data/onboarding-supplier.json");
+    // The record file as the client sent it (the server digests the `input` value, without the
+    // file's final newline), and a second supplier, for the second line.
+    let other = record.replacen("1450000", "1450001", 1);
+    assert_ne!(other, record);
+    for input in [&record, &other] {
+        let body = format!(
+            r#"{{"as_of": "2025-06-01", "data": {data}, "input": {}}}"#,
+            input.trim()
+        );
+        let (status, report) = call_text(
+            server.addr,
+            "POST",
+            "/v1/policies/onboarding/evaluate",
+            Some(&body),
+        );
+        assert_eq!(status, 200, "{report}");
+    }
+    let lines = std::fs::read_to_string(&log).expect("a decision log");
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    write(&files, "line.json", lines.lines().next().expect("a line"));
+    write(&files, "policy.policy", &policy_text);
+    write(&files, "data.json", &data);
+    write(&files, "record.json", &record);
+    write(&files, "other.json", &other);
+    let verify = |line: &str, policy: &str, data: &str, input: &str, more: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_procura"))
+            .current_dir(&files)
+            .args([
+                "verify", line, "--policy", policy, "--data", data, "--input", input,
+            ])
+            .args(more)
+            .output()
+            .expect("runs procura");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.code(), text)
+    };
+    let (exit, text) = verify(
+        "line.json",
+        "policy.policy",
+        "data.json",
+        "record.json",
+        &[],
+    );
+    assert_eq!(exit, Some(0), "{text}");
+    assert!(
+        text.starts_with("verified: policy.policy on 2025-06-01 gives the decision "),
+        "{text}"
+    );
+    let (exit, text) = verify(
+        "decisions.jsonl",
+        "policy.policy",
+        "data.json",
+        "other.json",
+        &["--line", "2"],
+    );
+    assert_eq!(exit, Some(0), "{text}");
+    assert!(
+        text.contains("recorded by line 2 of `decisions.jsonl`"),
+        "{text}"
+    );
+
+    // A line whose decision is not the re-run's names the field.
+    let line = lines.lines().next().expect("a line");
+    let decision = format!(
+        r#""decision":{}"#,
+        serde_json::from_str::<Value>(line).expect("JSON")["decision"]
+    );
+    write(
+        &files,
+        "tampered.json",
+        &line.replacen(&decision, r#""decision":"reject""#, 1),
+    );
+    let (exit, text) = verify(
+        "tampered.json",
+        "policy.policy",
+        "data.json",
+        "record.json",
+        &[],
+    );
+    assert_eq!(exit, Some(1), "{text}");
+    assert!(
+        text.contains("the re-run differs from the line at `decision`: the line has \"reject\""),
+        "{text}"
+    );
+
+    // One byte changed in each of the three: only that one is named.
+    let changed_policy = policy_text.replacen("CPI_FLOOR = 40", "CPI_FLOOR = 41", 1);
+    assert_ne!(changed_policy, policy_text);
+    write(&files, "changed.policy", &changed_policy);
+    let changed_data = data.replacen("\"BY\": true", "\"BZ\": true", 1);
+    assert_ne!(changed_data, data);
+    write(&files, "changed.json", &changed_data);
+    let cases = [
+        (
+            "changed.policy",
+            "data.json",
+            "record.json",
+            "the policy differs",
+        ),
+        (
+            "policy.policy",
+            "changed.json",
+            "record.json",
+            "the reference data differs",
+        ),
+        (
+            "policy.policy",
+            "data.json",
+            "other.json",
+            "the input differs",
+        ),
+    ];
+    for (policy, data, input, named) in cases {
+        let (exit, text) = verify("line.json", policy, data, input, &[]);
+        assert_eq!(exit, Some(1), "{named}: {text}");
+        let mismatches: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("mismatch: "))
+            .collect();
+        assert!(
+            mismatches
+                .first()
+                .is_some_and(|first| first.contains(named)),
+            "{named}: {text}"
+        );
+        for other in [
+            "the policy differs",
+            "the reference data differs",
+            "the input differs",
+        ] {
+            assert!(other == named || !text.contains(other), "{named}: {text}");
+        }
+    }
+}

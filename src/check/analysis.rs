@@ -1,6 +1,7 @@
 //! What a condition can come to over every input the declared types allow: the static analysis
-//! behind the warnings `W0101`–`W0104` (a rule that can never fail or never pass, a `when` that
-//! is never true, an `if`/`match` arm that is never chosen).
+//! behind the warnings `W0101`–`W0105` (a rule that can never fail or never pass, a `when` that
+//! is never true, an `if`/`match` arm that is never chosen, a score whose components are never
+//! all present).
 //!
 //! A condition is split into *atoms*: terms compared with constants (`x >= 40`, `x == "a"`,
 //! `x in ["a", "b"]`, `x is missing`) and conditions the analysis does not look into (a
@@ -11,10 +12,16 @@
 //! combination. The samples cover every behaviour of the real inputs and more (atoms vary
 //! independently, even where the real values are related), so "never" is only claimed when it
 //! holds for every input; where there are too many combinations, nothing is claimed.
+//!
+//! Whether a value is present is read the same way (`Atoms::presence`): as a condition on the
+//! terms it needs (each input path it reads is present; a table with a body has a row for the
+//! key; the branch an `if` or `match` takes is present; ...), looking through lets, scores and
+//! the bodies of functions with their arguments. Where it does not look, a value counts as
+//! possibly present, so "never present" too holds for every input.
 
 use smol_str::SmolStr;
 
-use crate::program::{BinOp, Expr, Place, Root, Value};
+use crate::program::{BinOp, Expr, Place, Program, Root, Slot, Value};
 use crate::types::{RecordType, Type};
 
 /// The warnings' codes (`docs/diagnostics.md`).
@@ -22,6 +29,7 @@ const RULE_NEVER_FAILS: &str = "W0101";
 const RULE_NEVER_PASSES: &str = "W0102";
 const WHEN_NEVER_TRUE: &str = "W0103";
 const ARM_NEVER_CHOSEN: &str = "W0104";
+const SCORE_NEVER_PRESENT: &str = "W0105";
 
 /// The most combinations of samples evaluated for one question; past it, nothing is claimed.
 const MAX_COMBINATIONS: usize = 4096;
@@ -34,6 +42,10 @@ const MAX_TERMS: usize = 12;
 /// time on hostile policies (a few milliseconds); past it, the rest of the policy is not
 /// analysed. The policies of `rules/` use a few thousand.
 const MAX_WORK: u64 = 2_000_000;
+
+/// The most nodes the presence of one score's components may be read into (lets, scores and
+/// function bodies are read where they are used); past it, what is left counts as present.
+const MAX_PRESENCE_NODES: u64 = 10_000;
 
 /// What the analysis of one policy may still visit.
 pub struct Budget(u64);
@@ -51,8 +63,22 @@ pub fn is_analysis_warning(code: &str) -> bool {
         RULE_NEVER_PASSES,
         WHEN_NEVER_TRUE,
         ARM_NEVER_CHOSEN,
+        SCORE_NEVER_PRESENT,
     ]
     .contains(&code)
+}
+
+/// The program whose lets, scores, functions and tables a score's components read.
+struct Definitions<'e> {
+    program: &'e Program,
+    /// For each table with a body, its keys as a list.
+    keys: Vec<Option<Value>>,
+}
+
+/// The arguments of a function call whose body is being read, and the frame they are read in.
+struct Frame<'f, 'e> {
+    args: &'e [Expr],
+    outer: Option<&'f Frame<'f, 'e>>,
 }
 
 /// What a condition can be.
@@ -79,45 +105,19 @@ pub fn truths(
         .map(|(condition, wanted)| (atoms.node(condition), *wanted))
         .collect();
     let target = atoms.node(target);
-    budget.0 = budget.0.saturating_sub(atoms.nodes);
-    if atoms.terms.len() > MAX_TERMS {
-        return None;
-    }
-    let samples: Vec<Vec<Value>> = (atoms.terms.iter())
-        .map(|term| term.samples(input))
-        .collect::<Option<_>>()?;
-    let mut combinations = 1usize;
-    for sample in &samples {
-        combinations = combinations.checked_mul(sample.len())?;
-    }
-    let work = (combinations as u64).saturating_mul(atoms.nodes);
-    if combinations > MAX_COMBINATIONS || work > budget.0 {
-        return None;
-    }
-    budget.0 -= work;
     let mut truths = Truths::default();
-    let mut chosen = vec![0usize; samples.len()];
-    for _ in 0..combinations {
-        let values: Vec<&Value> = chosen.iter().zip(&samples).map(|(i, s)| &s[*i]).collect();
+    atoms.each_combination(input, budget, |values| {
         if given
             .iter()
-            .all(|(condition, wanted)| condition.truth(&values) == *wanted)
+            .all(|(condition, wanted)| condition.truth(values) == *wanted)
         {
-            match target.truth(&values) {
+            match target.truth(values) {
                 Some(true) => truths.can_be_true = true,
                 Some(false) => truths.can_be_false = true,
                 None => {}
             }
         }
-        // The next combination, as an odometer.
-        for (digit, sample) in chosen.iter_mut().zip(&samples) {
-            *digit += 1;
-            if *digit < sample.len() {
-                break;
-            }
-            *digit = 0;
-        }
-    }
+    })?;
     Some(truths)
 }
 
@@ -144,6 +144,8 @@ enum Node<'e> {
     Choose(Vec<(Node<'e>, Node<'e>)>, Box<Node<'e>>),
     /// A condition the analysis does not look into: true, false or missing.
     Atom(usize),
+    /// True or false whatever the input.
+    Known(bool),
 }
 
 enum Operand<'e> {
@@ -167,6 +169,46 @@ struct Term<'e> {
 }
 
 impl<'e> Atoms<'e> {
+    /// Calls `visit` with each combination of the terms' samples; `None` (nothing visited)
+    /// when there are too many to tell.
+    fn each_combination(
+        &self,
+        input: &RecordType,
+        budget: &mut Budget,
+        mut visit: impl FnMut(&[&Value]),
+    ) -> Option<()> {
+        budget.0 = budget.0.saturating_sub(self.nodes);
+        if self.terms.len() > MAX_TERMS {
+            return None;
+        }
+        let samples: Vec<Vec<Value>> = (self.terms.iter())
+            .map(|term| term.samples(input))
+            .collect::<Option<_>>()?;
+        let mut combinations = 1usize;
+        for sample in &samples {
+            combinations = combinations.checked_mul(sample.len())?;
+        }
+        let work = (combinations as u64).saturating_mul(self.nodes);
+        if combinations > MAX_COMBINATIONS || work > budget.0 {
+            return None;
+        }
+        budget.0 -= work;
+        let mut chosen = vec![0usize; samples.len()];
+        for _ in 0..combinations {
+            let values: Vec<&Value> = chosen.iter().zip(&samples).map(|(i, s)| &s[*i]).collect();
+            visit(&values);
+            // The next combination, as an odometer.
+            for (digit, sample) in chosen.iter_mut().zip(&samples) {
+                *digit += 1;
+                if *digit < sample.len() {
+                    break;
+                }
+                *digit = 0;
+            }
+        }
+        Some(())
+    }
+
     /// The condition read as a node; its terms and their constants are noted.
     fn node(&mut self, condition: &'e Expr) -> Node<'e> {
         self.nodes += 1;
@@ -257,6 +299,161 @@ impl<'e> Atoms<'e> {
         Node::Atom(self.term(condition, true, &[]))
     }
 
+    /// A condition true wherever `expr` is present (and perhaps elsewhere): what its value
+    /// needs, by LANGUAGE.md §5. `frame` holds the arguments of the function calls whose body
+    /// `expr` is in.
+    fn presence(
+        &mut self,
+        expr: &'e Expr,
+        program: &'e Definitions<'e>,
+        frame: Option<&Frame<'_, 'e>>,
+    ) -> Node<'e> {
+        self.nodes += 1;
+        if self.nodes > MAX_PRESENCE_NODES {
+            return Node::Known(true);
+        }
+        let both = |atoms: &mut Atoms<'e>, left: &'e Expr, right: &'e Expr| {
+            let pair = [
+                atoms.presence(left, program, frame),
+                atoms.presence(right, program, frame),
+            ];
+            Node::And(Box::new(pair))
+        };
+        match expr {
+            Expr::Const(value) => Node::Known(!value.is_missing()),
+            Expr::Place(place) => match place.root {
+                Root::Input => Node::Missingness {
+                    term: self.term(expr, false, &[]),
+                    present: true,
+                },
+                Root::Slot(slot) => self.slot_presence(slot, program),
+                // An argument is evaluated in the caller's scope.
+                Root::Param(index) => {
+                    match frame.and_then(|f| Some((f.args.get(index as usize)?, f.outer))) {
+                        Some((argument, outer)) => self.presence(argument, program, outer),
+                        None => Node::Known(true),
+                    }
+                }
+                Root::Local(_) => Node::Known(true),
+            },
+            Expr::Field { base: operand, .. }
+            | Expr::Neg(operand)
+            | Expr::Duration { count: operand, .. }
+            | Expr::Matches(operand, _)
+            | Expr::InTexts { operand, .. }
+            | Expr::ContainsTexts { list: operand, .. } => self.presence(operand, program, frame),
+            // Kleene logic: `false and missing` is present.
+            Expr::Binary(BinOp::And | BinOp::Or, ..) => Node::Known(true),
+            Expr::Binary(BinOp::Div | BinOp::Rem, _, divisor) if matches!(&**divisor, Expr::Const(Value::Number(n)) if *n == 0.0) => {
+                Node::Known(false)
+            }
+            Expr::Binary(_, left, right)
+            | Expr::Element {
+                list: left,
+                index: right,
+            } => both(self, left, right),
+            Expr::Coalesce(left, right) => {
+                let pair = [
+                    self.presence(left, program, frame),
+                    self.presence(right, program, frame),
+                ];
+                Node::Or(Box::new(pair))
+            }
+            Expr::Lookup { table, key } => {
+                let key_present = self.presence(key, program, frame);
+                let index = table.0 as usize;
+                let (Some(Some(rows)), Some(Some(keys))) = (
+                    program
+                        .program
+                        .tables
+                        .get(index)
+                        .map(|t| t.entries.as_ref()),
+                    program.keys.get(index),
+                ) else {
+                    // Reference data may hold any key.
+                    return key_present;
+                };
+                let (key, key_frame) = argument_of(key, frame);
+                match key {
+                    Expr::Const(key) => Node::Known(rows.get_value(key).is_some()),
+                    // A term read in a function's body stands for a different value in each
+                    // call.
+                    key if key_frame.is_some() && reads_param(key) => key_present,
+                    key => {
+                        let members: Vec<&Value> = match keys {
+                            Value::List(items) => items.iter().collect(),
+                            _ => Vec::new(),
+                        };
+                        let row = Node::Member {
+                            term: self.term(key, false, &members),
+                            list: keys,
+                            negated: false,
+                        };
+                        Node::And(Box::new([key_present, row]))
+                    }
+                }
+            }
+            // A built-in gives missing when any argument is missing.
+            Expr::Call(_, args) => {
+                let nodes = args
+                    .iter()
+                    .map(|arg| self.presence(arg, program, frame))
+                    .collect();
+                all(nodes)
+            }
+            Expr::CallFunction(function, args) => {
+                match program.program.functions.get(function.0 as usize) {
+                    Some(definition) => {
+                        let call = Frame { args, outer: frame };
+                        self.presence(&definition.body, program, Some(&call))
+                    }
+                    None => Node::Known(true),
+                }
+            }
+            Expr::Choose {
+                arms, otherwise, ..
+            } => {
+                let arms = (arms.iter())
+                    .map(|(condition, value)| {
+                        let guard = match frame {
+                            Some(_) if reads_param(condition) => {
+                                self.terms.push(Term {
+                                    expr: condition,
+                                    truth: true,
+                                    constants: Vec::new(),
+                                });
+                                Node::Atom(self.terms.len() - 1)
+                            }
+                            _ => self.node(condition),
+                        };
+                        (guard, self.presence(value, program, frame))
+                    })
+                    .collect();
+                Node::Choose(arms, Box::new(self.presence(otherwise, program, frame)))
+            }
+            // Present, or not looked into (quantifiers, comprehensions, texts, lists).
+            _ => Node::Known(true),
+        }
+    }
+
+    /// What a let's or score's value needs to be present.
+    fn slot_presence(&mut self, slot: Slot, program: &'e Definitions<'e>) -> Node<'e> {
+        let lets = &program.program.lets;
+        let index = slot.0 as usize;
+        if let Some(definition) = lets.get(index) {
+            return self.presence(&definition.expr, program, None);
+        }
+        match (index.checked_sub(lets.len())).and_then(|score| program.program.scores.get(score)) {
+            Some(score) => {
+                let nodes = (score.components.iter())
+                    .map(|component| self.presence(&component.expr, program, None))
+                    .collect();
+                all(nodes)
+            }
+            None => Node::Known(true),
+        }
+    }
+
     /// The index of a term, added if new, with more constants it is compared with.
     fn term(&mut self, expr: &'e Expr, truth: bool, constants: &[&'e Value]) -> usize {
         let found = (self.terms.iter()).position(|term| term.truth == truth && term.expr == expr);
@@ -345,6 +542,56 @@ fn regions<T: Copy + PartialEq>(points: Vec<T>, neighbours: impl Fn(T) -> [T; 2]
     samples
 }
 
+/// `a`, `b` and `c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => items.join(""),
+    }
+}
+
+/// Every condition of `nodes` at once.
+fn all(nodes: Vec<Node<'_>>) -> Node<'_> {
+    let mut nodes = nodes.into_iter();
+    let first = nodes.next().unwrap_or(Node::Known(true));
+    nodes.fold(first, |all, node| Node::And(Box::new([all, node])))
+}
+
+/// The argument a parameter stands for, through calls that pass it on, and the frame it is
+/// read in; any other expression itself.
+fn argument_of<'f, 'e>(
+    mut expr: &'e Expr,
+    mut frame: Option<&'f Frame<'f, 'e>>,
+) -> (&'e Expr, Option<&'f Frame<'f, 'e>>) {
+    while let (
+        Expr::Place(Place {
+            root: Root::Param(index),
+            fields,
+        }),
+        Some(call),
+    ) = (expr, frame)
+    {
+        let Some(argument) = call.args.get(*index as usize).filter(|_| fields.is_empty()) else {
+            break;
+        };
+        (expr, frame) = (argument, call.outer);
+    }
+    (expr, frame)
+}
+
+/// Whether an expression reads a parameter of the function whose body it is in.
+fn reads_param(expr: &Expr) -> bool {
+    let mut found = matches!(
+        expr,
+        Expr::Place(Place {
+            root: Root::Param(_),
+            ..
+        })
+    );
+    expr.for_each_child(|child| found = found || reads_param(child));
+    found
+}
+
 /// The declared type of an input place (`supplier.category`), from the input declaration.
 fn place_type<'t>(expr: &Expr, input: &'t RecordType) -> Option<&'t Type> {
     let Expr::Place(Place {
@@ -431,6 +678,7 @@ impl Node<'_> {
                 Value::Bool(truth) => Some(*truth),
                 _ => None,
             },
+            Node::Known(truth) => Some(*truth),
         }
     }
 }
@@ -487,6 +735,95 @@ impl super::Checker<'_> {
                 format!("rule `{name}` can never pass: this condition is never {pass} where the rule applies"),
                 "no input of the declared types makes the rule pass; check its comparisons and constants",
             );
+        }
+    }
+
+    /// Warns of each score of `program` whose components no input gives values all at once:
+    /// the score is always missing. Names a smallest set of components that are never present
+    /// together.
+    pub(super) fn analyse_scores(&mut self, program: &Program) {
+        let definitions = Definitions {
+            program,
+            keys: (program.tables.iter())
+                .map(|table| {
+                    let rows = table.entries.as_ref()?;
+                    Some(Value::List(
+                        rows.iter().map(|(key, _)| key.into_value()).collect(),
+                    ))
+                })
+                .collect(),
+        };
+        for (score, decl) in program.scores.iter().zip(self.score_decls.clone()) {
+            let mut atoms = Atoms::default();
+            let components: Vec<Node> = (score.components.iter())
+                .map(|component| atoms.presence(&component.expr, &definitions, None))
+                .collect();
+            // Which components are present together, for each combination of samples.
+            let mut together: Vec<Vec<bool>> = Vec::new();
+            let visited =
+                atoms.each_combination(&self.input_record, &mut self.analysis_budget, |values| {
+                    let present: Vec<bool> = (components.iter())
+                        .map(|node| node.truth(values) == Some(true))
+                        .collect();
+                    if !together.contains(&present) {
+                        together.push(present);
+                    }
+                });
+            let never_together = |set: &[usize]| {
+                !(together.iter()).any(|present| set.iter().all(|&i| present.get(i) == Some(&true)))
+            };
+            let mut set: Vec<usize> = (0..components.len()).collect();
+            if visited.is_none() || !never_together(&set) {
+                continue;
+            }
+            // A smallest set: each component left out in turn, if the rest are still never
+            // present together.
+            for component in (0..components.len()).rev() {
+                let rest: Vec<usize> = set.iter().copied().filter(|&i| i != component).collect();
+                if !rest.is_empty() && never_together(&rest) {
+                    set = rest;
+                }
+            }
+            let name = &decl.name.name;
+            let named: Vec<&crate::ast::ScoreComponent> =
+                set.iter().filter_map(|&i| decl.components.get(i)).collect();
+            let names: Vec<String> = (named.iter())
+                .map(|component| format!("`{}`", component.name.name))
+                .collect();
+            let diagnostic = match &named[..] {
+                [only] => crate::diagnostic::Diagnostic::warning(
+                    SCORE_NEVER_PRESENT,
+                    only.value.span,
+                    format!(
+                        "score `{name}` is always missing: its component `{}` is never present",
+                        only.name.name
+                    ),
+                )
+                .with_help("no input of the declared types gives this component a value (a table without the key, a guard that never holds, a division by zero), and a score with a missing component is missing"),
+                _ => {
+                    let mut diagnostic = crate::diagnostic::Diagnostic::warning(
+                        SCORE_NEVER_PRESENT,
+                        decl.name.span,
+                        format!(
+                            "score `{name}` is always missing: its components {} are never present together",
+                            and_list(&names)
+                        ),
+                    )
+                    .with_help("no input of the declared types gives all of them a value (their guards or table keys exclude each other), and a score with a missing component is missing");
+                    for component in &named {
+                        let message = match &named[..] {
+                            [first, second] => {
+                                let other = if std::ptr::eq(*first, *component) { second } else { first };
+                                format!("present only where `{}` is missing", other.name.name)
+                            }
+                            _ => "present only where another of these is missing".to_owned(),
+                        };
+                        diagnostic.label(component.value.span, message);
+                    }
+                    diagnostic
+                }
+            };
+            self.diagnostics.push(diagnostic);
         }
     }
 

@@ -506,6 +506,10 @@ impl<'a> Checker<'a> {
             decision_order: Vec::new(),
             json: Default::default(),
         };
+        #[cfg(feature = "lint")]
+        if !self.diagnostics.iter().any(Diagnostic::is_error) {
+            self.analyse_scores(&program);
+        }
         self.unread_library_tables_need_no_data(&mut program);
         Some(program)
     }

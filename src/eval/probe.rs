@@ -4,10 +4,10 @@
 //! comparison of two values. Nothing here evaluates anything the evaluator does not: a probe is
 //! an explaining evaluator whose expressions the caller chooses.
 
-use super::{Elements, Evaluator, Scope};
+use super::{Call, Elements, Evaluator, Scope};
 use crate::date::Date;
 use crate::input::ReferenceData;
-use crate::program::{BinOp, Expr, Program, Value};
+use crate::program::{BinOp, Expr, FunctionDef, Program, Value};
 use crate::types::Type;
 
 use std::cell::OnceCell;
@@ -16,8 +16,9 @@ use super::EvalError;
 
 pub(crate) struct Probe<'a> {
     evaluator: Evaluator<'a, true>,
-    /// The scopes left by `enter_let`, innermost last.
-    scopes: Vec<Scope>,
+    /// The scopes left by `enter_let` and `enter_call`, innermost last, and whether each
+    /// entered a call.
+    scopes: Vec<(Scope, bool)>,
 }
 
 impl<'a> Probe<'a> {
@@ -99,21 +100,44 @@ impl<'a> Probe<'a> {
     }
 
     /// Reads names as a let's expression does, outside every quantifier of the caller (whose
-    /// variables stay bound), until `leave_let`.
+    /// variables stay bound), until `leave`.
     pub(crate) fn enter_let(&mut self) {
         let scope = Scope {
             base: self.evaluator.locals.len(),
             call: None,
         };
         let left = self.evaluator.enter(scope);
-        self.scopes.push(left);
+        self.scopes.push((left, false));
     }
 
-    /// Back to the scope `enter_let` left.
-    pub(crate) fn leave_let(&mut self) {
-        if let Some(scope) = self.scopes.pop() {
+    /// Reads names as the body of `function` does when called with `args` here (as the
+    /// evaluator calls it: each argument evaluated on first read, in this scope), until
+    /// `leave`.
+    pub(crate) fn enter_call(&mut self, function: &'a FunctionDef, args: &'a [Expr]) {
+        let base = self.evaluator.locals.len();
+        self.evaluator.calls.push(Call {
+            args,
+            params: &function.params,
+            values: args.iter().map(|_| None).collect(),
+            caller: self.evaluator.scope(),
+            base,
+        });
+        let scope = Scope {
+            base,
+            call: Some(self.evaluator.calls.len() - 1),
+        };
+        let left = self.evaluator.enter(scope);
+        self.scopes.push((left, true));
+    }
+
+    /// Back to the scope the last `enter_let` or `enter_call` left.
+    pub(crate) fn leave(&mut self) {
+        if let Some((scope, call)) = self.scopes.pop() {
             self.evaluator.locals.truncate(self.evaluator.local_base);
             self.evaluator.enter(scope);
+            if call {
+                self.evaluator.calls.pop();
+            }
         }
     }
 

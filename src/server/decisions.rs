@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 
+use crate::audit::sha256_hex;
 use crate::date::Date;
 
 pub struct DecisionLog {
@@ -103,14 +103,6 @@ pub fn write_line(out: &mut String, time: &str, decision: &Decision) -> Option<(
     }
     out.push_str("}\n");
     Some(())
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    let mut hex = String::with_capacity(64);
-    for byte in Sha256::digest(bytes) {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
 }
 
 /// Now in RFC 3339, UTC, to the microsecond: `2026-12-07T13:05:09.123456Z`.
