@@ -17,7 +17,10 @@ const SUPPLIERS: usize = 1_000;
 
 fn main() {
     // `cargo bench` passes `--bench`; the workload and the rounds are the other arguments.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let (Some(workload), Some(Ok(rounds))) = (args.first(), args.get(1).map(|r| r.parse())) else {
         eprintln!("usage: counts compile|compile-2000|input|serde|input-text ROUNDS");
         std::process::exit(2);
@@ -49,7 +52,11 @@ fn main() {
                 }),
                 _ => repeat(rounds, || {
                     for text in &texts {
-                        black_box(policy.input_from_str(black_box(text)).expect("a valid supplier"));
+                        black_box(
+                            policy
+                                .input_from_str(black_box(text))
+                                .expect("a valid supplier"),
+                        );
                     }
                 }),
             }

@@ -332,7 +332,10 @@ impl Builder {
                 .iter()
                 .map(|row| {
                     // Two expressions, or two literals (`row_literal`) taken as operands.
-                    let mut parts = row.clone().into_inner().filter(|p| p.as_rule() != Rule::colon);
+                    let mut parts = row
+                        .clone()
+                        .into_inner()
+                        .filter(|p| p.as_rule() != Rule::colon);
                     let (Some(key), Some(value)) = (parts.next(), parts.next()) else {
                         return Err(self.internal(row));
                     };
