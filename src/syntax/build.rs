@@ -345,9 +345,11 @@ impl Builder {
                     };
                     // A literal row's pair also holds the blanks before the row after it.
                     let span = key.as_span().start_pos().span(&value.as_span().end_pos());
+                    // Both are built before either fails, so that each reports its errors.
+                    let (key, value) = (part(&key), part(&value));
                     Ok(TableRow {
-                        key: part(&key)?,
-                        value: part(&value)?,
+                        key: key?,
+                        value: value?,
                         span: self.span(span),
                     })
                 })
