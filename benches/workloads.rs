@@ -303,3 +303,56 @@ pub fn csv_row(supplier: &serde_json::Value) -> String {
 
 #[allow(dead_code)]
 pub const CSV_HEADER: &str = "name,country,category,annual_spend,certifications,flags,guidelines_confirmed,ecovadis.environment,ecovadis.labor_human_rights,ecovadis.ethics,ecovadis.sustainable_procurement,smelters,cmrt_date";
+
+/// The onboarding input as typed structs, for serde's derived deserialisation: the lower bound
+/// that `Policy::input` is measured against (`benches/compare`, `benches/counts.rs`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Category {
+    Manufacturing,
+    Chemicals,
+    Logistics,
+    Services,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RmapStatus {
+    Conformant,
+    Active,
+    NotEnrolled,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+pub struct Supplier {
+    pub name: String,
+    pub country: String,
+    pub category: Category,
+    pub annual_spend: f64,
+    pub certifications: Vec<String>,
+    pub flags: Vec<String>,
+    pub guidelines_confirmed: bool,
+    pub ecovadis: Option<Ecovadis>,
+    pub smelters: Vec<Smelter>,
+    pub cmrt_date: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+pub struct Ecovadis {
+    pub environment: f64,
+    pub labor_human_rights: f64,
+    pub ethics: f64,
+    pub sustainable_procurement: f64,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+pub struct Smelter {
+    pub id: String,
+    pub metal: String,
+    pub rmap_status: RmapStatus,
+}

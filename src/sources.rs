@@ -31,6 +31,9 @@ struct SourceFile {
     /// The normalised path from the root's directory; `None` for the root.
     path: Option<Arc<str>>,
     text: String,
+    /// Where its lines start, built once: the checker, the coverage branches and diagnostics
+    /// as JSON all read them.
+    lines: LineIndex,
     /// Where the file starts in the span space of the policy.
     base: usize,
     /// The files it imports, by index, in the order written.
@@ -57,6 +60,7 @@ impl Sources {
             files: vec![SourceFile {
                 path: None,
                 text: root.to_string(),
+                lines: LineIndex::new(root),
                 base: 0,
                 imports: Vec::new(),
             }],
@@ -169,6 +173,7 @@ impl Sources {
         }
         self.files.push(SourceFile {
             path: Some(path.into()),
+            lines: LineIndex::new(&text),
             text,
             base,
             imports: Vec::new(),
@@ -232,6 +237,11 @@ impl Sources {
     /// The root's text.
     pub fn root_text(&self) -> &str {
         self.files.first().map_or("", |f| f.text.as_str())
+    }
+
+    /// The 1-based line of a byte offset in the root.
+    pub(crate) fn root_line(&self, offset: usize) -> u32 {
+        self.files.first().map_or(0, |f| f.lines.line(offset))
     }
 
     /// The text of a file by its path (`None` for the root), as diagnostics name it.
@@ -313,16 +323,12 @@ impl Sources {
     /// The file (a library's path, `None` for the root) and 1-based line of spans of the shared
     /// span space; the files' line indexes are built once.
     pub(crate) fn lines<'s>(&'s self) -> impl Fn(Span) -> (Option<&'s str>, u32) + 's {
-        let indexes: Vec<LineIndex> = self.files.iter().map(|f| LineIndex::new(&f.text)).collect();
-        move |span| {
-            let file = self.file_of(span);
-            match (self.files.get(file), indexes.get(file)) {
-                (Some(f), Some(lines)) => (
-                    f.path.as_deref(),
-                    lines.line((span.start as usize).saturating_sub(f.base)),
-                ),
-                _ => (None, 0),
-            }
+        move |span| match self.files.get(self.file_of(span)) {
+            Some(f) => (
+                f.path.as_deref(),
+                f.lines.line((span.start as usize).saturating_sub(f.base)),
+            ),
+            None => (None, 0),
         }
     }
 
@@ -338,15 +344,13 @@ impl Sources {
     /// The diagnostics as a JSON array of [`Diagnostic::to_json`] objects, each with the
     /// position in its own file.
     pub fn diagnostics_json(&self, diagnostics: &[Diagnostic]) -> serde_json::Value {
-        let indexes: Vec<LineIndex> = self.files.iter().map(|f| LineIndex::new(&f.text)).collect();
         let json = diagnostics.iter().map(|d| {
             let file = (self.files.iter())
-                .position(|f| f.path == d.file)
-                .unwrap_or(0);
-            let text = self.files.get(file).map_or("", |f| f.text.as_str());
-            match indexes.get(file) {
-                Some(index) => d.to_json(text, index),
-                None => d.to_json(text, &LineIndex::new(text)),
+                .find(|f| f.path == d.file)
+                .or(self.files.first());
+            match file {
+                Some(f) => d.to_json(&f.text, &f.lines),
+                None => d.to_json("", &LineIndex::new("")),
             }
         });
         serde_json::Value::Array(json.collect())

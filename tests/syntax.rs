@@ -311,6 +311,50 @@ fn comments_are_whitespace_between_tokens() {
     assert!(!errors("let x = a not # no\n in b").is_empty());
 }
 
+/// A row of two literals takes its own way through the grammar (`row_literal`); it must give
+/// the tree, the spans and the errors that two expressions give.
+#[test]
+fn table_rows_of_literals_read_as_expressions() {
+    let table = |rows: &str| format!("table t: text -> number {{\n{rows}\n}}");
+    let literal = parse_ok(&table(
+        "  \"DK\": 90, \"FI\": 88.5 # note\n  \"S{1}E\": 1_000",
+    ));
+    let parenthesised = parse_ok(&table(
+        "  (\"DK\"): (90), (\"FI\"): (88.5) # note\n  (\"S{1}E\"): (1_000)",
+    ));
+    assert_eq!(erase_spans(&literal), erase_spans(&parenthesised));
+    let source = table("  \"DK\": 90 # note\n  \"FI\": 88");
+    let file = parse_ok(&source);
+    let [Item::Table(decl)] = file.items.as_slice() else {
+        panic!("expected one table, got {:?}", file.items);
+    };
+    let rows: Vec<&str> = (decl.rows.iter().flatten())
+        .map(|row| &source[row.span.range()])
+        .collect();
+    assert_eq!(rows, ["\"DK\": 90", "\"FI\": 88"]);
+    // What follows a literal makes the row two expressions.
+    for row in [
+        "\"a\": 1 + 2",
+        "\"a\": 5 days",
+        "\"a\": 1 ?? 2",
+        "\"a\": 2025-01-01",
+        "\"a\": x",
+    ] {
+        let expected = parse_ok(&table(&format!("({}): ({})", &row[..3], &row[5..])));
+        assert_eq!(
+            erase_spans(&parse_ok(&table(row))),
+            erase_spans(&expected),
+            "{row}"
+        );
+    }
+    // The key's error and the value's error are both reported.
+    let big = "9".repeat(400);
+    let codes: Vec<&str> = (errors(&table(&format!("  {big}: {big}"))).iter())
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(codes, ["E0010", "E0010"]);
+}
+
 #[test]
 fn keywords_do_not_match_prefixes_of_names() {
     let file = parse_ok("let notes = android\nlet index = notes\nlet iffy = truely");

@@ -19,7 +19,7 @@ use crate::eval;
 pub use crate::limits::{MAX_DEPENDENCY_DEPTH, MAX_DIAGNOSTICS};
 use crate::program::{self as p, ComponentDef, Expr, Key, Slot, Value};
 use crate::sources::Sources;
-use crate::span::{LineIndex, Span};
+use crate::span::Span;
 use crate::types::{RecordType, Type};
 
 #[cfg(feature = "lint")]
@@ -190,8 +190,6 @@ impl Typed {
 
 struct Checker<'a> {
     sources: &'a Sources,
-    /// Lines of the root, the only file whose items are reported with their lines.
-    lines: LineIndex,
     file: &'a ast::PolicyFile,
     diagnostics: Vec<Diagnostic>,
     /// What the static analysis of conditions may still do (`analysis::Budget`).
@@ -240,7 +238,6 @@ impl<'a> Checker<'a> {
     fn new(sources: &'a Sources) -> Checker<'a> {
         Checker {
             sources,
-            lines: LineIndex::new(sources.root_text()),
             file: sources.items(),
             diagnostics: Vec::new(),
             #[cfg(feature = "lint")]
@@ -402,7 +399,8 @@ impl<'a> Checker<'a> {
     }
 
     fn line(&self, span: Span) -> u32 {
-        self.lines.line(span.start as usize)
+        // The root is the only file whose items are reported with their lines.
+        self.sources.root_line(span.start as usize)
     }
 
     fn run(&mut self) -> Option<p::Program> {

@@ -331,18 +331,26 @@ impl Builder {
                 .children(&body, Rule::table_row)
                 .iter()
                 .map(|row| {
-                    let parts: Vec<Build<Expr>> = self
-                        .children(row, Rule::expr)
-                        .iter()
-                        .map(|e| self.expr(e))
-                        .collect();
-                    let mut parts = parts.into_iter();
-                    let key = parts.next().ok_or_else(|| self.internal(row))?;
-                    let value = parts.next().ok_or_else(|| self.internal(row))?;
+                    // Two expressions, or two literals (`row_literal`) taken as operands.
+                    let mut parts = row
+                        .clone()
+                        .into_inner()
+                        .filter(|p| p.as_rule() != Rule::colon);
+                    let (Some(key), Some(value)) = (parts.next(), parts.next()) else {
+                        return Err(self.internal(row));
+                    };
+                    let part = |pair: &Pair<'_, Rule>| match pair.as_rule() {
+                        Rule::expr => self.expr(pair),
+                        _ => self.operand(pair).map(|built| built.expr),
+                    };
+                    // A literal row's pair also holds the blanks before the row after it.
+                    let span = key.as_span().start_pos().span(&value.as_span().end_pos());
+                    // Both are built before either fails, so that each reports its errors.
+                    let (key, value) = (part(&key), part(&value));
                     Ok(TableRow {
                         key: key?,
                         value: value?,
-                        span: self.span(row.as_span()),
+                        span: self.span(span),
                     })
                 })
                 .collect())

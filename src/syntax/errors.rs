@@ -67,6 +67,7 @@ fn expected(rule: Rule) -> Expected {
         | Rule::infix
         | Rule::postfix
         | Rule::primary
+        | Rule::row_literal
         | Rule::integer
         | Rule::unit
         | Rule::paren_unit

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
-use crate::workloads::{CPI, SANCTIONED};
+use crate::workloads::{CPI, Category, RmapStatus, SANCTIONED, Supplier};
 
 pub trait Engine {
     fn name(&self) -> &str;
@@ -100,54 +100,6 @@ impl Engine for Procura {
     fn decide_all(&mut self) -> Vec<&'static str> {
         (self.decide_all)()
     }
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Category {
-    Manufacturing,
-    Chemicals,
-    Logistics,
-    Services,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum RmapStatus {
-    Conformant,
-    Active,
-    NotEnrolled,
-}
-
-#[derive(serde::Deserialize)]
-#[allow(dead_code)]
-struct Supplier {
-    name: String,
-    country: String,
-    category: Category,
-    annual_spend: f64,
-    certifications: Vec<String>,
-    flags: Vec<String>,
-    guidelines_confirmed: bool,
-    ecovadis: Option<Ecovadis>,
-    smelters: Vec<Smelter>,
-    cmrt_date: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct Ecovadis {
-    environment: f64,
-    labor_human_rights: f64,
-    ethics: f64,
-    sustainable_procurement: f64,
-}
-
-#[derive(serde::Deserialize)]
-#[allow(dead_code)]
-struct Smelter {
-    id: String,
-    metal: String,
-    rmap_status: RmapStatus,
 }
 
 /// The lower bound: the rules written by hand over typed structs.
