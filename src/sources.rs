@@ -246,8 +246,13 @@ impl Sources {
 
     /// The text of a file by its path (`None` for the root), as diagnostics name it.
     pub fn text(&self, path: Option<&str>) -> Option<&str> {
+        self.text_and_lines(path).map(|(text, _)| text)
+    }
+
+    /// [`Sources::text`] with the file's line index, for positions in it.
+    pub(crate) fn text_and_lines(&self, path: Option<&str>) -> Option<(&str, &LineIndex)> {
         let file = self.files.iter().find(|f| f.path.as_deref() == path)?;
-        Some(&file.text)
+        Some((&file.text, &file.lines))
     }
 
     /// The libraries' paths and texts, in depth-first import order.

@@ -15,7 +15,7 @@ use crate::date::Date;
 use crate::eval::EvalError;
 use crate::input::{InputError, InputErrors};
 use crate::policy::{EvaluateError, ExampleResult, LastOptions, Options, Sources, as_of_from_str};
-use crate::span::{LineCol, LineIndex, Span};
+use crate::span::{LineCol, Span};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -260,8 +260,10 @@ pub fn compile(source: &str, options: Option<CompileOptions>) -> Result<Policy, 
             let first = diagnostics.iter().find(|d| d.is_error());
             let message = match first {
                 Some(d) => {
-                    let text = sources.text(d.file.as_deref()).unwrap_or_default();
-                    let at = LineIndex::new(text).line_col(text, d.span.start as usize);
+                    let at = match sources.text_and_lines(d.file.as_deref()) {
+                        Some((text, lines)) => lines.line_col(text, d.span.start as usize),
+                        None => LineCol { line: 0, column: 0 },
+                    };
                     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
                     let file = d
                         .file
@@ -294,7 +296,6 @@ pub fn compile(source: &str, options: Option<CompileOptions>) -> Result<Policy, 
 pub fn analyze(source: &str, options: Option<CompileOptions>) -> Result<Analysis, JsValue> {
     let sources = sources(source, options)?;
     Ok(Analysis {
-        lines: LineIndex::new(source),
         analysis: crate::ide::Analysis::new(sources),
     })
 }
@@ -450,8 +451,6 @@ impl Policy {
 #[wasm_bindgen]
 pub struct Analysis {
     analysis: crate::ide::Analysis,
-    /// Of the analysed source, for positions.
-    lines: LineIndex,
 }
 
 #[wasm_bindgen]
@@ -495,20 +494,17 @@ impl Analysis {
 
 impl Analysis {
     fn offset(&self, line: u32, column: u32) -> usize {
-        let source = self.analysis.sources().root_text();
-        self.lines.offset(source, LineCol { line, column })
+        let sources = self.analysis.sources();
+        (sources.text_and_lines(None)).map_or(0, |(text, lines)| {
+            lines.offset(text, LineCol { line, column })
+        })
     }
 
     /// A `Range` of a span within `file` (`None`: the analysed source).
     fn range(&self, file: Option<&str>, span: Span) -> Json {
-        let text = self.analysis.sources().text(file).unwrap_or_default();
-        let library_lines;
-        let lines = match file {
-            None => &self.lines,
-            Some(_) => {
-                library_lines = LineIndex::new(text);
-                &library_lines
-            }
+        // The analysis names only files of its sources.
+        let Some((text, lines)) = self.analysis.sources().text_and_lines(file) else {
+            return Json::Null;
         };
         let start = lines.line_col(text, span.start as usize);
         let end = lines.line_col(text, span.end as usize);
