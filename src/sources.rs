@@ -250,7 +250,7 @@ impl Sources {
     }
 
     /// [`Sources::text`] with the file's line index, for positions in it.
-    pub(crate) fn text_and_lines(&self, path: Option<&str>) -> Option<(&str, &LineIndex)> {
+    pub fn text_and_lines(&self, path: Option<&str>) -> Option<(&str, &LineIndex)> {
         let file = self.files.iter().find(|f| f.path.as_deref() == path)?;
         Some((&file.text, &file.lines))
     }

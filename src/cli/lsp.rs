@@ -106,16 +106,21 @@ fn workspace_root(params: &InitializeParams) -> Option<PathBuf> {
     folder.or_else(|| params.root_uri.as_ref().and_then(file_path))
 }
 
+/// An open document: its text and line index are those its analysis read, the root file of
+/// its sources.
 struct Document {
     uri: Uri,
-    text: String,
-    lines: LineIndex,
     analysis: Analysis,
 }
 
 impl Document {
+    fn text(&self) -> &str {
+        self.analysis.sources().root_text()
+    }
+
     fn range(&self, span: Span) -> Range {
-        range(&self.text, &self.lines, span)
+        (self.analysis.sources().text_and_lines(None))
+            .map_or_else(Range::default, |(text, lines)| range(text, lines, span))
     }
 }
 
@@ -157,15 +162,7 @@ impl Server {
         let sources = self.sources(file_path(&uri).as_deref(), &text);
         let analysis = Analysis::new(sources);
         let key = uri.as_str().to_string();
-        self.documents.insert(
-            key,
-            Document {
-                uri,
-                lines: LineIndex::new(&text),
-                text,
-                analysis,
-            },
-        );
+        self.documents.insert(key, Document { uri, analysis });
     }
 
     /// The files of the policy `text` at `path`: its libraries from the open documents first,
@@ -187,7 +184,7 @@ impl Server {
     fn open_text(&self, path: &Path) -> Option<&str> {
         (self.documents.values())
             .find(|d| file_path(&d.uri).as_deref() == Some(path))
-            .map(|d| d.text.as_str())
+            .map(Document::text)
     }
 
     /// Every mention of what the name at `at` denotes, its declaration first: in the document
@@ -364,9 +361,9 @@ impl Server {
                 let params = extract::<Formatting>(request)?;
                 let found = (self.documents.get(params.text_document.uri.as_str())).and_then(|d| {
                     // A document that does not parse is left as it is (its errors are shown).
-                    let formatted = procura::format(&d.text).ok()?;
-                    let whole = d.range(Span::new(0, d.text.len()));
-                    let edits = (formatted != d.text).then(|| TextEdit::new(whole, formatted));
+                    let formatted = procura::format(d.text()).ok()?;
+                    let whole = d.range(Span::new(0, d.text().len()));
+                    let edits = (formatted != d.text()).then(|| TextEdit::new(whole, formatted));
                     Some(edits.into_iter().collect::<Vec<_>>())
                 });
                 respond(found)
@@ -386,7 +383,8 @@ impl Server {
         answer: impl FnOnce(&Document, usize) -> Option<T>,
     ) -> Option<T> {
         let document = self.documents.get(uri.as_str())?;
-        let offset = offset(&document.text, &document.lines, position);
+        let (text, lines) = document.analysis.sources().text_and_lines(None)?;
+        let offset = offset(text, lines, position);
         answer(document, offset)
     }
 }
@@ -394,8 +392,8 @@ impl Server {
 /// A location of the analysis of the policy at `uri` as the editor reads it: in that file or
 /// in a library beside it.
 fn location(uri: &Uri, analysis: &Analysis, target: &Location) -> Option<lsp_types::Location> {
-    let text = analysis.sources().text(target.file.as_deref())?;
-    let range = range(text, &LineIndex::new(text), target.span);
+    let (text, lines) = analysis.sources().text_and_lines(target.file.as_deref())?;
+    let range = range(text, lines, target.span);
     let Some(library) = &target.file else {
         return Some(lsp_types::Location::new(uri.clone(), range));
     };
