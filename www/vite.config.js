@@ -10,6 +10,8 @@ export default defineConfig({
       input: { playground: resolve(import.meta.dirname, "index.html"), form: resolve(import.meta.dirname, "form.html") },
     },
   },
+  // The workbook reader's worker imports the reader module as an ES module (www/src/reader-worker.js).
+  worker: { format: "es" },
   // The policies and sample data are imported from ../rules at build time.
   server: { fs: { allow: [".."] } },
 });

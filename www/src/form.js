@@ -228,43 +228,59 @@ function markOpenSmelters(report) {
 // ---- a supplier's CMRT workbook -------------------------------------------------------------
 
 // The workbook reader is a WebAssembly module of its own (www/pkg-reader, the library's CMRT
-// reader), fetched when the first workbook is dropped or chosen: the form itself never loads it.
+// reader) in a worker (reader-worker.js), started when the first workbook is dropped or chosen:
+// the form itself never loads it, and never waits on it.
 let reader;
-function loadReader() {
-  reader ??= import("../pkg-reader/procura_reader.js")
-    .then(async (module) => {
-      await module.default();
-      return module;
-    })
-    .catch((error) => {
-      reader = undefined; // the next workbook tries again
-      throw error;
-    });
-  return reader;
+let requests = 0;
+
+/** What the reader made of `file`: `{ json, warnings }`, or an error with its message. */
+function readWorkbook(kind, file) {
+  reader ??= new Worker(new URL("./reader-worker.js", import.meta.url), { type: "module" });
+  const worker = reader;
+  const id = ++requests;
+  return new Promise((resolve, reject) => {
+    const settle = (event) => {
+      if (event.type === "message" && event.data.id !== id) return;
+      worker.removeEventListener("message", settle);
+      worker.removeEventListener("error", settle);
+      if (event.type === "error") {
+        // The worker or its module could not be fetched or started: the next workbook tries again.
+        if (reader === worker) reader = undefined;
+        worker.terminate();
+        reject(new Error(`the workbook reader could not be loaded${event.message ? `: ${event.message}` : ""}`));
+      } else if (event.data.error !== undefined) {
+        reject(new Error(event.data.error));
+      } else {
+        resolve(event.data);
+      }
+    };
+    worker.addEventListener("message", settle);
+    worker.addEventListener("error", settle);
+    worker.postMessage({ id, kind, file });
+  });
 }
 
 const importStatus = document.getElementById("cmrt-status");
 const importRecord = document.getElementById("cmrt-record");
+let latestImport = 0;
 
 /** Reads a CMRT workbook and fills the smelter list (and the CMRT's date) from its record. */
 async function importWorkbook(file) {
+  const thisImport = ++latestImport;
   Object.assign(importStatus.dataset, { file: file.name, state: "reading" });
   importStatus.hidden = false;
   importStatus.textContent = `reading ${file.name} …`;
   let imported;
   try {
-    const { readTemplate, maxWorkbookBytes } = await loadReader();
-    // One byte past the limit at most: a larger file is refused by the reader with the message
-    // of `procura import`, without being copied whole into WebAssembly memory.
-    const bytes = new Uint8Array(await file.slice(0, maxWorkbookBytes() + 1).arrayBuffer());
-    imported = readTemplate("cmrt", file.name, bytes);
+    imported = await readWorkbook("cmrt", file);
   } catch (error) {
-    // A refused workbook (the message of `procura import`), or a reader that could not be fetched.
+    if (thisImport !== latestImport) return; // a later workbook replaced this one
     importRecord.hidden = true;
     importStatus.textContent = error.message;
     importStatus.dataset.state = "refused";
     return;
   }
+  if (thisImport !== latestImport) return;
   const record = JSON.parse(imported.json);
   fillSmelters(record);
   importRecord.querySelector("pre").textContent = imported.json;
