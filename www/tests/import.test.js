@@ -152,8 +152,8 @@ test("a dropped CMRT fills the smelter list and the policy points at the smelter
     ["", "gold", "not_enrolled", "open", "not RMAP conformant: no CID"],
   ]);
   assert.equal(await page.inputValue("#cmrt_date"), "2025-03-01");
-  // The onboarding policy's message reads the CIDs of the smelters: this one has none.
-  assert.equal(await page.textContent('[data-feedback="smelters"]'), "needs review: smelters not RMAP conformant: missing");
+  // The onboarding policy's message names the smelters by CID, and this one as having none.
+  assert.equal(await page.textContent('[data-feedback="smelters"]'), "needs review: smelters not RMAP conformant: (no CID)");
   assert.equal(
     await page.textContent("#eligible"),
     "to become eligible: the metal of smelter 5 must not be tin, tantalum, tungsten, gold or cobalt " +
