@@ -717,18 +717,20 @@ fn excludes(change: &ChangeKind, threat: &ChangeKind) -> bool {
     }
 }
 
-/// Whether no value meets both changes (only for those of equality and membership).
+/// Whether no value meets both changes (only for those of equality and membership). Values
+/// compare as the language compares them (`Value::equal`), as in [`excludes`].
 fn contradicts(a: &ChangeKind, b: &ChangeKind) -> bool {
+    let contains = |values: &[Value], x: &Value| values.iter().any(|value| value.equal(x));
     match (a, b) {
-        (ChangeKind::Equal(x), ChangeKind::Equal(y)) => x != y,
-        (ChangeKind::Equal(x), ChangeKind::OneOf(values)) => !values.contains(x),
-        (ChangeKind::Equal(x), ChangeKind::NotEqual(y)) => x == y,
-        (ChangeKind::Equal(x), ChangeKind::NoneOf(values)) => values.contains(x),
+        (ChangeKind::Equal(x), ChangeKind::Equal(y)) => !x.equal(y),
+        (ChangeKind::Equal(x), ChangeKind::OneOf(values)) => !contains(values, x),
+        (ChangeKind::Equal(x), ChangeKind::NotEqual(y)) => x.equal(y),
+        (ChangeKind::Equal(x), ChangeKind::NoneOf(values)) => contains(values, x),
         (ChangeKind::OneOf(values), ChangeKind::OneOf(others)) => {
-            !values.iter().any(|value| others.contains(value))
+            !values.iter().any(|value| contains(others, value))
         }
         (ChangeKind::OneOf(values), ChangeKind::NoneOf(others)) => {
-            values.iter().all(|value| others.contains(value))
+            values.iter().all(|value| contains(others, value))
         }
         (ChangeKind::Supply, ChangeKind::Clear) => true,
         _ => false,
