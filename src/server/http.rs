@@ -683,15 +683,19 @@ async fn evaluate_cmrt(
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
     let body = app.read_body(request, app.max_workbook).await?;
+    let upload = workbook::upload(content_type.as_deref(), body)
+        .await
+        .map_err(bad)?;
     app.clone()
         .run(move || {
-            let upload = workbook::upload(content_type.as_deref(), &body).map_err(bad)?;
-            let mut members = match upload.request {
+            let mut members = match &upload.request {
                 Some(request) => parse::<Members>(request, REQUEST_SHAPE)?,
                 None => Members::new(),
             };
-            let imported = crate::import::cmrt::read(&upload.name, upload.workbook, query.template)
-                .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, "import", &e.to_string()))?;
+            let imported =
+                crate::import::cmrt::read(&upload.name, &upload.workbook, query.template).map_err(
+                    |e| error(StatusCode::UNPROCESSABLE_ENTITY, "import", &e.to_string()),
+                )?;
             let rest = members.get("input").map(|input| input.get());
             let input =
                 workbook::input(imported.json, query.field.as_deref(), rest).map_err(bad)?;

@@ -11,6 +11,10 @@
 //!   of `/evaluate` (`{"input", "data", "as_of"}`) whose `input` is the rest of the supplier
 //!   record.
 
+use std::convert::Infallible;
+
+use axum::body::Bytes;
+
 use crate::import::cmrt::Template;
 
 /// What the query asks for.
@@ -68,41 +72,45 @@ pub fn query(query: Option<&str>) -> Result<Query, String> {
 
 /// The parts of a request body.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Upload<'a> {
+pub struct Upload {
     /// The name messages give the workbook: the part's file name, else `workbook`.
     pub name: String,
-    pub workbook: &'a [u8],
+    pub workbook: Bytes,
     /// The `request` part: `{"input", "data", "as_of"}`.
-    pub request: Option<&'a [u8]>,
+    pub request: Option<Bytes>,
 }
 
-/// Splits a body by its content type: `multipart/form-data` into its parts, anything else is
-/// the workbook alone.
-pub fn upload<'a>(content_type: Option<&str>, body: &'a [u8]) -> Result<Upload<'a>, String> {
-    let Some(boundary) = content_type.and_then(boundary) else {
+/// Splits a body by its content type: `multipart/form-data` into its parts (RFC 7578, read by
+/// `multer`), anything else is the workbook alone.
+pub async fn upload(content_type: Option<&str>, body: Vec<u8>) -> Result<Upload, String> {
+    let body = Bytes::from(body);
+    let multipart = content_type.filter(|content_type| {
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        essence.eq_ignore_ascii_case("multipart/form-data")
+    });
+    let Some(content_type) = multipart else {
         return Ok(Upload {
             name: "workbook".to_owned(),
             workbook: body,
             request: None,
         });
     };
-    let mut upload = Upload {
-        name: "workbook".to_owned(),
-        workbook: &[],
-        request: None,
-    };
-    let mut workbook = false;
-    for part in parts(body, boundary.as_bytes())? {
-        match part.name.as_str() {
-            "workbook" if !workbook => {
-                workbook = true;
-                upload.workbook = part.content;
-                if let Some(file) = part.file_name.filter(|file| !file.is_empty()) {
-                    upload.name = file;
-                }
-            }
-            "request" if upload.request.is_none() => upload.request = Some(part.content),
-            "workbook" | "request" => return Err(format!("two parts `{}`", part.name)),
+    let malformed = |error: multer::Error| format!("the multipart body is malformed: {error}");
+    let boundary = multer::parse_boundary(content_type).map_err(malformed)?;
+    let body = futures_util::stream::once(async move { Ok::<_, Infallible>(body) });
+    let mut parts = multer::Multipart::new(body, boundary);
+    let (mut workbook, mut request) = (None, None);
+    while let Some(part) = parts.next_field().await.map_err(malformed)? {
+        let name = part.name().unwrap_or_default().to_owned();
+        let file_name = part
+            .file_name()
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned);
+        let content = part.bytes().await.map_err(malformed)?;
+        match name.as_str() {
+            "workbook" if workbook.is_none() => workbook = Some((file_name, content)),
+            "request" if request.is_none() => request = Some(content),
+            "workbook" | "request" => return Err(format!("two parts `{name}`")),
             other => {
                 return Err(format!(
                     "unknown part `{other}`: the parts are `workbook` and `request`"
@@ -110,104 +118,13 @@ pub fn upload<'a>(content_type: Option<&str>, body: &'a [u8]) -> Result<Upload<'
             }
         }
     }
-    if !workbook {
-        return Err("the multipart body has no part `workbook`".to_owned());
-    }
-    Ok(upload)
-}
-
-/// The boundary of a `multipart/form-data` content type.
-fn boundary(content_type: &str) -> Option<String> {
-    let mut parameters = content_type.split(';');
-    let kind = parameters.next()?.trim();
-    if !kind.eq_ignore_ascii_case("multipart/form-data") {
-        return None;
-    }
-    parameters.find_map(|parameter| {
-        let (key, value) = parameter.split_once('=')?;
-        key.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| value.trim().trim_matches('"').to_owned())
+    let (file_name, workbook) =
+        workbook.ok_or("the multipart body has no part `workbook`".to_owned())?;
+    Ok(Upload {
+        name: file_name.unwrap_or_else(|| "workbook".to_owned()),
+        workbook,
+        request,
     })
-}
-
-struct Part<'a> {
-    name: String,
-    file_name: Option<String>,
-    content: &'a [u8],
-}
-
-/// The parts of a multipart body (RFC 7578): each after a line `--BOUNDARY`, its header lines,
-/// an empty line, then its bytes up to the line break before the next `--BOUNDARY`; the last
-/// boundary is followed by `--`.
-fn parts<'a>(body: &'a [u8], boundary: &[u8]) -> Result<Vec<Part<'a>>, String> {
-    let malformed = |what: &str| format!("the multipart body is malformed: {what}");
-    if boundary.is_empty() || boundary.len() > 70 {
-        return Err(malformed(
-            "the boundary is empty or longer than 70 characters",
-        ));
-    }
-    let mut delimiter = b"\r\n--".to_vec();
-    delimiter.extend_from_slice(boundary);
-    // The first delimiter may start the body, without a line break before it.
-    let first = find(body, &delimiter[2..]).ok_or_else(|| malformed("no boundary"))?;
-    let mut rest = &body[first + delimiter.len() - 2..];
-    let mut parts = Vec::new();
-    loop {
-        if rest.starts_with(b"--") {
-            return Ok(parts);
-        }
-        rest = rest
-            .strip_prefix(b"\r\n")
-            .ok_or_else(|| malformed("no line break after a boundary"))?;
-        let end = find(rest, b"\r\n\r\n").ok_or_else(|| malformed("a part has no headers' end"))?;
-        let headers =
-            std::str::from_utf8(&rest[..end]).map_err(|_| malformed("headers not UTF-8"))?;
-        let content = &rest[end + 4..];
-        let next = find(content, &delimiter).ok_or_else(|| malformed("no closing boundary"))?;
-        let (name, file_name) = disposition(headers).ok_or_else(|| {
-            malformed("a part without `Content-Disposition: form-data; name=...`")
-        })?;
-        parts.push(Part {
-            name,
-            file_name,
-            content: &content[..next],
-        });
-        rest = &content[next + delimiter.len()..];
-    }
-}
-
-/// The `name` and `filename` of a part's `Content-Disposition: form-data` header.
-fn disposition(headers: &str) -> Option<(String, Option<String>)> {
-    let line = headers.split("\r\n").find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        key.trim()
-            .eq_ignore_ascii_case("content-disposition")
-            .then_some(value)
-    })?;
-    let mut parameters = line.split(';');
-    if !parameters.next()?.trim().eq_ignore_ascii_case("form-data") {
-        return None;
-    }
-    let (mut name, mut file_name) = (None, None);
-    for parameter in parameters {
-        let Some((key, value)) = parameter.split_once('=') else {
-            continue;
-        };
-        let value = value.trim().trim_matches('"').to_owned();
-        match key.trim() {
-            "name" => name = Some(value),
-            "filename" => file_name = Some(value),
-            _ => {}
-        }
-    }
-    Some((name?, file_name))
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
 }
 
 /// The input to evaluate: the imported record alone, or placed at `field` of the rest of the
@@ -264,22 +181,35 @@ mod tests {
         assert!(query(Some("feild=cmrt")).unwrap_err().contains("`feild`"));
     }
 
-    #[test]
-    fn multipart_bodies() {
+    #[tokio::test]
+    async fn multipart_bodies() {
         let body = b"preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"request\"\r\nContent-Type: application/json\r\n\r\n{\"input\": {}}\r\n--XyZ\r\ncontent-disposition: form-data; name=\"workbook\"; filename=\"s.xlsx\"\r\n\r\nPK\x03\x04\r\n--X\r\n\r\n--XyZ--\r\n";
-        let upload = upload(Some("multipart/form-data; boundary=\"XyZ\""), body).unwrap();
+        let multipart = Some("multipart/form-data; boundary=\"XyZ\"");
+        let upload = upload(multipart, body.to_vec()).await.unwrap();
         assert_eq!(upload.name, "s.xlsx");
-        assert_eq!(upload.workbook, b"PK\x03\x04\r\n--X\r\n");
-        assert_eq!(upload.request, Some(&b"{\"input\": {}}"[..]));
+        assert_eq!(upload.workbook, &b"PK\x03\x04\r\n--X\r\n"[..]);
+        assert_eq!(upload.request.as_deref(), Some(&b"{\"input\": {}}"[..]));
         // Not multipart: the body is the workbook.
-        let plain = super::upload(Some("application/octet-stream"), body).unwrap();
-        assert_eq!(plain.workbook.len(), body.len());
-        let cut = &body[..body.len() - 12];
-        let error = super::upload(Some("multipart/form-data; boundary=XyZ"), cut).unwrap_err();
-        assert!(error.contains("no closing boundary"), "{error}");
+        let plain = super::upload(Some("application/octet-stream"), body.to_vec()).await;
+        assert_eq!(plain.unwrap().workbook.len(), body.len());
+        let cut = body[..body.len() - 12].to_vec();
+        let error = super::upload(multipart, cut).await.unwrap_err();
+        assert!(
+            error.starts_with("the multipart body is malformed: "),
+            "{error}"
+        );
+        let no_boundary = super::upload(Some("multipart/form-data"), body.to_vec()).await;
+        assert!(no_boundary.unwrap_err().contains("malformed"));
         let other = b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--";
-        let error = super::upload(Some("multipart/form-data; boundary=b"), other).unwrap_err();
+        let multipart = Some("multipart/form-data; boundary=b");
+        let error = super::upload(multipart, other.to_vec()).await.unwrap_err();
         assert!(error.contains("unknown part `x`"), "{error}");
+        let twice = b"--b\r\nContent-Disposition: form-data; name=\"workbook\"\r\n\r\n1\r\n--b\r\nContent-Disposition: form-data; name=\"workbook\"\r\n\r\n2\r\n--b--";
+        let error = super::upload(multipart, twice.to_vec()).await.unwrap_err();
+        assert_eq!(error, "two parts `workbook`");
+        let none = b"--b\r\nContent-Disposition: form-data; name=\"request\"\r\n\r\n{}\r\n--b--";
+        let error = super::upload(multipart, none.to_vec()).await.unwrap_err();
+        assert_eq!(error, "the multipart body has no part `workbook`");
     }
 
     #[test]
