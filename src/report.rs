@@ -145,7 +145,9 @@ impl<'p> Report<'p> {
         let json = &program.json;
         out.push_str(&json.head);
         // A date needs no escape.
-        let _ = write!(out, "\"{}\"", self.as_of);
+        out.push('"');
+        self.as_of.write_iso(out);
+        out.push('"');
         out.push_str(",\"data_sha256\":");
         write_opt_str(out, self.data_sha256.as_deref());
         out.push_str(",\"decision\":");
