@@ -94,10 +94,43 @@ impl Date {
     }
 }
 
+impl Date {
+    /// The date as `YYYY-MM-DD` (the year zero-padded to four places, sign included), as it
+    /// prints, appended without the formatting machinery: every report writes one.
+    pub fn write_iso(self, out: &mut String) {
+        let (year, month, day) = self.ymd();
+        if year < 0 {
+            out.push('-');
+        }
+        push_padded(out, year.unsigned_abs(), if year < 0 { 3 } else { 4 });
+        out.push('-');
+        push_padded(out, month, 2);
+        out.push('-');
+        push_padded(out, day, 2);
+    }
+}
+
+/// `n` in decimal, zero-padded to `width` digits.
+fn push_padded(out: &mut String, n: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let (mut rest, mut start) = (n, digits.len());
+    while rest > 0 {
+        start -= 1;
+        if let Some(digit) = digits.get_mut(start) {
+            *digit = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+    }
+    let start = start.min(digits.len().saturating_sub(width));
+    let text = digits.get(start..).unwrap_or_default();
+    out.push_str(std::str::from_utf8(text).unwrap_or_default());
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, m, d) = self.ymd();
-        write!(f, "{y:04}-{m:02}-{d:02}")
+        let mut text = String::with_capacity(10);
+        self.write_iso(&mut text);
+        f.write_str(&text)
     }
 }
 
@@ -147,4 +180,17 @@ fn civil_from_days(days: i32) -> (i32, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i32::from(month <= 2);
     (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_as_padded_formatting_would() {
+        for days in [i32::MIN, -719_529, -1, 0, 20_240, 2_932_896, i32::MAX] {
+            let (y, m, d) = Date(days).ymd();
+            assert_eq!(Date(days).to_string(), format!("{y:04}-{m:02}-{d:02}"));
+        }
+    }
 }

@@ -117,9 +117,9 @@ impl BranchKind {
 pub struct ProgramJson {
     /// `{"policy":{"title":...,"version":...,"sha256":...},"as_of":`
     pub head: String,
-    /// Per rule: `{"name":...,"title":...`
-    pub rules: Vec<String>,
-    /// Per score: its name, and its components' names, as JSON strings.
+    /// Per rule: `{"name":...,"title":...` and `,"line":...}`
+    pub rules: Vec<(String, String)>,
+    /// Per score: its name as a JSON string, and per component `{"name":...,"weight":...`
     pub scores: Vec<(String, Vec<String>)>,
     /// Per let: its name as a JSON string.
     pub lets: Vec<String>,

@@ -145,14 +145,15 @@ impl<'p> Report<'p> {
         let json = &program.json;
         out.push_str(&json.head);
         // A date needs no escape.
-        let _ = write!(out, "\"{}\"", self.as_of);
+        out.push('"');
+        self.as_of.write_iso(out);
+        out.push('"');
         out.push_str(",\"data_sha256\":");
         write_opt_str(out, self.data_sha256.as_deref());
         out.push_str(",\"decision\":");
         write_str(out, self.decision.as_str());
         out.push_str(",\"rules\":[");
-        let rules = program.rules.iter().zip(&json.rules).zip(&self.rules);
-        for (i, ((def, head), rule)) in rules.enumerate() {
+        for (i, ((head, tail), rule)) in json.rules.iter().zip(&self.rules).enumerate() {
             comma(out, i);
             out.push_str(head);
             let plain = RuleReport {
@@ -165,7 +166,7 @@ impl<'p> Report<'p> {
             if *rule == plain {
                 // Most rules pass: their fixed fields are one copy.
                 out.push_str(
-                    ",\"outcome\":\"passed\",\"verdict\":null,\"message\":null,\"missing\":[],\"evidence\":[],\"line\":",
+                    ",\"outcome\":\"passed\",\"verdict\":null,\"message\":null,\"missing\":[],\"evidence\":[]",
                 );
             } else {
                 out.push_str(",\"outcome\":");
@@ -178,26 +179,19 @@ impl<'p> Report<'p> {
                 write_str_list(out, &rule.missing);
                 out.push_str(",\"evidence\":");
                 write_str_list(out, &rule.evidence);
-                out.push_str(",\"line\":");
             }
-            write_integer(out, i64::from(def.line));
-            out.push('}');
+            out.push_str(tail);
         }
         out.push_str("],\"scores\":{");
-        let scores = program.scores.iter().zip(&json.scores).zip(&self.scores);
-        for (i, ((def, (name, component_names)), score)) in scores.enumerate() {
+        for (i, ((name, components), score)) in json.scores.iter().zip(&self.scores).enumerate() {
             comma(out, i);
             out.push_str(name);
             out.push_str(":{\"value\":");
             write_opt_number(out, score.value);
             out.push_str(",\"components\":[");
-            let components = (def.components.iter().zip(component_names)).zip(&score.components);
-            for (j, ((def, name), component)) in components.enumerate() {
+            for (j, (head, component)) in components.iter().zip(&score.components).enumerate() {
                 comma(out, j);
-                out.push_str("{\"name\":");
-                out.push_str(name);
-                out.push_str(",\"weight\":");
-                write_opt_number(out, Some(def.weight));
+                out.push_str(head);
                 out.push_str(",\"value\":");
                 write_opt_number(out, component.value);
                 out.push_str(",\"contribution\":");
@@ -263,12 +257,23 @@ pub(crate) fn program_json(program: &Program) -> ProgramJson {
             write_str(&mut out, &rule.name);
             out.push_str(",\"title\":");
             write_opt_str(&mut out, rule.title.as_deref());
-            out
+            let mut tail = String::from(",\"line\":");
+            write_integer(&mut tail, i64::from(rule.line));
+            tail.push('}');
+            (out, tail)
         })
         .collect();
     let scores = (program.scores.iter())
         .map(|score| {
-            let components = score.components.iter().map(|c| string(&c.name)).collect();
+            let components = (score.components.iter())
+                .map(|component| {
+                    let mut out = String::from("{\"name\":");
+                    write_str(&mut out, &component.name);
+                    out.push_str(",\"weight\":");
+                    write_opt_number(&mut out, Some(component.weight));
+                    out
+                })
+                .collect();
             (string(&score.name), components)
         })
         .collect();
@@ -307,8 +312,9 @@ pub fn write_number(out: &mut String, n: f64) {
         return;
     }
     // Whole numbers print as integers; formatting an integer is far cheaper than finding the
-    // shortest digits of a float.
-    if n.fract() == 0.0 && n.abs() < 1e15 {
+    // shortest digits of a float. (A round trip through `i64` tells a whole number without
+    // the call to `trunc` that `fract` makes.)
+    if n.abs() < 1e15 && (n as i64) as f64 == n {
         write_integer(out, n as i64);
         return;
     }
@@ -364,10 +370,10 @@ fn write_short_decimal(out: &mut String, n: f64) -> bool {
         if scaled.abs() >= LIMIT {
             return false;
         }
-        if scaled.fract() != 0.0 {
+        let digits = scaled as i64;
+        if digits as f64 != scaled {
             continue;
         }
-        let digits = scaled as i64;
         if !reads_back(digits, places, n) {
             continue;
         }
@@ -401,10 +407,9 @@ fn write_short_decimal(out: &mut String, n: f64) -> bool {
 
 /// An integer in decimal, without the formatting machinery (reports print many of them).
 fn write_integer(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    let mut digits = [0u8; 20];
+    // The sign and the digits, right-aligned, pushed at once: a `char` at a time costs a
+    // capacity check and a UTF-8 test each.
+    let mut digits = [b'-'; 20];
     let mut rest = n.unsigned_abs();
     let mut start = digits.len();
     loop {
@@ -417,9 +422,11 @@ fn write_integer(out: &mut String, n: i64) {
             break;
         }
     }
-    for digit in digits.get(start..).unwrap_or_default() {
-        out.push(char::from(*digit));
+    if n < 0 {
+        start = start.saturating_sub(1);
     }
+    let text = digits.get(start..).unwrap_or_default();
+    out.push_str(std::str::from_utf8(text).unwrap_or_default());
 }
 
 /// Renders a value as interpolation prints it (LANGUAGE.md §9.4), in rule messages, every
