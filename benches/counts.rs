@@ -6,7 +6,11 @@
 //! Workloads: `compile` (`rules/onboarding.policy`), `compile-2000` (the generated 2,000-line
 //! policy), and, over 1,000 generated suppliers, `input` (`Policy::input` of each
 //! `serde_json::Value`), `serde` (serde's derived deserialisation of the same `Value` into the
-//! typed structs of `workloads::Supplier`) and `input-text` (`Policy::input_from_str`).
+//! typed structs of `workloads::Supplier`) and `input-text` (`Policy::input_from_str`); and
+//! the two workloads of `benches/compare` over 1,000 of its suppliers each, validated before
+//! the rounds: `decide` and `report` (`Policy::decide` and `Policy::evaluate` of the onboarding
+//! policy), `decide-2` and `report-2` (the policy with `cpi[supplier.country] ?? -1`, suppliers
+//! with 0 to 20 smelters).
 
 #[path = "workloads.rs"]
 mod workloads;
@@ -22,7 +26,9 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let (Some(workload), Some(Ok(rounds))) = (args.first(), args.get(1).map(|r| r.parse())) else {
-        eprintln!("usage: counts compile|compile-2000|input|serde|input-text ROUNDS");
+        eprintln!(
+            "usage: counts compile|compile-2000|input|serde|input-text|decide|report|decide-2|report-2 ROUNDS"
+        );
         std::process::exit(2);
     };
     let onboarding = include_str!("../rules/onboarding.policy");
@@ -60,6 +66,36 @@ fn main() {
                     }
                 }),
             }
+        }
+        "decide" | "report" | "decide-2" | "report-2" => {
+            let (source, suppliers) = match workload.ends_with("-2") {
+                false => (onboarding.to_owned(), workloads::suppliers(SUPPLIERS, 2025)),
+                true => (
+                    onboarding.replace(
+                        "let country_cpi = cpi[supplier.country]\n",
+                        "let country_cpi = cpi[supplier.country] ?? -1\n",
+                    ),
+                    workloads::suppliers_with_smelters(SUPPLIERS, 2026, 20),
+                ),
+            };
+            let policy = procura::compile(&source).expect("the policy compiles");
+            let data = (policy.reference_data(Some(&workloads::reference_data())))
+                .expect("valid reference data");
+            let inputs: Vec<_> = (suppliers.iter())
+                .map(|s| policy.input(s).expect("a valid supplier"))
+                .collect();
+            let today = procura::Date::parse("2025-06-01").expect("a valid date");
+            let report = workload.starts_with("report");
+            repeat(rounds, || {
+                for input in &inputs {
+                    let input = black_box(input);
+                    let decision = match report {
+                        true => policy.evaluate(input, &data, today).map(|r| r.decision),
+                        false => policy.decide(input, &data, today),
+                    };
+                    black_box(decision.expect("within the budget"));
+                }
+            });
         }
         _ => {
             eprintln!("unknown workload `{workload}`");

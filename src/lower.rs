@@ -51,12 +51,17 @@ pub fn lower(mut program: Program) -> Program {
         )
     });
     program.slot_reads = lets.chain(scores).collect();
-    let rejects = |reject: bool| {
-        (program.rules.iter().enumerate())
-            .filter(move |(_, rule)| (rule.verdict == Verdict::Reject) == reject)
-            .map(|(index, _)| index)
-    };
-    program.decision_order = rejects(true).chain(rejects(false)).collect();
+    // Reject rules first, as the first to fail decides; past them only a missing outcome ends
+    // a decision early. Within each group, rules whose own condition loops over a list come
+    // last, so that a record decided (or incomplete) anyway does not pay for them.
+    let mut order: Vec<(bool, usize, usize)> = (program.rules.iter().enumerate())
+        .map(|(index, rule)| {
+            let written = rule.when.iter().chain([&rule.condition]);
+            (rule.verdict != Verdict::Reject, loops(written), index)
+        })
+        .collect();
+    order.sort_unstable();
+    program.decision_order = order.into_iter().map(|(_, _, index)| index).collect();
     program.json = crate::report::program_json(&program);
     program
 }
@@ -119,6 +124,19 @@ fn slot_reads<'e>(
         }
     });
     reads
+}
+
+/// The quantifiers and comprehensions written in `exprs` (not through slots or functions).
+fn loops<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> usize {
+    fn visit(expr: &Expr, count: &mut usize) {
+        if matches!(expr, Expr::Quantifier { .. } | Expr::Comprehension { .. }) {
+            *count += 1;
+        }
+        expr.for_each_child(|child| visit(child, count));
+    }
+    let mut count = 0;
+    exprs.into_iter().for_each(|expr| visit(expr, &mut count));
+    count
 }
 
 /// Which of `functions` evaluating `exprs` may call, directly or through other functions.

@@ -66,7 +66,9 @@ pub struct Program {
     /// computed when first read.
     pub slot_reads: Vec<Vec<Slot>>,
     /// The indices of `rules` in the order a decision runs them: reject rules first (the first
-    /// to fail decides), then the others, each group in declaration order. Filled by `lower`.
+    /// to fail decides), then the others; in each group, rules with fewer quantifiers and
+    /// comprehensions in their own `when` and condition first, then in declaration order.
+    /// Filled by `lower`.
     pub decision_order: Vec<usize>,
     /// The parts of a report's JSON text that only the program decides, escaped once. Filled
     /// by `lower` (`report::program_json`).

@@ -160,8 +160,11 @@ impl Context<'_> {
 /// An entry of the cause arena; `MissingCause(i)` is entry `i - 1` (0 is `NONE`), so an
 /// evaluation where nothing is missing allocates no arena.
 enum Cause {
-    /// A rendered input path or table entry (`supplier.ecovadis`, `cpi["XX"]`).
+    /// A rendered input path (`supplier.ecovadis`).
     Path(Box<str>),
+    /// An absent row of table `0` (`cpi["XX"]`), rendered only if a rule reports it: most are
+    /// defaulted (`sanctioned[c] ?? false`).
+    Entry(usize, Value),
     Union(MissingCause, MissingCause),
 }
 
@@ -1175,16 +1178,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         match entries.and_then(|entries| entries.get_value(key)) {
             Some(value) if !value.is_missing() => Cow::Borrowed(value),
             _ if !EXPLAIN => Cow::Borrowed(&MISSING),
-            _ => Cow::Owned(self.path_cause(|_, path| {
-                path.push_str(&def.name);
-                path.push('[');
-                match key {
-                    Value::Text(t) => report::write_str(path, t),
-                    other => report::write_plain(path, other),
-                }
-                path.push(']');
-                true
-            })),
+            _ => Cow::Owned(Value::Missing(self.cause(Cause::Entry(table, key.clone())))),
         }
     }
 
@@ -1837,6 +1831,9 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         }
         let mut path = std::mem::take(&mut self.path);
         path.clear();
+        // Room for a usual path at once: grown piece by piece, the first path of a report was
+        // reallocated two or three times.
+        path.reserve(64);
         let value = if write(self, &mut path) {
             Value::Missing(self.cause(Cause::Path(path.as_str().into())))
         } else {
@@ -2004,6 +2001,17 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             let entry = (cause.0 as usize).checked_sub(1);
             match entry.and_then(|i| self.causes.get(i)) {
                 Some(Cause::Path(path)) => paths.push(path.to_string()),
+                Some(Cause::Entry(table, key)) => {
+                    let mut path =
+                        (self.tables.get(*table)).map_or_else(String::new, |def| def.name.clone());
+                    path.push('[');
+                    match key {
+                        Value::Text(t) => report::write_str(&mut path, t),
+                        other => report::write_plain(&mut path, other),
+                    }
+                    path.push(']');
+                    paths.push(path);
+                }
                 Some(Cause::Union(a, b)) => stack.extend([*b, *a]),
                 None => {}
             }
