@@ -63,7 +63,6 @@ fn expected(rule: Rule) -> Expected {
         | Rule::prefix
         | Rule::prefix_l2
         | Rule::prefix_start
-        | Rule::operand
         | Rule::infix
         | Rule::postfix
         | Rule::primary
