@@ -13,8 +13,10 @@ cd "$(dirname "$0")/.."
 # Issue 15 asks for 250 KiB, which is not met (BENCHMARKS.md, "Browser module size"): language
 # v2 brought the module to about 300 KiB, and the remedies of the supplier form and the coverage
 # of the playground's examples tab (issues 17 and 19) to 326,395 bytes, the language server's
-# analysis for the playground's hover and completion (issue 19) to 343,306. The check is a
-# ratchet set just above the module as it is, so that any growth is a decision recorded there.
+# analysis for the playground's hover and completion (issue 19) to 343,306, 344,415 in session
+# 12. BENCHMARKS.md ("what the 250 KB browser module would take") shows that even a module
+# without any of the code that reads source would be about 251 KB. The check is a ratchet set
+# just above the module as it is, so that any growth is a decision recorded there.
 BUDGET_GZIP_BYTES=$((337 * 1024))
 TARGET=wasm32-unknown-unknown
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
