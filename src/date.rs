@@ -4,6 +4,8 @@
 pub use crate::limits::{MAX_YEAR, MIN_YEAR};
 use std::fmt;
 
+use crate::report::write_digits;
+
 /// Days since 1970-01-01.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub i32);
@@ -102,28 +104,13 @@ impl Date {
         if year < 0 {
             out.push('-');
         }
-        push_padded(out, year.unsigned_abs(), if year < 0 { 3 } else { 4 });
+        let year_width = if year < 0 { 3 } else { 4 };
+        write_digits(out, u64::from(year.unsigned_abs()), year_width);
         out.push('-');
-        push_padded(out, month, 2);
+        write_digits(out, u64::from(month), 2);
         out.push('-');
-        push_padded(out, day, 2);
+        write_digits(out, u64::from(day), 2);
     }
-}
-
-/// `n` in decimal, zero-padded to `width` digits.
-fn push_padded(out: &mut String, n: u32, width: usize) {
-    let mut digits = [b'0'; 10];
-    let (mut rest, mut start) = (n, digits.len());
-    while rest > 0 {
-        start -= 1;
-        if let Some(digit) = digits.get_mut(start) {
-            *digit = b'0' + (rest % 10) as u8;
-        }
-        rest /= 10;
-    }
-    let start = start.min(digits.len().saturating_sub(width));
-    let text = digits.get(start..).unwrap_or_default();
-    out.push_str(std::str::from_utf8(text).unwrap_or_default());
 }
 
 impl fmt::Display for Date {

@@ -388,18 +388,10 @@ fn write_short_decimal(out: &mut String, n: f64) -> bool {
             out.push('-');
         }
         let magnitude = digits.unsigned_abs();
-        write_integer(out, (magnitude / unit) as i64);
+        write_digits(out, magnitude / unit, 1);
         out.push('.');
-        let fraction = magnitude % unit;
-        // Leading zeros of the fraction (`0.05`), which the integer does not print.
-        let mut width = 10u64;
-        for _ in 1..places {
-            if fraction < unit / width {
-                out.push('0');
-            }
-            width *= 10;
-        }
-        write_integer(out, fraction as i64);
+        // With its leading zeros (`0.05`).
+        write_digits(out, magnitude % unit, places);
         return true;
     }
     false
@@ -407,11 +399,18 @@ fn write_short_decimal(out: &mut String, n: f64) -> bool {
 
 /// An integer in decimal, without the formatting machinery (reports print many of them).
 fn write_integer(out: &mut String, n: i64) {
-    // The sign and the digits, right-aligned, pushed at once: a `char` at a time costs a
-    // capacity check and a UTF-8 test each.
-    let mut digits = [b'-'; 20];
-    let mut rest = n.unsigned_abs();
-    let mut start = digits.len();
+    if n < 0 {
+        out.push('-');
+    }
+    write_digits(out, n.unsigned_abs(), 1);
+}
+
+/// `n` in decimal, zero-padded to at least `width` digits (at most 20), pushed at once: a
+/// `char` at a time costs a capacity check and a UTF-8 test each. The one digit writer of
+/// reports, for integers and dates.
+pub(crate) fn write_digits(out: &mut String, n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let (mut rest, mut start) = (n, digits.len());
     loop {
         start -= 1;
         if let Some(digit) = digits.get_mut(start) {
@@ -422,9 +421,7 @@ fn write_integer(out: &mut String, n: i64) {
             break;
         }
     }
-    if n < 0 {
-        start = start.saturating_sub(1);
-    }
+    let start = start.min(digits.len().saturating_sub(width));
     let text = digits.get(start..).unwrap_or_default();
     out.push_str(std::str::from_utf8(text).unwrap_or_default());
 }
@@ -484,9 +481,7 @@ pub fn write_plain(out: &mut String, value: &Value) {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => write_number(out, *n),
         Value::Text(t) => out.push_str(t),
-        Value::Date(d) => {
-            let _ = write!(out, "{d}");
-        }
+        Value::Date(d) => d.write_iso(out),
         Value::Duration(d) => {
             let _ = write!(out, "{d}");
         }
