@@ -38,15 +38,7 @@ impl TemplateImport {
 /// message when the workbook is refused.
 #[wasm_bindgen(js_name = readTemplate)]
 pub fn read_template(kind: &str, name: &str, bytes: &[u8]) -> Result<TemplateImport, JsError> {
-    let template = match kind {
-        "cmrt" => Template::Cmrt,
-        "emrt" => Template::Emrt,
-        other => {
-            return Err(JsError::new(&format!(
-                "unknown template `{other}`: `cmrt` or `emrt`"
-            )));
-        }
-    };
+    let template = Template::from_kind(kind).map_err(|message| JsError::new(&message))?;
     let import =
         cmrt::read(name, bytes, template).map_err(|error| JsError::new(&error.to_string()))?;
     Ok(TemplateImport {

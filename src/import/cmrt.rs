@@ -24,6 +24,16 @@ pub enum Template {
 }
 
 impl Template {
+    /// The template a host's `kind` names (`cmrt` or `emrt`, as the CLI's commands), or the
+    /// message that refuses any other.
+    pub fn from_kind(kind: &str) -> Result<Template, String> {
+        match kind {
+            "cmrt" => Ok(Template::Cmrt),
+            "emrt" => Ok(Template::Emrt),
+            other => Err(format!("`template` is `cmrt` or `emrt`, not `{other}`")),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Template::Cmrt => "CMRT",

@@ -39,11 +39,7 @@ pub fn query(query: Option<&str>) -> Result<Query, String> {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
             "template" => {
-                read.template = match value {
-                    "cmrt" => Template::Cmrt,
-                    "emrt" => Template::Emrt,
-                    _ => return Err(format!("`template` is `cmrt` or `emrt`, not `{value}`")),
-                }
+                read.template = Template::from_kind(value)?;
             }
             "field" => {
                 let identifier = value
