@@ -15,7 +15,7 @@ scripts/build-abi.sh >/dev/null
 echo "load-test: ${seconds}s, p99 limit ${p99} ms; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
 output=$(PROCURA_LOAD_SECONDS="$seconds" PROCURA_LOAD_P99_MS="$p99" \
-  cargo test --release --features "$NATIVE_FEATURES" -j 2 --test server_load -- --nocapture 2>&1) \
+  cargo test --profile ci --features "$NATIVE_FEATURES" -j 2 --test server_load -- --nocapture 2>&1) \
   || status=$?
 grep -E '^(load:|test |thread|  left|  right|test result|error)' <<<"$output" || echo "$output" | tail -20
 echo "load-test: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -18,11 +18,11 @@ require_cargo() {
 }
 
 build_release() {
-  # Cargo itself skips the work when nothing changed. Building the tests too, with the features
-  # the test script uses (scripts/features.sh), unifies dependency features once: `cargo test`
-  # and clippy then reuse every artifact instead of compiling wasmtime a second time.
-  step "building the release binary (${CARGO_TARGET_DIR:-target}/release/procura) and its tests"
-  cargo build --release --tests --features "$NATIVE_FEATURES" -j 2
+  # Cargo itself skips the work when nothing changed. The features are the test script's
+  # (scripts/features.sh): the Node and browser tests run this binary. The Rust tests are built
+  # by scripts/test.sh in the `ci` profile (Cargo.toml: release without link-time optimisation).
+  step "building the release binary (${CARGO_TARGET_DIR:-target}/release/procura; link-time optimised, a few minutes)"
+  cargo build --release --bin procura --features "$NATIVE_FEATURES" -j 2
 }
 
 build_wasm() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every check CI runs. Everything is built in the release profile, which setup.sh also
-# uses, so the binary and the dependencies are compiled once per run.
+# Runs every check CI runs. setup.sh builds the binary that ships (release profile, link-time
+# optimised); the tests and clippy share the `ci` profile (release without link-time
+# optimisation, Cargo.toml), so that their dependencies are compiled once per run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/features.sh
@@ -16,19 +17,19 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --release --all-targets --features "$NATIVE_FEATURES" -j 2 -- -D warnings
+cargo clippy --profile ci --all-targets --features "$NATIVE_FEATURES" -j 2 -- -D warnings
 
 step "cargo test"
-cargo test --release --features "$NATIVE_FEATURES" -j 2
+cargo test --profile ci --features "$NATIVE_FEATURES" -j 2
 
 step "cargo clippy for the WebAssembly bindings"
-cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features wasm -j 2 -- -D warnings
+cargo clippy --profile ci --target wasm32-unknown-unknown --no-default-features --features wasm -j 2 -- -D warnings
 
 step "cargo clippy for the template reader module (calamine, zip, quick-xml for WebAssembly)"
-cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features wasm-reader --lib -j 2 -- -D warnings
+cargo clippy --profile ci --target wasm32-unknown-unknown --no-default-features --features wasm-reader --lib -j 2 -- -D warnings
 
 step "cargo clippy for the plain WebAssembly module"
-cargo clippy --release --target wasm32-unknown-unknown --no-default-features --features abi --lib -j 2 -- -D warnings
+cargo clippy --profile ci --target wasm32-unknown-unknown --no-default-features --features abi --lib -j 2 -- -D warnings
 
 step "node --test tests/node/ (WebAssembly package; differential against the native CLI)"
 PROCURA_BIN="$target_dir/release/procura" node --test tests/node/
