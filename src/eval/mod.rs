@@ -892,9 +892,11 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 self.contains_texts(&list, *all, texts)
                     .map(|b| b != *negated)
             }
-            // The truth of the value `eval` would give, without building it.
+            // The truth of the value `eval` would give. The right operand is most often a
+            // constant default (`sanctioned[c] ?? false`), which `eval` reads in line where
+            // `truth` would call this function again.
             Expr::Coalesce(left, right) => match self.eval(left) {
-                value if value.is_missing() => self.truth(right),
+                value if value.is_missing() => truth_of(&self.eval(right)),
                 value => truth_of(&value),
             },
             Expr::IsMissing(operand) => Ok(self.eval(operand).is_missing()),
