@@ -35,7 +35,7 @@ use crate::date::{Date, Duration};
 use crate::input::ReferenceData;
 use crate::limits::TEXT_STEP_BYTES;
 use crate::program::{
-    BinOp, Builtin, Clause, Expr, FunctionDef, LetDef, MissingCause, Place, Program,
+    BinOp, Builtin, Clause, ComponentDef, Expr, FunctionDef, LetDef, MissingCause, Place, Program,
     QuantifierKind, Root, RuleDef, RuleKind, ScoreDef, Slot, SmolStr, TableDef, TableEntries,
     TemplatePart, TextSet, Value,
 };
@@ -133,26 +133,28 @@ pub fn eval_const(expr: &Expr, functions: &[FunctionDef]) -> (Value, Vec<String>
     (value, evaluator.notes)
 }
 
-/// Where the evaluator stands, for notes.
+/// Where the evaluator stands, for notes and the budget's error. The definitions, not their
+/// names: a decision sets this for every rule and score component it runs, and thin
+/// references make it three words where names made it five.
 #[derive(Clone, Copy)]
 enum Context<'a> {
     Const,
-    Let(&'a str),
-    Score(&'a str),
-    Component(&'a str, &'a str),
-    Rule(&'a str),
+    Let(&'a LetDef),
+    Score(&'a ScoreDef),
+    Component(&'a ScoreDef, &'a ComponentDef),
+    Rule(&'a RuleDef),
 }
 
 impl Context<'_> {
     fn describe(self) -> String {
         match self {
             Context::Const => "a constant".to_owned(),
-            Context::Let(name) => format!("let `{name}`"),
-            Context::Score(name) => format!("score `{name}`"),
+            Context::Let(def) => format!("let `{}`", def.name),
+            Context::Score(score) => format!("score `{}`", score.name),
             Context::Component(score, component) => {
-                format!("score `{score}`, component `{component}`")
+                format!("score `{}`, component `{}`", score.name, component.name)
             }
-            Context::Rule(name) => format!("rule `{name}`"),
+            Context::Rule(rule) => format!("rule `{}`", rule.name),
         }
     }
 }
@@ -381,7 +383,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
     /// `components` receives a score's component reports when explaining.
     fn compute_slot(&mut self, index: usize, components: &mut [Vec<ComponentReport>]) {
         let value = if let Some(def) = self.lets.get(index) {
-            self.context = Context::Let(&def.name);
+            self.context = Context::Let(def);
             self.eval(&def.expr).into_owned()
         } else if let Some(score_index) = index.checked_sub(self.lets.len())
             && let Some(score) = self.scores.get(score_index)
@@ -472,7 +474,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             reports.reserve_exact(score.components.len());
         }
         for component in &score.components {
-            self.context = Context::Component(&score.name, &component.name);
+            self.context = Context::Component(score, component);
             let number = match *self.eval(&component.expr) {
                 Value::Number(n) => Some(n),
                 Value::Missing(cause) => {
@@ -492,7 +494,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 });
             }
         }
-        self.context = Context::Score(&score.name);
+        self.context = Context::Score(score);
         let value = match total {
             Ok(sum) => self.finite(sum, "arithmetic overflow"),
             Err(cause) => Value::Missing(cause),
@@ -506,7 +508,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
     /// the cause when it is missing.
     #[inline(always)]
     fn rule_outcome(&mut self, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
-        self.context = Context::Rule(&rule.name);
+        self.context = Context::Rule(rule);
         if let Some(when) = &rule.when
             && !self.truth(when)?
         {
