@@ -35,7 +35,7 @@ use crate::date::{Date, Duration};
 use crate::input::ReferenceData;
 use crate::limits::TEXT_STEP_BYTES;
 use crate::program::{
-    BinOp, Builtin, Clause, Expr, FunctionDef, LetDef, MissingCause, Place, Program,
+    BinOp, Builtin, Clause, ComponentDef, Expr, FunctionDef, LetDef, MissingCause, Place, Program,
     QuantifierKind, Root, RuleDef, RuleKind, ScoreDef, Slot, SmolStr, TableDef, TableEntries,
     TemplatePart, TextSet, Value,
 };
@@ -133,26 +133,28 @@ pub fn eval_const(expr: &Expr, functions: &[FunctionDef]) -> (Value, Vec<String>
     (value, evaluator.notes)
 }
 
-/// Where the evaluator stands, for notes.
+/// Where the evaluator stands, for notes and the budget's error. The definitions, not their
+/// names: a decision sets this for every rule and score component it runs, and thin
+/// references make it three words where names made it five.
 #[derive(Clone, Copy)]
 enum Context<'a> {
     Const,
-    Let(&'a str),
-    Score(&'a str),
-    Component(&'a str, &'a str),
-    Rule(&'a str),
+    Let(&'a LetDef),
+    Score(&'a ScoreDef),
+    Component(&'a ScoreDef, &'a ComponentDef),
+    Rule(&'a RuleDef),
 }
 
 impl Context<'_> {
     fn describe(self) -> String {
         match self {
             Context::Const => "a constant".to_owned(),
-            Context::Let(name) => format!("let `{name}`"),
-            Context::Score(name) => format!("score `{name}`"),
+            Context::Let(def) => format!("let `{}`", def.name),
+            Context::Score(score) => format!("score `{}`", score.name),
             Context::Component(score, component) => {
-                format!("score `{score}`, component `{component}`")
+                format!("score `{}`, component `{}`", score.name, component.name)
             }
-            Context::Rule(name) => format!("rule `{name}`"),
+            Context::Rule(rule) => format!("rule `{}`", rule.name),
         }
     }
 }
@@ -381,7 +383,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
     /// `components` receives a score's component reports when explaining.
     fn compute_slot(&mut self, index: usize, components: &mut [Vec<ComponentReport>]) {
         let value = if let Some(def) = self.lets.get(index) {
-            self.context = Context::Let(&def.name);
+            self.context = Context::Let(def);
             self.eval(&def.expr).into_owned()
         } else if let Some(score_index) = index.checked_sub(self.lets.len())
             && let Some(score) = self.scores.get(score_index)
@@ -472,7 +474,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
             reports.reserve_exact(score.components.len());
         }
         for component in &score.components {
-            self.context = Context::Component(&score.name, &component.name);
+            self.context = Context::Component(score, component);
             let number = match *self.eval(&component.expr) {
                 Value::Number(n) => Some(n),
                 Value::Missing(cause) => {
@@ -492,7 +494,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 });
             }
         }
-        self.context = Context::Score(&score.name);
+        self.context = Context::Score(score);
         let value = match total {
             Ok(sum) => self.finite(sum, "arithmetic overflow"),
             Err(cause) => Value::Missing(cause),
@@ -506,7 +508,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
     /// the cause when it is missing.
     #[inline(always)]
     fn rule_outcome(&mut self, rule: &'a RuleDef) -> Result<Outcome, MissingCause> {
-        self.context = Context::Rule(&rule.name);
+        self.context = Context::Rule(rule);
         if let Some(when) = &rule.when
             && !self.truth(when)?
         {
@@ -892,9 +894,11 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
                 self.contains_texts(&list, *all, texts)
                     .map(|b| b != *negated)
             }
-            // The truth of the value `eval` would give, without building it.
+            // The truth of the value `eval` would give. The right operand is most often a
+            // constant default (`sanctioned[c] ?? false`), which `eval` reads in line where
+            // `truth` would call this function again.
             Expr::Coalesce(left, right) => match self.eval(left) {
-                value if value.is_missing() => self.truth(right),
+                value if value.is_missing() => truth_of(&self.eval(right)),
                 value => truth_of(&value),
             },
             Expr::IsMissing(operand) => Ok(self.eval(operand).is_missing()),
@@ -1117,6 +1121,10 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
     /// An operand of an operator that reads its elements: a list costs a step per element
     /// (constants are charged as the operator visits them), and absent elements of an input
     /// list get their paths (`supplier.scores[1]`) when explaining.
+    ///
+    /// In line: for the comparisons with a computed operand (`count(list) > 0`,
+    /// `date >= today - 12 months`) the call cost more than what it does.
+    #[inline(always)]
     fn operand(&mut self, expr: &'a Expr, construct: Construct) -> Cow<'a, Value> {
         let value = match expr {
             Expr::Const(value) => return Cow::Borrowed(value),
@@ -1161,7 +1169,9 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         Cow::Owned(Value::List(items.into()))
     }
 
-    #[inline(never)]
+    /// A table's row. In line in `eval_computed`, its one caller: most records look a
+    /// country up twice, and the call cost about 8 instructions of each.
+    #[inline(always)]
     fn lookup(&mut self, table: usize, key: &Value) -> Cow<'a, Value> {
         if let Value::Missing(cause) = key {
             return Cow::Owned(Value::Missing(*cause));
@@ -2129,7 +2139,9 @@ fn is_scalar(value: &Value) -> bool {
 /// `items contains_any texts` and the steps of `Evaluator::each`'s loops: one per text
 /// visited, and one per element compared with it; the first text (in list order) that some
 /// element equals decides, found in one pass over the elements. `None` when an element is no
-/// text.
+/// text. In line in `Evaluator::contains_texts`, its one caller: its lists are short
+/// (a supplier's flags and certifications), and in line the pair costs a fifth less.
+#[inline(always)]
 fn contains_any(items: &[Value], texts: &TextSet) -> Option<(bool, usize)> {
     // The smallest position of a text some element equals, and the first such element.
     let mut first: Option<(usize, usize)> = None;
