@@ -14,6 +14,7 @@ use crate::limits::Limits;
 use crate::program::{Key, Program, TableEntries, Value};
 use crate::report::{format_number, write_str};
 use crate::types::Type;
+use crate::value::SmolStr;
 
 /// What one list and one string may hold: records and reference data have their own limits.
 #[derive(Clone, Copy)]
@@ -631,7 +632,7 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, '_, CHECKED>
     fn visit_str<E: serde::de::Error>(self, s: &str) -> Visited<E> {
         let found = || serde_json::Value::String(s.to_owned());
         match self.ty.required() {
-            Type::Text if !CHECKED || s.len() <= self.sizes.string => Ok(Value::Text(s.into())),
+            Type::Text if !CHECKED || s.len() <= self.sizes.string => Ok(Value::Text(text(s))),
             Type::Text => {
                 let limit = self.sizes.string;
                 let Some(errors) = self.errors else {
@@ -756,6 +757,16 @@ impl<'de, const CHECKED: bool> serde::de::Visitor<'de> for Seed<'_, '_, CHECKED>
             errors.extend(by_field.into_iter().flatten());
         }
         Ok(Value::Record(record_value))
+    }
+}
+
+/// `s` as a `SmolStr`: one that fits inside is built by `new_inline`, which copies it without
+/// the check for a run of spaces and newlines that `SmolStr::from` makes first.
+#[inline(always)]
+fn text(s: &str) -> SmolStr {
+    match s.len() {
+        0..=SmolStr::INLINE_CAP => SmolStr::new_inline(s),
+        _ => SmolStr::from(s),
     }
 }
 
