@@ -94,9 +94,7 @@ impl Date {
     pub fn from_unix_seconds(seconds: i64) -> Date {
         Date(i32::try_from(seconds.div_euclid(86_400)).unwrap_or(0))
     }
-}
 
-impl Date {
     /// The date as `YYYY-MM-DD` (the year zero-padded to four places, sign included), as it
     /// prints, appended without the formatting machinery: every report writes one.
     pub fn write_iso(self, out: &mut String) {

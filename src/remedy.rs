@@ -709,30 +709,31 @@ fn excludes(change: &ChangeKind, threat: &ChangeKind) -> bool {
         ChangeKind::MoreThan(bound) => matches!(order(bound), Some(Less | Equal)),
         ChangeKind::AtMost(bound) => order(bound) == Some(Greater),
         ChangeKind::LessThan(bound) => matches!(order(bound), Some(Greater | Equal)),
-        ChangeKind::Equal(bound) => !value.equal(bound),
-        ChangeKind::NotEqual(bound) => value.equal(bound),
-        ChangeKind::OneOf(values) => !values.iter().any(|v| v.equal(value)),
-        ChangeKind::NoneOf(values) => values.iter().any(|v| v.equal(value)),
+        _ => never_equals(value, threat),
+    }
+}
+
+/// Whether no value meets both changes (only for those of equality and membership).
+fn contradicts(a: &ChangeKind, b: &ChangeKind) -> bool {
+    match (a, b) {
+        (ChangeKind::Equal(x), _) => never_equals(x, b),
+        (ChangeKind::OneOf(values), ChangeKind::OneOf(_) | ChangeKind::NoneOf(_)) => {
+            values.iter().all(|value| never_equals(value, b))
+        }
+        (ChangeKind::Supply, ChangeKind::Clear) => true,
         _ => false,
     }
 }
 
-/// Whether no value meets both changes (only for those of equality and membership). Values
-/// compare as the language compares them (`Value::equal`), as in [`excludes`].
-fn contradicts(a: &ChangeKind, b: &ChangeKind) -> bool {
-    let contains = |values: &[Value], x: &Value| values.iter().any(|value| value.equal(x));
-    match (a, b) {
-        (ChangeKind::Equal(x), ChangeKind::Equal(y)) => !x.equal(y),
-        (ChangeKind::Equal(x), ChangeKind::OneOf(values)) => !contains(values, x),
-        (ChangeKind::Equal(x), ChangeKind::NotEqual(y)) => x.equal(y),
-        (ChangeKind::Equal(x), ChangeKind::NoneOf(values)) => contains(values, x),
-        (ChangeKind::OneOf(values), ChangeKind::OneOf(others)) => {
-            !values.iter().any(|value| contains(others, value))
-        }
-        (ChangeKind::OneOf(values), ChangeKind::NoneOf(others)) => {
-            values.iter().all(|value| contains(others, value))
-        }
-        (ChangeKind::Supply, ChangeKind::Clear) => true,
+/// Whether `value` fails a change of equality or membership (false for the others), values
+/// compared as the language compares them (`Value::equal`).
+fn never_equals(value: &Value, change: &ChangeKind) -> bool {
+    let among = |values: &[Value]| values.iter().any(|other| other.equal(value));
+    match change {
+        ChangeKind::Equal(other) => !value.equal(other),
+        ChangeKind::NotEqual(other) => value.equal(other),
+        ChangeKind::OneOf(values) => !among(values),
+        ChangeKind::NoneOf(values) => among(values),
         _ => false,
     }
 }
