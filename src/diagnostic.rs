@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-pub use crate::span::{LineIndex, Span};
+pub use crate::span::{LineCol, LineIndex, Span, Unit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

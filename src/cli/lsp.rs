@@ -27,7 +27,7 @@ use lsp_types::{
     PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
     TextDocumentSyncKind, TextEdit, Uri,
 };
-use procura::diagnostic::{LineIndex, Span};
+use procura::diagnostic::{LineCol, LineIndex, Span, Unit};
 use procura::ide::{Analysis, Location, SymbolKind};
 use procura::policy::Sources;
 use procura::{Diagnostic, Severity};
@@ -485,16 +485,8 @@ fn completion_kind(kind: SymbolKind) -> CompletionItemKind {
 
 /// The LSP position of a byte offset: a zero-based line and a column in UTF-16 code units.
 fn position(text: &str, lines: &LineIndex, offset: usize) -> Position {
-    let line = lines.line(offset.min(text.len()));
-    let start = lines.line_start(line).unwrap_or(0);
-    let column: usize = (text.get(start..).unwrap_or("").char_indices())
-        .take_while(|(at, _)| start + at < offset)
-        .map(|(_, c)| c.len_utf16())
-        .sum();
-    Position::new(
-        line.saturating_sub(1),
-        u32::try_from(column).unwrap_or(u32::MAX),
-    )
+    let at = lines.line_col_in(text, offset, Unit::Utf16);
+    Position::new(at.line - 1, at.column - 1)
 }
 
 fn range(text: &str, lines: &LineIndex, span: Span) -> Range {
@@ -507,40 +499,24 @@ fn range(text: &str, lines: &LineIndex, span: Span) -> Range {
 
 /// The byte offset of an LSP position; past the end of a line it is the line's end.
 fn offset(text: &str, lines: &LineIndex, position: Position) -> usize {
-    let Some(start) = lines.line_start(position.line.saturating_add(1)) else {
-        return text.len();
+    let at = LineCol {
+        line: position.line.saturating_add(1),
+        column: position.character.saturating_add(1),
     };
-    let line = text[start..].split('\n').next().unwrap_or("");
-    let mut units = 0;
-    for (index, c) in line.char_indices() {
-        if units >= position.character as usize {
-            return start + index;
-        }
-        units += c.len_utf16();
-    }
-    start + line.len()
+    lines.offset_in(text, at, Unit::Utf16)
 }
 
-/// The path of a `file:` URI.
+/// The path of a `file:` URI on this machine (no host, or `localhost`), percent-decoded.
 fn file_path(uri: &Uri) -> Option<PathBuf> {
-    let rest = uri.as_str().strip_prefix("file://")?;
-    let bytes = rest.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1..i + 3)) {
-            (b'%', Some(hex)) => {
-                let hex = std::str::from_utf8(hex).ok()?;
-                decoded.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            (byte, _) => {
-                decoded.push(byte);
-                i += 1;
-            }
-        }
+    let local = match uri.authority() {
+        None => true,
+        Some(authority) => matches!(authority.host().as_str(), "" | "localhost"),
+    };
+    if !uri.scheme()?.as_str().eq_ignore_ascii_case("file") || !local {
+        return None;
     }
-    Some(PathBuf::from(String::from_utf8(decoded).ok()?))
+    let path = uri.path().as_estr().decode().into_string().ok()?;
+    Some(PathBuf::from(path.into_owned()))
 }
 
 /// The `file:` URI of an absolute path.
@@ -555,4 +531,36 @@ fn file_uri(path: &Path) -> Option<Uri> {
         }
     }
     Uri::from_str(&uri).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_uris_round_trip_and_only_local_files_have_paths() {
+        for path in ["/tmp/a b/ç%#.policy", "/x/y.policy"] {
+            let uri = file_uri(Path::new(path)).unwrap();
+            assert_eq!(file_path(&uri).as_deref(), Some(Path::new(path)));
+        }
+        let path_of = |uri: &str| file_path(&Uri::from_str(uri).unwrap());
+        assert_eq!(
+            path_of("file://localhost/x/y").as_deref(),
+            Some(Path::new("/x/y"))
+        );
+        assert_eq!(path_of("FILE:///x%20y").as_deref(), Some(Path::new("/x y")));
+        assert_eq!(path_of("file://server/x/y"), None);
+        assert_eq!(path_of("untitled:Untitled-1"), None);
+        assert_eq!(path_of("file:///%FF"), None);
+    }
+
+    #[test]
+    fn positions_are_utf16_and_zero_based() {
+        let text = "a\n😀 x\n";
+        let lines = LineIndex::new(text);
+        let x = text.find('x').unwrap();
+        assert_eq!(position(text, &lines, x), Position::new(1, 3));
+        assert_eq!(offset(text, &lines, Position::new(1, 3)), x);
+        assert_eq!(offset(text, &lines, Position::new(9, 0)), text.len());
+    }
 }
