@@ -189,7 +189,11 @@ pub fn parse_data(
 /// for `T?`. Types are finite trees (the checker rejects recursive types), their depth bounded
 /// by the parser's nesting limit.
 pub fn schema_json(input: &crate::program::InputDef) -> serde_json::Value {
-    serde_json::json!({"name": input.name, "fields": fields_json(&input.record)})
+    let fields = match &input.ty {
+        Type::Record(record) => fields_json(record),
+        _ => serde_json::Value::Array(Vec::new()),
+    };
+    serde_json::json!({"name": input.name, "fields": fields})
 }
 
 fn fields_json(record: &crate::types::RecordType) -> serde_json::Value {
@@ -255,9 +259,14 @@ pub fn validate_input(
     json: &serde_json::Value,
     limits: &Limits,
 ) -> Result<Value, InputErrors> {
-    let root = Type::Record(program.input.record.clone());
     let mut errors = Vec::new();
-    let value = convert(&root, json, "$", Sizes::record(limits), &mut errors);
+    let value = convert(
+        &program.input.ty,
+        json,
+        "$",
+        Sizes::record(limits),
+        &mut errors,
+    );
     if errors.is_empty() {
         Ok(value)
     } else {
@@ -466,14 +475,14 @@ pub fn input_from_str(program: &Program, json: &str, limits: &Limits) -> Option<
     if json.len() > limits.max_input_bytes {
         return None;
     }
-    let root = Type::Record(program.input.record.clone());
+    let root = &program.input.ty;
     let sizes = Sizes::record(limits);
     // A list of n elements takes at least 2n + 1 bytes of JSON, and a string at least its own
     // length plus quotes: shorter texts (every real record) need no limit checks.
     if json.len() <= sizes.list.saturating_mul(2) && json.len() <= sizes.string {
-        convert_str::<false>(&root, json, sizes)
+        convert_str::<false>(root, json, sizes)
     } else {
-        convert_str::<true>(&root, json, sizes)
+        convert_str::<true>(root, json, sizes)
     }
 }
 

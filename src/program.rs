@@ -17,7 +17,7 @@ pub use crate::builtins::Builtin;
 use crate::date::{Date, Duration};
 use crate::limits::TEXT_STEP_BYTES;
 use crate::span::Span;
-use crate::types::{RecordType, Type};
+use crate::types::Type;
 
 /// Index of a table in `Program::tables`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -137,7 +137,9 @@ impl Program {
 pub struct InputDef {
     /// The name paths start with (`supplier`).
     pub name: String,
-    pub record: Arc<RecordType>,
+    /// Its record type, as a `Type::Record`: what validation and paths are read against,
+    /// made once rather than per record.
+    pub ty: Type,
 }
 
 #[derive(Debug, Clone, PartialEq)]
