@@ -1,5 +1,6 @@
 //! Source positions: byte spans inside one policy source, and their translation into the
-//! 1-based line/column pairs (counted in Unicode characters) that users read.
+//! 1-based line/column pairs that users read (columns counted in Unicode characters) and that
+//! editors speak (in UTF-16 code units), and back.
 
 /// A half-open byte range `start..end` into the policy source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
