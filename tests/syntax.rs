@@ -653,6 +653,15 @@ fn lexical_errors() {
     let source = "rule r \"R {\n  require true\n  else warn \"x\"\n}";
     let d = error(source);
     assert_eq!((d.code, d.span.start), ("E0002", 7));
+    // A string inside an interpolation left open at the end of the file: the plain lexer reads
+    // the two as closed, so the error stands where pest stopped, inside the source (found by
+    // the check_utf8 fuzz target).
+    for end in ["\"RMAP st", "\"é"] {
+        let source = format!("rule r \"R\" {{\n  require true\n  else warn \"{{s[{end}");
+        let d = errors(&source).pop().unwrap();
+        assert_eq!(d.code, "E0002", "{source}");
+        assert!(source.get(d.span.range()).is_some(), "{d:?}");
+    }
 
     let d = error(r#"let s = "a\qb""#);
     assert_eq!(

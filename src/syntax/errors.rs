@@ -256,7 +256,7 @@ pub(super) fn diagnostic(
         None => has(Expected::StringEnd).then(|| string_start(source, position)),
     };
     if let Some(at) = unterminated {
-        return Diagnostic::error("E0002", Span::new(at, at + 1), "unterminated string")
+        return Diagnostic::error("E0002", char_span(source, at), "unterminated string")
             .with_help("end the string with `\"` on the same line (write `\\n` for a line break)");
     }
     if let Some(diagnostic) = foreign_operator(source, &found, &wanted) {
@@ -544,6 +544,14 @@ fn lex(source: &str, start: usize, end: usize) -> Lexed {
     }
     lexed.open_string = string_start;
     lexed
+}
+
+/// The character at `at`; an empty span at the end of the source. Where no opening quote is
+/// found (a string inside an interpolation, which the plain lexer reads as two), `at` is where
+/// pest stopped, which may be the end.
+fn char_span(source: &str, at: usize) -> Span {
+    let width = (source.get(at..).and_then(|rest| rest.chars().next())).map_or(0, char::len_utf8);
+    Span::new(at, at + width)
 }
 
 /// The opening quote of the string that is open at `position`, on the same line.
