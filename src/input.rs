@@ -189,11 +189,7 @@ pub fn parse_data(
 /// for `T?`. Types are finite trees (the checker rejects recursive types), their depth bounded
 /// by the parser's nesting limit.
 pub fn schema_json(input: &crate::program::InputDef) -> serde_json::Value {
-    let fields = match &input.ty {
-        Type::Record(record) => fields_json(record),
-        _ => serde_json::Value::Array(Vec::new()),
-    };
-    serde_json::json!({"name": input.name, "fields": fields})
+    serde_json::json!({"name": input.name, "fields": fields_json(&input.record)})
 }
 
 fn fields_json(record: &crate::types::RecordType) -> serde_json::Value {
@@ -259,14 +255,9 @@ pub fn validate_input(
     json: &serde_json::Value,
     limits: &Limits,
 ) -> Result<Value, InputErrors> {
+    let root = Type::Record(program.input.record.clone());
     let mut errors = Vec::new();
-    let value = convert(
-        &program.input.ty,
-        json,
-        "$",
-        Sizes::record(limits),
-        &mut errors,
-    );
+    let value = convert(&root, json, "$", Sizes::record(limits), &mut errors);
     if errors.is_empty() {
         Ok(value)
     } else {
@@ -475,14 +466,14 @@ pub fn input_from_str(program: &Program, json: &str, limits: &Limits) -> Option<
     if json.len() > limits.max_input_bytes {
         return None;
     }
-    let root = &program.input.ty;
+    let root = Type::Record(program.input.record.clone());
     let sizes = Sizes::record(limits);
     // A list of n elements takes at least 2n + 1 bytes of JSON, and a string at least its own
     // length plus quotes: shorter texts (every real record) need no limit checks.
     if json.len() <= sizes.list.saturating_mul(2) && json.len() <= sizes.string {
-        convert_str::<false>(root, json, sizes)
+        convert_str::<false>(&root, json, sizes)
     } else {
-        convert_str::<true>(root, json, sizes)
+        convert_str::<true>(&root, json, sizes)
     }
 }
 

@@ -17,7 +17,7 @@ pub use crate::builtins::Builtin;
 use crate::date::{Date, Duration};
 use crate::limits::TEXT_STEP_BYTES;
 use crate::span::Span;
-use crate::types::Type;
+use crate::types::{RecordType, Type};
 
 /// Index of a table in `Program::tables`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -137,9 +137,7 @@ impl Program {
 pub struct InputDef {
     /// The name paths start with (`supplier`).
     pub name: String,
-    /// Its record type, as a `Type::Record`: what validation and paths are read against,
-    /// made once rather than per record.
-    pub ty: Type,
+    pub record: Arc<RecordType>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -490,7 +490,7 @@ impl<'a> Checker<'a> {
                 .map(|v| v.value.clone()),
             input: p::InputDef {
                 name: self.input.map(|i| i.name.name.clone()).unwrap_or_default(),
-                ty: Type::Record(self.input_record.clone()),
+                record: self.input_record.clone(),
             },
             tables,
             lets,

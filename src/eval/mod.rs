@@ -261,7 +261,7 @@ impl<'a> Elements<'a> {
 struct Evaluator<'a, const EXPLAIN: bool> {
     input_name: &'a str,
     /// The input record's type, built once so that messages borrow it.
-    input_type: Option<&'a Type>,
+    input_type: Option<Type>,
     input: &'a Value,
     lets: &'a [LetDef],
     scores: &'a [ScoreDef],
@@ -317,7 +317,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
     ) -> Evaluator<'a, EXPLAIN> {
         Evaluator {
             input_name: &program.input.name,
-            input_type: EXPLAIN.then_some(&program.input.ty),
+            input_type: EXPLAIN.then(|| Type::Record(program.input.record.clone())),
             input,
             lets: &program.lets,
             scores: &program.scores,
@@ -1959,7 +1959,7 @@ impl<'a, const EXPLAIN: bool> Evaluator<'a, EXPLAIN> {
         match expr {
             Expr::Place(place) => {
                 let mut ty = match place.root {
-                    Root::Input => self.input_type?,
+                    Root::Input => self.input_type.as_ref()?,
                     Root::Slot(slot) => &self.lets.get(slot.0 as usize)?.ty,
                     Root::Local(depth) => {
                         let list = self.local(depth)?.list;
