@@ -486,7 +486,7 @@ impl Found {
             word: String::new(),
             character: Some(c),
             reserved: false,
-            span: Span::new(position, position + c.len_utf8()),
+            span: char_span(source, position),
         }
     }
 }
